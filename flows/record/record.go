@@ -1,0 +1,156 @@
+// Package record holds the small value types that travel down a flow:
+// chunks of records read from one file, the acknowledgement count that
+// lets a checkpoint advance only past delivered bytes, and the saved
+// position of a file. It is a leaf: it imports nothing of this module.
+package record
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Source identifies one tailed file. One Source exists per file identity
+// for the life of its harvester; chunks point at it.
+type Source struct {
+	FlowID string
+	// Path is the absolute path of the file when it was last listed.
+	// Read it through PathNow when the file may be renamed concurrently.
+	path atomic.Pointer[string]
+	// FileID is Java's file key text "(dev=<hex>,ino=<decimal>)".
+	FileID string
+	Dev    uint64
+	Ino    uint64
+	// Fingerprint is a hash of the file's first bytes (see flows/tail), empty
+	// when the file was shorter than the fingerprint length when identified.
+	Fingerprint string
+}
+
+// NewSource returns a Source for the file at path.
+func NewSource(flowID, path, fileID string, dev, ino uint64, fingerprint string) *Source {
+	s := &Source{FlowID: flowID, FileID: fileID, Dev: dev, Ino: ino, Fingerprint: fingerprint}
+	s.SetPath(path)
+	return s
+}
+
+// PathNow returns the file's current known path.
+func (s *Source) PathNow() string { return *s.path.Load() }
+
+// SetPath records a rename.
+func (s *Source) SetPath(p string) { s.path.Store(&p) }
+
+// Chunk is a run of consecutive records read from one file.
+//
+// Record i is Data[Ends[i-1]:Ends[i]] (Ends[-1] is 0). End is the source
+// offset just past every byte this chunk accounts for (records, skipped
+// header lines, discarded bytes): once all records of this chunk and of
+// every earlier chunk of the same file are acknowledged, the file's
+// checkpoint may move to End. Offsets count source bytes, never converted
+// bytes.
+type Chunk struct {
+	Source *Source
+	Data   []byte
+	Ends   []int
+	// Start is the source offset of the first byte this chunk accounts for.
+	Start int64
+	End   int64
+	// ModTime and Size of the file as of the listing that produced the chunk
+	// (stored in the checkpoint row as Java does).
+	ModTime time.Time
+	Size    int64
+	// ReadAt is when the chunk's bytes were read (for delay metrics).
+	ReadAt time.Time
+
+	remaining atomic.Int64
+	onDone    func(*Chunk)
+	release   func([]byte)
+}
+
+// Len is the number of records in the chunk.
+func (c *Chunk) Len() int { return len(c.Ends) }
+
+// Record returns record i.
+func (c *Chunk) Record(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = c.Ends[i-1]
+	}
+	return c.Data[start:c.Ends[i]]
+}
+
+// SetRelease sets the function that takes Data back (for reuse) once the
+// chunk's records have been copied out by the processing stage.
+func (c *Chunk) SetRelease(f func([]byte)) { c.release = f }
+
+// ReleaseData hands Data back to its owner; Data and Ends must not be
+// used afterwards. Safe to call once.
+func (c *Chunk) ReleaseData() {
+	if c.release != nil {
+		c.release(c.Data)
+		c.release = nil
+	}
+	c.Data = nil
+	c.Ends = nil
+}
+
+// Track arms acknowledgement counting: done is called exactly once, when
+// Ack has been called for n records in total. n == 0 calls done at once.
+func (c *Chunk) Track(n int, done func(*Chunk)) {
+	c.onDone = done
+	c.remaining.Store(int64(n))
+	if n == 0 {
+		done(c)
+	}
+}
+
+// Ack acknowledges n records of the chunk (delivered, or skipped by data
+// processing). Safe for concurrent use.
+func (c *Chunk) Ack(n int) {
+	if n <= 0 {
+		return
+	}
+	if c.remaining.Add(-int64(n)) == 0 && c.onDone != nil {
+		c.onDone(c)
+	}
+}
+
+// Outstanding returns how many records still wait for acknowledgement.
+func (c *Chunk) Outstanding() int64 { return c.remaining.Load() }
+
+// Position is the saved state of one file of one flow: what a checkpoint
+// row holds. Offset is the end of the last acknowledged byte.
+type Position struct {
+	Flow        string
+	Path        string
+	FileID      string
+	Fingerprint string
+	ModTime     time.Time
+	Size        int64
+	Offset      int64
+	Updated     time.Time
+}
+
+// BufPool recycles chunk buffers of one capacity class.
+type BufPool struct {
+	size int
+	pool sync.Pool
+}
+
+// NewBufPool returns a pool of buffers with capacity size.
+func NewBufPool(size int) *BufPool {
+	p := &BufPool{size: size}
+	p.pool.New = func() any { b := make([]byte, 0, size); return &b }
+	return p
+}
+
+// Get returns an empty buffer of the pool's capacity.
+func (p *BufPool) Get() []byte { return (*p.pool.Get().(*[]byte))[:0] }
+
+// Put returns a buffer taken with Get; buffers of another capacity are dropped.
+func (p *BufPool) Put(b []byte) {
+	if cap(b) != p.size {
+		return
+	}
+	b = b[:0]
+	p.pool.Put(&b)
+}
