@@ -122,7 +122,7 @@ func checkLoopback(addr string) error {
 	if host == "" {
 		host = "all interfaces"
 	}
-	return fmt.Errorf("%w: %q listens on %s; use 127.0.0.1:<port> or enable remote access (StatusAllowRemote) explicitly", ErrNotLoopback, addr, host)
+	return fmt.Errorf("%w: %q listens on %s; use 127.0.0.1:<port> or set \"status.allowRemote\": true to expose it beyond this host", ErrNotLoopback, addr, host)
 }
 
 // Addr is the address the server listens on (with the real port when
