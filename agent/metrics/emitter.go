@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -94,9 +93,10 @@ type Emitter struct {
 	inst []types.Dimension
 
 	mu      sync.Mutex
-	queue   map[string]*datum
-	order   []string // keys in first-enqueue order
-	dropped int64    // datums dropped because the queue was full
+	dimsOf  map[string][]types.Dimension // per destination, reused (read-only)
+	queue   map[datumKey]*datum
+	order   []datumKey // keys in first-enqueue order
+	dropped int64      // datums dropped because the queue was full
 
 	flushCh chan struct{}
 	sendMu  sync.Mutex // one flush at a time
@@ -157,7 +157,8 @@ func NewEmitter(api CloudWatchAPI, cfg Options) *Emitter {
 		api:     api,
 		opts:    cfg,
 		log:     log.With("component", "CWPublisherRunnable"),
-		queue:   map[string]*datum{},
+		queue:   map[datumKey]*datum{},
+		dimsOf:  map[string][]types.Dimension{},
 		flushCh: make(chan struct{}, 1),
 	}
 	if cfg.TagInstance {
@@ -175,12 +176,12 @@ func NewEmitter(api CloudWatchAPI, cfg Options) *Emitter {
 // ObserveCall records the outcome of one send call. It never blocks on
 // CloudWatch.
 func (e *Emitter) ObserveCall(c flowstats.Call) {
-	dims := e.dims(c.Destination)
 	serviceErr := 0.0
 	if c.ServiceError {
 		serviceErr = 1
 	}
 	e.mu.Lock()
+	dims := e.dimsLocked(c.Destination)
 	e.addLocked("RecordSendAttempts", types.StandardUnitCount, dims, float64(c.Attempted))
 	e.addLocked("ServiceErrors", types.StandardUnitCount, dims, serviceErr)
 	if !c.ServiceError {
@@ -200,9 +201,9 @@ func (e *Emitter) ObserveCall(c flowstats.Call) {
 func (e *Emitter) SampleFlows() {
 	full := false
 	for _, f := range e.opts.Flows {
-		dims := e.dims(f.Destination)
 		v := float64(f.ConsecutiveErrors.Load())
 		e.mu.Lock()
+		dims := e.dimsLocked(f.Destination)
 		e.addLocked("ConsecutiveProcessingErrors", types.StandardUnitCount, dims, v)
 		full = len(e.queue) >= e.opts.FlushSize
 		e.mu.Unlock()
@@ -219,26 +220,25 @@ func (e *Emitter) kick() {
 	}
 }
 
-func (e *Emitter) dims(destination string) []types.Dimension {
+// dimsLocked returns the (shared, never modified) dimension list of a
+// destination value.
+func (e *Emitter) dimsLocked(destination string) []types.Dimension {
+	if d, ok := e.dimsOf[destination]; ok {
+		return d
+	}
 	d := make([]types.Dimension, 0, 1+len(e.inst))
 	d = append(d, types.Dimension{Name: aws.String(destinationDimension), Value: aws.String(destination)})
-	return append(d, e.inst...)
+	d = append(d, e.inst...)
+	e.dimsOf[destination] = d
+	return d
 }
 
-func datumKey(name string, dims []types.Dimension) string {
-	var b strings.Builder
-	b.WriteString(name)
-	for _, d := range dims {
-		b.WriteByte(0)
-		b.WriteString(aws.ToString(d.Name))
-		b.WriteByte('=')
-		b.WriteString(aws.ToString(d.Value))
-	}
-	return b.String()
-}
+// datumKey identifies a queued datum: the dimensions are a function of
+// the Destination value (plus the fixed Instance dimension).
+type datumKey struct{ name, destination string }
 
 func (e *Emitter) addLocked(name string, unit types.StandardUnit, dims []types.Dimension, v float64) {
-	k := datumKey(name, dims)
+	k := datumKey{name, aws.ToString(dims[0].Value)}
 	if d, ok := e.queue[k]; ok {
 		d.count++
 		d.sum += v
@@ -348,7 +348,7 @@ func (e *Emitter) requeue(ds []types.MetricDatum) {
 	for _, m := range ds {
 		s := m.StatisticValues
 		name := aws.ToString(m.MetricName)
-		k := datumKey(name, m.Dimensions)
+		k := datumKey{name, aws.ToString(m.Dimensions[0].Value)}
 		if d, ok := e.queue[k]; ok {
 			d.count += *s.SampleCount
 			d.sum += *s.Sum
