@@ -229,3 +229,14 @@ func TestEmitterObserveCallNeverWaitsForSlowOrFailingCloudWatch(t *testing.T) {
 		t.Fatal("Run did not return after shutdown with a hanging CloudWatch")
 	}
 }
+
+func BenchmarkEmitterObserveCall(b *testing.B) {
+	e := NewEmitter(nil, Options{TagInstance: true, InstanceID: "i-1"})
+	c := flowstats.Call{Destination: "KinesisStream:s", Attempted: 500, Sent: 500, BytesSent: 1 << 20, Latency: time.Millisecond}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			e.ObserveCall(c)
+		}
+	})
+}
