@@ -154,6 +154,16 @@ func (s *Server) Run(ctx context.Context) error {
 	return nil
 }
 
+// Close releases the listener of a server whose Run was never called
+// (error paths during startup). After Run, cancel its context instead.
+func (s *Server) Close() error {
+	err := s.ln.Close()
+	if cerr := s.srv.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 // flowView is one consistent-enough read of a flow for all three pages.
 type flowView struct {
 	f                *flowstats.Flow

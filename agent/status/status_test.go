@@ -209,3 +209,19 @@ func TestStatusEndpointReportsFlowsAndFiles(t *testing.T) {
 		t.Errorf("file: %+v", fi)
 	}
 }
+
+func TestCloseReleasesAddressOfUnusedServer(t *testing.T) {
+	s, err := New("127.0.0.1:0", false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := s.Addr()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := New(addr, false, nil)
+	if err != nil {
+		t.Fatalf("address not released: %v", err)
+	}
+	s2.ln.Close()
+}
