@@ -63,7 +63,7 @@ func ImportJava(dst, src string) (imported bool, err error) {
 		os.Remove(tmp)
 		if err2 := vacuumInto(absSrc, "?mode=rw", tmp); err2 != nil {
 			os.Remove(tmp)
-			return false, fmt.Errorf("checkpoint: import %s from %s: %w%s", absDst, absSrc, err2, hint(err2))
+			return false, fmt.Errorf("checkpoint: import %s from %s: %w", absDst, absSrc, err2)
 		}
 	}
 	if err := syncFile(tmp); err != nil {

@@ -13,7 +13,8 @@ import (
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver (pure Go)
+	"modernc.org/sqlite" // registers the "sqlite" database/sql driver (pure Go)
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 const (
@@ -53,6 +54,13 @@ const goDDL = `create table if not exists GO_FILE_STATE(
 	fileId text,
 	fingerprint text,
 	primary key (flow, path))`
+
+// Indexes for the rename deletes in Save (by flow and fileId). An extra
+// index on Java's table changes nothing for Java, which never names it.
+const (
+	goIndexCheckpoints = `create index if not exists GO_FILE_CHECKPOINTS_FILEID on FILE_CHECKPOINTS(flow, fileId)`
+	goIndexState       = `create index if not exists GO_FILE_STATE_FILEID on GO_FILE_STATE(flow, fileId)`
+)
 
 const (
 	sqlNow = `strftime('%Y-%m-%d %H:%M:%f','now')`
@@ -156,14 +164,16 @@ func Open(path string, opts ...Option) (*Store, error) {
 
 // hint adds a human explanation for the SQLite errors an operator meets.
 func hint(err error) string {
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "SQLITE_NOTADB") || strings.Contains(msg, "not a database"):
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return ""
+	}
+	switch se.Code() & 0xff { // primary result code
+	case sqlite3.SQLITE_NOTADB:
 		return " (the file is not a SQLite database: move it away or point checkpointFile elsewhere)"
-	case strings.Contains(msg, "SQLITE_CORRUPT") || strings.Contains(msg, "malformed"):
+	case sqlite3.SQLITE_CORRUPT:
 		return " (the database is corrupt: move it away or point checkpointFile elsewhere)"
-	case strings.Contains(msg, "SQLITE_CANTOPEN") || strings.Contains(msg, "SQLITE_READONLY") ||
-		strings.Contains(msg, "unable to open") || strings.Contains(msg, "readonly"):
+	case sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM:
 		return " (the agent needs write access to the file and its directory)"
 	}
 	return ""
@@ -184,9 +194,6 @@ func (s *Store) init() error {
 	if _, err := s.db.ExecContext(ctx, javaDDL); err != nil {
 		return fmt.Errorf("create FILE_CHECKPOINTS: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, goDDL); err != nil {
-		return fmt.Errorf("create GO_FILE_STATE: %w", err)
-	}
 	// An existing table must have Java's columns.
 	rows, err := s.db.QueryContext(ctx,
 		`select flow, path, fileId, lastModifiedTime, size, offset, lastUpdated from FILE_CHECKPOINTS limit 0`)
@@ -194,6 +201,14 @@ func (s *Store) init() error {
 		return fmt.Errorf("FILE_CHECKPOINTS does not have the Java agent's columns: %w", err)
 	}
 	rows.Close()
+	if _, err := s.db.ExecContext(ctx, goDDL); err != nil {
+		return fmt.Errorf("create GO_FILE_STATE: %w", err)
+	}
+	for _, q := range []string{goIndexCheckpoints, goIndexState} {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("create index: %w", err)
+		}
+	}
 
 	prep := func(q string) *sql.Stmt {
 		if err != nil {
