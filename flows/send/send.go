@@ -186,7 +186,8 @@ func (s *sender) Send(ctx context.Context, b *batch.Batch) error {
 		clear(msgs)
 		start := s.now()
 		err := s.api.call(ctx, b, pending, codes, msgs)
-		latency := s.now().Sub(start)
+		end := s.now()
+		latency := end.Sub(start)
 		if s.stats != nil {
 			s.stats.Calls.Add(1)
 			s.stats.RecordSendAttempts.Add(int64(len(pending)))
@@ -199,10 +200,10 @@ func (s *sender) Send(ctx context.Context, b *batch.Batch) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			s.callFailed(b, len(pending), err, latency)
+			s.callFailed(b, len(pending), err, latency, end)
 			continue
 		}
-		pending = s.results(b, pending, codes, msgs, latency)
+		pending = s.results(b, pending, codes, msgs, latency, end)
 		if len(pending) == 0 {
 			s.backoff.Success()
 		} else {
@@ -217,7 +218,7 @@ func (s *sender) Send(ctx context.Context, b *batch.Batch) error {
 
 // results acknowledges the accepted entries and returns the failed ones
 // (compacted in place in pending).
-func (s *sender) results(b *batch.Batch, pending []int, codes, msgs []string, latency time.Duration) []int {
+func (s *sender) results(b *batch.Batch, pending []int, codes, msgs []string, latency time.Duration, now time.Time) []int {
 	failed, sentBytes := 0, 0
 	throttled := 0
 	var firstCode, firstMsg string
@@ -254,7 +255,7 @@ func (s *sender) results(b *batch.Batch, pending []int, codes, msgs []string, la
 		s.stats.RecordsSent.Add(int64(sent))
 		s.stats.BytesSent.Add(int64(sentBytes))
 		s.stats.RecordSendErrors.Add(int64(failed))
-		s.stats.LastSuccess.Store(s.now().UnixNano())
+		s.stats.LastSuccess.Store(now.UnixNano())
 	}
 	if s.observer != nil {
 		s.observer.ObserveCall(flowstats.Call{Destination: s.dest, Attempted: len(pending), Sent: sent, Failed: failed,
@@ -265,15 +266,15 @@ func (s *sender) results(b *batch.Batch, pending []int, codes, msgs []string, la
 			strconv.Itoa(failed) + " failed; retrying the failed records")
 	}
 	if throttled > 0 {
-		s.noteThrottled(throttled)
+		s.noteThrottled(throttled, now)
 	}
 	if firstCode != "" {
-		s.entryError(b, firstCode, firstMsg, failed-throttled)
+		s.entryError(b, firstCode, firstMsg, failed-throttled, now)
 	}
 	return pending[:w]
 }
 
-func (s *sender) callFailed(b *batch.Batch, attempted int, err error, latency time.Duration) {
+func (s *sender) callFailed(b *batch.Batch, attempted int, err error, latency time.Duration, now time.Time) {
 	s.backoff.Failure()
 	if s.stats != nil {
 		s.stats.ServiceErrors.Add(1)
@@ -289,14 +290,14 @@ func (s *sender) callFailed(b *batch.Batch, attempted int, err error, latency ti
 	}
 	switch {
 	case throttleCodes[code]:
-		s.noteThrottled(attempted)
+		s.noteThrottled(attempted, now)
 	case unusableCodes[code]:
-		if ok, suppressed := s.unusableLim.allow(code, s.now()); ok {
+		if ok, suppressed := s.unusableLim.allow(code, now); ok {
 			s.log.Error(fmt.Sprintf("Cannot send to %s %s in region %s at endpoint %s: %s: %s. Will keep retrying%s.",
 				s.kind, s.name, s.region, s.endpoint, code, msg, suppressedText(suppressed)))
 		}
 	case invalidCodes[code]:
-		if ok, suppressed := s.unusableLim.allow(code, s.now()); ok {
+		if ok, suppressed := s.unusableLim.allow(code, now); ok {
 			s.log.Error(fmt.Sprintf("%s rejected by %s as invalid (%s: %s). The records cannot be accepted as sent; "+
 				"they are retried and never dropped, so the checkpoint of their file cannot advance past them%s.",
 				s.bufferName(b, attempted), s.dest, code, msg, suppressedText(suppressed)))
@@ -305,26 +306,26 @@ func (s *sender) callFailed(b *batch.Batch, attempted int, err error, latency ti
 		if code == "" {
 			code = "error"
 		}
-		if ok, suppressed := s.errLim.allow(code, s.now()); ok {
+		if ok, suppressed := s.errLim.allow(code, now); ok {
 			s.log.Error(fmt.Sprintf("%s Retriable send error (%s: %s). Will retry%s.",
 				s.bufferName(b, attempted), code, msg, suppressedText(suppressed)))
 		}
 	}
 }
 
-func (s *sender) entryError(b *batch.Batch, code, msg string, n int) {
+func (s *sender) entryError(b *batch.Batch, code, msg string, n int, now time.Time) {
 	lim := &s.errLim
 	if unusableCodes[code] || invalidCodes[code] {
 		lim = &s.unusableLim
 	}
-	if ok, suppressed := lim.allow("entry:"+code, s.now()); ok {
+	if ok, suppressed := lim.allow("entry:"+code, now); ok {
 		s.log.Error(fmt.Sprintf("%s: %d record(s) failed in %s (%s: %s). Will retry%s.",
 			s.bufferName(b, n), n, s.dest, code, msg, suppressedText(suppressed)))
 	}
 }
 
-func (s *sender) noteThrottled(records int) {
-	if line, ok := s.throttle.add(records, s.now()); ok {
+func (s *sender) noteThrottled(records int, now time.Time) {
+	if line, ok := s.throttle.add(records, now); ok {
 		s.log.Warn(fmt.Sprintf("%s: %s. Retrying with backoff.", s.dest, line))
 	}
 }
