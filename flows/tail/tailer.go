@@ -72,6 +72,7 @@ type Tailer struct {
 	inactive time.Duration // a matched idle file's descriptor is closed after this
 	copyWait time.Duration // how long a possible copytruncate copy waits for the truncation
 	ghostTTL time.Duration // how long a truncated file's identity is remembered
+	openFn   func(name string, flag int, perm os.FileMode) (*os.File, error)
 
 	// Owned by the Run goroutine.
 	files   map[fileKey]*harvester
@@ -96,6 +97,7 @@ type Tailer struct {
 	openMu  sync.Mutex
 	open    map[string]bool // paths with an open descriptor (for the watcher)
 	running atomic.Bool
+	loops   atomic.Int64 // completed loop iterations (tests wait on it)
 }
 
 // harvester is the state of one file identity.
@@ -171,6 +173,7 @@ func New(cfg Config) (*Tailer, error) {
 		inactive: max(time.Minute, cfg.MaxRefresh),
 		copyWait: max(2*time.Second, 4*cfg.MinPoll),
 		ghostTTL: time.Minute,
+		openFn:   os.OpenFile,
 		files:    map[fileKey]*harvester{},
 		waiting:  map[fileKey]*waitState{},
 		warned:   map[string]string{},
@@ -214,6 +217,7 @@ func (t *Tailer) Run(ctx context.Context, out chan<- *record.Chunk) error {
 		}
 		t.housekeep(ctx, out)
 		t.endIteration()
+		t.loops.Add(1)
 		switch {
 		case read == 0:
 			t.idle(ctx, t.cfg.MinPoll)
@@ -547,7 +551,7 @@ func (t *Tailer) truncated(h *harvester, size int64) {
 }
 
 func (t *Tailer) openFile(p string) (*os.File, error) {
-	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, err := t.openFn(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		if os.IsPermission(err) {
 			t.warnOnce(slog.LevelError, p, "Cannot read file: permission denied", "err", err)
