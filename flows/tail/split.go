@@ -72,7 +72,7 @@ func (sp *splitter) split(data []byte, mode splitMode, emit func(s, e int)) int 
 
 // skip handles the states in which bytes are dropped rather than parsed.
 // It returns the new position and whether parsing may go on from there.
-func (sp *splitter) skip(data []byte, pos int) (int, bool) {
+func (sp *splitter) skip(data []byte, pos int, mode splitMode) (int, bool) {
 	for pos < len(data) {
 		if sp.skipping {
 			i := bytes.IndexByte(data[pos:], '\n')
@@ -92,6 +92,10 @@ func (sp *splitter) skip(data []byte, pos int) (int, bool) {
 		if sp.headerLeft > 0 {
 			i := bytes.IndexByte(data[pos:], '\n')
 			if i < 0 {
+				if mode == splitFinal {
+					sp.headerLeft--
+					return len(data), false
+				}
 				if len(data)-pos >= sp.max {
 					// A header line longer than the buffer: drop it whole.
 					sp.headerLeft--
@@ -149,7 +153,7 @@ func (sp *splitter) splitLines(data []byte, mode splitMode, emit func(s, e int))
 	}
 	for pos < len(data) {
 		var ok bool
-		if pos, ok = sp.skip(data, pos); !ok {
+		if pos, ok = sp.skip(data, pos, mode); !ok {
 			break
 		}
 		i := bytes.IndexByte(data[pos:], '\n')
@@ -206,7 +210,7 @@ func (sp *splitter) splitMulti(data []byte, mode splitMode, emit func(s, e int))
 	}
 	for pos < len(data) {
 		var ok bool
-		if pos, ok = sp.skip(data, pos); !ok {
+		if pos, ok = sp.skip(data, pos, mode); !ok {
 			sp.scanned = 0
 			break
 		}
@@ -275,6 +279,11 @@ func (sp *splitter) splitMulti(data []byte, mode splitMode, emit func(s, e int))
 			continue
 		}
 		// No start line among the complete lines [rs, ls).
+		if mode == splitFinal && len(data)-rs > sp.max {
+			pos = sp.runaway(data, rs, emit)
+			sp.scanned = 0
+			continue
+		}
 		switch {
 		case mode == splitFinal:
 			record(rs, len(data))
