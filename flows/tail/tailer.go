@@ -712,25 +712,32 @@ func (t *Tailer) endOffset(f *os.File, size int64) int64 {
 func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (off int64, wait bool) {
 	for i := len(t.ghosts) - 1; i >= 0; i-- {
 		g := t.ghosts[i]
-		if len(head) == 0 || len(head) < min(len(g.head), fpMax) && int64(len(head)) < st.size {
+		if !samePrefix(head, g.head) {
 			continue
 		}
-		if len(head) >= len(g.head) && bytes.Equal(head[:len(g.head)], g.head) {
-			off := min(g.done, st.size)
-			t.ghosts = slices.Delete(t.ghosts, i, i+1)
-			t.log.Info("File is a copy of a truncated file; continuing at the offset already read",
-				"path", p, "original", g.path, "offset", off)
-			return off, false
+		if len(head) < len(g.head) || st.size < g.done {
+			// Maybe a copy still being written: wait while it grows.
+			if t.keepWaiting(st, now) {
+				return 0, true
+			}
+			if len(head) < len(g.head) {
+				continue
+			}
 		}
+		off := min(g.done, st.size)
+		t.ghosts = slices.Delete(t.ghosts, i, i+1)
+		t.log.Info("File is a copy of a truncated file; continuing at the offset already read",
+			"path", p, "original", g.path, "offset", off)
+		return off, false
 	}
 	// A prefix of a live file: maybe a copy being written, or a copy whose
 	// original is about to be truncated. Wait a little while it grows.
 	for _, h := range t.files {
-		if len(h.head) == 0 || !h.matched {
+		if len(h.head) == 0 || !h.matched || !samePrefix(head, h.head) {
 			continue
 		}
-		if !samePrefix(head, h.head) || (len(head) > len(h.head) && len(h.head) < fpMax) {
-			continue
+		if len(head) > len(h.head) && len(h.head) < fpMax {
+			continue // longer than the live file's whole content: differs after it
 		}
 		if h.f != nil {
 			if fi, err := h.f.Stat(); err == nil && fi.Size() < h.done() {
@@ -738,20 +745,29 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (
 				return t.copyOffset(p, st, head, now)
 			}
 		}
-		w := t.waiting[st.key]
-		if w == nil {
-			w = &waitState{since: now, size: st.size}
-			t.waiting[st.key] = w
-		} else if st.size != w.size {
-			w.since, w.size = now, st.size
-		}
-		if now.Sub(w.since) < t.copyWait {
-			t.rescanSoon(now)
+		if t.keepWaiting(st, now) {
 			return 0, true
 		}
 		break
 	}
 	return 0, false
+}
+
+// keepWaiting reports whether a new file whose role is unclear should
+// wait: until its size has not changed for copyWait.
+func (t *Tailer) keepWaiting(st fileStat, now time.Time) bool {
+	w := t.waiting[st.key]
+	if w == nil {
+		w = &waitState{since: now, size: st.size}
+		t.waiting[st.key] = w
+	} else if st.size != w.size {
+		w.since, w.size = now, st.size
+	}
+	if now.Sub(w.since) < t.copyWait {
+		t.rescanSoon(now)
+		return true
+	}
+	return false
 }
 
 // drop forgets a file.
