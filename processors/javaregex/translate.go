@@ -31,12 +31,12 @@ type jflags struct {
 }
 
 type translation struct {
-	re2, net  string
-	needNet   bool   // a construct RE2 cannot express exactly
-	re2Bad    string // construct that prevents RE2 use (for messages)
-	netBad    string // construct regexp2 cannot express exactly ("" = ok)
-	groups    int
-	names     map[string]int
+	re2, net string
+	needNet  bool   // a construct RE2 cannot express exactly
+	re2Bad   string // construct that prevents RE2 use (for messages)
+	netBad   string // construct regexp2 cannot express exactly ("" = ok)
+	groups   int
+	names    map[string]int
 }
 
 type translator struct {
