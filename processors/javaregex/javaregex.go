@@ -59,6 +59,10 @@ type Regexp struct {
 	// Backtracking reports which construct needed the backtracking engine
 	// ("" when RE2 runs the pattern).
 	backtrack string
+	// literal is the text the pattern matches when it is a plain literal
+	// (no operators, case-sensitive), for byte-search fast paths.
+	literal   string
+	isLiteral bool
 }
 
 // Compile compiles a Java pattern.
@@ -111,6 +115,11 @@ func Compile(pattern string, flags Flags) (*Regexp, error) {
 			return nil, &SyntaxError{Pattern: pattern, Msg: err.Error()}
 		}
 	} else {
+		if re, err := syntax.Parse(ts.re2, syntax.Perl); err == nil {
+			if re.Op == syntax.OpLiteral && re.Flags&syntax.FoldCase == 0 {
+				r.literal, r.isLiteral = string(re.Rune), true
+			}
+		}
 		r.splitRE2 = !canMatchEmpty(ts.re2)
 		if !r.splitRE2 && ts.netBad == "" {
 			if r.bfind, err = compile2(ts.net); err != nil {
@@ -315,6 +324,33 @@ func (r *Regexp) findAll(s string) [][2]int {
 		m, err = r.bfind.FindNextMatch(m)
 	}
 	return out
+}
+
+// Literal returns the text the pattern matches when it is a plain
+// case-sensitive literal (such as `,` or `\t` or `\|`), so that callers can
+// use a byte search instead of the regex engine.
+func (r *Regexp) Literal() (string, bool) { return r.literal, r.isLiteral }
+
+// SplitIndex is Split returning the fields as byte offset pairs into s.
+func (r *Regexp) SplitIndex(dst [][2]int, s string) [][2]int {
+	dst = dst[:0]
+	index := 0
+	for _, m := range r.findAll(s) {
+		if index == 0 && m[0] == 0 && m[1] == 0 {
+			continue
+		}
+		dst = append(dst, [2]int{index, m[0]})
+		index = m[1]
+	}
+	if index == 0 {
+		return append(dst, [2]int{0, len(s)})
+	}
+	dst = append(dst, [2]int{index, len(s)})
+	n := len(dst)
+	for n > 0 && dst[n-1][0] == dst[n-1][1] {
+		n--
+	}
+	return dst[:n]
 }
 
 // Split splits s around matches as Java's String.split(regex) does (limit
