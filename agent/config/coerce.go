@@ -164,7 +164,7 @@ func decodeJava(s string, bits uint) (int64, bool) {
 		}
 	}
 	if neg {
-		return -int64(mag - 1) - 1, true
+		return -int64(mag-1) - 1, true
 	}
 	if mag == limit {
 		return 0, false
