@@ -731,3 +731,85 @@ func TestRepositoryExampleLoads(t *testing.T) {
 		t.Errorf("region %q warnings %q", c.KinesisRegion, c.Warnings)
 	}
 }
+
+func TestGlobErrorsAsJava(t *testing.T) {
+	tests := map[string]struct{ glob, want string }{
+		"plain":               {"*.log", ""},
+		"group":               {"app.{log,txt}", ""},
+		"class":               {"[a-c]*", ""},
+		"negated class":       {"[!a]*", ""},
+		"leading dash":        {"[-a]", ""},
+		"escaped brace":       {`\{x`, ""},
+		"unclosed group":      {"{a,b", "Missing '}'"},
+		"nested group":        {"{a,{b}}", "Cannot nest groups"},
+		"unclosed class":      {"[ab", "Missing ']'"},
+		"reversed range":      {"[z-a]", "Invalid range"},
+		"range without start": {"[^-a]", "Invalid range"},
+		"trailing backslash":  {`a\`, "No character to escape"},
+		"dangling range":      {"[a-", "Missing ']'"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := checkGlob(tc.glob); got != tc.want {
+				t.Errorf("checkGlob(%q) = %q, want %q", tc.glob, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSplitFilePattern(t *testing.T) {
+	tests := map[string]struct{ in, dir, glob, msg string }{
+		"absolute":       {"/var/log/app/*.log", "/var/log/app", "*.log", ""},
+		"root":           {"/log.*", "/", "log.*", ""},
+		"double slashes": {"//var///log//x", "/var/log", "x", ""},
+		"dot kept":       {"/var/./log/x", "/var/./log", "x", ""},
+		"relative":       {"logs/x", "logs", "x", ""},
+		"no directory":   {"x.log", "", "", "Directory component is empty!"},
+		"empty":          {"", "", "", "Directory component is empty!"},
+		"trailing slash": {"/var/log/", "", "", "File name component is empty!"},
+		"only a slash":   {"/", "", "", "File name component is empty!"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			dir, glob, msg := splitFilePattern(tc.in)
+			if dir != tc.dir || glob != tc.glob || msg != tc.msg {
+				t.Errorf("splitFilePattern(%q) = %q %q %q, want %q %q %q", tc.in, dir, glob, msg, tc.dir, tc.glob, tc.msg)
+			}
+		})
+	}
+}
+
+func TestParserStrictness(t *testing.T) {
+	tests := map[string]struct {
+		in      string
+		wantErr string // "" = accepted
+	}{
+		"surrogate pair":          {`{"a": "\ud83d\ude00"}`, ""},
+		"escapes":                 {`{"a": "\"\\\/\b\f\n\r\t\u0041"}`, ""},
+		"single quotes":           {`{'a': 1}`, "expected a double-quoted key"},
+		"raw control character":   {"{\"a\": \"x\ty\"}", "illegal unescaped control character 0x09"},
+		"bad escape":              {`{"a": "\x"}`, `invalid escape '\x'`},
+		"NaN":                     {`{"a": NaN}`, "expected a value"},
+		"truex":                   {`{"a": truex}`, "unrecognized token 'truex'"},
+		"plus number":             {`{"a": +1}`, "expected a value"},
+		"missing colon":           {`{"a" 1}`, "expected ':'"},
+		"hash comment":            {"{# c\n}", "expected a double-quoted key"},
+		"invalid UTF-8 in string": {"{\"a\": \"\xff\"}", "invalid UTF-8 byte 0xFF"},
+		"unterminated string":     {`{"a": "x`, "unterminated string"},
+		"too deep":                {strings.Repeat("[", 1001) + strings.Repeat("]", 1001), "nesting deeper than 1000 levels"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, _, err := parseJSON([]byte(tc.in))
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Errorf("rejected: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("error %v, want %q", err, tc.wantErr)
+			}
+		})
+	}
+}
