@@ -201,6 +201,27 @@ func serve(o *options, level slog.Level, stderr io.Writer) int {
 	}
 	defer out.Close()
 
+	// SIGHUP reopens the log file (logrotate); SIGTERM/SIGINT stop gracefully.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	hupDone := make(chan struct{})
+	defer close(hupDone)
+	go func() {
+		for {
+			select {
+			case <-hupDone:
+				return
+			case <-hup:
+				if err := out.Reopen(); err != nil {
+					logger.Error("Cannot reopen the log file", "component", "Agent", "err", err)
+				}
+			}
+		}
+	}()
+
 	logger.Info("Reading configuration from file: " + o.configPath)
 	cfg, err := config.Load(o.configPath, o.configDir)
 	if err != nil {
@@ -216,25 +237,11 @@ func serve(o *options, level slog.Level, stderr io.Writer) int {
 		logger.Warn(w)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-hup:
-				if err := out.Reopen(); err != nil {
-					logger.Error("Cannot reopen the log file", "component", "Agent", "err", err)
-				}
-			}
-		}
-	}()
-
-	if err := agent.Run(ctx, cfg, agent.Options{Logger: logger, Version: version}); err != nil {
+	err = agent.Run(ctx, cfg, agent.Options{Logger: logger, Version: version})
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		err = nil // a graceful stop that reports the cancellation
+	}
+	if err != nil {
 		logger.Error("Unhandled error.", "err", err)
 		fmt.Fprintln(stderr, "Unhandled error.")
 		fmt.Fprintln(stderr, err)
