@@ -166,17 +166,22 @@ func readConfDir(cfg *Config, dir string) ([]flowSource, error) {
 		cfg.Infos = append(cfg.Infos, "Reading flow configuration from file: "+e.Name())
 		data, err := os.ReadFile(path)
 		if err != nil {
-			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("Error reading configuration file, ignoring - %s: %s", path, describeReadErr(err)))
+			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s: Error reading configuration file, ignoring - %s: %s", path, e.Name(), describeReadErr(err)))
 			continue
 		}
 		root, warns, err := parseFile(path, data)
 		if err != nil {
-			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("Error reading configuration file, ignoring - %s", err))
+			detail := err.Error()
+			var ce *Error
+			if errors.As(err, &ce) {
+				detail = ce.Msg
+			}
+			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s: Error reading configuration file, ignoring - %s: %s", path, e.Name(), detail))
 			continue
 		}
 		fv, ok := root.get("flows")
 		if ok && fv.kind != kArray {
-			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("Error reading configuration file, ignoring - %s: \"flows\" must be a list, got %s", path, javaText(fv)))
+			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s: Error reading configuration file, ignoring - %s: \"flows\" must be a list, got %s", path, e.Name(), javaText(fv)))
 			continue
 		}
 		cfg.Warnings = append(cfg.Warnings, warns...)

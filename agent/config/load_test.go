@@ -658,8 +658,8 @@ func TestAgentDMerge(t *testing.T) {
 			main: main, confDir: confDir,
 			wantIDs: []string{"kinesis:main:/m/a", "fh:a:/d/a", "kinesis:b:/d/b"},
 			wantWarn: []string{
-				"Error reading configuration file, ignoring - " + filepath.Join(confDir, "c-broken.json"),
-				"Error reading configuration file, ignoring - " + filepath.Join(confDir, "d-notlist.json"),
+				filepath.Join(confDir, "c-broken.json") + ": Error reading configuration file, ignoring - c-broken.json: Failed when reading configuration file: line 1, column 12: unexpected end of input",
+				filepath.Join(confDir, "d-notlist.json") + ": Error reading configuration file, ignoring - d-notlist.json: \"flows\" must be a list, got {}",
 				filepath.Join(confDir, "b.json") + `: key "kinesis.region" has no effect: only "flows" is read`,
 			},
 		},
