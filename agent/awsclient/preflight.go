@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
@@ -88,6 +89,11 @@ func (c *Clients) preflightError(ctx context.Context, f *config.Flow, svc Servic
 		pe.Code, pe.Message = ae.ErrorCode(), ae.ErrorMessage()
 		if pe.Message == "" {
 			pe.Message = "(no message)"
+		}
+		// The SDK says "get identity: get credentials: ..." when the
+		// error came from the credential provider (e.g. STS AssumeRole).
+		if strings.Contains(err.Error(), "get identity") {
+			pe.Message += " (while getting credentials)"
 		}
 	} else {
 		pe.Message = err.Error()
