@@ -27,8 +27,8 @@ remove_java_leftovers() {
     done
     if ls /usr/share/aws-kinesis-agent/lib/AWSKinesisStreamingDataAgent*.jar >/dev/null 2>&1; then
         rm -rf /usr/share/aws-kinesis-agent/lib
-        rmdir /usr/share/aws-kinesis-agent 2>/dev/null
     fi
+    rmdir /usr/share/aws-kinesis-agent/lib /usr/share/aws-kinesis-agent 2>/dev/null
     return 0
 }
 
@@ -71,7 +71,7 @@ fi
 # Upgrading over the Java agent (its jars or SysV script are still here): treat like a first
 # install for enabling, since the Java agent's SysV registration does not carry over.
 from_java=
-if [ -e /usr/share/aws-kinesis-agent/lib ] || [ -e /usr/bin/aws-kinesis-agent-babysit ] \
+if ls /usr/share/aws-kinesis-agent/lib/*.jar >/dev/null 2>&1 || [ -e /usr/bin/aws-kinesis-agent-babysit ] \
    || [ -e /etc/rc.d/init.d/$SVC ] || [ -e /etc/init.d/$SVC ]; then
     from_java=1
 fi

@@ -17,8 +17,8 @@ for d in /etc/rc.d/rc0.d /etc/rc.d/rc1.d /etc/rc.d/rc2.d /etc/rc.d/rc3.d /etc/rc
 done
 if ls /usr/share/aws-kinesis-agent/lib/AWSKinesisStreamingDataAgent*.jar >/dev/null 2>&1; then
     rm -rf /usr/share/aws-kinesis-agent/lib
-    rmdir /usr/share/aws-kinesis-agent 2>/dev/null
 fi
+rmdir /usr/share/aws-kinesis-agent/lib /usr/share/aws-kinesis-agent 2>/dev/null
 
 if booted; then
     systemctl daemon-reload || true
