@@ -32,3 +32,25 @@ bench: build emulators
 
 clean:
 	rm -rf dist
+
+# ---- Packages (packaging/, docs/INSTALL.md). nfpm v2.45.2 is pinned in the nested module tools/. ----
+NFPM := .bin/nfpm
+PKG_ARCHS ?= amd64 arm64
+
+.PHONY: package package-test
+
+$(NFPM): tools/go.mod tools/go.sum
+	$(GO) -C tools build -o ../$(NFPM) github.com/goreleaser/nfpm/v2/cmd/nfpm
+
+# dist/aws-kinesis-agent-$(VERSION)-1.{x86_64,aarch64}.rpm and dist/aws-kinesis-agent_$(VERSION)-1_{amd64,arm64}.deb
+package: $(NFPM)
+	@set -e; for arch in $(PKG_ARCHS); do \
+	  mkdir -p dist/linux_$$arch; \
+	  echo "go build linux/$$arch"; \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/linux_$$arch/aws-kinesis-agent ./cmd/aws-kinesis-agent; \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/linux_$$arch/api_caller ./cmd/api_caller; \
+	  for fmt in rpm deb; do VERSION=$(VERSION) ARCH=$$arch $(NFPM) package --config packaging/nfpm.yaml --packager $$fmt --target dist/; done; \
+	done
+
+package-test: package
+	VERSION=$(VERSION) NFPM=$(NFPM) packaging/test.sh

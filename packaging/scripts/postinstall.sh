@@ -1,0 +1,97 @@
+#!/bin/sh
+# aws-kinesis-agent: runs after the package's files are in place.
+#   RPM: $1 = 1 on install, >= 2 on upgrade (RPM then runs posttrans.sh, which restarts).
+#   DEB: $1 = configure <last-configured-version, empty on first install> | abort-upgrade | abort-remove | abort-deconfigure.
+# Ownership of the state/log directories, import of the Java agent's checkpoints, enabling the
+# unit on first install (not starting it, like the Java agent), and on DEB the restart.
+# Must never fail because systemd is not PID 1.
+
+SVC=aws-kinesis-agent
+USR=aws-kinesis-agent-user
+STATE_DIR=/var/lib/aws-kinesis-agent
+LOG_DIR=/var/log/aws-kinesis-agent
+RESTART_MARK=$STATE_DIR/.pkg-restart
+JAVA_CHECKPOINTS=/var/run/aws-kinesis-agent/checkpoints
+
+booted() { [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; }
+have_systemctl() { command -v systemctl >/dev/null 2>&1; }
+
+# Java agent leftovers not owned by any package (installed by its `setup` script, or kept by RPM).
+remove_java_leftovers() {
+    rm -f /etc/cron.d/$SVC /usr/bin/aws-kinesis-agent-babysit \
+          /etc/rc.d/init.d/$SVC /etc/init.d/$SVC /var/run/$SVC.pid
+    for d in /etc/rc.d/rc0.d /etc/rc.d/rc1.d /etc/rc.d/rc2.d /etc/rc.d/rc3.d /etc/rc.d/rc4.d \
+             /etc/rc.d/rc5.d /etc/rc.d/rc6.d /etc/rc0.d /etc/rc1.d /etc/rc2.d /etc/rc3.d \
+             /etc/rc4.d /etc/rc5.d /etc/rc6.d; do
+        [ -d "$d" ] && rm -f "$d"/[SK][0-9][0-9]$SVC
+    done
+    if ls /usr/share/aws-kinesis-agent/lib/AWSKinesisStreamingDataAgent*.jar >/dev/null 2>&1; then
+        rm -rf /usr/share/aws-kinesis-agent/lib
+    fi
+    rmdir /usr/share/aws-kinesis-agent/lib /usr/share/aws-kinesis-agent 2>/dev/null
+    return 0
+}
+
+start_if_marked() {
+    [ -e "$RESTART_MARK" ] || return 0
+    rm -f "$RESTART_MARK"
+    if booted; then
+        systemctl start "$SVC.service" || echo "$SVC: start failed; see: journalctl -u $SVC" >&2
+    else
+        echo "$SVC: the agent was stopped for the upgrade; systemd is not running, start /usr/bin/aws-kinesis-agent yourself" >&2
+    fi
+}
+
+fresh=
+case "$1" in
+    1) fresh=1 ;;
+    [2-9]|[1-9][0-9]*) ;;
+    configure) [ -z "$2" ] && fresh=1 ;;
+    abort-upgrade|abort-remove|abort-deconfigure) start_if_marked; exit 0 ;;
+    *) exit 0 ;;
+esac
+
+# Directories (systemd's StateDirectory=/LogsDirectory= also fix these at every start).
+install -d -m 0750 "$STATE_DIR" "$LOG_DIR"
+chown "$USR:$USR" "$STATE_DIR" "$LOG_DIR" 2>/dev/null || chown "$USR" "$STATE_DIR" "$LOG_DIR" || true
+# Log files left by the Java agent (it ran as the same user; this is for safety).
+find "$LOG_DIR" -maxdepth 1 -type f -name '*.log' -exec chown "$USR" {} + 2>/dev/null || true
+
+# Java checkpoints: the agent imports them itself at first start when checkpointFile is unset; copy
+# them now too (the Java agent is stopped), so they survive a reboot that clears /var/run.
+if [ -f "$JAVA_CHECKPOINTS" ] && [ ! -e "$STATE_DIR/checkpoints" ]; then
+    for f in "$JAVA_CHECKPOINTS" "$JAVA_CHECKPOINTS-wal" "$JAVA_CHECKPOINTS-journal"; do
+        [ -f "$f" ] || continue
+        dst="$STATE_DIR/$(basename "$f")"
+        cp -p "$f" "$dst" && chown "$USR" "$dst" && chmod 0640 "$dst" || true
+    done
+    echo "$SVC: imported the Java agent's checkpoints into $STATE_DIR/checkpoints"
+fi
+
+# Upgrading over the Java agent (its jars or SysV script are still here): treat like a first
+# install for enabling, since the Java agent's SysV registration does not carry over.
+from_java=
+if ls /usr/share/aws-kinesis-agent/lib/*.jar >/dev/null 2>&1 || [ -e /usr/bin/aws-kinesis-agent-babysit ] \
+   || [ -e /etc/rc.d/init.d/$SVC ] || [ -e /etc/init.d/$SVC ]; then
+    from_java=1
+fi
+
+case "$1" in
+    configure) remove_java_leftovers ;;  # RPM does this in posttrans, after the old package is gone
+esac
+
+if booted; then
+    systemctl daemon-reload || true
+fi
+if [ -n "$fresh$from_java" ] && have_systemctl; then
+    # Enabled (starts at boot) but not started, like the Java agent's install.
+    systemctl --no-reload enable "$SVC.service" >/dev/null 2>&1 || true
+fi
+if [ -n "$fresh" ] && [ ! -e "$RESTART_MARK" ]; then
+    echo "$SVC: installed. Edit /etc/aws-kinesis/agent.json, then: systemctl start $SVC"
+fi
+
+case "$1" in
+    configure) start_if_marked ;;
+esac
+exit 0

@@ -1,0 +1,19 @@
+#!/bin/sh
+# aws-kinesis-agent: runs after the package's files are removed.
+#   RPM: $1 = 0 on erase, >= 1 after an upgrade.  DEB: $1 = remove | purge | upgrade | ...
+# Configuration (/etc/aws-kinesis, the sysconfig/default file) and state (checkpoints) are kept on
+# removal; a DEB purge deletes the state and log directories too (dpkg deletes the conffiles).
+# The service user is kept (its files may remain). Must never fail because systemd is not PID 1.
+
+SVC=aws-kinesis-agent
+
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+    systemctl daemon-reload || true
+    case "$1" in
+        0|remove|purge) systemctl reset-failed "$SVC.service" >/dev/null 2>&1 || true ;;
+    esac
+fi
+if [ "$1" = purge ]; then
+    rm -rf /var/lib/aws-kinesis-agent /var/log/aws-kinesis-agent
+fi
+exit 0

@@ -1,0 +1,55 @@
+#!/bin/sh
+# aws-kinesis-agent: runs before the package's files are unpacked.
+#   RPM: $1 = 1 on install, >= 2 on upgrade.  DEB: $1 = install | upgrade | abort-upgrade.
+# Creates the service user and, on install/upgrade over a running agent (ours or the Java agent),
+# stops it and leaves a marker so that postinstall (DEB) / posttrans (RPM) starts it again.
+# Must never fail because systemd is not PID 1 (containers, CI, image builds).
+
+SVC=aws-kinesis-agent
+USR=aws-kinesis-agent-user
+MARK_DIR=/var/lib/aws-kinesis-agent
+RESTART_MARK=$MARK_DIR/.pkg-restart
+
+booted() { [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; }
+
+case "$1" in
+    abort-upgrade) exit 0 ;;
+esac
+
+# Service user, as the Java agent's setup script creates it: system user, no login, locked.
+if ! id "$USR" >/dev/null 2>&1; then
+    shell=/sbin/nologin
+    [ -x "$shell" ] || shell=/usr/sbin/nologin
+    [ -x "$shell" ] || shell=/bin/false
+    useradd -r -s "$shell" -c "Streaming Data Agent" "$USR" || {
+        echo "$SVC: cannot create user $USR" >&2
+        exit 1
+    }
+fi
+usermod -L "$USR" >/dev/null 2>&1 || true
+
+# Stop a running agent so files (and, for the Java agent, its checkpoint database) are quiescent.
+was_running=
+if booted; then
+    if systemctl is-active --quiet "$SVC.service" 2>/dev/null; then
+        was_running=1
+        systemctl stop "$SVC.service" || true
+    fi
+else
+    # No systemd: the Java agent may run under its SysV script (which still exists at this point).
+    for init in /etc/rc.d/init.d/$SVC /etc/init.d/$SVC; do
+        if [ -x "$init" ] && "$init" status >/dev/null 2>&1; then
+            was_running=1
+            "$init" stop || true
+            break
+        fi
+    done
+fi
+if [ -n "$was_running" ]; then
+    mkdir -p "$MARK_DIR" && : > "$RESTART_MARK"
+fi
+
+# The Java agent's cron babysitter would restart the Java agent during the upgrade; its other
+# leftovers are removed once the new files are in place (postinstall / posttrans).
+rm -f /etc/cron.d/$SVC
+exit 0

@@ -1,0 +1,21 @@
+#!/bin/sh
+# aws-kinesis-agent: runs before the package's files are removed.
+#   RPM: $1 = 0 on erase, >= 1 when this (old) version is being replaced by an upgrade.
+#   DEB: $1 = remove | upgrade <new-version> | deconfigure | failed-upgrade.
+# On removal: stop and disable. On upgrade: nothing (the new package's preinstall stops the
+# agent and restarts it afterwards). Must never fail because systemd is not PID 1.
+
+SVC=aws-kinesis-agent
+
+case "$1" in
+    0|remove) ;;
+    *) exit 0 ;;
+esac
+
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+    systemctl stop "$SVC.service" || true
+fi
+if command -v systemctl >/dev/null 2>&1; then
+    systemctl --no-reload disable "$SVC.service" >/dev/null 2>&1 || true
+fi
+exit 0

@@ -1,0 +1,458 @@
+#!/usr/bin/env bash
+# packaging/test.sh: checks the packages that `make package` built in dist/ (run by `make package-test`).
+#
+#   1. contents, config flags, owners and scripts of the RPMs (rpm -qp) and DEBs (dpkg-deb);
+#   2. the systemd unit: `systemd-analyze verify` silent with rc 0, `security --offline` exposure <= 3.0;
+#   3. the packaged binary validates the packaged agent.json (files extracted from each package);
+#   4. noreplace: an edited agent.json survives an RPM upgrade (agent.json.rpmnew appears), also an
+#      in-place upgrade of a Java 2.x package (built here with nfpm, like Amazon's: same name, noarch);
+#   5. the install scripts, run for real by rpm --root / dpkg --root in a throw-away chroot that holds a
+#      shell, coreutils and stubs for systemctl/useradd/usermod: RPM $1 counts and posttrans, DEB
+#      install/upgrade/remove/purge arguments, with and without systemd as PID 1.
+# Needs root (chroot, rpm/dpkg --root). Installs rpm and cpio with apt-get when missing.
+# Prints one line per check and ends with "N passed, M failed"; exits 1 on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+VERSION=${VERSION:-3.0.0}
+NFPM=${NFPM:-.bin/nfpm}
+SVC=aws-kinesis-agent
+USR=aws-kinesis-agent-user
+RPM_AMD=dist/$SVC-$VERSION-1.x86_64.rpm
+RPM_ARM=dist/$SVC-$VERSION-1.aarch64.rpm
+DEB_AMD=dist/${SVC}_$VERSION-1_amd64.deb
+DEB_ARM=dist/${SVC}_$VERSION-1_arm64.deb
+UPGRADE_VERSION=$(echo "$VERSION" | awk -F. '{ printf "%d.%d.%d", $1, $2, $3 + 1 }')
+MAX_EXPOSURE=3.0
+
+pass=0
+fail=0
+started=$(date +%s)
+T=$(mktemp -d /tmp/pkgtest.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+
+section() { printf '\n== %s\n' "$1"; }
+ok() { pass=$((pass + 1)); printf '  ok    %s\n' "$1"; }
+bad() {
+    fail=$((fail + 1))
+    printf '  FAIL  %s\n' "$1"
+    if [ -n "${2:-}" ]; then printf '%s\n' "$2" | head -n 30 | sed 's/^/          /'; fi
+}
+# check NAME CMD...: passes when CMD exits 0; shows its output when it does not.
+check() {
+    local name=$1 out
+    shift
+    if out=$("$@" 2>&1); then ok "$name"; else bad "$name" "$out"; fi
+}
+# has LIST ITEM...: every ITEM is a whole line of LIST.
+has() {
+    local list=$1 missing="" i
+    shift
+    for i in "$@"; do grep -qxF -- "$i" <<<"$list" || missing="$missing $i"; done
+    [ -z "$missing" ] || { echo "missing:$missing"; echo "in:"; echo "$list"; return 1; }
+}
+# lacks LIST ITEM...: no ITEM is a line of LIST.
+lacks() {
+    local list=$1 found="" i
+    shift
+    for i in "$@"; do grep -qxF -- "$i" <<<"$list" && found="$found $i"; done
+    [ -z "$found" ] || { echo "unexpected:$found"; return 1; }
+}
+same() { [ "$1" = "$2" ] || { printf 'want: %s\ngot:  %s\n' "$2" "$1"; return 1; }; }
+contains() { grep -qF -- "$2" <<<"$1" || { printf 'no "%s" in:\n%s\n' "$2" "$1"; return 1; }; }
+absent() { local f; for f; do [ ! -e "$f" ] && [ ! -L "$f" ] || { echo "still there: $f"; return 1; }; done; }
+present() { local f; for f; do [ -e "$f" ] || { echo "missing: $f"; return 1; }; done; }
+
+# ---------------------------------------------------------------------------------------------
+section "prerequisites"
+if ! command -v rpm >/dev/null || ! command -v cpio >/dev/null; then
+    echo "  installing rpm and cpio (apt-get)"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rpm cpio; } >"$T/apt.log" 2>&1 ||
+        { cat "$T/apt.log"; }
+fi
+check "rpm, rpm2cpio, cpio, dpkg-deb, systemd-analyze, chroot present" \
+    sh -c 'command -v rpm && command -v rpm2cpio && command -v cpio && command -v dpkg-deb && command -v systemd-analyze && command -v chroot'
+check "running as root (needed for chroot, rpm/dpkg --root)" test "$(id -u)" = 0
+check "packages built: $RPM_AMD $RPM_ARM $DEB_AMD $DEB_ARM" present "$RPM_AMD" "$RPM_ARM" "$DEB_AMD" "$DEB_ARM"
+check "nfpm present ($NFPM)" test -x "$NFPM"
+[ "$fail" -eq 0 ] || { printf '\n%d passed, %d failed\n' "$pass" "$fail"; exit 1; }
+rpmq() { rpm -qp "$@" 2>/dev/null; }
+
+# ---------------------------------------------------------------------------------------------
+section "RPM metadata and contents"
+FILES_COMMON="/etc/aws-kinesis
+/etc/aws-kinesis/agent.d
+/etc/aws-kinesis/agent.json
+/etc/logrotate.d/$SVC
+/usr/bin/api_caller
+/usr/bin/$SVC
+/usr/bin/start-$SVC
+/usr/lib/systemd/system/$SVC.service
+/var/lib/$SVC
+/var/log/$SVC"
+for pkg in "$RPM_AMD" "$RPM_ARM"; do
+    case $pkg in *x86_64*) want_arch=x86_64 ;; *) want_arch=aarch64 ;; esac
+    check "$want_arch: name version release arch" same "$(rpmq --qf '%{NAME} %{VERSION} %{RELEASE} %{ARCH}' "$pkg")" "$SVC $VERSION 1 $want_arch"
+    list=$(rpmq -l "$pkg")
+    # shellcheck disable=SC2086
+    check "$want_arch: rpm -qpl lists the files" has "$list" $FILES_COMMON /etc/sysconfig/$SVC
+    check "$want_arch: rpm -qpl has no /etc/default file" lacks "$list" /etc/default/$SVC
+done
+check "rpm -qpc: exactly the three config files" \
+    same "$(rpmq -c "$RPM_AMD" | sort | tr '\n' ' ')" "/etc/aws-kinesis/agent.json /etc/logrotate.d/$SVC /etc/sysconfig/$SVC "
+flags=$(rpmq --qf '[%{FILENAMES} %{FILEFLAGS:fflags} %{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME}\n]' "$RPM_AMD")
+printf '%s\n' "$flags" | sed 's/^/        /'
+check "FILEFLAGS: config files are cn (config, noreplace) with their modes" has "$flags" \
+    "/etc/aws-kinesis/agent.json cn -rw-r--r-- root:root" \
+    "/etc/sysconfig/$SVC cn -rw------- root:root" \
+    "/etc/logrotate.d/$SVC cn -rw-r--r-- root:root"
+check "FILEFLAGS: binaries 0755 root, state/log dirs 0750 owned by $USR" has "$flags" \
+    "/usr/bin/$SVC  -rwxr-xr-x root:root" \
+    "/usr/bin/api_caller  -rwxr-xr-x root:root" \
+    "/usr/bin/start-$SVC  -rwxr-xr-x root:root" \
+    "/var/lib/$SVC  drwxr-x--- $USR:$USR" \
+    "/var/log/$SVC  drwxr-x--- $USR:$USR"
+scripts=$(rpmq --scripts "$RPM_AMD")
+check "rpm -qp --scripts: pre, post, preun, postun and posttrans scriptlets" has \
+    "$(grep -o '^[a-z]* scriptlet (using /bin/sh):' <<<"$scripts")" \
+    "preinstall scriptlet (using /bin/sh):" "postinstall scriptlet (using /bin/sh):" \
+    "preuninstall scriptlet (using /bin/sh):" "postuninstall scriptlet (using /bin/sh):" \
+    "posttrans scriptlet (using /bin/sh):"
+check "requires: no Java (only shadow-utils and rpmlib features)" \
+    sh -c "! rpm -qpR '$RPM_AMD' 2>/dev/null | grep -iE 'java|jre|jdk'"
+check "rpm version $VERSION sorts above Java 2.0.13 (in-place upgrade)" \
+    same "$(rpm --eval "%{lua: print(rpm.vercmp('$VERSION-1', '2.0.13-1'))}")" 1
+check "rpm -K: digests OK" sh -c "rpm -K '$RPM_AMD' '$RPM_ARM' | grep -c 'digests OK' | grep -qx 2"
+
+# ---------------------------------------------------------------------------------------------
+section "DEB metadata and contents"
+for pkg in "$DEB_AMD" "$DEB_ARM"; do
+    case $pkg in *amd64*) want_arch=amd64 ;; *) want_arch=arm64 ;; esac
+    check "$want_arch: Package Version Architecture" \
+        same "$(dpkg-deb -f "$pkg" Package Version Architecture | tr '\n' ' ')" "Package: $SVC Version: $VERSION-1 Architecture: $want_arch "
+    list=$(dpkg-deb -c "$pkg" | awk '{ print $6 }' | sed 's#^\./#/#; s#/$##')
+    # shellcheck disable=SC2086
+    check "$want_arch: dpkg-deb -c lists the files" has "$list" $FILES_COMMON /etc/default/$SVC
+    check "$want_arch: dpkg-deb -c has no /etc/sysconfig file" lacks "$list" /etc/sysconfig/$SVC
+done
+dpkg-deb -c "$DEB_AMD" | grep -E "$USR|etc/(default|aws-kinesis)/" | sed 's/^/        /'
+check "dpkg-deb -c: owners and modes" has "$(dpkg-deb -c "$DEB_AMD" | awk '{ print $1, $2, $6 }')" \
+    "-rw-r--r-- root/root ./etc/aws-kinesis/agent.json" \
+    "-rw------- root/root ./etc/default/$SVC" \
+    "-rwxr-xr-x root/root ./usr/bin/$SVC" \
+    "drwxr-x--- $USR/$USR ./var/lib/$SVC/" \
+    "drwxr-x--- $USR/$USR ./var/log/$SVC/"
+dpkg-deb -e "$DEB_AMD" "$T/debctl"
+stale() {
+    local a b
+    for a in preinst:preinstall postinst:postinstall prerm:preremove postrm:postremove; do
+        cmp "$T/debctl/${a%%:*}" "packaging/scripts/${a#*:}.sh" || return 1
+    done
+    for b in packaging/$SVC.service packaging/agent.json; do
+        [ ! "$b" -nt "$DEB_AMD" ] || { echo "$b is newer than $DEB_AMD"; return 1; }
+    done
+}
+check "packages are up to date with packaging/ (else run make package)" stale
+check "conffiles: exactly agent.json, /etc/default file, logrotate" \
+    same "$(sort "$T/debctl/conffiles" | tr '\n' ' ')" "/etc/aws-kinesis/agent.json /etc/default/$SVC /etc/logrotate.d/$SVC "
+info=$(dpkg-deb -I "$DEB_AMD")
+check "dpkg-deb -I: preinst postinst prerm postrm, executable" \
+    sh -c "for s in preinst postinst prerm postrm; do test -x '$T/debctl/'\$s || exit 1; done; grep -q conffiles <<'EOF'
+$info
+EOF"
+check "Depends: passwd only (no Java)" same "$(dpkg-deb -f "$DEB_AMD" Depends)" "passwd"
+check "deb version $VERSION-1 sorts above 2.0.13" dpkg --compare-versions "$VERSION-1" gt 2.0.13
+
+# ---------------------------------------------------------------------------------------------
+section "scripts and shipped files"
+for s in packaging/scripts/*.sh packaging/start-$SVC; do
+    check "sh -n $s (POSIX sh syntax)" sh -n "$s"
+done
+check "start-$SVC execs /usr/bin/$SVC with all arguments" \
+    grep -qxF "exec /usr/bin/$SVC \"\$@\"" packaging/start-$SVC
+sysconf=$(cat packaging/$SVC.sysconfig)
+check "sysconfig: commented AWS_ACCESS_KEY_ID= AWS_SECRET_ACCESS_KEY= AWS_DEFAULT_REGION= AGENT_ARGS=\"\"" \
+    has "$sysconf" "#AWS_ACCESS_KEY_ID=" "#AWS_SECRET_ACCESS_KEY=" "#AWS_DEFAULT_REGION=" '#AGENT_ARGS=""'
+lr=$(sed 's/^ *//' packaging/$SVC.logrotate)
+check "logrotate: /var/log/$SVC/*.log daily, rotate 7, compress, HUP via systemctl kill" \
+    has "$lr" "/var/log/$SVC/*.log {" daily "rotate 7" compress \
+    "systemctl kill -s HUP --kill-who=main $SVC.service >/dev/null 2>&1 || true"
+check "agent.json: airline_tickets flow, CSVTOJSON with the 14 field names, RANDOM keys" python3 - <<'EOF'
+import json, sys
+c = json.load(open("packaging/agent.json"))
+f = c["flows"]
+assert len(f) == 1, f
+f = f[0]
+assert f["filePattern"] == "/var/log/airline_tickets/*log", f
+assert f["kinesisStream"] == "airline_tickets", f
+assert f["partitionKeyOption"] == "RANDOM", f
+d = f["dataProcessingOptions"]
+assert [o["optionName"] for o in d] == ["CSVTOJSON"], d
+want = ("cost trip_class show_to_affiliates return_date origin number_of_changes gate found_at "
+        "duration distance destination depart_date actual record_id").split()
+assert d[0]["customFieldNames"] == want, d[0]["customFieldNames"]
+EOF
+
+# ---------------------------------------------------------------------------------------------
+section "systemd unit"
+unit=packaging/$SVC.service
+props=$(grep -E '^[A-Za-z]+=' "$unit")
+check "unit: user, restart, stop timeout, directories, environment" has "$props" \
+    "User=$USR" "SupplementaryGroups=adm" "Restart=always" "TimeoutStopSec=20s" "UMask=0027" \
+    "StateDirectory=$SVC" "LogsDirectory=$SVC" \
+    "EnvironmentFile=-/etc/sysconfig/$SVC" "EnvironmentFile=-/etc/default/$SVC" \
+    "ExecStart=/usr/bin/$SVC --log-file /var/log/$SVC/$SVC.log \$AGENT_ARGS" \
+    "NoNewPrivileges=yes" "ProtectSystem=strict" "ProtectHome=read-only" "PrivateTmp=yes" \
+    "CapabilityBoundingSet=" "SystemCallFilter=@system-service" "MemoryDenyWriteExecute=yes" \
+    "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX" "WantedBy=multi-user.target"
+mkdir -p "$T/unit"
+sed "s#/usr/bin/$SVC#$PWD/dist/linux_amd64/$SVC#" "$unit" >"$T/unit/$SVC.service"
+verify_silent() {
+    local out rc
+    out=$(systemd-analyze verify "$1" 2>&1)
+    rc=$?
+    [ "$rc" -eq 0 ] && [ -z "$out" ] || { echo "rc=$rc"; echo "$out"; return 1; }
+}
+check "systemd-analyze verify: rc 0 and no output" verify_silent "$T/unit/$SVC.service"
+# A broken copy must fail the same check (the check can fail).
+sed 's/^Restart=always/Restart=sometimes/' "$T/unit/$SVC.service" >"$T/unit/broken.service"
+check "systemd-analyze verify: a bad value in a copy is caught" sh -c "! systemd-analyze verify '$T/unit/broken.service' >/dev/null 2>&1 || test -n \"\$(systemd-analyze verify '$T/unit/broken.service' 2>&1)\""
+sec=$(systemd-analyze security --offline=true "$T/unit/$SVC.service" 2>&1)
+exposure=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\) \([A-Z]*\).*/\1 \2/p' <<<"$sec")
+echo "        exposure: ${exposure:-?}"
+check "systemd-analyze security --offline=true: exposure <= $MAX_EXPOSURE (${exposure:-none})" \
+    awk -v e="${exposure%% *}" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(e != "" && e + 0 <= m + 0) }'
+
+# ---------------------------------------------------------------------------------------------
+section "binaries"
+for a in amd64 arm64; do
+    bi=$(go version -m "dist/linux_$a/$SVC" 2>&1)
+    check "$a: $SVC is built with CGO_ENABLED=0 GOOS=linux GOARCH=$a" has \
+        "$(sed 's/^[[:space:]]*//; s/[[:space:]]\+/ /g' <<<"$bi")" \
+        "build CGO_ENABLED=0" "build GOOS=linux" "build GOARCH=$a"
+done
+version_out() { local out; out=$("$@" 2>&1) && grep -qF "$VERSION" <<<"$out" || { echo "$out"; return 1; }; }
+check "amd64: $SVC --version exits 0 and names $VERSION" version_out "dist/linux_amd64/$SVC" --version
+check "amd64: $SVC is statically linked" sh -c "! readelf -l dist/linux_amd64/$SVC | grep -q INTERP"
+
+# ---------------------------------------------------------------------------------------------
+section "packaged binary validates the packaged agent.json"
+mkdir -p "$T/x/rpm" "$T/x/deb"
+(cd "$T/x/rpm" && rpm2cpio "$OLDPWD/$RPM_AMD" | cpio -idm --quiet --no-absolute-filenames) 2>"$T/cpio.err"
+dpkg-deb -x "$DEB_AMD" "$T/x/deb"
+for kind in rpm deb; do
+    r=$T/x/$kind
+    check "$kind: extracted binary is the one built" cmp "$r/usr/bin/$SVC" "dist/linux_amd64/$SVC"
+    check "$kind: $SVC --validate -c $r/etc/aws-kinesis/agent.json -d $r/etc/aws-kinesis/agent.d" \
+        "$r/usr/bin/$SVC" --validate -c "$r/etc/aws-kinesis/agent.json" -d "$r/etc/aws-kinesis/agent.d"
+    check "$kind: start-$SVC --validate ... (the shim passes its arguments)" \
+        sh -c "sed 's#/usr/bin/$SVC#$r/usr/bin/$SVC#' '$r/usr/bin/start-$SVC' > '$T/shim' && sh '$T/shim' --validate -c '$r/etc/aws-kinesis/agent.json' -d '$r/etc/aws-kinesis/agent.d'"
+done
+
+# ---------------------------------------------------------------------------------------------
+section "building comparison packages ($SVC $UPGRADE_VERSION, fake Java 2.0.13)"
+mkdir -p "$T/pkg"
+# The upgrade ships a changed default agent.json: RPM writes .rpmnew (dpkg .dpkg-dist) only when the
+# packaged file changed between the two versions and the installed one was edited.
+sed 's/"cloudwatch.emitMetrics": true/"cloudwatch.emitMetrics": false/' packaging/agent.json >"$T/agent-up.json"
+sed "s#src: ./packaging/agent.json#src: $T/agent-up.json#" packaging/nfpm.yaml >"$T/nfpm-up.yaml"
+VERSION=$UPGRADE_VERSION ARCH=amd64 "$NFPM" package --config "$T/nfpm-up.yaml" --packager rpm --target "$T/pkg/" >/dev/null &&
+    VERSION=$UPGRADE_VERSION ARCH=amd64 "$NFPM" package --config "$T/nfpm-up.yaml" --packager deb --target "$T/pkg/" >/dev/null
+RPM_UP=$T/pkg/$SVC-$UPGRADE_VERSION-1.x86_64.rpm
+DEB_UP=$T/pkg/${SVC}_$UPGRADE_VERSION-1_amd64.deb
+# What Amazon's Java RPM lays down (spec §8): same package name, noarch, SysV script, cron babysitter.
+J=$T/java
+mkdir -p "$J"
+printf '{ "flows": [ { "filePattern": "/tmp/app.log*", "kinesisStream": "yourkinesisstream" } ] }\n' >"$J/agent.json"
+printf '#AWS_ACCESS_KEY_ID=\n#AGENT_ARGS=""\n' >"$J/sysconfig"
+printf '* * * * * root /usr/bin/aws-kinesis-agent-babysit > /dev/null 2>&1\n' >"$J/cron"
+printf '<Configuration/>\n' >"$J/log4j.xml"
+printf 'PK fake jar\n' >"$J/agent.jar"
+cat >"$J/init" <<'EOF'
+#!/bin/sh
+# stand-in for the Java agent's SysV script: "running" while /stub-active exists
+echo "init $1" >>/stub.log
+case "$1" in
+    status) [ -e /stub-active ] ;;
+    stop) rm -f /stub-active ;;
+    start) : >/stub-active ;;
+esac
+EOF
+printf '#!/bin/sh\nexec java -jar /usr/share/aws-kinesis-agent/lib/x.jar "$@"\n' >"$J/start"
+cat >"$J/nfpm.yaml" <<EOF
+name: $SVC
+arch: all
+version: 2.0.13
+release: 1
+description: fake Java agent package for upgrade tests
+contents:
+  - {src: $J/start, dst: /usr/bin/start-$SVC, file_info: {mode: 0755}}
+  - {src: $J/start, dst: /usr/bin/aws-kinesis-agent-babysit, file_info: {mode: 0755}}
+  - {src: $J/agent.jar, dst: /usr/share/aws-kinesis-agent/lib/AWSKinesisStreamingDataAgent-1.1.jar}
+  - {src: $J/init, dst: /etc/rc.d/init.d/$SVC, file_info: {mode: 0755}}
+  - {src: $J/cron, dst: /etc/cron.d/$SVC, type: config|noreplace}
+  - {src: $J/agent.json, dst: /etc/aws-kinesis/agent.json, type: config|noreplace}
+  - {src: $J/log4j.xml, dst: /etc/aws-kinesis/log4j.xml, type: config|noreplace}
+  - {src: $J/sysconfig, dst: /etc/sysconfig/$SVC, type: config|noreplace}
+  - {dst: /var/log/$SVC, type: dir}
+EOF
+"$NFPM" package --config "$J/nfpm.yaml" --packager rpm --target "$T/pkg/" >/dev/null
+RPM_JAVA=$T/pkg/$SVC-2.0.13-1.noarch.rpm
+check "built $SVC $UPGRADE_VERSION (rpm, deb) and fake Java 2.0.13 (noarch rpm)" present "$RPM_UP" "$DEB_UP" "$RPM_JAVA"
+
+# ---------------------------------------------------------------------------------------------
+section "noreplace in an alternate rpm root (--noscripts)"
+R=$T/rpmroot
+rpm --root "$R" --initdb
+rpm -i --root "$R" --nodeps --noscripts "$RPM_AMD" >"$T/rpm.log" 2>&1
+echo '{ "flows": [], "edited": "by the operator" }' >"$R/etc/aws-kinesis/agent.json"
+check "rpm -U $VERSION -> $UPGRADE_VERSION" rpm -U --root "$R" --nodeps --noscripts "$RPM_UP"
+check "the edited agent.json is kept" grep -q '"edited": "by the operator"' "$R/etc/aws-kinesis/agent.json"
+check "the new default is written as agent.json.rpmnew" cmp "$R/etc/aws-kinesis/agent.json.rpmnew" "$T/agent-up.json"
+check "unedited config files are replaced without .rpmnew" absent "$R/etc/sysconfig/$SVC.rpmnew" "$R/etc/logrotate.d/$SVC.rpmnew"
+check "rpm -q: only $UPGRADE_VERSION installed" same "$(rpm -q --root "$R" $SVC)" "$SVC-$UPGRADE_VERSION-1.x86_64"
+check "rpm -e keeps the edited agent.json (as .rpmsave)" \
+    sh -c "rpm -e --root '$R' --nodeps --noscripts $SVC && grep -q edited '$R/etc/aws-kinesis/agent.json.rpmsave'"
+
+# ---------------------------------------------------------------------------------------------
+# A minimal root to run the install scripts for real: rpm and dpkg chroot into it for scriptlets.
+# /stub.log records the stubs' calls; /stub-active means "the service is running".
+mkroot() {
+    local r=$1 booted=$2 b p l
+    mkdir -p "$r/usr/bin" "$r/usr/sbin" "$r/usr/lib" "$r/usr/lib64" "$r/etc" "$r/run" "$r/tmp" "$r/var/lib"
+    for l in bin sbin lib lib64; do ln -s "usr/$l" "$r/$l"; done
+    ln -s ../run "$r/var/run"
+    for b in sh rm mkdir install chown chmod find cp basename ls rmdir id cat touch; do
+        p=$(command -v "$b") || return 1
+        cp -L "$p" "$r/usr/bin/$b"
+        for l in $(ldd "$p" 2>/dev/null | grep -o '/[^ ]*'); do
+            [ -e "$r$l" ] || { mkdir -p "$r$(dirname "$l")" && cp -L "$l" "$r$l"; }
+        done
+    done
+    printf 'root:x:0:0:root:/root:/bin/sh\n' >"$r/etc/passwd"
+    printf 'root:x:0:\nadm:x:4:\n' >"$r/etc/group"
+    cat >"$r/usr/bin/systemctl" <<'EOF'
+#!/bin/sh
+echo "systemctl $*" >>/stub.log
+case "$*" in
+    *is-active*) [ -e /stub-active ]; exit ;;
+    *" stop "*|"stop "*) rm -f /stub-active ;;
+    *" start "*|"start "*|*restart*) : >/stub-active ;;
+esac
+exit 0
+EOF
+    cat >"$r/usr/sbin/useradd" <<'EOF'
+#!/bin/sh
+echo "useradd $*" >>/stub.log
+for a; do name=$a; done
+echo "$name:x:990:990::/home/$name:/sbin/nologin" >>/etc/passwd
+echo "$name:x:990:" >>/etc/group
+EOF
+    printf '#!/bin/sh\necho "usermod $*" >>/stub.log\n' >"$r/usr/sbin/usermod"
+    printf '#!/bin/sh\nexit 1\n' >"$r/usr/sbin/nologin"
+    chmod 755 "$r/usr/bin/systemctl" "$r/usr/sbin/useradd" "$r/usr/sbin/usermod" "$r/usr/sbin/nologin"
+    mkdir -p "$r/dev" && mknod -m 666 "$r/dev/null" c 1 3 || return 1
+    if [ "$booted" = booted ]; then mkdir -p "$r/run/systemd/system"; fi
+    : >"$r/stub.log"
+}
+calls() { grep -v -e 'is-active' -e '^init status' "$1/stub.log" | tr '\n' ';'; }
+reset_calls() { : >"$1/stub.log"; }
+uid_of() { stat -c %u "$1"; }
+
+section "RPM scripts: in-place upgrade of a running Java 2.x agent (systemd is PID 1)"
+R=$T/rpmjava
+mkroot "$R" booted
+rpm --root "$R" --initdb
+rpm -i --root "$R" --nodeps "$RPM_JAVA" >"$T/rpm.log" 2>&1
+mkdir -p "$R/etc/rc.d/rc3.d" "$R/run/$SVC"
+ln -s ../init.d/$SVC "$R/etc/rc.d/rc3.d/S30$SVC"
+printf 'SQLite format 3\0java checkpoints\n' >"$R/run/$SVC/checkpoints"
+echo '{ "flows": [ { "filePattern": "/var/log/app/*.log", "kinesisStream": "mine" } ] }' >"$R/etc/aws-kinesis/agent.json"
+: >"$R/stub-active"
+reset_calls "$R"
+check "rpm -U Java 2.0.13 -> $VERSION (scripts run)" rpm -U --root "$R" --nodeps "$RPM_AMD"
+check "rpm -q: only $VERSION installed" same "$(rpm -q --root "$R" $SVC)" "$SVC-$VERSION-1.x86_64"
+check "user created: useradd -r -s /sbin/nologin -c \"Streaming Data Agent\", then usermod -L" \
+    sh -c "grep -q '^$USR:' '$R/etc/passwd' && grep -qxF 'useradd -r -s /sbin/nologin -c Streaming Data Agent $USR' '$R/stub.log' && grep -qxF 'usermod -L $USR' '$R/stub.log'"
+check "stopped before, reloaded, enabled, started after" same "$(calls "$R" | sed 's/useradd[^;]*;usermod[^;]*;//')" \
+    "systemctl stop $SVC.service;systemctl daemon-reload;systemctl --no-reload enable $SVC.service;systemctl daemon-reload;systemctl start $SVC.service;"
+check "Java checkpoints copied to /var/lib/$SVC/checkpoints, owned by $USR" \
+    sh -c "cmp '$R/run/$SVC/checkpoints' '$R/var/lib/$SVC/checkpoints' && test \$(stat -c %u '$R/var/lib/$SVC/checkpoints') = 990"
+check "state and log dirs owned by $USR, mode 0750" \
+    same "$(stat -c '%u %a' "$R/var/lib/$SVC" "$R/var/log/$SVC" | tr '\n' ' ')" "990 750 990 750 "
+check "Java leftovers removed: cron babysitter, SysV script and links, babysit, jars" absent \
+    "$R/etc/cron.d/$SVC" "$R/etc/rc.d/init.d/$SVC" "$R/etc/rc.d/rc3.d/S30$SVC" \
+    "$R/usr/bin/aws-kinesis-agent-babysit" "$R/usr/share/aws-kinesis-agent/lib"
+check "the operator's Java agent.json is kept, ours is agent.json.rpmnew" \
+    sh -c "grep -q mine '$R/etc/aws-kinesis/agent.json' && cmp '$R/etc/aws-kinesis/agent.json.rpmnew' packaging/agent.json"
+check "no restart marker left" absent "$R/var/lib/$SVC/.pkg-restart"
+
+section "RPM scripts: upgrade $VERSION -> $UPGRADE_VERSION while running, then erase"
+echo "checkpoint data" >"$R/var/lib/$SVC/checkpoints"
+reset_calls "$R"
+check "rpm -U $VERSION -> $UPGRADE_VERSION" rpm -U --root "$R" --nodeps "$RPM_UP"
+check "stopped before, started after, enablement untouched" same "$(calls "$R")" \
+    "usermod -L $USR;systemctl stop $SVC.service;systemctl daemon-reload;systemctl daemon-reload;systemctl daemon-reload;systemctl start $SVC.service;"
+check "existing checkpoints not overwritten by the Java import" grep -qx "checkpoint data" "$R/var/lib/$SVC/checkpoints"
+reset_calls "$R"
+check "rpm -e" rpm -e --root "$R" --nodeps $SVC
+check "erase: stopped and disabled" same "$(calls "$R")" \
+    "systemctl stop $SVC.service;systemctl --no-reload disable $SVC.service;systemctl daemon-reload;systemctl reset-failed $SVC.service;"
+check "erase keeps config (.rpmsave), state and the user" \
+    sh -c "grep -q mine '$R/etc/aws-kinesis/agent.json.rpmsave' && grep -qx 'checkpoint data' '$R/var/lib/$SVC/checkpoints' && grep -q '^$USR:' '$R/etc/passwd'"
+
+section "RPM scripts: fresh install without systemd as PID 1 (container)"
+R=$T/rpmfresh
+mkroot "$R" container
+rpm --root "$R" --initdb
+reset_calls "$R"
+check "rpm -i $VERSION (scripts run)" rpm -i --root "$R" --nodeps "$RPM_AMD"
+check "enabled, not started, no stop/reload (systemctl only edits symlinks)" same "$(calls "$R" | sed 's/useradd[^;]*;usermod[^;]*;//')" \
+    "systemctl --no-reload enable $SVC.service;"
+check "state and log dirs owned by $USR" same "$(stat -c '%u' "$R/var/lib/$SVC" "$R/var/log/$SVC" | tr '\n' ' ')" "990 990 "
+reset_calls "$R"
+check "rpm -e (scripts run)" rpm -e --root "$R" --nodeps $SVC
+check "erase without systemd: only the symlink edit" same "$(calls "$R")" "systemctl --no-reload disable $SVC.service;"
+
+# ---------------------------------------------------------------------------------------------
+section "DEB scripts: install, upgrade while running, remove, purge (systemd is PID 1)"
+R=$T/debroot
+mkroot "$R" booted
+mkdir -p "$R/var/lib/dpkg/info" "$R/var/lib/dpkg/updates"
+: >"$R/var/lib/dpkg/status"
+: >"$R/var/lib/dpkg/available"
+dpkgr() { dpkg --root="$R" --force-depends --force-confold "$@" >>"$T/dpkg.log" 2>&1 || { tail -n 20 "$T/dpkg.log"; return 1; }; }
+reset_calls "$R"
+check "dpkg -i $VERSION" dpkgr -i "$DEB_AMD"
+check "install: user, dirs, enabled, not started" same "$(calls "$R" | sed 's/useradd[^;]*;usermod[^;]*;//')" \
+    "systemctl daemon-reload;systemctl --no-reload enable $SVC.service;"
+check "state and log dirs owned by $USR, mode 0750" \
+    same "$(stat -c '%u %a' "$R/var/lib/$SVC" "$R/var/log/$SVC" | tr '\n' ' ')" "990 750 990 750 "
+echo '{ "flows": [], "edited": "yes" }' >"$R/etc/aws-kinesis/agent.json"
+: >"$R/stub-active"
+reset_calls "$R"
+check "dpkg -i $UPGRADE_VERSION while running" dpkgr -i "$DEB_UP"
+check "upgrade: stopped before, started after, enablement untouched" same "$(calls "$R")" \
+    "usermod -L $USR;systemctl stop $SVC.service;systemctl daemon-reload;systemctl daemon-reload;systemctl start $SVC.service;"
+check "edited conffile kept, new one as .dpkg-dist" \
+    sh -c "grep -q edited '$R/etc/aws-kinesis/agent.json' && cmp '$R/etc/aws-kinesis/agent.json.dpkg-dist' '$T/agent-up.json'"
+echo "checkpoint data" >"$R/var/lib/$SVC/checkpoints"
+echo "log line" >"$R/var/log/$SVC/$SVC.log"
+reset_calls "$R"
+check "dpkg -r" dpkgr -r $SVC
+check "remove: stopped and disabled" same "$(calls "$R")" \
+    "systemctl stop $SVC.service;systemctl --no-reload disable $SVC.service;systemctl daemon-reload;systemctl reset-failed $SVC.service;"
+check "remove: config, state and log dirs kept" present "$R/etc/aws-kinesis/agent.json" "$R/etc/default/$SVC" "$R/var/lib/$SVC" "$R/var/log/$SVC"
+check "dpkg -P: purge removes conffiles, state and log dirs" \
+    sh -c "dpkg --root='$R' -P $SVC >>'$T/dpkg.log' 2>&1 && ! test -e '$R/etc/aws-kinesis/agent.json' && ! test -e '$R/var/lib/$SVC' && ! test -e '$R/var/log/$SVC'"
+
+# ---------------------------------------------------------------------------------------------
+section "sizes"
+for f in dist/linux_amd64/$SVC dist/linux_arm64/$SVC dist/linux_amd64/api_caller "$RPM_AMD" "$RPM_ARM" "$DEB_AMD" "$DEB_ARM"; do
+    printf '  %10d bytes  %5.1f MiB  %s\n' "$(stat -c %s "$f")" "$(echo "$(stat -c %s "$f") / 1048576" | bc -l 2>/dev/null || echo 0)" "$f"
+done
+printf '  exposure (systemd-analyze security --offline=true): %s\n' "${exposure:-?}"
+printf '  took %ds\n' $(($(date +%s) - started))
+
+printf '\n%d passed, %d failed\n' "$pass" "$fail"
+[ "$fail" -eq 0 ]
