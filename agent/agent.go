@@ -5,19 +5,220 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"os"
+	"sync"
+	"time"
 
+	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/awsclient"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/config"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/metrics"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/status"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/checkpoint"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/send"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/processors"
 )
 
 // Options are the process-level settings that do not come from agent.json.
 type Options struct {
 	Logger  *slog.Logger
 	Version string
+	// ClientOptions are passed to awsclient.New (tests inject endpoints).
+	ClientOptions []awsclient.Option
 }
 
 // Run runs the agent until ctx is cancelled (graceful shutdown, bounded by
 // cfg.ShutdownTimeout) or a fatal error occurs.
 func Run(ctx context.Context, cfg *config.Config, opts Options) error {
-	return errors.New("agent: not wired yet")
+	start := time.Now()
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	alog := log.With("component", "Agent")
+	if len(cfg.Flows) == 0 {
+		return errors.New("There are no flows configured in configuration file.")
+	}
+
+	store, err := openCheckpoints(cfg, alog)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if n, err := store.DeleteExpired(cfg.CheckpointTTLDays); err != nil {
+		alog.Warn("could not delete old checkpoints", "err", err)
+	} else {
+		alog.Info(fmt.Sprintf("Deleted %d old checkpoints.", n))
+	}
+
+	copts := append([]awsclient.Option{awsclient.WithLogger(log.With("component", "AWSClients")), awsclient.WithAgentVersion(opts.Version)}, opts.ClientOptions...)
+	clients, err := awsclient.New(ctx, cfg, copts...)
+	if err != nil {
+		return err
+	}
+	senders := cfg.MaxSendingThreads
+	alog.Info(fmt.Sprintf("Agent will use up to %d threads for sending data.", senders))
+
+	stats := make([]*flowstats.Flow, len(cfg.Flows))
+	for i, fc := range cfg.Flows {
+		stats[i] = flowstats.New(fc.ID, fc.Destination, fc.Kind == config.Firehose)
+	}
+
+	var observer flowstats.CallObserver = metrics.NopObserver{}
+	var emitter *metrics.Emitter
+	if cfg.CloudWatch.EmitMetrics {
+		emitter = metrics.NewEmitter(clients.CloudWatch, metrics.Options{
+			Namespace:    cfg.CloudWatch.Namespace,
+			BufferTime:   cfg.CloudWatch.BufferTime,
+			QueueSize:    cfg.CloudWatch.QueueSize,
+			TagInstance:  cfg.CloudWatch.TagInstance,
+			StatusPeriod: cfg.StatusReportingPeriod,
+			Flows:        stats,
+			Logger:       log.With("component", "CWPublisher"),
+		})
+		observer = emitter
+	}
+
+	alog.Info("Starting up...")
+	runners := make([]*flows.Flow, 0, len(cfg.Flows))
+	flowInternal := map[string]bool{}
+	perFlowSenders := max(1, min(8, senders/len(cfg.Flows)))
+	for i := range cfg.Flows {
+		fc := cfg.Flows[i]
+		st := stats[i]
+		chain, err := processors.Build(fc.DataProcessingOptions, processors.Deps{Logger: log.With("component", "DataProcessor["+fc.ID+"]")})
+		if err != nil {
+			return fmt.Errorf("%s: %w", fc.Source, err)
+		}
+		resume, err := store.Load(fc.ID)
+		if err != nil {
+			return fmt.Errorf("checkpoints for flow %s: %w", fc.ID, err)
+		}
+		sopts := send.Options{
+			InitialBackoff: fc.RetryInitialBackoff,
+			MaxBackoff:     fc.RetryMaxBackoff,
+			Stats:          st,
+			Observer:       observer,
+			Logger:         log.With("component", "AsyncPublisher["+fc.ID+"]"),
+			Region:         clients.Region(),
+		}
+		var sender send.Sender
+		if fc.Kind == config.Firehose {
+			sopts.Endpoint = clients.Endpoint(awsclient.FirehoseService)
+			sender = send.NewFirehose(clients.Firehose, fc.Destination, sopts)
+		} else {
+			sopts.Endpoint = clients.Endpoint(awsclient.KinesisService)
+			sender = send.NewKinesis(clients.Kinesis, fc.Destination, sopts)
+		}
+		f, err := flows.New(fc, flows.Deps{
+			Sender:          sender,
+			Saver:           store,
+			Resume:          resume,
+			Chain:           chain,
+			Stats:           st,
+			Logger:          log,
+			Senders:         perFlowSenders,
+			ShutdownTimeout: cfg.ShutdownTimeout,
+		})
+		if err != nil {
+			return err
+		}
+		if fc.EmitInternalMetrics {
+			flowInternal[fc.ID] = true
+		}
+		runners = append(runners, f)
+	}
+
+	// Background services stop when bg is cancelled, after the flows.
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	var bgWG sync.WaitGroup
+	goBG := func(run func(context.Context)) {
+		bgWG.Add(1)
+		go func() { defer bgWG.Done(); run(bg) }()
+	}
+	// The preflight never delays tailing.
+	goBG(func(c context.Context) {
+		for _, err := range clients.Preflight(c, cfg.Flows) {
+			alog.Error(err.Error())
+		}
+	})
+	if emitter != nil {
+		goBG(func(c context.Context) { _ = emitter.Run(c) })
+	}
+	reporter := metrics.NewReporter(stats, metrics.ReporterOptions{
+		Period:              cfg.StatusReportingPeriod,
+		EmitInternalMetrics: cfg.LogEmitInternalMetrics,
+		FlowInternalMetrics: flowInternal,
+		Logger:              log,
+		MaxSendingThreads:   senders,
+		Start:               start,
+	})
+	goBG(func(c context.Context) { _ = reporter.Run(c) })
+	if cfg.StatusListenAddress != "" {
+		srv, err := status.New(cfg.StatusListenAddress, cfg.StatusAllowRemote, stats)
+		if err != nil {
+			stopBG()
+			bgWG.Wait()
+			return err
+		}
+		alog.Info("status endpoint listening", "addr", srv.Addr())
+		goBG(func(c context.Context) { _ = srv.Run(c) })
+	}
+
+	var wg sync.WaitGroup
+	errs := make(chan error, len(runners))
+	for _, f := range runners {
+		alog.Info("Starting tailer for file " + f.ID())
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f.Run(ctx); err != nil {
+				errs <- fmt.Errorf("flow %s: %w", f.ID(), err)
+			}
+		}()
+	}
+	alog.Info(fmt.Sprintf("Startup completed in %d ms.", time.Since(start).Milliseconds()))
+
+	<-ctx.Done()
+	shutdownStart := time.Now()
+	alog.Info("Shutting down...")
+	wg.Wait()
+	reporter.Report()
+	stopBG()
+	bgWG.Wait()
+	close(errs)
+	var firstErr error
+	for err := range errs {
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	alog.Info(fmt.Sprintf("Shut down completed in %d ms. Uptime: %d ms",
+		time.Since(shutdownStart).Milliseconds(), time.Since(start).Milliseconds()))
+	return firstErr
+}
+
+// openCheckpoints opens the configured checkpoint file, or the default one
+// after importing the Java agent's checkpoints on first start.
+func openCheckpoints(cfg *config.Config, log *slog.Logger) (*checkpoint.Store, error) {
+	path := cfg.CheckpointFile
+	if path == "" {
+		path = checkpoint.DefaultPath
+		if _, err := os.Stat(path); os.IsNotExist(err) {
+			imported, err := checkpoint.ImportJava(path, checkpoint.JavaDefaultPath)
+			if err != nil {
+				log.Warn("could not import the Java agent's checkpoints", "from", checkpoint.JavaDefaultPath, "err", err)
+			} else if imported {
+				log.Info("Imported the Java agent's checkpoints", "from", checkpoint.JavaDefaultPath, "to", path)
+			}
+		}
+	}
+	store, err := checkpoint.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint file %s: %w", path, err)
+	}
+	return store, nil
 }

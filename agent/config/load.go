@@ -563,10 +563,10 @@ func buildFlow(src flowSource) (*Flow, []string, error) {
 		return nil, warns, err
 	}
 	f.DataProcessingOptions = opts
-	// TODO(merge): processors.Validate
-	// if err := processors.Validate(opts); err != nil {
-	// 	return nil, warns, r.errf("dataProcessingOptions: %v", err)
-	// }
+	if err := processors.Validate(opts); err != nil {
+		// processors' messages already name the option (flows[i].dataProcessingOptions[j]).
+		return nil, warns, &Error{File: r.file, Msg: err.Error(), Err: err}
+	}
 
 	if n, err = r.int64Key("minTimeBetweenFilePollsMillis", 100); err != nil {
 		return nil, warns, err

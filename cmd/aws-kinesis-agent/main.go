@@ -7,11 +7,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/awsclient"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
+	"time"
 	"syscall"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent"
@@ -183,9 +185,21 @@ func validate(o *options, stdout, stderr io.Writer) int {
 		}
 	}
 	if o.checkDest {
-		// TODO(merge): preflight — check each destination (DescribeStreamSummary /
-		// DescribeDeliveryStream) with the agent's credentials once agent exposes it.
-		fmt.Fprintln(stderr, "ERROR --check-destinations: the destination check is not available in this build")
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		clients, err := awsclient.New(ctx, cfg, awsclient.WithAgentVersion(version))
+		if err != nil {
+			fmt.Fprintln(stderr, "ERROR", err)
+			return 1
+		}
+		errs := clients.Preflight(ctx, cfg.Flows)
+		for _, err := range errs {
+			fmt.Fprintln(stderr, "ERROR", err)
+		}
+		if len(errs) == 0 {
+			fmt.Fprintln(stdout, "\nAll destinations are reachable.")
+			return status
+		}
 		status = 1
 	}
 	return status

@@ -1,0 +1,308 @@
+// Package flows runs one agent.json flow: it tails the flow's files,
+// runs every record through the data-processing chain, packs batches,
+// sends them, and lets acknowledgements advance the checkpoint.
+//
+// The stages and their owners:
+//
+//	tail.Tailer --chunks--> process loop --batches--> send workers
+//	                             |                        |
+//	                         ack.Tracker <---Chunk.Ack----+
+//	                             |
+//	                        checkpoint (Saver)
+//
+// Every channel is bounded, so a flow that cannot send stops reading: the
+// file is the buffer and memory stays flat.
+package flows
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/config"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/ack"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/batch"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/send"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/tail"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/processors"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/processors/javaregex"
+)
+
+// Deps are what a flow needs from the agent.
+type Deps struct {
+	// Sender delivers batches to the flow's destination.
+	Sender send.Sender
+	// Saver persists positions (the checkpoint store).
+	Saver ack.Saver
+	// Resume holds the flow's saved positions.
+	Resume []record.Position
+	// Chain is the flow's data-processing chain (nil: raw records).
+	Chain *processors.Chain
+	// Stats are the flow's counters.
+	Stats *flowstats.Flow
+	// Logger is the agent's logger.
+	Logger *slog.Logger
+	// Senders is how many batches may be in flight at once (>= 1).
+	Senders int
+	// ShutdownTimeout bounds how long in-flight sends may finish after
+	// reading stops.
+	ShutdownTimeout time.Duration
+	// CheckpointInterval is how often acknowledged positions are saved.
+	CheckpointInterval time.Duration
+}
+
+// Flow is one running flow.
+type Flow struct {
+	cfg     config.Flow
+	deps    Deps
+	tailer  *tail.Tailer
+	tracker *ack.Tracker
+	limits  batch.Limits
+	log     *slog.Logger
+}
+
+// New builds a flow from its validated configuration.
+func New(cfg config.Flow, deps Deps) (*Flow, error) {
+	if deps.Sender == nil || deps.Saver == nil || deps.Stats == nil {
+		return nil, fmt.Errorf("flow %s: sender, saver and stats are required", cfg.ID)
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Senders < 1 {
+		deps.Senders = 1
+	}
+	if deps.CheckpointInterval <= 0 {
+		deps.CheckpointInterval = time.Second
+	}
+	tcfg := tail.Config{
+		FlowID:                    cfg.ID,
+		Dir:                       cfg.Dir,
+		Glob:                      cfg.Glob,
+		StartAtEnd:                cfg.InitialPosition == config.EndOfFile,
+		SkipHeaderLines:           cfg.SkipHeaderLines,
+		AggregatedRecordSizeBytes: cfg.AggregatedRecordSizeBytes,
+		ReadBufferBytes:           cfg.ReadBufferBytes(),
+		MinPoll:                   cfg.MinTimeBetweenFilePolls,
+		MaxRefresh:                cfg.MaxTimeBetweenFileTrackerRefresh,
+		Resume:                    deps.Resume,
+		Stats:                     deps.Stats,
+		Logger:                    deps.Logger.With("component", "FileTailer["+cfg.ID+"]"),
+	}
+	var err error
+	if cfg.MultiLineStartPattern != "" {
+		if tcfg.MultiLineStart, err = javaregex.Compile(cfg.MultiLineStartPattern, 0); err != nil {
+			return nil, fmt.Errorf("flow %s: multiLineStartPattern: %w", cfg.ID, err)
+		}
+	}
+	if cfg.FileFooterPattern != "" {
+		if tcfg.Footer, err = javaregex.Compile(cfg.FileFooterPattern, javaregex.Multiline); err != nil {
+			return nil, fmt.Errorf("flow %s: fileFooterPattern: %w", cfg.ID, err)
+		}
+	}
+	t, err := tail.New(tcfg)
+	if err != nil {
+		return nil, fmt.Errorf("flow %s: %w", cfg.ID, err)
+	}
+	f := &Flow{
+		cfg:    cfg,
+		deps:   deps,
+		tailer: t,
+		log:    deps.Logger.With("component", "FileTailer["+cfg.ID+"]"),
+		tracker: ack.New(cfg.ID, deps.Saver,
+			ack.WithFlushInterval(deps.CheckpointInterval),
+			ack.WithLogger(deps.Logger.With("component", "Checkpointer["+cfg.ID+"]")),
+			ack.WithStats(deps.Stats)),
+		limits: LimitsFor(cfg),
+	}
+	return f, nil
+}
+
+// LimitsFor returns the batch limits of a flow.
+func LimitsFor(cfg config.Flow) batch.Limits {
+	if cfg.Kind == config.Firehose {
+		return batch.FirehoseLimits(cfg.MaxBufferSizeRecords, cfg.MaxBufferSizeBytes, cfg.MaxBufferAge)
+	}
+	return batch.KinesisLimits(cfg.MaxBufferSizeRecords, cfg.MaxBufferSizeBytes, cfg.MaxBufferAge)
+}
+
+// keyMode maps partitionKeyOption to the batch builder's key mode.
+func keyMode(cfg config.Flow) batch.KeyMode {
+	switch {
+	case cfg.Kind == config.Firehose:
+		return batch.KeyNone
+	case cfg.PartitionKeyOption == config.PartitionDeterministic:
+		return batch.KeyDeterministic
+	default:
+		return batch.KeyRandom
+	}
+}
+
+// ID is the flow id.
+func (f *Flow) ID() string { return f.cfg.ID }
+
+// Run runs the flow until ctx is cancelled. Reading stops at once; batches
+// already built get up to ShutdownTimeout to be delivered; acknowledged
+// positions are saved before Run returns. Records not acknowledged by then
+// are read again after a restart (at-least-once, never lost).
+func (f *Flow) Run(ctx context.Context) error {
+	sendCtx, cancelSend := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelSend()
+	ackCtx, cancelAck := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelAck()
+
+	chunks := make(chan *record.Chunk, 2)
+	batches := make(chan *batch.Batch, f.deps.Senders)
+
+	var wg sync.WaitGroup
+	var tailErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tailErr = f.tailer.Run(ctx, chunks)
+	}()
+
+	var ackWG sync.WaitGroup
+	ackWG.Add(1)
+	go func() {
+		defer ackWG.Done()
+		_ = f.tracker.Run(ackCtx)
+	}()
+
+	var sendWG sync.WaitGroup
+	for i := 0; i < f.deps.Senders; i++ {
+		sendWG.Add(1)
+		go func() {
+			defer sendWG.Done()
+			for b := range batches {
+				if err := f.deps.Sender.Send(sendCtx, b); err != nil && sendCtx.Err() == nil {
+					f.log.Error("send failed", "err", err)
+				}
+				b.Release()
+			}
+		}()
+	}
+
+	f.process(ctx, chunks, batches)
+	close(batches)
+	wg.Wait()
+
+	// Reading has stopped: give in-flight batches the shutdown timeout.
+	done := make(chan struct{})
+	go func() { sendWG.Wait(); close(done) }()
+	if f.deps.ShutdownTimeout > 0 {
+		select {
+		case <-done:
+		case <-time.After(f.deps.ShutdownTimeout):
+			f.log.Warn("Not all executing send tasks finished cleanly by shutdown.")
+			cancelSend()
+			<-done
+		}
+	} else {
+		cancelSend()
+		<-done
+	}
+	cancelAck()
+	ackWG.Wait()
+	if err := f.tracker.Flush(); err != nil {
+		f.log.Error("final checkpoint failed", "err", err)
+	}
+	if tailErr != nil && ctx.Err() == nil {
+		return tailErr
+	}
+	return nil
+}
+
+// process is the single goroutine that owns the processing chain and the
+// batch builder. It returns when ctx is cancelled; the partly filled batch
+// is handed to the senders so that its records are not re-sent after a
+// clean restart.
+func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches chan<- *batch.Batch) {
+	b := batch.NewBuilder(batch.Options{
+		Limits:     f.limits,
+		Keys:       keyMode(f.cfg),
+		Terminator: []byte(f.cfg.TruncatedRecordTerminator),
+		Stats:      f.deps.Stats,
+		Logger:     f.log,
+	})
+	stats := f.deps.Stats
+	chain := f.deps.Chain
+	var scratch []byte
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+
+	emit := func(full *batch.Batch) bool {
+		if full == nil {
+			return true
+		}
+		select {
+		case batches <- full:
+			return true
+		case <-ctx.Done():
+			// Not delivered: release without acknowledging; re-read after restart.
+			full.Release()
+			return false
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			if last := b.Flush(time.Now()); last != nil {
+				select {
+				case batches <- last:
+				default:
+					last.Release()
+				}
+			}
+			return
+		case now := <-tick.C:
+			if b.Due(now) {
+				if !emit(b.Flush(now)) {
+					return
+				}
+			}
+		case c, ok := <-chunks:
+			if !ok {
+				return
+			}
+			n := c.Len()
+			f.tracker.Add(c)
+			var transformed, skipped, fallback int64
+			for i := 0; i < n; i++ {
+				rec := c.Record(i)
+				out := rec
+				if chain != nil {
+					var res processors.Result
+					scratch, res = chain.Process(scratch[:0], rec)
+					switch res {
+					case processors.Skipped:
+						skipped++
+						c.Ack(1)
+						continue
+					case processors.Fallback:
+						fallback++
+					default:
+						transformed++
+					}
+					out = scratch
+				}
+				if !emit(b.Add(out, c)) {
+					return
+				}
+			}
+			c.ReleaseData()
+			if chain != nil {
+				stats.RecordsTransformed.Add(transformed)
+				stats.RecordsSkipped.Add(skipped)
+				stats.ProcessingErrors.Add(fallback)
+				if skipped > 0 {
+					f.log.Warn(fmt.Sprintf("%d record parsed but skipped for processing and delivering", skipped))
+				}
+			}
+		}
+	}
+}
