@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Known keys. Everything the Java agent reads, plus our additions
@@ -127,8 +128,11 @@ func closeEnough(unknown, known string) bool {
 	if strings.EqualFold(unknown, known) {
 		return true
 	}
+	n, m := utf8.RuneCountInString(known), utf8.RuneCountInString(unknown)
+	if m > n+3 || n > m+3 { // the distance is at least the length difference
+		return false
+	}
 	d := editDistance(unknown, known)
-	n := len([]rune(known))
 	return d <= 3 && d*3 <= n
 }
 

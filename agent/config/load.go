@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -345,6 +347,53 @@ func readTopLevel(cfg *Config, r *objReader) error {
 	}
 	if cfg.StatusAllowRemote, err = r.boolean("status.allowRemote", false); err != nil {
 		return err
+	}
+	if err := checkListenAddress(r, cfg.StatusListenAddress, cfg.StatusAllowRemote); err != nil {
+		return err
+	}
+
+	// Combinations where a key silently does nothing in the Java agent.
+	warnf := func(format string, args ...any) {
+		cfg.Warnings = append(cfg.Warnings, r.file+": "+fmt.Sprintf(format, args...))
+	}
+	switch {
+	case cfg.AWSAccessKeyID != "" && cfg.AWSSecretAccessKey == "":
+		warnf("\"awsAccessKeyId\" is set but \"awsSecretAccessKey\" is not: the static keys are ignored and the standard AWS credential chain is used (as in the Java agent)")
+	case cfg.AWSAccessKeyID == "" && cfg.AWSSecretAccessKey != "":
+		warnf("\"awsSecretAccessKey\" is set but \"awsAccessKeyId\" is not: the static keys are ignored and the standard AWS credential chain is used (as in the Java agent)")
+	}
+	if cfg.AssumeRoleARN == "" {
+		for _, k := range []string{"assumeRoleExternalId", "sts.endpoint"} {
+			if v, _, _ := r.str(k); v != "" {
+				warnf("key %q has no effect without \"assumeRoleARN\"", k)
+			}
+		}
+	}
+	return nil
+}
+
+// checkListenAddress validates status.listenAddress: host:port, and a
+// loopback host unless status.allowRemote is true.
+func checkListenAddress(r *objReader, addr string, allowRemote bool) error {
+	if addr == "" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return r.errf("'status.listenAddress' value %q is not host:port (e.g. \"127.0.0.1:9100\"): %v", addr, err)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return r.errf("'status.listenAddress' value %q: port %q is not a number in [0..65535]", addr, port)
+	}
+	if allowRemote {
+		return nil
+	}
+	loopback := host == "localhost"
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		loopback = true
+	}
+	if !loopback {
+		return r.errf("'status.listenAddress' value %q is not a loopback address; set \"status.allowRemote\": true to serve the status endpoint to other hosts", addr)
 	}
 	return nil
 }

@@ -178,6 +178,14 @@ func TestLoadRejectsWithJavaErrorTexts(t *testing.T) {
 			config: `{"maxSendingThreads": 0, "flows":[` + kflow + `}]}`,
 			want:   "'maxSendingThreads' value 0 is outside of valid range ([1..+∞))",
 		},
+		"status endpoint on all interfaces needs allowRemote": {
+			config: `{"status.listenAddress": ":9100", "flows":[` + kflow + `}]}`,
+			want:   "'status.listenAddress' value \":9100\" is not a loopback address; set \"status.allowRemote\": true to serve the status endpoint to other hosts",
+		},
+		"status endpoint address without port": {
+			config: `{"status.listenAddress": "127.0.0.1", "flows":[` + kflow + `}]}`,
+			want:   "'status.listenAddress' value \"127.0.0.1\" is not host:port",
+		},
 		"syntax error has line and column": {
 			config: "{\n  \"flows\": [,]\n}",
 			want:   "Failed when reading configuration file: line 2, column 13: unexpected character ',', expected a value",
@@ -399,9 +407,9 @@ func TestLoadAcceptsJavaCompatibleInput(t *testing.T) {
 			check:  func(t *testing.T, c *Config) {},
 		},
 		"status endpoint keys": {
-			config: `{"status.listenAddress": "127.0.0.1:9100", "status.allowRemote": "yes", "flows":[` + kflow + `}]}`,
+			config: `{"status.listenAddress": "0.0.0.0:9100", "status.allowRemote": "yes", "flows":[` + kflow + `}]}`,
 			check: func(t *testing.T, c *Config) {
-				if c.StatusListenAddress != "127.0.0.1:9100" || !c.StatusAllowRemote {
+				if c.StatusListenAddress != "0.0.0.0:9100" || !c.StatusAllowRemote {
 					t.Errorf("status %q %v", c.StatusListenAddress, c.StatusAllowRemote)
 				}
 			},
@@ -475,6 +483,14 @@ func TestLoadWarnsAboutUnknownAndIneffectiveKeys(t *testing.T) {
 		"maxSendingThreadsPerCore beside maxSendingThreads": {
 			config: `{"maxSendingThreads": 4, "maxSendingThreadsPerCore": 2, "flows":[` + kflow + `}]}`,
 			want:   `key "maxSendingThreadsPerCore" has no effect because "maxSendingThreads" is set`,
+		},
+		"access key without secret": {
+			config: `{"awsAccessKeyId": "AKIA", "flows":[` + kflow + `}]}`,
+			want:   `"awsAccessKeyId" is set but "awsSecretAccessKey" is not`,
+		},
+		"external id without role": {
+			config: `{"assumeRoleExternalId": "x", "flows":[` + kflow + `}]}`,
+			want:   `key "assumeRoleExternalId" has no effect without "assumeRoleARN"`,
 		},
 		"partitionKeyOption on Firehose": {
 			config: `{"flows":[{"filePattern": "/a/b", "deliveryStream": "d", "partitionKeyOption": "RANDOM"}]}`,
