@@ -119,7 +119,8 @@ type Clients struct {
 	Firehose   *firehose.Client
 	CloudWatch *cloudwatch.Client
 	// AWS is the shared configuration (region, credentials, HTTP client,
-	// retryer), e.g. for other clients such as IMDS.
+	// retryer), e.g. for other clients such as IMDS. Never print or log it:
+	// its credential provider may hold the static secret key.
 	AWS aws.Config
 
 	region      string
@@ -134,6 +135,9 @@ type Clients struct {
 // New builds the clients. ctx bounds the region lookup (EC2 instance
 // metadata); the clients themselves are not tied to it.
 func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, error) {
+	if cfg == nil {
+		return nil, errors.New("awsclient: nil config")
+	}
 	o := options{agentVersion: DefaultAgentVersion, maxAttempts: DefaultMaxAttempts}
 	for _, opt := range opts {
 		opt(&o)

@@ -33,7 +33,7 @@ const DefaultOutDir = "/var/log/airline_tickets"
 
 // SampleBaseDay is the day sample dates are relative to when --seed is
 // given (so that the output is reproducible); otherwise it is today.
-var SampleBaseDay = time.Date(2026, time.January, 15, 0, 0, 0, 0, time.UTC)
+func SampleBaseDay() time.Time { return time.Date(2026, time.January, 15, 0, 0, 0, 0, time.UTC) }
 
 // Exit codes.
 const (
@@ -254,7 +254,7 @@ func (r *runner) once(ctx context.Context, iter int) error {
 	if r.o.sampleMode {
 		base := time.Now().UTC()
 		if r.o.seedSet {
-			base = SampleBaseDay
+			base = SampleBaseDay()
 		}
 		f, err := ticketlog.Create(r.o.outDir, time.Now())
 		if err != nil {
