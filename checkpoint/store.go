@@ -279,7 +279,7 @@ func (s *Store) Load(flow string) ([]record.Position, error) {
 			Offset:      offset.Int64,
 			Updated:     parseUpdated(updated.String),
 		}
-		if mtime.Valid {
+		if mtime.Valid && mtime.Int64 != 0 { // Save writes 0 for a zero ModTime
 			p.ModTime = time.UnixMilli(mtime.Int64)
 		}
 		out = append(out, p)
