@@ -217,6 +217,31 @@ func (t *Tracker) updateStatsLocked(fs *fileState) {
 	})
 }
 
+// Resume tells the tracker that src was resumed from the saved position p
+// (a row returned by the checkpoint store's Load), before any chunk of src
+// is added. The position counts as saved under p.Path; if the file is now
+// known by another path (renamed while the agent was down), the next flush
+// saves it under the new path, which removes the row of the old one. Until
+// a chunk is acknowledged, Position reports p. Resume does nothing when src
+// already has an acknowledged position.
+func (t *Tracker) Resume(src *record.Source, p record.Position) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fs := t.files[src]
+	if fs == nil {
+		fs = &fileState{src: src}
+		t.files[src] = fs
+	}
+	if fs.has {
+		return
+	}
+	fs.offset, fs.modTime, fs.size = p.Offset, p.ModTime, p.Size
+	fs.has = true
+	fs.ver++
+	fs.savedVer, fs.savedPath = fs.ver, p.Path
+	fs.statsDirty = true
+}
+
 // Forget drops the state of a file the tailer has let go (deleted, or
 // rotated away and read to the end) once everything added for it is
 // acknowledged and saved; until then it is kept and saved as usual. Without
