@@ -502,3 +502,44 @@ func TestPathWithURICharactersIsUsedLiterally(t *testing.T) {
 		t.Errorf("database not at the literal path: %v", err)
 	}
 }
+
+func TestRenameBackAndForthLeavesOneRow(t *testing.T) {
+	s := mustOpen(t, filepath.Join(t.TempDir(), "checkpoints"))
+	for i, path := range []string{"/d/a", "/d/a", "/d/b", "/d/a", "/d/a"} {
+		if err := s.Save([]record.Position{pos(path, "(dev=1,ino=7)", int64(10*(i+1)))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ps, err := s.Load(testFlow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 1 || ps[0].Path != "/d/a" || ps[0].Offset != 50 || ps[0].Fingerprint != "fp-(dev=1,ino=7)" {
+		t.Errorf("Load = %+v, want only /d/a@50 with its fingerprint", ps)
+	}
+	var n int
+	if err := s.db.QueryRow("select count(*) from GO_FILE_STATE").Scan(&n); err != nil || n != 1 {
+		t.Errorf("GO_FILE_STATE rows = %d (%v), want 1", n, err)
+	}
+}
+
+func TestSaveRecreatesRowDeletedBehindItsBack(t *testing.T) {
+	s := mustOpen(t, filepath.Join(t.TempDir(), "checkpoints"))
+	p := pos("/d/a", "(dev=1,ino=7)", 10)
+	if err := s.Save([]record.Position{p}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"delete from FILE_CHECKPOINTS", "delete from GO_FILE_STATE"} {
+		if _, err := s.db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.Offset = 20
+	if err := s.Save([]record.Position{p}); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := s.Load(testFlow)
+	if err != nil || len(ps) != 1 || ps[0].Offset != 20 || ps[0].Fingerprint != p.Fingerprint {
+		t.Errorf("Load = %+v, %v", ps, err)
+	}
+}
