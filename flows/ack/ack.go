@@ -133,9 +133,14 @@ func New(flowID string, saver Saver, opts ...Option) *Tracker {
 // chunk of the same file already added (chunks of different files may
 // interleave). Add arms c's acknowledgement count with c.Track(c.Len(), ...);
 // records are then acknowledged with c.Ack. A chunk of zero records (skipped
-// header lines, discarded bytes) counts as acknowledged at once. The caller
-// must not reuse c until it is fully acknowledged.
+// header lines, discarded bytes) counts as acknowledged at once. Add must
+// be called before any record of c is acknowledged (before its records are
+// handed on, including records a converter skips), and c must not be reused
+// until it is fully acknowledged.
 func (t *Tracker) Add(c *record.Chunk) {
+	if c.Source == nil {
+		panic("ack: Tracker.Add: chunk without Source")
+	}
 	// Track before queueing: a queued chunk always has its real count, so
 	// another chunk's completion never mistakes it for acknowledged. A
 	// completion that runs before the chunk is queued finds nothing to do;
