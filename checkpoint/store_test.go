@@ -543,3 +543,36 @@ func TestSaveRecreatesRowDeletedBehindItsBack(t *testing.T) {
 		t.Errorf("Load = %+v, %v", ps, err)
 	}
 }
+
+func TestConcurrentSavesOfSeveralFlows(t *testing.T) {
+	s := mustOpen(t, filepath.Join(t.TempDir(), "checkpoints"))
+	const flows, rounds = 4, 25
+	errs := make(chan error, flows)
+	for f := range flows {
+		go func() {
+			var err error
+			for r := range rounds {
+				p := pos("/d/a", "(dev=1,ino=1)", int64(r))
+				p.Flow = fmt.Sprintf("flow-%d", f)
+				if err = s.Save([]record.Position{p}); err != nil {
+					break
+				}
+				if _, err = s.Load(p.Flow); err != nil {
+					break
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range flows {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for f := range flows {
+		ps, err := s.Load(fmt.Sprintf("flow-%d", f))
+		if err != nil || len(ps) != 1 || ps[0].Offset != rounds-1 {
+			t.Errorf("flow %d: %+v, %v", f, ps, err)
+		}
+	}
+}
