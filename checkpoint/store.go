@@ -105,6 +105,8 @@ func WithBusyTimeout(d time.Duration) Option {
 
 // Store is an open checkpoint database. Its methods are safe for concurrent
 // use; all statements go through one connection, so they run one at a time.
+// A Store expects to be the only writer of its file while it is open (as
+// the agent is); other processes may read it at any time.
 type Store struct {
 	path string
 	db   *sql.DB
