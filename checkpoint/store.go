@@ -105,15 +105,28 @@ func WithBusyTimeout(d time.Duration) Option {
 
 // Store is an open checkpoint database. Its methods are safe for concurrent
 // use; all statements go through one connection, so they run one at a time.
+// A Store expects to be the only writer of its file while it is open (as
+// the agent is); other processes may read it at any time.
 type Store struct {
 	path string
 	db   *sql.DB
 
-	mu     sync.Mutex // guards closed
+	mu     sync.Mutex // guards closed and known
 	closed bool
+	// known holds, per (flow, path), the fileId and fingerprint this Store
+	// committed last. When a position repeats them, its rename deletes and
+	// fingerprint upsert already ran and are skipped (the UPDATE alone
+	// suffices); an UPDATE that finds no row falls back to the full path.
+	known map[rowKey]rowMeta
 
 	update, insert, delRenamed, delRenamedGo, upsertGo *sql.Stmt
 }
+
+type rowKey struct{ flow, path string }
+type rowMeta struct{ fileID, fingerprint string }
+
+// maxKnown bounds the known cache (one entry per file saved since Open).
+const maxKnown = 100_000
 
 // Open opens (creating it and its parent directories if needed) the
 // checkpoint database at path, creates Java's table and ours if missing, and
@@ -154,7 +167,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
 
-	s := &Store{path: abs, db: db}
+	s := &Store{path: abs, db: db, known: map[rowKey]rowMeta{}}
 	if err := s.init(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("checkpoint: open %s: %w%s", abs, err, hint(err))
@@ -279,7 +292,7 @@ func (s *Store) Load(flow string) ([]record.Position, error) {
 			Offset:      offset.Int64,
 			Updated:     parseUpdated(updated.String),
 		}
-		if mtime.Valid {
+		if mtime.Valid && mtime.Int64 != 0 { // Save writes 0 for a zero ModTime
 			p.ModTime = time.UnixMilli(mtime.Int64)
 		}
 		out = append(out, p)
@@ -326,6 +339,13 @@ func (s *Store) Save(ps []record.Position) (err error) {
 	}()
 	update, insert := tx.Stmt(s.update), tx.Stmt(s.insert)
 	delRenamed, delRenamedGo, upsertGo := tx.Stmt(s.delRenamed), tx.Stmt(s.delRenamedGo), tx.Stmt(s.upsertGo)
+	s.mu.Lock()
+	known := make([]bool, len(ps))
+	for i := range ps {
+		m, ok := s.known[rowKey{ps[i].Flow, ps[i].Path}]
+		known[i] = ok && m == rowMeta{ps[i].FileID, ps[i].Fingerprint}
+	}
+	s.mu.Unlock()
 	for i := range ps {
 		p := &ps[i]
 		if p.Flow == "" || p.Path == "" {
@@ -340,9 +360,13 @@ func (s *Store) Save(ps []record.Position) (err error) {
 			return fmt.Errorf("checkpoint: save %s@%d to %s: %w", p.Path, p.Offset, s.path, err)
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			known[i] = false
 			if _, err := insert.Exec(p.Flow, p.Path, p.FileID, mtime, p.Size, p.Offset); err != nil {
 				return fmt.Errorf("checkpoint: save %s@%d to %s: %w", p.Path, p.Offset, s.path, err)
 			}
+		}
+		if known[i] {
+			continue
 		}
 		if p.FileID != "" {
 			if _, err := delRenamed.Exec(p.Flow, p.FileID, p.Path); err != nil {
@@ -359,6 +383,14 @@ func (s *Store) Save(ps []record.Position) (err error) {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("checkpoint: save to %s: commit: %w", s.path, err)
 	}
+	s.mu.Lock()
+	if len(s.known)+len(ps) > maxKnown {
+		clear(s.known)
+	}
+	for i := range ps {
+		s.known[rowKey{ps[i].Flow, ps[i].Path}] = rowMeta{ps[i].FileID, ps[i].Fingerprint}
+	}
+	s.mu.Unlock()
 	return nil
 }
 
@@ -394,6 +426,9 @@ func (s *Store) DeleteExpired(ttlDays int) (n int, err error) {
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("checkpoint: delete expired in %s: commit: %w", s.path, err)
 	}
+	s.mu.Lock()
+	clear(s.known) // rows are gone: the next save of each takes the full path
+	s.mu.Unlock()
 	return int(deleted), nil
 }
 

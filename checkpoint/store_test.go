@@ -502,3 +502,77 @@ func TestPathWithURICharactersIsUsedLiterally(t *testing.T) {
 		t.Errorf("database not at the literal path: %v", err)
 	}
 }
+
+func TestRenameBackAndForthLeavesOneRow(t *testing.T) {
+	s := mustOpen(t, filepath.Join(t.TempDir(), "checkpoints"))
+	for i, path := range []string{"/d/a", "/d/a", "/d/b", "/d/a", "/d/a"} {
+		if err := s.Save([]record.Position{pos(path, "(dev=1,ino=7)", int64(10*(i+1)))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ps, err := s.Load(testFlow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 1 || ps[0].Path != "/d/a" || ps[0].Offset != 50 || ps[0].Fingerprint != "fp-(dev=1,ino=7)" {
+		t.Errorf("Load = %+v, want only /d/a@50 with its fingerprint", ps)
+	}
+	var n int
+	if err := s.db.QueryRow("select count(*) from GO_FILE_STATE").Scan(&n); err != nil || n != 1 {
+		t.Errorf("GO_FILE_STATE rows = %d (%v), want 1", n, err)
+	}
+}
+
+func TestSaveRecreatesRowDeletedBehindItsBack(t *testing.T) {
+	s := mustOpen(t, filepath.Join(t.TempDir(), "checkpoints"))
+	p := pos("/d/a", "(dev=1,ino=7)", 10)
+	if err := s.Save([]record.Position{p}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"delete from FILE_CHECKPOINTS", "delete from GO_FILE_STATE"} {
+		if _, err := s.db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.Offset = 20
+	if err := s.Save([]record.Position{p}); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := s.Load(testFlow)
+	if err != nil || len(ps) != 1 || ps[0].Offset != 20 || ps[0].Fingerprint != p.Fingerprint {
+		t.Errorf("Load = %+v, %v", ps, err)
+	}
+}
+
+func TestConcurrentSavesOfSeveralFlows(t *testing.T) {
+	s := mustOpen(t, filepath.Join(t.TempDir(), "checkpoints"))
+	const flows, rounds = 4, 25
+	errs := make(chan error, flows)
+	for f := range flows {
+		go func() {
+			var err error
+			for r := range rounds {
+				p := pos("/d/a", "(dev=1,ino=1)", int64(r))
+				p.Flow = fmt.Sprintf("flow-%d", f)
+				if err = s.Save([]record.Position{p}); err != nil {
+					break
+				}
+				if _, err = s.Load(p.Flow); err != nil {
+					break
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range flows {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for f := range flows {
+		ps, err := s.Load(fmt.Sprintf("flow-%d", f))
+		if err != nil || len(ps) != 1 || ps[0].Offset != rounds-1 {
+			t.Errorf("flow %d: %+v, %v", f, ps, err)
+		}
+	}
+}

@@ -133,9 +133,14 @@ func New(flowID string, saver Saver, opts ...Option) *Tracker {
 // chunk of the same file already added (chunks of different files may
 // interleave). Add arms c's acknowledgement count with c.Track(c.Len(), ...);
 // records are then acknowledged with c.Ack. A chunk of zero records (skipped
-// header lines, discarded bytes) counts as acknowledged at once. The caller
-// must not reuse c until it is fully acknowledged.
+// header lines, discarded bytes) counts as acknowledged at once. Add must
+// be called before any record of c is acknowledged (before its records are
+// handed on, including records a converter skips), and c must not be reused
+// until it is fully acknowledged.
 func (t *Tracker) Add(c *record.Chunk) {
+	if c.Source == nil {
+		panic("ack: Tracker.Add: chunk without Source")
+	}
 	// Track before queueing: a queued chunk always has its real count, so
 	// another chunk's completion never mistakes it for acknowledged. A
 	// completion that runs before the chunk is queued finds nothing to do;
@@ -215,6 +220,31 @@ func (t *Tracker) updateStatsLocked(fs *fileState) {
 		}
 		s.OldestUnacked = oldest
 	})
+}
+
+// Resume tells the tracker that src was resumed from the saved position p
+// (a row returned by the checkpoint store's Load), before any chunk of src
+// is added. The position counts as saved under p.Path; if the file is now
+// known by another path (renamed while the agent was down), the next flush
+// saves it under the new path, which removes the row of the old one. Until
+// a chunk is acknowledged, Position reports p. Resume does nothing when src
+// already has an acknowledged position.
+func (t *Tracker) Resume(src *record.Source, p record.Position) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fs := t.files[src]
+	if fs == nil {
+		fs = &fileState{src: src}
+		t.files[src] = fs
+	}
+	if fs.has {
+		return
+	}
+	fs.offset, fs.modTime, fs.size = p.Offset, p.ModTime, p.Size
+	fs.has = true
+	fs.ver++
+	fs.savedVer, fs.savedPath = fs.ver, p.Path
+	fs.statsDirty = true
 }
 
 // Forget drops the state of a file the tailer has let go (deleted, or

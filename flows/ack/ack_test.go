@@ -514,3 +514,34 @@ func TestTrackerWithStoreResumesAcknowledgedOffset(t *testing.T) {
 		t.Errorf("Load = %+v; want app.log@100", ps)
 	}
 }
+
+func TestResumedFileRenamedWhileDownIsSavedUnderNewPath(t *testing.T) {
+	ms := newMemSaver()
+	tr := New(flow, ms)
+	same := src("/d/b.log", 2)
+	renamed := src("/d/app.log.1", 1) // the row says /d/app.log
+	tr.Resume(same, record.Position{Flow: flow, Path: "/d/b.log", FileID: same.FileID, Offset: 70, Size: 80})
+	tr.Resume(renamed, record.Position{Flow: flow, Path: "/d/app.log", FileID: renamed.FileID, Offset: 500, Size: 600})
+	if got := offset(t, tr, renamed); got != 500 {
+		t.Fatalf("offset after Resume = %d, want 500", got)
+	}
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if ms.calls != 1 || ms.sizes[0] != 1 {
+		t.Fatalf("Save calls %d sizes %v; want one Save of the renamed file only", ms.calls, ms.sizes)
+	}
+	if p, ok := ms.get("/d/app.log.1"); !ok || p.Offset != 500 || p.Size != 600 || p.FileID != renamed.FileID {
+		t.Errorf("saved %+v, %v", p, ok)
+	}
+	// Acknowledged chunks continue from the resumed offset.
+	c := chunk(renamed, 500, 650, 1)
+	tr.Add(c)
+	if got := offset(t, tr, renamed); got != 500 {
+		t.Errorf("offset with chunk outstanding = %d, want 500", got)
+	}
+	c.Ack(1)
+	if got := offset(t, tr, renamed); got != 650 {
+		t.Errorf("offset = %d, want 650", got)
+	}
+}
