@@ -13,8 +13,8 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"time"
 	"syscall"
+	"time"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/config"
