@@ -322,7 +322,7 @@ mkroot() {
     mkdir -p "$r/usr/bin" "$r/usr/sbin" "$r/usr/lib" "$r/usr/lib64" "$r/etc" "$r/run" "$r/tmp" "$r/var/lib"
     for l in bin sbin lib lib64; do ln -s "usr/$l" "$r/$l"; done
     ln -s ../run "$r/var/run"
-    for b in sh rm mkdir install chown chmod find cp basename ls rmdir id cat touch; do
+    for b in sh rm mkdir install chown chmod find cp basename ls rmdir id cat touch grep; do
         p=$(command -v "$b") || return 1
         cp -L "$p" "$r/usr/bin/$b"
         for l in $(ldd "$p" 2>/dev/null | grep -o '/[^ ]*'); do
@@ -445,6 +445,42 @@ check "remove: stopped and disabled" same "$(calls "$R")" \
 check "remove: config, state and log dirs kept" present "$R/etc/aws-kinesis/agent.json" "$R/etc/default/$SVC" "$R/var/lib/$SVC" "$R/var/log/$SVC"
 check "dpkg -P: purge removes conffiles, state and log dirs" \
     sh -c "dpkg --root='$R' -P $SVC >>'$T/dpkg.log' 2>&1 && ! test -e '$R/etc/aws-kinesis/agent.json' && ! test -e '$R/var/lib/$SVC' && ! test -e '$R/var/log/$SVC'"
+
+section "DEB scripts: install over a running Java agent laid down by its setup script (no systemd as PID 1)"
+R=$T/debjava
+mkroot "$R" container
+mkdir -p "$R/var/lib/dpkg/info" "$R/var/lib/dpkg/updates" "$R/etc/init.d" "$R/etc/rc2.d" "$R/etc/cron.d" \
+    "$R/etc/default" "$R/etc/aws-kinesis/agent.d" "$R/usr/share/aws-kinesis-agent/lib" "$R/run/$SVC" "$R/var/log/$SVC"
+: >"$R/var/lib/dpkg/status"
+: >"$R/var/lib/dpkg/available"
+echo "$USR:x:991:991::/home/$USR:/bin/sh" >>"$R/etc/passwd"
+echo "$USR:x:991:" >>"$R/etc/group"
+cp "$J/init" "$R/etc/init.d/$SVC" && chmod 755 "$R/etc/init.d/$SVC"
+ln -s ../init.d/$SVC "$R/etc/rc2.d/S01$SVC"
+cp "$J/cron" "$R/etc/cron.d/$SVC"
+cp "$J/start" "$R/usr/bin/aws-kinesis-agent-babysit"
+cp "$J/start" "$R/usr/bin/start-$SVC"
+cp "$J/agent.jar" "$R/usr/share/aws-kinesis-agent/lib/AWSKinesisStreamingDataAgent-1.1.jar"
+cp "$J/agent.json" "$R/etc/aws-kinesis/agent.json"
+cp "$J/sysconfig" "$R/etc/default/$SVC"
+printf 'SQLite format 3\0java checkpoints\n' >"$R/run/$SVC/checkpoints"
+: >"$R/stub-active"
+reset_calls "$R"
+: >"$T/dpkg.log"
+check "dpkg -i $VERSION over the Java agent" dpkgr -i "$DEB_AMD"
+check "the Java agent was stopped with its SysV script; no user created; only the enable symlink edit" \
+    same "$(calls "$R")" "usermod -L $USR;init stop;systemctl --no-reload enable $SVC.service;"
+check "told that systemd is not running and that /tmp flows are invisible" sh -c \
+    "grep -q 'systemd is not running' '$T/dpkg.log' && grep -q 'PrivateTmp=yes' '$T/dpkg.log'"
+check "Java leftovers removed: cron babysitter, SysV script and links, babysit, jars" absent \
+    "$R/etc/cron.d/$SVC" "$R/etc/init.d/$SVC" "$R/etc/rc2.d/S01$SVC" \
+    "$R/usr/bin/aws-kinesis-agent-babysit" "$R/usr/share/aws-kinesis-agent"
+check "Java's agent.json and /etc/default file kept (--force-confold), ours beside them as .dpkg-dist" sh -c \
+    "cmp '$R/etc/aws-kinesis/agent.json' '$J/agent.json' && cmp '$R/etc/default/$SVC' '$J/sysconfig' && cmp '$R/etc/aws-kinesis/agent.json.dpkg-dist' packaging/agent.json"
+check "start-$SVC now execs the Go agent" grep -qxF "exec /usr/bin/$SVC \"\$@\"" "$R/usr/bin/start-$SVC"
+check "Java checkpoints imported, owned by $USR" \
+    sh -c "cmp '$R/run/$SVC/checkpoints' '$R/var/lib/$SVC/checkpoints' && test \$(stat -c %u '$R/var/lib/$SVC/checkpoints') = 991"
+check "no restart marker left" absent "$R/var/lib/$SVC/.pkg-restart"
 
 # ---------------------------------------------------------------------------------------------
 section "sizes"

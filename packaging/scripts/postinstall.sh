@@ -91,6 +91,13 @@ if [ -n "$fresh" ] && [ ! -e "$RESTART_MARK" ]; then
     echo "$SVC: installed. Edit /etc/aws-kinesis/agent.json, then: systemctl start $SVC"
 fi
 
+# PrivateTmp=yes gives the service its own /tmp: flows on /tmp or /var/tmp (like the Java agent's
+# sample flows on /tmp/app.log*) would see nothing.
+if grep -qsE '"filePattern"[[:space:]]*:[[:space:]]*"/(var/)?tmp/' /etc/aws-kinesis/agent.json /etc/aws-kinesis/agent.d/* 2>/dev/null; then
+    echo "$SVC: WARNING: a flow reads files under /tmp or /var/tmp, which the service cannot see (PrivateTmp=yes)." >&2
+    echo "$SVC: move those files, or run: systemctl edit $SVC  and add  [Service] PrivateTmp=no" >&2
+fi
+
 case "$1" in
     configure) start_if_marked ;;
 esac
