@@ -322,7 +322,7 @@ mkroot() {
     mkdir -p "$r/usr/bin" "$r/usr/sbin" "$r/usr/lib" "$r/usr/lib64" "$r/etc" "$r/run" "$r/tmp" "$r/var/lib"
     for l in bin sbin lib lib64; do ln -s "usr/$l" "$r/$l"; done
     ln -s ../run "$r/var/run"
-    for b in sh rm mkdir install chown chmod find cp basename ls rmdir id cat touch grep; do
+    for b in sh rm mkdir install chown chmod find cp basename ls rmdir id cat touch grep sed; do
         p=$(command -v "$b") || return 1
         cp -L "$p" "$r/usr/bin/$b"
         for l in $(ldd "$p" 2>/dev/null | grep -o '/[^ ]*'); do
@@ -333,6 +333,7 @@ mkroot() {
     printf 'root:x:0:\nadm:x:4:\n' >"$r/etc/group"
     cat >"$r/usr/bin/systemctl" <<'EOF'
 #!/bin/sh
+if [ "$1" = --version ]; then echo "systemd $(cat /stub-version 2>/dev/null || echo 252) (stub)"; exit 0; fi
 echo "systemctl $*" >>/stub.log
 case "$*" in
     *is-active*) [ -e /stub-active ]; exit ;;
@@ -386,6 +387,7 @@ check "Java leftovers removed: cron babysitter, SysV script and links, babysit, 
 check "the operator's Java agent.json is kept, ours is agent.json.rpmnew" \
     sh -c "grep -q mine '$R/etc/aws-kinesis/agent.json' && cmp '$R/etc/aws-kinesis/agent.json.rpmnew' packaging/agent.json"
 check "no restart marker left" absent "$R/var/lib/$SVC/.pkg-restart"
+check "systemd 252: no old-systemd drop-in" absent "$R/etc/systemd/system/$SVC.service.d"
 
 section "RPM scripts: upgrade $VERSION -> $UPGRADE_VERSION while running, then erase"
 echo "checkpoint data" >"$R/var/lib/$SVC/checkpoints"
@@ -401,18 +403,26 @@ check "erase: stopped and disabled" same "$(calls "$R")" \
 check "erase keeps config (.rpmsave), state and the user" \
     sh -c "grep -q mine '$R/etc/aws-kinesis/agent.json.rpmsave' && grep -qx 'checkpoint data' '$R/var/lib/$SVC/checkpoints' && grep -q '^$USR:' '$R/etc/passwd'"
 
-section "RPM scripts: fresh install without systemd as PID 1 (container)"
+section "RPM scripts: fresh install without systemd as PID 1 (container), systemd 219 (Amazon Linux 2)"
 R=$T/rpmfresh
 mkroot "$R" container
+echo 219 >"$R/stub-version"
 rpm --root "$R" --initdb
 reset_calls "$R"
 check "rpm -i $VERSION (scripts run)" rpm -i --root "$R" --nodeps "$RPM_AMD"
 check "enabled, not started, no stop/reload (systemctl only edits symlinks)" same "$(calls "$R" | sed 's/useradd[^;]*;usermod[^;]*;//')" \
     "systemctl --no-reload enable $SVC.service;"
 check "state and log dirs owned by $USR" same "$(stat -c '%u' "$R/var/lib/$SVC" "$R/var/log/$SVC" | tr '\n' ' ')" "990 990 "
+dropin=$R/etc/systemd/system/$SVC.service.d/50-old-systemd.conf
+check "systemd 219: drop-in clears SystemCallFilter= (@system-service needs 239)" \
+    sh -c "grep -qx 'SystemCallFilter=' '$dropin' && grep -qx '\[Service\]' '$dropin'"
+check "the drop-in is valid for systemd-analyze verify" sh -c \
+    "mkdir -p '$T/unit2/$SVC.service.d' && cp '$T/unit/$SVC.service' '$T/unit2/' && cp '$dropin' '$T/unit2/$SVC.service.d/' && \
+     SYSTEMD_UNIT_PATH='$T/unit2:' systemd-analyze verify '$T/unit2/$SVC.service' 2>&1 | (! grep .)"
 reset_calls "$R"
 check "rpm -e (scripts run)" rpm -e --root "$R" --nodeps $SVC
 check "erase without systemd: only the symlink edit" same "$(calls "$R")" "systemctl --no-reload disable $SVC.service;"
+check "erase removes the drop-in" absent "$dropin" "${dropin%/*}"
 
 # ---------------------------------------------------------------------------------------------
 section "DEB scripts: install, upgrade while running, remove, purge (systemd is PID 1)"

@@ -80,6 +80,24 @@ case "$1" in
     configure) remove_java_leftovers ;;  # RPM does this in posttrans, after the old package is gone
 esac
 
+# systemd before 239 (Amazon Linux 2 has 219) does not know the @system-service syscall group: it
+# would drop it from SystemCallFilter= and leave an allow-list that kills the agent at start. There,
+# a drop-in clears the filter; newer systemd gets the packaged unit unchanged.
+OLD_SYSTEMD_DROPIN=/etc/systemd/system/$SVC.service.d/50-old-systemd.conf
+systemd_version=$(systemctl --version 2>/dev/null | sed -n '1s/^systemd \([0-9][0-9]*\).*/\1/p')
+if [ -n "$systemd_version" ] && [ "$systemd_version" -lt 239 ]; then
+    mkdir -p "${OLD_SYSTEMD_DROPIN%/*}"
+    cat > "$OLD_SYSTEMD_DROPIN" <<EOD
+# Written by the $SVC package: systemd $systemd_version predates the @system-service syscall
+# group (systemd 239), so the unit's system call allow-list is cleared. Removed with the package.
+[Service]
+SystemCallFilter=
+EOD
+elif [ -e "$OLD_SYSTEMD_DROPIN" ]; then
+    rm -f "$OLD_SYSTEMD_DROPIN"
+    rmdir "${OLD_SYSTEMD_DROPIN%/*}" 2>/dev/null
+fi
+
 if booted; then
     systemctl daemon-reload || true
 fi

@@ -18,4 +18,6 @@ fi
 if command -v systemctl >/dev/null 2>&1; then
     systemctl --no-reload disable "$SVC.service" >/dev/null 2>&1 || true
 fi
+rm -f /etc/systemd/system/$SVC.service.d/50-old-systemd.conf
+rmdir /etc/systemd/system/$SVC.service.d 2>/dev/null
 exit 0
