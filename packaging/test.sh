@@ -31,7 +31,7 @@ started=$(date +%s)
 T=$(mktemp -d /tmp/pkgtest.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
-section() { printf '\n== %s\n' "$1"; }
+section() { printf '\n== %s  (%ds)\n' "$1" $(($(date +%s) - started)); }
 ok() { pass=$((pass + 1)); printf '  ok    %s\n' "$1"; }
 bad() {
     fail=$((fail + 1))
@@ -356,7 +356,7 @@ EOF
     if [ "$booted" = booted ]; then mkdir -p "$r/run/systemd/system"; fi
     : >"$r/stub.log"
 }
-calls() { grep -v -e 'is-active' -e '^init status' "$1/stub.log" | tr '\n' ';'; }
+calls() { grep -v -e 'is-active' -e 'is-enabled' -e '^init status' "$1/stub.log" | tr '\n' ';'; }
 reset_calls() { : >"$1/stub.log"; }
 uid_of() { stat -c %u "$1"; }
 
@@ -453,6 +453,11 @@ check "dpkg -r" dpkgr -r $SVC
 check "remove: stopped and disabled" same "$(calls "$R")" \
     "systemctl stop $SVC.service;systemctl --no-reload disable $SVC.service;systemctl daemon-reload;systemctl reset-failed $SVC.service;"
 check "remove: config, state and log dirs kept" present "$R/etc/aws-kinesis/agent.json" "$R/etc/default/$SVC" "$R/var/lib/$SVC" "$R/var/log/$SVC"
+reset_calls "$R"
+check "dpkg -i after remove (config kept)" dpkgr -i "$DEB_UP"
+check "reinstall: enabled again (it was enabled before the removal), not started" same "$(calls "$R")" \
+    "usermod -L $USR;systemctl daemon-reload;systemctl --no-reload enable $SVC.service;"
+check "dpkg -r again" dpkgr -r $SVC
 check "dpkg -P: purge removes conffiles, state and log dirs" \
     sh -c "dpkg --root='$R' -P $SVC >>'$T/dpkg.log' 2>&1 && ! test -e '$R/etc/aws-kinesis/agent.json' && ! test -e '$R/var/lib/$SVC' && ! test -e '$R/var/log/$SVC'"
 
@@ -495,7 +500,7 @@ check "no restart marker left" absent "$R/var/lib/$SVC/.pkg-restart"
 # ---------------------------------------------------------------------------------------------
 section "sizes"
 for f in dist/linux_amd64/$SVC dist/linux_arm64/$SVC dist/linux_amd64/api_caller "$RPM_AMD" "$RPM_ARM" "$DEB_AMD" "$DEB_ARM"; do
-    printf '  %10d bytes  %5.1f MiB  %s\n' "$(stat -c %s "$f")" "$(echo "$(stat -c %s "$f") / 1048576" | bc -l 2>/dev/null || echo 0)" "$f"
+    stat -c '%s %n' "$f" | awk '{ printf "  %10d bytes  %5.1f MiB  %s\n", $1, $1 / 1048576, $2 }'
 done
 printf '  exposure (systemd-analyze security --offline=true): %s\n' "${exposure:-?}"
 printf '  took %ds\n' $(($(date +%s) - started))

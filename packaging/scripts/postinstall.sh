@@ -101,7 +101,13 @@ fi
 if booted; then
     systemctl daemon-reload || true
 fi
-if [ -n "$fresh$from_java" ] && have_systemctl; then
+# Enabled before a removal whose configuration was kept (see preremove.sh).
+was_enabled=
+if [ -e "$STATE_DIR/.pkg-enable" ]; then
+    rm -f "$STATE_DIR/.pkg-enable"
+    was_enabled=1
+fi
+if [ -n "$fresh$from_java$was_enabled" ] && have_systemctl; then
     # Enabled (starts at boot) but not started, like the Java agent's install.
     systemctl --no-reload enable "$SVC.service" >/dev/null 2>&1 || true
 fi
