@@ -83,6 +83,9 @@ type Config struct {
 	// Warnings are non-fatal findings (unknown keys, keys with no effect),
 	// each prefixed with the file name; the caller logs them at WARN.
 	Warnings []string
+	// Infos are INFO-level notes of the loading (agent.d files read, flow
+	// count), in order, for the caller to log as the Java agent does.
+	Infos []string
 }
 
 // CloudWatch holds the cloudwatch.* keys.

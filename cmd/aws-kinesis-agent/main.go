@@ -3,13 +3,249 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/agent"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/config"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/logging"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/tail"
 )
 
 var version = "dev"
 
+// DefaultLogFile is the Java agent's log file (log4j.xml FILE appender).
+const DefaultLogFile = "/var/log/aws-kinesis-agent/aws-kinesis-agent.log"
+
+const usageText = `Usage: aws-kinesis-agent [options]
+  Options:
+    -c, --configuration PATH  the agent configuration file
+                              (default: /etc/aws-kinesis/agent.json)
+    -d, --config-dir DIR      directory whose files add flows
+                              (default: /etc/aws-kinesis/agent.d)
+    -l, --log-file PATH       log file, "-" for stderr
+                              (default: /var/log/aws-kinesis-agent/aws-kinesis-agent.log)
+    -L, --log-level LEVEL     DEBUG, INFO, WARN or ERROR (default: INFO)
+    --validate                load and check the configuration, list each flow
+                              and the files it matches now, send nothing, exit
+    --check-destinations      with --validate: also check that each destination
+                              stream exists and is writable
+    --version                 print the version and exit
+    -h, --help                print this help and exit
+`
+
 func main() {
-	fmt.Fprintln(os.Stderr, "aws-kinesis-agent", version, ": not wired yet")
-	os.Exit(1)
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// options are the parsed command line.
+type options struct {
+	configPath     string
+	configDir      string
+	logFile        string
+	logLevel       string
+	validate       bool
+	checkDest      bool
+	showVersion    bool
+	help           bool
+	configExplicit bool
+}
+
+// parseArgs parses the command line; "--name=value" and "--name value"
+// are both accepted, as the Java agent's JCommander does.
+func parseArgs(args []string) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("aws-kinesis-agent", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	for _, n := range []string{"c", "configuration"} {
+		fs.StringVar(&o.configPath, n, config.DefaultConfigPath, "")
+	}
+	for _, n := range []string{"d", "config-dir"} {
+		fs.StringVar(&o.configDir, n, config.DefaultConfigDir, "")
+	}
+	for _, n := range []string{"l", "log-file"} {
+		fs.StringVar(&o.logFile, n, DefaultLogFile, "")
+	}
+	for _, n := range []string{"L", "log-level"} {
+		fs.StringVar(&o.logLevel, n, "INFO", "")
+	}
+	fs.BoolVar(&o.validate, "validate", false, "")
+	fs.BoolVar(&o.checkDest, "check-destinations", false, "")
+	fs.BoolVar(&o.showVersion, "version", false, "")
+	fs.BoolVar(&o.help, "h", false, "")
+	fs.BoolVar(&o.help, "help", false, "")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument: %s", fs.Arg(0))
+	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "c" || f.Name == "configuration" {
+			o.configExplicit = true
+		}
+	})
+	if o.checkDest && !o.validate {
+		return nil, errors.New("--check-destinations is only valid with --validate")
+	}
+	return o, nil
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	o, err := parseArgs(args)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		fmt.Fprint(stderr, usageText)
+		return 1
+	}
+	if o.help {
+		fmt.Fprint(stdout, usageText)
+		return 0
+	}
+	if o.showVersion {
+		fmt.Fprintln(stdout, "aws-kinesis-agent", version)
+		return 0
+	}
+	level, err := logging.ParseLevel(o.logLevel)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		fmt.Fprint(stderr, usageText)
+		return 1
+	}
+	if o.configExplicit {
+		// JCommander names the option by its first name in the message.
+		if msg := checkConfigFile("--configuration", o.configPath); msg != "" {
+			fmt.Fprintln(stderr, msg)
+			fmt.Fprint(stderr, usageText)
+			return 1
+		}
+	}
+	if o.validate {
+		return validate(o, stdout, stderr)
+	}
+	return serve(o, level, stderr)
+}
+
+// checkConfigFile is JCommander's file validation of -c.
+func checkConfigFile(flagName, path string) string {
+	f, err := os.Open(path)
+	if err == nil {
+		f.Close()
+		return ""
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Sprintf("Parameter %s points to a file that doesn't exist: %s", flagName, path)
+	}
+	return fmt.Sprintf("Parameter %s points to a file that's not accessible: %s", flagName, path)
+}
+
+// validate loads everything, prints each flow and the files it matches
+// now, and sends nothing.
+func validate(o *options, stdout, stderr io.Writer) int {
+	cfg, err := config.Load(o.configPath, o.configDir)
+	if err != nil {
+		fmt.Fprintln(stderr, "ERROR", err)
+		return 1
+	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintln(stderr, "WARN", w)
+	}
+	fmt.Fprintf(stdout, "Configuration OK: %s\n", strings.Join(cfg.Sources, ", "))
+	status := 0
+	for _, f := range cfg.Flows {
+		kind := "Kinesis stream"
+		if f.Kind == config.Firehose {
+			kind = "Firehose delivery stream"
+		}
+		fmt.Fprintf(stdout, "\nflow %s\n", f.ID)
+		fmt.Fprintf(stdout, "  destination: %s %s\n", kind, f.Destination)
+		fmt.Fprintf(stdout, "  defined in:  %s\n", f.Source)
+		files, err := tail.MatchingFiles(f.Dir, f.Glob)
+		switch {
+		case err != nil:
+			fmt.Fprintf(stdout, "  files now:   cannot list %s: %v\n", f.Dir, err)
+		case len(files) == 0:
+			fmt.Fprintf(stdout, "  files now:   none (directory %s)\n", f.Dir)
+		default:
+			fmt.Fprintf(stdout, "  files now:   %d\n", len(files))
+			for _, p := range files {
+				fmt.Fprintf(stdout, "    %s\n", p)
+			}
+		}
+	}
+	if o.checkDest {
+		// TODO(merge): preflight — check each destination (DescribeStreamSummary /
+		// DescribeDeliveryStream) with the agent's credentials once agent exposes it.
+		fmt.Fprintln(stderr, "ERROR --check-destinations: the destination check is not available in this build")
+		status = 1
+	}
+	return status
+}
+
+// serve runs the agent until SIGTERM/SIGINT.
+func serve(o *options, level slog.Level, stderr io.Writer) int {
+	logger, out, err := logging.New(o.logFile, level)
+	if err != nil {
+		// Like log4j, keep running when the log file cannot be opened, but say so.
+		fmt.Fprintf(stderr, "%v; logging to stderr\n", err)
+		logger, out, _ = logging.New("-", level)
+	}
+	defer out.Close()
+
+	// SIGHUP reopens the log file (logrotate); SIGTERM/SIGINT stop gracefully.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	hupDone := make(chan struct{})
+	defer close(hupDone)
+	go func() {
+		for {
+			select {
+			case <-hupDone:
+				return
+			case <-hup:
+				if err := out.Reopen(); err != nil {
+					logger.Error("Cannot reopen the log file", "component", "Agent", "err", err)
+				}
+			}
+		}
+	}()
+
+	logger.Info("Reading configuration from file: " + o.configPath)
+	cfg, err := config.Load(o.configPath, o.configDir)
+	if err != nil {
+		logger.Error("Unhandled error.", "err", err)
+		fmt.Fprintln(stderr, "Unhandled error.")
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	for _, s := range cfg.Infos {
+		logger.Info(s)
+	}
+	for _, w := range cfg.Warnings {
+		logger.Warn(w)
+	}
+
+	err = agent.Run(ctx, cfg, agent.Options{Logger: logger, Version: version})
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		err = nil // a graceful stop that reports the cancellation
+	}
+	if err != nil {
+		logger.Error("Unhandled error.", "err", err)
+		fmt.Fprintln(stderr, "Unhandled error.")
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	return 0
 }

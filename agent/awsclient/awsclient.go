@@ -1,0 +1,516 @@
+// Package awsclient builds the agent's AWS SDK clients (Kinesis, Firehose,
+// CloudWatch) from agent.json with the Java agent's endpoint, region,
+// credential and HTTP rules (spec §2.2-2.3), and checks the flows'
+// destinations before sending (Preflight).
+//
+// All three clients share one aws.Config: one region, one credential
+// provider (cached), one HTTP client and one retryer. Differences from the
+// Java agent are listed in docs/compat/awsclient.md; the main one is that
+// Firehose and CloudWatch use the same region as Kinesis instead of
+// silently defaulting to us-east-1.
+//
+// Secrets (awsSecretAccessKey, session tokens) never reach an error, a log
+// line or the String form of Clients.
+package awsclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/firehose"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/config"
+)
+
+// Service names one of the AWS services the agent talks to.
+type Service string
+
+// The services.
+const (
+	KinesisService    Service = "kinesis"
+	FirehoseService   Service = "firehose"
+	CloudWatchService Service = "cloudwatch"
+	STSService        Service = "sts"
+)
+
+// Java-compatible constants.
+const (
+	// SessionName is the RoleSessionName of assumeRoleARN sessions.
+	SessionName = "AWSKinesisAgent"
+	// AssumeRoleDuration is the assumed-role session length.
+	AssumeRoleDuration = time.Hour
+	// DefaultAgentVersion is the version in the user agent
+	// ("aws-kinesis-agent/<ver>") unless WithAgentVersion says otherwise;
+	// the Java agent's default user agent says 1.1.
+	DefaultAgentVersion = "1.1"
+	// DefaultMaxAttempts is the SDK attempts per call (1 retry): the flow
+	// sender owns backoff and retries.
+	DefaultMaxAttempts = 2
+
+	defaultConnectionTimeout = 10 * time.Second
+	defaultSocketTimeout     = 50 * time.Second
+	defaultMaxConnections    = 50
+	defaultIdleConnTimeout   = 60 * time.Second
+	imdsRegionTimeout        = 5 * time.Second
+)
+
+// ErrNoRegion is returned when no region can be resolved.
+var ErrNoRegion = errors.New("no AWS region")
+
+// Option changes how New builds the clients.
+type Option func(*options)
+
+type options struct {
+	imdsEndpoint string
+	httpClient   aws.HTTPClient
+	logger       *slog.Logger
+	agentVersion string
+	maxAttempts  int
+}
+
+// WithIMDSEndpoint sets the EC2 instance metadata endpoint (region lookup
+// and instance-profile credentials), e.g. an httptest server in tests.
+func WithIMDSEndpoint(endpoint string) Option {
+	return func(o *options) { o.imdsEndpoint = endpoint }
+}
+
+// WithHTTPClient replaces the HTTP client built from the agent.json HTTP
+// keys (those keys then have no effect).
+func WithHTTPClient(c aws.HTTPClient) Option {
+	return func(o *options) { o.httpClient = c }
+}
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) { o.logger = l }
+}
+
+// WithAgentVersion sets <ver> in the "aws-kinesis-agent/<ver>" user agent.
+func WithAgentVersion(v string) Option {
+	return func(o *options) { o.agentVersion = v }
+}
+
+// WithMaxAttempts sets the SDK attempts per call (>= 1).
+func WithMaxAttempts(n int) Option {
+	return func(o *options) { o.maxAttempts = n }
+}
+
+// Clients holds the AWS clients built from one aws.Config.
+type Clients struct {
+	Kinesis    *kinesis.Client
+	Firehose   *firehose.Client
+	CloudWatch *cloudwatch.Client
+	// AWS is the shared configuration (region, credentials, HTTP client,
+	// retryer), e.g. for other clients such as IMDS.
+	AWS aws.Config
+
+	region      string
+	regions     map[Service]string
+	endpoints   map[Service]string // effective URL, for log lines
+	overridden  map[Service]bool
+	credentials string // description of the credential source
+	secrets     []string
+	logger      *slog.Logger
+}
+
+// New builds the clients. ctx bounds the region lookup (EC2 instance
+// metadata); the clients themselves are not tied to it.
+func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, error) {
+	o := options{agentVersion: DefaultAgentVersion, maxAttempts: DefaultMaxAttempts}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
+	}
+	if o.maxAttempts < 1 {
+		o.maxAttempts = 1
+	}
+	log := o.logger.With("component", "AWSClients")
+
+	eps := map[Service]string{}
+	for svc, raw := range map[Service]string{
+		KinesisService:    cfg.KinesisEndpoint,
+		FirehoseService:   cfg.FirehoseEndpoint,
+		CloudWatchService: cfg.CloudWatch.Endpoint,
+		STSService:        cfg.STSEndpoint,
+	} {
+		ep, err := NormalizeEndpoint(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", endpointKey(svc), err)
+		}
+		if ep != "" {
+			eps[svc] = ep
+		}
+	}
+
+	// Region: kinesis.region, else the region named by the kinesis.endpoint
+	// host (what the Java agent signs with), else the SDK chain (env,
+	// profile), else EC2 instance metadata.
+	regionHint := strings.TrimSpace(cfg.KinesisRegion)
+	if regionHint == "" {
+		regionHint = RegionFromEndpoint(eps[KinesisService])
+	}
+
+	var load []func(*awsconfig.LoadOptions) error
+	if regionHint != "" {
+		load = append(load, awsconfig.WithRegion(regionHint))
+	}
+	hc := o.httpClient
+	if hc == nil {
+		hc = buildHTTPClient(cfg)
+	}
+	load = append(load,
+		awsconfig.WithHTTPClient(hc),
+		awsconfig.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(so *retry.StandardOptions) {
+				so.MaxAttempts = o.maxAttempts
+				// The shared retry-token bucket would fail calls with
+				// "retry quota exceeded" under sustained throttling.
+				so.RateLimiter = ratelimit.None
+			})
+		}),
+		awsconfig.WithAPIOptions(userAgentAPIOptions(userAgentPrefix(cfg, o.agentVersion))),
+	)
+	if o.imdsEndpoint != "" {
+		load = append(load, awsconfig.WithEC2IMDSEndpoint(o.imdsEndpoint))
+	}
+	credSource := "default credential chain"
+	var secrets []string
+	id, secret := strings.TrimSpace(cfg.AWSAccessKeyID), strings.TrimSpace(cfg.AWSSecretAccessKey)
+	switch {
+	case id != "" && secret != "":
+		load = append(load, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(id, secret, "")))
+		credSource = "awsAccessKeyId/awsSecretAccessKey from agent.json"
+		secrets = append(secrets, secret)
+	case id != "":
+		log.Warn("awsAccessKeyId is set but awsSecretAccessKey is not; both are needed: using the default credential chain")
+	case secret != "":
+		secrets = append(secrets, secret)
+		log.Warn("awsSecretAccessKey is set but awsAccessKeyId is not; both are needed: using the default credential chain")
+	}
+
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, load...)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %s", redact(err.Error(), secrets))
+	}
+
+	if awsCfg.Region == "" {
+		r, err := imdsRegion(ctx, awsCfg, o.imdsEndpoint)
+		if err != nil {
+			return nil, fmt.Errorf("%w: set kinesis.region in agent.json, AWS_REGION, or a profile region, "+
+				"or run on EC2 (instance metadata: %s)", ErrNoRegion, redact(err.Error(), secrets))
+		}
+		awsCfg.Region = r
+	}
+
+	if arn := strings.TrimSpace(cfg.AssumeRoleARN); arn != "" {
+		stsClient := sts.NewFromConfig(awsCfg, func(so *sts.Options) {
+			if ep := eps[STSService]; ep != "" {
+				so.BaseEndpoint = aws.String(ep)
+				so.Region = stsSigningRegion(ep, awsCfg.Region)
+			}
+		})
+		ext := strings.TrimSpace(cfg.AssumeRoleExternalID)
+		prov := stscreds.NewAssumeRoleProvider(stsClient, arn, func(ao *stscreds.AssumeRoleOptions) {
+			ao.RoleSessionName = SessionName
+			ao.Duration = AssumeRoleDuration
+			if ext != "" {
+				ao.ExternalID = aws.String(ext)
+			}
+		})
+		awsCfg.Credentials = aws.NewCredentialsCache(prov)
+		credSource = "assume role " + arn + " (long-lived: " + credSource + ")"
+	}
+
+	c := &Clients{
+		AWS:         awsCfg,
+		region:      awsCfg.Region,
+		regions:     map[Service]string{},
+		endpoints:   map[Service]string{},
+		overridden:  map[Service]bool{},
+		credentials: credSource,
+		secrets:     secrets,
+		logger:      log,
+	}
+	for _, svc := range []Service{KinesisService, FirehoseService, CloudWatchService, STSService} {
+		c.regions[svc] = awsCfg.Region
+		if ep := eps[svc]; ep != "" {
+			c.endpoints[svc] = ep
+			c.overridden[svc] = true
+			// An AWS host names its region: sign for it (as Java did).
+			switch r := RegionFromEndpoint(ep); {
+			case svc == STSService:
+				c.regions[svc] = stsSigningRegion(ep, awsCfg.Region)
+			case r != "" && !(svc == KinesisService && strings.TrimSpace(cfg.KinesisRegion) != ""):
+				c.regions[svc] = r
+			}
+		}
+	}
+	c.Kinesis = kinesis.NewFromConfig(awsCfg, func(ko *kinesis.Options) {
+		ko.Region = c.regions[KinesisService]
+		if ep := eps[KinesisService]; ep != "" {
+			ko.BaseEndpoint = aws.String(ep)
+		}
+	})
+	c.Firehose = firehose.NewFromConfig(awsCfg, func(fo *firehose.Options) {
+		fo.Region = c.regions[FirehoseService]
+		if ep := eps[FirehoseService]; ep != "" {
+			fo.BaseEndpoint = aws.String(ep)
+		}
+	})
+	c.CloudWatch = cloudwatch.NewFromConfig(awsCfg, func(co *cloudwatch.Options) {
+		co.Region = c.regions[CloudWatchService]
+		if ep := eps[CloudWatchService]; ep != "" {
+			co.BaseEndpoint = aws.String(ep)
+		}
+	})
+	for _, svc := range []Service{KinesisService, FirehoseService, CloudWatchService, STSService} {
+		if c.endpoints[svc] == "" {
+			c.endpoints[svc] = defaultEndpoint(ctx, svc, c.regions[svc])
+		}
+	}
+	log.Info("AWS clients configured",
+		"region", c.region,
+		"kinesisEndpoint", c.endpoints[KinesisService],
+		"firehoseEndpoint", c.endpoints[FirehoseService],
+		"cloudwatchEndpoint", c.endpoints[CloudWatchService],
+		"credentials", c.credentials)
+	return c, nil
+}
+
+// Region is the region the clients use (per-service exceptions: an
+// endpoint override whose AWS host names another region).
+func (c *Clients) Region() string { return c.region }
+
+// ServiceRegion is the signing region of svc.
+func (c *Clients) ServiceRegion(svc Service) string { return c.regions[svc] }
+
+// Endpoint is the effective endpoint URL of svc: the agent.json override,
+// or the SDK's default for the region.
+func (c *Clients) Endpoint(svc Service) string { return c.endpoints[svc] }
+
+// EndpointOverridden says whether agent.json set svc's endpoint.
+func (c *Clients) EndpointOverridden(svc Service) bool { return c.overridden[svc] }
+
+// CredentialSource describes where credentials come from (no secrets).
+func (c *Clients) CredentialSource() string { return c.credentials }
+
+// String describes the clients without secrets (so that %v and %+v of a
+// Clients never print credentials).
+func (c *Clients) String() string {
+	return fmt.Sprintf("awsclient.Clients{region: %s, kinesis: %s, firehose: %s, cloudwatch: %s, credentials: %s}",
+		c.region, c.endpoints[KinesisService], c.endpoints[FirehoseService], c.endpoints[CloudWatchService], c.credentials)
+}
+
+// GoString is String, for %#v.
+func (c *Clients) GoString() string { return c.String() }
+
+// NormalizeEndpoint trims s and gives a scheme-less value "https://".
+// Only http and https with a host are accepted; "" stays "".
+func NormalizeEndpoint(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", nil
+	}
+	if !strings.Contains(s, "://") {
+		s = "https://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "", fmt.Errorf("invalid endpoint %q: %v", s, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", fmt.Errorf("invalid endpoint %q: scheme must be http or https", s)
+	}
+	if u.Host == "" {
+		return "", fmt.Errorf("invalid endpoint %q: no host", s)
+	}
+	if u.User != nil {
+		return "", fmt.Errorf("invalid endpoint: user information is not allowed")
+	}
+	return strings.TrimRight(s, "/"), nil
+}
+
+// RegionFromEndpoint returns the region named by an AWS endpoint host
+// ("kinesis.eu-west-1.amazonaws.com", "firehose-fips.us-gov-west-1.amazonaws.com",
+// "vpce-1.kinesis.eu-west-1.vpce.amazonaws.com", "kinesis.cn-north-1.amazonaws.com.cn"),
+// or "" for any other host.
+func RegionFromEndpoint(endpoint string) string {
+	if endpoint == "" {
+		return ""
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return ""
+	}
+	labels := strings.Split(strings.ToLower(u.Hostname()), ".")
+	for i, l := range labels {
+		if l != "amazonaws" || i == 0 {
+			continue
+		}
+		j := i - 1
+		if labels[j] == "vpce" && j > 0 {
+			j--
+		}
+		if looksLikeRegion(labels[j]) {
+			return labels[j]
+		}
+		return ""
+	}
+	return ""
+}
+
+// looksLikeRegion matches "us-east-1", "us-gov-west-1", "cn-north-1",
+// "ap-southeast-5", "eu-isoe-west-1".
+func looksLikeRegion(s string) bool {
+	parts := strings.Split(s, "-")
+	if len(parts) < 3 || len(parts[0]) != 2 {
+		return false
+	}
+	for _, p := range parts[:len(parts)-1] {
+		if p == "" {
+			return false
+		}
+		for _, r := range p {
+			if r < 'a' || r > 'z' {
+				return false
+			}
+		}
+	}
+	last := parts[len(parts)-1]
+	if last == "" {
+		return false
+	}
+	for _, r := range last {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// stsSigningRegion: the global endpoint signs for us-east-1, a regional
+// AWS host for its region, anything else (a local server) for region.
+func stsSigningRegion(endpoint, region string) string {
+	if u, err := url.Parse(endpoint); err == nil && strings.EqualFold(u.Hostname(), "sts.amazonaws.com") {
+		return "us-east-1"
+	}
+	if r := RegionFromEndpoint(endpoint); r != "" {
+		return r
+	}
+	return region
+}
+
+func endpointKey(svc Service) string {
+	return string(svc) + ".endpoint"
+}
+
+func defaultEndpoint(ctx context.Context, svc Service, region string) string {
+	p := aws.String(region)
+	var u *url.URL
+	switch svc {
+	case KinesisService:
+		if e, err := kinesis.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, kinesis.EndpointParameters{Region: p}); err == nil {
+			u = &e.URI
+		}
+	case FirehoseService:
+		if e, err := firehose.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, firehose.EndpointParameters{Region: p}); err == nil {
+			u = &e.URI
+		}
+	case CloudWatchService:
+		if e, err := cloudwatch.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, cloudwatch.EndpointParameters{Region: p}); err == nil {
+			u = &e.URI
+		}
+	case STSService:
+		if e, err := sts.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, sts.EndpointParameters{Region: p}); err == nil {
+			u = &e.URI
+		}
+	}
+	if u == nil {
+		return ""
+	}
+	return u.String()
+}
+
+func imdsRegion(ctx context.Context, cfg aws.Config, endpoint string) (string, error) {
+	client := imds.NewFromConfig(cfg, func(io *imds.Options) {
+		if endpoint != "" {
+			io.Endpoint = endpoint
+		}
+	})
+	ctx, cancel := context.WithTimeout(ctx, imdsRegionTimeout)
+	defer cancel()
+	out, err := client.GetRegion(ctx, &imds.GetRegionInput{})
+	if err != nil {
+		return "", err
+	}
+	if out.Region == "" {
+		return "", errors.New("instance metadata returned no region")
+	}
+	return out.Region, nil
+}
+
+// buildHTTPClient applies connectionTimeoutMillis, socketTimeoutMillis,
+// maxConnections, useTcpKeepAlive and useHttpGzip. Proxies come from
+// HTTPS_PROXY / HTTP_PROXY / NO_PROXY (the SDK transport's default).
+func buildHTTPClient(cfg *config.Config) *awshttp.BuildableClient {
+	connect := cfg.ConnectionTimeout
+	if connect <= 0 {
+		connect = defaultConnectionTimeout
+	}
+	socket := cfg.SocketTimeout
+	if socket <= 0 {
+		socket = defaultSocketTimeout
+	}
+	maxConns := cfg.MaxConnections
+	if maxConns <= 0 {
+		maxConns = defaultMaxConnections
+	}
+	keepAlive := cfg.UseTCPKeepAlive
+	gzip := cfg.UseHTTPGzip
+	return awshttp.NewBuildableClient().
+		WithDialerOptions(func(d *net.Dialer) {
+			d.Timeout = connect
+			if keepAlive {
+				d.KeepAlive = 0 // Go's default keep-alive probes
+			} else {
+				d.KeepAlive = -1 // Java default: no SO_KEEPALIVE
+			}
+		}).
+		WithTransportOptions(func(tr *http.Transport) {
+			tr.Proxy = http.ProxyFromEnvironment
+			tr.MaxIdleConnsPerHost = maxConns
+			tr.MaxIdleConns = 4 * maxConns // Kinesis, Firehose, CloudWatch, STS hosts
+			tr.IdleConnTimeout = defaultIdleConnTimeout
+			tr.DisableCompression = !gzip
+		}).
+		WithReadTimeout(socket)
+}
+
+func redact(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if sec != "" {
+			s = strings.ReplaceAll(s, sec, "***")
+		}
+	}
+	return s
+}

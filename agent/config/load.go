@@ -1,0 +1,806 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/processors"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/processors/javaregex"
+)
+
+// Default locations, as the Java agent and its packaging use them.
+const (
+	DefaultConfigPath = "/etc/aws-kinesis/agent.json"
+	DefaultConfigDir  = "/etc/aws-kinesis/agent.d"
+	// DefaultCheckpointFile is the Java agent's checkpoint database path.
+	DefaultCheckpointFile = "/var/run/aws-kinesis-agent/checkpoints"
+)
+
+const unbounded = math.MaxInt64
+
+// Load reads the main configuration file and the flows of every regular
+// file in confDir (in name order; confDir "" or missing means none),
+// validates everything as the Java agent does and returns the
+// configuration. Errors are *Error values naming the file and the key.
+func Load(mainPath, confDir string) (*Config, error) {
+	data, err := os.ReadFile(mainPath)
+	if err != nil {
+		return nil, &Error{File: mainPath, Msg: "Failed when reading configuration file: " + describeReadErr(err), Err: ErrSyntax}
+	}
+	return load(mainPath, data, confDir)
+}
+
+func describeReadErr(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// parseFile parses one configuration file; the root must be an object.
+func parseFile(path string, data []byte) (*value, []string, error) {
+	root, trailing, err := parseJSON(data)
+	if err != nil {
+		return nil, nil, &Error{File: path, Msg: "Failed when reading configuration file: " + err.Error(), Err: ErrSyntax}
+	}
+	if root.kind != kObject {
+		return nil, nil, &Error{File: path, Msg: fmt.Sprintf("Failed when reading configuration file: the top level must be a JSON object, got a JSON %s", root.kind), Err: ErrSyntax}
+	}
+	var warns []string
+	if trailing {
+		warns = append(warns, path+": content after the top-level JSON object is ignored (as the Java agent does); check for a stray '}' or a second object")
+	}
+	return root, warns, nil
+}
+
+// flowSource is one flow object and where it came from.
+type flowSource struct {
+	file string
+	key  string // "flows[i]"
+	obj  *value
+}
+
+func load(mainPath string, data []byte, confDir string) (*Config, error) {
+	root, warns, err := parseFile(mainPath, data)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &Config{Sources: []string{mainPath}}
+	cfg.Warnings = append(cfg.Warnings, warns...)
+	top := &objReader{file: mainPath, obj: root}
+
+	// Unknown and no-effect keys.
+	for _, m := range root.members {
+		if reason, ok := noEffectTop[m.key]; ok {
+			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s: key %q has no effect here: %s", mainPath, m.key, reason))
+			continue
+		}
+		if !contains(topLevelKeys, m.key) {
+			w := mainPath + ": " + unknownKeyWarning("", m.key, topLevelKeys)
+			if h := nestedHint(m.key, m.val); h != "" {
+				w = fmt.Sprintf("%s: unknown key %q is ignored%s", mainPath, m.key, h)
+			}
+			cfg.Warnings = append(cfg.Warnings, w)
+		}
+	}
+
+	// Java builds the flows before it reads most top-level keys.
+	if cfg.CloudWatch.TagInstance, err = top.boolean("cloudwatch.tagInstance", false); err != nil {
+		return nil, err
+	}
+
+	var sources []flowSource
+	fv, hasFlows := root.get("flows")
+	if hasFlows && fv.kind != kNull {
+		if fv.kind != kArray {
+			return nil, top.errf("Configuration value is not a list: %s (key flows)", javaText(fv))
+		}
+		for i, e := range fv.elems {
+			sources = append(sources, flowSource{file: mainPath, key: fmt.Sprintf("flows[%d]", i), obj: e})
+		}
+	}
+
+	if confDir != "" {
+		more, err := readConfDir(cfg, confDir)
+		if err != nil {
+			return nil, err
+		}
+		sources = append(sources, more...)
+		if st, err := os.Stat(confDir); err == nil && st.IsDir() {
+			cfg.Infos = append(cfg.Infos, fmt.Sprintf("Found %d configured flow(s)", len(sources)))
+		}
+	}
+
+	ids := map[string]string{}
+	for _, src := range sources {
+		if src.obj.kind != kObject {
+			return nil, &Error{File: src.file, Msg: fmt.Sprintf("Failed to convert list item (%s) to desired type (%s): flows (%s must be a JSON object)", javaText(src.obj), javaConfig, src.key)}
+		}
+		f, w, err := buildFlow(src)
+		cfg.Warnings = append(cfg.Warnings, w...)
+		if err != nil {
+			return nil, err
+		}
+		if first, dup := ids[f.ID]; dup {
+			return nil, &Error{File: src.file, Key: src.key, Msg: fmt.Sprintf("Duplicate flow: %s (same as %s)", f.ID, first), Err: ErrDuplicateFlow}
+		}
+		ids[f.ID] = src.file + ": " + src.key
+		cfg.Flows = append(cfg.Flows, *f)
+	}
+	if len(cfg.Flows) == 0 {
+		return nil, &Error{File: mainPath, Msg: "There are no flows configured in configuration file.", Err: ErrNoFlows}
+	}
+
+	if err := readTopLevel(cfg, top); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// readConfDir reads the flows of every regular file in dir, in name order.
+// A file that cannot be parsed is skipped with a warning (as Java does).
+func readConfDir(cfg *Config, dir string) ([]flowSource, error) {
+	st, err := os.Stat(dir)
+	if err != nil || !st.IsDir() {
+		return nil, nil
+	}
+	ents, err := os.ReadDir(dir) // sorted by name
+	if err != nil {
+		cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s: cannot list the configuration directory, ignoring it: %s", dir, describeReadErr(err)))
+		return nil, nil
+	}
+	var out []flowSource
+	for _, e := range ents {
+		path := filepath.Join(dir, e.Name())
+		fi, err := os.Stat(path) // follows symlinks, as Java's File.isFile
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		cfg.Infos = append(cfg.Infos, "Reading flow configuration from file: "+e.Name())
+		data, err := os.ReadFile(path)
+		if err != nil {
+			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s: Error reading configuration file, ignoring - %s: %s", path, e.Name(), describeReadErr(err)))
+			continue
+		}
+		root, warns, err := parseFile(path, data)
+		if err != nil {
+			detail := err.Error()
+			var ce *Error
+			if errors.As(err, &ce) {
+				detail = ce.Msg
+			}
+			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s: Error reading configuration file, ignoring - %s: %s", path, e.Name(), detail))
+			continue
+		}
+		fv, ok := root.get("flows")
+		if ok && fv.kind != kArray {
+			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s: Error reading configuration file, ignoring - %s: \"flows\" must be a list, got %s", path, e.Name(), javaText(fv)))
+			continue
+		}
+		cfg.Warnings = append(cfg.Warnings, warns...)
+		cfg.Sources = append(cfg.Sources, path)
+		for _, m := range root.members {
+			if m.key != "flows" {
+				cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s: key %q has no effect: only \"flows\" is read from files in %s", path, m.key, dir))
+			}
+		}
+		if !ok {
+			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s: no \"flows\" in this file; nothing is read from it", path))
+			continue
+		}
+		for i, el := range fv.elems {
+			out = append(out, flowSource{file: path, key: fmt.Sprintf("flows[%d]", i), obj: el})
+		}
+	}
+	return out, nil
+}
+
+// readTopLevel reads every top-level key but flows.
+func readTopLevel(cfg *Config, r *objReader) error {
+	var err error
+	var n int64
+	if cfg.CheckpointFile, err = r.strDefault("checkpointFile", ""); err != nil {
+		return err
+	}
+	if cfg.CheckpointTTLDays, err = r.int32Key("checkpointTimeToLiveDays", 7); err != nil {
+		return err
+	}
+	if n, err = r.int64Key("checkpoints.queryTimeoutSeconds", 30); err != nil {
+		return err
+	}
+	if err = r.checkRange("checkpoints.queryTimeoutSeconds", n, 0, math.MaxInt32); err != nil {
+		return err
+	}
+	cfg.CheckpointQueryTimeout = seconds(n)
+	if n, err = r.int64Key("shutdownTimeoutMillis", 10000); err != nil {
+		return err
+	}
+	if err = r.checkRange("shutdownTimeoutMillis", n, 0, unbounded); err != nil {
+		return err
+	}
+	cfg.ShutdownTimeout = millis(n)
+
+	if cfg.CloudWatch.EmitMetrics, err = r.boolean("cloudwatch.emitMetrics", true); err != nil {
+		return err
+	}
+	if cfg.CloudWatch.Namespace, err = r.strDefault("cloudwatch.namespace", "AWSKinesisAgent"); err != nil {
+		return err
+	}
+	if n, err = r.int64Key("cloudwatch.metricsBufferTimeMillis", 30000); err != nil {
+		return err
+	}
+	if err = r.checkRange("cloudwatch.metricsBufferTimeMillis", n, 1, unbounded); err != nil {
+		return err
+	}
+	cfg.CloudWatch.BufferTime = millis(n)
+	if cfg.CloudWatch.QueueSize, err = r.int32Key("cloudwatch.metricsQueueSize", 10000); err != nil {
+		return err
+	}
+	if err = r.checkRange("cloudwatch.metricsQueueSize", int64(cfg.CloudWatch.QueueSize), 1, unbounded); err != nil {
+		return err
+	}
+	if cfg.CloudWatch.Endpoint, err = r.strDefault("cloudwatch.endpoint", ""); err != nil {
+		return err
+	}
+
+	for _, s := range []struct {
+		key string
+		dst *string
+	}{
+		{"kinesis.endpoint", &cfg.KinesisEndpoint},
+		{"kinesis.region", &cfg.KinesisRegion},
+		{"firehose.endpoint", &cfg.FirehoseEndpoint},
+		{"sts.endpoint", &cfg.STSEndpoint},
+		{"awsAccessKeyId", &cfg.AWSAccessKeyID},
+		{"assumeRoleARN", &cfg.AssumeRoleARN},
+		{"assumeRoleExternalId", &cfg.AssumeRoleExternalID},
+		{"userAgentOverride", &cfg.UserAgentOverride},
+		{"status.listenAddress", &cfg.StatusListenAddress},
+	} {
+		if *s.dst, err = r.strDefault(s.key, ""); err != nil {
+			return err
+		}
+	}
+	// The secret never appears in an error: only its type is reported.
+	if v, ok := r.get("awsSecretAccessKey"); ok && v.kind != kNull {
+		if v.kind != kString {
+			return r.errf("Failed to convert value (<redacted>) to desired type (%s): awsSecretAccessKey: expected a string, got a JSON %s", javaString, v.kind)
+		}
+		cfg.AWSSecretAccessKey = v.s
+	}
+	if ua, err := r.strDefault("userAgent", ""); err != nil {
+		return err
+	} else {
+		cfg.UserAgent = javaTrim(ua)
+	}
+
+	perCore, err := r.int32Key("maxSendingThreadsPerCore", 12)
+	if err != nil {
+		return err
+	}
+	defThreads := max(2, perCore*runtime.NumCPU())
+	if cfg.MaxSendingThreads, err = r.int32Key("maxSendingThreads", defThreads); err != nil {
+		return err
+	}
+	if err = r.checkRange("maxSendingThreads", int64(cfg.MaxSendingThreads), 1, unbounded); err != nil {
+		return err
+	}
+	if r.has("maxSendingThreads") && r.has("maxSendingThreadsPerCore") {
+		cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s: key \"maxSendingThreadsPerCore\" has no effect because \"maxSendingThreads\" is set", r.file))
+	}
+	if cfg.MaxConnections, err = r.int32Key("maxConnections", max(50, cfg.MaxSendingThreads)); err != nil {
+		return err
+	}
+	if err = r.checkRange("maxConnections", int64(cfg.MaxConnections), 1, unbounded); err != nil {
+		return err
+	}
+	var ms int
+	if ms, err = r.int32Key("connectionTimeoutMillis", 10000); err != nil {
+		return err
+	}
+	if err = r.checkRange("connectionTimeoutMillis", int64(ms), 0, unbounded); err != nil {
+		return err
+	}
+	cfg.ConnectionTimeout = millis(int64(ms))
+	if ms, err = r.int32Key("socketTimeoutMillis", 50000); err != nil {
+		return err
+	}
+	if err = r.checkRange("socketTimeoutMillis", int64(ms), 0, unbounded); err != nil {
+		return err
+	}
+	cfg.SocketTimeout = millis(int64(ms))
+	if n, err = r.int64Key("connectionTTLMillis", -1); err != nil {
+		return err
+	}
+	cfg.ConnectionTTL = millis(n)
+	if n < 0 {
+		cfg.ConnectionTTL = -1
+	}
+	if cfg.UseTCPKeepAlive, err = r.boolean("useTcpKeepAlive", false); err != nil {
+		return err
+	}
+	if cfg.UseHTTPGzip, err = r.boolean("useHttpGzip", false); err != nil {
+		return err
+	}
+	if cfg.LogEmitMetrics, err = r.boolean("log.emitMetrics", false); err != nil {
+		return err
+	}
+	if cfg.LogEmitInternalMetrics, err = r.boolean("log.emitInternalMetrics", false); err != nil {
+		return err
+	}
+	var secs int
+	if secs, err = r.int32Key("log.statusReportingPeriodSeconds", 30); err != nil {
+		return err
+	}
+	cfg.StatusReportingPeriod = seconds(int64(secs))
+	if secs <= 0 {
+		cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s: \"log.statusReportingPeriodSeconds\" is %d: no progress lines are logged (as in the Java agent)", r.file, secs))
+	}
+	if cfg.StatusAllowRemote, err = r.boolean("status.allowRemote", false); err != nil {
+		return err
+	}
+	return nil
+}
+
+// javaTrim strips leading and trailing characters <= U+0020.
+func javaTrim(s string) string {
+	return strings.TrimFunc(s, func(r rune) bool { return r <= ' ' })
+}
+
+// splitFilePattern splits filePattern into directory and file-name glob as
+// Java's Paths.get(p).getParent()/getFileName() do (repeated '/'
+// collapsed, '.' and '..' kept).
+func splitFilePattern(p string) (dir, glob string, msg string) {
+	if strings.HasSuffix(p, "/") {
+		return "", "", "File name component is empty!"
+	}
+	if strings.IndexByte(p, 0) >= 0 {
+		return "", "", "Nul character not allowed: " + strings.ReplaceAll(p, "\x00", "\\0")
+	}
+	abs := strings.HasPrefix(p, "/")
+	var parts []string
+	for _, s := range strings.Split(p, "/") {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	if len(parts) == 0 {
+		return "", "", "Directory component is empty!"
+	}
+	glob = parts[len(parts)-1]
+	parts = parts[:len(parts)-1]
+	switch {
+	case abs:
+		dir = "/" + strings.Join(parts, "/")
+	case len(parts) == 0:
+		return "", "", "Directory component is empty!"
+	default:
+		dir = strings.Join(parts, "/")
+	}
+	return dir, glob, ""
+}
+
+// flowID builds the Java flow id from the prefix, destination, dir and glob.
+func flowID(prefix, dest, dir, glob string) string {
+	return prefix + ":" + dest + ":" + dir + "/" + glob
+}
+
+// buildFlow validates one flow object in Java's order.
+func buildFlow(src flowSource) (*Flow, []string, error) {
+	r := &objReader{file: src.file, prefix: src.key, obj: src.obj}
+	var warns []string
+	warn := func(format string, args ...any) {
+		warns = append(warns, fmt.Sprintf("%s: %s: ", src.file, src.key)+fmt.Sprintf(format, args...))
+	}
+	f := &Flow{Source: src.file}
+
+	switch {
+	case r.has("deliveryStream"):
+		f.Kind = Firehose
+		if r.has("kinesisStream") {
+			warn("both \"deliveryStream\" and \"kinesisStream\" are set: this is a Firehose flow (as in the Java agent); \"kinesisStream\" is ignored")
+		}
+	case r.has("kinesisStream"):
+		f.Kind = Kinesis
+	default:
+		e := r.errf("Could not create flow from the given configuration. Could not recognize flow type.")
+		hint := ""
+		for _, m := range src.obj.members {
+			if s := suggest(m.key, []string{"kinesisStream", "deliveryStream"}); s != "" {
+				hint = fmt.Sprintf(" The flow has %q: did you mean %q?", m.key, s)
+				break
+			}
+		}
+		if hint == "" {
+			hint = " A flow needs \"kinesisStream\" or \"deliveryStream\"."
+		}
+		e.Msg += hint
+		return nil, warns, e
+	}
+
+	for _, m := range src.obj.members {
+		switch {
+		case noEffectFlow[m.key] != "":
+			warn("key %q has no effect here: %s", m.key, noEffectFlow[m.key])
+		case m.key == "partitionKeyOption" && f.Kind == Firehose:
+			warn("key \"partitionKeyOption\" has no effect on a Firehose flow")
+		case m.key == "aggregatedRecordSizeBytes" && f.Kind == Kinesis:
+			warn("key \"aggregatedRecordSizeBytes\" has no effect on a Kinesis flow")
+		case !contains(flowKeys, m.key):
+			warns = append(warns, fmt.Sprintf("%s: ", src.file)+unknownKeyWarning(src.key, m.key, flowKeys))
+		}
+	}
+
+	var err error
+	if f.FilePattern, err = r.required("filePattern"); err != nil {
+		return nil, warns, err
+	}
+	var msg string
+	if f.Dir, f.Glob, msg = splitFilePattern(f.FilePattern); msg != "" {
+		return nil, warns, r.errf("filePattern %q: %s", f.FilePattern, msg)
+	}
+	if msg := checkGlob(f.Glob); msg != "" {
+		return nil, warns, r.errf("filePattern %q: invalid file name glob %q: %s", f.FilePattern, f.Glob, msg)
+	}
+
+	var n int64
+	if n, err = r.int64Key("maxBufferAgeMillis", 60000); err != nil {
+		return nil, warns, err
+	}
+	if err = r.checkRange("maxBufferAgeMillis", n, 1000, 900000); err != nil {
+		return nil, warns, err
+	}
+	f.MaxBufferAge = millis(n)
+	if f.MaxBufferSizeRecords, err = r.int32Key("maxBufferSizeRecords", 500); err != nil {
+		return nil, warns, err
+	}
+	if err = r.checkRange("maxBufferSizeRecords", int64(f.MaxBufferSizeRecords), 1, 500); err != nil {
+		return nil, warns, err
+	}
+	maxBytes := 5242880
+	if f.Kind == Firehose {
+		maxBytes = 4194304
+	}
+	if f.MaxBufferSizeBytes, err = r.int32Key("maxBufferSizeBytes", maxBytes); err != nil {
+		return nil, warns, err
+	}
+	if err = r.checkRange("maxBufferSizeBytes", int64(f.MaxBufferSizeBytes), 1, int64(maxBytes)); err != nil {
+		return nil, warns, err
+	}
+	for _, d := range []struct {
+		key string
+		dst *time.Duration
+	}{
+		{"waitOnFullPublishQueueMillis", &f.WaitOnFullPublishQueue},
+		{"waitOnEmptyPublishQueueMillis", &f.WaitOnEmptyPublishQueue},
+	} {
+		if n, err = r.int64Key(d.key, 60000); err != nil {
+			return nil, warns, err
+		}
+		if err = r.checkRange(d.key, n, 1000, 900000); err != nil {
+			return nil, warns, err
+		}
+		*d.dst = millis(n)
+	}
+	var pos string
+	if pos, err = r.enum("initialPosition", []string{string(StartOfFile), string(EndOfFile)}, string(EndOfFile)); err != nil {
+		return nil, warns, err
+	}
+	f.InitialPosition = InitialPosition(pos)
+	for _, d := range []struct {
+		key string
+		def int64
+		dst *time.Duration
+	}{
+		{"retryInitialBackoffMillis", 100, &f.RetryInitialBackoff},
+		{"retryMaxBackoffMillis", 10000, &f.RetryMaxBackoff},
+	} {
+		if n, err = r.int64Key(d.key, d.def); err != nil {
+			return nil, warns, err
+		}
+		if err = r.checkRange(d.key, n, 0, unbounded); err != nil {
+			return nil, warns, err
+		}
+		*d.dst = millis(n)
+	}
+	if f.RetryMaxBackoff < f.RetryInitialBackoff {
+		warn("\"retryMaxBackoffMillis\" (%d) is below \"retryInitialBackoffMillis\" (%d): every retry waits about retryInitialBackoffMillis",
+			f.RetryMaxBackoff.Milliseconds(), f.RetryInitialBackoff.Milliseconds())
+	}
+	if f.PublishQueueCapacity, err = r.int32Key("publishQueueCapacity", 100); err != nil {
+		return nil, warns, err
+	}
+	if err = r.checkRange("publishQueueCapacity", int64(f.PublishQueueCapacity), 1, unbounded); err != nil {
+		return nil, warns, err
+	}
+	if f.SkipHeaderLines, err = r.int32Key("skipHeaderLines", 0); err != nil {
+		return nil, warns, err
+	}
+	if err = r.checkRange("skipHeaderLines", int64(f.SkipHeaderLines), 0, unbounded); err != nil {
+		return nil, warns, err
+	}
+	if f.MultiLineStartPattern, err = r.strDefault("multiLineStartPattern", ""); err != nil {
+		return nil, warns, err
+	}
+	if f.MultiLineStartPattern != "" {
+		if _, err := javaregex.Compile(f.MultiLineStartPattern, 0); err != nil {
+			return nil, warns, r.errf("multiLineStartPattern: %v", err)
+		}
+	}
+	if f.FileFooterPattern, err = r.strDefault("fileFooterPattern", ""); err != nil {
+		return nil, warns, err
+	}
+	if f.FileFooterPattern != "" {
+		if _, err := javaregex.Compile(f.FileFooterPattern, javaregex.Multiline); err != nil {
+			return nil, warns, r.errf("fileFooterPattern: %v", err)
+		}
+	}
+	term, present, err := r.str("truncatedRecordTerminator")
+	if err != nil {
+		return nil, warns, err
+	}
+	if !present {
+		term = "\n"
+		if r.has("truncatedRecordTerminator") { // explicit null
+			return nil, warns, r.errf("Record terminator not specified or exceeds the maximum record size")
+		}
+	}
+	if len(term) >= f.MaxRecordBytes() {
+		return nil, warns, r.errf("Record terminator not specified or exceeds the maximum record size")
+	}
+	f.TruncatedRecordTerminator = term
+
+	opts, ow, err := buildOptions(r)
+	warns = append(warns, ow...)
+	if err != nil {
+		return nil, warns, err
+	}
+	f.DataProcessingOptions = opts
+	// TODO(merge): processors.Validate
+	// if err := processors.Validate(opts); err != nil {
+	// 	return nil, warns, r.errf("dataProcessingOptions: %v", err)
+	// }
+
+	if n, err = r.int64Key("minTimeBetweenFilePollsMillis", 100); err != nil {
+		return nil, warns, err
+	}
+	if err = r.checkRange("minTimeBetweenFilePollsMillis", n, 0, unbounded); err != nil {
+		return nil, warns, err
+	}
+	f.MinTimeBetweenFilePolls = millis(n)
+	if n, err = r.int64Key("maxTimeBetweenFileTrackerRefreshMillis", 10000); err != nil {
+		return nil, warns, err
+	}
+	if err = r.checkRange("maxTimeBetweenFileTrackerRefreshMillis", n, 0, unbounded); err != nil {
+		return nil, warns, err
+	}
+	f.MaxTimeBetweenFileTrackerRefresh = millis(n)
+	if f.EmitInternalMetrics, err = r.boolean("log.emitInternalMetrics", false); err != nil {
+		return nil, warns, err
+	}
+
+	// Destination, then the destination-specific keys.
+	destKey, prefix := "kinesisStream", "kinesis"
+	if f.Kind == Firehose {
+		destKey, prefix = "deliveryStream", "fh"
+	}
+	if f.Destination, err = r.required(destKey); err != nil {
+		return nil, warns, err
+	}
+	if f.Destination == "" {
+		return nil, warns, r.errf("%q is empty: a stream name is required", destKey)
+	}
+	f.ID = flowID(prefix, f.Destination, f.Dir, f.Glob)
+	if f.Kind == Kinesis {
+		var pk string
+		if pk, err = r.enum("partitionKeyOption", []string{string(PartitionRandom), string(PartitionDeterministic)}, string(PartitionRandom)); err != nil {
+			return nil, warns, err
+		}
+		f.PartitionKeyOption = PartitionKeyOption(pk)
+	} else {
+		if f.AggregatedRecordSizeBytes, err = r.int32Key("aggregatedRecordSizeBytes", 0); err != nil {
+			return nil, warns, err
+		}
+		if err = r.checkRange("aggregatedRecordSizeBytes", int64(f.AggregatedRecordSizeBytes), 0, 1024000); err != nil {
+			return nil, warns, err
+		}
+	}
+	return f, warns, nil
+}
+
+// buildOptions reads dataProcessingOptions into processors.Options with
+// Java's coercion; the converters' own checks are processors' business.
+func buildOptions(fr *objReader) ([]processors.Option, []string, error) {
+	v, ok := fr.get("dataProcessingOptions")
+	if !ok || v.kind == kNull {
+		return nil, nil, nil
+	}
+	if v.kind != kArray {
+		hint := ""
+		if v.kind == kObject {
+			hint = " (write it as a list: [ { ... } ])"
+		}
+		return nil, nil, fr.errf("\"dataProcessingOptions\" must be a list of objects, got a JSON %s%s; the Java agent silently ignores this, so nothing would be processed", v.kind, hint)
+	}
+	var warns []string
+	var opts []processors.Option
+	for i, el := range v.elems {
+		key := fmt.Sprintf("%s.dataProcessingOptions[%d]", fr.prefix, i)
+		if el.kind != kObject {
+			return nil, warns, fr.errf("Failed to convert list item (%s) to desired type (%s): dataProcessingOptions", javaText(el), javaConfig)
+		}
+		r := &objReader{file: fr.file, prefix: key, obj: el}
+		o := processors.Option{Key: key}
+		var err error
+		if o.Name, err = r.requiredEnum("optionName", optionNames); err != nil {
+			return nil, warns, err
+		}
+		applicable := optionKeysByName[o.Name]
+		for _, m := range el.members {
+			switch {
+			case m.key == "optionName" || contains(applicable, m.key):
+			case contains(allOptionKeys, m.key):
+				warns = append(warns, fmt.Sprintf("%s: %s: key %q has no effect on %s", fr.file, key, m.key, o.Name))
+			default:
+				warns = append(warns, fmt.Sprintf("%s: ", fr.file)+unknownKeyWarning(key, m.key, append([]string{"optionName"}, applicable...)))
+			}
+		}
+		if err := readOption(r, &o); err != nil {
+			return nil, warns, err
+		}
+		opts = append(opts, o)
+	}
+	return opts, warns, nil
+}
+
+// readOption reads the keys of one option in the Java converters' order.
+func readOption(r *objReader, o *processors.Option) error {
+	var err error
+	jsonFormat := func() error {
+		o.JSONFormat, err = r.enum("jsonFormat", jsonFormats, "COMPACT")
+		return err
+	}
+	logParser := func() error {
+		if o.LogFormat, err = r.requiredEnum("logFormat", logFormats); err != nil {
+			return err
+		}
+		if o.CustomFieldNames, o.HasCustomFieldNames, err = r.stringList("customFieldNames"); err != nil {
+			return err
+		}
+		o.MatchPattern, o.HasMatchPattern, err = r.str("matchPattern")
+		return err
+	}
+	switch o.Name {
+	case "SINGLELINE":
+		if v, ok := r.get("parseOptions"); ok && v.kind == kArray {
+			if o.ParseOptions, _, err = r.stringList("parseOptions"); err != nil {
+				return err
+			}
+		}
+	case "CSVTOJSON":
+		if o.CustomFieldNames, o.HasCustomFieldNames, err = r.stringList("customFieldNames"); err != nil {
+			return err
+		}
+		if !o.HasCustomFieldNames {
+			return r.errf("Required list missing: customFieldNames")
+		}
+		if o.Delimiter, o.HasDelimiter, err = r.str("delimiter"); err != nil {
+			return err
+		}
+		return jsonFormat()
+	case "LOGTOJSON":
+		if err := jsonFormat(); err != nil {
+			return err
+		}
+		return logParser()
+	case "ADDMETADATA":
+		if v, ok := r.get("metadata"); ok {
+			var sb strings.Builder
+			writeJSON(&sb, v)
+			o.Metadata = []byte(sb.String())
+		}
+		if v, ok := r.get("timestamp"); ok && v.kind != kNull {
+			if v.kind != kString {
+				return r.errf("\"timestamp\" must be a JSON string (\"true\" or \"false\"), got %s: the Java agent fails to start on this too", javaText(v))
+			}
+			o.Timestamp, o.HasTimestamp = v.s, true
+		}
+		return jsonFormat()
+	case "ADDEC2METADATA":
+		if err := jsonFormat(); err != nil {
+			return err
+		}
+		if err := logParser(); err != nil {
+			return err
+		}
+		if v, ok := r.get("metadataTTL"); ok {
+			o.MetadataTTL = javaText(v)
+		}
+	case "USINGPLUGGIN":
+		if o.ClassName, err = r.required("className"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkGlob reports the errors Java's glob compiler (sun.nio.fs.Globs)
+// raises for a file-name glob, or "".
+func checkGlob(g string) string {
+	inGroup := false
+	for i := 0; i < len(g); i++ {
+		switch g[i] {
+		case '\\':
+			if i+1 >= len(g) {
+				return "No character to escape"
+			}
+			i++
+		case '[':
+			i++
+			if i < len(g) && g[i] == '^' {
+				i++
+			} else {
+				if i < len(g) && g[i] == '!' {
+					i++
+				}
+				if i < len(g) && g[i] == '-' {
+					i++
+				}
+			}
+			closed := false
+			var last byte
+			hasLast := false
+			for ; i < len(g); i++ {
+				c := g[i]
+				if c == ']' {
+					closed = true
+					break
+				}
+				if c == '/' {
+					return "Explicit 'name separator' in class"
+				}
+				if c == '-' {
+					if !hasLast {
+						return "Invalid range"
+					}
+					if i+1 >= len(g) {
+						break
+					}
+					i++
+					c2 := g[i]
+					if c2 == ']' {
+						closed = true
+						break
+					}
+					if c2 < last {
+						return "Invalid range"
+					}
+					hasLast = false
+					continue
+				}
+				last, hasLast = c, true
+			}
+			if !closed {
+				return "Missing ']'"
+			}
+		case '{':
+			if inGroup {
+				return "Cannot nest groups"
+			}
+			inGroup = true
+		case '}':
+			inGroup = false
+		}
+	}
+	if inGroup {
+		return "Missing '}'"
+	}
+	return ""
+}

@@ -1,0 +1,419 @@
+package checkpoint
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
+
+	"modernc.org/sqlite" // registers the "sqlite" database/sql driver (pure Go)
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+const (
+	// DefaultPath is where the agent keeps checkpoints when checkpointFile
+	// is not configured. Java's default is under /var/run, which is wiped
+	// on reboot; see the package documentation.
+	DefaultPath = "/var/lib/aws-kinesis-agent/checkpoints"
+	// JavaDefaultPath is the Java agent's default checkpointFile.
+	JavaDefaultPath = "/var/run/aws-kinesis-agent/checkpoints"
+
+	// DefaultBusyTimeout is how long a statement waits for a lock held by
+	// another connection (another process) before failing.
+	DefaultBusyTimeout = 5 * time.Second
+
+	// TimeLayout is the text layout of lastUpdated (UTC), as written by
+	// SQLite's strftime('%Y-%m-%d %H:%M:%f','now').
+	TimeLayout = "2006-01-02 15:04:05.000"
+)
+
+// ErrClosed is returned by the methods of a closed Store.
+var ErrClosed = errors.New("checkpoint store is closed")
+
+// Java's DDL, byte for byte (sqlite_master keeps the text).
+const javaDDL = "create table if not exists FILE_CHECKPOINTS(" +
+	"       flow text," +
+	"       path text," +
+	"       fileId text," +
+	"       lastModifiedTime bigint," +
+	"       size bigint," +
+	"       offset bigint," +
+	"       lastUpdated datetime," +
+	"       primary key (flow, path))"
+
+const goDDL = `create table if not exists GO_FILE_STATE(
+	flow text not null,
+	path text not null,
+	fileId text,
+	fingerprint text,
+	primary key (flow, path))`
+
+// Indexes for the rename deletes in Save (by flow and fileId). An extra
+// index on Java's table changes nothing for Java, which never names it.
+const (
+	goIndexCheckpoints = `create index if not exists GO_FILE_CHECKPOINTS_FILEID on FILE_CHECKPOINTS(flow, fileId)`
+	goIndexState       = `create index if not exists GO_FILE_STATE_FILEID on GO_FILE_STATE(flow, fileId)`
+)
+
+const (
+	sqlNow = `strftime('%Y-%m-%d %H:%M:%f','now')`
+
+	sqlUpdate = `update FILE_CHECKPOINTS set fileId=?, offset=?, lastModifiedTime=?, size=?, ` +
+		`lastUpdated=` + sqlNow + ` where flow=? and path=?`
+	sqlInsert = `insert into FILE_CHECKPOINTS(flow, path, fileId, lastModifiedTime, size, offset, lastUpdated) ` +
+		`values(?, ?, ?, ?, ?, ?, ` + sqlNow + `)`
+	sqlDeleteRenamed   = `delete from FILE_CHECKPOINTS where flow=? and fileId=? and path<>?`
+	sqlDeleteRenamedGo = `delete from GO_FILE_STATE where flow=? and fileId=? and path<>?`
+	sqlUpsertGo        = `insert into GO_FILE_STATE(flow, path, fileId, fingerprint) values(?, ?, ?, ?) ` +
+		`on conflict(flow, path) do update set fileId=excluded.fileId, fingerprint=excluded.fingerprint`
+
+	// lastUpdated is cast to text: the driver would otherwise parse the
+	// datetime column itself, and we want Java's text as it is.
+	sqlLoad = `select f.path, f.fileId, f.lastModifiedTime, f.size, f.offset, ` +
+		`cast(f.lastUpdated as text), g.fingerprint ` +
+		`from FILE_CHECKPOINTS f left join GO_FILE_STATE g ` +
+		`on g.flow=f.flow and g.path=f.path and g.fileId=f.fileId ` +
+		`where f.flow=? order by f.lastUpdated desc, f.rowid desc`
+
+	sqlDeleteOrphansGo = `delete from GO_FILE_STATE where not exists (select 1 from FILE_CHECKPOINTS f ` +
+		`where f.flow=GO_FILE_STATE.flow and f.path=GO_FILE_STATE.path)`
+)
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	busyTimeout time.Duration
+}
+
+// WithBusyTimeout sets how long a statement waits for a lock held by another
+// process (default DefaultBusyTimeout).
+func WithBusyTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d >= 0 {
+			o.busyTimeout = d
+		}
+	}
+}
+
+// Store is an open checkpoint database. Its methods are safe for concurrent
+// use; all statements go through one connection, so they run one at a time.
+type Store struct {
+	path string
+	db   *sql.DB
+
+	mu     sync.Mutex // guards closed
+	closed bool
+
+	update, insert, delRenamed, delRenamedGo, upsertGo *sql.Stmt
+}
+
+// Open opens (creating it and its parent directories if needed) the
+// checkpoint database at path, creates Java's table and ours if missing, and
+// checks that an existing FILE_CHECKPOINTS table has Java's columns. Errors
+// name the path.
+func Open(path string, opts ...Option) (*Store, error) {
+	o := options{busyTimeout: DefaultBusyTimeout}
+	for _, f := range opts {
+		f(&o)
+	}
+	if path == "" {
+		return nil, errors.New("checkpoint: open: empty path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: open %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+		return nil, fmt.Errorf("checkpoint: open %s: create directory: %w", abs, err)
+	}
+	if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("checkpoint: open %s: is a directory", abs)
+	}
+
+	dsn := fileURI(abs) +
+		fmt.Sprintf("?_pragma=busy_timeout(%d)", o.busyTimeout.Milliseconds()) +
+		"&_pragma=journal_mode(WAL)" +
+		"&_pragma=synchronous(FULL)" +
+		"&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: open %s: %w", abs, err)
+	}
+	// One connection: statements of this process never contend for SQLite's
+	// locks among themselves, and the WAL stays attached to one handle.
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+
+	s := &Store{path: abs, db: db}
+	if err := s.init(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("checkpoint: open %s: %w%s", abs, err, hint(err))
+	}
+	return s, nil
+}
+
+// hint adds a human explanation for the SQLite errors an operator meets.
+func hint(err error) string {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return ""
+	}
+	switch se.Code() & 0xff { // primary result code
+	case sqlite3.SQLITE_NOTADB:
+		return " (the file is not a SQLite database: move it away or point checkpointFile elsewhere)"
+	case sqlite3.SQLITE_CORRUPT:
+		return " (the database is corrupt: move it away or point checkpointFile elsewhere)"
+	case sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM:
+		return " (the agent needs write access to the file and its directory)"
+	}
+	return ""
+}
+
+// fileURI turns an absolute path into a SQLite file: URI, escaping the
+// characters that URI parsing (the driver's and SQLite's) would take.
+func fileURI(abs string) string {
+	r := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+	return "file:" + r.Replace(abs)
+}
+
+func (s *Store) init() error {
+	ctx := context.Background()
+	if err := s.db.PingContext(ctx); err != nil {
+		return err
+	}
+	if _, err := s.db.ExecContext(ctx, javaDDL); err != nil {
+		return fmt.Errorf("create FILE_CHECKPOINTS: %w", err)
+	}
+	// An existing table must have Java's columns.
+	rows, err := s.db.QueryContext(ctx,
+		`select flow, path, fileId, lastModifiedTime, size, offset, lastUpdated from FILE_CHECKPOINTS limit 0`)
+	if err != nil {
+		return fmt.Errorf("FILE_CHECKPOINTS does not have the Java agent's columns: %w", err)
+	}
+	rows.Close()
+	if _, err := s.db.ExecContext(ctx, goDDL); err != nil {
+		return fmt.Errorf("create GO_FILE_STATE: %w", err)
+	}
+	for _, q := range []string{goIndexCheckpoints, goIndexState} {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("create index: %w", err)
+		}
+	}
+
+	prep := func(q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var st *sql.Stmt
+		st, err = s.db.PrepareContext(ctx, q)
+		return st
+	}
+	s.update = prep(sqlUpdate)
+	s.insert = prep(sqlInsert)
+	s.delRenamed = prep(sqlDeleteRenamed)
+	s.delRenamedGo = prep(sqlDeleteRenamedGo)
+	s.upsertGo = prep(sqlUpsertGo)
+	if err != nil {
+		return fmt.Errorf("prepare statements: %w", err)
+	}
+	return nil
+}
+
+// Path returns the absolute path of the database file.
+func (s *Store) Path() string { return s.path }
+
+func (s *Store) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// Load returns the saved positions of flow, most recently updated first.
+// When several rows share a fileId (Java keeps the pre-rename path of a
+// renamed file), only the most recently updated one is returned. Updated
+// is lastUpdated (UTC); ModTime comes from lastModifiedTime (epoch ms).
+func (s *Store) Load(flow string) ([]record.Position, error) {
+	if s.isClosed() {
+		return nil, ErrClosed
+	}
+	rows, err := s.db.Query(sqlLoad, flow)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: load flow %s from %s: %w", flow, s.path, err)
+	}
+	defer rows.Close()
+	var out []record.Position
+	seen := map[string]bool{}
+	for rows.Next() {
+		var (
+			path, fileID, updated, fingerprint sql.NullString
+			mtime, size, offset                sql.NullInt64
+		)
+		if err := rows.Scan(&path, &fileID, &mtime, &size, &offset, &updated, &fingerprint); err != nil {
+			return nil, fmt.Errorf("checkpoint: load flow %s from %s: %w", flow, s.path, err)
+		}
+		if !path.Valid {
+			continue
+		}
+		if fileID.String != "" {
+			if seen[fileID.String] {
+				continue
+			}
+			seen[fileID.String] = true
+		}
+		p := record.Position{
+			Flow:        flow,
+			Path:        path.String,
+			FileID:      fileID.String,
+			Fingerprint: fingerprint.String,
+			Size:        size.Int64,
+			Offset:      offset.Int64,
+			Updated:     parseUpdated(updated.String),
+		}
+		if mtime.Valid {
+			p.ModTime = time.UnixMilli(mtime.Int64)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("checkpoint: load flow %s from %s: %w", flow, s.path, err)
+	}
+	return out, nil
+}
+
+// parseUpdated reads lastUpdated text (Java writes "YYYY-MM-DD HH:MM:SS.SSS";
+// other SQLite datetime texts are accepted too). Unparsable text is zero.
+func parseUpdated(v string) time.Time {
+	for _, layout := range []string{TimeLayout, "2006-01-02 15:04:05", time.RFC3339Nano, "2006-01-02T15:04:05.000"} {
+		if t, err := time.ParseInLocation(layout, v, time.UTC); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+// Save writes ps in one transaction: for each position, UPDATE the row of
+// (flow, path), else INSERT it (Java's statements); lastUpdated is set by
+// SQL to strftime('%Y-%m-%d %H:%M:%f','now') and Position.Updated is
+// ignored. Rows of the same flow and fileId under another path (the file's
+// pre-rename names) are deleted in the same transaction. Either every
+// position is saved or, on error, none is. When Save returns nil the
+// transaction is on disk (fsynced). Save does not keep ps.
+func (s *Store) Save(ps []record.Position) (err error) {
+	if len(ps) == 0 {
+		return nil
+	}
+	if s.isClosed() {
+		return ErrClosed
+	}
+	tx, err := s.db.Begin()
+	if err != nil {
+		return fmt.Errorf("checkpoint: save to %s: begin: %w", s.path, err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	update, insert := tx.Stmt(s.update), tx.Stmt(s.insert)
+	delRenamed, delRenamedGo, upsertGo := tx.Stmt(s.delRenamed), tx.Stmt(s.delRenamedGo), tx.Stmt(s.upsertGo)
+	for i := range ps {
+		p := &ps[i]
+		if p.Flow == "" || p.Path == "" {
+			return fmt.Errorf("checkpoint: save to %s: position %d has an empty flow or path", s.path, i)
+		}
+		mtime := p.ModTime.UnixMilli()
+		if p.ModTime.IsZero() {
+			mtime = 0
+		}
+		res, err := update.Exec(p.FileID, p.Offset, mtime, p.Size, p.Flow, p.Path)
+		if err != nil {
+			return fmt.Errorf("checkpoint: save %s@%d to %s: %w", p.Path, p.Offset, s.path, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			if _, err := insert.Exec(p.Flow, p.Path, p.FileID, mtime, p.Size, p.Offset); err != nil {
+				return fmt.Errorf("checkpoint: save %s@%d to %s: %w", p.Path, p.Offset, s.path, err)
+			}
+		}
+		if p.FileID != "" {
+			if _, err := delRenamed.Exec(p.Flow, p.FileID, p.Path); err != nil {
+				return fmt.Errorf("checkpoint: save %s@%d to %s: %w", p.Path, p.Offset, s.path, err)
+			}
+			if _, err := delRenamedGo.Exec(p.Flow, p.FileID, p.Path); err != nil {
+				return fmt.Errorf("checkpoint: save %s@%d to %s: %w", p.Path, p.Offset, s.path, err)
+			}
+		}
+		if _, err := upsertGo.Exec(p.Flow, p.Path, p.FileID, p.Fingerprint); err != nil {
+			return fmt.Errorf("checkpoint: save %s@%d to %s: %w", p.Path, p.Offset, s.path, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("checkpoint: save to %s: commit: %w", s.path, err)
+	}
+	return nil
+}
+
+// DeleteExpired deletes the rows not updated for ttlDays days, with Java's
+// condition datetime(lastUpdated, '+<ttlDays> days') < CURRENT_TIMESTAMP,
+// and the fingerprints of rows that no longer exist. It returns the number
+// of FILE_CHECKPOINTS rows deleted.
+func (s *Store) DeleteExpired(ttlDays int) (n int, err error) {
+	if s.isClosed() {
+		return 0, ErrClosed
+	}
+	tx, err := s.db.Begin()
+	if err != nil {
+		return 0, fmt.Errorf("checkpoint: delete expired in %s: begin: %w", s.path, err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	res, err := tx.Exec(fmt.Sprintf(
+		`delete from FILE_CHECKPOINTS where datetime(lastUpdated, '+%d days') < CURRENT_TIMESTAMP`, ttlDays))
+	if err != nil {
+		return 0, fmt.Errorf("checkpoint: delete expired in %s: %w", s.path, err)
+	}
+	deleted, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("checkpoint: delete expired in %s: %w", s.path, err)
+	}
+	if _, err := tx.Exec(sqlDeleteOrphansGo); err != nil {
+		return 0, fmt.Errorf("checkpoint: delete expired in %s: %w", s.path, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("checkpoint: delete expired in %s: commit: %w", s.path, err)
+	}
+	return int(deleted), nil
+}
+
+// Close closes the database; the write-ahead log is folded into the main
+// file. Calling Close again returns nil.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	for _, st := range []*sql.Stmt{s.update, s.insert, s.delRenamed, s.delRenamedGo, s.upsertGo} {
+		if st != nil {
+			st.Close()
+		}
+	}
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("checkpoint: close %s: %w", s.path, err)
+	}
+	return nil
+}

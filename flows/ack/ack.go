@@ -1,0 +1,343 @@
+// Package ack turns acknowledgements of records into checkpoints.
+//
+// The processing stage of a flow hands every chunk to Tracker.Add, in read
+// order per file. Senders acknowledge records with Chunk.Ack (an atomic
+// decrement). When a chunk and every earlier chunk of the same file are
+// fully acknowledged, the file's position moves to that chunk's End. It
+// never moves past a chunk with unacknowledged records, whatever the order
+// in which senders finish: this closes the Java agent's checkpoint gap
+// (Java checkpoints the highest finished buffer, skipping older ones still
+// being retried).
+//
+// Positions are kept in memory and written in one Saver.Save call (one
+// transaction) per flush interval, for all files that moved. A failed Save
+// keeps them dirty for the next flush; nothing is lost, and the error is
+// logged at most once a minute.
+//
+// The package owns the per-file acknowledgement queues; it does not read
+// files, decide which files to resume, or open the checkpoint database.
+package ack
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
+)
+
+// DefaultFlushInterval is how often dirty positions are saved.
+const DefaultFlushInterval = time.Second
+
+// errorLogInterval bounds how often a failing Save is logged.
+const errorLogInterval = time.Minute
+
+// Saver writes positions durably, all or none (checkpoint.Store satisfies
+// it). Save must not keep ps after it returns.
+type Saver interface {
+	Save(ps []record.Position) error
+}
+
+// Option configures a Tracker.
+type Option func(*Tracker)
+
+// WithFlushInterval sets how often Run saves dirty positions (default 1 s).
+func WithFlushInterval(d time.Duration) Option {
+	return func(t *Tracker) {
+		if d > 0 {
+			t.interval = d
+		}
+	}
+}
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option {
+	return func(t *Tracker) {
+		if l != nil {
+			t.log = l
+		}
+	}
+}
+
+// WithStats makes the tracker keep AckedOffset and OldestUnacked of the
+// flow's file states current (files are keyed by FileID and must have been
+// registered with SetFile by the tailer). They are refreshed at every flush
+// (each flush interval), which keeps the flowstats lock off the
+// acknowledgement path.
+func WithStats(s *flowstats.Flow) Option {
+	return func(t *Tracker) { t.stats = s }
+}
+
+// Tracker follows the acknowledgement of chunks of one flow and saves the
+// acknowledged position of each file. Its methods are safe for concurrent
+// use.
+type Tracker struct {
+	flowID   string
+	saver    Saver
+	interval time.Duration
+	log      *slog.Logger
+	stats    *flowstats.Flow
+	doneFn   func(*record.Chunk) // t.done, bound once (a method value allocates)
+
+	mu    sync.Mutex
+	files map[*record.Source]*fileState
+
+	flushMu    sync.Mutex // one flush at a time; guards the fields below
+	buf        []record.Position
+	refs       []*fileState
+	vers       []uint64
+	failures   int // consecutive failed saves
+	lastErrLog time.Time
+}
+
+// fileState is the acknowledgement state of one file (one Source).
+type fileState struct {
+	src *record.Source
+	// queue[head:] are the chunks not yet known complete, in read order.
+	queue []*record.Chunk
+	head  int
+
+	has     bool // offset/modTime/size hold an acknowledged position
+	offset  int64
+	modTime time.Time
+	size    int64
+
+	ver        uint64 // bumped whenever the position moves
+	savedVer   uint64 // ver of the last saved position
+	savedPath  string // path the position was last saved under
+	forgotten  bool   // drop once everything is acknowledged and saved
+	statsDirty bool   // AckedOffset or OldestUnacked changed since the last flush
+}
+
+// New returns a Tracker for the flow flowID that saves through saver.
+func New(flowID string, saver Saver, opts ...Option) *Tracker {
+	t := &Tracker{
+		flowID:   flowID,
+		saver:    saver,
+		interval: DefaultFlushInterval,
+		log:      slog.New(slog.DiscardHandler),
+		files:    map[*record.Source]*fileState{},
+	}
+	for _, o := range opts {
+		o(t)
+	}
+	t.log = t.log.With("component", "Checkpointer["+flowID+"]")
+	t.doneFn = t.done
+	return t
+}
+
+// Add starts tracking c, which must have a Source and must come after every
+// chunk of the same file already added (chunks of different files may
+// interleave). Add arms c's acknowledgement count with c.Track(c.Len(), ...);
+// records are then acknowledged with c.Ack. A chunk of zero records (skipped
+// header lines, discarded bytes) counts as acknowledged at once. The caller
+// must not reuse c until it is fully acknowledged.
+func (t *Tracker) Add(c *record.Chunk) {
+	// Track before queueing: a queued chunk always has its real count, so
+	// another chunk's completion never mistakes it for acknowledged. A
+	// completion that runs before the chunk is queued finds nothing to do;
+	// the advance below catches up.
+	c.Track(c.Len(), t.doneFn)
+
+	t.mu.Lock()
+	fs := t.files[c.Source]
+	if fs == nil {
+		fs = &fileState{src: c.Source}
+		t.files[c.Source] = fs
+	}
+	fs.forgotten = false
+	wasEmpty := fs.head == len(fs.queue)
+	fs.queue = append(fs.queue, c)
+	if !t.advanceLocked(fs) && wasEmpty {
+		fs.statsDirty = true // c is now the oldest unacknowledged chunk
+	}
+	t.mu.Unlock()
+}
+
+// done is the completion callback of every tracked chunk: one lock per chunk.
+func (t *Tracker) done(c *record.Chunk) {
+	t.mu.Lock()
+	if fs := t.files[c.Source]; fs != nil {
+		t.advanceLocked(fs)
+	}
+	t.mu.Unlock()
+}
+
+// advanceLocked pops the fully acknowledged chunks at the head of the
+// file's queue and moves the position to the End of the last one. It
+// reports whether the position moved.
+func (t *Tracker) advanceLocked(fs *fileState) bool {
+	moved := false
+	for fs.head < len(fs.queue) {
+		c := fs.queue[fs.head]
+		if c.Outstanding() > 0 {
+			break
+		}
+		fs.queue[fs.head] = nil
+		fs.head++
+		// Set, not max: after a truncation the tailer reads the same
+		// Source from a lower offset, and the position must follow.
+		fs.offset, fs.modTime, fs.size = c.End, c.ModTime, c.Size
+		fs.has = true
+		moved = true
+	}
+	switch {
+	case fs.head == len(fs.queue): // popped entries are already nil
+		fs.queue, fs.head = fs.queue[:0], 0
+	case fs.head >= 32 && fs.head*2 >= len(fs.queue):
+		n := copy(fs.queue, fs.queue[fs.head:])
+		clear(fs.queue[n:])
+		fs.queue, fs.head = fs.queue[:n], 0
+	}
+	if moved {
+		fs.ver++
+		fs.statsDirty = true
+	}
+	return moved
+}
+
+func (t *Tracker) updateStatsLocked(fs *fileState) {
+	fs.statsDirty = false
+	if t.stats == nil {
+		return
+	}
+	var oldest time.Time
+	if fs.head < len(fs.queue) {
+		oldest = fs.queue[fs.head].ReadAt
+	}
+	has, off := fs.has, fs.offset
+	t.stats.UpdateFile(fs.src.FileID, func(s *flowstats.FileState) {
+		if has {
+			s.AckedOffset = off
+		}
+		s.OldestUnacked = oldest
+	})
+}
+
+// Forget drops the state of a file the tailer has let go (deleted, or
+// rotated away and read to the end) once everything added for it is
+// acknowledged and saved; until then it is kept and saved as usual. Without
+// Forget the tracker keeps a few hundred bytes per file for its lifetime,
+// which grows without bound under rotation. Forget does not delete the
+// file's checkpoint row: rows expire with checkpointTimeToLiveDays, as in
+// Java. Adding a chunk of a forgotten Source tracks it again.
+func (t *Tracker) Forget(src *record.Source) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fs := t.files[src]
+	if fs == nil {
+		return
+	}
+	fs.forgotten = true
+	if fs.head == len(fs.queue) && !t.dirtyLocked(fs, fs.src.PathNow()) {
+		delete(t.files, src)
+	}
+}
+
+func (t *Tracker) dirtyLocked(fs *fileState, path string) bool {
+	return fs.has && (fs.ver != fs.savedVer || path != fs.savedPath)
+}
+
+// Position returns the acknowledged position of src (ok is false when no
+// chunk of it has been fully acknowledged yet).
+func (t *Tracker) Position(src *record.Source) (p record.Position, ok bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fs := t.files[src]
+	if fs == nil || !fs.has {
+		return record.Position{}, false
+	}
+	return t.positionLocked(fs, src.PathNow(), time.Time{}), true
+}
+
+func (t *Tracker) positionLocked(fs *fileState, path string, now time.Time) record.Position {
+	return record.Position{
+		Flow:        t.flowID,
+		Path:        path,
+		FileID:      fs.src.FileID,
+		Fingerprint: fs.src.Fingerprint,
+		ModTime:     fs.modTime,
+		Size:        fs.size,
+		Offset:      fs.offset,
+		Updated:     now,
+	}
+}
+
+// Flush saves, in one Save call, the position of every file that moved or
+// was renamed since it was last saved. On error the positions stay dirty
+// and are saved by a later Flush.
+func (t *Tracker) Flush() error {
+	t.flushMu.Lock()
+	defer t.flushMu.Unlock()
+
+	now := time.Now()
+	t.buf, t.refs, t.vers = t.buf[:0], t.refs[:0], t.vers[:0]
+	t.mu.Lock()
+	for src, fs := range t.files {
+		if fs.statsDirty {
+			t.updateStatsLocked(fs)
+		}
+		path := src.PathNow()
+		if !t.dirtyLocked(fs, path) {
+			if fs.forgotten && fs.head == len(fs.queue) {
+				delete(t.files, src)
+			}
+			continue
+		}
+		t.buf = append(t.buf, t.positionLocked(fs, path, now))
+		t.refs = append(t.refs, fs)
+		t.vers = append(t.vers, fs.ver)
+	}
+	t.mu.Unlock()
+	if len(t.buf) == 0 {
+		return nil
+	}
+
+	if err := t.saver.Save(t.buf); err != nil {
+		t.failures++
+		if t.lastErrLog.IsZero() || now.Sub(t.lastErrLog) >= errorLogInterval {
+			t.lastErrLog = now
+			t.log.Error("Failed to save checkpoints; will retry",
+				"files", len(t.buf), "consecutiveFailures", t.failures, "error", err)
+		}
+		clear(t.refs) // do not pin states between flushes
+		return fmt.Errorf("flow %s: save %d checkpoints: %w", t.flowID, len(t.buf), err)
+	}
+	if t.failures > 0 {
+		t.log.Info("Saving checkpoints succeeded again", "failedAttempts", t.failures)
+		t.failures, t.lastErrLog = 0, time.Time{}
+	}
+
+	t.mu.Lock()
+	for i, fs := range t.refs {
+		fs.savedVer = t.vers[i]
+		fs.savedPath = t.buf[i].Path
+		if fs.forgotten && fs.head == len(fs.queue) && !t.dirtyLocked(fs, fs.src.PathNow()) &&
+			t.files[fs.src] == fs {
+			delete(t.files, fs.src)
+		}
+	}
+	t.mu.Unlock()
+	clear(t.refs)
+	return nil
+}
+
+// Run saves dirty positions every flush interval until ctx is done, then
+// flushes a last time and returns. It returns nil, or the error of that
+// last flush (positions acknowledged but not saved). Errors of periodic
+// flushes are logged and retried, never returned.
+func (t *Tracker) Run(ctx context.Context) error {
+	tick := time.NewTicker(t.interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return t.Flush()
+		case <-tick.C:
+			_ = t.Flush() // logged by Flush, retried next tick
+		}
+	}
+}

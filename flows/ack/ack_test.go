@@ -1,0 +1,516 @@
+package ack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/checkpoint"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
+)
+
+const flow = "kinesis:s:/d/app.log*"
+
+// memSaver records every Save; it can be told to fail.
+type memSaver struct {
+	mu    sync.Mutex
+	calls int
+	saved map[string]record.Position // by path, last saved
+	sizes []int
+	fail  int // fail this many more calls
+}
+
+func newMemSaver() *memSaver { return &memSaver{saved: map[string]record.Position{}} }
+
+func (m *memSaver) Save(ps []record.Position) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls++
+	if m.fail > 0 {
+		m.fail--
+		return errors.New("disk full")
+	}
+	m.sizes = append(m.sizes, len(ps))
+	for _, p := range ps {
+		m.saved[p.Path] = p
+	}
+	return nil
+}
+
+func (m *memSaver) get(path string) (record.Position, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p, ok := m.saved[path]
+	return p, ok
+}
+
+func (m *memSaver) callCount() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.calls
+}
+
+func src(path string, ino uint64) *record.Source {
+	return record.NewSource(flow, path, fmt.Sprintf("(dev=803,ino=%d)", ino), 0x803, ino, fmt.Sprintf("fp%d", ino))
+}
+
+// chunk returns a chunk of n records covering [start, end) of s.
+func chunk(s *record.Source, start, end int64, n int) *record.Chunk {
+	c := &record.Chunk{Source: s, Start: start, End: end, Size: end + 100,
+		ModTime: time.UnixMilli(1_700_000_000_000 + end), ReadAt: time.Unix(1_700_000_000, start)}
+	for i := range n {
+		c.Ends = append(c.Ends, i+1)
+	}
+	c.Data = make([]byte, n)
+	return c
+}
+
+func offset(t *testing.T, tr *Tracker, s *record.Source) int64 {
+	t.Helper()
+	p, ok := tr.Position(s)
+	if !ok {
+		return -1
+	}
+	return p.Offset
+}
+
+func TestOutOfOrderAcksNeverMovePastUnacknowledgedChunk(t *testing.T) {
+	tr := New(flow, newMemSaver())
+	s := src("/d/app.log", 1)
+	c1, c2, c3 := chunk(s, 0, 100, 3), chunk(s, 100, 200, 2), chunk(s, 200, 300, 4)
+	for _, c := range []*record.Chunk{c1, c2, c3} {
+		tr.Add(c)
+	}
+	// The newest chunk finishes first (Java would checkpoint 300 here).
+	c3.Ack(4)
+	if got := offset(t, tr, s); got != -1 {
+		t.Fatalf("offset after acking only chunk 3 = %d, want none", got)
+	}
+	c1.Ack(2) // one record of chunk 1 still outstanding
+	c2.Ack(2)
+	if got := offset(t, tr, s); got != -1 {
+		t.Fatalf("offset with chunk 1 partly acknowledged = %d, want none", got)
+	}
+	c1.Ack(1)
+	if got := offset(t, tr, s); got != 300 {
+		t.Fatalf("offset after all acks = %d, want 300", got)
+	}
+}
+
+func TestPositionStopsAtFirstUnacknowledgedChunk(t *testing.T) {
+	tr := New(flow, newMemSaver())
+	s := src("/d/app.log", 1)
+	cs := []*record.Chunk{chunk(s, 0, 10, 1), chunk(s, 10, 20, 1), chunk(s, 20, 30, 1), chunk(s, 30, 40, 1)}
+	for _, c := range cs {
+		tr.Add(c)
+	}
+	cs[0].Ack(1)
+	cs[2].Ack(1)
+	cs[3].Ack(1)
+	if got := offset(t, tr, s); got != 10 {
+		t.Fatalf("offset = %d, want 10 (chunk 2 unacknowledged)", got)
+	}
+	cs[1].Ack(1)
+	if got := offset(t, tr, s); got != 40 {
+		t.Fatalf("offset = %d, want 40", got)
+	}
+}
+
+func TestFilesAdvanceIndependently(t *testing.T) {
+	tr := New(flow, newMemSaver())
+	a, b := src("/d/a.log", 1), src("/d/b.log", 2)
+	a1, b1, a2, b2 := chunk(a, 0, 10, 1), chunk(b, 0, 50, 1), chunk(a, 10, 20, 1), chunk(b, 50, 60, 1)
+	for _, c := range []*record.Chunk{a1, b1, a2, b2} { // interleaved read order
+		tr.Add(c)
+	}
+	b1.Ack(1)
+	b2.Ack(1)
+	a2.Ack(1)
+	if got := offset(t, tr, b); got != 60 {
+		t.Errorf("b offset = %d, want 60", got)
+	}
+	if got := offset(t, tr, a); got != -1 {
+		t.Errorf("a offset = %d, want none (a1 outstanding)", got)
+	}
+}
+
+func TestZeroRecordChunksAdvance(t *testing.T) {
+	tr := New(flow, newMemSaver())
+	s := src("/d/app.log", 1)
+	tr.Add(chunk(s, 0, 40, 0)) // skipped header lines
+	if got := offset(t, tr, s); got != 40 {
+		t.Fatalf("offset after zero-record chunk = %d, want 40", got)
+	}
+	c := chunk(s, 40, 50, 1)
+	tr.Add(c)
+	tr.Add(chunk(s, 50, 70, 0)) // discarded bytes behind an unacknowledged chunk
+	if got := offset(t, tr, s); got != 40 {
+		t.Fatalf("offset = %d, want 40 (chunk 40-50 outstanding)", got)
+	}
+	c.Ack(1)
+	if got := offset(t, tr, s); got != 70 {
+		t.Fatalf("offset = %d, want 70", got)
+	}
+}
+
+func TestPositionFollowsTruncatedFileBackwards(t *testing.T) {
+	tr := New(flow, newMemSaver())
+	s := src("/d/app.log", 1)
+	tr.Add(chunk(s, 0, 500, 0))
+	tr.Add(chunk(s, 0, 20, 0)) // tailer restarted the truncated file at 0
+	if got := offset(t, tr, s); got != 20 {
+		t.Fatalf("offset = %d, want 20", got)
+	}
+}
+
+func TestConcurrentAcksFromManyGoroutines(t *testing.T) {
+	const (
+		files     = 3
+		chunksPer = 300
+		records   = 7
+		senders   = 8
+	)
+	tr := New(flow, newMemSaver())
+	type rec struct{ c *record.Chunk }
+	var all []rec
+	var chunks [files][]*record.Chunk
+	srcs := make([]*record.Source, files)
+	for f := range files {
+		srcs[f] = src(fmt.Sprintf("/d/f%d", f), uint64(f))
+	}
+	for i := range chunksPer {
+		for f := range files {
+			n := records
+			if i%10 == 0 {
+				n = 0
+			}
+			c := chunk(srcs[f], int64(i*100), int64(i*100+100), n)
+			chunks[f] = append(chunks[f], c)
+			tr.Add(c)
+			for range n {
+				all = append(all, rec{c})
+			}
+		}
+	}
+	rand.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+
+	// Watch the invariant while acks arrive: every chunk ending at or before
+	// an observed position is fully acknowledged.
+	stop := make(chan struct{})
+	var violations atomic.Int64
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			for f := range files {
+				p, ok := tr.Position(srcs[f])
+				if !ok {
+					continue
+				}
+				for _, c := range chunks[f] {
+					if c.End <= p.Offset && c.Outstanding() != 0 {
+						violations.Add(1)
+					}
+				}
+			}
+		}
+	})
+	var senderWG sync.WaitGroup
+	per := (len(all) + senders - 1) / senders
+	for g := range senders {
+		lo, hi := g*per, min((g+1)*per, len(all))
+		senderWG.Go(func() {
+			for _, r := range all[lo:hi] {
+				r.c.Ack(1)
+			}
+		})
+	}
+	senderWG.Wait()
+	close(stop)
+	wg.Wait()
+	if v := violations.Load(); v != 0 {
+		t.Errorf("%d observations of a position past an unacknowledged chunk", v)
+	}
+	for f := range files {
+		if got := offset(t, tr, srcs[f]); got != chunksPer*100 {
+			t.Errorf("file %d offset = %d, want %d", f, got, chunksPer*100)
+		}
+	}
+}
+
+func TestFlushBatchesAllFilesIntoOneSave(t *testing.T) {
+	ms := newMemSaver()
+	tr := New(flow, ms)
+	var srcs []*record.Source
+	for f := range 5 {
+		srcs = append(srcs, src(fmt.Sprintf("/d/f%d", f), uint64(f)))
+	}
+	for i := range 200 {
+		for _, s := range srcs {
+			c := chunk(s, int64(i*10), int64(i*10+10), 2)
+			tr.Add(c)
+			c.Ack(1)
+			c.Ack(1)
+		}
+	}
+	if ms.callCount() != 0 {
+		t.Fatalf("Save called %d times before Flush", ms.callCount())
+	}
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if ms.calls != 1 || ms.sizes[0] != 5 {
+		t.Fatalf("1000 chunks -> %d Save calls of sizes %v; want 1 call of 5 positions", ms.calls, ms.sizes)
+	}
+	for f, s := range srcs {
+		p, ok := ms.get(s.PathNow())
+		if !ok || p.Offset != 2000 || p.Flow != flow || p.FileID != s.FileID || p.Fingerprint != s.Fingerprint ||
+			p.Size != 2100 || p.ModTime.UnixMilli() != 1_700_000_002_000 {
+			t.Errorf("file %d saved %+v", f, p)
+		}
+	}
+	// Nothing moved: no Save.
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if ms.callCount() != 1 {
+		t.Errorf("Flush with nothing dirty called Save (%d calls)", ms.callCount())
+	}
+}
+
+func TestRunSavesFewTimesForManyChunks(t *testing.T) {
+	ms := newMemSaver()
+	tr := New(flow, ms, WithFlushInterval(20*time.Millisecond))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- tr.Run(ctx) }()
+	s := src("/d/app.log", 1)
+	const n = 5000
+	for i := range n {
+		c := chunk(s, int64(i), int64(i+1), 1)
+		tr.Add(c)
+		c.Ack(1)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if p, ok := ms.get("/d/app.log"); ok && p.Offset == n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("position never saved")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if c := ms.callCount(); c >= n/10 {
+		t.Errorf("%d chunks caused %d Save calls; want batching", n, c)
+	}
+}
+
+func TestRunFlushesOnShutdown(t *testing.T) {
+	ms := newMemSaver()
+	tr := New(flow, ms, WithFlushInterval(time.Hour))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- tr.Run(ctx) }()
+	s := src("/d/app.log", 1)
+	c := chunk(s, 0, 123, 2)
+	tr.Add(c)
+	c.Ack(2)
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+	if p, ok := ms.get("/d/app.log"); !ok || p.Offset != 123 {
+		t.Errorf("saved on shutdown: %+v, %v; want offset 123", p, ok)
+	}
+}
+
+// countingHandler counts log records by level.
+type countingHandler struct {
+	mu     sync.Mutex
+	counts map[slog.Level]int
+}
+
+func (h *countingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *countingHandler) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	h.counts[r.Level]++
+	h.mu.Unlock()
+	return nil
+}
+func (h *countingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *countingHandler) WithGroup(string) slog.Handler      { return h }
+
+func TestFailedSaveIsRetriedWithNothingLost(t *testing.T) {
+	ms := newMemSaver()
+	ms.fail = 3
+	h := &countingHandler{counts: map[slog.Level]int{}}
+	tr := New(flow, ms, WithLogger(slog.New(h)))
+	s := src("/d/app.log", 1)
+	c := chunk(s, 0, 100, 1)
+	tr.Add(c)
+	c.Ack(1)
+	for i := range 3 {
+		if err := tr.Flush(); err == nil {
+			t.Fatalf("Flush %d succeeded with a failing Saver", i)
+		}
+	}
+	// More progress while the store is failing.
+	c2 := chunk(s, 100, 250, 1)
+	tr.Add(c2)
+	c2.Ack(1)
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := ms.get("/d/app.log"); !ok || p.Offset != 250 {
+		t.Errorf("saved after recovery: %+v, %v; want 250", p, ok)
+	}
+	if h.counts[slog.LevelError] != 1 {
+		t.Errorf("%d error lines for 3 failures within a minute; want 1", h.counts[slog.LevelError])
+	}
+	if h.counts[slog.LevelInfo] != 1 {
+		t.Errorf("%d info lines; want 1 recovery line", h.counts[slog.LevelInfo])
+	}
+}
+
+func TestRenamedFileIsSavedUnderItsNewPath(t *testing.T) {
+	ms := newMemSaver()
+	tr := New(flow, ms)
+	s := src("/d/app.log", 1)
+	c := chunk(s, 0, 100, 1)
+	tr.Add(c)
+	c.Ack(1)
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	s.SetPath("/d/app.log.1")
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := ms.get("/d/app.log.1"); !ok || p.Offset != 100 || p.FileID != s.FileID {
+		t.Errorf("after rename: %+v, %v", p, ok)
+	}
+	if ms.callCount() != 2 {
+		t.Errorf("Save calls = %d, want 2", ms.callCount())
+	}
+}
+
+func TestStatsShowAckedOffsetAndOldestUnacked(t *testing.T) {
+	st := flowstats.New(flow, "s", false)
+	s := src("/d/app.log", 1)
+	st.SetFile(flowstats.FileState{Path: s.PathNow(), FileID: s.FileID})
+	tr := New(flow, newMemSaver(), WithStats(st))
+	file := func() flowstats.FileState {
+		for _, f := range st.Files() {
+			if f.FileID == s.FileID {
+				return f
+			}
+		}
+		t.Fatal("file state gone")
+		return flowstats.FileState{}
+	}
+	c1, c2 := chunk(s, 0, 100, 1), chunk(s, 100, 200, 1)
+	tr.Add(c1)
+	tr.Flush()
+	if f := file(); !f.OldestUnacked.Equal(c1.ReadAt) || f.AckedOffset != 0 {
+		t.Errorf("after Add: %+v", f)
+	}
+	tr.Add(c2)
+	c1.Ack(1)
+	tr.Flush()
+	if f := file(); !f.OldestUnacked.Equal(c2.ReadAt) || f.AckedOffset != 100 {
+		t.Errorf("after ack 1: %+v", f)
+	}
+	c2.Ack(1)
+	tr.Flush()
+	if f := file(); !f.OldestUnacked.IsZero() || f.AckedOffset != 200 {
+		t.Errorf("after ack 2: %+v", f)
+	}
+}
+
+func TestForgetDropsStateOnlyOnceSaved(t *testing.T) {
+	ms := newMemSaver()
+	tr := New(flow, ms)
+	s := src("/d/app.log.1", 1)
+	c1, c2 := chunk(s, 0, 100, 1), chunk(s, 100, 200, 1)
+	tr.Add(c1)
+	tr.Add(c2)
+	c1.Ack(1)
+	tr.Forget(s) // c2 still outstanding
+	c2.Ack(1)
+	if got := offset(t, tr, s); got != 200 {
+		t.Fatalf("offset after Forget with outstanding chunk = %d, want 200", got)
+	}
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := ms.get("/d/app.log.1"); !ok || p.Offset != 200 {
+		t.Errorf("saved %+v, %v", p, ok)
+	}
+	if _, ok := tr.Position(s); ok {
+		t.Error("state kept after Forget and save")
+	}
+	tr.mu.Lock()
+	n := len(tr.files)
+	tr.mu.Unlock()
+	if n != 0 {
+		t.Errorf("%d file states left", n)
+	}
+}
+
+func TestTrackerWithStoreResumesAcknowledgedOffset(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "checkpoints")
+	st, err := checkpoint.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := New(flow, st, WithFlushInterval(time.Hour))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- tr.Run(ctx) }()
+	s := src("/d/app.log", 1)
+	c1, c2 := chunk(s, 0, 100, 2), chunk(s, 100, 200, 2)
+	tr.Add(c1)
+	tr.Add(c2)
+	c1.Ack(2)
+	c2.Ack(1) // one record of c2 never delivered
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	st, err = checkpoint.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ps, err := st.Load(flow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 1 || ps[0].Offset != 100 || ps[0].FileID != s.FileID || ps[0].Fingerprint != s.Fingerprint {
+		t.Errorf("Load = %+v; want app.log@100", ps)
+	}
+}

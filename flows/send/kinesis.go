@@ -1,0 +1,138 @@
+package send
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/firehose"
+	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/batch"
+)
+
+// KinesisAPI is the part of *kinesis.Client the sender uses.
+type KinesisAPI interface {
+	PutRecords(ctx context.Context, in *kinesis.PutRecordsInput, optFns ...func(*kinesis.Options)) (*kinesis.PutRecordsOutput, error)
+}
+
+// FirehoseAPI is the part of *firehose.Client the sender uses.
+type FirehoseAPI interface {
+	PutRecordBatch(ctx context.Context, in *firehose.PutRecordBatchInput, optFns ...func(*firehose.Options)) (*firehose.PutRecordBatchOutput, error)
+}
+
+// FlowSender is a Sender that also exposes its flow's backoff.
+type FlowSender interface {
+	Sender
+	Backoff() *Backoff
+}
+
+// NewKinesis returns a Sender that puts batches into a Kinesis stream with
+// PutRecords. Entries carry their batch partition keys; no explicit hash key.
+func NewKinesis(api KinesisAPI, stream string, o Options) FlowSender {
+	if c, ok := api.(*kinesis.Client); ok {
+		opts := c.Options()
+		if o.Region == "" {
+			o.Region = opts.Region
+		}
+		if o.Endpoint == "" && opts.BaseEndpoint != nil {
+			o.Endpoint = *opts.BaseEndpoint
+		}
+	}
+	k := &kinesisCaller{api: api, stream: stream}
+	k.pool.New = func() any { s := make([]types.PutRecordsRequestEntry, 0, batch.KinesisMaxRecords); return &s }
+	return newSender(k, "KinesisStream:"+stream, "stream", stream, o)
+}
+
+type kinesisCaller struct {
+	api    KinesisAPI
+	stream string
+	pool   sync.Pool // *[]types.PutRecordsRequestEntry
+}
+
+func (k *kinesisCaller) call(ctx context.Context, b *batch.Batch, idx []int, codes, msgs []string) error {
+	sp := k.pool.Get().(*[]types.PutRecordsRequestEntry)
+	req := (*sp)[:0]
+	for _, i := range idx {
+		e := &b.Entries[i]
+		// PartitionKey points at the entry's own Key field: no allocation.
+		req = append(req, types.PutRecordsRequestEntry{Data: e.Data, PartitionKey: &e.Key})
+	}
+	defer func() {
+		clear(req)
+		*sp = req[:0]
+		k.pool.Put(sp)
+	}()
+	out, err := k.api.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(k.stream), Records: req})
+	if err != nil {
+		return fmt.Errorf("PutRecords %s: %w", k.stream, err)
+	}
+	if len(out.Records) != len(idx) {
+		return fmt.Errorf("PutRecords %s: %d result entries for %d records", k.stream, len(out.Records), len(idx))
+	}
+	for i := range out.Records {
+		r := &out.Records[i]
+		if r.ErrorCode != nil && *r.ErrorCode != "" {
+			codes[i] = *r.ErrorCode
+			msgs[i] = aws.ToString(r.ErrorMessage)
+		} else if r.SequenceNumber == nil && aws.ToInt32(out.FailedRecordCount) > 0 {
+			// No error code and no sequence number: not accepted.
+			codes[i], msgs[i] = "InternalFailure", "result entry without sequence number"
+		}
+	}
+	return nil
+}
+
+// NewFirehose returns a Sender that puts batches into a Firehose delivery
+// stream with PutRecordBatch.
+func NewFirehose(api FirehoseAPI, deliveryStream string, o Options) FlowSender {
+	if c, ok := api.(*firehose.Client); ok {
+		opts := c.Options()
+		if o.Region == "" {
+			o.Region = opts.Region
+		}
+		if o.Endpoint == "" && opts.BaseEndpoint != nil {
+			o.Endpoint = *opts.BaseEndpoint
+		}
+	}
+	f := &firehoseCaller{api: api, stream: deliveryStream}
+	f.pool.New = func() any { s := make([]fhtypes.Record, 0, batch.FirehoseMaxRecords); return &s }
+	return newSender(f, "DeliveryStream:"+deliveryStream, "delivery stream", deliveryStream, o)
+}
+
+type firehoseCaller struct {
+	api    FirehoseAPI
+	stream string
+	pool   sync.Pool // *[]fhtypes.Record
+}
+
+func (f *firehoseCaller) call(ctx context.Context, b *batch.Batch, idx []int, codes, msgs []string) error {
+	sp := f.pool.Get().(*[]fhtypes.Record)
+	req := (*sp)[:0]
+	for _, i := range idx {
+		req = append(req, fhtypes.Record{Data: b.Entries[i].Data})
+	}
+	defer func() {
+		clear(req)
+		*sp = req[:0]
+		f.pool.Put(sp)
+	}()
+	out, err := f.api.PutRecordBatch(ctx, &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String(f.stream), Records: req})
+	if err != nil {
+		return fmt.Errorf("PutRecordBatch %s: %w", f.stream, err)
+	}
+	if len(out.RequestResponses) != len(idx) {
+		return fmt.Errorf("PutRecordBatch %s: %d result entries for %d records", f.stream, len(out.RequestResponses), len(idx))
+	}
+	for i := range out.RequestResponses {
+		r := &out.RequestResponses[i]
+		if r.ErrorCode != nil && *r.ErrorCode != "" {
+			codes[i] = *r.ErrorCode
+			msgs[i] = aws.ToString(r.ErrorMessage)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,399 @@
+// Package send delivers batches to Kinesis Data Streams (PutRecords) and
+// Kinesis Data Firehose (PutRecordBatch) and acknowledges every delivered
+// entry on its chunk (record.Chunk.Ack), which is what lets flows/ack move a
+// file's checkpoint.
+//
+// Send blocks until every entry of the batch has been accepted by the
+// destination, or its context ends. There is no retry limit and nothing is
+// ever dropped (Java parity, spec §5.4): a failed call is retried whole,
+// a partially failed call is retried with only its failed entries, with the
+// same partition keys. Before every call the flow's shared Backoff is
+// applied (spec §5.5). Errors are logged without flooding: throttling as a
+// summary line per interval, a missing stream or denied access at most once
+// a minute, other errors at most once per ErrorLogInterval per error code.
+//
+// The package owns no goroutines; concurrency (Java's sending thread pool)
+// belongs to the caller, which may call Send concurrently for one flow.
+package send
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/smithy-go"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/batch"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
+)
+
+// Sender delivers batches.
+type Sender interface {
+	// Send returns nil once every entry of b has been accepted and
+	// acknowledged (Entry.Chunk.Ack), or ctx.Err() when ctx ends first;
+	// entries not yet accepted then stay unacknowledged (their bytes are read
+	// again after a restart). Send does not Release b.
+	Send(ctx context.Context, b *batch.Batch) error
+}
+
+// Options configure a sender. Every field is optional.
+type Options struct {
+	// Backoff is the flow's shared backoff; when nil one is made from
+	// InitialBackoff and MaxBackoff (retryInitialBackoffMillis,
+	// retryMaxBackoffMillis). Share one Sender (or one Backoff) per flow.
+	Backoff                    *Backoff
+	InitialBackoff, MaxBackoff time.Duration
+	Stats                      *flowstats.Flow
+	// Observer receives one Call per API call.
+	Observer flowstats.CallObserver
+	// Logger for send errors (component AsyncPublisher[<flowId>]).
+	Logger *slog.Logger
+	// Now is the clock for latencies and log intervals (default time.Now).
+	Now func() time.Time
+	// Region and Endpoint name the destination in error lines; taken from
+	// the SDK client when it is one of the SDK's and these are empty.
+	Region, Endpoint string
+	// ThrottleLogInterval: throttled records are summarised once per
+	// interval (default 30 s).
+	ThrottleLogInterval time.Duration
+	// UnusableLogInterval: missing stream / access denied at most once per
+	// interval (default 1 min).
+	UnusableLogInterval time.Duration
+	// ErrorLogInterval: any other error code at most once per interval
+	// (default 10 s).
+	ErrorLogInterval time.Duration
+}
+
+// Error classes, by AWS error code.
+var (
+	throttleCodes = map[string]bool{
+		"ProvisionedThroughputExceededException": true, "ThrottlingException": true, "Throttling": true,
+		"LimitExceededException": true, "ServiceUnavailableException": true, "ServiceUnavailable": true,
+		"KMSThrottlingException": true, "RequestLimitExceeded": true, "TooManyRequestsException": true,
+		"SlowDown": true,
+	}
+	unusableCodes = map[string]bool{
+		"ResourceNotFoundException": true, "AccessDeniedException": true, "AccessDenied": true,
+		"UnrecognizedClientException": true, "InvalidSignatureException": true, "ExpiredTokenException": true,
+		"ExpiredToken": true, "InvalidClientTokenId": true, "MissingAuthenticationTokenException": true,
+		"SignatureDoesNotMatch": true, "KMSAccessDeniedException": true, "KMSNotFoundException": true,
+		"KMSDisabledException": true, "KMSInvalidStateException": true, "KMSOptInRequired": true,
+		"ResourceInUseException": true,
+	}
+	// Codes a request cannot recover from by being sent again unchanged. We
+	// still retry (never drop); the ERROR says so.
+	invalidCodes = map[string]bool{
+		"ValidationException": true, "InvalidArgumentException": true, "SerializationException": true,
+	}
+)
+
+// call is one destination's API call over the entries idx of b. It fills
+// codes[i] and msgs[i] (aligned with idx) with the error of entry idx[i],
+// or "" when it was accepted; an error means the call failed as a whole.
+type caller interface {
+	call(ctx context.Context, b *batch.Batch, idx []int, codes, msgs []string) error
+}
+
+// sender is the destination-independent send loop.
+type sender struct {
+	api      caller
+	dest     string // "KinesisStream:<name>" / "DeliveryStream:<name>"
+	kind     string // "stream" / "delivery stream"
+	name     string
+	region   string
+	endpoint string
+	backoff  *Backoff
+	stats    *flowstats.Flow
+	observer flowstats.CallObserver
+	log      *slog.Logger
+	now      func() time.Time
+	scratch  sync.Pool
+
+	throttle    throttleSummary
+	unusableLim rateLimiter
+	errLim      rateLimiter
+}
+
+type scratch struct {
+	pending []int
+	codes   []string
+	msgs    []string
+}
+
+func newSender(api caller, dest, kind, name string, o Options) *sender {
+	s := &sender{api: api, dest: dest, kind: kind, name: name, region: o.Region, endpoint: o.Endpoint,
+		backoff: o.Backoff, stats: o.Stats, observer: o.Observer, log: o.Logger, now: o.Now}
+	if s.backoff == nil {
+		s.backoff = NewBackoff(o.InitialBackoff, o.MaxBackoff)
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.region == "" {
+		s.region = "(unset)"
+	}
+	if s.endpoint == "" {
+		s.endpoint = "(default)"
+	}
+	s.throttle.interval = durOr(o.ThrottleLogInterval, 30*time.Second)
+	s.unusableLim.interval = durOr(o.UnusableLogInterval, time.Minute)
+	s.errLim.interval = durOr(o.ErrorLogInterval, 10*time.Second)
+	s.scratch.New = func() any { return &scratch{} }
+	return s
+}
+
+func durOr(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// Backoff returns the sender's (the flow's) backoff.
+func (s *sender) Backoff() *Backoff { return s.backoff }
+
+func (s *sender) Send(ctx context.Context, b *batch.Batch) error {
+	n := len(b.Entries)
+	if n == 0 {
+		return nil
+	}
+	sc := s.scratch.Get().(*scratch)
+	defer s.scratch.Put(sc)
+	if cap(sc.pending) < n {
+		sc.pending = make([]int, n)
+		sc.codes = make([]string, n)
+		sc.msgs = make([]string, n)
+	}
+	pending := sc.pending[:n]
+	for i := range pending {
+		pending[i] = i
+	}
+	retry := false
+	for len(pending) > 0 {
+		if err := s.backoff.Wait(ctx); err != nil {
+			return err
+		}
+		codes, msgs := sc.codes[:len(pending)], sc.msgs[:len(pending)]
+		clear(codes)
+		clear(msgs)
+		start := s.now()
+		err := s.api.call(ctx, b, pending, codes, msgs)
+		end := s.now()
+		latency := end.Sub(start)
+		if s.stats != nil {
+			s.stats.Calls.Add(1)
+			s.stats.RecordSendAttempts.Add(int64(len(pending)))
+			if retry {
+				s.stats.RetriedRecords.Add(int64(len(pending)))
+			}
+		}
+		retry = true
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			s.callFailed(b, len(pending), err, latency, end)
+			continue
+		}
+		pending = s.results(b, pending, codes, msgs, latency, end)
+		if len(pending) == 0 {
+			s.backoff.Success()
+		} else {
+			s.backoff.Partial(len(pending), n)
+		}
+		if ctx.Err() != nil && len(pending) > 0 {
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// results acknowledges the accepted entries and returns the failed ones
+// (compacted in place in pending).
+func (s *sender) results(b *batch.Batch, pending []int, codes, msgs []string, latency time.Duration, now time.Time) []int {
+	failed, sentBytes := 0, 0
+	throttled := 0
+	var firstCode, firstMsg string
+	var run *record.Chunk
+	runN := 0
+	w := 0
+	for i, idx := range pending {
+		if codes[i] != "" {
+			failed++
+			if throttleCodes[codes[i]] {
+				throttled++
+			} else if firstCode == "" {
+				firstCode, firstMsg = codes[i], msgs[i]
+			}
+			pending[w] = idx
+			w++
+			continue
+		}
+		e := &b.Entries[idx]
+		sentBytes += len(e.Data)
+		if e.Chunk != run {
+			if run != nil {
+				run.Ack(runN)
+			}
+			run, runN = e.Chunk, 0
+		}
+		runN++
+	}
+	if run != nil {
+		run.Ack(runN)
+	}
+	sent := len(pending) - failed
+	if s.stats != nil {
+		s.stats.RecordsSent.Add(int64(sent))
+		s.stats.BytesSent.Add(int64(sentBytes))
+		s.stats.RecordSendErrors.Add(int64(failed))
+		s.stats.LastSuccess.Store(now.UnixNano())
+	}
+	if s.observer != nil {
+		s.observer.ObserveCall(flowstats.Call{Destination: s.dest, Attempted: len(pending), Sent: sent, Failed: failed,
+			BytesSent: int64(sentBytes), Latency: latency})
+	}
+	if failed > 0 {
+		s.log.Debug(s.bufferName(b, len(pending)) + " partial success: " + strconv.Itoa(sent) + " sent, " +
+			strconv.Itoa(failed) + " failed; retrying the failed records")
+	}
+	if throttled > 0 {
+		s.noteThrottled(throttled, now)
+	}
+	if firstCode != "" {
+		s.entryError(b, firstCode, firstMsg, failed-throttled, now)
+	}
+	return pending[:w]
+}
+
+func (s *sender) callFailed(b *batch.Batch, attempted int, err error, latency time.Duration, now time.Time) {
+	s.backoff.Failure()
+	if s.stats != nil {
+		s.stats.ServiceErrors.Add(1)
+	}
+	if s.observer != nil {
+		s.observer.ObserveCall(flowstats.Call{Destination: s.dest, Attempted: attempted, Failed: attempted,
+			ServiceError: true, Latency: latency})
+	}
+	code, msg := "", err.Error()
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		code, msg = ae.ErrorCode(), ae.ErrorMessage()
+	}
+	switch {
+	case throttleCodes[code]:
+		s.noteThrottled(attempted, now)
+	case unusableCodes[code]:
+		if ok, suppressed := s.unusableLim.allow(code, now); ok {
+			s.log.Error(fmt.Sprintf("Cannot send to %s %s in region %s at endpoint %s: %s: %s. Will keep retrying%s.",
+				s.kind, s.name, s.region, s.endpoint, code, msg, suppressedText(suppressed)))
+		}
+	case invalidCodes[code]:
+		if ok, suppressed := s.unusableLim.allow(code, now); ok {
+			s.log.Error(fmt.Sprintf("%s rejected by %s as invalid (%s: %s). The records cannot be accepted as sent; "+
+				"they are retried and never dropped, so the checkpoint of their file cannot advance past them%s.",
+				s.bufferName(b, attempted), s.dest, code, msg, suppressedText(suppressed)))
+		}
+	default:
+		if code == "" {
+			code = "error"
+		}
+		if ok, suppressed := s.errLim.allow(code, now); ok {
+			s.log.Error(fmt.Sprintf("%s Retriable send error (%s: %s). Will retry%s.",
+				s.bufferName(b, attempted), code, msg, suppressedText(suppressed)))
+		}
+	}
+}
+
+func (s *sender) entryError(b *batch.Batch, code, msg string, n int, now time.Time) {
+	lim := &s.errLim
+	if unusableCodes[code] || invalidCodes[code] {
+		lim = &s.unusableLim
+	}
+	if ok, suppressed := lim.allow("entry:"+code, now); ok {
+		s.log.Error(fmt.Sprintf("%s: %d record(s) failed in %s (%s: %s). Will retry%s.",
+			s.bufferName(b, n), n, s.dest, code, msg, suppressedText(suppressed)))
+	}
+}
+
+func (s *sender) noteThrottled(records int, now time.Time) {
+	if line, ok := s.throttle.add(records, now); ok {
+		s.log.Warn(fmt.Sprintf("%s: %s. Retrying with backoff.", s.dest, line))
+	}
+}
+
+func (s *sender) bufferName(b *batch.Batch, records int) string {
+	return "RecordBuffer(id=" + strconv.FormatInt(b.ID, 10) + ",records=" + strconv.Itoa(records) +
+		",bytes=" + strconv.Itoa(b.Bytes) + ")"
+}
+
+func suppressedText(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return " (" + strconv.Itoa(n) + " similar errors not logged)"
+}
+
+// throttleSummary turns throttling events into one line per interval.
+type throttleSummary struct {
+	interval time.Duration
+	mu       sync.Mutex
+	records  int
+	calls    int
+	since    time.Time
+	last     time.Time
+}
+
+// add notes a throttled call of records; it returns the summary line when
+// one is due (the first event, then at most once per interval).
+func (t *throttleSummary) add(records int, now time.Time) (string, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.calls == 0 {
+		t.since = now
+	}
+	t.records += records
+	t.calls++
+	if !t.last.IsZero() && now.Sub(t.last) < t.interval {
+		return "", false
+	}
+	line := strconv.Itoa(t.records) + " records throttled in " + strconv.Itoa(t.calls) + " calls"
+	if !t.last.IsZero() {
+		line += " in the last " + now.Sub(t.since).Round(time.Second).String()
+	}
+	t.last = now
+	t.records, t.calls = 0, 0
+	return line, true
+}
+
+// rateLimiter allows one event per key per interval and counts the rest.
+type rateLimiter struct {
+	interval time.Duration
+	mu       sync.Mutex
+	last     map[string]time.Time
+	dropped  map[string]int
+}
+
+func (r *rateLimiter) allow(key string, now time.Time) (bool, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.last == nil {
+		r.last, r.dropped = map[string]time.Time{}, map[string]int{}
+	}
+	if t, ok := r.last[key]; ok && now.Sub(t) < r.interval {
+		r.dropped[key]++
+		return false, 0
+	}
+	r.last[key] = now
+	n := r.dropped[key]
+	r.dropped[key] = 0
+	return true, n
+}

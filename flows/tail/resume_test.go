@@ -1,0 +1,135 @@
+package tail
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
+)
+
+func fileIDOf(t *testing.T, p string) string {
+	t.Helper()
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := statOf(fi)
+	return st.key.fileID()
+}
+
+func headOf(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b[:min(len(b), fpMax)]
+}
+
+func TestResumeContinuesAtCheckpointOffset(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.log")
+	mustWrite(t, p, "l1\nl2\nl3\n")
+	cfg := testConfig(dir, "*.log")
+	cfg.StartAtEnd = true // ignored for a checkpointed file
+	cfg.Resume = []record.Position{{
+		Flow: "test", Path: filepath.Join(dir, "old-name.log"), FileID: fileIDOf(t, p),
+		Fingerprint: fingerprint(headOf(t, p)[:3]), Offset: 3, Updated: time.Now(),
+	}}
+	c := startTailer(t, cfg)
+	eq(t, c.waitRecords(2), "l2\n", "l3\n")
+	if g := c.snapshot()[0]; g.start != 3 {
+		t.Fatalf("first chunk starts at %d", g.start)
+	}
+}
+
+// A Java checkpoint has no fingerprint: FileID alone decides.
+func TestResumeFromJavaCheckpointWithoutFingerprint(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.log")
+	mustWrite(t, p, "l1\nl2\n")
+	cfg := testConfig(dir, "*.log")
+	cfg.Resume = []record.Position{{Flow: "test", Path: p, FileID: fileIDOf(t, p), Offset: 3, Updated: time.Now()}}
+	c := startTailer(t, cfg)
+	eq(t, c.waitRecords(1), "l2\n")
+}
+
+// Truncated while the agent was down: Java exits 1; we restart at 0.
+func TestResumeFileShorterThanCheckpointRestartsAtZero(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.log")
+	mustWrite(t, p, "new\n")
+	cfg := testConfig(dir, "*.log")
+	cfg.Resume = []record.Position{{Flow: "test", Path: p, FileID: fileIDOf(t, p), Offset: 100, Updated: time.Now()}}
+	c := startTailer(t, cfg)
+	eq(t, c.waitRecords(1), "new\n")
+}
+
+// The checkpoint's inode now belongs to another file (different leading
+// bytes): its offset is not applied.
+func TestResumeIsNotFooledByInodeReuse(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.log")
+	mustWrite(t, p, "brand new file, line one\nline two\n")
+	cfg := testConfig(dir, "*.log")
+	cfg.Resume = []record.Position{{
+		Flow: "test", Path: p, FileID: fileIDOf(t, p),
+		Fingerprint: fingerprint([]byte("the old file had other bytes\n")), Offset: 25,
+		Updated: time.Now().Add(-time.Hour),
+	}}
+	c := startTailer(t, cfg)
+	eq(t, c.waitRecords(2), "brand new file, line one\n", "line two\n")
+}
+
+// Files without a checkpoint: read from 0 when written after the newest
+// checkpoint (while the agent was down), else from their end.
+func TestResumeUncheckpointedFilesByModificationTime(t *testing.T) {
+	dir := t.TempDir()
+	ckpt := time.Now().Add(-time.Minute)
+	a := filepath.Join(dir, "a.log")
+	mustWrite(t, a, "a1\na2\n")
+	old := filepath.Join(dir, "old.log")
+	mustWrite(t, old, "o1\n")
+	if err := os.Chtimes(old, ckpt.Add(-time.Hour), ckpt.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	fresh := filepath.Join(dir, "fresh.log")
+	mustWrite(t, fresh, "f1\n")
+	cfg := testConfig(dir, "*.log")
+	cfg.Resume = []record.Position{{Flow: "test", Path: a, FileID: fileIDOf(t, a), Offset: 6, Updated: ckpt}}
+	c := startTailer(t, cfg)
+	eq(t, c.waitRecords(1), "f1\n")
+	mustAppend(t, old, "o2\n")
+	mustAppend(t, a, "a3\n")
+	c.waitRecords(3)
+	eq(t, c.recordsOf("old.log"), "o2\n")
+	eq(t, c.recordsOf("a.log"), "a3\n")
+}
+
+// A closed (inactive) file whose inode is reused by a new file at a
+// matching name is read from 0, not from the old offset.
+func TestInodeReuseAfterCloseDoesNotResumeOldOffset(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.log")
+	mustWrite(t, p, "old content line\n")
+	c := startTailer(t, testConfig(dir, "*.log"), func(tl *Tailer) { tl.inactive = 50 * time.Millisecond })
+	c.waitRecords(1)
+	waitFor(t, "descriptor closed", func() bool { return !c.tl.isOpen(p) })
+	ino := fileIDOf(t, p)
+	// Try to get the same inode for a new file (common on ext4/tmpfs).
+	var reused bool
+	for i := 0; i < 50 && !reused; i++ {
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+		mustWrite(t, p, "NEW content that is longer\n")
+		reused = fileIDOf(t, p) == ino
+	}
+	if !reused {
+		t.Skip("file system did not reuse the inode")
+	}
+	got := c.waitRecords(2)
+	eq(t, got[1:], "NEW content that is longer\n")
+}

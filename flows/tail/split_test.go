@@ -1,0 +1,219 @@
+package tail
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/processors/javaregex"
+)
+
+// feed runs the splitter over pieces as successive reads, the way the
+// tailer does (unconsumed bytes are passed again with the next piece), then
+// applies a last call in mode. It returns the records and the bytes accounted.
+func feed(sp *splitter, mode splitMode, pieces ...string) (recs []string, consumed int) {
+	var pend []byte
+	for i, p := range pieces {
+		data := append(append([]byte(nil), pend...), p...)
+		m := splitNormal
+		if i == len(pieces)-1 {
+			m = mode
+		}
+		n := sp.split(data, m, func(s, e int) { recs = append(recs, string(data[s:e])) })
+		consumed += n
+		pend = data[n:]
+	}
+	return recs, consumed
+}
+
+func TestSplitter(t *testing.T) {
+	dig := func() *javaregex.Regexp { re, _ := javaregex.Compile(`\d{4}-`, 0); return re }
+	foot, _ := javaregex.Compile(`--END--`, 0)
+	tests := map[string]struct {
+		sp       *splitter
+		mode     splitMode
+		in       []string
+		want     []string
+		consumed int
+	}{
+		"lines incl newline, empty line, CR kept": {
+			sp: newSplitter(nil, nil, 0, 100, 0), in: []string{"a\n\nb\r\nc"},
+			want: []string{"a\n", "\n", "b\r\n"}, consumed: 6,
+		},
+		"partial line completed by a later read": {
+			sp: newSplitter(nil, nil, 0, 100, 0), in: []string{"ab", "c\nd"},
+			want: []string{"abc\n"}, consumed: 4,
+		},
+		"final mode ships the unterminated line": {
+			sp: newSplitter(nil, nil, 0, 100, 0), mode: splitFinal, in: []string{"a\nrest"},
+			want: []string{"a\n", "rest"}, consumed: 6,
+		},
+		"aggregation §10.25": {
+			sp: newSplitter(nil, nil, 10, 100, 0), in: []string{"AAAA\nBBBB\nCCCC\n"},
+			want: []string{"AAAA\nBBBB\n", "CCCC\n"}, consumed: 15,
+		},
+		"aggregation: a longer line alone": {
+			sp: newSplitter(nil, nil, 6, 100, 0), in: []string{"a\nlonger line\nb\nc\n"},
+			want: []string{"a\n", "longer line\n", "b\nc\n"}, consumed: 18,
+		},
+		"aggregation only packs what is available": {
+			sp: newSplitter(nil, nil, 100, 1000, 0), in: []string{"a\n", "b\n"},
+			want: []string{"a\n", "b\n"}, consumed: 4,
+		},
+		"multi-line §10.26 waits for the next start": {
+			sp: newSplitter(dig(), nil, 0, 100, 0), in: []string{"2024-a\n cont\n2024-b\n"},
+			want: []string{"2024-a\n cont\n"}, consumed: 13,
+		},
+		"multi-line idle flush takes data ending in newline": {
+			sp: newSplitter(dig(), nil, 0, 100, 0), mode: splitIdle, in: []string{"2024-a\n cont\n2024-b\n"},
+			want: []string{"2024-a\n cont\n", "2024-b\n"}, consumed: 20,
+		},
+		"multi-line idle flush leaves a partial line": {
+			sp: newSplitter(dig(), nil, 0, 100, 0), mode: splitIdle, in: []string{"2024-a\n con"},
+			want: nil, consumed: 0,
+		},
+		"multi-line continuation across reads": {
+			sp: newSplitter(dig(), nil, 0, 100, 0), in: []string{"2024-a\n c1\n", " c2\n", "2024-b\n"},
+			want: []string{"2024-a\n c1\n c2\n"}, consumed: 15,
+		},
+		"multi-line first line need not match": {
+			sp: newSplitter(dig(), nil, 0, 100, 0), in: []string{"junk\n2024-a\n2024-b\n"},
+			want: []string{"junk\n", "2024-a\n"}, consumed: 12,
+		},
+		"header lines skipped but accounted": {
+			sp: newSplitter(nil, nil, 0, 100, 2), in: []string{"h1\nh", "2\nd\n"},
+			want: []string{"d\n"}, consumed: 8,
+		},
+		"runaway: first max bytes, rest of line discarded": {
+			sp: newSplitter(nil, nil, 0, 4, 0), in: []string{"abcdefgh\nok\n"},
+			want: []string{"abcd", "ok\n"}, consumed: 12,
+		},
+		"runaway across reads without newline": {
+			sp: newSplitter(nil, nil, 0, 4, 0), in: []string{"abc", "defg", "hij\nok\n"},
+			want: []string{"abcd", "ok\n"}, consumed: 14,
+		},
+		"line of exactly max bytes is whole": {
+			sp: newSplitter(nil, nil, 0, 4, 0), in: []string{"abc\nxyz\n"},
+			want: []string{"abc\n", "xyz\n"}, consumed: 8,
+		},
+		"multi-line runaway": {
+			sp: newSplitter(dig(), nil, 0, 10, 0), in: []string{"2024-a\n c1\n c2\n c3\n2024-b\n"},
+			want: []string{"2024-a\n c1", " c2\n c3\n"}, consumed: 19,
+		},
+		"footer dropped, trimmed text full match": {
+			sp: newSplitter(nil, foot, 0, 100, 0), in: []string{"a\n  --END--\t\r\nb\n"},
+			want: []string{"a\n", "b\n"}, consumed: 16,
+		},
+		"footer is not a partial match": {
+			sp: newSplitter(nil, foot, 0, 100, 0), in: []string{"x --END--\n"},
+			want: []string{"x --END--\n"}, consumed: 10,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, n := feed(tc.sp, tc.mode, tc.in...)
+			if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", tc.want) {
+				t.Fatalf("records %q, want %q", got, tc.want)
+			}
+			if n != tc.consumed {
+				t.Fatalf("consumed %d, want %d", n, tc.consumed)
+			}
+		})
+	}
+}
+
+func TestSplitterRunawayCounters(t *testing.T) {
+	sp := newSplitter(nil, nil, 0, 4, 0)
+	feed(sp, splitNormal, "abcdefgh\nok\n")
+	if sp.runaways != 1 || sp.discarded != 5 {
+		t.Fatalf("runaways %d discarded %d", sp.runaways, sp.discarded)
+	}
+}
+
+// Splitting must not depend on how the bytes were cut into reads.
+func FuzzSplitterReadBoundaries(f *testing.F) {
+	f.Add([]byte("a\nbb\n\nccc\r\nd"), uint8(3), uint8(0), uint16(0), false)
+	f.Add([]byte("2024-a\n x\n2024-b\n y\n"), uint8(5), uint8(1), uint16(0), true)
+	f.Add([]byte("AAAA\nBBBB\nCCCC\n"), uint8(7), uint8(0), uint16(10), false)
+	f.Add([]byte(strings.Repeat("z", 40)+"\nq\n"), uint8(9), uint8(2), uint16(0), false)
+	re, _ := javaregex.Compile(`\d{4}-`, 0)
+	f.Fuzz(func(t *testing.T, data []byte, cut uint8, hdr uint8, agg uint16, multi bool) {
+		const max = 16
+		mk := func() *splitter {
+			var m *javaregex.Regexp
+			if multi {
+				m = re
+			}
+			return newSplitter(m, nil, int(agg%64), max, int(hdr%3))
+		}
+		whole, n1 := feed(mk(), splitFinal, string(data))
+		// The same bytes one at a time, or in pieces of cut bytes.
+		step := int(cut%17) + 1
+		var pieces []string
+		for i := 0; i < len(data); i += step {
+			pieces = append(pieces, string(data[i:min(len(data), i+step)]))
+		}
+		if len(pieces) == 0 {
+			pieces = []string{""}
+		}
+		parts, n2 := feed(mk(), splitFinal, pieces...)
+		if n1 != len(data) || n2 != len(data) {
+			t.Fatalf("final split accounted %d and %d of %d bytes", n1, n2, len(data))
+		}
+		for _, r := range append(append([]string(nil), whole...), parts...) {
+			if len(r) == 0 || len(r) > max && agg == 0 {
+				t.Fatalf("bad record length %d", len(r))
+			}
+		}
+		if agg%64 == 0 {
+			// Aggregation legitimately depends on what one read holds.
+			if fmt.Sprintf("%q", whole) != fmt.Sprintf("%q", parts) {
+				t.Fatalf("whole %q\nparts %q", whole, parts)
+			}
+		}
+		// Without headers or runaways, the records are exactly the file's bytes.
+		sp := mk()
+		recs, _ := feed(sp, splitFinal, pieces...)
+		if hdr%3 == 0 && sp.runaways == 0 && strings.Join(recs, "") != string(data) {
+			t.Fatalf("records %q do not rebuild %q", recs, data)
+		}
+	})
+}
+
+func benchData(lineLen, n int) []byte {
+	var b bytes.Buffer
+	line := strings.Repeat("x", lineLen-1) + "\n"
+	for i := 0; i < n; i++ {
+		b.WriteString(line)
+	}
+	return b.Bytes()
+}
+
+func benchSplit(b *testing.B, sp *splitter, data []byte) {
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	recs := 0
+	emit := func(s, e int) { recs++ }
+	for b.Loop() {
+		sp.split(data, splitNormal, emit)
+	}
+	_ = recs
+}
+
+func BenchmarkSplitSingleLine(b *testing.B) {
+	benchSplit(b, newSplitter(nil, nil, 0, 5<<20, 0), benchData(200, 1300))
+}
+
+func BenchmarkSplitAggregated(b *testing.B) {
+	benchSplit(b, newSplitter(nil, nil, 0, 4<<20, 0), benchData(200, 1300))
+}
+
+func BenchmarkSplitMultiLine(b *testing.B) {
+	re, _ := javaregex.Compile(`\d{4}-`, 0)
+	var buf bytes.Buffer
+	for buf.Len() < 256<<10 {
+		buf.WriteString("2024-01-01 event\n  at frame one\n  at frame two\n")
+	}
+	benchSplit(b, newSplitter(re, nil, 0, 5<<20, 0), buf.Bytes())
+}

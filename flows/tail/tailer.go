@@ -1,0 +1,979 @@
+package tail
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/processors/javaregex"
+)
+
+// Config configures the tailer of one flow.
+type Config struct {
+	FlowID    string
+	Dir, Glob string
+	// StartAtEnd is initialPosition END_OF_FILE: files present at the first
+	// start without a checkpoint are read from the end of their last
+	// complete line.
+	StartAtEnd      bool
+	SkipHeaderLines int
+	// MultiLineStart is multiLineStartPattern (nil = one line per record).
+	MultiLineStart *javaregex.Regexp
+	// Footer is fileFooterPattern (nil = none).
+	Footer *javaregex.Regexp
+	// AggregatedRecordSizeBytes is Firehose aggregation (0 = off).
+	AggregatedRecordSizeBytes int
+	// ReadBufferBytes is the longest record (5 MiB Kinesis, 4 MiB Firehose).
+	ReadBufferBytes int
+	// MinPoll is minTimeBetweenFilePollsMillis, MaxRefresh is
+	// maxTimeBetweenFileTrackerRefreshMillis.
+	MinPoll, MaxRefresh time.Duration
+	// Resume holds the checkpoints of this flow (may be empty).
+	Resume []record.Position
+	Stats  *flowstats.Flow
+	Logger *slog.Logger
+}
+
+const (
+	defaultReadBuffer = 5 << 20
+	defaultMinPoll    = 100 * time.Millisecond
+	defaultMaxRefresh = 10 * time.Second
+	// chunkCap is the capacity of pooled chunk buffers and the size of one read.
+	chunkCap = 256 << 10
+	// maxReadsPerTurn bounds how much one file is read before the others get a turn.
+	maxReadsPerTurn = 16
+	// coalesce is the pause after an iteration that read little, so that a
+	// busy writer yields chunks of many records rather than one per write.
+	coalesce = 10 * time.Millisecond
+)
+
+// Tailer follows every file of one flow.
+type Tailer struct {
+	cfg  Config
+	log  *slog.Logger
+	glob *globMatcher
+	pool *record.BufPool
+
+	// Timing rules (fields so tests can shorten them).
+	mlIdle   time.Duration // multi-line record flushed after this much idleness
+	linger   time.Duration // a file no longer matched is let go after this much idleness
+	inactive time.Duration // a matched idle file's descriptor is closed after this
+	copyWait time.Duration // how long a possible copytruncate copy waits for the truncation
+	ghostTTL time.Duration // how long a truncated file's identity is remembered
+	openFn   func(name string, flag int, perm os.FileMode) (*os.File, error)
+
+	// Owned by the Run goroutine.
+	files   map[fileKey]*harvester
+	ghosts  []ghost
+	waiting map[fileKey]*waitState
+	warned  map[string]string // path -> the problem already logged
+	scratch []byte
+	head    []byte
+	first   bool
+	resume  map[string][]record.Position // by FileID
+	newest  time.Time                    // newest checkpoint Updated
+	order   []*harvester
+	errs    int
+	lastErr error
+
+	lastScan time.Time
+	rescanAt time.Time
+	watcher  watcher
+
+	wake    chan struct{}
+	scanReq atomic.Bool
+	openMu  sync.Mutex
+	open    map[string]bool // paths with an open descriptor (for the watcher)
+	running atomic.Bool
+	loops   atomic.Int64 // completed loop iterations (tests wait on it)
+}
+
+// harvester is the state of one file identity.
+type harvester struct {
+	key     fileKey
+	fileID  string
+	path    string
+	f       *os.File
+	src     *record.Source
+	head    []byte // the file's first bytes (up to fpMax) as last verified
+	offset  int64  // next byte to read
+	pend    []byte // bytes [offset-len(pend), offset) read but not yet accounted for
+	sp      *splitter
+	size    int64
+	modTime time.Time
+
+	matched    bool
+	lastData   time.Time // when bytes were last read (or the file was opened)
+	idleFlushd bool      // the multi-line idle flush ran for the current pending data
+}
+
+func (h *harvester) done() int64 { return h.offset - int64(len(h.pend)) }
+
+// ghost remembers a truncated file so that its copy resumes where reading stopped.
+type ghost struct {
+	head []byte
+	done int64
+	at   time.Time
+	path string
+}
+
+type waitState struct {
+	since time.Time
+	size  int64
+}
+
+// New validates cfg and returns a tailer.
+func New(cfg Config) (*Tailer, error) {
+	if cfg.Dir == "" || cfg.Glob == "" {
+		return nil, errors.New("tail: Dir and Glob are required")
+	}
+	g, err := compileGlob(cfg.Glob)
+	if err != nil {
+		return nil, fmt.Errorf("tail: flow %s: %w", cfg.FlowID, err)
+	}
+	if cfg.ReadBufferBytes <= 0 {
+		cfg.ReadBufferBytes = defaultReadBuffer
+	}
+	if cfg.MinPoll <= 0 {
+		cfg.MinPoll = defaultMinPoll
+	}
+	if cfg.MaxRefresh <= 0 {
+		cfg.MaxRefresh = defaultMaxRefresh
+	}
+	if cfg.SkipHeaderLines < 0 {
+		cfg.SkipHeaderLines = 0
+	}
+	if cfg.Stats == nil {
+		cfg.Stats = flowstats.New(cfg.FlowID, "", false)
+	}
+	lg := cfg.Logger
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	lg = lg.With("component", "FileTailer["+cfg.FlowID+"]")
+	t := &Tailer{
+		cfg:      cfg,
+		log:      lg,
+		glob:     g,
+		pool:     record.NewBufPool(chunkCap),
+		mlIdle:   max(time.Second, 4*cfg.MinPoll),
+		linger:   max(5*time.Second, 4*cfg.MinPoll),
+		inactive: max(time.Minute, cfg.MaxRefresh),
+		copyWait: max(2*time.Second, 4*cfg.MinPoll),
+		ghostTTL: time.Minute,
+		openFn:   os.OpenFile,
+		files:    map[fileKey]*harvester{},
+		waiting:  map[fileKey]*waitState{},
+		warned:   map[string]string{},
+		head:     make([]byte, fpMax),
+		first:    true,
+		resume:   map[string][]record.Position{},
+		wake:     make(chan struct{}, 1),
+		open:     map[string]bool{},
+	}
+	for _, p := range cfg.Resume {
+		t.resume[p.FileID] = append(t.resume[p.FileID], p)
+		if p.Updated.After(t.newest) {
+			t.newest = p.Updated
+		}
+	}
+	return t, nil
+}
+
+// Run follows the flow's files and sends chunks of records on out until
+// ctx is done. Sending blocks when the consumer is slow (back-pressure: the
+// files are the buffer). Run closes nothing; it may be called once.
+func (t *Tailer) Run(ctx context.Context, out chan<- *record.Chunk) error {
+	if !t.running.CompareAndSwap(false, true) {
+		return errors.New("tail: Run called twice")
+	}
+	t.startWatcher(ctx)
+	defer t.stopAll()
+	t.scan(ctx, false)
+	for ctx.Err() == nil {
+		now := time.Now()
+		if t.scanReq.Swap(false) || now.Sub(t.lastScan) >= t.scanEvery() ||
+			(!t.rescanAt.IsZero() && !now.Before(t.rescanAt)) {
+			t.scan(ctx, false)
+		}
+		read := int64(0)
+		for _, h := range t.turnOrder() {
+			if ctx.Err() != nil {
+				break
+			}
+			read += t.pump(ctx, h, out)
+		}
+		t.housekeep(ctx, out)
+		t.endIteration()
+		t.loops.Add(1)
+		switch {
+		case read == 0:
+			t.idle(ctx, t.cfg.MinPoll)
+		case read < chunkCap/4:
+			sleepCtx(ctx, coalesce)
+		}
+	}
+	return nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-ctx.Done():
+	case <-tm.C:
+	}
+}
+
+// idle waits for a change notification or d.
+func (t *Tailer) idle(ctx context.Context, d time.Duration) {
+	if !t.rescanAt.IsZero() {
+		if until := time.Until(t.rescanAt); until < d {
+			d = max(until, time.Millisecond)
+		}
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.wake:
+	case <-tm.C:
+	}
+}
+
+// scanEvery is the period of the full directory rescan.
+func (t *Tailer) scanEvery() time.Duration {
+	if t.watcher.active() {
+		return t.cfg.MaxRefresh
+	}
+	return min(t.cfg.MaxRefresh, time.Second)
+}
+
+func (t *Tailer) endIteration() {
+	if t.errs > 0 {
+		n := t.cfg.Stats.ConsecutiveErrors.Add(1)
+		t.log.Error("Error when processing current input file or when tracking its status",
+			"consecutive_errors", n, "err", t.lastErr)
+	} else {
+		t.cfg.Stats.ConsecutiveErrors.Store(0)
+	}
+	t.errs = 0
+	t.lastErr = nil
+}
+
+func (t *Tailer) fail(err error) {
+	t.errs++
+	t.lastErr = err
+}
+
+// turnOrder returns the open harvesters, least recently modified first, so
+// that a rotated backlog drains before the file that replaced it.
+func (t *Tailer) turnOrder() []*harvester {
+	t.order = t.order[:0]
+	for _, h := range t.files {
+		if h.f != nil {
+			t.order = append(t.order, h)
+		}
+	}
+	slices.SortFunc(t.order, func(a, b *harvester) int {
+		if c := a.modTime.Compare(b.modTime); c != 0 {
+			return c
+		}
+		return cmpString(a.path, b.path)
+	})
+	return t.order
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func (t *Tailer) stopAll() {
+	t.watcher.close()
+	for _, h := range t.files {
+		if h.f != nil {
+			h.f.Close()
+			h.f = nil
+		}
+	}
+}
+
+func (t *Tailer) setOpen(path string, open bool) {
+	t.openMu.Lock()
+	if open {
+		t.open[path] = true
+	} else {
+		delete(t.open, path)
+	}
+	t.openMu.Unlock()
+}
+
+func (t *Tailer) isOpen(path string) bool {
+	t.openMu.Lock()
+	defer t.openMu.Unlock()
+	return t.open[path]
+}
+
+// poke wakes the loop; scan asks for a directory rescan.
+func (t *Tailer) poke(scan bool) {
+	if scan {
+		t.scanReq.Store(true)
+	}
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+}
+
+// warnOnce logs a problem with path once (again if the problem changes).
+func (t *Tailer) warnOnce(level slog.Level, path, problem string, args ...any) {
+	if t.warned[path] == problem {
+		return
+	}
+	t.warned[path] = problem
+	t.log.Log(context.Background(), level, problem, append([]any{"path", path}, args...)...)
+}
+
+// ---------------------------------------------------------------- scanning
+
+// scan lists the directory and reconciles the tracked files with it. A
+// light scan (run while a send is blocked) only opens new files and notes
+// renames, so that files deleted soon after creation are still held open.
+func (t *Tailer) scan(ctx context.Context, light bool) {
+	now := time.Now()
+	if !light {
+		t.lastScan = now
+		t.rescanAt = time.Time{}
+	}
+	t.watcher.ensure(t)
+	names, err := listNames(t.cfg.Dir, t.glob)
+	if err != nil {
+		t.warnOnce(slog.LevelError, t.cfg.Dir, "Cannot list directory", "err", err)
+		t.fail(err)
+		return
+	}
+	if t.warned[t.cfg.Dir] != "" {
+		delete(t.warned, t.cfg.Dir)
+	}
+	seen := make(map[fileKey]bool, len(names))
+	type cand struct {
+		path string
+		st   fileStat
+	}
+	var fresh []cand
+	for _, n := range names {
+		p := filepath.Join(t.cfg.Dir, n)
+		fi, err := os.Stat(p)
+		if err != nil {
+			if _, lerr := os.Lstat(p); lerr == nil && os.IsNotExist(err) {
+				t.warnOnce(slog.LevelWarn, p, "Skipping dangling symbolic link")
+			} else if !os.IsNotExist(err) {
+				t.warnOnce(slog.LevelError, p, "Cannot stat file", "err", err)
+			}
+			continue
+		}
+		if !fi.Mode().IsRegular() {
+			t.warnOnce(slog.LevelWarn, p, "Skipping matching entry that is not a regular file", "mode", fi.Mode().Type().String())
+			continue
+		}
+		st, ok := statOf(fi)
+		if !ok || seen[st.key] {
+			continue // a second name (hard or symbolic link) of a file already listed
+		}
+		seen[st.key] = true
+		if h := t.files[st.key]; h != nil {
+			if light {
+				h.matched = true
+				t.setPath(h, p)
+				continue
+			}
+			if t.refresh(h, p, st) {
+				continue
+			}
+			t.drop(h, "file at this identity was replaced (inode reused)")
+		}
+		fresh = append(fresh, cand{p, st})
+	}
+	if !light {
+		for k, h := range t.files {
+			if seen[k] {
+				continue
+			}
+			if h.matched {
+				h.matched = false
+				t.log.Debug("File no longer matched; reading it to its end before letting it go", "path", h.path)
+			}
+			if h.f == nil {
+				t.drop(h, "")
+			}
+		}
+		for k, w := range t.waiting {
+			if !seen[k] {
+				delete(t.waiting, k)
+			} else if w != nil {
+				t.rescanSoon(now)
+			}
+		}
+		t.ghosts = slices.DeleteFunc(t.ghosts, func(g ghost) bool { return now.Sub(g.at) > t.ghostTTL })
+	}
+	for _, c := range fresh {
+		if ctx.Err() != nil {
+			return
+		}
+		t.start(c.path, c.st, now)
+	}
+	if !light {
+		t.first = false
+	}
+}
+
+func (t *Tailer) rescanSoon(now time.Time) {
+	at := now.Add(t.cfg.MinPoll)
+	if t.rescanAt.IsZero() || at.Before(t.rescanAt) {
+		t.rescanAt = at
+	}
+}
+
+func (t *Tailer) setPath(h *harvester, p string) {
+	if h.path == p {
+		return
+	}
+	t.log.Info("File renamed; continuing with the same descriptor", "from", h.path, "to", p, "offset", h.done())
+	if h.f != nil {
+		t.setOpen(h.path, false)
+		t.setOpen(p, true)
+	}
+	h.path = p
+	if h.src != nil {
+		h.src.SetPath(p)
+	}
+	t.cfg.Stats.UpdateFile(h.fileID, func(s *flowstats.FileState) { s.Path = p })
+}
+
+// refresh reconciles a tracked file with its listing. It returns false
+// when the file at this identity is not the one tracked (inode reuse).
+func (t *Tailer) refresh(h *harvester, p string, st fileStat) bool {
+	h.matched = true
+	if h.f != nil {
+		// The descriptor pins the inode, so it cannot have been reused;
+		// check for truncation and for content rewritten in place.
+		t.setPath(h, p)
+		t.verifyHead(h, st.size)
+		return true
+	}
+	// Closed: the inode may belong to another file now.
+	f, err := t.openFile(p)
+	if err != nil {
+		return true
+	}
+	head, err := readHead(f, t.head)
+	if err != nil || !samePrefix(head, h.head) || len(head) < len(h.head) {
+		f.Close()
+		return false
+	}
+	if st.size == h.offset && st.modTime.Equal(h.modTime) {
+		f.Close() // unchanged
+		t.setPath(h, p)
+		return true
+	}
+	t.setPath(h, p)
+	h.f = f
+	h.lastData = time.Now()
+	t.setOpen(p, true)
+	if st.size < h.done() {
+		t.truncated(h, st.size)
+	}
+	return true
+}
+
+// verifyHead re-reads the first bytes of an open file: a size below the
+// read offset or different leading bytes mean the file was truncated (and
+// maybe refilled); a longer head is kept for identity.
+func (t *Tailer) verifyHead(h *harvester, size int64) bool {
+	if size < h.offset {
+		t.truncated(h, size)
+		return false
+	}
+	if len(h.head) >= fpMax && len(h.head) > 0 {
+		// Full head known: compare it.
+	} else if int64(len(h.head)) >= size {
+		return true
+	}
+	head, err := readHead(h.f, t.head)
+	if err != nil {
+		t.fail(fmt.Errorf("read %s: %w", h.path, err))
+		return true
+	}
+	if len(head) < len(h.head) || !samePrefix(head, h.head) {
+		t.truncated(h, int64(len(head)))
+		return false
+	}
+	if len(head) > len(h.head) {
+		h.head = append(h.head[:0], head...)
+	}
+	return true
+}
+
+// truncated restarts a file that was truncated (or rewritten) at offset 0
+// and remembers what had been read, for its copy.
+func (t *Tailer) truncated(h *harvester, size int64) {
+	t.log.Info("File was truncated; reading it again from the start",
+		"path", h.path, "size", size, "offset", h.done())
+	if h.done() > 0 && len(h.head) > 0 {
+		t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: time.Now(), path: h.path})
+	}
+	h.offset = 0
+	h.pend = h.pend[:0]
+	h.head = h.head[:0]
+	h.src = nil // a new content lifetime: new Source, offsets start again
+	h.sp.reset(t.cfg.SkipHeaderLines)
+	h.lastData = time.Now()
+	h.idleFlushd = false
+	t.cfg.Stats.UpdateFile(h.fileID, func(s *flowstats.FileState) { s.ReadOffset, s.AckedOffset = 0, 0 })
+}
+
+func (t *Tailer) openFile(p string) (*os.File, error) {
+	f, err := t.openFn(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		if os.IsPermission(err) {
+			t.warnOnce(slog.LevelError, p, "Cannot read file: permission denied", "err", err)
+		} else if !os.IsNotExist(err) {
+			t.warnOnce(slog.LevelError, p, "Cannot open file", "err", err)
+		}
+		return nil, err
+	}
+	if t.warned[p] != "" {
+		delete(t.warned, p)
+	}
+	return f, nil
+}
+
+// start begins tracking a file not tracked before.
+func (t *Tailer) start(p string, st fileStat, now time.Time) {
+	f, err := t.openFile(p)
+	if err != nil {
+		return
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		t.fail(fmt.Errorf("stat %s: %w", p, err))
+		return
+	}
+	st2, ok := statOf(fi)
+	if !ok || !fi.Mode().IsRegular() {
+		f.Close()
+		return
+	}
+	if st2.key != st.key {
+		// Replaced between listing and open; the next scan sees the new one.
+		f.Close()
+		t.poke(true)
+		return
+	}
+	st = st2
+	head, err := readHead(f, t.head)
+	if err != nil {
+		f.Close()
+		t.fail(fmt.Errorf("read %s: %w", p, err))
+		return
+	}
+	var off int64
+	if t.first {
+		off = t.initialOffset(p, st, f, head)
+	} else {
+		var wait bool
+		off, wait = t.copyOffset(p, st, head, now)
+		if wait {
+			f.Close()
+			return
+		}
+	}
+	delete(t.waiting, st.key)
+	h := &harvester{
+		key:      st.key,
+		fileID:   st.key.fileID(),
+		path:     p,
+		f:        f,
+		head:     slices.Clone(head),
+		offset:   off,
+		size:     st.size,
+		modTime:  st.modTime,
+		matched:  true,
+		lastData: now,
+	}
+	hdr := 0
+	if off == 0 {
+		hdr = t.cfg.SkipHeaderLines
+	}
+	h.sp = newSplitter(t.cfg.MultiLineStart, t.cfg.Footer, t.cfg.AggregatedRecordSizeBytes, t.cfg.ReadBufferBytes, hdr)
+	t.files[st.key] = h
+	t.setOpen(p, true)
+	t.cfg.Stats.SetFile(flowstats.FileState{Path: p, FileID: h.fileID, Size: st.size, ReadOffset: off, AckedOffset: off})
+	t.log.Info("Started tailing file", "path", p, "fileId", h.fileID, "offset", off, "size", st.size)
+}
+
+// initialOffset is where a file present at the first scan starts (§3.5).
+func (t *Tailer) initialOffset(p string, st fileStat, f *os.File, head []byte) int64 {
+	fid := st.key.fileID()
+	if cands := t.resume[fid]; len(cands) > 0 {
+		best := cands[0]
+		for _, c := range cands[1:] {
+			if (c.Path == p) != (best.Path == p) {
+				if c.Path == p {
+					best = c
+				}
+				continue
+			}
+			if c.Updated.After(best.Updated) {
+				best = c
+			}
+		}
+		match, known := fingerprintMatches(best.Fingerprint, head)
+		switch {
+		case known && !match && st.size >= best.Offset && int64(len(head)) >= min(int64(fpMax), st.size) &&
+			!shorterThanPrint(best.Fingerprint, head):
+			t.log.Info("Checkpoint's file identity was reused by another file; not resuming from it",
+				"path", p, "fileId", fid, "checkpointPath", best.Path)
+		case st.size < best.Offset || (known && !match):
+			t.log.Warn("File is shorter than its checkpoint or was rewritten; reading it from the start",
+				"path", p, "offset", best.Offset, "size", st.size)
+			return 0
+		default:
+			t.log.Info("Successfully started tailing from previous checkpoint", "path", p, "offset", best.Offset)
+			return best.Offset
+		}
+	}
+	if len(t.cfg.Resume) > 0 {
+		if st.modTime.After(t.newest) {
+			return 0 // written while the agent was down
+		}
+		return t.endOffset(f, st.size)
+	}
+	if t.cfg.StartAtEnd {
+		return t.endOffset(f, st.size)
+	}
+	return 0
+}
+
+// shorterThanPrint reports a fingerprint over more bytes than the file has now.
+func shorterThanPrint(fp string, head []byte) bool {
+	var n int
+	if _, err := fmt.Sscanf(fp, "%d:", &n); err != nil {
+		return false
+	}
+	return len(head) < n
+}
+
+// endOffset is END_OF_FILE positioning: just past the last '\n' within the
+// last ReadBufferBytes of the file (a trailing partial line is kept), or
+// the start of that window when it holds no '\n'.
+func (t *Tailer) endOffset(f *os.File, size int64) int64 {
+	lo := max(0, size-int64(t.cfg.ReadBufferBytes))
+	buf := make([]byte, 64<<10)
+	for end := size; end > lo; {
+		s := max(lo, end-int64(len(buf)))
+		n, err := f.ReadAt(buf[:end-s], s)
+		if err != nil && !errors.Is(err, io.EOF) {
+			t.fail(err)
+			return lo
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			return s + int64(i) + 1
+		}
+		end = s
+	}
+	return lo
+}
+
+// copyOffset decides where a file that appeared after the first scan
+// starts: 0, or, when its leading bytes show it is a copy of a file that
+// was truncated (copytruncate), the offset already read from the original.
+// wait asks to decide later: the file may be a copy still being written or
+// one whose original is not truncated yet.
+func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (off int64, wait bool) {
+	for i := len(t.ghosts) - 1; i >= 0; i-- {
+		g := t.ghosts[i]
+		if !samePrefix(head, g.head) {
+			continue
+		}
+		if len(head) < len(g.head) || st.size < g.done {
+			// Maybe a copy still being written: wait while it grows.
+			if t.keepWaiting(st, now) {
+				return 0, true
+			}
+			if len(head) < len(g.head) {
+				continue
+			}
+		}
+		off := min(g.done, st.size)
+		t.ghosts = slices.Delete(t.ghosts, i, i+1)
+		t.log.Info("File is a copy of a truncated file; continuing at the offset already read",
+			"path", p, "original", g.path, "offset", off)
+		return off, false
+	}
+	// A prefix of a live file: maybe a copy being written, or a copy whose
+	// original is about to be truncated. Wait a little while it grows.
+	for _, h := range t.files {
+		if len(h.head) == 0 || !h.matched || !samePrefix(head, h.head) {
+			continue
+		}
+		if len(head) > len(h.head) && len(h.head) < fpMax {
+			continue // longer than the live file's whole content: differs after it
+		}
+		if h.f != nil {
+			if fi, err := h.f.Stat(); err == nil && fi.Size() < h.done() {
+				t.truncated(h, fi.Size())
+				return t.copyOffset(p, st, head, now)
+			}
+		}
+		if t.keepWaiting(st, now) {
+			return 0, true
+		}
+		break
+	}
+	return 0, false
+}
+
+// keepWaiting reports whether a new file whose role is unclear should
+// wait: until its size has not changed for copyWait.
+func (t *Tailer) keepWaiting(st fileStat, now time.Time) bool {
+	w := t.waiting[st.key]
+	if w == nil {
+		w = &waitState{since: now, size: st.size}
+		t.waiting[st.key] = w
+	} else if st.size != w.size {
+		w.since, w.size = now, st.size
+	}
+	if now.Sub(w.since) < t.copyWait {
+		t.rescanSoon(now)
+		return true
+	}
+	return false
+}
+
+// drop forgets a file.
+func (t *Tailer) drop(h *harvester, why string) {
+	if h.f != nil {
+		h.f.Close()
+		h.f = nil
+		t.setOpen(h.path, false)
+	}
+	if why != "" {
+		t.log.Info("Stopped tailing file", "path", h.path, "reason", why, "offset", h.done())
+	}
+	delete(t.files, h.key)
+	t.cfg.Stats.DropFile(h.fileID)
+}
+
+// ----------------------------------------------------------------- reading
+
+// pump reads what one file has and sends it as chunks; it returns the
+// number of bytes read.
+func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chunk) int64 {
+	if h.f == nil {
+		return 0
+	}
+	fi, err := h.f.Stat()
+	if err != nil {
+		t.fail(fmt.Errorf("stat %s: %w", h.path, err))
+		return 0
+	}
+	h.size, h.modTime = fi.Size(), fi.ModTime()
+	if h.size < h.offset {
+		t.truncated(h, h.size)
+	} else if h.size > h.offset && len(h.head) < fpMax && int64(len(h.head)) < h.size {
+		if !t.verifyHead(h, h.size) {
+			// restarted at 0
+		}
+	}
+	var total int64
+	for i := 0; i < maxReadsPerTurn && ctx.Err() == nil; i++ {
+		want := max(chunkCap, len(h.pend))
+		data := append(t.scratch[:0], h.pend...)
+		data = slices.Grow(data, want)
+		n, err := h.f.ReadAt(data[len(data):len(data)+want], h.offset)
+		if err != nil && !errors.Is(err, io.EOF) {
+			t.fail(fmt.Errorf("read %s: %w", h.path, err))
+			return total
+		}
+		if n == 0 {
+			break
+		}
+		data = data[:len(data)+n]
+		t.scratch = data[:0]
+		h.offset += int64(n)
+		h.lastData = time.Now()
+		h.idleFlushd = false
+		total += int64(n)
+		t.consume(ctx, h, out, data, splitNormal)
+		if n < want {
+			break
+		}
+	}
+	return total
+}
+
+// consume splits data (h's pending bytes followed by new ones; it ends at
+// h.offset) and sends the records as chunks.
+func (t *Tailer) consume(ctx context.Context, h *harvester, out chan<- *record.Chunk, data []byte, mode splitMode) {
+	base := h.offset - int64(len(data))
+	if h.src == nil {
+		if len(h.head) == 0 || (len(h.head) < fpMax && int64(len(h.head)) < h.size) {
+			if head, err := readHead(h.f, t.head); err == nil && samePrefix(head, h.head) {
+				h.head = append(h.head[:0], head...)
+			}
+		}
+		h.src = record.NewSource(t.cfg.FlowID, h.path, h.fileID, h.key.dev, h.key.ino, fingerprint(h.head))
+	}
+	now := time.Now()
+	c := t.newChunk(h, base, now)
+	consumed := h.sp.split(data, mode, func(s, e int) {
+		rec := data[s:e]
+		if len(c.Data)+len(rec) > cap(c.Data) {
+			if len(c.Ends) > 0 {
+				c.End = base + int64(s)
+				t.send(ctx, out, h, c)
+				c = t.newChunk(h, base+int64(s), now)
+			}
+			if len(rec) > cap(c.Data) {
+				t.pool.Put(c.Data)
+				c.Data = make([]byte, 0, len(rec))
+			}
+		}
+		c.Data = append(c.Data, rec...)
+		c.Ends = append(c.Ends, len(c.Data))
+	})
+	c.End = base + int64(consumed)
+	if len(c.Ends) > 0 || c.End > c.Start {
+		t.send(ctx, out, h, c)
+	} else {
+		c.ReleaseData()
+	}
+	rest := data[consumed:]
+	if len(rest) == 0 && cap(h.pend) > 64<<10 {
+		h.pend = nil
+	} else {
+		h.pend = append(h.pend[:0], rest...)
+	}
+	if h.sp.runaways > 0 {
+		t.cfg.Stats.RecordsLargerThanBuffer.Add(h.sp.runaways)
+		t.cfg.Stats.BytesDiscarded.Add(h.sp.discarded)
+		t.log.Warn("Detected record larger than buffer size; emitted its first bytes and discarded the rest of the line",
+			"path", h.path, "records", h.sp.runaways, "bufferSize", t.cfg.ReadBufferBytes, "bytesDiscarded", h.sp.discarded)
+		h.sp.runaways, h.sp.discarded = 0, 0
+	} else if h.sp.discarded > 0 {
+		t.cfg.Stats.BytesDiscarded.Add(h.sp.discarded)
+		h.sp.discarded = 0
+	}
+	done, size, path := h.done(), h.size, h.path
+	t.cfg.Stats.UpdateFile(h.fileID, func(s *flowstats.FileState) {
+		s.ReadOffset, s.Size, s.Path = done, size, path
+	})
+}
+
+func (t *Tailer) newChunk(h *harvester, start int64, now time.Time) *record.Chunk {
+	c := &record.Chunk{
+		Source:  h.src,
+		Data:    t.pool.Get(),
+		Ends:    make([]int, 0, 256),
+		Start:   start,
+		End:     start,
+		ModTime: h.modTime,
+		Size:    h.size,
+		ReadAt:  now,
+	}
+	c.SetRelease(t.pool.Put)
+	return c
+}
+
+// send hands a chunk to the consumer, blocking while it is busy. While
+// blocked it still opens newly created files (light scans), so that a file
+// created and deleted during the wait is held open and not lost.
+func (t *Tailer) send(ctx context.Context, out chan<- *record.Chunk, h *harvester, c *record.Chunk) {
+	t.cfg.Stats.RecordsParsed.Add(int64(len(c.Ends)))
+	t.cfg.Stats.BytesParsed.Add(int64(len(c.Data)))
+	var tick <-chan time.Time
+	for {
+		select {
+		case out <- c:
+			return
+		case <-ctx.Done():
+			c.ReleaseData()
+			return
+		default:
+		}
+		if tick == nil {
+			tk := time.NewTicker(t.scanEvery())
+			defer tk.Stop()
+			tick = tk.C
+		}
+		select {
+		case out <- c:
+			return
+		case <-ctx.Done():
+			c.ReleaseData()
+			return
+		case <-t.wake:
+			if t.scanReq.Swap(false) {
+				t.scan(ctx, true)
+				t.scanReq.Store(true) // the full scan still runs later
+			}
+		case <-tick:
+			t.scan(ctx, true)
+		}
+	}
+}
+
+// housekeep flushes idle multi-line records and lets go of files.
+func (t *Tailer) housekeep(ctx context.Context, out chan<- *record.Chunk) {
+	now := time.Now()
+	for _, h := range t.files {
+		if ctx.Err() != nil {
+			return
+		}
+		if h.f == nil || h.offset < h.size {
+			continue
+		}
+		idle := now.Sub(h.lastData)
+		if t.cfg.MultiLineStart != nil && len(h.pend) > 0 && !h.idleFlushd && idle >= t.mlIdle {
+			h.idleFlushd = true
+			t.consume(ctx, h, out, append(t.scratch[:0], h.pend...), splitIdle)
+		}
+		switch {
+		case !h.matched && idle >= t.linger:
+			// Renamed out of the pattern or deleted, fully read, quiet: let go,
+			// and ship an unterminated last line (Java discards it).
+			if fi, err := h.f.Stat(); err == nil && fi.Size() > h.offset {
+				continue
+			}
+			if len(h.pend) > 0 {
+				t.consume(ctx, h, out, append(t.scratch[:0], h.pend...), splitFinal)
+			}
+			t.drop(h, "no longer matched and fully read")
+		case h.matched && idle >= t.inactive:
+			h.f.Close()
+			h.f = nil
+			t.setOpen(h.path, false)
+			t.log.Debug("Closed inactive file; it is reopened when it changes", "path", h.path)
+		}
+	}
+}

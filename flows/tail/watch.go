@@ -1,0 +1,135 @@
+package tail
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// watcher turns directory change notifications into wake-ups of the
+// tailer loop. When inotify is unavailable or out of watches it falls back
+// to polling (logged once); a periodic rescan runs in every mode.
+type watcher struct {
+	mu      sync.Mutex
+	w       *fsnotify.Watcher
+	dir     string // watched: the flow's directory, or
+	parent  string // its parent while the directory does not exist
+	polling bool
+	done    chan struct{}
+}
+
+func (w *watcher) active() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.w != nil && w.dir != ""
+}
+
+func (t *Tailer) startWatcher(ctx context.Context) {
+	fw, err := fsnotify.NewWatcher()
+	if err != nil {
+		t.fallbackToPolling(err)
+		return
+	}
+	t.watcher.w = fw
+	t.watcher.done = make(chan struct{})
+	go func() {
+		defer close(t.watcher.done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev, ok := <-fw.Events:
+				if !ok {
+					return
+				}
+				// Writes to a file already open only need a read; anything
+				// else (create, rename, remove, writes to a closed file)
+				// needs a rescan.
+				t.poke(!(ev.Has(fsnotify.Write) && t.isOpen(ev.Name)))
+			case err, ok := <-fw.Errors:
+				if !ok {
+					return
+				}
+				if errors.Is(err, fsnotify.ErrEventOverflow) {
+					t.log.Debug("Change notifications overflowed; rescanning")
+				}
+				t.poke(true)
+			}
+		}
+	}()
+}
+
+func (t *Tailer) fallbackToPolling(err error) {
+	w := &t.watcher
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.polling {
+		w.polling = true
+		t.log.Warn("File change notification unavailable; polling the directory instead", "dir", t.cfg.Dir, "err", err)
+	}
+}
+
+// ensure keeps a watch on the flow's directory, or on its parent while
+// the directory is missing. Called by the Run goroutine before listing.
+func (w *watcher) ensure(t *Tailer) {
+	w.mu.Lock()
+	fw := w.w
+	dir, parent := w.dir, w.parent
+	w.mu.Unlock()
+	if fw == nil {
+		return
+	}
+	if dir != "" {
+		if _, err := os.Stat(dir); err == nil {
+			return
+		}
+		// The directory went away: its watch is gone with it.
+		_ = fw.Remove(dir)
+		dir = ""
+	}
+	err := fw.Add(t.cfg.Dir)
+	switch {
+	case err == nil:
+		if parent != "" {
+			_ = fw.Remove(parent)
+			parent = ""
+		}
+		dir = t.cfg.Dir
+	case errors.Is(err, os.ErrNotExist):
+		if parent == "" {
+			p := filepath.Dir(t.cfg.Dir)
+			if fw.Add(p) == nil {
+				parent = p
+			}
+		}
+	case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EMFILE):
+		w.close()
+		t.fallbackToPolling(err)
+		return
+	default:
+		t.warnOnce(0, t.cfg.Dir, "Cannot watch directory; relying on periodic rescans", "err", err)
+	}
+	w.mu.Lock()
+	w.dir, w.parent = dir, parent
+	w.mu.Unlock()
+}
+
+func (w *watcher) close() {
+	w.mu.Lock()
+	fw := w.w
+	w.w = nil
+	w.dir, w.parent = "", ""
+	done := w.done
+	w.mu.Unlock()
+	if fw != nil {
+		fw.Close()
+		if done != nil {
+			<-done
+		}
+	}
+}

@@ -1,0 +1,211 @@
+package processors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/processors/javaregex"
+)
+
+// Option names (optionName values), in Java's enum order.
+const (
+	NameAddMetadata    = "ADDMETADATA"
+	NameAddEC2Metadata = "ADDEC2METADATA"
+	NameSingleLine     = "SINGLELINE"
+	NameCSVToJSON      = "CSVTOJSON"
+	NameLogToJSON      = "LOGTOJSON"
+	NameAddBrackets    = "ADDBRACKETS"
+	NameUsingPluggin   = "USINGPLUGGIN"
+)
+
+// ErrPlugin is returned for USINGPLUGGIN, which names a Java class.
+var ErrPlugin = errors.New("USINGPLUGGIN names a Java class (className) that cannot be loaded by this agent; implement the conversion with the built-in converters or before the agent")
+
+// errorf prefixes an error with the option's key.
+func keyErr(o *Option, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	if o.Key == "" {
+		return errors.New(msg)
+	}
+	return fmt.Errorf("%s: %s", o.Key, msg)
+}
+
+func enumErr(o *Option, v, key string, legal ...string) error {
+	return keyErr(o, "Value(%s) is not legally accepted by key: %s. Legal values are %s", v, key, strings.Join(legal, ","))
+}
+
+// Validate checks every option offline (no network), with Java's error
+// texts, each prefixed with the option's Key.
+func Validate(opts []Option) error {
+	for i := range opts {
+		if _, err := buildOne(&opts[i], nil, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Build validates the options and builds the chain. ADDEC2METADATA fetches
+// instance metadata here (as Java does at construction). A chain built from
+// no options passes raw bytes untouched.
+func Build(opts []Option, deps Deps) (*Chain, error) {
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Context == nil {
+		deps.Context = context.Background()
+	}
+	c := &Chain{log: deps.Logger}
+	for i := range opts {
+		cv, err := buildOne(&opts[i], &deps, false)
+		if err != nil {
+			return nil, err
+		}
+		c.convs = append(c.convs, cv)
+	}
+	return c, nil
+}
+
+func jsonPretty(o *Option) (bool, error) {
+	switch o.JSONFormat {
+	case "", "COMPACT":
+		return false, nil
+	case "PRETTYPRINT":
+		return true, nil
+	}
+	return false, enumErr(o, o.JSONFormat, "jsonFormat", "COMPACT", "PRETTYPRINT")
+}
+
+// buildOne validates one option and, unless validateOnly, builds its
+// converter.
+func buildOne(o *Option, deps *Deps, validateOnly bool) (converter, error) {
+	switch o.Name {
+	case "":
+		return nil, keyErr(o, "Required configuration value missing: optionName")
+	case NameSingleLine:
+		return newSingleLine(o), nil
+	case NameAddBrackets:
+		return brackets{}, nil
+	case NameCSVToJSON:
+		if !o.HasCustomFieldNames {
+			return nil, keyErr(o, "Required list missing: customFieldNames")
+		}
+		delim := ","
+		if o.HasDelimiter {
+			delim = o.Delimiter
+		}
+		re, err := javaregex.Compile(delim, 0)
+		if err != nil {
+			return nil, keyErr(o, "delimiter: %v", err)
+		}
+		pretty, err := jsonPretty(o)
+		if err != nil {
+			return nil, err
+		}
+		return newCSV(o.CustomFieldNames, re, pretty), nil
+	case NameLogToJSON:
+		pretty, err := jsonPretty(o)
+		if err != nil {
+			return nil, err
+		}
+		lp, err := newLogParser(o)
+		if err != nil {
+			return nil, err
+		}
+		var log = slog.New(slog.DiscardHandler)
+		if deps != nil {
+			log = deps.Logger
+			if lp.re != nil && lp.re.NumGroups() != len(lp.names) {
+				log.Warn("matchPattern has a different number of capture groups than customFieldNames; every record will be skipped (as in the Java agent)",
+					"key", o.Key, "groups", lp.re.NumGroups(), "customFieldNames", len(lp.names))
+			}
+		}
+		return newLogToJSON(lp, pretty, log), nil
+	case NameAddMetadata:
+		pretty, err := jsonPretty(o)
+		if err != nil {
+			return nil, err
+		}
+		meta := value{k: kNull}
+		if o.Metadata != nil {
+			meta, err = parseFirstValue(o.Metadata)
+			if err != nil {
+				return nil, keyErr(o, "metadata: %v", err)
+			}
+		}
+		am := newAddMetadata(meta, strings.EqualFold(o.Timestamp, "true") && o.HasTimestamp, pretty)
+		if deps != nil {
+			am.now = deps.now
+		}
+		return am, nil
+	case NameAddEC2Metadata:
+		pretty, err := jsonPretty(o)
+		if err != nil {
+			return nil, err
+		}
+		// Java builds (and so validates) a log parser it never uses.
+		if _, err := newLogParser(o); err != nil {
+			return nil, err
+		}
+		if validateOnly {
+			return nil, nil
+		}
+		return newEC2Metadata(o, *deps, pretty), nil
+	case NameUsingPluggin:
+		if o.ClassName != "" {
+			return nil, keyErr(o, "%v (className %s)", ErrPlugin, o.ClassName)
+		}
+		return nil, keyErr(o, "%v", ErrPlugin)
+	default:
+		return nil, enumErr(o, o.Name, "optionName", NameAddMetadata, NameAddEC2Metadata, NameSingleLine,
+			NameCSVToJSON, NameLogToJSON, NameAddBrackets, NameUsingPluggin)
+	}
+}
+
+// parseJavaInt decodes an integer as Java's Integer.decode does (the
+// agent's string-to-int conversion): optional sign, 0x/0X/# hex, leading 0
+// octal, else decimal; 32-bit range.
+func parseJavaInt(s string) (int64, error) {
+	t := s
+	if len(t) >= 2 && t[0] == '"' && t[len(t)-1] == '"' {
+		t = t[1 : len(t)-1]
+	}
+	if t == "" {
+		return 0, errors.New("zero length string")
+	}
+	neg := false
+	switch t[0] {
+	case '-':
+		neg = true
+		t = t[1:]
+	case '+':
+		t = t[1:]
+	}
+	base := 10
+	switch {
+	case strings.HasPrefix(t, "0x"), strings.HasPrefix(t, "0X"):
+		base, t = 16, t[2:]
+	case strings.HasPrefix(t, "#"):
+		base, t = 16, t[1:]
+	case strings.HasPrefix(t, "0") && len(t) > 1:
+		base, t = 8, t[1:]
+	}
+	if t == "" || t[0] == '-' || t[0] == '+' {
+		return 0, fmt.Errorf("invalid integer %q", s)
+	}
+	v, err := strconv.ParseInt(t, base, 64)
+	if err != nil {
+		return 0, fmt.Errorf("invalid integer %q", s)
+	}
+	if neg {
+		v = -v
+	}
+	if v < -1<<31 || v > 1<<31-1 {
+		return 0, fmt.Errorf("integer %q out of range", s)
+	}
+	return v, nil
+}

@@ -1,0 +1,445 @@
+package processors
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/processors/javaregex"
+)
+
+// ---- shared object writing -------------------------------------------------
+
+// uniqueKeys maps a list of field names to the keys of a LinkedHashMap
+// filled in list order: a repeated name keeps its first position and takes
+// the value of its last occurrence.
+func uniqueKeys(names []string) (keys []keyForms, src []int) {
+	pos := map[string]int{}
+	for i, n := range names {
+		if j, ok := pos[n]; ok {
+			src[j] = i
+			continue
+		}
+		pos[n] = len(keys)
+		keys = append(keys, newKeyForms(n))
+		src = append(src, i)
+	}
+	return keys, src
+}
+
+func appendKey(dst []byte, k *keyForms, i int, pretty bool) []byte {
+	if i > 0 {
+		dst = append(dst, ',')
+	}
+	if pretty {
+		dst = append(dst, '\n', ' ', ' ')
+		return append(dst, k.pretty...)
+	}
+	return append(dst, k.compact...)
+}
+
+// appendClose ends a flat object of n entries and adds the record's '\n'.
+func appendClose(dst []byte, n int, pretty bool) []byte {
+	if pretty {
+		if n == 0 {
+			return append(dst, ' ', '}', '\n')
+		}
+		return append(dst, '\n', '}', '\n')
+	}
+	return append(dst, '}', '\n')
+}
+
+func trimNL(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		return b[:n-1]
+	}
+	return b
+}
+
+// ---- ADDBRACKETS ------------------------------------------------------------
+
+type brackets struct{}
+
+func (brackets) name() string { return "BracketsDataConverter" }
+
+func (brackets) convert(dst, in []byte) ([]byte, outcome, error) {
+	dst = append(dst, '{')
+	dst = append(dst, in...)
+	return append(dst, '}'), ok, nil
+}
+
+// ---- SINGLELINE -------------------------------------------------------------
+
+type singleLine struct {
+	noTrim, escapeNewLine bool
+}
+
+func newSingleLine(o *Option) *singleLine {
+	s := &singleLine{}
+	for _, p := range o.ParseOptions {
+		switch p {
+		case "NO_TRIM":
+			s.noTrim = true
+		case "ESCAPE_NEW_LINE":
+			s.escapeNewLine = true
+		}
+	}
+	return s
+}
+
+func (*singleLine) name() string { return "SingleLineDataConverter" }
+
+// javaTrim removes leading and trailing chars <= U+0020 (String.trim).
+func javaTrim(b []byte) []byte {
+	i, j := 0, len(b)
+	for i < j && b[i] <= ' ' {
+		i++
+	}
+	for j > i && b[j-1] <= ' ' {
+		j--
+	}
+	return b[i:j]
+}
+
+func (s *singleLine) convert(dst, in []byte) ([]byte, outcome, error) {
+	// String.split("\n") drops trailing empty pieces: strip final '\n's,
+	// then split on every '\n' (interior empty pieces are kept).
+	end := len(in)
+	for end > 0 && in[end-1] == '\n' {
+		end--
+	}
+	text := in[:end]
+	for first := true; ; first = false {
+		piece := text
+		i := bytes.IndexByte(text, '\n')
+		if i >= 0 {
+			piece, text = text[:i], text[i+1:]
+		}
+		if !first && s.escapeNewLine {
+			dst = append(dst, '\\', '\\', 'n')
+		}
+		if !s.noTrim {
+			piece = javaTrim(piece)
+		}
+		dst = append(dst, piece...)
+		if i < 0 {
+			break
+		}
+	}
+	return append(dst, '\n'), ok, nil
+}
+
+// ---- CSVTOJSON --------------------------------------------------------------
+
+type csvConv struct {
+	keys   []keyForms
+	src    []int
+	pretty bool
+	lit    []byte // literal delimiter, nil when the regex is needed
+	re     *javaregex.Regexp
+	delim  string
+	fields [][2]int
+}
+
+func newCSV(names []string, re *javaregex.Regexp, pretty bool) *csvConv {
+	c := &csvConv{pretty: pretty, re: re, delim: re.String()}
+	c.keys, c.src = uniqueKeys(names)
+	if l, ok := re.Literal(); ok && l != "" {
+		c.lit = []byte(l)
+	}
+	return c
+}
+
+func (c *csvConv) name() string {
+	return "CSVToJSONDataConverter{ delimiter: [" + c.delim + "] }"
+}
+
+// split fills c.fields with Java String.split(delimiter) semantics.
+func (c *csvConv) split(s []byte) {
+	f := c.fields[:0]
+	if c.lit == nil {
+		f = c.re.SplitIndex(f, string(s))
+		c.fields = f
+		return
+	}
+	start := 0
+	if len(c.lit) == 1 {
+		d := c.lit[0]
+		for {
+			i := bytes.IndexByte(s[start:], d)
+			if i < 0 {
+				break
+			}
+			f = append(f, [2]int{start, start + i})
+			start += i + 1
+		}
+	} else {
+		for {
+			i := bytes.Index(s[start:], c.lit)
+			if i < 0 {
+				break
+			}
+			f = append(f, [2]int{start, start + i})
+			start += i + len(c.lit)
+		}
+	}
+	f = append(f, [2]int{start, len(s)})
+	if len(f) > 1 {
+		n := len(f)
+		for n > 0 && f[n-1][0] == f[n-1][1] {
+			n--
+		}
+		f = f[:n]
+	}
+	c.fields = f
+}
+
+func (c *csvConv) convert(dst, in []byte) ([]byte, outcome, error) {
+	s := trimNL(in)
+	c.split(s)
+	dst = append(dst, '{')
+	for j := range c.keys {
+		dst = appendKey(dst, &c.keys[j], j, c.pretty)
+		if col := c.src[j]; col < len(c.fields) {
+			dst = appendString(dst, s[c.fields[col][0]:c.fields[col][1]])
+		} else {
+			dst = append(dst, "null"...)
+		}
+	}
+	return appendClose(dst, len(c.keys), c.pretty), ok, nil
+}
+
+// ---- LOGTOJSON --------------------------------------------------------------
+
+var (
+	fieldsCommon   = []string{"host", "ident", "authuser", "datetime", "request", "response", "bytes"}
+	fieldsCombined = []string{"host", "ident", "authuser", "datetime", "request", "response", "bytes", "referer", "agent"}
+	fieldsError    = []string{"timestamp", "module", "severity", "processid", "threadid", "client", "message"}
+	fieldsSyslog   = []string{"timestamp", "hostname", "program", "processid", "message"}
+)
+
+// builtinRE2 turns a built-in Java pattern into Go syntax: `.` excludes
+// Java's line terminators and `\s` includes \x0B. The built-in patterns use
+// `\b` only next to ASCII characters the pattern itself requires, where
+// Java's Unicode word boundary and Go's ASCII one agree.
+func builtinRE2(p string) string {
+	var b strings.Builder
+	inClass := false
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '\\' && i+1 < len(p):
+			if !inClass && p[i+1] == 's' {
+				b.WriteString(`[\t\n\x0B\f\r ]`)
+			} else {
+				b.WriteByte(c)
+				b.WriteByte(p[i+1])
+			}
+			i++
+		case c == '[' && !inClass:
+			inClass = true
+			b.WriteByte(c)
+		case c == ']' && inClass:
+			inClass = false
+			b.WriteByte(c)
+		case c == '.' && !inClass:
+			b.WriteString(`[^\n\r\x{85}\x{2028}\x{2029}]`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+func builtinPattern(format string) (javaPattern string, fields []string) {
+	switch format {
+	case "COMMONAPACHELOG":
+		return javaCommonApacheLog, fieldsCommon
+	case "COMBINEDAPACHELOG":
+		return strings.TrimSuffix(javaCommonApacheLog, ".*") + ` "([^"]+)" "([^"]+)".*`, fieldsCombined
+	case "APACHEERRORLOG":
+		return javaApacheErrorLog, fieldsError
+	case "SYSLOG":
+		return javaSyslog, fieldsSyslog
+	case "RFC3339SYSLOG":
+		return javaRFC3339Syslog, fieldsSyslog
+	}
+	return "", nil
+}
+
+// compiled built-ins are shared (regexp.Regexp is safe for concurrent use).
+var builtinCache = map[string]*regexp.Regexp{}
+
+func compileBuiltin(format string) *regexp.Regexp {
+	// built at package init below; never mutated afterwards
+	return builtinCache[format]
+}
+
+func init() {
+	for _, f := range []string{"COMMONAPACHELOG", "COMBINEDAPACHELOG", "APACHEERRORLOG", "SYSLOG", "RFC3339SYSLOG"} {
+		jp, _ := builtinPattern(f)
+		builtinCache[f] = regexp.MustCompile(`^(?:` + builtinRE2(jp) + `)\z`)
+	}
+}
+
+type logParser struct {
+	builtin *regexp.Regexp    // built-in pattern
+	re      *javaregex.Regexp // matchPattern
+	names   []string
+	dashNil bool // Apache family: "-" -> null
+}
+
+func newLogParser(o *Option) (*logParser, error) {
+	if o.LogFormat == "" {
+		return nil, keyErr(o, "Required configuration value missing: logFormat")
+	}
+	_, fields := builtinPattern(o.LogFormat)
+	if fields == nil {
+		return nil, enumErr(o, o.LogFormat, "logFormat", "COMMONAPACHELOG", "COMBINEDAPACHELOG", "APACHEERRORLOG", "SYSLOG", "RFC3339SYSLOG")
+	}
+	lp := &logParser{dashNil: strings.Contains(o.LogFormat, "APACHE")}
+	if o.HasMatchPattern {
+		if !o.HasCustomFieldNames || o.CustomFieldNames == nil {
+			return nil, keyErr(o, "customFieldNames must be specified when matchPattern is specified")
+		}
+		re, err := javaregex.Compile(o.MatchPattern, 0)
+		if err != nil {
+			return nil, keyErr(o, "matchPattern: %v", err)
+		}
+		lp.re = re
+		lp.names = o.CustomFieldNames
+		return lp, nil
+	}
+	lp.builtin = compileBuiltin(o.LogFormat)
+	lp.names = fields
+	if o.HasCustomFieldNames && o.CustomFieldNames != nil {
+		if len(o.CustomFieldNames) != len(fields) {
+			return nil, keyErr(o, "Invalid custom field names for the selected log format. Please modify the field names or specify the matchPattern")
+		}
+		lp.names = o.CustomFieldNames
+	}
+	return lp, nil
+}
+
+type logToJSON struct {
+	lp     *logParser
+	keys   []keyForms
+	src    []int
+	pretty bool
+	log    *slog.Logger
+	idx    []int
+}
+
+func newLogToJSON(lp *logParser, pretty bool, log *slog.Logger) *logToJSON {
+	c := &logToJSON{lp: lp, pretty: pretty, log: log}
+	c.keys, c.src = uniqueKeys(lp.names)
+	return c
+}
+
+func (c *logToJSON) name() string { return "LogToJSONDataConverter" }
+
+func (c *logToJSON) convert(dst, in []byte) ([]byte, outcome, error) {
+	s := trimNL(in)
+	var idx []int
+	matched := false
+	ngroups := 0
+	if c.lp.builtin != nil {
+		idx = c.lp.builtin.FindSubmatchIndex(s)
+		if idx != nil {
+			matched = true
+			idx = idx[2:]
+			ngroups = len(idx) / 2
+		}
+	} else {
+		idx, matched = c.lp.re.MatchIndex(c.idx, string(s))
+		c.idx = idx
+		ngroups = c.lp.re.NumGroups()
+	}
+	if !matched || ngroups != len(c.lp.names) {
+		if c.log.Enabled(context.Background(), slog.LevelDebug) {
+			reason := "Invalid log entry given the entry pattern"
+			if matched {
+				reason = fmt.Sprintf("The parsed fields don't match the given fields. %d fields are parsed, %d fields are required", ngroups, len(c.lp.names))
+			}
+			c.log.Debug("Getting exception while parsing record, record will be skipped",
+				"reason", reason, "record", headForLog(s, 200))
+		}
+		return dst, skip, nil
+	}
+	dst = append(dst, '{')
+	for j := range c.keys {
+		dst = appendKey(dst, &c.keys[j], j, c.pretty)
+		g := c.src[j]
+		a, b := idx[2*g], idx[2*g+1]
+		if a < 0 || (c.lp.dashNil && b-a == 1 && s[a] == '-') {
+			dst = append(dst, "null"...)
+			continue
+		}
+		dst = appendString(dst, s[a:b])
+	}
+	return appendClose(dst, len(c.keys), c.pretty), ok, nil
+}
+
+// headForLog returns at most n bytes of b, cut on a character boundary.
+func headForLog(b []byte, n int) string {
+	if len(b) <= n {
+		return string(b)
+	}
+	for n > 0 && !utf8.RuneStart(b[n]) {
+		n--
+	}
+	return string(b[:n])
+}
+
+// ---- ADDMETADATA ------------------------------------------------------------
+
+type addMetadata struct {
+	metaPart []byte // "metadata":<value>
+	withTS   bool
+	pretty   bool
+	now      func() time.Time
+	tsKey    keyForms
+	dataKey  keyForms
+}
+
+func newAddMetadata(meta value, withTS, pretty bool) *addMetadata {
+	a := &addMetadata{withTS: withTS, pretty: pretty, now: time.Now,
+		tsKey: newKeyForms("ts"), dataKey: newKeyForms("data")}
+	k := newKeyForms("metadata")
+	if pretty {
+		a.metaPart = append(a.metaPart, k.pretty...)
+	} else {
+		a.metaPart = append(a.metaPart, k.compact...)
+	}
+	a.metaPart = appendValue(a.metaPart, &meta, pretty, 1)
+	return a
+}
+
+func (*addMetadata) name() string { return "AddMetadataConverter" }
+
+func (a *addMetadata) convert(dst, in []byte) ([]byte, outcome, error) {
+	dst = append(dst, '{')
+	i := 0
+	if a.withTS {
+		dst = appendKey(dst, &a.tsKey, i, a.pretty)
+		dst = append(dst, '"')
+		dst = a.now().UTC().AppendFormat(dst, "2006-01-02T15:04:05.000Z")
+		dst = append(dst, '"')
+		i++
+	}
+	if i > 0 {
+		dst = append(dst, ',')
+	}
+	if a.pretty {
+		dst = append(dst, '\n', ' ', ' ')
+	}
+	dst = append(dst, a.metaPart...)
+	dst = appendKey(dst, &a.dataKey, 1, a.pretty)
+	dst = appendString(dst, trimNL(in))
+	return appendClose(dst, 2, a.pretty), ok, nil
+}

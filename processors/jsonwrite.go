@@ -1,0 +1,269 @@
+package processors
+
+import (
+	"math"
+	"strconv"
+	"strings"
+)
+
+// JSON output as Jackson's ObjectMapper prints it (spec §6.2). Not
+// encoding/json: Jackson escapes only `"`, `\` and control bytes (with the
+// short forms \b \t \n \f \r and otherwise \u00XX in upper-case hex) and
+// writes `/`, `<`, `>`, `&`, DEL, U+2028/9 and all other non-ASCII raw.
+
+const hexUpper = "0123456789ABCDEF"
+
+// escapeByte[b] is 0 for bytes written raw, the short escape letter, or 'u'.
+var escapeByte = func() [256]byte {
+	var t [256]byte
+	for i := 0; i < 0x20; i++ {
+		t[i] = 'u'
+	}
+	t['"'] = '"'
+	t['\\'] = '\\'
+	t['\b'] = 'b'
+	t['\t'] = 't'
+	t['\n'] = 'n'
+	t['\f'] = 'f'
+	t['\r'] = 'r'
+	return t
+}()
+
+// appendString appends s as a quoted JSON string. s must be valid UTF-8.
+func appendString(dst []byte, s []byte) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		e := escapeByte[s[i]]
+		if e == 0 {
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		if e == 'u' {
+			dst = append(dst, '\\', 'u', '0', '0', hexUpper[s[i]>>4], hexUpper[s[i]&0xF])
+		} else {
+			dst = append(dst, '\\', e)
+		}
+		start = i + 1
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// appendStringS is appendString for a string.
+func appendStringS(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		e := escapeByte[s[i]]
+		if e == 0 {
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		if e == 'u' {
+			dst = append(dst, '\\', 'u', '0', '0', hexUpper[s[i]>>4], hexUpper[s[i]&0xF])
+		} else {
+			dst = append(dst, '\\', e)
+		}
+		start = i + 1
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// keyForms holds the pre-encoded forms of an object key.
+type keyForms struct {
+	compact []byte // "key":
+	pretty  []byte // "key" : (indentation is written separately)
+}
+
+func newKeyForms(name string) keyForms {
+	q := appendStringS(nil, name)
+	return keyForms{
+		compact: append(append([]byte(nil), q...), ':'),
+		pretty:  append(append([]byte(nil), q...), " : "...),
+	}
+}
+
+// appendIndent writes Jackson's DefaultIndenter line break and indentation.
+func appendIndent(dst []byte, level int) []byte {
+	dst = append(dst, '\n')
+	for i := 0; i < level; i++ {
+		dst = append(dst, ' ', ' ')
+	}
+	return dst
+}
+
+// kind of a JSON value.
+type kind uint8
+
+const (
+	kNull kind = iota
+	kBool
+	kNumber // text holds the number as Jackson re-emits it
+	kString // text holds the decoded string (valid UTF-8)
+	kObject
+	kArray
+)
+
+// value is a parsed JSON value that keeps object key order.
+type value struct {
+	k    kind
+	b    bool
+	text string
+	obj  []member
+	arr  []value
+}
+
+type member struct {
+	key string
+	val value
+}
+
+func stringValue(s string) value { return value{k: kString, text: s} }
+
+// set puts key=v, replacing an existing key in place (LinkedHashMap.put).
+func (v *value) set(key string, val value) {
+	for i := range v.obj {
+		if v.obj[i].key == key {
+			v.obj[i].val = val
+			return
+		}
+	}
+	v.obj = append(v.obj, member{key, val})
+}
+
+// appendValue writes v; level is the pretty-printer nesting level of the
+// enclosing container (0 at the root).
+func appendValue(dst []byte, v *value, pretty bool, level int) []byte {
+	switch v.k {
+	case kNull:
+		return append(dst, "null"...)
+	case kBool:
+		if v.b {
+			return append(dst, "true"...)
+		}
+		return append(dst, "false"...)
+	case kNumber:
+		if v.text == "Infinity" || v.text == "-Infinity" || v.text == "NaN" {
+			return appendStringS(dst, v.text)
+		}
+		return append(dst, v.text...)
+	case kString:
+		return appendStringS(dst, v.text)
+	case kArray:
+		dst = append(dst, '[')
+		if len(v.arr) == 0 {
+			if pretty {
+				dst = append(dst, ' ')
+			}
+			return append(dst, ']')
+		}
+		for i := range v.arr {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			if pretty {
+				dst = append(dst, ' ')
+			}
+			dst = appendValue(dst, &v.arr[i], pretty, level)
+		}
+		if pretty {
+			dst = append(dst, ' ')
+		}
+		return append(dst, ']')
+	case kObject:
+		dst = append(dst, '{')
+		if len(v.obj) == 0 {
+			if pretty {
+				dst = append(dst, ' ')
+			}
+			return append(dst, '}')
+		}
+		for i := range v.obj {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			if pretty {
+				dst = appendIndent(dst, level+1)
+			}
+			dst = appendStringS(dst, v.obj[i].key)
+			if pretty {
+				dst = append(dst, " : "...)
+			} else {
+				dst = append(dst, ':')
+			}
+			dst = appendValue(dst, &v.obj[i].val, pretty, level+1)
+		}
+		if pretty {
+			dst = appendIndent(dst, level)
+		}
+		return append(dst, '}')
+	}
+	return dst
+}
+
+// javaDouble formats f as Java's Double.toString does (shortest digits
+// that round-trip, as JDK 19+ prints them).
+func javaDouble(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, 1):
+		return "Infinity"
+	case math.IsInf(f, -1):
+		return "-Infinity"
+	case f == 0:
+		if math.Signbit(f) {
+			return "-0.0"
+		}
+		return "0.0"
+	}
+	e := strconv.FormatFloat(f, 'e', -1, 64) // -d.dddde±XX
+	neg := e[0] == '-'
+	if neg {
+		e = e[1:]
+	}
+	ep := strings.IndexByte(e, 'e')
+	mant, exp := e[:ep], e[ep+1:]
+	x, _ := strconv.Atoi(exp)
+	digits := strings.Replace(mant, ".", "", 1)
+	var sb strings.Builder
+	if neg {
+		sb.WriteByte('-')
+	}
+	abs := math.Abs(f)
+	if abs >= 1e-3 && abs < 1e7 {
+		if x >= 0 {
+			// integer part = digits[0..x]
+			if len(digits) <= x+1 {
+				sb.WriteString(digits)
+				for i := len(digits); i < x+1; i++ {
+					sb.WriteByte('0')
+				}
+				sb.WriteString(".0")
+			} else {
+				sb.WriteString(digits[:x+1])
+				sb.WriteByte('.')
+				sb.WriteString(digits[x+1:])
+			}
+		} else {
+			sb.WriteString("0.")
+			for i := 0; i < -x-1; i++ {
+				sb.WriteByte('0')
+			}
+			sb.WriteString(digits)
+		}
+		return sb.String()
+	}
+	sb.WriteByte(digits[0])
+	sb.WriteByte('.')
+	if len(digits) > 1 {
+		sb.WriteString(digits[1:])
+	} else {
+		sb.WriteByte('0')
+	}
+	sb.WriteByte('E')
+	sb.WriteString(strconv.Itoa(x))
+	return sb.String()
+}
