@@ -31,7 +31,7 @@ started=$(date +%s)
 T=$(mktemp -d /tmp/pkgtest.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
-section() { printf '\n== %s\n' "$1"; }
+section() { printf '\n== %s  (%ds)\n' "$1" $(($(date +%s) - started)); }
 ok() { pass=$((pass + 1)); printf '  ok    %s\n' "$1"; }
 bad() {
     fail=$((fail + 1))
@@ -322,7 +322,7 @@ mkroot() {
     mkdir -p "$r/usr/bin" "$r/usr/sbin" "$r/usr/lib" "$r/usr/lib64" "$r/etc" "$r/run" "$r/tmp" "$r/var/lib"
     for l in bin sbin lib lib64; do ln -s "usr/$l" "$r/$l"; done
     ln -s ../run "$r/var/run"
-    for b in sh rm mkdir install chown chmod find cp basename ls rmdir id cat touch; do
+    for b in sh rm mkdir install chown chmod find cp basename ls rmdir id cat touch grep sed; do
         p=$(command -v "$b") || return 1
         cp -L "$p" "$r/usr/bin/$b"
         for l in $(ldd "$p" 2>/dev/null | grep -o '/[^ ]*'); do
@@ -333,6 +333,7 @@ mkroot() {
     printf 'root:x:0:\nadm:x:4:\n' >"$r/etc/group"
     cat >"$r/usr/bin/systemctl" <<'EOF'
 #!/bin/sh
+if [ "$1" = --version ]; then echo "systemd $(cat /stub-version 2>/dev/null || echo 252) (stub)"; exit 0; fi
 echo "systemctl $*" >>/stub.log
 case "$*" in
     *is-active*) [ -e /stub-active ]; exit ;;
@@ -355,7 +356,7 @@ EOF
     if [ "$booted" = booted ]; then mkdir -p "$r/run/systemd/system"; fi
     : >"$r/stub.log"
 }
-calls() { grep -v -e 'is-active' -e '^init status' "$1/stub.log" | tr '\n' ';'; }
+calls() { grep -v -e 'is-active' -e 'is-enabled' -e '^init status' "$1/stub.log" | tr '\n' ';'; }
 reset_calls() { : >"$1/stub.log"; }
 uid_of() { stat -c %u "$1"; }
 
@@ -386,6 +387,7 @@ check "Java leftovers removed: cron babysitter, SysV script and links, babysit, 
 check "the operator's Java agent.json is kept, ours is agent.json.rpmnew" \
     sh -c "grep -q mine '$R/etc/aws-kinesis/agent.json' && cmp '$R/etc/aws-kinesis/agent.json.rpmnew' packaging/agent.json"
 check "no restart marker left" absent "$R/var/lib/$SVC/.pkg-restart"
+check "systemd 252: no old-systemd drop-in" absent "$R/etc/systemd/system/$SVC.service.d"
 
 section "RPM scripts: upgrade $VERSION -> $UPGRADE_VERSION while running, then erase"
 echo "checkpoint data" >"$R/var/lib/$SVC/checkpoints"
@@ -401,18 +403,26 @@ check "erase: stopped and disabled" same "$(calls "$R")" \
 check "erase keeps config (.rpmsave), state and the user" \
     sh -c "grep -q mine '$R/etc/aws-kinesis/agent.json.rpmsave' && grep -qx 'checkpoint data' '$R/var/lib/$SVC/checkpoints' && grep -q '^$USR:' '$R/etc/passwd'"
 
-section "RPM scripts: fresh install without systemd as PID 1 (container)"
+section "RPM scripts: fresh install without systemd as PID 1 (container), systemd 219 (Amazon Linux 2)"
 R=$T/rpmfresh
 mkroot "$R" container
+echo 219 >"$R/stub-version"
 rpm --root "$R" --initdb
 reset_calls "$R"
 check "rpm -i $VERSION (scripts run)" rpm -i --root "$R" --nodeps "$RPM_AMD"
 check "enabled, not started, no stop/reload (systemctl only edits symlinks)" same "$(calls "$R" | sed 's/useradd[^;]*;usermod[^;]*;//')" \
     "systemctl --no-reload enable $SVC.service;"
 check "state and log dirs owned by $USR" same "$(stat -c '%u' "$R/var/lib/$SVC" "$R/var/log/$SVC" | tr '\n' ' ')" "990 990 "
+dropin=$R/etc/systemd/system/$SVC.service.d/50-old-systemd.conf
+check "systemd 219: drop-in clears SystemCallFilter= (@system-service needs 239)" \
+    sh -c "grep -qx 'SystemCallFilter=' '$dropin' && grep -qx '\[Service\]' '$dropin'"
+check "the drop-in is valid for systemd-analyze verify" sh -c \
+    "mkdir -p '$T/unit2/$SVC.service.d' && cp '$T/unit/$SVC.service' '$T/unit2/' && cp '$dropin' '$T/unit2/$SVC.service.d/' && \
+     SYSTEMD_UNIT_PATH='$T/unit2:' systemd-analyze verify '$T/unit2/$SVC.service' 2>&1 | (! grep .)"
 reset_calls "$R"
 check "rpm -e (scripts run)" rpm -e --root "$R" --nodeps $SVC
 check "erase without systemd: only the symlink edit" same "$(calls "$R")" "systemctl --no-reload disable $SVC.service;"
+check "erase removes the drop-in" absent "$dropin" "${dropin%/*}"
 
 # ---------------------------------------------------------------------------------------------
 section "DEB scripts: install, upgrade while running, remove, purge (systemd is PID 1)"
@@ -443,13 +453,54 @@ check "dpkg -r" dpkgr -r $SVC
 check "remove: stopped and disabled" same "$(calls "$R")" \
     "systemctl stop $SVC.service;systemctl --no-reload disable $SVC.service;systemctl daemon-reload;systemctl reset-failed $SVC.service;"
 check "remove: config, state and log dirs kept" present "$R/etc/aws-kinesis/agent.json" "$R/etc/default/$SVC" "$R/var/lib/$SVC" "$R/var/log/$SVC"
+reset_calls "$R"
+check "dpkg -i after remove (config kept)" dpkgr -i "$DEB_UP"
+check "reinstall: enabled again (it was enabled before the removal), not started" same "$(calls "$R")" \
+    "usermod -L $USR;systemctl daemon-reload;systemctl --no-reload enable $SVC.service;"
+check "dpkg -r again" dpkgr -r $SVC
 check "dpkg -P: purge removes conffiles, state and log dirs" \
     sh -c "dpkg --root='$R' -P $SVC >>'$T/dpkg.log' 2>&1 && ! test -e '$R/etc/aws-kinesis/agent.json' && ! test -e '$R/var/lib/$SVC' && ! test -e '$R/var/log/$SVC'"
+
+section "DEB scripts: install over a running Java agent laid down by its setup script (no systemd as PID 1)"
+R=$T/debjava
+mkroot "$R" container
+mkdir -p "$R/var/lib/dpkg/info" "$R/var/lib/dpkg/updates" "$R/etc/init.d" "$R/etc/rc2.d" "$R/etc/cron.d" \
+    "$R/etc/default" "$R/etc/aws-kinesis/agent.d" "$R/usr/share/aws-kinesis-agent/lib" "$R/run/$SVC" "$R/var/log/$SVC"
+: >"$R/var/lib/dpkg/status"
+: >"$R/var/lib/dpkg/available"
+echo "$USR:x:991:991::/home/$USR:/bin/sh" >>"$R/etc/passwd"
+echo "$USR:x:991:" >>"$R/etc/group"
+cp "$J/init" "$R/etc/init.d/$SVC" && chmod 755 "$R/etc/init.d/$SVC"
+ln -s ../init.d/$SVC "$R/etc/rc2.d/S01$SVC"
+cp "$J/cron" "$R/etc/cron.d/$SVC"
+cp "$J/start" "$R/usr/bin/aws-kinesis-agent-babysit"
+cp "$J/start" "$R/usr/bin/start-$SVC"
+cp "$J/agent.jar" "$R/usr/share/aws-kinesis-agent/lib/AWSKinesisStreamingDataAgent-1.1.jar"
+cp "$J/agent.json" "$R/etc/aws-kinesis/agent.json"
+cp "$J/sysconfig" "$R/etc/default/$SVC"
+printf 'SQLite format 3\0java checkpoints\n' >"$R/run/$SVC/checkpoints"
+: >"$R/stub-active"
+reset_calls "$R"
+: >"$T/dpkg.log"
+check "dpkg -i $VERSION over the Java agent" dpkgr -i "$DEB_AMD"
+check "the Java agent was stopped with its SysV script; no user created; only the enable symlink edit" \
+    same "$(calls "$R")" "usermod -L $USR;init stop;systemctl --no-reload enable $SVC.service;"
+check "told that systemd is not running and that /tmp flows are invisible" sh -c \
+    "grep -q 'systemd is not running' '$T/dpkg.log' && grep -q 'PrivateTmp=yes' '$T/dpkg.log'"
+check "Java leftovers removed: cron babysitter, SysV script and links, babysit, jars" absent \
+    "$R/etc/cron.d/$SVC" "$R/etc/init.d/$SVC" "$R/etc/rc2.d/S01$SVC" \
+    "$R/usr/bin/aws-kinesis-agent-babysit" "$R/usr/share/aws-kinesis-agent"
+check "Java's agent.json and /etc/default file kept (--force-confold), ours beside them as .dpkg-dist" sh -c \
+    "cmp '$R/etc/aws-kinesis/agent.json' '$J/agent.json' && cmp '$R/etc/default/$SVC' '$J/sysconfig' && cmp '$R/etc/aws-kinesis/agent.json.dpkg-dist' packaging/agent.json"
+check "start-$SVC now execs the Go agent" grep -qxF "exec /usr/bin/$SVC \"\$@\"" "$R/usr/bin/start-$SVC"
+check "Java checkpoints imported, owned by $USR" \
+    sh -c "cmp '$R/run/$SVC/checkpoints' '$R/var/lib/$SVC/checkpoints' && test \$(stat -c %u '$R/var/lib/$SVC/checkpoints') = 991"
+check "no restart marker left" absent "$R/var/lib/$SVC/.pkg-restart"
 
 # ---------------------------------------------------------------------------------------------
 section "sizes"
 for f in dist/linux_amd64/$SVC dist/linux_arm64/$SVC dist/linux_amd64/api_caller "$RPM_AMD" "$RPM_ARM" "$DEB_AMD" "$DEB_ARM"; do
-    printf '  %10d bytes  %5.1f MiB  %s\n' "$(stat -c %s "$f")" "$(echo "$(stat -c %s "$f") / 1048576" | bc -l 2>/dev/null || echo 0)" "$f"
+    stat -c '%s %n' "$f" | awk '{ printf "  %10d bytes  %5.1f MiB  %s\n", $1, $1 / 1048576, $2 }'
 done
 printf '  exposure (systemd-analyze security --offline=true): %s\n' "${exposure:-?}"
 printf '  took %ds\n' $(($(date +%s) - started))

@@ -80,15 +80,46 @@ case "$1" in
     configure) remove_java_leftovers ;;  # RPM does this in posttrans, after the old package is gone
 esac
 
+# systemd before 239 (Amazon Linux 2 has 219) does not know the @system-service syscall group: it
+# would drop it from SystemCallFilter= and leave an allow-list that kills the agent at start. There,
+# a drop-in clears the filter; newer systemd gets the packaged unit unchanged.
+OLD_SYSTEMD_DROPIN=/etc/systemd/system/$SVC.service.d/50-old-systemd.conf
+systemd_version=$(systemctl --version 2>/dev/null | sed -n '1s/^systemd \([0-9][0-9]*\).*/\1/p')
+if [ -n "$systemd_version" ] && [ "$systemd_version" -lt 239 ]; then
+    mkdir -p "${OLD_SYSTEMD_DROPIN%/*}"
+    cat > "$OLD_SYSTEMD_DROPIN" <<EOD
+# Written by the $SVC package: systemd $systemd_version predates the @system-service syscall
+# group (systemd 239), so the unit's system call allow-list is cleared. Removed with the package.
+[Service]
+SystemCallFilter=
+EOD
+elif [ -e "$OLD_SYSTEMD_DROPIN" ]; then
+    rm -f "$OLD_SYSTEMD_DROPIN"
+    rmdir "${OLD_SYSTEMD_DROPIN%/*}" 2>/dev/null
+fi
+
 if booted; then
     systemctl daemon-reload || true
 fi
-if [ -n "$fresh$from_java" ] && have_systemctl; then
+# Enabled before a removal whose configuration was kept (see preremove.sh).
+was_enabled=
+if [ -e "$STATE_DIR/.pkg-enable" ]; then
+    rm -f "$STATE_DIR/.pkg-enable"
+    was_enabled=1
+fi
+if [ -n "$fresh$from_java$was_enabled" ] && have_systemctl; then
     # Enabled (starts at boot) but not started, like the Java agent's install.
     systemctl --no-reload enable "$SVC.service" >/dev/null 2>&1 || true
 fi
 if [ -n "$fresh" ] && [ ! -e "$RESTART_MARK" ]; then
     echo "$SVC: installed. Edit /etc/aws-kinesis/agent.json, then: systemctl start $SVC"
+fi
+
+# PrivateTmp=yes gives the service its own /tmp: flows on /tmp or /var/tmp (like the Java agent's
+# sample flows on /tmp/app.log*) would see nothing.
+if grep -qsE '"filePattern"[[:space:]]*:[[:space:]]*"/(var/)?tmp/' /etc/aws-kinesis/agent.json /etc/aws-kinesis/agent.d/* 2>/dev/null; then
+    echo "$SVC: WARNING: a flow reads files under /tmp or /var/tmp, which the service cannot see (PrivateTmp=yes)." >&2
+    echo "$SVC: move those files, or run: systemctl edit $SVC  and add  [Service] PrivateTmp=no" >&2
 fi
 
 case "$1" in

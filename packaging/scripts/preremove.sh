@@ -16,6 +16,12 @@ if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
     systemctl stop "$SVC.service" || true
 fi
 if command -v systemctl >/dev/null 2>&1; then
+    # Remember that it was enabled, so a DEB reinstall after "remove" (not purge) enables it again.
+    if systemctl is-enabled --quiet "$SVC.service" 2>/dev/null && [ -d /var/lib/$SVC ]; then
+        : > /var/lib/$SVC/.pkg-enable
+    fi
     systemctl --no-reload disable "$SVC.service" >/dev/null 2>&1 || true
 fi
+rm -f /etc/systemd/system/$SVC.service.d/50-old-systemd.conf
+rmdir /etc/systemd/system/$SVC.service.d 2>/dev/null
 exit 0
