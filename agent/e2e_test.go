@@ -1,0 +1,288 @@
+package agent_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/agent"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/config"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/checkpoint"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/kinesistest"
+)
+
+func TestMain(m *testing.M) { kinesistest.Main(m) }
+
+// writeConfig writes an agent.json whose single flow tails dir/*.log into
+// stream on the local Kinesis, and returns its path.
+func writeConfig(t *testing.T, dir, endpoint, stream string, flowExtra string) string {
+	t.Helper()
+	cfg := fmt.Sprintf(`{
+  // local test configuration
+  "cloudwatch.emitMetrics": false,
+  "kinesis.endpoint": %q,
+  "kinesis.region": "us-east-1",
+  "awsAccessKeyId": "AKIDTESTE2E",
+  "awsSecretAccessKey": "e2e-secret-never-logged",
+  "checkpointFile": %q,
+  "shutdownTimeoutMillis": 5000,
+  "flows": [{
+    "filePattern": %q,
+    "kinesisStream": %q,
+    "initialPosition": "START_OF_FILE",
+    "maxBufferAgeMillis": 1000%s
+  }]
+}`, endpoint, filepath.Join(dir, "checkpoints"), filepath.Join(dir, "logs", "*.log"), stream, flowExtra)
+	p := filepath.Join(dir, "agent.json")
+	if err := os.WriteFile(p, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// runAgent starts the agent on the config and returns a stop function that
+// shuts it down gracefully and fails the test if Run returned an error.
+func runAgent(t *testing.T, cfgPath string, logs *bytes.Buffer) (stop func()) {
+	t.Helper()
+	cfg, err := config.Load(cfgPath, filepath.Join(t.TempDir(), "agent.d"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	logger := slog.New(slog.NewTextHandler(&syncWriter{buf: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	go func() { done <- agent.Run(ctx, cfg, agent.Options{Logger: logger, Version: "test"}) }()
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("agent.Run: %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("agent did not stop within 20s of cancellation")
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+func TestWalkingSkeletonShipsRawLinesByteForByte(t *testing.T) {
+	ep := kinesistest.Endpoint(t)
+	client := kinesistest.Client(t, ep)
+	stream := kinesistest.CreateStream(t, client, 2)
+	dir := t.TempDir()
+	cfgPath := writeConfig(t, dir, ep, stream, "")
+	lines := []string{"first line\n", "second, with a CRLF\r\n", "\n", "ünïcödé and \x01 bytes\n"}
+	content := strings.Join(lines, "") + "partial line without newline"
+	logFile := filepath.Join(dir, "logs", "app.log")
+	if err := os.WriteFile(logFile, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	stop := runAgent(t, cfgPath, &logs)
+	got := kinesistest.WaitForRecords(t, client, stream, len(lines), 30*time.Second)
+	want := append([]string(nil), lines...)
+	gotS := make([]string, len(got))
+	for i, r := range got {
+		gotS[i] = string(r)
+	}
+	sort.Strings(want)
+	sort.Strings(gotS)
+	if strings.Join(gotS, "|") != strings.Join(want, "|") {
+		t.Fatalf("records read back differ:\n got %q\nwant %q", gotS, want)
+	}
+	stop()
+	// The checkpoint covers exactly the complete lines; the partial line waits.
+	store, err := checkpoint.Open(filepath.Join(dir, "checkpoints"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ps, err := store.Load("kinesis:" + stream + ":" + filepath.Join(dir, "logs") + "/*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	completeBytes := int64(len(strings.Join(lines, "")))
+	if len(ps) != 1 || ps[0].Offset != completeBytes || ps[0].Path != logFile {
+		t.Fatalf("checkpoint rows = %+v, want one row for %s at offset %d", ps, logFile, completeBytes)
+	}
+	if strings.Contains(logs.String(), "e2e-secret-never-logged") {
+		t.Fatal("the secret access key appeared in the agent's log")
+	}
+}
+
+func TestRestartResumesAtCheckpointWithoutLossOrDuplicates(t *testing.T) {
+	ep := kinesistest.Endpoint(t)
+	client := kinesistest.Client(t, ep)
+	stream := kinesistest.CreateStream(t, client, 1)
+	dir := t.TempDir()
+	cfgPath := writeConfig(t, dir, ep, stream, "")
+	logFile := filepath.Join(dir, "logs", "app.log")
+	if err := os.WriteFile(logFile, []byte("a1\na2\na3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	stop := runAgent(t, cfgPath, &logs)
+	kinesistest.WaitForRecords(t, client, stream, 3, 30*time.Second)
+	stop()
+
+	f, err := os.OpenFile(logFile, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("b1\nb2\n"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	stop2 := runAgent(t, cfgPath, &logs)
+	got := kinesistest.WaitForRecords(t, client, stream, 5, 30*time.Second)
+	stop2()
+	// Nothing more may arrive: read again after the agent stopped.
+	got = kinesistest.ReadAll(t, client, stream)
+	var s []string
+	for _, r := range got {
+		s = append(s, string(r))
+	}
+	sort.Strings(s)
+	if strings.Join(s, "") != "a1\na2\na3\nb1\nb2\n" {
+		t.Fatalf("after restart the stream holds %q, want each of a1..a3, b1..b2 exactly once", s)
+	}
+}
+
+// TestReferenceWorkloadSampleTicketsArriveAsJSON runs the reference path:
+// api_caller --sample writes ticket CSV files, the agent tails them with
+// agent.json.example's flow (CSVTOJSON, RANDOM keys) pointed at kinesalite,
+// and every record arrives as a JSON object whose 14 fields equal the CSV.
+func TestReferenceWorkloadSampleTicketsArriveAsJSON(t *testing.T) {
+	ep := kinesistest.Endpoint(t)
+	client := kinesistest.Client(t, ep)
+	stream := kinesistest.CreateStream(t, client, 2)
+	dir := t.TempDir()
+	logDir := filepath.Join(dir, "airline_tickets")
+
+	example, err := os.ReadFile(filepath.Join(repoRoot(t), "agent.json.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgText := strings.NewReplacer(
+		"/var/log/airline_tickets/", logDir+"/",
+		`"kinesisStream": "airline_tickets"`, fmt.Sprintf(`"kinesisStream": %q, "initialPosition": "START_OF_FILE", "maxBufferAgeMillis": 1000`, stream),
+		`"cloudwatch.emitMetrics": true`, fmt.Sprintf(`"cloudwatch.emitMetrics": false, "kinesis.endpoint": %q, "checkpointFile": %q, "awsAccessKeyId": "AKIDTESTE2E", "awsSecretAccessKey": "x"`, ep, filepath.Join(dir, "checkpoints")),
+	).Replace(string(example))
+	if cfgText == string(example) || !strings.Contains(cfgText, stream) || !strings.Contains(cfgText, ep) {
+		t.Fatalf("could not point agent.json.example at the test stream; its text changed?\n%s", cfgText)
+	}
+	cfgPath := filepath.Join(dir, "agent.json")
+	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	stop := runAgent(t, cfgPath, &logs)
+
+	bin := filepath.Join(t.TempDir(), "api_caller")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/api_caller")
+	build.Dir = repoRoot(t)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build api_caller: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(bin, "--sample", "1000", "--seed", "7", "--out-dir", logDir).CombinedOutput(); err != nil {
+		t.Fatalf("api_caller --sample: %v\n%s", err, out)
+	}
+	names := []string{"cost", "trip_class", "show_to_affiliates", "return_date", "origin", "number_of_changes", "gate", "found_at", "duration", "distance", "destination", "depart_date", "actual", "record_id"}
+	files, _ := filepath.Glob(filepath.Join(logDir, "*log"))
+	want := map[string][]string{} // record_id -> row
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, r := range rows {
+			if len(r) != len(names) {
+				t.Fatalf("%s: row with %d columns: %q", f, len(r), r)
+			}
+			want[r[13]] = r
+		}
+	}
+	if len(want) != 1000 {
+		t.Fatalf("api_caller wrote %d distinct tickets, want 1000", len(want))
+	}
+	got := kinesistest.WaitForRecords(t, client, stream, 1000, 60*time.Second)
+	stop()
+	seen := map[string]bool{}
+	for _, rec := range got {
+		if !bytes.HasSuffix(rec, []byte("}\n")) {
+			t.Fatalf("record is not one JSON object line: %q", rec)
+		}
+		var obj map[string]*string
+		if err := json.Unmarshal(rec, &obj); err != nil {
+			t.Fatalf("record is not JSON: %v: %q", err, rec)
+		}
+		id := *obj["record_id"]
+		row, ok := want[id]
+		if !ok || seen[id] {
+			t.Fatalf("unexpected or duplicate record %s", id)
+		}
+		seen[id] = true
+		for i, n := range names {
+			if obj[n] == nil || *obj[n] != row[i] {
+				t.Fatalf("record %s field %s = %v, want %q", id, n, obj[n], row[i])
+			}
+		}
+		// Key order as customFieldNames.
+		if !bytes.HasPrefix(rec, []byte(`{"cost":`)) {
+			t.Fatalf("field order differs from customFieldNames: %q", rec)
+		}
+	}
+	if len(seen) != 1000 {
+		t.Fatalf("%d tickets arrived, want 1000", len(seen))
+	}
+}
+
+func repoRoot(t *testing.T) string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Dir(filepath.Dir(file))
+}
+
+// syncWriter serialises writes from the agent's goroutines.
+type syncWriter struct {
+	mu  chanMutex
+	buf *bytes.Buffer
+}
+
+type chanMutex struct{ ch chan struct{} }
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	if w.mu.ch == nil {
+		w.mu.ch = make(chan struct{}, 1)
+	}
+	w.mu.ch <- struct{}{}
+	defer func() { <-w.mu.ch }()
+	return w.buf.Write(p)
+}
