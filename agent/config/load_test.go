@@ -126,6 +126,10 @@ func TestLoadRejectsWithJavaErrorTexts(t *testing.T) {
 			config: `{"flows":[` + kflow + `, "dataProcessingOptions": [{"optionName": "ADDBRACKETS"}, {"optionName": "singleline"}]}]}`,
 			want:   "flows[0].dataProcessingOptions[1]: Value(singleline) is not legally accepted by key: optionName. Legal values are ADDMETADATA,ADDEC2METADATA,SINGLELINE,CSVTOJSON,LOGTOJSON,ADDBRACKETS,USINGPLUGGIN",
 		},
+		"USINGPLUGGIN names a Java class and is rejected at startup": {
+			config: `{"flows":[` + kflow + `, "dataProcessingOptions": [{"optionName": "USINGPLUGGIN", "className": "com.example.X"}]}]}`,
+			want:   "flows[0].dataProcessingOptions[0]: USINGPLUGGIN names a Java class (className) that cannot be loaded by this agent",
+		},
 		"missing optionName": {
 			config: `{"flows":[` + kflow + `, "dataProcessingOptions": [{"logFormat": "SYSLOG"}]}]}`,
 			want:   "flows[0].dataProcessingOptions[0]: Required configuration value missing: optionName",
@@ -366,12 +370,11 @@ func TestLoadAcceptsJavaCompatibleInput(t *testing.T) {
 				{"optionName": "LOGTOJSON", "logFormat": "SYSLOG", "matchPattern": "^(\\w+)$", "customFieldNames": ["m"]},
 				{"optionName": "ADDMETADATA", "metadata": {"z": 1.50, /* c */ "a": [true, null, "q\""], "z": 2e0}, "timestamp": "TRUE"},
 				{"optionName": "ADDEC2METADATA", "logFormat": "RFC3339SYSLOG", "metadataTTL": "abc"},
-				{"optionName": "ADDBRACKETS"},
-				{"optionName": "USINGPLUGGIN", "className": "com.example.X"}
+				{"optionName": "ADDBRACKETS"}
 			]}]}`,
 			check: func(t *testing.T, c *Config) {
 				o := c.Flows[0].DataProcessingOptions
-				if len(o) != 7 {
+				if len(o) != 6 {
 					t.Fatalf("%d options", len(o))
 				}
 				if o[0].Key != "flows[0].dataProcessingOptions[0]" || o[0].Name != "SINGLELINE" || strings.Join(o[0].ParseOptions, ",") != "NO_TRIM,ESCAPE_NEW_LINE" {
@@ -388,9 +391,6 @@ func TestLoadAcceptsJavaCompatibleInput(t *testing.T) {
 				}
 				if o[4].LogFormat != "RFC3339SYSLOG" || o[4].MetadataTTL != "abc" || o[4].HasCustomFieldNames {
 					t.Errorf("ADDEC2METADATA %+v", o[4])
-				}
-				if o[6].ClassName != "com.example.X" {
-					t.Errorf("USINGPLUGGIN %+v", o[6])
 				}
 			},
 		},
