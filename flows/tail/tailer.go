@@ -798,15 +798,14 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (
 		if !samePrefix(head, g.head) {
 			continue
 		}
-		if len(head) < len(g.head) || st.size < g.done {
+		if (len(head) < len(g.head) || st.size < g.done) && t.keepWaiting(st, now) {
 			// Maybe a copy still being written: wait while it grows.
-			if t.keepWaiting(st, now) {
-				return 0, true
-			}
-			if len(head) < len(g.head) {
-				continue
-			}
+			return 0, true
 		}
+		if len(head) == 0 {
+			continue
+		}
+		// Its bytes are (a prefix of) what was already shipped.
 		off := min(g.done, st.size)
 		t.ghosts = slices.Delete(t.ghosts, i, i+1)
 		t.log.Info("File is a copy of a truncated file; continuing at the offset already read",
