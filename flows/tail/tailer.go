@@ -96,6 +96,8 @@ type Tailer struct {
 	scanReq atomic.Bool
 	openMu  sync.Mutex
 	open    map[string]bool // paths with an open descriptor (for the watcher)
+	preMu   sync.Mutex
+	pre     map[fileKey]*preopened // opened by the watcher, not yet taken
 	running atomic.Bool
 	loops   atomic.Int64 // completed loop iterations (tests wait on it)
 }
@@ -115,6 +117,7 @@ type harvester struct {
 	modTime time.Time
 
 	matched    bool
+	undecided  bool      // found after start; its start offset is not settled yet
 	lastData   time.Time // when bytes were last read (or the file was opened)
 	idleFlushd bool      // the multi-line idle flush ran for the current pending data
 }
@@ -182,6 +185,7 @@ func New(cfg Config) (*Tailer, error) {
 		resume:   map[string][]record.Position{},
 		wake:     make(chan struct{}, 1),
 		open:     map[string]bool{},
+		pre:      map[fileKey]*preopened{},
 	}
 	for _, p := range cfg.Resume {
 		t.resume[p.FileID] = append(t.resume[p.FileID], p)
@@ -222,18 +226,28 @@ func (t *Tailer) Run(ctx context.Context, out chan<- *record.Chunk) error {
 		case read == 0:
 			t.idle(ctx, t.cfg.MinPoll)
 		case read < chunkCap/4:
-			sleepCtx(ctx, coalesce)
+			t.pause(ctx, coalesce)
 		}
 	}
 	return nil
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) {
+// pause lets a busy writer's lines accumulate for d, but ends early when a
+// rescan is requested (a file was created, renamed or removed).
+func (t *Tailer) pause(ctx context.Context, d time.Duration) {
 	tm := time.NewTimer(d)
 	defer tm.Stop()
-	select {
-	case <-ctx.Done():
-	case <-tm.C:
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tm.C:
+			return
+		case <-t.wake:
+			if t.scanReq.Load() {
+				return
+			}
+		}
 	}
 }
 
@@ -283,7 +297,7 @@ func (t *Tailer) fail(err error) {
 func (t *Tailer) turnOrder() []*harvester {
 	t.order = t.order[:0]
 	for _, h := range t.files {
-		if h.f != nil {
+		if h.f != nil && !h.undecided {
 			t.order = append(t.order, h)
 		}
 	}
@@ -308,6 +322,12 @@ func cmpString(a, b string) int {
 
 func (t *Tailer) stopAll() {
 	t.watcher.close()
+	t.preMu.Lock()
+	for _, p := range t.pre {
+		p.f.Close()
+	}
+	t.pre = nil
+	t.preMu.Unlock()
 	for _, h := range t.files {
 		if h.f != nil {
 			h.f.Close()
@@ -364,6 +384,12 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 		t.rescanAt = time.Time{}
 	}
 	t.watcher.ensure(t)
+	pre := t.takePreopened()
+	defer func() {
+		for _, p := range pre {
+			p.f.Close()
+		}
+	}()
 	names, err := listNames(t.cfg.Dir, t.glob)
 	if err != nil {
 		t.warnOnce(slog.LevelError, t.cfg.Dir, "Cannot list directory", "err", err)
@@ -417,6 +443,10 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 			if seen[k] {
 				continue
 			}
+			if h.undecided {
+				h.matched = false
+				t.decide(h, now, false) // gone from the listing: it is no copy to wait for
+			}
 			if h.matched {
 				h.matched = false
 				t.log.Debug("File no longer matched; reading it to its end before letting it go", "path", h.path)
@@ -438,7 +468,28 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 		if ctx.Err() != nil {
 			return
 		}
-		t.start(c.path, c.st, now)
+		var f *os.File
+		if p := pre[c.st.key]; p != nil {
+			f = p.f
+			delete(pre, c.st.key)
+		}
+		t.start(c.path, c.st, f, now)
+	}
+	// Opened on creation but gone from the listing already (deleted or
+	// renamed out of the pattern): read them to their end all the same.
+	for k, p := range pre {
+		delete(pre, k)
+		if t.files[k] != nil || seen[k] {
+			p.f.Close()
+			continue
+		}
+		t.start(p.path, p.st, p.f, now)
+		if h := t.files[k]; h != nil {
+			h.matched = false
+			if h.undecided {
+				t.decide(h, now, false)
+			}
+		}
 	}
 	if !light {
 		t.first = false
@@ -472,11 +523,16 @@ func (t *Tailer) setPath(h *harvester, p string) {
 // when the file at this identity is not the one tracked (inode reuse).
 func (t *Tailer) refresh(h *harvester, p string, st fileStat) bool {
 	h.matched = true
+	if h.undecided {
+		h.path = p
+		t.decide(h, time.Now(), true)
+		return true
+	}
 	if h.f != nil {
 		// The descriptor pins the inode, so it cannot have been reused;
 		// check for truncation and for content rewritten in place.
 		t.setPath(h, p)
-		t.verifyHead(h, st.size)
+		t.checkTruncated(h, st.size)
 		return true
 	}
 	// Closed: the inode may belong to another file now.
@@ -504,32 +560,33 @@ func (t *Tailer) refresh(h *harvester, p string, st fileStat) bool {
 	return true
 }
 
-// verifyHead re-reads the first bytes of an open file: a size below the
-// read offset or different leading bytes mean the file was truncated (and
-// maybe refilled); a longer head is kept for identity.
-func (t *Tailer) verifyHead(h *harvester, size int64) bool {
-	if size < h.offset {
-		t.truncated(h, size)
-		return false
-	}
-	if len(h.head) >= fpMax && len(h.head) > 0 {
-		// Full head known: compare it.
-	} else if int64(len(h.head)) >= size {
-		return true
-	}
+// headOK re-reads the first bytes of an open file: false when they no
+// longer start with the bytes seen before (truncated and rewritten, a case
+// a size check misses once the file has grown past the read offset). It
+// lengthens the known head up to fpMax as the file grows.
+func (t *Tailer) headOK(h *harvester) bool {
 	head, err := readHead(h.f, t.head)
 	if err != nil {
 		t.fail(fmt.Errorf("read %s: %w", h.path, err))
 		return true
 	}
-	if len(head) < len(h.head) || !samePrefix(head, h.head) {
-		t.truncated(h, int64(len(head)))
+	if len(head) < len(h.head) || !bytes.Equal(head[:len(h.head)], h.head) {
 		return false
 	}
 	if len(head) > len(h.head) {
 		h.head = append(h.head[:0], head...)
 	}
 	return true
+}
+
+// checkTruncated restarts h when its file is shorter than the read offset
+// or its first bytes changed; it reports whether it did.
+func (t *Tailer) checkTruncated(h *harvester, size int64) bool {
+	if size < h.offset || !t.headOK(h) {
+		t.truncated(h, size)
+		return true
+	}
+	return false
 }
 
 // truncated restarts a file that was truncated (or rewritten) at offset 0
@@ -567,10 +624,12 @@ func (t *Tailer) openFile(p string) (*os.File, error) {
 }
 
 // start begins tracking a file not tracked before.
-func (t *Tailer) start(p string, st fileStat, now time.Time) {
-	f, err := t.openFile(p)
-	if err != nil {
-		return
+func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time) {
+	if f == nil {
+		var err error
+		if f, err = t.openFile(p); err != nil {
+			return
+		}
 	}
 	fi, err := f.Stat()
 	if err != nil {
@@ -590,45 +649,69 @@ func (t *Tailer) start(p string, st fileStat, now time.Time) {
 		return
 	}
 	st = st2
-	head, err := readHead(f, t.head)
+	head, err := readHead(f, make([]byte, fpMax))
 	if err != nil {
 		f.Close()
 		t.fail(fmt.Errorf("read %s: %w", p, err))
 		return
 	}
-	var off int64
-	if t.first {
-		off = t.initialOffset(p, st, f, head)
-	} else {
-		var wait bool
-		off, wait = t.copyOffset(p, st, head, now)
-		if wait {
-			f.Close()
-			return
-		}
-	}
-	delete(t.waiting, st.key)
 	h := &harvester{
-		key:      st.key,
-		fileID:   st.key.fileID(),
-		path:     p,
-		f:        f,
-		head:     slices.Clone(head),
-		offset:   off,
-		size:     st.size,
-		modTime:  st.modTime,
-		matched:  true,
-		lastData: now,
+		key:       st.key,
+		fileID:    st.key.fileID(),
+		path:      p,
+		f:         f,
+		size:      st.size,
+		modTime:   st.modTime,
+		matched:   true,
+		lastData:  now,
+		undecided: true,
 	}
+	h.sp = newSplitter(t.cfg.MultiLineStart, t.cfg.Footer, t.cfg.AggregatedRecordSizeBytes, t.cfg.ReadBufferBytes, 0)
+	t.files[st.key] = h
+	if t.first {
+		t.begin(h, st, head, t.initialOffset(p, st, f, head))
+		return
+	}
+	t.decide(h, now, true)
+}
+
+// decide settles where a file found after the first scan starts (0, or the
+// shipped offset of the file it is a copy of). While that is unclear it
+// stays undecided, holding its descriptor so that deleting it loses nothing.
+func (t *Tailer) decide(h *harvester, now time.Time, mayWait bool) {
+	fi, err := h.f.Stat()
+	if err != nil {
+		t.fail(fmt.Errorf("stat %s: %w", h.path, err))
+		return
+	}
+	st, _ := statOf(fi)
+	head, err := readHead(h.f, make([]byte, fpMax)) // not t.head: copyOffset reads other heads
+	if err != nil {
+		t.fail(fmt.Errorf("read %s: %w", h.path, err))
+		return
+	}
+	off, wait := t.copyOffset(h.path, st, head, now)
+	if wait && mayWait {
+		return
+	}
+	t.begin(h, st, head, off)
+}
+
+// begin starts reading h at off.
+func (t *Tailer) begin(h *harvester, st fileStat, head []byte, off int64) {
+	delete(t.waiting, h.key)
+	h.undecided = false
+	h.head = append(h.head[:0], head...)
+	h.offset = off
+	h.size, h.modTime = st.size, st.modTime
 	hdr := 0
 	if off == 0 {
 		hdr = t.cfg.SkipHeaderLines
 	}
-	h.sp = newSplitter(t.cfg.MultiLineStart, t.cfg.Footer, t.cfg.AggregatedRecordSizeBytes, t.cfg.ReadBufferBytes, hdr)
-	t.files[st.key] = h
-	t.setOpen(p, true)
-	t.cfg.Stats.SetFile(flowstats.FileState{Path: p, FileID: h.fileID, Size: st.size, ReadOffset: off, AckedOffset: off})
-	t.log.Info("Started tailing file", "path", p, "fileId", h.fileID, "offset", off, "size", st.size)
+	h.sp.reset(hdr)
+	t.setOpen(h.path, true)
+	t.cfg.Stats.SetFile(flowstats.FileState{Path: h.path, FileID: h.fileID, Size: st.size, ReadOffset: off, AckedOffset: off})
+	t.log.Info("Started tailing file", "path", h.path, "fileId", h.fileID, "offset", off, "size", st.size)
 }
 
 // initialOffset is where a file present at the first scan starts (§3.5).
@@ -715,15 +798,14 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (
 		if !samePrefix(head, g.head) {
 			continue
 		}
-		if len(head) < len(g.head) || st.size < g.done {
+		if (len(head) < len(g.head) || st.size < g.done) && t.keepWaiting(st, now) {
 			// Maybe a copy still being written: wait while it grows.
-			if t.keepWaiting(st, now) {
-				return 0, true
-			}
-			if len(head) < len(g.head) {
-				continue
-			}
+			return 0, true
 		}
+		if len(head) == 0 {
+			continue
+		}
+		// Its bytes are (a prefix of) what was already shipped.
 		off := min(g.done, st.size)
 		t.ghosts = slices.Delete(t.ghosts, i, i+1)
 		t.log.Info("File is a copy of a truncated file; continuing at the offset already read",
@@ -733,18 +815,21 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (
 	// A prefix of a live file: maybe a copy being written, or a copy whose
 	// original is about to be truncated. Wait a little while it grows.
 	for _, h := range t.files {
-		if len(h.head) == 0 || !h.matched || !samePrefix(head, h.head) {
+		if h.undecided || !h.matched {
+			continue
+		}
+		if h.f != nil {
+			if fi, err := h.f.Stat(); err == nil && t.checkTruncated(h, fi.Size()) {
+				return t.copyOffset(p, st, head, now)
+			}
+		}
+		if len(h.head) == 0 || !samePrefix(head, h.head) {
 			continue
 		}
 		if len(head) > len(h.head) && len(h.head) < fpMax {
 			continue // longer than the live file's whole content: differs after it
 		}
-		if h.f != nil {
-			if fi, err := h.f.Stat(); err == nil && fi.Size() < h.done() {
-				t.truncated(h, fi.Size())
-				return t.copyOffset(p, st, head, now)
-			}
-		}
+
 		if t.keepWaiting(st, now) {
 			return 0, true
 		}
@@ -800,10 +885,6 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 	h.size, h.modTime = fi.Size(), fi.ModTime()
 	if h.size < h.offset {
 		t.truncated(h, h.size)
-	} else if h.size > h.offset && len(h.head) < fpMax && int64(len(h.head)) < h.size {
-		if !t.verifyHead(h, h.size) {
-			// restarted at 0
-		}
 	}
 	var total int64
 	for i := 0; i < maxReadsPerTurn && ctx.Err() == nil; i++ {
@@ -817,6 +898,12 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 		}
 		if n == 0 {
 			break
+		}
+		// Checked after the read: if the file was truncated and refilled
+		// before it, the bytes read are not the continuation; drop them.
+		if !t.headOK(h) {
+			t.truncated(h, h.size)
+			continue
 		}
 		data = data[:len(data)+n]
 		t.scratch = data[:0]
@@ -950,7 +1037,7 @@ func (t *Tailer) housekeep(ctx context.Context, out chan<- *record.Chunk) {
 		if ctx.Err() != nil {
 			return
 		}
-		if h.f == nil || h.offset < h.size {
+		if h.f == nil || h.undecided || h.offset < h.size {
 			continue
 		}
 		idle := now.Sub(h.lastData)
