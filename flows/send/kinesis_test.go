@@ -411,3 +411,64 @@ func TestKinesisMockPartialFailureResendsOnlyTheFailedEntry(t *testing.T) {
 		t.Log("kinesis-local accepts empty PutRecords (known quirk)")
 	}
 }
+
+// Concurrent senders of one flow under mixed faults (per-entry throttling,
+// 500s, dropped connections): every record is stored exactly once and acked.
+func TestConcurrentSendsUnderFaultsDeliverEveryRecordExactlyOnce(t *testing.T) {
+	px := newProxied(t, 4)
+	px.proxy.SetPlan(func(call, n int) faultproxy.Fault {
+		switch {
+		case call%7 == 0:
+			return faultproxy.Fault{Status: 500}
+		case call%5 == 0:
+			return faultproxy.Fault{Status: 400}
+		case call%3 == 0:
+			return faultproxy.Fault{FailEntries: []int{0, n / 2, n - 1}}
+		case call%11 == 0:
+			return faultproxy.Fault{Drop: true}
+		}
+		return faultproxy.Fault{}
+	})
+	st := flowstats.New("f", px.stream, false)
+	s := NewKinesis(px.client, px.stream, Options{Stats: st, Backoff: NewBackoff(time.Millisecond, 20*time.Millisecond)})
+	const senders, perSender = 4, 300
+	var all [][]byte
+	var chunks []*record.Chunk
+	work := make([][]*batch.Batch, senders)
+	for i := 0; i < senders; i++ {
+		recs := lines(perSender, fmt.Sprintf("s%d", i))
+		all = append(all, recs...)
+		c := tracked(perSender)
+		chunks = append(chunks, c)
+		bl := batch.NewBuilder(batch.Options{Limits: batch.KinesisLimits(100, 0, 0), Keys: batch.KeyRandom})
+		work[i] = batches(bl, recs, c)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	errs := make(chan error, senders)
+	for i := 0; i < senders; i++ {
+		go func() {
+			for _, b := range work[i] {
+				if err := s.Send(ctx, b); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for i := 0; i < senders; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range chunks {
+		if c.Outstanding() != 0 {
+			t.Fatalf("chunk %d: %d unacked", i, c.Outstanding())
+		}
+	}
+	if st.RecordsSent.Load() != senders*perSender || st.ServiceErrors.Load() == 0 || st.RecordSendErrors.Load() == 0 {
+		t.Fatalf("sent %d, service errors %d, entry errors %d", st.RecordsSent.Load(), st.ServiceErrors.Load(), st.RecordSendErrors.Load())
+	}
+	exactlyOnce(t, kinesistest.WaitForRecords(t, px.direct, px.stream, len(all), 20*time.Second), all)
+}
