@@ -277,10 +277,14 @@ func TestThrottleSummaryIsOneLinePerInterval(t *testing.T) {
 		Backoff: NewBackoff(0, 0).WithClock(nil, sl.sleep)})
 	bl := batch.NewBuilder(batch.Options{Limits: batch.KinesisLimits(0, 0, 0), Keys: batch.KeyRandom})
 	sendAll(t, s, batches(bl, lines(3, "th"), nil))
-	// Each call advances the clock 20 s (two Now calls): lines at calls 1, 3, 5.
+	// Each call advances the clock 20 s (two Now calls): lines at calls 1, 3, 5,
+	// and the rest (call 6) flushed by the successful call 7.
 	out := logs.String()
-	if n := logs.count("WARN", "records throttled in"); n != 3 {
-		t.Fatalf("%d summary lines, want 3:\n%s", n, out)
+	if n := logs.count("WARN", "records throttled in"); n != 4 {
+		t.Fatalf("%d summary lines, want 4:\n%s", n, out)
+	}
+	if !strings.HasSuffix(strings.TrimSpace(out), "2 records throttled in 1 calls in the last 20s. Retrying with backoff.\"") {
+		t.Fatalf("last summary not flushed after success:\n%s", out)
 	}
 	if !strings.Contains(out, "4 records throttled in 2 calls in the last 20s") {
 		t.Fatalf("summary text:\n%s", out)

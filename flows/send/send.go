@@ -205,6 +205,9 @@ func (s *sender) Send(ctx context.Context, b *batch.Batch) error {
 		}
 		pending = s.results(b, pending, codes, msgs, latency, end)
 		if len(pending) == 0 {
+			s.noteThrottled(0, end) // flush a pending summary once throttling stops
+		}
+		if len(pending) == 0 {
 			s.backoff.Success()
 		} else {
 			s.backoff.Partial(len(pending), n)
@@ -354,14 +357,20 @@ type throttleSummary struct {
 
 // add notes a throttled call of records; it returns the summary line when
 // one is due (the first event, then at most once per interval).
+// add(0, now) only emits a summary of earlier events that is due.
 func (t *throttleSummary) add(records int, now time.Time) (string, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.calls == 0 {
-		t.since = now
+	if records > 0 {
+		if t.calls == 0 {
+			t.since = now
+		}
+		t.records += records
+		t.calls++
 	}
-	t.records += records
-	t.calls++
+	if t.calls == 0 {
+		return "", false
+	}
 	if !t.last.IsZero() && now.Sub(t.last) < t.interval {
 		return "", false
 	}
