@@ -476,3 +476,31 @@ func TestConcurrentSendsUnderFaultsDeliverEveryRecordExactlyOnce(t *testing.T) {
 	}
 	exactlyOnce(t, kinesistest.WaitForRecords(t, px.direct, px.stream, len(all), 20*time.Second), all)
 }
+
+// An endpoint that refuses connections: the SDK retries the transport error
+// 3 times, then the flow backoff retries the call until the endpoint is back.
+func TestRefusedConnectionsAreRetriedUntilTheEndpointIsBack(t *testing.T) {
+	px := newProxied(t, 1)
+	px.proxy.SetRefuse(true)
+	var logs logBuf
+	st := flowstats.New("f", px.stream, false)
+	s := NewKinesis(px.client, px.stream, Options{Stats: st, Logger: newLogger(&logs),
+		Backoff: NewBackoff(time.Millisecond, 10*time.Millisecond)})
+	go func() {
+		for px.proxy.Refused() < 6 { // two failed calls of 3 SDK attempts
+			time.Sleep(5 * time.Millisecond)
+		}
+		px.proxy.SetRefuse(false)
+	}()
+	recs := lines(10, "rf")
+	chunk := tracked(10)
+	bl := batch.NewBuilder(batch.Options{Limits: batch.KinesisLimits(0, 0, 0), Keys: batch.KeyRandom})
+	sendAll(t, s, batches(bl, recs, chunk))
+	if chunk.Outstanding() != 0 || st.ServiceErrors.Load() < 2 {
+		t.Fatalf("outstanding %d, service errors %d", chunk.Outstanding(), st.ServiceErrors.Load())
+	}
+	if logs.count("ERROR", "Retriable send error (error: PutRecords "+px.stream) != 1 {
+		t.Fatalf("logs:\n%s", logs.String())
+	}
+	exactlyOnce(t, kinesistest.WaitForRecords(t, px.direct, px.stream, 10, 10*time.Second), recs)
+}
