@@ -166,7 +166,11 @@ func (s *sender) Send(ctx context.Context, b *batch.Batch) error {
 		return nil
 	}
 	sc := s.scratch.Get().(*scratch)
-	defer s.scratch.Put(sc)
+	defer func() {
+		clear(sc.codes) // drop references to response strings
+		clear(sc.msgs)
+		s.scratch.Put(sc)
+	}()
 	if cap(sc.pending) < n {
 		sc.pending = make([]int, n)
 		sc.codes = make([]string, n)
@@ -205,10 +209,8 @@ func (s *sender) Send(ctx context.Context, b *batch.Batch) error {
 		}
 		pending = s.results(b, pending, codes, msgs, latency, end)
 		if len(pending) == 0 {
-			s.noteThrottled(0, end) // flush a pending summary once throttling stops
-		}
-		if len(pending) == 0 {
 			s.backoff.Success()
+			s.noteThrottled(0, end) // flush a pending summary once throttling stops
 		} else {
 			s.backoff.Partial(len(pending), n)
 		}
