@@ -504,3 +504,52 @@ func TestRefusedConnectionsAreRetriedUntilTheEndpointIsBack(t *testing.T) {
 	}
 	exactlyOnce(t, kinesistest.WaitForRecords(t, px.direct, px.stream, 10, 10*time.Second), recs)
 }
+
+// kinesalite rejects a whole PutRecords call holding a record over 1 MiB
+// (ValidationException, as AWS does). The sender halves the calls until the
+// bad record is alone: every other record is delivered and acked, the bad
+// one keeps being retried (never dropped) and stays unacked.
+func TestWholeCallValidationErrorIsolatesTheRejectedRecord(t *testing.T) {
+	px := newProxied(t, 1)
+	good, bad := tracked(7), tracked(1)
+	var entries []batch.Entry
+	var want [][]byte
+	for i := 0; i < 8; i++ {
+		if i == 5 {
+			entries = append(entries, batch.Entry{Data: bytes.Repeat([]byte{'x'}, 1<<20+1), Key: "bad", Chunk: bad})
+			continue
+		}
+		d := []byte(fmt.Sprintf("good-%d\n", i))
+		want = append(want, d)
+		entries = append(entries, batch.Entry{Data: d, Key: fmt.Sprint(i), Chunk: good})
+	}
+	var logs logBuf
+	var obs calls
+	s := NewKinesis(px.client, px.stream, Options{Logger: newLogger(&logs), Observer: &obs,
+		Backoff: NewBackoff(time.Millisecond, 5*time.Millisecond)})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.Send(ctx, &batch.Batch{Entries: entries, ID: 1}) }()
+	got := kinesistest.WaitForRecords(t, px.direct, px.stream, 7, 20*time.Second)
+	for good.Outstanding() != 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	for px.proxy.Calls() < 10 { // the lone bad record keeps being retried
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Send: %v", err)
+	}
+	exactlyOnce(t, got, want)
+	if bad.Outstanding() != 1 {
+		t.Fatal("the rejected record was acked")
+	}
+	last := px.proxy.RecordsPerCall()
+	if last[len(last)-1] != 1 || last[0] != 8 {
+		t.Fatalf("calls %v: want 8 first, the bad record alone last", last)
+	}
+	if n := logs.count("ERROR", "ValidationException"); n != 1 {
+		t.Fatalf("%d ERROR lines:\n%s", n, logs.String())
+	}
+}

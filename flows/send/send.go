@@ -181,22 +181,27 @@ func (s *sender) Send(ctx context.Context, b *batch.Batch) error {
 		pending[i] = i
 	}
 	retry := false
+	// limit caps the entries per call. It only shrinks when the service
+	// rejects a whole call as invalid: halving isolates the entry it cannot
+	// accept, so that the others are delivered while that one is retried.
+	limit := n
 	for len(pending) > 0 {
 		if err := s.backoff.Wait(ctx); err != nil {
 			return err
 		}
-		codes, msgs := sc.codes[:len(pending)], sc.msgs[:len(pending)]
+		part := pending[:min(len(pending), limit)]
+		codes, msgs := sc.codes[:len(part)], sc.msgs[:len(part)]
 		clear(codes)
 		clear(msgs)
 		start := s.now()
-		err := s.api.call(ctx, b, pending, codes, msgs)
+		err := s.api.call(ctx, b, part, codes, msgs)
 		end := s.now()
 		latency := end.Sub(start)
 		if s.stats != nil {
 			s.stats.Calls.Add(1)
-			s.stats.RecordSendAttempts.Add(int64(len(pending)))
+			s.stats.RecordSendAttempts.Add(int64(len(part)))
 			if retry {
-				s.stats.RetriedRecords.Add(int64(len(pending)))
+				s.stats.RetriedRecords.Add(int64(len(part)))
 			}
 		}
 		retry = true
@@ -204,10 +209,23 @@ func (s *sender) Send(ctx context.Context, b *batch.Batch) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			s.callFailed(b, len(pending), err, latency, end)
+			if invalid := s.callFailed(b, len(part), err, latency, end); invalid {
+				if len(part) > 1 {
+					limit = (len(part) + 1) / 2
+				} else if len(pending) > 1 {
+					// Isolated: move it behind the others, which go first.
+					first := pending[0]
+					copy(pending, pending[1:])
+					pending[len(pending)-1] = first
+				}
+			}
 			continue
 		}
-		pending = s.results(b, pending, codes, msgs, latency, end)
+		failed := s.results(b, part, codes, msgs, latency, end)
+		// pending = failed entries of this call, then the entries not yet sent.
+		rest := len(pending) - len(part)
+		copy(pending[len(failed):], pending[len(part):])
+		pending = pending[:len(failed)+rest]
 		if len(pending) == 0 {
 			s.backoff.Success()
 			s.noteThrottled(0, end) // flush a pending summary once throttling stops
@@ -279,7 +297,9 @@ func (s *sender) results(b *batch.Batch, pending []int, codes, msgs []string, la
 	return pending[:w]
 }
 
-func (s *sender) callFailed(b *batch.Batch, attempted int, err error, latency time.Duration, now time.Time) {
+// callFailed accounts and logs a call that failed as a whole; it reports
+// whether the service rejected the request as invalid.
+func (s *sender) callFailed(b *batch.Batch, attempted int, err error, latency time.Duration, now time.Time) bool {
 	s.backoff.Failure()
 	if s.stats != nil {
 		s.stats.ServiceErrors.Add(1)
@@ -303,10 +323,12 @@ func (s *sender) callFailed(b *batch.Batch, attempted int, err error, latency ti
 		}
 	case invalidCodes[code]:
 		if ok, suppressed := s.unusableLim.allow(code, now); ok {
-			s.log.Error(fmt.Sprintf("%s rejected by %s as invalid (%s: %s). The records cannot be accepted as sent; "+
-				"they are retried and never dropped, so the checkpoint of their file cannot advance past them%s.",
+			s.log.Error(fmt.Sprintf("%s rejected by %s as invalid (%s: %s). Retrying in smaller calls to isolate "+
+				"the records that cannot be accepted as sent; those are retried and never dropped, so the checkpoint "+
+				"of their file cannot advance past them%s.",
 				s.bufferName(b, attempted), s.dest, code, msg, suppressedText(suppressed)))
 		}
+		return true
 	default:
 		if code == "" {
 			code = "error"
@@ -316,6 +338,7 @@ func (s *sender) callFailed(b *batch.Batch, attempted int, err error, latency ti
 				s.bufferName(b, attempted), code, msg, suppressedText(suppressed)))
 		}
 	}
+	return false
 }
 
 func (s *sender) entryError(b *batch.Batch, code, msg string, n int, now time.Time) {
