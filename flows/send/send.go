@@ -7,7 +7,9 @@
 // destination, or its context ends. There is no retry limit and nothing is
 // ever dropped (Java parity, spec §5.4): a failed call is retried whole,
 // a partially failed call is retried with only its failed entries, with the
-// same partition keys. Before every call the flow's shared Backoff is
+// same partition keys. A call the service rejects as invalid as a whole is
+// retried in halves until the rejected record is alone, so that the rest of
+// the batch is delivered. Before every call the flow's shared Backoff is
 // applied (spec §5.5). Errors are logged without flooding: throttling as a
 // summary line per interval, a missing stream or denied access at most once
 // a minute, other errors at most once per ErrorLogInterval per error code.
