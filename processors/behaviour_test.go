@@ -31,6 +31,7 @@ func TestProcessCases(t *testing.T) {
 		{"csv escaped pipe literal", []Option{csvOpt([]string{"a", "b"}, `\|`)}, "x|y\n", `{"a":"x","b":"y"}` + "\n", Converted},
 		{"csv dot makes all null", []Option{csvOpt([]string{"a", "b"}, ".")}, "xy\n", `{"a":null,"b":null}` + "\n", Converted},
 		{"csv regex delimiter", []Option{csvOpt([]string{"a", "b", "c"}, `\s*;\s*`)}, "1 ; 2;3\n", `{"a":"1","b":"2","c":"3"}` + "\n", Converted},
+		{"csv absent delimiter is a comma", []Option{csvOpt([]string{"a", "b", "c"}, "")}, "xyz\n", `{"a":"xyz","b":null,"c":null}` + "\n", Converted},
 		{"csv multi-char literal", []Option{csvOpt([]string{"a", "b", "c"}, "::")}, "1::2:::3\n", `{"a":"1","b":"2","c":":3"}` + "\n", Converted},
 		{"csv duplicate names keep first position, last value", []Option{csvOpt([]string{"a", "b", "a"}, "")}, "1,2,3\n", `{"a":"3","b":"2"}` + "\n", Converted},
 		{"csv no names", []Option{csvOpt([]string{}, "")}, "1\n", "{}\n", Converted},
@@ -210,5 +211,15 @@ func TestParseJavaInt(t *testing.T) {
 		if _, err := parseJavaInt(in); err == nil {
 			t.Errorf("%q accepted", in)
 		}
+	}
+}
+
+func TestCSVExplicitEmptyDelimiterIsJavaEmptyRegex(t *testing.T) {
+	o := csvOpt([]string{"a", "b", "c", "d"}, "")
+	o.HasDelimiter = true // "delimiter": "" -> "xyz".split("") = [x, y, z]
+	c := mustChain(t, o)
+	out, _ := c.Process(nil, []byte("xyz\n"))
+	if string(out) != `{"a":"x","b":"y","c":"z","d":null}`+"\n" {
+		t.Fatalf("%s", out)
 	}
 }
