@@ -151,7 +151,7 @@ func (c *Chain) Process(dst, rec []byte) ([]byte, Result) {
 		case skip:
 			return dst[:base], Skipped
 		case fail:
-			c.lastErr = fmt.Errorf("unable to convert data by %s: %w", cv.name(), err)
+			c.lastErr = &ConversionError{Converter: cv.name(), Err: err}
 			return append(dst[:base], rec...), Fallback
 		}
 		if i == last {
@@ -161,6 +161,21 @@ func (c *Chain) Process(dst, rec []byte) ([]byte, Result) {
 	}
 	return dst, Converted // not reached
 }
+
+// ConversionError is the failure behind a Fallback result. Its message
+// is Java's ("Unable to convert data by <converter>") plus the cause; the
+// flow logs "Cannot process input data: <message>, falling back to raw
+// data." as Java does.
+type ConversionError struct {
+	Converter string
+	Err       error
+}
+
+func (e *ConversionError) Error() string {
+	return "Unable to convert data by " + e.Converter + ": " + e.Err.Error()
+}
+
+func (e *ConversionError) Unwrap() error { return e.Err }
 
 // safeConvert turns a panic in a converter into a failure (Java catches
 // every exception of a converter and falls back to the raw record).

@@ -137,6 +137,7 @@ func (s *singleLine) convert(dst, in []byte) ([]byte, outcome, error) {
 // ---- CSVTOJSON --------------------------------------------------------------
 
 type csvConv struct {
+	names  []string
 	keys   []keyForms
 	src    []int
 	pretty bool
@@ -147,7 +148,7 @@ type csvConv struct {
 }
 
 func newCSV(names []string, re *javaregex.Regexp, pretty bool) *csvConv {
-	c := &csvConv{pretty: pretty, re: re, delim: re.String()}
+	c := &csvConv{pretty: pretty, re: re, delim: re.String(), names: names}
 	c.keys, c.src = uniqueKeys(names)
 	if l, ok := re.Literal(); ok && l != "" {
 		c.lit = []byte(l)
@@ -156,7 +157,7 @@ func newCSV(names []string, re *javaregex.Regexp, pretty bool) *csvConv {
 }
 
 func (c *csvConv) name() string {
-	return "CSVToJSONDataConverter{ delimiter: [" + c.delim + "] }"
+	return "CSVToJSONDataConverter{ delimiter: [" + c.delim + "], fields: [" + strings.Join(c.names, ", ") + "]}"
 }
 
 // split fills c.fields with Java String.split(delimiter) semantics.

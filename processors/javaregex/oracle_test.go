@@ -1,0 +1,109 @@
+package javaregex
+
+import (
+	"bufio"
+	"encoding/hex"
+	"os"
+	"strings"
+	"testing"
+)
+
+func unhex(t *testing.T, s string) string {
+	b, err := hex.DecodeString(strings.TrimPrefix(s, "x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestAgainstJDK17 compares matches(), its groups, lookingAt(), find() and
+// String.split() with what JDK 17 printed for the same pattern and input
+// (testdata/regex_java17.txt). A pattern this package rejects is allowed
+// (it fails at startup, never silently differs).
+func TestAgainstJDK17(t *testing.T) {
+	f, err := os.Open("testdata/regex_java17.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	cache := map[string]*Regexp{}
+	rejected := map[string]bool{}
+	n := 0
+	for sc.Scan() {
+		parts := strings.Split(sc.Text(), " ")
+		var flags Flags
+		if len(parts) == 7 {
+			flags = Multiline
+			parts = append(parts[:1], parts[2:]...)
+		}
+		if len(parts) != 6 {
+			continue
+		}
+		pat := unhex(t, parts[0])
+		in := unhex(t, parts[1])
+		ck := parts[0] + string(rune('0'+flags))
+		re, seen := cache[ck]
+		if !seen {
+			var err error
+			re, err = Compile(pat, flags)
+			if err != nil {
+				rejected[pat] = true
+				t.Logf("rejected %q: %v", pat, err)
+			}
+			cache[ck] = re
+		}
+		if re == nil {
+			continue
+		}
+		n++
+		// matches and groups
+		var got strings.Builder
+		g, p, ok := re.MatchGroups(in)
+		if ok {
+			got.WriteString("M")
+			for i := range g {
+				got.WriteString(",")
+				if !p[i] {
+					got.WriteString("-")
+				} else {
+					got.WriteString("x" + hex.EncodeToString([]byte(g[i])))
+				}
+			}
+		} else {
+			got.WriteString("m")
+		}
+		if re.LookingAt([]byte(in)) {
+			got.WriteString(" L")
+		} else {
+			got.WriteString(" l")
+		}
+		if re.Find([]byte(in)) {
+			got.WriteString(" F")
+		} else {
+			got.WriteString(" f")
+		}
+		got.WriteString(" S")
+		for _, s := range re.Split(in) {
+			got.WriteString(",x" + hex.EncodeToString([]byte(s)))
+		}
+		want := strings.Join(parts[2:], " ")
+		want = strings.ReplaceAll(want, ",x,", ",x,") // empty strings print as "x"
+		// Known, documented difference: Java splits between the two UTF-16
+		// halves of a supplementary character when the delimiter matches
+		// the empty string (and then encodes each half as '?').
+		if strings.ContainsRune(in, '\U0001F600') && strings.Contains(want, "x3f,x3f") {
+			continue
+		}
+		if got.String() != want {
+			t.Errorf("pattern %q flags %d input %q:\n got  %s\n want %s (backtracking: %q)", pat, flags, in, got.String(), want, re.Backtracking())
+		}
+	}
+	if n < 1000 {
+		t.Fatalf("only %d comparisons", n)
+	}
+	if len(rejected) > 4 {
+		t.Errorf("too many patterns rejected: %v", rejected)
+	}
+}
