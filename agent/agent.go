@@ -70,11 +70,21 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	var observer flowstats.CallObserver = metrics.NopObserver{}
 	var emitter *metrics.Emitter
 	if cfg.CloudWatch.EmitMetrics {
+		instanceID := ""
+		if cfg.CloudWatch.TagInstance {
+			// Java: the EC2 instance id, or the host name when unavailable.
+			if id, err := clients.InstanceID(ctx); err == nil {
+				instanceID = id
+			} else {
+				alog.Info("cloudwatch.tagInstance: no EC2 instance id, using the host name", "err", err)
+			}
+		}
 		emitter = metrics.NewEmitter(clients.CloudWatch, metrics.Options{
 			Namespace:    cfg.CloudWatch.Namespace,
 			BufferTime:   cfg.CloudWatch.BufferTime,
 			QueueSize:    cfg.CloudWatch.QueueSize,
 			TagInstance:  cfg.CloudWatch.TagInstance,
+			InstanceID:   instanceID,
 			StatusPeriod: cfg.StatusReportingPeriod,
 			Flows:        stats,
 			Logger:       log.With("component", "CWPublisher"),
