@@ -233,7 +233,9 @@ func (s *sender) Send(ctx context.Context, b *batch.Batch) error {
 		rest := len(pending) - len(part)
 		copy(pending[len(failed):], pending[len(part):])
 		pending = pending[:len(failed)+rest]
-		if len(pending) == 0 {
+		if len(failed) == 0 {
+			// Every entry of the call was accepted (when calls are split, others
+			// may still be waiting: they are not failures).
 			s.backoff.Success()
 			s.noteThrottled(0, end) // flush a pending summary once throttling stops
 		} else {
