@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -148,13 +149,30 @@ func newSender(api caller, dest, kind, name string, o Options) *sender {
 		s.region = "(unset)"
 	}
 	if s.endpoint == "" {
-		s.endpoint = "(default)"
+		s.endpoint = defaultEndpoint(kind, o.Region)
 	}
 	s.throttle.interval = durOr(o.ThrottleLogInterval, 30*time.Second)
 	s.unusableLim.interval = durOr(o.UnusableLogInterval, time.Minute)
 	s.errLim.interval = durOr(o.ErrorLogInterval, 10*time.Second)
 	s.scratch.New = func() any { return &scratch{} }
 	return s
+}
+
+// defaultEndpoint names the endpoint the SDK resolves when none is
+// configured (for the error line only).
+func defaultEndpoint(kind, region string) string {
+	if region == "" {
+		return "(SDK default)"
+	}
+	svc := "kinesis"
+	if kind != "stream" {
+		svc = "firehose"
+	}
+	host := "https://" + svc + "." + region + ".amazonaws.com"
+	if strings.HasPrefix(region, "cn-") {
+		host += ".cn"
+	}
+	return host + " (SDK default)"
 }
 
 func durOr(d, def time.Duration) time.Duration {
