@@ -553,3 +553,15 @@ func TestWholeCallValidationErrorIsolatesTheRejectedRecord(t *testing.T) {
 		t.Fatalf("%d ERROR lines:\n%s", n, logs.String())
 	}
 }
+
+func TestDefaultEndpointIsNamedInErrors(t *testing.T) {
+	for _, c := range []struct{ kind, region, want string }{
+		{"stream", "us-east-1", "https://kinesis.us-east-1.amazonaws.com (SDK default)"},
+		{"delivery stream", "cn-north-1", "https://firehose.cn-north-1.amazonaws.com.cn (SDK default)"},
+		{"stream", "", "(SDK default)"},
+	} {
+		if got := defaultEndpoint(c.kind, c.region); got != c.want {
+			t.Errorf("%s %s: %q", c.kind, c.region, got)
+		}
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -69,6 +70,11 @@ type Options struct {
 	// ErrorLogInterval: any other error code at most once per interval
 	// (default 10 s).
 	ErrorLogInterval time.Duration
+	// FastCodec (Kinesis): encode PutRecords requests and decode their
+	// answers with this package's codec instead of the SDK's generic
+	// awsJson1.1 one, saving ~3 allocations and a body copy per record.
+	// Everything else (signing, endpoints, retries, errors) stays the SDK's.
+	FastCodec bool
 }
 
 // Error classes, by AWS error code.
@@ -143,13 +149,30 @@ func newSender(api caller, dest, kind, name string, o Options) *sender {
 		s.region = "(unset)"
 	}
 	if s.endpoint == "" {
-		s.endpoint = "(default)"
+		s.endpoint = defaultEndpoint(kind, o.Region)
 	}
 	s.throttle.interval = durOr(o.ThrottleLogInterval, 30*time.Second)
 	s.unusableLim.interval = durOr(o.UnusableLogInterval, time.Minute)
 	s.errLim.interval = durOr(o.ErrorLogInterval, 10*time.Second)
 	s.scratch.New = func() any { return &scratch{} }
 	return s
+}
+
+// defaultEndpoint names the endpoint the SDK resolves when none is
+// configured (for the error line only).
+func defaultEndpoint(kind, region string) string {
+	if region == "" {
+		return "(SDK default)"
+	}
+	svc := "kinesis"
+	if kind != "stream" {
+		svc = "firehose"
+	}
+	host := "https://" + svc + "." + region + ".amazonaws.com"
+	if strings.HasPrefix(region, "cn-") {
+		host += ".cn"
+	}
+	return host + " (SDK default)"
 }
 
 func durOr(d, def time.Duration) time.Duration {
@@ -228,7 +251,9 @@ func (s *sender) Send(ctx context.Context, b *batch.Batch) error {
 		rest := len(pending) - len(part)
 		copy(pending[len(failed):], pending[len(part):])
 		pending = pending[:len(failed)+rest]
-		if len(pending) == 0 {
+		if len(failed) == 0 {
+			// Every entry of the call was accepted (when calls are split, others
+			// may still be waiting: they are not failures).
 			s.backoff.Success()
 			s.noteThrottled(0, end) // flush a pending summary once throttling stops
 		} else {
