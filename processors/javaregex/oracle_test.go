@@ -21,7 +21,18 @@ func unhex(t *testing.T, s string) string {
 // (testdata/regex_java17.txt). A pattern this package rejects is allowed
 // (it fails at startup, never silently differs).
 func TestAgainstJDK17(t *testing.T) {
-	f, err := os.Open("testdata/regex_java17.txt")
+	compareWithJava(t, "testdata/regex_java17.txt", 4)
+}
+
+// TestRandomPatternsAgainstJDK17 uses 300 generated patterns (groups,
+// alternation, look-ahead, atomic groups, lazy and possessive quantifiers,
+// classes, anchors, (?i), (?s)) over 30 inputs.
+func TestRandomPatternsAgainstJDK17(t *testing.T) {
+	compareWithJava(t, "testdata/random_regex_java17.txt", 0)
+}
+
+func compareWithJava(t *testing.T, file string, maxRejected int) {
+	f, err := os.Open(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +114,7 @@ func TestAgainstJDK17(t *testing.T) {
 	if n < 1000 {
 		t.Fatalf("only %d comparisons", n)
 	}
-	if len(rejected) > 4 {
+	if len(rejected) > maxRejected {
 		t.Errorf("too many patterns rejected: %v", rejected)
 	}
 }
