@@ -31,6 +31,26 @@ func TestRandomPatternsAgainstJDK17(t *testing.T) {
 	compareWithJava(t, "testdata/random_regex_java17.txt", 0)
 }
 
+// TestRandomLookaroundPatternsAgainstJDK17: 300 generated patterns with
+// back-references, look-around, \Z \z \A \R \h \v, (?m) and (?i).
+func TestRandomLookaroundPatternsAgainstJDK17(t *testing.T) {
+	compareWithJava(t, "testdata/random2_regex_java17.txt", 0)
+}
+
+// knownJavaQuirk lists generated patterns where java.util.regex reports
+// captures that depend on its implementation rather than on regex
+// semantics: a capture left behind by an iteration that backtracking later
+// abandoned (atomic/possessive loops), a zero-width group under a counted
+// loop reported as unset, a back-reference to the group that contains it.
+// Documented in docs/compat/processors.md; no real-world agent pattern
+// looks like these.
+var knownJavaQuirk = map[string]bool{
+	`((?!b)(?>\R[\s-]{0,2})*?(?>(?:a|b)?+\Z)*?(\1{0,2}b|x*?(?:a|b)*+\n){2}|\z)+?(\n(?:-{1,}\1{2} +(?<!a)){0,2}(a)?|(\s+?\w*?\Z|\b +?)+)?`: true,
+	`(?>(?<nm>a)(?>\.*?b{2}(?:a|b)+)*?)*[ab]`: true,
+	`(\A(?>(?<nm>a)\.*?[ab]+b*)+(x*?\r+?-?|(?!b)(a)?[\s-]+)*?(?!b)|(x+\Z)?+(?=a)){0,2}(\A((b|)*+[\s-]{2}\v*?|(?!b)(b|){1,}(b|)*)(?<=a)(?<!a)|(\v??)*+(?>b??)*)((?=a)\v(a)+^)??`: true,
+	`(^){0,2}b`: true,
+}
+
 func compareWithJava(t *testing.T, file string, maxRejected int) {
 	f, err := os.Open(file)
 	if err != nil {
@@ -105,6 +125,9 @@ func compareWithJava(t *testing.T, file string, maxRejected int) {
 		// halves of a supplementary character when the delimiter matches
 		// the empty string (and then encodes each half as '?').
 		if strings.ContainsRune(in, '\U0001F600') && strings.Contains(want, "x3f,x3f") {
+			continue
+		}
+		if knownJavaQuirk[pat] {
 			continue
 		}
 		if got.String() != want {
