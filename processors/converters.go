@@ -70,7 +70,7 @@ func (brackets) name() string { return "BracketsDataConverter" }
 func (brackets) convert(dst, in []byte) ([]byte, outcome, error) {
 	dst = append(dst, '{')
 	dst = append(dst, in...)
-	return append(dst, '}'), ok, nil
+	return append(dst, '}'), outOK, nil
 }
 
 // ---- SINGLELINE -------------------------------------------------------------
@@ -131,7 +131,7 @@ func (s *singleLine) convert(dst, in []byte) ([]byte, outcome, error) {
 			break
 		}
 	}
-	return append(dst, '\n'), ok, nil
+	return append(dst, '\n'), outOK, nil
 }
 
 // ---- CSVTOJSON --------------------------------------------------------------
@@ -212,7 +212,7 @@ func (c *csvConv) convert(dst, in []byte) ([]byte, outcome, error) {
 			dst = append(dst, "null"...)
 		}
 	}
-	return appendClose(dst, len(c.keys), c.pretty), ok, nil
+	return appendClose(dst, len(c.keys), c.pretty), outOK, nil
 }
 
 // ---- LOGTOJSON --------------------------------------------------------------
@@ -370,7 +370,7 @@ func (c *logToJSON) convert(dst, in []byte) ([]byte, outcome, error) {
 			c.log.Debug("Getting exception while parsing record, record will be skipped",
 				"reason", reason, "record", headForLog(s, 200))
 		}
-		return dst, skip, nil
+		return dst, outSkip, nil
 	}
 	dst = append(dst, '{')
 	for j := range c.keys {
@@ -383,7 +383,7 @@ func (c *logToJSON) convert(dst, in []byte) ([]byte, outcome, error) {
 		}
 		dst = appendString(dst, s[a:b])
 	}
-	return appendClose(dst, len(c.keys), c.pretty), ok, nil
+	return appendClose(dst, len(c.keys), c.pretty), outOK, nil
 }
 
 // headForLog returns at most n bytes of b, cut on a character boundary.
@@ -442,5 +442,5 @@ func (a *addMetadata) convert(dst, in []byte) ([]byte, outcome, error) {
 	dst = append(dst, a.metaPart...)
 	dst = appendKey(dst, &a.dataKey, 1, a.pretty)
 	dst = appendString(dst, trimNL(in))
-	return appendClose(dst, 2, a.pretty), ok, nil
+	return appendClose(dst, 2, a.pretty), outOK, nil
 }
