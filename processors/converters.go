@@ -290,6 +290,7 @@ func init() {
 
 type logParser struct {
 	builtin *regexp.Regexp    // built-in pattern
+	fast    int               // 0, or 7 / 9 groups: apacheFast applies
 	re      *javaregex.Regexp // matchPattern
 	names   []string
 	dashNil bool // Apache family: "-" -> null
@@ -318,6 +319,12 @@ func newLogParser(o *Option) (*logParser, error) {
 	}
 	lp.builtin = compileBuiltin(o.LogFormat)
 	lp.names = fields
+	switch o.LogFormat {
+	case "COMMONAPACHELOG":
+		lp.fast = 7
+	case "COMBINEDAPACHELOG":
+		lp.fast = 9
+	}
 	if o.HasCustomFieldNames && o.CustomFieldNames != nil {
 		if len(o.CustomFieldNames) != len(fields) {
 			return nil, keyErr(o, "Invalid custom field names for the selected log format. Please modify the field names or specify the matchPattern")
@@ -349,7 +356,20 @@ func (c *logToJSON) convert(dst, in []byte) ([]byte, outcome, error) {
 	var idx []int
 	matched := false
 	ngroups := 0
-	if c.lp.builtin != nil {
+	if n := c.lp.fast; n != 0 {
+		if cap(c.idx) < 2*n {
+			c.idx = make([]int, 2*n)
+		}
+		idx = c.idx[:2*n]
+		if apacheFast(s, n == 9, idx) {
+			matched, ngroups = true, n
+		} else {
+			idx = nil
+		}
+	}
+	if matched {
+		// groups from the fast path
+	} else if c.lp.builtin != nil {
 		idx = c.lp.builtin.FindSubmatchIndex(s)
 		if idx != nil {
 			matched = true
