@@ -351,36 +351,31 @@ func newLogToJSON(lp *logParser, pretty bool, log *slog.Logger) *logToJSON {
 
 func (c *logToJSON) name() string { return "LogToJSONDataConverter" }
 
-func (c *logToJSON) convert(dst, in []byte) ([]byte, outcome, error) {
-	s := trimNL(in)
-	var idx []int
-	matched := false
-	ngroups := 0
+// match returns the byte offsets of the groups (pairs, -1 when absent).
+func (c *logToJSON) match(s []byte) (idx []int, matched bool, ngroups int) {
 	if n := c.lp.fast; n != 0 {
 		if cap(c.idx) < 2*n {
 			c.idx = make([]int, 2*n)
 		}
-		idx = c.idx[:2*n]
-		if apacheFast(s, n == 9, idx) {
-			matched, ngroups = true, n
-		} else {
-			idx = nil
+		if apacheFast(s, n == 9, c.idx[:2*n]) {
+			return c.idx[:2*n], true, n
 		}
 	}
-	if matched {
-		// groups from the fast path
-	} else if c.lp.builtin != nil {
+	if c.lp.builtin != nil {
 		idx = c.lp.builtin.FindSubmatchIndex(s)
-		if idx != nil {
-			matched = true
-			idx = idx[2:]
-			ngroups = len(idx) / 2
+		if idx == nil {
+			return nil, false, 0
 		}
-	} else {
-		idx, matched = c.lp.re.MatchIndex(c.idx, string(s))
-		c.idx = idx
-		ngroups = c.lp.re.NumGroups()
+		return idx[2:], true, len(idx)/2 - 1
 	}
+	idx, matched = c.lp.re.MatchIndex(c.idx, string(s))
+	c.idx = idx
+	return idx, matched, c.lp.re.NumGroups()
+}
+
+func (c *logToJSON) convert(dst, in []byte) ([]byte, outcome, error) {
+	s := trimNL(in)
+	idx, matched, ngroups := c.match(s)
 	if !matched || ngroups != len(c.lp.names) {
 		if c.log.Enabled(context.Background(), slog.LevelDebug) {
 			reason := "Invalid log entry given the entry pattern"
