@@ -21,7 +21,7 @@ func TestBuiltinPatternsAgainstJDK17(t *testing.T) {
 	defer fh.Close()
 	sc := bufio.NewScanner(fh)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	n, matched := 0, 0
+	n, matched, fast := 0, 0, 0
 	for sc.Scan() {
 		parts := strings.Split(sc.Text(), " ")
 		if len(parts) != 3 {
@@ -48,9 +48,83 @@ func TestBuiltinPatternsAgainstJDK17(t *testing.T) {
 		if got.String() != parts[2] {
 			t.Errorf("%s %q:\n got  %s\n want %s", format, in, got.String(), parts[2])
 		}
+		if format == "COMMONAPACHELOG" || format == "COMBINEDAPACHELOG" {
+			n := 7
+			if format == "COMBINEDAPACHELOG" {
+				n = 9
+			}
+			fidx := make([]int, 2*n)
+			if apacheFast(in, n == 9, fidx) {
+				fast++
+				var fg strings.Builder
+				fg.WriteString("M")
+				for g := 0; g < n; g++ {
+					fg.WriteString(",x" + hex.EncodeToString(in[fidx[2*g]:fidx[2*g+1]]))
+				}
+				if fg.String() != parts[2] {
+					t.Errorf("fast path %s %q:\n got  %s\n want %s", format, in, fg.String(), parts[2])
+				}
+			}
+		}
 		n++
 	}
-	if n < 2000 || matched < 500 {
+	t.Logf("%d lines, %d matched, %d decided by the Apache fast path", n, matched, fast)
+	if n < 2000 || matched < 500 || fast < 50 {
 		t.Fatalf("only %d lines, %d matched", n, matched)
+	}
+}
+
+// TestApacheFastPathAgreesWithRegex applies every single-character insert,
+// replace and delete (with characters that matter to the pattern) to
+// typical lines and checks that, whenever the fast path decides, the
+// regular expression captures the same groups.
+func TestApacheFastPathAgreesWithRegex(t *testing.T) {
+	seeds := []string{
+		apacheCombined,
+		apacheCombined + ` "extra"`,
+		`lj1036.inktomisearch.com - frank [07/Mar/2004:17:18:36 -0800] "GET /robots.txt HTTP/1.0" 200 -`,
+		`1.2.3.4. a-b c.d [31/Dec/1999:23:59:59 +0000] "x" -5 +7 "r" "a" tail`,
+		`host- - - [01/Jan/2000:00:00:00 +0000] "G" - 0 "-" "-"`,
+	}
+	chars := []string{" ", "-", "+", ".", "_", "\"", "[", "]", "/", ":", "0", "5", "9", "a", "Z", "\t", "\x0b", "\r", "\n", "é", "\u2028", "\u0085", "J", "n"}
+	decided := 0
+	check := func(line string) {
+		for _, combined := range []bool{false, true} {
+			n, format := 7, "COMMONAPACHELOG"
+			if combined {
+				n, format = 9, "COMBINEDAPACHELOG"
+			}
+			idx := make([]int, 2*n)
+			if !apacheFast([]byte(line), combined, idx) {
+				continue
+			}
+			decided++
+			want := compileBuiltin(format).FindStringSubmatchIndex(line)
+			if want == nil {
+				t.Fatalf("fast path matched, regex did not: %q", line)
+			}
+			for i := range idx {
+				if idx[i] != want[i+2] {
+					t.Fatalf("%s groups differ for %q:\n fast  %v\n regex %v", format, line, idx, want[2:])
+				}
+			}
+		}
+	}
+	for _, s := range seeds {
+		check(s)
+		for i := 0; i <= len(s); i++ {
+			if i < len(s) {
+				check(s[:i] + s[i+1:])
+			}
+			for _, c := range chars {
+				check(s[:i] + c + s[i:])
+				if i < len(s) {
+					check(s[:i] + c + s[i+1:])
+				}
+			}
+		}
+	}
+	if decided < 10000 {
+		t.Fatalf("fast path decided only %d times", decided)
 	}
 }

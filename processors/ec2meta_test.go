@@ -181,3 +181,45 @@ func TestAddEC2MetadataPrettyPrint(t *testing.T) {
 		t.Fatalf("got\n%s\nwant\n%s", out, want)
 	}
 }
+
+func TestAddEC2MetadataFallsBackToIMDSv1WhenTokenRefused(t *testing.T) {
+	var gets atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut {
+			http.Error(w, "no v2", http.StatusMethodNotAllowed)
+			return
+		}
+		if r.Header.Get("X-aws-ec2-metadata-token") != "" {
+			t.Errorf("token sent after refusal")
+		}
+		if r.URL.Path == "/latest/dynamic/instance-identity/document" {
+			gets.Add(1)
+			w.Write([]byte(identityDoc))
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	c, err := Build([]Option{{Name: "ADDEC2METADATA", LogFormat: "SYSLOG"}}, Deps{IMDSEndpoint: srv.URL + "/", Location: time.UTC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, res := c.Process(nil, []byte(`{"x":"y"}`))
+	if res != Converted || gets.Load() != 1 || !strings.Contains(string(out), `"instanceId":"i-0123456789abcdef0"`) || strings.Contains(string(out), "tags") {
+		t.Fatalf("%v %s", res, out)
+	}
+}
+
+func TestAddEC2MetadataUnreachableIMDSStillBuilds(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close() // connection refused
+	c, err := Build([]Option{{Name: "ADDEC2METADATA", LogFormat: "SYSLOG"}}, Deps{IMDSEndpoint: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, res := c.Process(nil, []byte("{\"a\":1}\n"))
+	if res != Converted || string(out) != "{\"a\":1}\n" {
+		t.Fatalf("%v %q", res, out)
+	}
+}

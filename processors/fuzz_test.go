@@ -109,3 +109,33 @@ func FuzzJSONWriter(f *testing.F) {
 		}
 	})
 }
+
+// FuzzApacheFastPath: whenever the Apache fast path decides, the built-in
+// regular expression must match with exactly the same groups.
+func FuzzApacheFastPath(f *testing.F) {
+	f.Add([]byte(apacheCombined), true)
+	f.Add([]byte(`lj1036.inktomisearch.com - frank [07/Mar/2004:17:18:36 -0800] "GET /robots.txt HTTP/1.0" 200 -`), false)
+	f.Add([]byte(`1.2.3.4. a-b c.d [31/Dec/1999:23:59:59 +0000] "x" -5 +7 "r" "a" tail`), true)
+	f.Fuzz(func(t *testing.T, line []byte, combined bool) {
+		if !utf8.Valid(line) {
+			line = appendJavaUTF8(nil, line)
+		}
+		n, format := 7, "COMMONAPACHELOG"
+		if combined {
+			n, format = 9, "COMBINEDAPACHELOG"
+		}
+		idx := make([]int, 2*n)
+		if !apacheFast(line, combined, idx) {
+			return
+		}
+		want := compileBuiltin(format).FindSubmatchIndex(line)
+		if want == nil {
+			t.Fatalf("fast path matched, regex did not: %q", line)
+		}
+		for i := range idx {
+			if idx[i] != want[i+2] {
+				t.Fatalf("groups differ for %q:\n fast  %v\n regex %v", line, idx, want[2:])
+			}
+		}
+	})
+}

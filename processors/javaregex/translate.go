@@ -841,7 +841,7 @@ func (tr *translator) escape() error {
 		return nil
 	case 'R':
 		tr.needNet(`\R`)
-		tr.emit(`\R`, `(?>\r\n|[\n\x0B\f\r\u0085\u2028\u2029])`)
+		tr.emit(`\R`, `(?:\r\n|[\n\x0B\f\r\u0085\u2028\u2029])`)
 		return nil
 	case 'Q':
 		end := tr.pos
