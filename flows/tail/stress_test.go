@@ -28,6 +28,7 @@ type stressWriter struct {
 	// (lines in them may be lost, inherently).
 	mu     sync.Mutex
 	atRisk [][2]int64
+	lives  []fileLife // create: every file's lines and lifetime
 	rots   int
 }
 
@@ -87,11 +88,13 @@ func (w *stressWriter) run(ctx context.Context, t *testing.T, rng *rand.Rand) {
 			// A file deleted within a few ms of its creation may be gone
 			// before any tailer can open it (scheduling on a loaded
 			// machine): its lines are reported apart.
-			if time.Since(created) < shortLived {
-				w.mu.Lock()
+			life := time.Since(created)
+			w.mu.Lock()
+			w.lives = append(w.lives, fileLife{firstSeq, w.seq.Load() - 1, life})
+			if life < shortLived {
 				w.atRisk = append(w.atRisk, [2]int64{firstSeq, w.seq.Load() - 1})
-				w.mu.Unlock()
 			}
+			w.mu.Unlock()
 		}
 		f.Close()
 		if f, err = os.OpenFile(w.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644); err != nil {
@@ -103,6 +106,23 @@ func (w *stressWriter) run(ctx context.Context, t *testing.T, rng *rand.Rand) {
 	if rotDone != nil {
 		<-rotDone
 	}
+}
+
+type fileLife struct {
+	first, last int64
+	life        time.Duration
+}
+
+// lifeOf returns the lifetime of the file that held line n (create mode).
+func (w *stressWriter) lifeOf(n int64) time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, l := range w.lives {
+		if n >= l.first && n <= l.last {
+			return l.life
+		}
+	}
+	return -1
 }
 
 // shortLived is the lifetime under which a deleted file's lines count as
@@ -301,7 +321,13 @@ func TestRotationStress(t *testing.T) {
 		t.Logf("%-12s lines %6d rotations %4d lost %d dup %d inherently lost %d (copytruncate: written between copy and truncate; create: file deleted < %v after creation)",
 			w.mode, n, w.rots, lost, dup, risky, shortLived)
 		if lost > 0 || dup > 0 {
-			t.Errorf("%s: %d lost (first %v), %d duplicated", w.mode, lost, firstLost, dup)
+			var lives []string
+			if w.mode == "create" {
+				for _, n := range firstLost {
+					lives = append(lives, fmt.Sprintf("%d:%v", n, w.lifeOf(n)))
+				}
+			}
+			t.Errorf("%s: %d lost (first %v), %d duplicated; lifetimes of their files %v", w.mode, lost, firstLost, dup, lives)
 		}
 	}
 	if t.Failed() {

@@ -392,3 +392,22 @@ func TestStatsTrackFilesAndParsedCounters(t *testing.T) {
 	}
 	_ = time.Second
 }
+
+// Without inotify the tailer polls: new files, appends and renames are
+// still followed.
+func TestPollingFallbackFollowsFiles(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "app.log")
+	mustWrite(t, p, "a1\n")
+	c := startTailer(t, testConfig(dir, "app.log*"), func(tl *Tailer) { tl.noNotify = true })
+	c.waitRecords(1)
+	mustAppend(t, p, "a2\n")
+	c.waitRecords(2)
+	mustRename(t, p, p+".1")
+	mustWrite(t, p, "b1\n")
+	c.waitRecords(3)
+	eq(t, c.recordsOf("app.log"), "b1\n")
+	if c.tl.watcher.active() || !c.tl.watcher.polling {
+		t.Fatal("watcher should be in polling mode")
+	}
+}

@@ -73,6 +73,7 @@ type Tailer struct {
 	copyWait time.Duration // how long a possible copytruncate copy waits for the truncation
 	ghostTTL time.Duration // how long a truncated file's identity is remembered
 	openFn   func(name string, flag int, perm os.FileMode) (*os.File, error)
+	noNotify bool // tests: behave as if inotify were unavailable
 
 	// Owned by the Run goroutine.
 	files   map[fileKey]*harvester
@@ -141,6 +142,9 @@ type waitState struct {
 func New(cfg Config) (*Tailer, error) {
 	if cfg.Dir == "" || cfg.Glob == "" {
 		return nil, errors.New("tail: Dir and Glob are required")
+	}
+	if abs, err := filepath.Abs(cfg.Dir); err == nil {
+		cfg.Dir = abs
 	}
 	g, err := compileGlob(cfg.Glob)
 	if err != nil {
@@ -473,7 +477,7 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 			f = p.f
 			delete(pre, c.st.key)
 		}
-		t.start(c.path, c.st, f, now)
+		t.start(c.path, c.st, f, now, light)
 	}
 	// Opened on creation but gone from the listing already (deleted or
 	// renamed out of the pattern): read them to their end all the same.
@@ -483,10 +487,10 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 			p.f.Close()
 			continue
 		}
-		t.start(p.path, p.st, p.f, now)
+		t.start(p.path, p.st, p.f, now, light)
 		if h := t.files[k]; h != nil {
 			h.matched = false
-			if h.undecided {
+			if h.undecided && !light {
 				t.decide(h, now, false)
 			}
 		}
@@ -609,6 +613,9 @@ func (t *Tailer) truncated(h *harvester, size int64) {
 
 func (t *Tailer) openFile(p string) (*os.File, error) {
 	f, err := t.openFn(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil && (errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)) && t.shed() > 0 {
+		f, err = t.openFn(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	}
 	if err != nil {
 		if os.IsPermission(err) {
 			t.warnOnce(slog.LevelError, p, "Cannot read file: permission denied", "err", err)
@@ -623,8 +630,28 @@ func (t *Tailer) openFile(p string) (*os.File, error) {
 	return f, nil
 }
 
+// shed closes the descriptors of matched files that are fully read and
+// quiet (they are reopened when they change), when the process runs out of
+// descriptors. It returns how many it closed.
+func (t *Tailer) shed() int {
+	n := 0
+	now := time.Now()
+	for _, h := range t.files {
+		if h.f != nil && h.matched && !h.undecided && h.offset >= h.size && now.Sub(h.lastData) >= time.Second {
+			h.f.Close()
+			h.f = nil
+			t.setOpen(h.path, false)
+			n++
+		}
+	}
+	t.warnOnce(slog.LevelWarn, "\x00fds", "Out of file descriptors; closed quiet fully-read files", "closed", n)
+	return n
+}
+
 // start begins tracking a file not tracked before.
-func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time) {
+// A light start (while a send is blocked) only holds the descriptor; the
+// decision waits for the next full scan, as it may restart other files.
+func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light bool) {
 	if f == nil {
 		var err error
 		if f, err = t.openFile(p); err != nil {
@@ -672,7 +699,9 @@ func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time) {
 		t.begin(h, st, head, t.initialOffset(p, st, f, head))
 		return
 	}
-	t.decide(h, now, true)
+	if !light {
+		t.decide(h, now, true)
+	}
 }
 
 // decide settles where a file found after the first scan starts (0, or the

@@ -31,6 +31,10 @@ func (w *watcher) active() bool {
 
 func (t *Tailer) startWatcher(ctx context.Context) {
 	fw, err := fsnotify.NewWatcher()
+	if err == nil && t.noNotify {
+		fw.Close()
+		err = errors.New("disabled")
+	}
 	if err != nil {
 		t.fallbackToPolling(err)
 		return
