@@ -539,7 +539,11 @@ func (t *Tailer) refresh(h *harvester, p string, st fileStat) bool {
 		t.checkTruncated(h, st.size)
 		return true
 	}
-	// Closed: the inode may belong to another file now.
+	if st.size == h.offset && st.modTime.Equal(h.modTime) {
+		t.setPath(h, p) // closed and unchanged
+		return true
+	}
+	// Closed and changed: the inode may belong to another file now.
 	f, err := t.openFile(p)
 	if err != nil {
 		return true
@@ -548,11 +552,6 @@ func (t *Tailer) refresh(h *harvester, p string, st fileStat) bool {
 	if err != nil || !samePrefix(head, h.head) || len(head) < len(h.head) {
 		f.Close()
 		return false
-	}
-	if st.size == h.offset && st.modTime.Equal(h.modTime) {
-		f.Close() // unchanged
-		t.setPath(h, p)
-		return true
 	}
 	t.setPath(h, p)
 	h.f = f
