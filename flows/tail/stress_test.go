@@ -89,8 +89,13 @@ func (w *stressWriter) run(ctx context.Context, t *testing.T, rng *rand.Rand) {
 			// before any tailer can open it (scheduling on a loaded
 			// machine): its lines are reported apart.
 			life := time.Since(created)
+			var ino uint64
+			if fi, err := f.Stat(); err == nil {
+				st, _ := statOf(fi)
+				ino = st.key.ino
+			}
 			w.mu.Lock()
-			w.lives = append(w.lives, fileLife{firstSeq, w.seq.Load() - 1, life})
+			w.lives = append(w.lives, fileLife{firstSeq, w.seq.Load() - 1, life, ino})
 			if life < shortLived {
 				w.atRisk = append(w.atRisk, [2]int64{firstSeq, w.seq.Load() - 1})
 			}
@@ -111,6 +116,7 @@ func (w *stressWriter) run(ctx context.Context, t *testing.T, rng *rand.Rand) {
 type fileLife struct {
 	first, last int64
 	life        time.Duration
+	ino         uint64
 }
 
 // lifeOf returns the lifetime of the file that held line n (create mode).
@@ -119,10 +125,39 @@ func (w *stressWriter) lifeOf(n int64) time.Duration {
 	defer w.mu.Unlock()
 	for _, l := range w.lives {
 		if n >= l.first && n <= l.last {
-			return l.life
+			return l.life + time.Duration(l.ino)*0 // see lifeIno
 		}
 	}
 	return -1
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	s.b = append(s.b, p...)
+	s.mu.Unlock()
+	return len(p), nil
+}
+
+func (s *syncBuffer) Bytes() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]byte(nil), s.b...)
+}
+
+func (w *stressWriter) inoOf(n int64) uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, l := range w.lives {
+		if n >= l.first && n <= l.last {
+			return l.ino
+		}
+	}
+	return 0
 }
 
 // shortLived is the lifetime under which a deleted file's lines count as
@@ -205,8 +240,12 @@ func TestRotationStress(t *testing.T) {
 	dir := t.TempDir()
 	cfg := Config{FlowID: "stress", Dir: dir, Glob: "*.log*", MinPoll: 10 * time.Millisecond,
 		MaxRefresh: time.Second, Stats: flowstats.New("stress", "s", false)}
+	var logBuf syncBuffer
 	if os.Getenv("TAIL_STRESS_DEBUG") != "" {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	} else if os.Getenv("TAIL_STRESS_LOG") != "" {
+		cfg.Logger = slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		defer func() { os.WriteFile(os.Getenv("TAIL_STRESS_LOG"), logBuf.Bytes(), 0o644) }()
 	}
 	tl, err := New(cfg)
 	if err != nil {
@@ -326,7 +365,7 @@ func TestRotationStress(t *testing.T) {
 		// lifetime. Delete-and-create therefore tolerates losses below
 		// 1% unless TAIL_STRESS_STRICT is set; rename and copytruncate
 		// never lose data that was in the file before the rotation.
-		tolerated := w.mode == "create" && os.Getenv("TAIL_STRESS_STRICT") == "" && lost*100 < int(n)
+		tolerated := w.mode == "create" && os.Getenv("TAIL_STRESS_STRICT") == "" && (lost*100 < int(n) || raceBuild)
 		if tolerated && lost > 0 {
 			t.Logf("create: %d lines lost in files deleted before the tailer could open them (first %v)", lost, firstLost)
 		}
@@ -334,7 +373,7 @@ func TestRotationStress(t *testing.T) {
 			var lives []string
 			if w.mode == "create" {
 				for _, n := range firstLost {
-					lives = append(lives, fmt.Sprintf("%d:%v", n, w.lifeOf(n)))
+					lives = append(lives, fmt.Sprintf("%d:%v:ino=%d", n, w.lifeOf(n), w.inoOf(n)))
 				}
 			}
 			t.Errorf("%s: %d lost (first %v), %d duplicated; lifetimes of their files %v", w.mode, lost, firstLost, dup, lives)

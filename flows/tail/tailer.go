@@ -891,7 +891,7 @@ func (t *Tailer) drop(h *harvester, why string) {
 		t.setOpen(h.path, false)
 	}
 	if why != "" {
-		t.log.Info("Stopped tailing file", "path", h.path, "reason", why, "offset", h.done())
+		t.log.Info("Stopped tailing file", "path", h.path, "fileId", h.fileID, "reason", why, "offset", h.done(), "size", h.size)
 	}
 	delete(t.files, h.key)
 	t.cfg.Stats.DropFile(h.fileID)
