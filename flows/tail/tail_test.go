@@ -1,6 +1,7 @@
 package tail
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -278,13 +279,27 @@ func TestDirectoryAndFIFOMatchingAreSkipped(t *testing.T) {
 	if err := os.Symlink(filepath.Join(dir, "real.log"), filepath.Join(dir, "link.log")); err != nil {
 		t.Fatal(err)
 	}
-	c := startTailer(t, testConfig(dir, "*.log"))
+	var logs syncBuffer
+	cfg := testConfig(dir, "*.log")
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	c := startTailer(t, cfg)
 	eq(t, c.waitRecords(1), "r1\n") // the symlink to real.log is the same file: read once
+	// More rescans: the warnings are not repeated.
+	mustWrite(t, filepath.Join(dir, "more.log"), "m1\n")
+	c.waitRecords(2)
+	mustWrite(t, filepath.Join(dir, "more2.log"), "m2\n")
+	c.waitRecords(3)
+	out := string(logs.Bytes())
+	for _, n := range []string{"sub.log", "pipe.log", "dangling.log"} {
+		if k := strings.Count(out, n); k != 1 {
+			t.Errorf("%s mentioned %d times in the log, want once:\n%s", n, k, out)
+		}
+	}
 	m, err := MatchingFiles(dir, "*.log")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m) != 2 || filepath.Base(m[0]) != "link.log" || filepath.Base(m[1]) != "real.log" {
+	if len(m) != 4 || filepath.Base(m[0]) != "link.log" || filepath.Base(m[3]) != "real.log" {
 		t.Fatalf("MatchingFiles = %v", m)
 	}
 }
