@@ -240,7 +240,10 @@ func TestPermissionDeniedFileIsReportedAndOthersShip(t *testing.T) {
 	mustWrite(t, filepath.Join(dir, "secret.log"), "hidden\n")
 	mustWrite(t, filepath.Join(dir, "open.log"), "visible\n")
 	denied := filepath.Join(dir, "secret.log")
-	c := startTailer(t, testConfig(dir, "*.log"), func(tl *Tailer) {
+	var logs syncBuffer
+	cfg := testConfig(dir, "*.log")
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	c := startTailer(t, cfg, func(tl *Tailer) {
 		if os.Geteuid() == 0 { // root reads anything: simulate the refusal
 			tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
 				if name == denied {
@@ -258,8 +261,10 @@ func TestPermissionDeniedFileIsReportedAndOthersShip(t *testing.T) {
 	eq(t, c.waitRecords(1), "visible\n")
 	mustAppend(t, filepath.Join(dir, "open.log"), "more\n")
 	eq(t, c.waitRecords(2)[1:], "more\n")
-	if c.tl.warned[denied] == "" {
-		t.Fatal("permission problem not reported")
+	mustWrite(t, filepath.Join(dir, "other.log"), "o\n") // another rescan
+	c.waitRecords(3)
+	if k := strings.Count(string(logs.Bytes()), "level=ERROR msg=\"Cannot read file: permission denied\" component=FileTailer[test] path="+denied); k != 1 {
+		t.Fatalf("permission problem reported %d times, want once:\n%s", k, logs.Bytes())
 	}
 }
 
@@ -422,7 +427,7 @@ func TestPollingFallbackFollowsFiles(t *testing.T) {
 	mustWrite(t, p, "b1\n")
 	c.waitRecords(3)
 	eq(t, c.recordsOf("app.log"), "b1\n")
-	if c.tl.watcher.active() || !c.tl.watcher.polling {
+	if c.tl.watcher.active() || !c.tl.watcher.isPolling() {
 		t.Fatal("watcher should be in polling mode")
 	}
 }

@@ -52,6 +52,8 @@ const (
 	defaultMaxRefresh = 10 * time.Second
 	// chunkCap is the capacity of pooled chunk buffers and the size of one read.
 	chunkCap = 256 << 10
+	// smallChunk is the buffer class for chunks made from little data.
+	smallChunk = 16 << 10
 	// maxReadsPerTurn bounds how much one file is read before the others get a turn.
 	maxReadsPerTurn = 16
 	// coalesce is the pause after an iteration that read little, so that a
@@ -61,10 +63,11 @@ const (
 
 // Tailer follows every file of one flow.
 type Tailer struct {
-	cfg  Config
-	log  *slog.Logger
-	glob *globMatcher
-	pool *record.BufPool
+	cfg   Config
+	log   *slog.Logger
+	glob  *globMatcher
+	pool  *record.BufPool // chunk buffers of chunkCap
+	small *record.BufPool // chunk buffers of smallChunk
 
 	// Timing rules (fields so tests can shorten them).
 	mlIdle   time.Duration // multi-line record flushed after this much idleness
@@ -91,6 +94,7 @@ type Tailer struct {
 
 	lastScan time.Time
 	rescanAt time.Time
+	sendTick *time.Ticker // light-scan period while a send is blocked
 	watcher  watcher
 
 	wake    chan struct{}
@@ -121,6 +125,7 @@ type harvester struct {
 	undecided  bool      // found after start; its start offset is not settled yet
 	lastData   time.Time // when bytes were last read (or the file was opened)
 	idleFlushd bool      // the multi-line idle flush ran for the current pending data
+	lastEnds   int       // records in the last chunk (capacity hint)
 }
 
 func (h *harvester) done() int64 { return h.offset - int64(len(h.pend)) }
@@ -175,6 +180,7 @@ func New(cfg Config) (*Tailer, error) {
 		log:      lg,
 		glob:     g,
 		pool:     record.NewBufPool(chunkCap),
+		small:    record.NewBufPool(smallChunk),
 		mlIdle:   max(time.Second, 4*cfg.MinPoll),
 		linger:   max(5*time.Second, 4*cfg.MinPoll),
 		inactive: max(time.Minute, cfg.MaxRefresh),
@@ -960,18 +966,18 @@ func (t *Tailer) consume(ctx context.Context, h *harvester, out chan<- *record.C
 		h.src = record.NewSource(t.cfg.FlowID, h.path, h.fileID, h.key.dev, h.key.ino, fingerprint(h.head))
 	}
 	now := time.Now()
-	c := t.newChunk(h, base, now)
+	c := t.newChunk(h, base, now, len(data))
 	consumed := h.sp.split(data, mode, func(s, e int) {
 		rec := data[s:e]
 		if len(c.Data)+len(rec) > cap(c.Data) {
 			if len(c.Ends) > 0 {
 				c.End = base + int64(s)
 				t.send(ctx, out, h, c)
-				c = t.newChunk(h, base+int64(s), now)
+				c = t.newChunk(h, base+int64(s), now, len(data)-s)
 			}
 			if len(rec) > cap(c.Data) {
-				t.pool.Put(c.Data)
-				c.Data = make([]byte, 0, len(rec))
+				c.ReleaseData()
+				c.Data, c.Ends = make([]byte, 0, len(rec)), make([]int, 0, 1)
 			}
 		}
 		c.Data = append(c.Data, rec...)
@@ -979,6 +985,7 @@ func (t *Tailer) consume(ctx context.Context, h *harvester, out chan<- *record.C
 	})
 	c.End = base + int64(consumed)
 	if len(c.Ends) > 0 || c.End > c.Start {
+		h.lastEnds = len(c.Ends)
 		t.send(ctx, out, h, c)
 	} else {
 		c.ReleaseData()
@@ -1005,18 +1012,26 @@ func (t *Tailer) consume(ctx context.Context, h *harvester, out chan<- *record.C
 	})
 }
 
-func (t *Tailer) newChunk(h *harvester, start int64, now time.Time) *record.Chunk {
+func (t *Tailer) newChunk(h *harvester, start int64, now time.Time, need int) *record.Chunk {
+	pool := t.pool
+	if need <= smallChunk {
+		pool = t.small // a trickle: do not pin 256 KiB per chunk downstream
+	}
+	ends := h.lastEnds + h.lastEnds/4
+	if ends < 16 {
+		ends = 16
+	}
 	c := &record.Chunk{
 		Source:  h.src,
-		Data:    t.pool.Get(),
-		Ends:    make([]int, 0, 256),
+		Data:    pool.Get(),
+		Ends:    make([]int, 0, ends),
 		Start:   start,
 		End:     start,
 		ModTime: h.modTime,
 		Size:    h.size,
 		ReadAt:  now,
 	}
-	c.SetRelease(t.pool.Put)
+	c.SetRelease(pool.Put)
 	return c
 }
 
@@ -1037,9 +1052,13 @@ func (t *Tailer) send(ctx context.Context, out chan<- *record.Chunk, h *harveste
 		default:
 		}
 		if tick == nil {
-			tk := time.NewTicker(t.scanEvery())
-			defer tk.Stop()
-			tick = tk.C
+			if t.sendTick == nil {
+				t.sendTick = time.NewTicker(t.scanEvery())
+			} else {
+				t.sendTick.Reset(t.scanEvery())
+			}
+			defer t.sendTick.Stop()
+			tick = t.sendTick.C
 		}
 		select {
 		case out <- c:
