@@ -319,17 +319,39 @@ func TestRotationStress(t *testing.T) {
 	for _, w := range writers {
 		written += w.seq.Load()
 	}
-	// Wait until the count stops moving (bounded).
+	// Wait until every line not inherently at risk has arrived, or the
+	// count stops moving (bounded).
+	complete := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, w := range writers {
+			for i := w.seq.Load() - 1; i >= 0; i-- {
+				if seen[w.mode][i] == 0 && !w.risky(i) {
+					return false
+				}
+			}
+		}
+		return true
+	}
 	deadline := time.Now().Add(30 * time.Second)
 	last, stableSince := int64(-1), time.Now()
-	for time.Now().Before(deadline) {
+	for time.Now().Before(deadline) && !complete() {
 		n := total.Load()
 		if n != last {
 			last, stableSince = n, time.Now()
 		} else if time.Since(stableSince) > 5*time.Second {
 			break
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
+	}
+	if complete() {
+		// Give late duplicates a chance to show: a file whose start is
+		// deferred (possible copy) is decided within copyWait.
+		until := time.Now().Add(tl.copyWait + 500*time.Millisecond)
+		n := tl.loops.Load()
+		waitFor(t, "decisions deferred at most copyWait", func() bool {
+			return time.Now().After(until) && tl.loops.Load() >= n+5
+		})
 	}
 
 	mu.Lock()
