@@ -3,8 +3,8 @@ package tail
 import (
 	"log/slog"
 	"os"
-	"strings"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
