@@ -52,6 +52,8 @@ const (
 	defaultMaxRefresh = 10 * time.Second
 	// chunkCap is the capacity of pooled chunk buffers and the size of one read.
 	chunkCap = 256 << 10
+	// smallChunk is the buffer class for chunks made from little data.
+	smallChunk = 16 << 10
 	// maxReadsPerTurn bounds how much one file is read before the others get a turn.
 	maxReadsPerTurn = 16
 	// coalesce is the pause after an iteration that read little, so that a
@@ -61,10 +63,11 @@ const (
 
 // Tailer follows every file of one flow.
 type Tailer struct {
-	cfg  Config
-	log  *slog.Logger
-	glob *globMatcher
-	pool *record.BufPool
+	cfg   Config
+	log   *slog.Logger
+	glob  *globMatcher
+	pool  *record.BufPool // chunk buffers of chunkCap
+	small *record.BufPool // chunk buffers of smallChunk
 
 	// Timing rules (fields so tests can shorten them).
 	mlIdle   time.Duration // multi-line record flushed after this much idleness
@@ -73,6 +76,7 @@ type Tailer struct {
 	copyWait time.Duration // how long a possible copytruncate copy waits for the truncation
 	ghostTTL time.Duration // how long a truncated file's identity is remembered
 	openFn   func(name string, flag int, perm os.FileMode) (*os.File, error)
+	noNotify bool // tests: behave as if inotify were unavailable
 
 	// Owned by the Run goroutine.
 	files   map[fileKey]*harvester
@@ -90,6 +94,7 @@ type Tailer struct {
 
 	lastScan time.Time
 	rescanAt time.Time
+	sendTick *time.Ticker // light-scan period while a send is blocked
 	watcher  watcher
 
 	wake    chan struct{}
@@ -120,6 +125,7 @@ type harvester struct {
 	undecided  bool      // found after start; its start offset is not settled yet
 	lastData   time.Time // when bytes were last read (or the file was opened)
 	idleFlushd bool      // the multi-line idle flush ran for the current pending data
+	lastEnds   int       // records in the last chunk (capacity hint)
 }
 
 func (h *harvester) done() int64 { return h.offset - int64(len(h.pend)) }
@@ -141,6 +147,9 @@ type waitState struct {
 func New(cfg Config) (*Tailer, error) {
 	if cfg.Dir == "" || cfg.Glob == "" {
 		return nil, errors.New("tail: Dir and Glob are required")
+	}
+	if abs, err := filepath.Abs(cfg.Dir); err == nil {
+		cfg.Dir = abs
 	}
 	g, err := compileGlob(cfg.Glob)
 	if err != nil {
@@ -171,6 +180,7 @@ func New(cfg Config) (*Tailer, error) {
 		log:      lg,
 		glob:     g,
 		pool:     record.NewBufPool(chunkCap),
+		small:    record.NewBufPool(smallChunk),
 		mlIdle:   max(time.Second, 4*cfg.MinPoll),
 		linger:   max(5*time.Second, 4*cfg.MinPoll),
 		inactive: max(time.Minute, cfg.MaxRefresh),
@@ -473,7 +483,7 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 			f = p.f
 			delete(pre, c.st.key)
 		}
-		t.start(c.path, c.st, f, now)
+		t.start(c.path, c.st, f, now, light)
 	}
 	// Opened on creation but gone from the listing already (deleted or
 	// renamed out of the pattern): read them to their end all the same.
@@ -483,10 +493,10 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 			p.f.Close()
 			continue
 		}
-		t.start(p.path, p.st, p.f, now)
+		t.start(p.path, p.st, p.f, now, light)
 		if h := t.files[k]; h != nil {
 			h.matched = false
-			if h.undecided {
+			if h.undecided && !light {
 				t.decide(h, now, false)
 			}
 		}
@@ -535,7 +545,11 @@ func (t *Tailer) refresh(h *harvester, p string, st fileStat) bool {
 		t.checkTruncated(h, st.size)
 		return true
 	}
-	// Closed: the inode may belong to another file now.
+	if st.size == h.offset && st.modTime.Equal(h.modTime) {
+		t.setPath(h, p) // closed and unchanged
+		return true
+	}
+	// Closed and changed: the inode may belong to another file now.
 	f, err := t.openFile(p)
 	if err != nil {
 		return true
@@ -544,11 +558,6 @@ func (t *Tailer) refresh(h *harvester, p string, st fileStat) bool {
 	if err != nil || !samePrefix(head, h.head) || len(head) < len(h.head) {
 		f.Close()
 		return false
-	}
-	if st.size == h.offset && st.modTime.Equal(h.modTime) {
-		f.Close() // unchanged
-		t.setPath(h, p)
-		return true
 	}
 	t.setPath(h, p)
 	h.f = f
@@ -609,6 +618,9 @@ func (t *Tailer) truncated(h *harvester, size int64) {
 
 func (t *Tailer) openFile(p string) (*os.File, error) {
 	f, err := t.openFn(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil && (errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)) && t.shed() > 0 {
+		f, err = t.openFn(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	}
 	if err != nil {
 		if os.IsPermission(err) {
 			t.warnOnce(slog.LevelError, p, "Cannot read file: permission denied", "err", err)
@@ -623,8 +635,28 @@ func (t *Tailer) openFile(p string) (*os.File, error) {
 	return f, nil
 }
 
+// shed closes the descriptors of matched files that are fully read and
+// quiet (they are reopened when they change), when the process runs out of
+// descriptors. It returns how many it closed.
+func (t *Tailer) shed() int {
+	n := 0
+	now := time.Now()
+	for _, h := range t.files {
+		if h.f != nil && h.matched && !h.undecided && h.offset >= h.size && now.Sub(h.lastData) >= time.Second {
+			h.f.Close()
+			h.f = nil
+			t.setOpen(h.path, false)
+			n++
+		}
+	}
+	t.warnOnce(slog.LevelWarn, "\x00fds", "Out of file descriptors; closed quiet fully-read files", "closed", n)
+	return n
+}
+
 // start begins tracking a file not tracked before.
-func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time) {
+// A light start (while a send is blocked) only holds the descriptor; the
+// decision waits for the next full scan, as it may restart other files.
+func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light bool) {
 	if f == nil {
 		var err error
 		if f, err = t.openFile(p); err != nil {
@@ -672,7 +704,9 @@ func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time) {
 		t.begin(h, st, head, t.initialOffset(p, st, f, head))
 		return
 	}
-	t.decide(h, now, true)
+	if !light {
+		t.decide(h, now, true)
+	}
 }
 
 // decide settles where a file found after the first scan starts (0, or the
@@ -863,7 +897,7 @@ func (t *Tailer) drop(h *harvester, why string) {
 		t.setOpen(h.path, false)
 	}
 	if why != "" {
-		t.log.Info("Stopped tailing file", "path", h.path, "reason", why, "offset", h.done())
+		t.log.Info("Stopped tailing file", "path", h.path, "fileId", h.fileID, "reason", why, "offset", h.done(), "size", h.size)
 	}
 	delete(t.files, h.key)
 	t.cfg.Stats.DropFile(h.fileID)
@@ -932,18 +966,18 @@ func (t *Tailer) consume(ctx context.Context, h *harvester, out chan<- *record.C
 		h.src = record.NewSource(t.cfg.FlowID, h.path, h.fileID, h.key.dev, h.key.ino, fingerprint(h.head))
 	}
 	now := time.Now()
-	c := t.newChunk(h, base, now)
+	c := t.newChunk(h, base, now, len(data))
 	consumed := h.sp.split(data, mode, func(s, e int) {
 		rec := data[s:e]
 		if len(c.Data)+len(rec) > cap(c.Data) {
 			if len(c.Ends) > 0 {
 				c.End = base + int64(s)
 				t.send(ctx, out, h, c)
-				c = t.newChunk(h, base+int64(s), now)
+				c = t.newChunk(h, base+int64(s), now, len(data)-s)
 			}
 			if len(rec) > cap(c.Data) {
-				t.pool.Put(c.Data)
-				c.Data = make([]byte, 0, len(rec))
+				c.ReleaseData()
+				c.Data, c.Ends = make([]byte, 0, len(rec)), make([]int, 0, 1)
 			}
 		}
 		c.Data = append(c.Data, rec...)
@@ -951,6 +985,7 @@ func (t *Tailer) consume(ctx context.Context, h *harvester, out chan<- *record.C
 	})
 	c.End = base + int64(consumed)
 	if len(c.Ends) > 0 || c.End > c.Start {
+		h.lastEnds = len(c.Ends)
 		t.send(ctx, out, h, c)
 	} else {
 		c.ReleaseData()
@@ -977,18 +1012,26 @@ func (t *Tailer) consume(ctx context.Context, h *harvester, out chan<- *record.C
 	})
 }
 
-func (t *Tailer) newChunk(h *harvester, start int64, now time.Time) *record.Chunk {
+func (t *Tailer) newChunk(h *harvester, start int64, now time.Time, need int) *record.Chunk {
+	pool := t.pool
+	if need <= smallChunk {
+		pool = t.small // a trickle: do not pin 256 KiB per chunk downstream
+	}
+	ends := h.lastEnds + h.lastEnds/4
+	if ends < 16 {
+		ends = 16
+	}
 	c := &record.Chunk{
 		Source:  h.src,
-		Data:    t.pool.Get(),
-		Ends:    make([]int, 0, 256),
+		Data:    pool.Get(),
+		Ends:    make([]int, 0, ends),
 		Start:   start,
 		End:     start,
 		ModTime: h.modTime,
 		Size:    h.size,
 		ReadAt:  now,
 	}
-	c.SetRelease(t.pool.Put)
+	c.SetRelease(pool.Put)
 	return c
 }
 
@@ -1009,9 +1052,13 @@ func (t *Tailer) send(ctx context.Context, out chan<- *record.Chunk, h *harveste
 		default:
 		}
 		if tick == nil {
-			tk := time.NewTicker(t.scanEvery())
-			defer tk.Stop()
-			tick = tk.C
+			if t.sendTick == nil {
+				t.sendTick = time.NewTicker(t.scanEvery())
+			} else {
+				t.sendTick.Reset(t.scanEvery())
+			}
+			defer t.sendTick.Stop()
+			tick = t.sendTick.C
 		}
 		select {
 		case out <- c:

@@ -29,8 +29,18 @@ func (w *watcher) active() bool {
 	return w.w != nil && w.dir != ""
 }
 
+func (w *watcher) isPolling() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.polling
+}
+
 func (t *Tailer) startWatcher(ctx context.Context) {
 	fw, err := fsnotify.NewWatcher()
+	if err == nil && t.noNotify {
+		fw.Close()
+		err = errors.New("disabled")
+	}
 	if err != nil {
 		t.fallbackToPolling(err)
 		return
