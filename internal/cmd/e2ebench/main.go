@@ -65,7 +65,14 @@ type options struct {
 	profileDir                      string
 	out, previous                   string
 	maxBufferAge                    int
+	agentEnv                        envList
 }
+
+// envList is a repeatable K=V flag.
+type envList []string
+
+func (e *envList) String() string     { return strings.Join(*e, " ") }
+func (e *envList) Set(v string) error { *e = append(*e, v); return nil }
 
 // Result is one run of one scenario.
 type Result struct {
@@ -78,6 +85,10 @@ type Result struct {
 	CPUSeconds float64 `json:"cpuSeconds"`
 	CPUusLine  float64 `json:"cpuMicrosPerLine"`
 	PeakRSSMB  float64 `json:"peakRssMB"`
+	// Peak anonymous (heap, stacks) and file-backed (binary text) resident
+	// memory from 100 ms samples of /proc/<pid>/status.
+	PeakAnonMB float64 `json:"peakRssAnonMB"`
+	PeakFileMB float64 `json:"peakRssFileMB"`
 	P50ms      float64 `json:"p50DelayMs,omitempty"`
 	P99ms      float64 `json:"p99DelayMs,omitempty"`
 	MaxDelayMs float64 `json:"maxDelayMs,omitempty"`
@@ -113,6 +124,7 @@ func main() {
 	flag.StringVar(&o.out, "out", "", "write results JSON here")
 	flag.StringVar(&o.previous, "previous", "", "earlier results JSON to compare with")
 	flag.IntVar(&o.maxBufferAge, "max-buffer-age-ms", 1000, "maxBufferAgeMillis of the flow")
+	flag.Var(&o.agentEnv, "agent-env", "K=V added to the agent's environment (repeatable), e.g. GOGC=50")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "e2ebench:", err)
@@ -237,8 +249,8 @@ func run(o options) error {
 }
 
 func (r Result) summary() string {
-	s := fmt.Sprintf("%d lines in %.2fs = %.0f lines/s, %.1f MB/s, %.2f CPU-s (%.2f µs/line), peak RSS %.1f MB",
-		r.Lines, r.Seconds, r.LinesPerS, r.MBPerS, r.CPUSeconds, r.CPUusLine, r.PeakRSSMB)
+	s := fmt.Sprintf("%d lines in %.2fs = %.0f lines/s, %.1f MB/s, %.2f CPU-s (%.2f µs/line), peak RSS %.1f MB (anon %.1f, file %.1f)",
+		r.Lines, r.Seconds, r.LinesPerS, r.MBPerS, r.CPUSeconds, r.CPUusLine, r.PeakRSSMB, r.PeakAnonMB, r.PeakFileMB)
 	if r.P99ms > 0 {
 		s += fmt.Sprintf(", delay p50 %.0f ms p99 %.0f ms max %.0f ms", r.P50ms, r.P99ms, r.MaxDelayMs)
 	}
@@ -369,17 +381,21 @@ type proc struct {
 	cmd  *exec.Cmd
 	done chan struct{}
 	err  error
+	smp  *sampler
+	// peak RssAnon / RssFile seen (set by stop)
+	anonMB, fileMB float64
 }
 
 func (b *bench) startAgent(cfgPath, runDir string, env ...string) (*proc, error) {
 	cmd := exec.Command(b.o.agent, "-c", cfgPath, "-d", filepath.Join(runDir, "agent.d"), "-l", filepath.Join(runDir, "agent.log"))
 	cmd.Env = append(os.Environ(), "AWS_EC2_METADATA_DISABLED=true")
+	cmd.Env = append(cmd.Env, b.o.agentEnv...)
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	p := &proc{cmd: cmd, done: make(chan struct{})}
+	p := &proc{cmd: cmd, done: make(chan struct{}), smp: sample(cmd.Process.Pid)}
 	go func() { p.err = cmd.Wait(); close(p.done) }()
 	return p, nil
 }
@@ -387,6 +403,7 @@ func (b *bench) startAgent(cfgPath, runDir string, env ...string) (*proc, error)
 // stop sends SIGTERM and waits (SIGKILL after 30 s); it returns CPU seconds
 // (user+sys) and max RSS in MB from wait4's rusage.
 func (p *proc) stop() (cpu, maxRSSMB float64, err error) {
+	p.anonMB, p.fileMB = p.smp.stop()
 	select {
 	case <-p.done:
 		return 0, 0, fmt.Errorf("agent exited early: %v", p.err)
@@ -409,6 +426,11 @@ func (p *proc) stop() (cpu, maxRSSMB float64, err error) {
 }
 
 func (p *proc) kill() {
+	select {
+	case <-p.smp.done:
+	default:
+		p.smp.stop()
+	}
 	select {
 	case <-p.done:
 	default:
@@ -459,6 +481,60 @@ func procMem(pid int) (rss, hwm float64) {
 		}
 	}
 	return rss, hwm
+}
+
+// sampler samples RssAnon and RssFile of pid every 100 ms until stopped.
+type sampler struct {
+	stopc      chan struct{}
+	done       chan struct{}
+	anon, file float64
+}
+
+func sample(pid int) *sampler {
+	s := &sampler{stopc: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			a, f := procAnonFile(pid)
+			s.anon, s.file = max(s.anon, a), max(s.file, f)
+			select {
+			case <-s.stopc:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return s
+}
+
+// stop ends sampling and returns the peaks in MB.
+func (s *sampler) stop() (anon, file float64) {
+	close(s.stopc)
+	<-s.done
+	return s.anon, s.file
+}
+
+func procAnonFile(pid int) (anon, file float64) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		v, _ := strconv.ParseFloat(f[1], 64)
+		switch f[0] {
+		case "RssAnon:":
+			anon = v / 1024
+		case "RssFile:":
+			file = v / 1024
+		}
+	}
+	return anon, file
 }
 
 func (b *bench) tlsSink(o sink.Options) (*sink.Server, string, error) {
@@ -530,6 +606,7 @@ func (b *bench) oneShot(name string, runNo int, dir string, csv bool, profileDir
 	r.CPUSeconds = cpu
 	r.CPUusLine = cpu * 1e6 / float64(got)
 	r.PeakRSSMB = max(maxRSS, hwm)
+	r.PeakAnonMB, r.PeakFileMB = p.anonMB, p.fileMB
 	r.BytesSent, r.Bad = st.Bytes, st.Bad
 	if st.Bad > 0 {
 		r.Note = s.Err().Error()
@@ -654,6 +731,7 @@ func (b *bench) live(runNo int, lines [][]byte) (Result, error) {
 	r.CPUSeconds = cpu1 - cpu0
 	r.CPUusLine = r.CPUSeconds * 1e6 / float64(written)
 	r.PeakRSSMB = max(maxRSS, hwm)
+	r.PeakAnonMB, r.PeakFileMB = p.anonMB, p.fileMB
 	r.P50ms, r.P99ms, r.MaxDelayMs = pct(0.50), pct(0.99), pct(1)
 	r.BytesSent, r.Bad = st.Bytes, st.Bad
 	if st.Bad > 0 {
@@ -738,6 +816,7 @@ func (b *bench) kinesaliteRun(runNo int, dir string) (Result, error) {
 	r.CPUSeconds = cpu
 	r.CPUusLine = cpu * 1e6 / float64(sent)
 	r.PeakRSSMB = max(maxRSS, hwm)
+	r.PeakAnonMB, r.PeakFileMB = p.anonMB, p.fileMB
 	return r, nil
 }
 
@@ -810,6 +889,7 @@ func (b *bench) backlog(runNo int, dir string) (Result, error) {
 	r.CPUSeconds = cpu
 	r.CPUusLine = cpu * 1e6 / float64(max(st.Records, 1))
 	r.PeakRSSMB = max(maxRSS, hwm, ruRSS)
+	r.PeakAnonMB, r.PeakFileMB = p.anonMB, p.fileMB
 	r.BytesSent = st.Bytes
 	r.Note = fmt.Sprintf("%.2f GB backlog, sink delay %v, shipped %.0f MB of JSON in %.0fs; max sampled VmRSS %.1f MB",
 		float64(total)/1e9, b.o.backlogDelay, float64(st.Bytes)/1e6, el.Seconds(), maxRSS)
@@ -847,6 +927,8 @@ var metrics = []metric{
 	{"CPU-s", func(r Result) float64 { return r.CPUSeconds }, "%.2f"},
 	{"CPU-µs/line", func(r Result) float64 { return r.CPUusLine }, "%.2f"},
 	{"peak RSS MB", func(r Result) float64 { return r.PeakRSSMB }, "%.1f"},
+	{"  of which anon MB", func(r Result) float64 { return r.PeakAnonMB }, "%.1f"},
+	{"  of which file MB", func(r Result) float64 { return r.PeakFileMB }, "%.1f"},
 	{"p50 delay ms", func(r Result) float64 { return r.P50ms }, "%.0f"},
 	{"p99 delay ms", func(r Result) float64 { return r.P99ms }, "%.0f"},
 }
