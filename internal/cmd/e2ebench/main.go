@@ -382,8 +382,8 @@ type proc struct {
 	done chan struct{}
 	err  error
 	smp  *sampler
-	// peak RssAnon / RssFile seen (set by stop)
-	anonMB, fileMB float64
+	// peak VmRSS / RssAnon / RssFile sampled (set by stop)
+	rssMB, anonMB, fileMB float64
 }
 
 func (b *bench) startAgent(cfgPath, runDir string, env ...string) (*proc, error) {
@@ -401,9 +401,11 @@ func (b *bench) startAgent(cfgPath, runDir string, env ...string) (*proc, error)
 }
 
 // stop sends SIGTERM and waits (SIGKILL after 30 s); it returns CPU seconds
-// (user+sys) and max RSS in MB from wait4's rusage.
+// (user+sys) from wait4's rusage and the highest VmRSS sampled in MB.
+// (rusage's ru_maxrss is not used: it includes the parent's RSS shared with
+// the child between clone and exec.)
 func (p *proc) stop() (cpu, maxRSSMB float64, err error) {
-	p.anonMB, p.fileMB = p.smp.stop()
+	p.rssMB, p.anonMB, p.fileMB = p.smp.stop()
 	select {
 	case <-p.done:
 		return 0, 0, fmt.Errorf("agent exited early: %v", p.err)
@@ -422,14 +424,14 @@ func (p *proc) stop() (cpu, maxRSSMB float64, err error) {
 		return 0, 0, errors.New("no rusage")
 	}
 	cpu = tv(ru.Utime) + tv(ru.Stime)
-	return cpu, float64(ru.Maxrss) / 1024, err
+	return cpu, p.rssMB, err
 }
 
 func (p *proc) kill() {
 	select {
 	case <-p.smp.done:
 	default:
-		p.smp.stop()
+		_, _, _ = p.smp.stop()
 	}
 	select {
 	case <-p.done:
@@ -483,11 +485,11 @@ func procMem(pid int) (rss, hwm float64) {
 	return rss, hwm
 }
 
-// sampler samples RssAnon and RssFile of pid every 100 ms until stopped.
+// sampler samples VmRSS, RssAnon and RssFile of pid every 100 ms until stopped.
 type sampler struct {
-	stopc      chan struct{}
-	done       chan struct{}
-	anon, file float64
+	stopc           chan struct{}
+	done            chan struct{}
+	rss, anon, file float64
 }
 
 func sample(pid int) *sampler {
@@ -497,8 +499,8 @@ func sample(pid int) *sampler {
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		for {
-			a, f := procAnonFile(pid)
-			s.anon, s.file = max(s.anon, a), max(s.file, f)
+			r, a, f := procRSS(pid)
+			s.rss, s.anon, s.file = max(s.rss, r), max(s.anon, a), max(s.file, f)
 			select {
 			case <-s.stopc:
 				return
@@ -510,16 +512,16 @@ func sample(pid int) *sampler {
 }
 
 // stop ends sampling and returns the peaks in MB.
-func (s *sampler) stop() (anon, file float64) {
+func (s *sampler) stop() (rss, anon, file float64) {
 	close(s.stopc)
 	<-s.done
-	return s.anon, s.file
+	return s.rss, s.anon, s.file
 }
 
-func procAnonFile(pid int) (anon, file float64) {
+func procRSS(pid int) (rss, anon, file float64) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, 0
+		return 0, 0, 0
 	}
 	for _, line := range strings.Split(string(data), "\n") {
 		f := strings.Fields(line)
@@ -528,13 +530,15 @@ func procAnonFile(pid int) (anon, file float64) {
 		}
 		v, _ := strconv.ParseFloat(f[1], 64)
 		switch f[0] {
+		case "VmRSS:":
+			rss = v / 1024
 		case "RssAnon:":
 			anon = v / 1024
 		case "RssFile:":
 			file = v / 1024
 		}
 	}
-	return anon, file
+	return rss, anon, file
 }
 
 func (b *bench) tlsSink(o sink.Options) (*sink.Server, string, error) {
