@@ -19,6 +19,7 @@ import (
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/config"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/logging"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/profiling"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/tail"
 )
 
@@ -103,6 +104,7 @@ func parseArgs(args []string) (*options, error) {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	defer profiling.Start()() // AWS_KINESIS_AGENT_CPUPROFILE / _MEMPROFILE (agent/profiling)
 	o, err := parseArgs(args)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
