@@ -118,7 +118,9 @@ func TestBadInputShipsByteForByteAndTruncatesAHugeLineAsSpecified(t *testing.T) 
 		len(want), len(rec), len(keys[i]))
 }
 
-func sortBytes(b [][]byte) { sort.Slice(b, func(i, j int) bool { return bytes.Compare(b[i], b[j]) < 0 }) }
+func sortBytes(b [][]byte) {
+	sort.Slice(b, func(i, j int) bool { return bytes.Compare(b[i], b[j]) < 0 })
+}
 
 // TestAMillionTinyLinesAllArriveOnce writes 100,000 (soak: 1,000,000)
 // lines of a few bytes each: every line arrives exactly once.
