@@ -151,6 +151,7 @@ func TestSustainedThrottlingEverythingArrivesOnceAndThrottleLogIsSummarised(t *t
 	}
 	defer proxy.Close()
 	s.endpoint = proxy.URL()
+	s.envCreds = true
 	lines := rate * int(dur/time.Second)
 	throttleUntil := time.Now().Add(dur + 2*time.Second)
 	proxy.SetPlan(func(call, n int) faultproxy.Fault {

@@ -393,12 +393,20 @@ func (s *setup) checkSecrets() {
 
 func checkNoSecrets(t *testing.T, what, out string) {
 	t.Helper()
+	for _, leak := range leaks(out) {
+		t.Errorf("a secret appears in %s: %s", what, leak)
+	}
+}
+
+// leaks returns the context of every secret found in out.
+func leaks(out string) []string {
+	var found []string
 	for _, sec := range []string{secretKey, sessionToken, apiToken} {
-		if strings.Contains(out, sec) {
-			i := strings.Index(out, sec)
-			t.Errorf("secret %.12s... appears in %s: ...%s...", sec, what, out[max(0, i-200):min(len(out), i+len(sec)+50)])
+		if i := strings.Index(out, sec); i >= 0 {
+			found = append(found, fmt.Sprintf("%.12s... in ...%s...", sec, out[max(0, i-200):min(len(out), i+len(sec)+50)]))
 		}
 	}
+	return found
 }
 
 // ---- /proc sampling ----
