@@ -2,6 +2,7 @@ package reliability
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -187,4 +188,63 @@ func TestCorruptCheckpointFileFailsClearlyAndRecoveryLosesNothing(t *testing.T) 
 	tl := s.waitAllSeq(n, 60*time.Second)
 	p.term(t, 15*time.Second)
 	s.requireAllSeq(tl, n)
+}
+
+// TestDamagedCheckpointDatabaseFailsClearlyOrResumesWithoutLoss ships a
+// file, stops the agent, then damages the real checkpoint database (its
+// second half overwritten) and appends lines: the agent either exits 1
+// naming the file, after which the documented recovery (move the file and
+// its -wal/-shm aside) ships everything, or it starts and ships everything;
+// in no case is a line lost.
+func TestDamagedCheckpointDatabaseFailsClearlyOrResumesWithoutLoss(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, 1)
+	const n1, n2 = 1000, 1000
+	logFile := filepath.Join(s.logs, "app.log")
+	writeSeqFile(t, logFile, 0, n1)
+	p := s.start()
+	s.waitAllSeq(n1, 60*time.Second)
+	p.term(t, 15*time.Second)
+	fi, err := os.Stat(s.ckpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(s.ckpt, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	junk := []byte(strings.Repeat("\xde\xad\xbe\xef", int(fi.Size()/8+1)))
+	if _, err := f.WriteAt(junk[:fi.Size()/2], fi.Size()/2); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	w := writeSeq(t, logFile, n1, n2, 10_000)
+	w.wait(t, time.Minute)
+	p = s.startWith(nil)
+	var outcome string
+	if !waitFor(20*time.Second, 10*time.Millisecond, func() bool {
+		return !p.running() || strings.Contains(p.log(), "Startup completed")
+	}) {
+		t.Fatal("agent neither started nor exited")
+	}
+	if p.running() {
+		outcome = "started on the damaged file"
+	} else {
+		code := p.state.ExitCode()
+		out := p.stderr.String()
+		if code != 1 || !strings.Contains(out, s.ckpt) {
+			t.Fatalf("damaged checkpoint database: exit %d, stderr %q; want exit 1 naming %s", code, out, s.ckpt)
+		}
+		outcome = fmt.Sprintf("exit %d: %q; recovered by moving the file aside", code, strings.TrimSpace(out))
+		for _, sfx := range []string{"", "-wal", "-shm"} {
+			if err := os.Rename(s.ckpt+sfx, s.ckpt+sfx+".corrupt"); err != nil && !errors.Is(err, os.ErrNotExist) {
+				t.Fatal(err)
+			}
+		}
+		p = s.start()
+	}
+	tl := s.waitAllSeq(n1+n2, 60*time.Second)
+	p.term(t, 15*time.Second)
+	s.requireAllSeq(tl, n1+n2)
+	t.Logf("damaged checkpoint database (second half overwritten): %s; 0 lost, %d duplicates", outcome, tl.dups())
 }
