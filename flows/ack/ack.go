@@ -105,11 +105,12 @@ type fileState struct {
 	modTime time.Time
 	size    int64
 
-	ver        uint64 // bumped whenever the position moves
-	savedVer   uint64 // ver of the last saved position
-	savedPath  string // path the position was last saved under
-	forgotten  bool   // drop once everything is acknowledged and saved
-	statsDirty bool   // AckedOffset or OldestUnacked changed since the last flush
+	ver        uint64    // bumped whenever the position moves
+	savedVer   uint64    // ver of the last saved position
+	savedPath  string    // path the position was last saved under
+	forgotten  bool      // drop once everything is acknowledged and saved
+	lastAdd    time.Time // ReadAt of the newest chunk added (idle eviction)
+	statsDirty bool      // AckedOffset or OldestUnacked changed since the last flush
 }
 
 // New returns a Tracker for the flow flowID that saves through saver.
@@ -154,6 +155,7 @@ func (t *Tracker) Add(c *record.Chunk) {
 		t.files[c.Source] = fs
 	}
 	fs.forgotten = false
+	fs.lastAdd = c.ReadAt
 	wasEmpty := fs.head == len(fs.queue)
 	fs.queue = append(fs.queue, c)
 	if !t.advanceLocked(fs) && wasEmpty {
@@ -296,6 +298,10 @@ func (t *Tracker) positionLocked(fs *fileState, path string, now time.Time) reco
 	}
 }
 
+// idleEvictAfter is how long a clean, fully acknowledged file's state is
+// kept after its last chunk.
+const idleEvictAfter = 10 * time.Minute
+
 // Flush saves, in one Save call, the position of every file that moved or
 // was renamed since it was last saved. On error the positions stay dirty
 // and are saved by a later Flush.
@@ -312,7 +318,11 @@ func (t *Tracker) Flush() error {
 		}
 		path := src.PathNow()
 		if !t.dirtyLocked(fs, path) {
-			if fs.forgotten && fs.head == len(fs.queue) {
+			// A file whose state is saved, fully acknowledged and idle is
+			// dropped even without Forget: a later chunk carries absolute
+			// offsets, so tracking simply starts again. This bounds memory
+			// when files come and go (a new file per api_caller run).
+			if fs.head == len(fs.queue) && (fs.forgotten || (!fs.lastAdd.IsZero() && now.Sub(fs.lastAdd) >= idleEvictAfter)) {
 				delete(t.files, src)
 			}
 			continue

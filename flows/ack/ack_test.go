@@ -545,3 +545,41 @@ func TestResumedFileRenamedWhileDownIsSavedUnderNewPath(t *testing.T) {
 		t.Errorf("offset = %d, want 650", got)
 	}
 }
+
+func TestIdleCleanFileStateIsDroppedAndTrackingRestartsAtAbsoluteOffsets(t *testing.T) {
+	saver := newMemSaver()
+	tr := New(flow, saver)
+	s := src("/d/app.log.1", 7)
+	c := chunk(s, 0, 100, 2) // ReadAt long ago: idle at once
+	tr.Add(c)
+	c.Ack(2)
+	if err := tr.Flush(); err != nil { // saves offset 100
+		t.Fatal(err)
+	}
+	if err := tr.Flush(); err != nil { // clean and idle: dropped
+		t.Fatal(err)
+	}
+	tr.mu.Lock()
+	n := len(tr.files)
+	tr.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d file states kept after the file went idle, want 0", n)
+	}
+	// More data later: tracking restarts and saves the absolute end offset.
+	c2 := chunk(s, 100, 150, 1)
+	c2.ReadAt = time.Now()
+	tr.Add(c2)
+	c2.Ack(1)
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := saver.get("/d/app.log.1"); !ok || p.Offset != 150 {
+		t.Fatalf("saved position %+v, want offset 150", p)
+	}
+	tr.mu.Lock()
+	n = len(tr.files)
+	tr.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("a recently active file was dropped (%d states)", n)
+	}
+}
