@@ -635,14 +635,13 @@ func (t *Tailer) openFile(p string) (*os.File, error) {
 	return f, nil
 }
 
-// shed closes the descriptors of matched files that are fully read and
-// quiet (they are reopened when they change), when the process runs out of
-// descriptors. It returns how many it closed.
+// shed closes the descriptors of matched files that are fully read (they
+// are reopened when a rescan sees them change), when the process runs out
+// of descriptors. It returns how many it closed.
 func (t *Tailer) shed() int {
 	n := 0
-	now := time.Now()
 	for _, h := range t.files {
-		if h.f != nil && h.matched && !h.undecided && h.offset >= h.size && now.Sub(h.lastData) >= time.Second {
+		if h.f != nil && h.matched && !h.undecided && h.offset >= h.size {
 			h.f.Close()
 			h.f = nil
 			t.setOpen(h.path, false)
