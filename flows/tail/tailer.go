@@ -764,17 +764,19 @@ func (t *Tailer) initialOffset(p string, st fileStat, f *os.File, head []byte) i
 			}
 		}
 		match, known := fingerprintMatches(best.Fingerprint, head)
+		at := fmt.Sprintf("%s@%d", best.Path, best.Offset)
 		switch {
-		case known && !match && st.size >= best.Offset && int64(len(head)) >= min(int64(fpMax), st.size) &&
-			!shorterThanPrint(best.Fingerprint, head):
+		case known && !match && !shorterThanPrint(best.Fingerprint, head):
+			// Other leading bytes: the inode now belongs to another file.
 			t.log.Info("Checkpoint's file identity was reused by another file; not resuming from it",
-				"path", p, "fileId", fid, "checkpointPath", best.Path)
-		case st.size < best.Offset || (known && !match):
-			t.log.Warn("File is shorter than its checkpoint or was rewritten; reading it from the start",
-				"path", p, "offset", best.Offset, "size", st.size)
+				"path", p, "fileId", fid, "checkpoint", at)
+		case known && !match, st.size < best.Offset:
+			// Truncated (or rewritten shorter) while the agent was down.
+			t.log.Warn("Failed to start tailing from previous checkpoint "+at+
+				": the file is shorter than its checkpoint; reading it from the start", "path", p, "size", st.size)
 			return 0
 		default:
-			t.log.Info("Successfully started tailing from previous checkpoint", "path", p, "offset", best.Offset)
+			t.log.Info("Successfully started tailing from previous checkpoint "+at, "path", p)
 			return best.Offset
 		}
 	}
