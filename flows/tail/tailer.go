@@ -76,7 +76,8 @@ type Tailer struct {
 	copyWait time.Duration // how long a possible copytruncate copy waits for the truncation
 	ghostTTL time.Duration // how long a truncated file's identity is remembered
 	openFn   func(name string, flag int, perm os.FileMode) (*os.File, error)
-	noNotify bool // tests: behave as if inotify were unavailable
+	noNotify bool          // tests: behave as if inotify were unavailable
+	onOpen   func(fileKey) // tests: told of every descriptor taken on a file
 
 	// Owned by the Run goroutine.
 	files   map[fileKey]*harvester
@@ -613,7 +614,7 @@ func (t *Tailer) truncated(h *harvester, size int64) {
 	h.sp.reset(t.cfg.SkipHeaderLines)
 	h.lastData = time.Now()
 	h.idleFlushd = false
-	t.cfg.Stats.UpdateFile(h.fileID, func(s *flowstats.FileState) { s.ReadOffset, s.AckedOffset = 0, 0 })
+	t.cfg.Stats.UpdateFile(h.fileID, func(s *flowstats.FileState) { s.ReadOffset, s.AckedOffset, s.Size = 0, 0, size })
 }
 
 func (t *Tailer) openFile(p string) (*os.File, error) {
@@ -672,6 +673,9 @@ func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light b
 	if !ok || !fi.Mode().IsRegular() {
 		f.Close()
 		return
+	}
+	if t.onOpen != nil {
+		t.onOpen(st2.key)
 	}
 	if st2.key != st.key {
 		// Replaced between listing and open; the next scan sees the new one.
