@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -430,4 +431,30 @@ func TestPollingFallbackFollowsFiles(t *testing.T) {
 	if c.tl.watcher.active() || !c.tl.watcher.isPolling() {
 		t.Fatal("watcher should be in polling mode")
 	}
+}
+
+// Out of descriptors: fully read files are closed to make room, and are
+// reopened (and followed) when they change.
+func TestOutOfDescriptorsClosesCaughtUpFiles(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.log")
+	mustWrite(t, a, "a1\n")
+	b := filepath.Join(dir, "b.log")
+	var opens atomic.Int32
+	c := startTailer(t, testConfig(dir, "*.log"), func(tl *Tailer) {
+		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			// The first two opens of b.log (the watcher's, then the
+			// scan's) find the process out of descriptors.
+			if name == b && opens.Add(1) <= 2 {
+				return nil, &os.PathError{Op: "open", Path: name, Err: syscall.EMFILE}
+			}
+			return os.OpenFile(name, flag, perm)
+		}
+	})
+	c.waitRecords(1)
+	mustWrite(t, b, "b1\n")
+	c.waitRecords(2)
+	waitFor(t, "a.log closed by shedding", func() bool { return !c.tl.isOpen(a) })
+	mustAppend(t, a, "a2\n")
+	eq(t, c.waitRecords(3)[2:], "a2\n")
 }

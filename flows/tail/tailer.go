@@ -76,7 +76,8 @@ type Tailer struct {
 	copyWait time.Duration // how long a possible copytruncate copy waits for the truncation
 	ghostTTL time.Duration // how long a truncated file's identity is remembered
 	openFn   func(name string, flag int, perm os.FileMode) (*os.File, error)
-	noNotify bool // tests: behave as if inotify were unavailable
+	noNotify bool          // tests: behave as if inotify were unavailable
+	onOpen   func(fileKey) // tests: told of every descriptor taken on a file
 
 	// Owned by the Run goroutine.
 	files   map[fileKey]*harvester
@@ -613,7 +614,7 @@ func (t *Tailer) truncated(h *harvester, size int64) {
 	h.sp.reset(t.cfg.SkipHeaderLines)
 	h.lastData = time.Now()
 	h.idleFlushd = false
-	t.cfg.Stats.UpdateFile(h.fileID, func(s *flowstats.FileState) { s.ReadOffset, s.AckedOffset = 0, 0 })
+	t.cfg.Stats.UpdateFile(h.fileID, func(s *flowstats.FileState) { s.ReadOffset, s.AckedOffset, s.Size = 0, 0, size })
 }
 
 func (t *Tailer) openFile(p string) (*os.File, error) {
@@ -635,14 +636,13 @@ func (t *Tailer) openFile(p string) (*os.File, error) {
 	return f, nil
 }
 
-// shed closes the descriptors of matched files that are fully read and
-// quiet (they are reopened when they change), when the process runs out of
-// descriptors. It returns how many it closed.
+// shed closes the descriptors of matched files that are fully read (they
+// are reopened when a rescan sees them change), when the process runs out
+// of descriptors. It returns how many it closed.
 func (t *Tailer) shed() int {
 	n := 0
-	now := time.Now()
 	for _, h := range t.files {
-		if h.f != nil && h.matched && !h.undecided && h.offset >= h.size && now.Sub(h.lastData) >= time.Second {
+		if h.f != nil && h.matched && !h.undecided && h.offset >= h.size {
 			h.f.Close()
 			h.f = nil
 			t.setOpen(h.path, false)
@@ -673,6 +673,9 @@ func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light b
 	if !ok || !fi.Mode().IsRegular() {
 		f.Close()
 		return
+	}
+	if t.onOpen != nil {
+		t.onOpen(st2.key)
 	}
 	if st2.key != st.key {
 		// Replaced between listing and open; the next scan sees the new one.
@@ -765,17 +768,19 @@ func (t *Tailer) initialOffset(p string, st fileStat, f *os.File, head []byte) i
 			}
 		}
 		match, known := fingerprintMatches(best.Fingerprint, head)
+		at := fmt.Sprintf("%s@%d", best.Path, best.Offset)
 		switch {
-		case known && !match && st.size >= best.Offset && int64(len(head)) >= min(int64(fpMax), st.size) &&
-			!shorterThanPrint(best.Fingerprint, head):
+		case known && !match && !shorterThanPrint(best.Fingerprint, head):
+			// Other leading bytes: the inode now belongs to another file.
 			t.log.Info("Checkpoint's file identity was reused by another file; not resuming from it",
-				"path", p, "fileId", fid, "checkpointPath", best.Path)
-		case st.size < best.Offset || (known && !match):
-			t.log.Warn("File is shorter than its checkpoint or was rewritten; reading it from the start",
-				"path", p, "offset", best.Offset, "size", st.size)
+				"path", p, "fileId", fid, "checkpoint", at)
+		case known && !match, st.size < best.Offset:
+			// Truncated (or rewritten shorter) while the agent was down.
+			t.log.Warn("Failed to start tailing from previous checkpoint "+at+
+				": the file is shorter than its checkpoint; reading it from the start", "path", p, "size", st.size)
 			return 0
 		default:
-			t.log.Info("Successfully started tailing from previous checkpoint", "path", p, "offset", best.Offset)
+			t.log.Info("Successfully started tailing from previous checkpoint "+at, "path", p)
 			return best.Offset
 		}
 	}
