@@ -233,6 +233,8 @@ func serve(o *options, level slog.Level, stderr io.Writer) int {
 			case <-hup:
 				if err := out.Reopen(); err != nil {
 					logger.Error("Cannot reopen the log file", "component", "Agent", "err", err)
+				} else {
+					logger.Info("Reopened the log file (SIGHUP)", "component", "Agent")
 				}
 			}
 		}
