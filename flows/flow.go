@@ -231,6 +231,9 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 	})
 	stats := f.deps.Stats
 	chain := f.deps.Chain
+	if chain != nil && chain.Empty() {
+		chain = nil // raw records: nothing is "transformed" (Java counts converter output only)
+	}
 	var scratch []byte
 	var lastFallbackLog time.Time
 	tick := time.NewTicker(250 * time.Millisecond)
