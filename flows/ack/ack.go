@@ -110,6 +110,7 @@ type fileState struct {
 	savedPath  string    // path the position was last saved under
 	forgotten  bool      // drop once everything is acknowledged and saved
 	lastAdd    time.Time // ReadAt of the newest chunk added (idle eviction)
+	superseded bool      // a newer Source of the same file id exists: never save again
 	statsDirty bool      // AckedOffset or OldestUnacked changed since the last flush
 }
 
@@ -153,6 +154,24 @@ func (t *Tracker) Add(c *record.Chunk) {
 	if fs == nil {
 		fs = &fileState{src: c.Source}
 		t.files[c.Source] = fs
+		// A newer Source of the same file (truncated and restarted, or a
+		// reused inode) supersedes older ones: their late acknowledgements
+		// must not overwrite its row.
+		for other, ofs := range t.files {
+			if other != c.Source && other.FileID == c.Source.FileID {
+				ofs.superseded = true
+			}
+		}
+	}
+	if !fs.has {
+		// Everything before the first chunk's Start is done (checkpointed
+		// earlier, or skipped on purpose by END_OF_FILE). Saving it now
+		// gives every file being read a row, so that after a crash a file
+		// whose chunks were never acknowledged resumes here instead of
+		// being taken for a file that appeared while the agent was down.
+		fs.offset, fs.modTime, fs.size = c.Start, c.ModTime, c.Size
+		fs.has = true
+		fs.ver++
 	}
 	fs.forgotten = false
 	fs.lastAdd = c.ReadAt
@@ -317,6 +336,12 @@ func (t *Tracker) Flush() error {
 			t.updateStatsLocked(fs)
 		}
 		path := src.PathNow()
+		if fs.superseded {
+			if fs.head == len(fs.queue) {
+				delete(t.files, src)
+			}
+			continue
+		}
 		if !t.dirtyLocked(fs, path) {
 			// A file whose state is saved, fully acknowledged and idle is
 			// dropped even without Forget: a later chunk carries absolute

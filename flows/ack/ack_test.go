@@ -91,13 +91,13 @@ func TestOutOfOrderAcksNeverMovePastUnacknowledgedChunk(t *testing.T) {
 	}
 	// The newest chunk finishes first (Java would checkpoint 300 here).
 	c3.Ack(4)
-	if got := offset(t, tr, s); got != -1 {
-		t.Fatalf("offset after acking only chunk 3 = %d, want none", got)
+	if got := offset(t, tr, s); got != 0 {
+		t.Fatalf("offset after acking only chunk 3 = %d, want 0 (the first chunk's start)", got)
 	}
 	c1.Ack(2) // one record of chunk 1 still outstanding
 	c2.Ack(2)
-	if got := offset(t, tr, s); got != -1 {
-		t.Fatalf("offset with chunk 1 partly acknowledged = %d, want none", got)
+	if got := offset(t, tr, s); got != 0 {
+		t.Fatalf("offset with chunk 1 partly acknowledged = %d, want 0", got)
 	}
 	c1.Ack(1)
 	if got := offset(t, tr, s); got != 300 {
@@ -137,8 +137,8 @@ func TestFilesAdvanceIndependently(t *testing.T) {
 	if got := offset(t, tr, b); got != 60 {
 		t.Errorf("b offset = %d, want 60", got)
 	}
-	if got := offset(t, tr, a); got != -1 {
-		t.Errorf("a offset = %d, want none (a1 outstanding)", got)
+	if got := offset(t, tr, a); got != 0 {
+		t.Errorf("a offset = %d, want 0, a1's start (a1 outstanding)", got)
 	}
 }
 
@@ -581,5 +581,49 @@ func TestIdleCleanFileStateIsDroppedAndTrackingRestartsAtAbsoluteOffsets(t *test
 	tr.mu.Unlock()
 	if n != 1 {
 		t.Fatalf("a recently active file was dropped (%d states)", n)
+	}
+}
+
+// A file whose chunks were read but never acknowledged (outage, crash) must
+// still get a row at its first chunk's start, so that a restart resumes it
+// there rather than treating it as a file that appeared while the agent was
+// down (which may start at its end).
+func TestAFileReadButNeverAcknowledgedIsSavedAtItsStart(t *testing.T) {
+	saver := newMemSaver()
+	tr := New(flow, saver)
+	s := src("/d/b.log", 9)
+	tr.Add(chunk(s, 40, 140, 3)) // never acknowledged
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	p, ok := saver.get("/d/b.log")
+	if !ok || p.Offset != 40 {
+		t.Fatalf("row = %+v (saved %v), want offset 40 before any acknowledgement", p, ok)
+	}
+}
+
+// After a truncation the tailer reads the same file as a new Source; late
+// acknowledgements of the old Source must not overwrite the new row.
+func TestASupersededSourceNeverOverwritesItsSuccessorsRow(t *testing.T) {
+	saver := newMemSaver()
+	tr := New(flow, saver)
+	old := src("/d/app.log", 5)
+	oc := chunk(old, 0, 500, 2)
+	tr.Add(oc)
+	fresh := src("/d/app.log", 5) // same path and file id, new Source
+	nc := chunk(fresh, 0, 30, 1)
+	tr.Add(nc)
+	nc.Ack(1)
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	oc.Ack(2) // the old content is acknowledged late
+	for i := 0; i < 3; i++ {
+		if err := tr.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p, _ := saver.get("/d/app.log"); p.Offset != 30 {
+		t.Fatalf("row offset %d, want 30 (the new content), not the superseded 500", p.Offset)
 	}
 }
