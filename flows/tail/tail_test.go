@@ -1,6 +1,7 @@
 package tail
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -457,4 +458,35 @@ func TestOutOfDescriptorsClosesCaughtUpFiles(t *testing.T) {
 	waitFor(t, "a.log closed by shedding", func() bool { return !c.tl.isOpen(a) })
 	mustAppend(t, a, "a2\n")
 	eq(t, c.waitRecords(3)[2:], "a2\n")
+}
+
+// A new file whose first bytes equal a live file's (a long fixed header)
+// looks like a copytruncate copy in progress; while it keeps growing it
+// must still be decided within a bounded time, not wait for as long as
+// it is written to.
+func TestGrowingFileWithTheSameHeaderAsALiveFileIsNotHeldBack(t *testing.T) {
+	dir := t.TempDir()
+	header := strings.Repeat("H", 1100) + "\n"
+	mustWrite(t, filepath.Join(dir, "a.log"), header+"a1\n")
+	c := startTailer(t, testConfig(dir, "*.log"))
+	c.waitRecords(2)
+	b := filepath.Join(dir, "b.log")
+	mustWrite(t, b, header)
+	stopWriting := make(chan struct{})
+	writerDone := make(chan struct{})
+	go func() { // keep b growing faster than copyWait (500 ms in tests)
+		defer close(writerDone)
+		for i := 0; ; i++ {
+			select {
+			case <-stopWriting:
+				return
+			case <-time.After(100 * time.Millisecond):
+				mustAppend(t, b, fmt.Sprintf("b%d\n", i))
+			}
+		}
+	}()
+	defer func() { close(stopWriting); <-writerDone }()
+	waitFor(t, "records of b.log while it is still being written", func() bool {
+		return len(c.recordsOf("b.log")) >= 2
+	})
 }

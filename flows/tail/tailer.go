@@ -140,9 +140,15 @@ type ghost struct {
 }
 
 type waitState struct {
-	since time.Time
+	first time.Time // when the file was first seen undecided
+	since time.Time // when its size last changed
 	size  int64
 }
+
+// maxCopyWaits bounds how many copyWait periods a growing file may stay
+// undecided: a live log whose first bytes equal another file's (a long
+// fixed header) must not wait for as long as it keeps growing.
+const maxCopyWaits = 5
 
 // New validates cfg and returns a tailer.
 func New(cfg Config) (*Tailer, error) {
@@ -878,16 +884,17 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (
 }
 
 // keepWaiting reports whether a new file whose role is unclear should
-// wait: until its size has not changed for copyWait.
+// wait: until its size has not changed for copyWait, and never longer than
+// maxCopyWaits × copyWait in all.
 func (t *Tailer) keepWaiting(st fileStat, now time.Time) bool {
 	w := t.waiting[st.key]
 	if w == nil {
-		w = &waitState{since: now, size: st.size}
+		w = &waitState{first: now, since: now, size: st.size}
 		t.waiting[st.key] = w
 	} else if st.size != w.size {
 		w.since, w.size = now, st.size
 	}
-	if now.Sub(w.since) < t.copyWait {
+	if now.Sub(w.since) < t.copyWait && now.Sub(w.first) < maxCopyWaits*t.copyWait {
 		t.rescanSoon(now)
 		return true
 	}
