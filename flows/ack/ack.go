@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
@@ -84,6 +85,8 @@ type Tracker struct {
 
 	mu    sync.Mutex
 	files map[*record.Source]*fileState
+
+	pending atomic.Int64 // chunks added and not yet popped as acknowledged
 
 	flushMu    sync.Mutex // one flush at a time; guards the fields below
 	buf        []record.Position
@@ -177,11 +180,17 @@ func (t *Tracker) Add(c *record.Chunk) {
 	fs.lastAdd = c.ReadAt
 	wasEmpty := fs.head == len(fs.queue)
 	fs.queue = append(fs.queue, c)
+	t.pending.Add(1)
 	if !t.advanceLocked(fs) && wasEmpty {
 		fs.statsDirty = true // c is now the oldest unacknowledged chunk
 	}
 	t.mu.Unlock()
 }
+
+// Pending is the number of chunks added whose position has not been
+// reached yet (unacknowledged, or waiting behind an unacknowledged chunk of
+// the same file). The flow stops reading while it is too high.
+func (t *Tracker) Pending() int64 { return t.pending.Load() }
 
 // done is the completion callback of every tracked chunk: one lock per chunk.
 func (t *Tracker) done(c *record.Chunk) {
@@ -204,6 +213,7 @@ func (t *Tracker) advanceLocked(fs *fileState) bool {
 		}
 		fs.queue[fs.head] = nil
 		fs.head++
+		t.pending.Add(-1)
 		// Set, not max: after a truncation the tailer reads the same
 		// Source from a lower offset, and the position must follow.
 		fs.offset, fs.modTime, fs.size = c.End, c.ModTime, c.Size

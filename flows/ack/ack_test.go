@@ -627,3 +627,19 @@ func TestASupersededSourceNeverOverwritesItsSuccessorsRow(t *testing.T) {
 		t.Fatalf("row offset %d, want 30 (the new content), not the superseded 500", p.Offset)
 	}
 }
+
+func TestPendingCountsChunksUntilTheirPositionIsReached(t *testing.T) {
+	tr := New(flow, newMemSaver())
+	s := src("/d/p.log", 3)
+	c1, c2 := chunk(s, 0, 10, 1), chunk(s, 10, 20, 1)
+	tr.Add(c1)
+	tr.Add(c2)
+	c2.Ack(1) // behind the unacknowledged c1: still pending
+	if got := tr.Pending(); got != 2 {
+		t.Fatalf("Pending = %d, want 2", got)
+	}
+	c1.Ack(1)
+	if got := tr.Pending(); got != 0 {
+		t.Fatalf("Pending = %d after all acks, want 0", got)
+	}
+}
