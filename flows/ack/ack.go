@@ -108,13 +108,14 @@ type fileState struct {
 	modTime time.Time
 	size    int64
 
-	ver        uint64    // bumped whenever the position moves
-	savedVer   uint64    // ver of the last saved position
-	savedPath  string    // path the position was last saved under
-	forgotten  bool      // drop once everything is acknowledged and saved
-	lastAdd    time.Time // ReadAt of the newest chunk added (idle eviction)
-	superseded bool      // a newer Source of the same file id exists: never save again
-	statsDirty bool      // AckedOffset or OldestUnacked changed since the last flush
+	ver        uint64     // bumped whenever the position moves
+	savedVer   uint64     // ver of the last saved position
+	savedPath  string     // path the position was last saved under
+	forgotten  bool       // drop once everything is acknowledged and saved
+	lastAdd    time.Time  // ReadAt of the newest chunk added (idle eviction)
+	superseded bool       // a newer Source of the same file id exists: never save again
+	pred       *fileState // copytruncate original still in flight: cap the saved offset at its own
+	statsDirty bool       // AckedOffset or OldestUnacked changed since the last flush
 }
 
 // New returns a Tracker for the flow flowID that saves through saver.
@@ -164,6 +165,22 @@ func (t *Tracker) Add(c *record.Chunk) {
 			if other != c.Source && other.FileID == c.Source.FileID {
 				ofs.superseded = true
 			}
+		}
+	}
+	if !fs.has && c.Source.Predecessor != nil {
+		// A copytruncate copy continues its original: its bytes before
+		// c.Start are the original's, some maybe still in flight. Start at
+		// what the original has acknowledged, and hold the position there
+		// until the original's chunks are all acknowledged (see Flush).
+		if pfs := t.files[c.Source.Predecessor]; pfs != nil && pfs.head < len(pfs.queue) {
+			fs.pred = pfs
+			start := c.Start
+			if pfs.has && pfs.offset < start {
+				start = pfs.offset
+			}
+			fs.offset, fs.modTime, fs.size = start, c.ModTime, c.Size
+			fs.has = true
+			fs.ver++
 		}
 	}
 	if !fs.has {
@@ -346,6 +363,10 @@ func (t *Tracker) Flush() error {
 			t.updateStatsLocked(fs)
 		}
 		path := src.PathNow()
+		if fs.pred != nil && fs.pred.head == len(fs.pred.queue) {
+			fs.pred = nil
+			fs.ver++ // the held-back position may be saved now
+		}
 		if fs.superseded {
 			if fs.head == len(fs.queue) {
 				delete(t.files, src)
@@ -362,7 +383,11 @@ func (t *Tracker) Flush() error {
 			}
 			continue
 		}
-		t.buf = append(t.buf, t.positionLocked(fs, path, now))
+		p := t.positionLocked(fs, path, now)
+		if fs.pred != nil && fs.pred.has && fs.pred.offset < p.Offset {
+			p.Offset = fs.pred.offset
+		}
+		t.buf = append(t.buf, p)
 		t.refs = append(t.refs, fs)
 		t.vers = append(t.vers, fs.ver)
 	}

@@ -643,3 +643,34 @@ func TestPendingCountsChunksUntilTheirPositionIsReached(t *testing.T) {
 		t.Fatalf("Pending = %d after all acks, want 0", got)
 	}
 }
+
+// A copytruncate copy continues its original at the offset read so far,
+// while the original's last chunks may still be in flight: the copy's row
+// must not pass what the original has acknowledged until they are.
+func TestACopytruncateCopyIsHeldAtItsOriginalsAcknowledgedOffset(t *testing.T) {
+	saver := newMemSaver()
+	tr := New(flow, saver)
+	orig := src("/d/app.log", 1)
+	o1, o2 := chunk(orig, 0, 100, 1), chunk(orig, 100, 200, 1)
+	tr.Add(o1)
+	tr.Add(o2)
+	o1.Ack(1) // [100,200) still in flight when the file is copied and truncated
+	cp := src("/d/app.log.1", 2)
+	cp.Predecessor = orig
+	c1 := chunk(cp, 200, 300, 1)
+	tr.Add(c1)
+	c1.Ack(1)
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := saver.get("/d/app.log.1"); !ok || p.Offset != 100 {
+		t.Fatalf("copy row %+v (saved %v), want offset 100 while the original's [100,200) is in flight", p, ok)
+	}
+	o2.Ack(1)
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := saver.get("/d/app.log.1"); p.Offset != 300 {
+		t.Fatalf("copy row offset %d after the original drained, want 300", p.Offset)
+	}
+}

@@ -172,6 +172,13 @@ func TestCopytruncateContinuesAtShippedOffset(t *testing.T) {
 		}
 	}
 	c.checkContiguous()
+	// Chunks of the copy name the original as predecessor, so that the
+	// copy's checkpoint never passes the original's in-flight chunks.
+	for _, g := range c.snapshot() {
+		if strings.HasSuffix(g.path, ".1") && g.src != nil && g.src.Predecessor == nil {
+			t.Errorf("chunk of the copy %s at %d has no Predecessor", g.path, g.start)
+		}
+	}
 }
 
 // Truncation of the same file (no copy) restarts it at 0 without a crash.

@@ -115,9 +115,10 @@ type harvester struct {
 	path    string
 	f       *os.File
 	src     *record.Source
-	head    []byte // the file's first bytes (up to fpMax) as last verified
-	offset  int64  // next byte to read
-	pend    []byte // bytes [offset-len(pend), offset) read but not yet accounted for
+	pred    *record.Source // predecessor for the next Source (copytruncate copy)
+	head    []byte         // the file's first bytes (up to fpMax) as last verified
+	offset  int64          // next byte to read
+	pend    []byte         // bytes [offset-len(pend), offset) read but not yet accounted for
 	sp      *splitter
 	size    int64
 	modTime time.Time
@@ -137,6 +138,7 @@ type ghost struct {
 	done int64
 	at   time.Time
 	path string
+	src  *record.Source // the content lifetime that was read up to done
 }
 
 type waitState struct {
@@ -611,7 +613,7 @@ func (t *Tailer) truncated(h *harvester, size int64) {
 	t.log.Info("File was truncated; reading it again from the start",
 		"path", h.path, "size", size, "offset", h.done())
 	if h.done() > 0 && len(h.head) > 0 {
-		t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: time.Now(), path: h.path})
+		t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: time.Now(), path: h.path, src: h.src})
 	}
 	h.offset = 0
 	h.pend = h.pend[:0]
@@ -733,11 +735,12 @@ func (t *Tailer) decide(h *harvester, now time.Time, mayWait bool) {
 		t.fail(fmt.Errorf("read %s: %w", h.path, err))
 		return
 	}
-	off, wait := t.copyOffset(h.path, st, head, now)
+	off, pred, wait := t.copyOffset(h.path, st, head, now)
 	if wait && mayWait {
 		return
 	}
 	t.begin(h, st, head, off)
+	h.pred = pred
 }
 
 // begin starts reading h at off.
@@ -837,7 +840,10 @@ func (t *Tailer) endOffset(f *os.File, size int64) int64 {
 // was truncated (copytruncate), the offset already read from the original.
 // wait asks to decide later: the file may be a copy still being written or
 // one whose original is not truncated yet.
-func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (off int64, wait bool) {
+//
+// pred is the original's Source when the file continues a copy (its
+// chunks up to off may still be in flight).
+func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (off int64, pred *record.Source, wait bool) {
 	for i := len(t.ghosts) - 1; i >= 0; i-- {
 		g := t.ghosts[i]
 		if !samePrefix(head, g.head) {
@@ -845,7 +851,7 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (
 		}
 		if (len(head) < len(g.head) || st.size < g.done) && t.keepWaiting(st, now) {
 			// Maybe a copy still being written: wait while it grows.
-			return 0, true
+			return 0, nil, true
 		}
 		if len(head) == 0 {
 			continue
@@ -855,7 +861,7 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (
 		t.ghosts = slices.Delete(t.ghosts, i, i+1)
 		t.log.Info("File is a copy of a truncated file; continuing at the offset already read",
 			"path", p, "original", g.path, "offset", off)
-		return off, false
+		return off, g.src, false
 	}
 	// A prefix of a live file: maybe a copy being written, or a copy whose
 	// original is about to be truncated. Wait a little while it grows.
@@ -876,11 +882,11 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (
 		}
 
 		if t.keepWaiting(st, now) {
-			return 0, true
+			return 0, nil, true
 		}
 		break
 	}
-	return 0, false
+	return 0, nil, false
 }
 
 // keepWaiting reports whether a new file whose role is unclear should
@@ -976,6 +982,7 @@ func (t *Tailer) consume(ctx context.Context, h *harvester, out chan<- *record.C
 			}
 		}
 		h.src = record.NewSource(t.cfg.FlowID, h.path, h.fileID, h.key.dev, h.key.ino, fingerprint(h.head))
+		h.src.Predecessor, h.pred = h.pred, nil
 	}
 	now := time.Now()
 	c := t.newChunk(h, base, now, len(data))
