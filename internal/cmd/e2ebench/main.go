@@ -93,6 +93,7 @@ type Result struct {
 	P99ms      float64 `json:"p99DelayMs,omitempty"`
 	MaxDelayMs float64 `json:"maxDelayMs,omitempty"`
 	BytesSent  int64   `json:"bytesSent,omitempty"`
+	Calls      int64   `json:"calls,omitempty"` // put calls the sink answered
 	Bad        int64   `json:"badRecords,omitempty"`
 	Note       string  `json:"note,omitempty"`
 }
@@ -253,6 +254,9 @@ func (r Result) summary() string {
 		r.Lines, r.Seconds, r.LinesPerS, r.MBPerS, r.CPUSeconds, r.CPUusLine, r.PeakRSSMB, r.PeakAnonMB, r.PeakFileMB)
 	if r.P99ms > 0 {
 		s += fmt.Sprintf(", delay p50 %.0f ms p99 %.0f ms max %.0f ms", r.P50ms, r.P99ms, r.MaxDelayMs)
+	}
+	if r.Calls > 0 {
+		s += fmt.Sprintf(", %d calls (%.0f records/call)", r.Calls, float64(r.Lines)/float64(r.Calls))
 	}
 	if r.Bad > 0 {
 		s += fmt.Sprintf(", %d BAD records", r.Bad)
@@ -611,7 +615,7 @@ func (b *bench) oneShot(name string, runNo int, dir string, csv bool, profileDir
 	r.CPUusLine = cpu * 1e6 / float64(got)
 	r.PeakRSSMB = max(maxRSS, hwm)
 	r.PeakAnonMB, r.PeakFileMB = p.anonMB, p.fileMB
-	r.BytesSent, r.Bad = st.Bytes, st.Bad
+	r.BytesSent, r.Bad, r.Calls = st.Bytes, st.Bad, st.Calls
 	if st.Bad > 0 {
 		r.Note = s.Err().Error()
 	}
@@ -737,7 +741,7 @@ func (b *bench) live(runNo int, lines [][]byte) (Result, error) {
 	r.PeakRSSMB = max(maxRSS, hwm)
 	r.PeakAnonMB, r.PeakFileMB = p.anonMB, p.fileMB
 	r.P50ms, r.P99ms, r.MaxDelayMs = pct(0.50), pct(0.99), pct(1)
-	r.BytesSent, r.Bad = st.Bytes, st.Bad
+	r.BytesSent, r.Bad, r.Calls = st.Bytes, st.Bad, st.Calls
 	if st.Bad > 0 {
 		r.Note = s.Err().Error()
 	}
@@ -894,7 +898,7 @@ func (b *bench) backlog(runNo int, dir string) (Result, error) {
 	r.CPUusLine = cpu * 1e6 / float64(max(st.Records, 1))
 	r.PeakRSSMB = max(maxRSS, hwm, ruRSS)
 	r.PeakAnonMB, r.PeakFileMB = p.anonMB, p.fileMB
-	r.BytesSent = st.Bytes
+	r.BytesSent, r.Calls = st.Bytes, st.Calls
 	r.Note = fmt.Sprintf("%.2f GB backlog, sink delay %v, shipped %.0f MB of JSON in %.0fs; max sampled VmRSS %.1f MB",
 		float64(total)/1e9, b.o.backlogDelay, float64(st.Bytes)/1e6, el.Seconds(), maxRSS)
 	return r, nil
