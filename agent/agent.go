@@ -26,6 +26,9 @@ import (
 type Options struct {
 	Logger  *slog.Logger
 	Version string
+	// StatusStallAfter overrides how long a flow with pending data may go
+	// without a successful send before /healthz reports 503 (default 5 min).
+	StatusStallAfter time.Duration
 	// ClientOptions are passed to awsclient.New (tests inject endpoints).
 	ClientOptions []awsclient.Option
 }
@@ -67,19 +70,38 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		stats[i] = flowstats.New(fc.ID, fc.Destination, fc.Kind == config.Firehose)
 	}
 
-	var observer flowstats.CallObserver = metrics.NopObserver{}
+	var observers []flowstats.CallObserver
+	var latency *status.LatencyObserver
+	if cfg.StatusListenAddress != "" {
+		latency = status.NewLatencyObserver()
+		observers = append(observers, latency)
+	}
 	var emitter *metrics.Emitter
 	if cfg.CloudWatch.EmitMetrics {
+		instanceID := ""
+		if cfg.CloudWatch.TagInstance {
+			// Java: the EC2 instance id, or the host name when unavailable.
+			if id, err := clients.InstanceID(ctx); err == nil {
+				instanceID = id
+			} else {
+				alog.Info("cloudwatch.tagInstance: no EC2 instance id, using the host name", "err", err)
+			}
+		}
 		emitter = metrics.NewEmitter(clients.CloudWatch, metrics.Options{
 			Namespace:    cfg.CloudWatch.Namespace,
 			BufferTime:   cfg.CloudWatch.BufferTime,
 			QueueSize:    cfg.CloudWatch.QueueSize,
 			TagInstance:  cfg.CloudWatch.TagInstance,
+			InstanceID:   instanceID,
 			StatusPeriod: cfg.StatusReportingPeriod,
 			Flows:        stats,
 			Logger:       log.With("component", "CWPublisher"),
 		})
-		observer = emitter
+		observers = append(observers, emitter)
+	}
+	var observer flowstats.CallObserver = metrics.NopObserver{}
+	if len(observers) > 0 {
+		observer = metrics.Multi(observers...)
 	}
 
 	alog.Info("Starting up...")
@@ -158,7 +180,12 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	})
 	goBG(func(c context.Context) { _ = reporter.Run(c) })
 	if cfg.StatusListenAddress != "" {
-		srv, err := status.New(cfg.StatusListenAddress, cfg.StatusAllowRemote, stats)
+		sopts := []status.Option{status.WithLatency(latency), status.WithStartTime(start),
+			status.WithLogger(log.With("component", "StatusServer"))}
+		if opts.StatusStallAfter > 0 {
+			sopts = append(sopts, status.WithStallAfter(opts.StatusStallAfter))
+		}
+		srv, err := status.New(cfg.StatusListenAddress, cfg.StatusAllowRemote, stats, sopts...)
 		if err != nil {
 			stopBG()
 			bgWG.Wait()

@@ -232,6 +232,7 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 	stats := f.deps.Stats
 	chain := f.deps.Chain
 	var scratch []byte
+	var lastFallbackLog time.Time
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 
@@ -295,6 +296,11 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 				}
 			}
 			c.ReleaseData()
+			if fallback > 0 && time.Since(lastFallbackLog) >= 10*time.Second {
+				lastFallbackLog = time.Now()
+				f.log.Warn(fmt.Sprintf("Cannot process input data: %v, falling back to raw data.", chain.LastError()),
+					"records", fallback, "note", "logged at most every 10s")
+			}
 			if chain != nil {
 				stats.RecordsTransformed.Add(transformed)
 				stats.RecordsSkipped.Add(skipped)

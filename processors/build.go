@@ -118,7 +118,7 @@ func buildOne(o *Option, deps *Deps, validateOnly bool) (converter, error) {
 		}
 		var log = slog.New(slog.DiscardHandler)
 		if deps != nil {
-			log = deps.Logger
+			log = deps.Logger.With("component", "LogToJSONDataConverter")
 			if lp.re != nil && lp.re.NumGroups() != len(lp.names) {
 				log.Warn("matchPattern has a different number of capture groups than customFieldNames; every record will be skipped (as in the Java agent)",
 					"key", o.Key, "groups", lp.re.NumGroups(), "customFieldNames", len(lp.names))

@@ -71,13 +71,13 @@ func (d *Deps) now() time.Time {
 type outcome int
 
 const (
-	ok outcome = iota
-	skip
-	fail
+	outOK outcome = iota
+	outSkip
+	outFail
 	// pass: the converter returns the bytes it was given unchanged (Java
 	// returns its input ByteBuffer, i.e. the raw record for the first
 	// converter).
-	pass
+	outPass
 )
 
 // converter appends the converted form of in (valid UTF-8 text) to dst.
@@ -131,12 +131,12 @@ func (c *Chain) Process(dst, rec []byte) ([]byte, Result) {
 		} else {
 			buf := c.scratch[i&1][:0]
 			out, oc, err = safeConvert(cv, buf, in)
-			if oc == ok {
+			if oc == outOK {
 				c.scratch[i&1] = out
 			}
 		}
 		switch oc {
-		case pass:
+		case outPass:
 			if i == last {
 				src := in
 				if i == 0 {
@@ -148,10 +148,10 @@ func (c *Chain) Process(dst, rec []byte) ([]byte, Result) {
 			c.scratch[i&1] = buf
 			in = buf
 			continue
-		case skip:
+		case outSkip:
 			return dst[:base], Skipped
-		case fail:
-			c.lastErr = fmt.Errorf("unable to convert data by %s: %w", cv.name(), err)
+		case outFail:
+			c.lastErr = &ConversionError{Converter: cv.name(), Err: err}
 			return append(dst[:base], rec...), Fallback
 		}
 		if i == last {
@@ -162,16 +162,31 @@ func (c *Chain) Process(dst, rec []byte) ([]byte, Result) {
 	return dst, Converted // not reached
 }
 
+// ConversionError is the failure behind a Fallback result. Its message
+// is Java's ("Unable to convert data by <converter>") plus the cause; the
+// flow logs "Cannot process input data: <message>, falling back to raw
+// data." as Java does.
+type ConversionError struct {
+	Converter string
+	Err       error
+}
+
+func (e *ConversionError) Error() string {
+	return "Unable to convert data by " + e.Converter + ": " + e.Err.Error()
+}
+
+func (e *ConversionError) Unwrap() error { return e.Err }
+
 // safeConvert turns a panic in a converter into a failure (Java catches
 // every exception of a converter and falls back to the raw record).
 func safeConvert(cv converter, dst, in []byte) (out []byte, oc outcome, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			out, oc, err = dst, fail, fmt.Errorf("internal error: %v", r)
+			out, oc, err = dst, outFail, fmt.Errorf("internal error: %v", r)
 		}
 	}()
 	out, oc, err = cv.convert(dst, in)
-	if oc == fail && err == nil {
+	if oc == outFail && err == nil {
 		err = errors.New("conversion failed")
 	}
 	return out, oc, err

@@ -70,7 +70,7 @@ func (brackets) name() string { return "BracketsDataConverter" }
 func (brackets) convert(dst, in []byte) ([]byte, outcome, error) {
 	dst = append(dst, '{')
 	dst = append(dst, in...)
-	return append(dst, '}'), ok, nil
+	return append(dst, '}'), outOK, nil
 }
 
 // ---- SINGLELINE -------------------------------------------------------------
@@ -131,12 +131,13 @@ func (s *singleLine) convert(dst, in []byte) ([]byte, outcome, error) {
 			break
 		}
 	}
-	return append(dst, '\n'), ok, nil
+	return append(dst, '\n'), outOK, nil
 }
 
 // ---- CSVTOJSON --------------------------------------------------------------
 
 type csvConv struct {
+	names  []string
 	keys   []keyForms
 	src    []int
 	pretty bool
@@ -147,7 +148,7 @@ type csvConv struct {
 }
 
 func newCSV(names []string, re *javaregex.Regexp, pretty bool) *csvConv {
-	c := &csvConv{pretty: pretty, re: re, delim: re.String()}
+	c := &csvConv{pretty: pretty, re: re, delim: re.String(), names: names}
 	c.keys, c.src = uniqueKeys(names)
 	if l, ok := re.Literal(); ok && l != "" {
 		c.lit = []byte(l)
@@ -156,7 +157,7 @@ func newCSV(names []string, re *javaregex.Regexp, pretty bool) *csvConv {
 }
 
 func (c *csvConv) name() string {
-	return "CSVToJSONDataConverter{ delimiter: [" + c.delim + "] }"
+	return "CSVToJSONDataConverter{ delimiter: [" + c.delim + "], fields: [" + strings.Join(c.names, ", ") + "]}"
 }
 
 // split fills c.fields with Java String.split(delimiter) semantics.
@@ -211,7 +212,7 @@ func (c *csvConv) convert(dst, in []byte) ([]byte, outcome, error) {
 			dst = append(dst, "null"...)
 		}
 	}
-	return appendClose(dst, len(c.keys), c.pretty), ok, nil
+	return appendClose(dst, len(c.keys), c.pretty), outOK, nil
 }
 
 // ---- LOGTOJSON --------------------------------------------------------------
@@ -289,6 +290,7 @@ func init() {
 
 type logParser struct {
 	builtin *regexp.Regexp    // built-in pattern
+	fast    int               // 0, or 7 / 9 groups: apacheFast applies
 	re      *javaregex.Regexp // matchPattern
 	names   []string
 	dashNil bool // Apache family: "-" -> null
@@ -317,6 +319,12 @@ func newLogParser(o *Option) (*logParser, error) {
 	}
 	lp.builtin = compileBuiltin(o.LogFormat)
 	lp.names = fields
+	switch o.LogFormat {
+	case "COMMONAPACHELOG":
+		lp.fast = 7
+	case "COMBINEDAPACHELOG":
+		lp.fast = 9
+	}
 	if o.HasCustomFieldNames && o.CustomFieldNames != nil {
 		if len(o.CustomFieldNames) != len(fields) {
 			return nil, keyErr(o, "Invalid custom field names for the selected log format. Please modify the field names or specify the matchPattern")
@@ -343,23 +351,31 @@ func newLogToJSON(lp *logParser, pretty bool, log *slog.Logger) *logToJSON {
 
 func (c *logToJSON) name() string { return "LogToJSONDataConverter" }
 
-func (c *logToJSON) convert(dst, in []byte) ([]byte, outcome, error) {
-	s := trimNL(in)
-	var idx []int
-	matched := false
-	ngroups := 0
+// match returns the byte offsets of the groups (pairs, -1 when absent).
+func (c *logToJSON) match(s []byte) (idx []int, matched bool, ngroups int) {
+	if n := c.lp.fast; n != 0 {
+		if cap(c.idx) < 2*n {
+			c.idx = make([]int, 2*n)
+		}
+		if apacheFast(s, n == 9, c.idx[:2*n]) {
+			return c.idx[:2*n], true, n
+		}
+	}
 	if c.lp.builtin != nil {
 		idx = c.lp.builtin.FindSubmatchIndex(s)
-		if idx != nil {
-			matched = true
-			idx = idx[2:]
-			ngroups = len(idx) / 2
+		if idx == nil {
+			return nil, false, 0
 		}
-	} else {
-		idx, matched = c.lp.re.MatchIndex(c.idx, string(s))
-		c.idx = idx
-		ngroups = c.lp.re.NumGroups()
+		return idx[2:], true, len(idx)/2 - 1
 	}
+	idx, matched = c.lp.re.MatchIndex(c.idx, string(s))
+	c.idx = idx
+	return idx, matched, c.lp.re.NumGroups()
+}
+
+func (c *logToJSON) convert(dst, in []byte) ([]byte, outcome, error) {
+	s := trimNL(in)
+	idx, matched, ngroups := c.match(s)
 	if !matched || ngroups != len(c.lp.names) {
 		if c.log.Enabled(context.Background(), slog.LevelDebug) {
 			reason := "Invalid log entry given the entry pattern"
@@ -369,7 +385,7 @@ func (c *logToJSON) convert(dst, in []byte) ([]byte, outcome, error) {
 			c.log.Debug("Getting exception while parsing record, record will be skipped",
 				"reason", reason, "record", headForLog(s, 200))
 		}
-		return dst, skip, nil
+		return dst, outSkip, nil
 	}
 	dst = append(dst, '{')
 	for j := range c.keys {
@@ -382,7 +398,7 @@ func (c *logToJSON) convert(dst, in []byte) ([]byte, outcome, error) {
 		}
 		dst = appendString(dst, s[a:b])
 	}
-	return appendClose(dst, len(c.keys), c.pretty), ok, nil
+	return appendClose(dst, len(c.keys), c.pretty), outOK, nil
 }
 
 // headForLog returns at most n bytes of b, cut on a character boundary.
@@ -441,5 +457,5 @@ func (a *addMetadata) convert(dst, in []byte) ([]byte, outcome, error) {
 	dst = append(dst, a.metaPart...)
 	dst = appendKey(dst, &a.dataKey, 1, a.pretty)
 	dst = appendString(dst, trimNL(in))
-	return appendClose(dst, 2, a.pretty), ok, nil
+	return appendClose(dst, 2, a.pretty), outOK, nil
 }

@@ -88,20 +88,20 @@ func (e *ec2Metadata) convert(dst, in []byte) ([]byte, outcome, error) {
 			e.lastWarn = now
 			e.log.Warn("Unable to append metadata, no metadata found")
 		}
-		return dst, pass, nil
+		return dst, outPass, nil
 	}
 	v, err := parseFirstValue(in)
 	if err != nil {
-		return dst, fail, fmt.Errorf("error converting json source data to map: %w", err)
+		return dst, outFail, fmt.Errorf("error converting json source data to map: %w", err)
 	}
 	if v.k != kObject {
-		return dst, fail, errors.New("error converting json source data to map: not a JSON object")
+		return dst, outFail, errors.New("error converting json source data to map: not a JSON object")
 	}
 	for _, m := range e.meta {
 		v.set(m.key, m.val)
 	}
 	dst = appendValue(dst, &v, e.pretty, 0)
-	return append(dst, '\n'), ok, nil
+	return append(dst, '\n'), outOK, nil
 }
 
 func (e *ec2Metadata) refresh() {

@@ -30,6 +30,10 @@ type jsonParser struct {
 
 // parseFirstValue parses the first JSON value in s.
 func parseFirstValue(s []byte) (value, error) {
+	if !utf8.Valid(s) {
+		// Jackson reads a Java String: malformed bytes were already U+FFFD
+		s = appendJavaUTF8(nil, s)
+	}
 	p := jsonParser{s: s}
 	p.skipWS()
 	if p.pos >= len(p.s) {

@@ -220,6 +220,14 @@ func javaDouble(f float64) string {
 		return "0.0"
 	}
 	e := strconv.FormatFloat(f, 'e', -1, 64) // -d.dddde±XX
+	if strings.IndexByte(e, '.') < 0 {
+		// one significant digit: Java picks the closest of the one- and
+		// two-digit decimals that round to f (4.9E-324, not 5.0E-324)
+		e2 := strconv.FormatFloat(f, 'e', 1, 64)
+		if g, err := strconv.ParseFloat(e2, 64); err == nil && g == f && !strings.Contains(e2, ".0e") {
+			e = e2
+		}
+	}
 	neg := e[0] == '-'
 	if neg {
 		e = e[1:]

@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -123,13 +124,14 @@ type Clients struct {
 	// its credential provider may hold the static secret key.
 	AWS aws.Config
 
-	region      string
-	regions     map[Service]string
-	endpoints   map[Service]string // effective URL, for log lines
-	overridden  map[Service]bool
-	credentials string // description of the credential source
-	secrets     []string
-	logger      *slog.Logger
+	region       string
+	regions      map[Service]string
+	endpoints    map[Service]string // effective URL, for log lines
+	overridden   map[Service]bool
+	credentials  string // description of the credential source
+	imdsEndpoint string
+	secrets      []string
+	logger       *slog.Logger
 }
 
 // New builds the clients. ctx bounds the region lookup (EC2 instance
@@ -246,14 +248,15 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 	}
 
 	c := &Clients{
-		AWS:         awsCfg,
-		region:      awsCfg.Region,
-		regions:     map[Service]string{},
-		endpoints:   map[Service]string{},
-		overridden:  map[Service]bool{},
-		credentials: credSource,
-		secrets:     secrets,
-		logger:      log,
+		imdsEndpoint: o.imdsEndpoint,
+		AWS:          awsCfg,
+		region:       awsCfg.Region,
+		regions:      map[Service]string{},
+		endpoints:    map[Service]string{},
+		overridden:   map[Service]bool{},
+		credentials:  credSource,
+		secrets:      secrets,
+		logger:       log,
 	}
 	for _, svc := range []Service{KinesisService, FirehoseService, CloudWatchService, STSService} {
 		c.regions[svc] = awsCfg.Region
@@ -453,6 +456,33 @@ func defaultEndpoint(ctx context.Context, svc Service, region string) string {
 		return ""
 	}
 	return u.String()
+}
+
+// InstanceID returns the EC2 instance id from instance metadata (IMDSv2),
+// for CloudWatch's Instance dimension (cloudwatch.tagInstance). Off EC2 it
+// fails within a few seconds; callers fall back to the host name as Java does.
+func (c *Clients) InstanceID(ctx context.Context) (string, error) {
+	client := imds.NewFromConfig(c.AWS, func(io *imds.Options) {
+		if c.imdsEndpoint != "" {
+			io.Endpoint = c.imdsEndpoint
+		}
+	})
+	ctx, cancel := context.WithTimeout(ctx, imdsRegionTimeout)
+	defer cancel()
+	out, err := client.GetMetadata(ctx, &imds.GetMetadataInput{Path: "instance-id"})
+	if err != nil {
+		return "", err
+	}
+	defer out.Content.Close()
+	b, err := io.ReadAll(io.LimitReader(out.Content, 256))
+	if err != nil {
+		return "", err
+	}
+	id := strings.TrimSpace(string(b))
+	if id == "" {
+		return "", errors.New("instance metadata returned no instance id")
+	}
+	return id, nil
 }
 
 func imdsRegion(ctx context.Context, cfg aws.Config, endpoint string) (string, error) {

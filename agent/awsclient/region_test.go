@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/awsclient"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/config"
 )
 
 // fakeIMDS plays EC2 instance metadata (IMDSv2: token required).
@@ -44,6 +45,8 @@ func newFakeIMDS(t *testing.T, region string) *fakeIMDS {
 				return
 			}
 			_, _ = w.Write([]byte(`{"region":"` + region + `","instanceId":"i-0123456789abcdef0","accountId":"123456789012"}`))
+		case "/latest/meta-data/instance-id":
+			_, _ = w.Write([]byte("i-0123456789abcdef0"))
 		case "/latest/meta-data/iam/security-credentials/":
 			_, _ = w.Write([]byte("agent-role"))
 		case "/latest/meta-data/iam/security-credentials/agent-role":
@@ -224,5 +227,21 @@ func TestDefaultEndpointsFollowRegion(t *testing.T) {
 		if c.EndpointOverridden(svc) {
 			t.Errorf("%s reported as overridden", svc)
 		}
+	}
+}
+
+func TestInstanceIDComesFromInstanceMetadataOverIMDSv2(t *testing.T) {
+	imds := newFakeIMDS(t, "eu-north-1")
+	cfg := &config.Config{KinesisRegion: "eu-north-1", AWSAccessKeyID: "AKIDX", AWSSecretAccessKey: "s"}
+	c, err := awsclient.New(context.Background(), cfg, awsclient.WithIMDSEndpoint(imds.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := c.InstanceID(context.Background())
+	if err != nil || id != "i-0123456789abcdef0" {
+		t.Fatalf("InstanceID = %q, %v; want i-0123456789abcdef0", id, err)
+	}
+	if imds.v1Refused.Load() != 0 {
+		t.Fatal("an IMDSv1 request (no token) was made")
 	}
 }

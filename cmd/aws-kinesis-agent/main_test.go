@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/kinesistest"
 )
 
 var (
@@ -40,6 +42,7 @@ func agentBinary(t *testing.T) string {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	kinesistest.Stop()
 	if binPath != "" {
 		os.RemoveAll(filepath.Dir(binPath))
 	}

@@ -1,6 +1,7 @@
 package send
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -44,13 +45,19 @@ func NewKinesis(api KinesisAPI, stream string, o Options) FlowSender {
 	}
 	k := &kinesisCaller{api: api, stream: stream}
 	k.pool.New = func() any { s := make([]types.PutRecordsRequestEntry, 0, batch.KinesisMaxRecords); return &s }
+	if o.FastCodec {
+		k.respBufs.New = func() any { return new(bytes.Buffer) }
+		k.optFns = []func(*kinesis.Options){newPutRecordsCodecOption(&k.respBufs)}
+	}
 	return newSender(k, "KinesisStream:"+stream, "stream", stream, o)
 }
 
 type kinesisCaller struct {
-	api    KinesisAPI
-	stream string
-	pool   sync.Pool // *[]types.PutRecordsRequestEntry
+	api      KinesisAPI
+	stream   string
+	pool     sync.Pool // *[]types.PutRecordsRequestEntry
+	respBufs sync.Pool // *bytes.Buffer, FastCodec responses
+	optFns   []func(*kinesis.Options)
 }
 
 func (k *kinesisCaller) call(ctx context.Context, b *batch.Batch, idx []int, codes, msgs []string) error {
@@ -66,7 +73,7 @@ func (k *kinesisCaller) call(ctx context.Context, b *batch.Batch, idx []int, cod
 		*sp = req[:0]
 		k.pool.Put(sp)
 	}()
-	out, err := k.api.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(k.stream), Records: req})
+	out, err := k.api.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(k.stream), Records: req}, k.optFns...)
 	if err != nil {
 		return fmt.Errorf("PutRecords %s: %w", k.stream, err)
 	}
@@ -75,12 +82,11 @@ func (k *kinesisCaller) call(ctx context.Context, b *batch.Batch, idx []int, cod
 	}
 	for i := range out.Records {
 		r := &out.Records[i]
+		// An entry without ErrorCode was accepted (SequenceNumber and ShardId
+		// are not needed, and FastCodec does not decode them).
 		if r.ErrorCode != nil && *r.ErrorCode != "" {
 			codes[i] = *r.ErrorCode
 			msgs[i] = aws.ToString(r.ErrorMessage)
-		} else if r.SequenceNumber == nil && aws.ToInt32(out.FailedRecordCount) > 0 {
-			// No error code and no sequence number: not accepted.
-			codes[i], msgs[i] = "InternalFailure", "result entry without sequence number"
 		}
 	}
 	return nil

@@ -277,10 +277,14 @@ func TestThrottleSummaryIsOneLinePerInterval(t *testing.T) {
 		Backoff: NewBackoff(0, 0).WithClock(nil, sl.sleep)})
 	bl := batch.NewBuilder(batch.Options{Limits: batch.KinesisLimits(0, 0, 0), Keys: batch.KeyRandom})
 	sendAll(t, s, batches(bl, lines(3, "th"), nil))
-	// Each call advances the clock 20 s (two Now calls): lines at calls 1, 3, 5.
+	// Each call advances the clock 20 s (two Now calls): lines at calls 1, 3, 5,
+	// and the rest (call 6) flushed by the successful call 7.
 	out := logs.String()
-	if n := logs.count("WARN", "records throttled in"); n != 3 {
-		t.Fatalf("%d summary lines, want 3:\n%s", n, out)
+	if n := logs.count("WARN", "records throttled in"); n != 4 {
+		t.Fatalf("%d summary lines, want 4:\n%s", n, out)
+	}
+	if !strings.HasSuffix(strings.TrimSpace(out), "2 records throttled in 1 calls in the last 20s. Retrying with backoff.\"") {
+		t.Fatalf("last summary not flushed after success:\n%s", out)
 	}
 	if !strings.Contains(out, "4 records throttled in 2 calls in the last 20s") {
 		t.Fatalf("summary text:\n%s", out)
@@ -409,5 +413,155 @@ func TestKinesisMockPartialFailureResendsOnlyTheFailedEntry(t *testing.T) {
 	exactlyOnce(t, got, [][]byte{[]byte("ok-1\n"), []byte("ok-2\n"), []byte("ok-3\n")})
 	if _, err := c.PutRecords(context.Background(), &kinesis.PutRecordsInput{StreamName: aws.String(stream)}); err == nil {
 		t.Log("kinesis-local accepts empty PutRecords (known quirk)")
+	}
+}
+
+// Concurrent senders of one flow under mixed faults (per-entry throttling,
+// 500s, dropped connections): every record is stored exactly once and acked.
+func TestConcurrentSendsUnderFaultsDeliverEveryRecordExactlyOnce(t *testing.T) {
+	px := newProxied(t, 4)
+	px.proxy.SetPlan(func(call, n int) faultproxy.Fault {
+		switch {
+		case call%7 == 0:
+			return faultproxy.Fault{Status: 500}
+		case call%5 == 0:
+			return faultproxy.Fault{Status: 400}
+		case call%3 == 0:
+			return faultproxy.Fault{FailEntries: []int{0, n / 2, n - 1}}
+		case call%11 == 0:
+			return faultproxy.Fault{Drop: true}
+		}
+		return faultproxy.Fault{}
+	})
+	st := flowstats.New("f", px.stream, false)
+	s := NewKinesis(px.client, px.stream, Options{Stats: st, Backoff: NewBackoff(time.Millisecond, 20*time.Millisecond)})
+	const senders, perSender = 4, 300
+	var all [][]byte
+	var chunks []*record.Chunk
+	work := make([][]*batch.Batch, senders)
+	for i := 0; i < senders; i++ {
+		recs := lines(perSender, fmt.Sprintf("s%d", i))
+		all = append(all, recs...)
+		c := tracked(perSender)
+		chunks = append(chunks, c)
+		bl := batch.NewBuilder(batch.Options{Limits: batch.KinesisLimits(100, 0, 0), Keys: batch.KeyRandom})
+		work[i] = batches(bl, recs, c)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	errs := make(chan error, senders)
+	for i := 0; i < senders; i++ {
+		go func() {
+			for _, b := range work[i] {
+				if err := s.Send(ctx, b); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for i := 0; i < senders; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range chunks {
+		if c.Outstanding() != 0 {
+			t.Fatalf("chunk %d: %d unacked", i, c.Outstanding())
+		}
+	}
+	if st.RecordsSent.Load() != senders*perSender || st.ServiceErrors.Load() == 0 || st.RecordSendErrors.Load() == 0 {
+		t.Fatalf("sent %d, service errors %d, entry errors %d", st.RecordsSent.Load(), st.ServiceErrors.Load(), st.RecordSendErrors.Load())
+	}
+	exactlyOnce(t, kinesistest.WaitForRecords(t, px.direct, px.stream, len(all), 20*time.Second), all)
+}
+
+// An endpoint that refuses connections: the SDK retries the transport error
+// 3 times, then the flow backoff retries the call until the endpoint is back.
+func TestRefusedConnectionsAreRetriedUntilTheEndpointIsBack(t *testing.T) {
+	px := newProxied(t, 1)
+	px.proxy.SetRefuse(true)
+	var logs logBuf
+	st := flowstats.New("f", px.stream, false)
+	s := NewKinesis(px.client, px.stream, Options{Stats: st, Logger: newLogger(&logs),
+		Backoff: NewBackoff(time.Millisecond, 10*time.Millisecond)})
+	go func() {
+		for px.proxy.Refused() < 6 { // two failed calls of 3 SDK attempts
+			time.Sleep(5 * time.Millisecond)
+		}
+		px.proxy.SetRefuse(false)
+	}()
+	recs := lines(10, "rf")
+	chunk := tracked(10)
+	bl := batch.NewBuilder(batch.Options{Limits: batch.KinesisLimits(0, 0, 0), Keys: batch.KeyRandom})
+	sendAll(t, s, batches(bl, recs, chunk))
+	if chunk.Outstanding() != 0 || st.ServiceErrors.Load() < 2 {
+		t.Fatalf("outstanding %d, service errors %d", chunk.Outstanding(), st.ServiceErrors.Load())
+	}
+	if logs.count("ERROR", "Retriable send error (error: PutRecords "+px.stream) != 1 {
+		t.Fatalf("logs:\n%s", logs.String())
+	}
+	exactlyOnce(t, kinesistest.WaitForRecords(t, px.direct, px.stream, 10, 10*time.Second), recs)
+}
+
+// kinesalite rejects a whole PutRecords call holding a record over 1 MiB
+// (ValidationException, as AWS does). The sender halves the calls until the
+// bad record is alone: every other record is delivered and acked, the bad
+// one keeps being retried (never dropped) and stays unacked.
+func TestWholeCallValidationErrorIsolatesTheRejectedRecord(t *testing.T) {
+	px := newProxied(t, 1)
+	good, bad := tracked(7), tracked(1)
+	var entries []batch.Entry
+	var want [][]byte
+	for i := 0; i < 8; i++ {
+		if i == 5 {
+			entries = append(entries, batch.Entry{Data: bytes.Repeat([]byte{'x'}, 1<<20+1), Key: "bad", Chunk: bad})
+			continue
+		}
+		d := []byte(fmt.Sprintf("good-%d\n", i))
+		want = append(want, d)
+		entries = append(entries, batch.Entry{Data: d, Key: fmt.Sprint(i), Chunk: good})
+	}
+	var logs logBuf
+	var obs calls
+	s := NewKinesis(px.client, px.stream, Options{Logger: newLogger(&logs), Observer: &obs,
+		Backoff: NewBackoff(time.Millisecond, 5*time.Millisecond)})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.Send(ctx, &batch.Batch{Entries: entries, ID: 1}) }()
+	got := kinesistest.WaitForRecords(t, px.direct, px.stream, 7, 20*time.Second)
+	for good.Outstanding() != 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	for px.proxy.Calls() < 10 { // the lone bad record keeps being retried
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Send: %v", err)
+	}
+	exactlyOnce(t, got, want)
+	if bad.Outstanding() != 1 {
+		t.Fatal("the rejected record was acked")
+	}
+	last := px.proxy.RecordsPerCall()
+	if last[len(last)-1] != 1 || last[0] != 8 {
+		t.Fatalf("calls %v: want 8 first, the bad record alone last", last)
+	}
+	if n := logs.count("ERROR", "ValidationException"); n != 1 {
+		t.Fatalf("%d ERROR lines:\n%s", n, logs.String())
+	}
+}
+
+func TestDefaultEndpointIsNamedInErrors(t *testing.T) {
+	for _, c := range []struct{ kind, region, want string }{
+		{"stream", "us-east-1", "https://kinesis.us-east-1.amazonaws.com (SDK default)"},
+		{"delivery stream", "cn-north-1", "https://firehose.cn-north-1.amazonaws.com.cn (SDK default)"},
+		{"stream", "", "(SDK default)"},
+	} {
+		if got := defaultEndpoint(c.kind, c.region); got != c.want {
+			t.Errorf("%s %s: %q", c.kind, c.region, got)
+		}
 	}
 }

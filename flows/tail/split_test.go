@@ -206,7 +206,7 @@ func BenchmarkSplitSingleLine(b *testing.B) {
 }
 
 func BenchmarkSplitAggregated(b *testing.B) {
-	benchSplit(b, newSplitter(nil, nil, 0, 4<<20, 0), benchData(200, 1300))
+	benchSplit(b, newSplitter(nil, nil, 4096, 4<<20, 0), benchData(200, 1300))
 }
 
 func BenchmarkSplitMultiLine(b *testing.B) {

@@ -1,6 +1,7 @@
 package tail
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -239,7 +240,10 @@ func TestPermissionDeniedFileIsReportedAndOthersShip(t *testing.T) {
 	mustWrite(t, filepath.Join(dir, "secret.log"), "hidden\n")
 	mustWrite(t, filepath.Join(dir, "open.log"), "visible\n")
 	denied := filepath.Join(dir, "secret.log")
-	c := startTailer(t, testConfig(dir, "*.log"), func(tl *Tailer) {
+	var logs syncBuffer
+	cfg := testConfig(dir, "*.log")
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	c := startTailer(t, cfg, func(tl *Tailer) {
 		if os.Geteuid() == 0 { // root reads anything: simulate the refusal
 			tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
 				if name == denied {
@@ -257,8 +261,10 @@ func TestPermissionDeniedFileIsReportedAndOthersShip(t *testing.T) {
 	eq(t, c.waitRecords(1), "visible\n")
 	mustAppend(t, filepath.Join(dir, "open.log"), "more\n")
 	eq(t, c.waitRecords(2)[1:], "more\n")
-	if c.tl.warned[denied] == "" {
-		t.Fatal("permission problem not reported")
+	mustWrite(t, filepath.Join(dir, "other.log"), "o\n") // another rescan
+	c.waitRecords(3)
+	if k := strings.Count(string(logs.Bytes()), "level=ERROR msg=\"Cannot read file: permission denied\" component=FileTailer[test] path="+denied); k != 1 {
+		t.Fatalf("permission problem reported %d times, want once:\n%s", k, logs.Bytes())
 	}
 }
 
@@ -278,13 +284,27 @@ func TestDirectoryAndFIFOMatchingAreSkipped(t *testing.T) {
 	if err := os.Symlink(filepath.Join(dir, "real.log"), filepath.Join(dir, "link.log")); err != nil {
 		t.Fatal(err)
 	}
-	c := startTailer(t, testConfig(dir, "*.log"))
+	var logs syncBuffer
+	cfg := testConfig(dir, "*.log")
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	c := startTailer(t, cfg)
 	eq(t, c.waitRecords(1), "r1\n") // the symlink to real.log is the same file: read once
+	// More rescans: the warnings are not repeated.
+	mustWrite(t, filepath.Join(dir, "more.log"), "m1\n")
+	c.waitRecords(2)
+	mustWrite(t, filepath.Join(dir, "more2.log"), "m2\n")
+	c.waitRecords(3)
+	out := string(logs.Bytes())
+	for _, n := range []string{"sub.log", "pipe.log", "dangling.log"} {
+		if k := strings.Count(out, n); k != 1 {
+			t.Errorf("%s mentioned %d times in the log, want once:\n%s", n, k, out)
+		}
+	}
 	m, err := MatchingFiles(dir, "*.log")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m) != 2 || filepath.Base(m[0]) != "link.log" || filepath.Base(m[1]) != "real.log" {
+	if len(m) != 4 || filepath.Base(m[0]) != "link.log" || filepath.Base(m[3]) != "real.log" {
 		t.Fatalf("MatchingFiles = %v", m)
 	}
 }
@@ -391,4 +411,23 @@ func TestStatsTrackFilesAndParsedCounters(t *testing.T) {
 		t.Fatalf("parsed %d/%d", cfg.Stats.RecordsParsed.Load(), cfg.Stats.BytesParsed.Load())
 	}
 	_ = time.Second
+}
+
+// Without inotify the tailer polls: new files, appends and renames are
+// still followed.
+func TestPollingFallbackFollowsFiles(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "app.log")
+	mustWrite(t, p, "a1\n")
+	c := startTailer(t, testConfig(dir, "app.log*"), func(tl *Tailer) { tl.noNotify = true })
+	c.waitRecords(1)
+	mustAppend(t, p, "a2\n")
+	c.waitRecords(2)
+	mustRename(t, p, p+".1")
+	mustWrite(t, p, "b1\n")
+	c.waitRecords(3)
+	eq(t, c.recordsOf("app.log"), "b1\n")
+	if c.tl.watcher.active() || !c.tl.watcher.isPolling() {
+		t.Fatal("watcher should be in polling mode")
+	}
 }

@@ -52,6 +52,8 @@ const (
 	defaultMaxRefresh = 10 * time.Second
 	// chunkCap is the capacity of pooled chunk buffers and the size of one read.
 	chunkCap = 256 << 10
+	// smallChunk is the buffer class for chunks made from little data.
+	smallChunk = 16 << 10
 	// maxReadsPerTurn bounds how much one file is read before the others get a turn.
 	maxReadsPerTurn = 16
 	// coalesce is the pause after an iteration that read little, so that a
@@ -61,10 +63,11 @@ const (
 
 // Tailer follows every file of one flow.
 type Tailer struct {
-	cfg  Config
-	log  *slog.Logger
-	glob *globMatcher
-	pool *record.BufPool
+	cfg   Config
+	log   *slog.Logger
+	glob  *globMatcher
+	pool  *record.BufPool // chunk buffers of chunkCap
+	small *record.BufPool // chunk buffers of smallChunk
 
 	// Timing rules (fields so tests can shorten them).
 	mlIdle   time.Duration // multi-line record flushed after this much idleness
@@ -73,6 +76,7 @@ type Tailer struct {
 	copyWait time.Duration // how long a possible copytruncate copy waits for the truncation
 	ghostTTL time.Duration // how long a truncated file's identity is remembered
 	openFn   func(name string, flag int, perm os.FileMode) (*os.File, error)
+	noNotify bool // tests: behave as if inotify were unavailable
 
 	// Owned by the Run goroutine.
 	files   map[fileKey]*harvester
@@ -90,12 +94,15 @@ type Tailer struct {
 
 	lastScan time.Time
 	rescanAt time.Time
+	sendTick *time.Ticker // light-scan period while a send is blocked
 	watcher  watcher
 
 	wake    chan struct{}
 	scanReq atomic.Bool
 	openMu  sync.Mutex
 	open    map[string]bool // paths with an open descriptor (for the watcher)
+	preMu   sync.Mutex
+	pre     map[fileKey]*preopened // opened by the watcher, not yet taken
 	running atomic.Bool
 	loops   atomic.Int64 // completed loop iterations (tests wait on it)
 }
@@ -115,8 +122,10 @@ type harvester struct {
 	modTime time.Time
 
 	matched    bool
+	undecided  bool      // found after start; its start offset is not settled yet
 	lastData   time.Time // when bytes were last read (or the file was opened)
 	idleFlushd bool      // the multi-line idle flush ran for the current pending data
+	lastEnds   int       // records in the last chunk (capacity hint)
 }
 
 func (h *harvester) done() int64 { return h.offset - int64(len(h.pend)) }
@@ -138,6 +147,9 @@ type waitState struct {
 func New(cfg Config) (*Tailer, error) {
 	if cfg.Dir == "" || cfg.Glob == "" {
 		return nil, errors.New("tail: Dir and Glob are required")
+	}
+	if abs, err := filepath.Abs(cfg.Dir); err == nil {
+		cfg.Dir = abs
 	}
 	g, err := compileGlob(cfg.Glob)
 	if err != nil {
@@ -168,6 +180,7 @@ func New(cfg Config) (*Tailer, error) {
 		log:      lg,
 		glob:     g,
 		pool:     record.NewBufPool(chunkCap),
+		small:    record.NewBufPool(smallChunk),
 		mlIdle:   max(time.Second, 4*cfg.MinPoll),
 		linger:   max(5*time.Second, 4*cfg.MinPoll),
 		inactive: max(time.Minute, cfg.MaxRefresh),
@@ -182,6 +195,7 @@ func New(cfg Config) (*Tailer, error) {
 		resume:   map[string][]record.Position{},
 		wake:     make(chan struct{}, 1),
 		open:     map[string]bool{},
+		pre:      map[fileKey]*preopened{},
 	}
 	for _, p := range cfg.Resume {
 		t.resume[p.FileID] = append(t.resume[p.FileID], p)
@@ -222,18 +236,28 @@ func (t *Tailer) Run(ctx context.Context, out chan<- *record.Chunk) error {
 		case read == 0:
 			t.idle(ctx, t.cfg.MinPoll)
 		case read < chunkCap/4:
-			sleepCtx(ctx, coalesce)
+			t.pause(ctx, coalesce)
 		}
 	}
 	return nil
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) {
+// pause lets a busy writer's lines accumulate for d, but ends early when a
+// rescan is requested (a file was created, renamed or removed).
+func (t *Tailer) pause(ctx context.Context, d time.Duration) {
 	tm := time.NewTimer(d)
 	defer tm.Stop()
-	select {
-	case <-ctx.Done():
-	case <-tm.C:
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tm.C:
+			return
+		case <-t.wake:
+			if t.scanReq.Load() {
+				return
+			}
+		}
 	}
 }
 
@@ -283,7 +307,7 @@ func (t *Tailer) fail(err error) {
 func (t *Tailer) turnOrder() []*harvester {
 	t.order = t.order[:0]
 	for _, h := range t.files {
-		if h.f != nil {
+		if h.f != nil && !h.undecided {
 			t.order = append(t.order, h)
 		}
 	}
@@ -308,6 +332,12 @@ func cmpString(a, b string) int {
 
 func (t *Tailer) stopAll() {
 	t.watcher.close()
+	t.preMu.Lock()
+	for _, p := range t.pre {
+		p.f.Close()
+	}
+	t.pre = nil
+	t.preMu.Unlock()
 	for _, h := range t.files {
 		if h.f != nil {
 			h.f.Close()
@@ -364,6 +394,12 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 		t.rescanAt = time.Time{}
 	}
 	t.watcher.ensure(t)
+	pre := t.takePreopened()
+	defer func() {
+		for _, p := range pre {
+			p.f.Close()
+		}
+	}()
 	names, err := listNames(t.cfg.Dir, t.glob)
 	if err != nil {
 		t.warnOnce(slog.LevelError, t.cfg.Dir, "Cannot list directory", "err", err)
@@ -417,6 +453,10 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 			if seen[k] {
 				continue
 			}
+			if h.undecided {
+				h.matched = false
+				t.decide(h, now, false) // gone from the listing: it is no copy to wait for
+			}
 			if h.matched {
 				h.matched = false
 				t.log.Debug("File no longer matched; reading it to its end before letting it go", "path", h.path)
@@ -438,7 +478,28 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 		if ctx.Err() != nil {
 			return
 		}
-		t.start(c.path, c.st, now)
+		var f *os.File
+		if p := pre[c.st.key]; p != nil {
+			f = p.f
+			delete(pre, c.st.key)
+		}
+		t.start(c.path, c.st, f, now, light)
+	}
+	// Opened on creation but gone from the listing already (deleted or
+	// renamed out of the pattern): read them to their end all the same.
+	for k, p := range pre {
+		delete(pre, k)
+		if t.files[k] != nil || seen[k] {
+			p.f.Close()
+			continue
+		}
+		t.start(p.path, p.st, p.f, now, light)
+		if h := t.files[k]; h != nil {
+			h.matched = false
+			if h.undecided && !light {
+				t.decide(h, now, false)
+			}
+		}
 	}
 	if !light {
 		t.first = false
@@ -472,14 +533,23 @@ func (t *Tailer) setPath(h *harvester, p string) {
 // when the file at this identity is not the one tracked (inode reuse).
 func (t *Tailer) refresh(h *harvester, p string, st fileStat) bool {
 	h.matched = true
+	if h.undecided {
+		h.path = p
+		t.decide(h, time.Now(), true)
+		return true
+	}
 	if h.f != nil {
 		// The descriptor pins the inode, so it cannot have been reused;
 		// check for truncation and for content rewritten in place.
 		t.setPath(h, p)
-		t.verifyHead(h, st.size)
+		t.checkTruncated(h, st.size)
 		return true
 	}
-	// Closed: the inode may belong to another file now.
+	if st.size == h.offset && st.modTime.Equal(h.modTime) {
+		t.setPath(h, p) // closed and unchanged
+		return true
+	}
+	// Closed and changed: the inode may belong to another file now.
 	f, err := t.openFile(p)
 	if err != nil {
 		return true
@@ -488,11 +558,6 @@ func (t *Tailer) refresh(h *harvester, p string, st fileStat) bool {
 	if err != nil || !samePrefix(head, h.head) || len(head) < len(h.head) {
 		f.Close()
 		return false
-	}
-	if st.size == h.offset && st.modTime.Equal(h.modTime) {
-		f.Close() // unchanged
-		t.setPath(h, p)
-		return true
 	}
 	t.setPath(h, p)
 	h.f = f
@@ -504,32 +569,33 @@ func (t *Tailer) refresh(h *harvester, p string, st fileStat) bool {
 	return true
 }
 
-// verifyHead re-reads the first bytes of an open file: a size below the
-// read offset or different leading bytes mean the file was truncated (and
-// maybe refilled); a longer head is kept for identity.
-func (t *Tailer) verifyHead(h *harvester, size int64) bool {
-	if size < h.offset {
-		t.truncated(h, size)
-		return false
-	}
-	if len(h.head) >= fpMax && len(h.head) > 0 {
-		// Full head known: compare it.
-	} else if int64(len(h.head)) >= size {
-		return true
-	}
+// headOK re-reads the first bytes of an open file: false when they no
+// longer start with the bytes seen before (truncated and rewritten, a case
+// a size check misses once the file has grown past the read offset). It
+// lengthens the known head up to fpMax as the file grows.
+func (t *Tailer) headOK(h *harvester) bool {
 	head, err := readHead(h.f, t.head)
 	if err != nil {
 		t.fail(fmt.Errorf("read %s: %w", h.path, err))
 		return true
 	}
-	if len(head) < len(h.head) || !samePrefix(head, h.head) {
-		t.truncated(h, int64(len(head)))
+	if len(head) < len(h.head) || !bytes.Equal(head[:len(h.head)], h.head) {
 		return false
 	}
 	if len(head) > len(h.head) {
 		h.head = append(h.head[:0], head...)
 	}
 	return true
+}
+
+// checkTruncated restarts h when its file is shorter than the read offset
+// or its first bytes changed; it reports whether it did.
+func (t *Tailer) checkTruncated(h *harvester, size int64) bool {
+	if size < h.offset || !t.headOK(h) {
+		t.truncated(h, size)
+		return true
+	}
+	return false
 }
 
 // truncated restarts a file that was truncated (or rewritten) at offset 0
@@ -552,6 +618,9 @@ func (t *Tailer) truncated(h *harvester, size int64) {
 
 func (t *Tailer) openFile(p string) (*os.File, error) {
 	f, err := t.openFn(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil && (errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)) && t.shed() > 0 {
+		f, err = t.openFn(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	}
 	if err != nil {
 		if os.IsPermission(err) {
 			t.warnOnce(slog.LevelError, p, "Cannot read file: permission denied", "err", err)
@@ -566,11 +635,33 @@ func (t *Tailer) openFile(p string) (*os.File, error) {
 	return f, nil
 }
 
+// shed closes the descriptors of matched files that are fully read and
+// quiet (they are reopened when they change), when the process runs out of
+// descriptors. It returns how many it closed.
+func (t *Tailer) shed() int {
+	n := 0
+	now := time.Now()
+	for _, h := range t.files {
+		if h.f != nil && h.matched && !h.undecided && h.offset >= h.size && now.Sub(h.lastData) >= time.Second {
+			h.f.Close()
+			h.f = nil
+			t.setOpen(h.path, false)
+			n++
+		}
+	}
+	t.warnOnce(slog.LevelWarn, "\x00fds", "Out of file descriptors; closed quiet fully-read files", "closed", n)
+	return n
+}
+
 // start begins tracking a file not tracked before.
-func (t *Tailer) start(p string, st fileStat, now time.Time) {
-	f, err := t.openFile(p)
-	if err != nil {
-		return
+// A light start (while a send is blocked) only holds the descriptor; the
+// decision waits for the next full scan, as it may restart other files.
+func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light bool) {
+	if f == nil {
+		var err error
+		if f, err = t.openFile(p); err != nil {
+			return
+		}
 	}
 	fi, err := f.Stat()
 	if err != nil {
@@ -590,45 +681,71 @@ func (t *Tailer) start(p string, st fileStat, now time.Time) {
 		return
 	}
 	st = st2
-	head, err := readHead(f, t.head)
+	head, err := readHead(f, make([]byte, fpMax))
 	if err != nil {
 		f.Close()
 		t.fail(fmt.Errorf("read %s: %w", p, err))
 		return
 	}
-	var off int64
-	if t.first {
-		off = t.initialOffset(p, st, f, head)
-	} else {
-		var wait bool
-		off, wait = t.copyOffset(p, st, head, now)
-		if wait {
-			f.Close()
-			return
-		}
-	}
-	delete(t.waiting, st.key)
 	h := &harvester{
-		key:      st.key,
-		fileID:   st.key.fileID(),
-		path:     p,
-		f:        f,
-		head:     slices.Clone(head),
-		offset:   off,
-		size:     st.size,
-		modTime:  st.modTime,
-		matched:  true,
-		lastData: now,
+		key:       st.key,
+		fileID:    st.key.fileID(),
+		path:      p,
+		f:         f,
+		size:      st.size,
+		modTime:   st.modTime,
+		matched:   true,
+		lastData:  now,
+		undecided: true,
 	}
+	h.sp = newSplitter(t.cfg.MultiLineStart, t.cfg.Footer, t.cfg.AggregatedRecordSizeBytes, t.cfg.ReadBufferBytes, 0)
+	t.files[st.key] = h
+	if t.first {
+		t.begin(h, st, head, t.initialOffset(p, st, f, head))
+		return
+	}
+	if !light {
+		t.decide(h, now, true)
+	}
+}
+
+// decide settles where a file found after the first scan starts (0, or the
+// shipped offset of the file it is a copy of). While that is unclear it
+// stays undecided, holding its descriptor so that deleting it loses nothing.
+func (t *Tailer) decide(h *harvester, now time.Time, mayWait bool) {
+	fi, err := h.f.Stat()
+	if err != nil {
+		t.fail(fmt.Errorf("stat %s: %w", h.path, err))
+		return
+	}
+	st, _ := statOf(fi)
+	head, err := readHead(h.f, make([]byte, fpMax)) // not t.head: copyOffset reads other heads
+	if err != nil {
+		t.fail(fmt.Errorf("read %s: %w", h.path, err))
+		return
+	}
+	off, wait := t.copyOffset(h.path, st, head, now)
+	if wait && mayWait {
+		return
+	}
+	t.begin(h, st, head, off)
+}
+
+// begin starts reading h at off.
+func (t *Tailer) begin(h *harvester, st fileStat, head []byte, off int64) {
+	delete(t.waiting, h.key)
+	h.undecided = false
+	h.head = append(h.head[:0], head...)
+	h.offset = off
+	h.size, h.modTime = st.size, st.modTime
 	hdr := 0
 	if off == 0 {
 		hdr = t.cfg.SkipHeaderLines
 	}
-	h.sp = newSplitter(t.cfg.MultiLineStart, t.cfg.Footer, t.cfg.AggregatedRecordSizeBytes, t.cfg.ReadBufferBytes, hdr)
-	t.files[st.key] = h
-	t.setOpen(p, true)
-	t.cfg.Stats.SetFile(flowstats.FileState{Path: p, FileID: h.fileID, Size: st.size, ReadOffset: off, AckedOffset: off})
-	t.log.Info("Started tailing file", "path", p, "fileId", h.fileID, "offset", off, "size", st.size)
+	h.sp.reset(hdr)
+	t.setOpen(h.path, true)
+	t.cfg.Stats.SetFile(flowstats.FileState{Path: h.path, FileID: h.fileID, Size: st.size, ReadOffset: off, AckedOffset: off})
+	t.log.Info("Started tailing file", "path", h.path, "fileId", h.fileID, "offset", off, "size", st.size)
 }
 
 // initialOffset is where a file present at the first scan starts (§3.5).
@@ -715,15 +832,14 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (
 		if !samePrefix(head, g.head) {
 			continue
 		}
-		if len(head) < len(g.head) || st.size < g.done {
+		if (len(head) < len(g.head) || st.size < g.done) && t.keepWaiting(st, now) {
 			// Maybe a copy still being written: wait while it grows.
-			if t.keepWaiting(st, now) {
-				return 0, true
-			}
-			if len(head) < len(g.head) {
-				continue
-			}
+			return 0, true
 		}
+		if len(head) == 0 {
+			continue
+		}
+		// Its bytes are (a prefix of) what was already shipped.
 		off := min(g.done, st.size)
 		t.ghosts = slices.Delete(t.ghosts, i, i+1)
 		t.log.Info("File is a copy of a truncated file; continuing at the offset already read",
@@ -733,18 +849,21 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (
 	// A prefix of a live file: maybe a copy being written, or a copy whose
 	// original is about to be truncated. Wait a little while it grows.
 	for _, h := range t.files {
-		if len(h.head) == 0 || !h.matched || !samePrefix(head, h.head) {
+		if h.undecided || !h.matched {
+			continue
+		}
+		if h.f != nil {
+			if fi, err := h.f.Stat(); err == nil && t.checkTruncated(h, fi.Size()) {
+				return t.copyOffset(p, st, head, now)
+			}
+		}
+		if len(h.head) == 0 || !samePrefix(head, h.head) {
 			continue
 		}
 		if len(head) > len(h.head) && len(h.head) < fpMax {
 			continue // longer than the live file's whole content: differs after it
 		}
-		if h.f != nil {
-			if fi, err := h.f.Stat(); err == nil && fi.Size() < h.done() {
-				t.truncated(h, fi.Size())
-				return t.copyOffset(p, st, head, now)
-			}
-		}
+
 		if t.keepWaiting(st, now) {
 			return 0, true
 		}
@@ -778,7 +897,7 @@ func (t *Tailer) drop(h *harvester, why string) {
 		t.setOpen(h.path, false)
 	}
 	if why != "" {
-		t.log.Info("Stopped tailing file", "path", h.path, "reason", why, "offset", h.done())
+		t.log.Info("Stopped tailing file", "path", h.path, "fileId", h.fileID, "reason", why, "offset", h.done(), "size", h.size)
 	}
 	delete(t.files, h.key)
 	t.cfg.Stats.DropFile(h.fileID)
@@ -800,10 +919,6 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 	h.size, h.modTime = fi.Size(), fi.ModTime()
 	if h.size < h.offset {
 		t.truncated(h, h.size)
-	} else if h.size > h.offset && len(h.head) < fpMax && int64(len(h.head)) < h.size {
-		if !t.verifyHead(h, h.size) {
-			// restarted at 0
-		}
 	}
 	var total int64
 	for i := 0; i < maxReadsPerTurn && ctx.Err() == nil; i++ {
@@ -817,6 +932,12 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 		}
 		if n == 0 {
 			break
+		}
+		// Checked after the read: if the file was truncated and refilled
+		// before it, the bytes read are not the continuation; drop them.
+		if !t.headOK(h) {
+			t.truncated(h, h.size)
+			continue
 		}
 		data = data[:len(data)+n]
 		t.scratch = data[:0]
@@ -845,18 +966,18 @@ func (t *Tailer) consume(ctx context.Context, h *harvester, out chan<- *record.C
 		h.src = record.NewSource(t.cfg.FlowID, h.path, h.fileID, h.key.dev, h.key.ino, fingerprint(h.head))
 	}
 	now := time.Now()
-	c := t.newChunk(h, base, now)
+	c := t.newChunk(h, base, now, len(data))
 	consumed := h.sp.split(data, mode, func(s, e int) {
 		rec := data[s:e]
 		if len(c.Data)+len(rec) > cap(c.Data) {
 			if len(c.Ends) > 0 {
 				c.End = base + int64(s)
 				t.send(ctx, out, h, c)
-				c = t.newChunk(h, base+int64(s), now)
+				c = t.newChunk(h, base+int64(s), now, len(data)-s)
 			}
 			if len(rec) > cap(c.Data) {
-				t.pool.Put(c.Data)
-				c.Data = make([]byte, 0, len(rec))
+				c.ReleaseData()
+				c.Data, c.Ends = make([]byte, 0, len(rec)), make([]int, 0, 1)
 			}
 		}
 		c.Data = append(c.Data, rec...)
@@ -864,6 +985,7 @@ func (t *Tailer) consume(ctx context.Context, h *harvester, out chan<- *record.C
 	})
 	c.End = base + int64(consumed)
 	if len(c.Ends) > 0 || c.End > c.Start {
+		h.lastEnds = len(c.Ends)
 		t.send(ctx, out, h, c)
 	} else {
 		c.ReleaseData()
@@ -890,18 +1012,26 @@ func (t *Tailer) consume(ctx context.Context, h *harvester, out chan<- *record.C
 	})
 }
 
-func (t *Tailer) newChunk(h *harvester, start int64, now time.Time) *record.Chunk {
+func (t *Tailer) newChunk(h *harvester, start int64, now time.Time, need int) *record.Chunk {
+	pool := t.pool
+	if need <= smallChunk {
+		pool = t.small // a trickle: do not pin 256 KiB per chunk downstream
+	}
+	ends := h.lastEnds + h.lastEnds/4
+	if ends < 16 {
+		ends = 16
+	}
 	c := &record.Chunk{
 		Source:  h.src,
-		Data:    t.pool.Get(),
-		Ends:    make([]int, 0, 256),
+		Data:    pool.Get(),
+		Ends:    make([]int, 0, ends),
 		Start:   start,
 		End:     start,
 		ModTime: h.modTime,
 		Size:    h.size,
 		ReadAt:  now,
 	}
-	c.SetRelease(t.pool.Put)
+	c.SetRelease(pool.Put)
 	return c
 }
 
@@ -922,9 +1052,13 @@ func (t *Tailer) send(ctx context.Context, out chan<- *record.Chunk, h *harveste
 		default:
 		}
 		if tick == nil {
-			tk := time.NewTicker(t.scanEvery())
-			defer tk.Stop()
-			tick = tk.C
+			if t.sendTick == nil {
+				t.sendTick = time.NewTicker(t.scanEvery())
+			} else {
+				t.sendTick.Reset(t.scanEvery())
+			}
+			defer t.sendTick.Stop()
+			tick = t.sendTick.C
 		}
 		select {
 		case out <- c:
@@ -950,7 +1084,7 @@ func (t *Tailer) housekeep(ctx context.Context, out chan<- *record.Chunk) {
 		if ctx.Err() != nil {
 			return
 		}
-		if h.f == nil || h.offset < h.size {
+		if h.f == nil || h.undecided || h.offset < h.size {
 			continue
 		}
 		idle := now.Sub(h.lastData)

@@ -29,8 +29,18 @@ func (w *watcher) active() bool {
 	return w.w != nil && w.dir != ""
 }
 
+func (w *watcher) isPolling() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.polling
+}
+
 func (t *Tailer) startWatcher(ctx context.Context) {
 	fw, err := fsnotify.NewWatcher()
+	if err == nil && t.noNotify {
+		fw.Close()
+		err = errors.New("disabled")
+	}
 	if err != nil {
 		t.fallbackToPolling(err)
 		return
@@ -46,6 +56,11 @@ func (t *Tailer) startWatcher(ctx context.Context) {
 			case ev, ok := <-fw.Events:
 				if !ok {
 					return
+				}
+				// A new file is opened at once, so that one deleted right
+				// after it was written is still read (the descriptor keeps it).
+				if ev.Has(fsnotify.Create) {
+					t.preopen(ev.Name)
 				}
 				// Writes to a file already open only need a read; anything
 				// else (create, rename, remove, writes to a closed file)
@@ -132,4 +147,52 @@ func (w *watcher) close() {
 			<-done
 		}
 	}
+}
+
+// preopened is a descriptor opened by the watcher goroutine for a file
+// just created, handed to the Run goroutine at its next scan.
+type preopened struct {
+	f    *os.File
+	path string
+	st   fileStat
+}
+
+// preopen opens a newly created matching file (watcher goroutine).
+func (t *Tailer) preopen(path string) {
+	if filepath.Dir(path) != filepath.Clean(t.cfg.Dir) {
+		return
+	}
+	name := filepath.Base(path)
+	if !t.glob.match(name) || excludedName(name) {
+		return
+	}
+	f, err := t.openFn(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return // the scan reports it
+	}
+	fi, err := f.Stat()
+	st, ok := fileStat{}, false
+	if err == nil && fi.Mode().IsRegular() {
+		st, ok = statOf(fi)
+	}
+	t.preMu.Lock()
+	if !ok || t.pre[st.key] != nil || t.pre == nil {
+		t.preMu.Unlock()
+		f.Close()
+		return
+	}
+	t.pre[st.key] = &preopened{f: f, path: path, st: st}
+	t.preMu.Unlock()
+}
+
+// takePreopened returns the descriptors opened by the watcher so far.
+func (t *Tailer) takePreopened() map[fileKey]*preopened {
+	t.preMu.Lock()
+	defer t.preMu.Unlock()
+	if len(t.pre) == 0 {
+		return nil
+	}
+	m := t.pre
+	t.pre = map[fileKey]*preopened{}
+	return m
 }

@@ -1,8 +1,8 @@
 // Package faultproxy is a reverse proxy for Kinesis test servers
 // (kinesalite) that injects the faults no emulator produces: per-entry
 // ProvisionedThroughputExceededException in PutRecords responses, whole-call
-// 400 throttling and 500 errors, slow responses and dropped connections. It
-// counts PutRecords calls and the records of each.
+// 400 throttling and 500 errors, slow responses, dropped and refused
+// connections. It counts PutRecords calls and the records of each.
 //
 // Per-entry failures are real: the proxy forwards the request with only the
 // entries that are to succeed, then builds the response in the original
@@ -27,6 +27,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -63,6 +64,9 @@ type Proxy struct {
 	rp     *httputil.ReverseProxy
 	target *url.URL
 
+	refuse  atomic.Bool
+	refused atomic.Int64
+
 	mu      sync.Mutex
 	plan    Plan
 	perCall []int
@@ -84,8 +88,38 @@ func New(target string) (*Proxy, error) {
 		},
 		ModifyResponse: p.modifyResponse,
 	}
-	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
+	p.srv = httptest.NewUnstartedServer(http.HandlerFunc(p.serve))
+	p.srv.Listener = &refusingListener{Listener: p.srv.Listener, p: p}
+	p.srv.Start()
 	return p, nil
+}
+
+// SetRefuse makes the proxy reset every new connection at once (true) or
+// serve again (false): the client sees connection errors for every call,
+// PutRecords or not. Connections already open keep working until closed;
+// clients normally open new ones after an error.
+func (p *Proxy) SetRefuse(on bool) { p.refuse.Store(on) }
+
+// Refused is the number of connections reset by SetRefuse.
+func (p *Proxy) Refused() int { return int(p.refused.Load()) }
+
+type refusingListener struct {
+	net.Listener
+	p *Proxy
+}
+
+func (l *refusingListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil || !l.p.refuse.Load() {
+			return c, err
+		}
+		if tc, ok := c.(*net.TCPConn); ok {
+			_ = tc.SetLinger(0)
+		}
+		c.Close()
+		l.p.refused.Add(1)
+	}
 }
 
 // URL is the proxy's endpoint.

@@ -116,3 +116,24 @@ func TestProxyWholeCallFaults(t *testing.T) {
 		t.Fatalf("calls %d", p.Calls())
 	}
 }
+
+func TestProxyRefusesConnectionsUntilToldOtherwise(t *testing.T) {
+	ep := kinesistest.Endpoint(t)
+	stream := kinesistest.CreateStream(t, kinesistest.Client(t, ep), 1)
+	p, _ := New(ep)
+	defer p.Close()
+	p.SetRefuse(true)
+	c := kinesis.NewFromConfig(kinesistest.Config(), func(o *kinesis.Options) {
+		o.BaseEndpoint = aws.String(p.URL())
+		o.RetryMaxAttempts = 1
+	})
+	_, err := c.PutRecords(context.Background(), &kinesis.PutRecordsInput{StreamName: aws.String(stream), Records: entries(1)})
+	var api smithy.APIError
+	if err == nil || errors.As(err, &api) || p.Refused() != 1 || p.Calls() != 0 {
+		t.Fatalf("refused: err %v, refused %d, calls %d", err, p.Refused(), p.Calls())
+	}
+	p.SetRefuse(false)
+	if _, err := c.PutRecords(context.Background(), &kinesis.PutRecordsInput{StreamName: aws.String(stream), Records: entries(1)}); err != nil {
+		t.Fatalf("after refusing: %v", err)
+	}
+}

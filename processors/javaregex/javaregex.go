@@ -53,6 +53,8 @@ type Regexp struct {
 	full, start, find *regexp.Regexp
 	// regexp2 engines
 	bfull, bstart, bfind *regexp2.Regexp
+	// groupsNet gives Java's groups when RE2's would differ
+	groupsNet *regexp2.Regexp
 	// splitRE2 is true when FindAll on the RE2 engine gives Java's find()
 	// sequence (the pattern cannot match the empty string).
 	splitRE2 bool
@@ -83,6 +85,12 @@ func Compile(pattern string, flags Flags) (*Regexp, error) {
 		r.full, err = regexp.Compile(`^(?:` + tf.re2 + `)\z`)
 		if err != nil {
 			tf.needNet, tf.re2Bad = true, err.Error()
+		} else if tf.netBad == "" && loopCanRepeatEmptyCapture(tf.re2) {
+			// RE2 reports the last non-empty iteration of a loop whose body
+			// can match empty; Java reports the final empty iteration. The
+			// match result is the same, the groups are not: take the
+			// groups from the backtracking engine.
+			r.groupsNet, _ = compile2(`\A(?:` + tf.net + `)\z`)
 		}
 	}
 	if tf.needNet {
@@ -140,6 +148,44 @@ func compile2(p string) (*regexp2.Regexp, error) {
 	}
 	re.MatchTimeout = MatchTimeout
 	return re, nil
+}
+
+// loopCanRepeatEmptyCapture reports whether the pattern has a loop (*, +,
+// {n,} or {n,m} with m > 1) whose body contains a capture group and can
+// match the empty string.
+func loopCanRepeatEmptyCapture(p string) bool {
+	re, err := syntax.Parse(p, syntax.Perl)
+	if err != nil {
+		return true
+	}
+	var walk func(*syntax.Regexp) bool
+	hasCap := func(re *syntax.Regexp) bool {
+		found := false
+		var w func(*syntax.Regexp)
+		w = func(x *syntax.Regexp) {
+			if x.Op == syntax.OpCapture {
+				found = true
+			}
+			for _, s := range x.Sub {
+				w(s)
+			}
+		}
+		w(re)
+		return found
+	}
+	walk = func(x *syntax.Regexp) bool {
+		loop := x.Op == syntax.OpStar || x.Op == syntax.OpPlus || (x.Op == syntax.OpRepeat && (x.Max == -1 || x.Max > 1))
+		if loop && minWidth(x.Sub[0]) == 0 && hasCap(x.Sub[0]) {
+			return true
+		}
+		for _, s := range x.Sub {
+			if walk(s) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(re)
 }
 
 // canMatchEmpty reports whether an RE2 pattern can match the empty string
@@ -251,14 +297,18 @@ func (r *Regexp) MatchGroups(s string) (groups []string, present []bool, ok bool
 // take part in the match).
 func (r *Regexp) MatchIndex(dst []int, s string) ([]int, bool) {
 	dst = dst[:0]
-	if r.full != nil {
+	if r.full != nil && r.groupsNet == nil {
 		idx := r.full.FindStringSubmatchIndex(s)
 		if idx == nil {
 			return dst, false
 		}
 		return append(dst, idx[2:]...), true
 	}
-	m, err := r.bfull.FindStringMatch(s)
+	bre := r.bfull
+	if r.groupsNet != nil {
+		bre = r.groupsNet
+	}
+	m, err := bre.FindStringMatch(s)
 	if err != nil || m == nil {
 		return dst, false
 	}

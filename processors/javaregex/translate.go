@@ -328,13 +328,10 @@ func (tr *translator) openGroup() error {
 				on = false
 				continue
 			case ')', ':':
+				// case folding is spelled out per literal and class
+				// (see literal), so no flag reaches the output
 				fl := ""
-				if re2on != "" || re2off != "" {
-					fl = re2on
-					if re2off != "" {
-						fl += "-" + re2off
-					}
-				}
+				_, _ = re2on, re2off
 				if c == ')' {
 					tr.f = nf
 					if fl != "" {
@@ -485,7 +482,32 @@ func (tr *translator) number() (int, bool) {
 }
 
 func (tr *translator) literal(c rune) {
+	if tr.f.i {
+		if tr.f.u {
+			tr.emit("(?i:"+quoteRE2(c)+")", "(?i:"+quoteNet(c)+")")
+			return
+		}
+		// Java's CASE_INSENSITIVE without UNICODE_CASE folds ASCII only
+		if lc := c | 0x20; lc >= 'a' && lc <= 'z' {
+			pair := string(lc) + string(lc-0x20)
+			tr.emit("["+pair+"]", "["+pair+"]")
+			return
+		}
+	}
 	tr.emit(quoteRE2(c), quoteNet(c))
+}
+
+// asciiFoldExtra returns the case-swapped ASCII letters of [lo-hi] as class
+// items (Java's ASCII case-insensitive ranges).
+func asciiFoldExtra(lo, hi rune) rangeSet {
+	var rs rangeSet
+	if a, b := max(lo, 'a'), min(hi, 'z'); a <= b {
+		rs = append(rs, a-0x20, b-0x20)
+	}
+	if a, b := max(lo, 'A'), min(hi, 'Z'); a <= b {
+		rs = append(rs, a+0x20, b+0x20)
+	}
+	return rs
 }
 
 func quoteRE2(c rune) string {
@@ -819,7 +841,7 @@ func (tr *translator) escape() error {
 		return nil
 	case 'R':
 		tr.needNet(`\R`)
-		tr.emit(`\R`, `(?>\r\n|[\n\x0B\f\r\u0085\u2028\u2029])`)
+		tr.emit(`\R`, `(?:\r\n|[\n\x0B\f\r\u0085\u2028\u2029])`)
 		return nil
 	case 'Q':
 		end := tr.pos
@@ -861,7 +883,11 @@ func (tr *translator) escape() error {
 		}
 		tr.pos = end + 1
 		tr.needNet(`back-reference \k<` + name + `>`)
-		tr.emit(`\k`, fmt.Sprintf(`\%d(?:)`, n))
+		if tr.f.i {
+			tr.emit(`\k`, fmt.Sprintf(`(?i:\%d)`, n))
+		} else {
+			tr.emit(`\k`, fmt.Sprintf(`\%d(?:)`, n))
+		}
 		return nil
 	}
 	if c >= '1' && c <= '9' {
@@ -881,7 +907,11 @@ func (tr *translator) escape() error {
 			tr.emit(`\1`, `(?!)`)
 			return nil
 		}
-		tr.emit(`\1`, fmt.Sprintf(`\%d(?:)`, n))
+		if tr.f.i {
+			tr.emit(`\1`, fmt.Sprintf(`(?i:\%d)`, n))
+		} else {
+			tr.emit(`\1`, fmt.Sprintf(`\%d(?:)`, n))
+		}
 		return nil
 	}
 	r, ok, err := tr.charEscape(c)
@@ -905,6 +935,7 @@ func (tr *translator) class() error {
 	}
 	first := true
 	prevChar := rune(-1) // a single char that may start a range
+	var extra rangeSet   // ASCII case-folded additions
 	for {
 		if tr.f.x {
 			tr.skipComments()
@@ -950,6 +981,7 @@ func (tr *translator) class() error {
 			}
 			a.WriteString("-" + classCharRE2(hi))
 			b.WriteString("-" + classCharNet(hi))
+			extra = append(extra, asciiFoldExtra(prevChar, hi)...)
 			prevChar = -1
 		case c == '\\':
 			if tr.pos >= len(tr.src) {
@@ -999,10 +1031,12 @@ func (tr *translator) class() error {
 			}
 			a.WriteString(classCharRE2(r))
 			b.WriteString(classCharNet(r))
+			extra = append(extra, asciiFoldExtra(r, r)...)
 			prevChar = r
 		default:
 			a.WriteString(classCharRE2(c))
 			b.WriteString(classCharNet(c))
+			extra = append(extra, asciiFoldExtra(c, c)...)
 			prevChar = c
 		}
 		first = false
@@ -1011,6 +1045,15 @@ done:
 	pre := "["
 	if neg {
 		pre = "[^"
+	}
+	if tr.f.i && tr.f.u {
+		tr.emit("(?i:"+pre+a.String()+"])", "(?i:"+pre+b.String()+"])")
+		return nil
+	}
+	if tr.f.i {
+		x, y := extra.items()
+		a.WriteString(x)
+		b.WriteString(y)
 	}
 	tr.emit(pre+a.String()+"]", pre+b.String()+"]")
 	return nil

@@ -1,0 +1,142 @@
+package send
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/batch"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/kinesistest"
+)
+
+// fastSink is a minimal in-process PutRecords server: it checks the request
+// is valid JSON, counts its entries and answers every entry with success.
+func fastSink() *httptest.Server {
+	var bufs sync.Pool
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		buf, _ := bufs.Get().(*bytes.Buffer)
+		if buf == nil {
+			buf = new(bytes.Buffer)
+		}
+		defer bufs.Put(buf)
+		buf.Reset()
+		if _, err := buf.ReadFrom(r.Body); err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		body := buf.Bytes()
+		// Validate the JSON and count the entries without decoding them, so
+		// that allocations and CPU measured are the client's.
+		if !json.Valid(body) {
+			http.Error(w, "invalid JSON", 400)
+			return
+		}
+		n := bytes.Count(body, []byte(`"PartitionKey":`))
+		out := make([]byte, 0, 64+n*64)
+		out = append(out, `{"FailedRecordCount":0,"Records":[`...)
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = append(out, `{"SequenceNumber":"4959`...)
+			out = strconv.AppendInt(out, int64(i), 10)
+			out = append(out, `","ShardId":"shardId-000000000000"}`...)
+		}
+		out = append(out, "]}"...)
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		_, _ = w.Write(out)
+	}))
+}
+
+func benchClient(url string) *kinesis.Client {
+	return kinesis.NewFromConfig(kinesistest.Config(), func(o *kinesis.Options) {
+		o.BaseEndpoint = aws.String(url)
+		o.Retryer = RetryerNoQuota()
+		o.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+			t.MaxIdleConnsPerHost = 64
+		})
+	})
+}
+
+// BenchmarkKinesisSendFastSink: full 500-record batches of 250-byte records
+// through the real SDK to an in-process sink; records/s is the sender's
+// ceiling on this machine (the sink shares the CPU).
+func BenchmarkKinesisSendFastSink(b *testing.B) {
+	for _, cfg := range []struct {
+		par  int
+		fast bool
+	}{{1, false}, {4, false}, {1, true}, {4, true}} {
+		name := "codec=sdk/senders=" + strconv.Itoa(cfg.par)
+		if cfg.fast {
+			name = "codec=fast/senders=" + strconv.Itoa(cfg.par)
+		}
+		par := cfg.par
+		b.Run(name, func(b *testing.B) {
+			srv := fastSink()
+			defer srv.Close()
+			s := NewKinesis(benchClient(srv.URL), "bench", Options{FastCodec: cfg.fast})
+			rec := make([]byte, 250)
+			for i := range rec {
+				rec[i] = 'a' + byte(i%26)
+			}
+			rec[249] = '\n'
+			bl := batch.NewBuilder(batch.Options{Limits: batch.KinesisLimits(0, 0, 0), Keys: batch.KeyRandom})
+			var bt *batch.Batch
+			for bt == nil {
+				bt = bl.Add(rec, nil)
+			}
+			ctx := context.Background()
+			b.SetBytes(int64(bt.DataBytes))
+			b.ReportAllocs()
+			b.SetParallelism(par)
+			start := time.Now()
+			var ops sync.Mutex
+			n := 0
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := s.Send(ctx, bt); err != nil {
+						b.Error(err)
+						return
+					}
+					ops.Lock()
+					n++
+					ops.Unlock()
+				}
+			})
+			b.ReportMetric(float64(n*bt.Len())/time.Since(start).Seconds(), "records/s")
+		})
+	}
+}
+
+// BenchmarkKinesisSendKinesalite: the same against kinesalite (its ceiling,
+// ~15k records/s, dominates).
+func BenchmarkKinesisSendKinesalite(b *testing.B) {
+	ep := kinesistest.Endpoint(b)
+	c := kinesistest.Client(b, ep)
+	stream := kinesistest.CreateStream(b, c, 4)
+	s := NewKinesis(benchClient(ep), stream, Options{})
+	bl := batch.NewBuilder(batch.Options{Limits: batch.KinesisLimits(0, 0, 0), Keys: batch.KeyRandom})
+	rec := make([]byte, 250)
+	var bt *batch.Batch
+	for bt == nil {
+		bt = bl.Add(rec, nil)
+	}
+	b.SetBytes(int64(bt.DataBytes))
+	start := time.Now()
+	for b.Loop() {
+		if err := s.Send(context.Background(), bt); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*bt.Len())/time.Since(start).Seconds(), "records/s")
+}

@@ -1,0 +1,377 @@
+package send
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// putRecordsCodec replaces the SDK's generic awsJson1.1 (de)serialization
+// for PutRecords only (every other operation is delegated). The SDK's
+// schema serializer allocates per record (base64 string, keys) and copies
+// the body; its deserializer allocates a result entry plus strings per
+// record. This codec writes the request body in one exactly-sized
+// allocation and reads the answer into a pooled buffer, decoding only
+// FailedRecordCount, EncryptionType and each entry's ErrorCode/ErrorMessage
+// (SequenceNumber and ShardId are not decoded: the sender does not use them).
+//
+// It is installed per call through an option function, so the request body
+// is never reused: the HTTP transport may still read a request body after
+// the call has returned (net/http RoundTrip contract).
+type putRecordsCodec struct {
+	smithyhttp.ClientProtocol
+	respBufs *sync.Pool // *bytes.Buffer
+}
+
+const kinesisTarget = "Kinesis_20131202.PutRecords"
+
+func (c *putRecordsCodec) SerializeRequest(ctx context.Context, schema *smithy.OperationSchema, in smithy.Serializable, req *smithyhttp.Request) error {
+	pr, ok := in.(*kinesis.PutRecordsInput)
+	if !ok || schema.ID().Name != "PutRecords" || pr.StreamName == nil || pr.StreamARN != nil {
+		return c.ClientProtocol.SerializeRequest(ctx, schema, in, req)
+	}
+	size := len(`{"Records":[],"StreamName":""}`) + 2*len(*pr.StreamName)
+	for i := range pr.Records {
+		e := &pr.Records[i]
+		if e.PartitionKey == nil || e.ExplicitHashKey != nil {
+			return c.ClientProtocol.SerializeRequest(ctx, schema, in, req)
+		}
+		size += len(`{"Data":"","PartitionKey":""},`) + base64.StdEncoding.EncodedLen(len(e.Data)) + 6*len(*e.PartitionKey)
+	}
+	body := make([]byte, 0, size)
+	body = append(body, `{"Records":[`...)
+	for i := range pr.Records {
+		e := &pr.Records[i]
+		if i > 0 {
+			body = append(body, ',')
+		}
+		body = append(body, `{"Data":"`...)
+		body = base64.StdEncoding.AppendEncode(body, e.Data)
+		body = append(body, `","PartitionKey":"`...)
+		body = appendJSONString(body, *e.PartitionKey)
+		body = append(body, `"}`...)
+	}
+	body = append(body, `],"StreamName":"`...)
+	body = appendJSONString(body, *pr.StreamName)
+	body = append(body, `"}`...)
+
+	req.Method = http.MethodPost
+	if len(req.URL.Path) == 0 {
+		req.URL.Path = "/"
+	}
+	req.Header.Set("X-Amz-Target", kinesisTarget)
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	sreq, err := req.SetStream(bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("set stream: %w", err)
+	}
+	*req = *sreq
+	return nil
+}
+
+func (c *putRecordsCodec) DeserializeResponse(ctx context.Context, schema *smithy.OperationSchema, reg *smithy.TypeRegistry, resp *smithyhttp.Response, out smithy.Deserializable) error {
+	po, ok := out.(*kinesis.PutRecordsOutput)
+	if !ok || resp.StatusCode < 200 || resp.StatusCode >= 300 {
+		return c.ClientProtocol.DeserializeResponse(ctx, schema, reg, resp, out)
+	}
+	buf := c.respBufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer c.respBufs.Put(buf)
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		return &smithy.DeserializationError{Err: err}
+	}
+	if err := decodePutRecordsOutput(buf.Bytes(), po); err != nil {
+		return &smithy.DeserializationError{Err: err, Snapshot: append([]byte(nil), buf.Bytes()[:min(buf.Len(), 1024)]...)}
+	}
+	return nil
+}
+
+// appendJSONString appends s escaped for the inside of a JSON string.
+func appendJSONString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			dst = append(dst, '\\', c)
+		case c < 0x20:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// decodePutRecordsOutput reads the fields of a PutRecords answer the sender
+// needs. Unknown members are skipped.
+func decodePutRecordsOutput(p []byte, out *kinesis.PutRecordsOutput) error {
+	s := jscan{b: p}
+	if !s.consume('{') {
+		return s.err("expected object")
+	}
+	for first := true; ; first = false {
+		if s.consume('}') {
+			break
+		}
+		if !first && !s.consume(',') {
+			return s.err("expected , or }")
+		}
+		key, ok := s.rawString()
+		if !ok || !s.consume(':') {
+			return s.err("expected member name")
+		}
+		switch string(key) {
+		case "FailedRecordCount":
+			n, ok := s.integer()
+			if !ok {
+				return s.err("bad FailedRecordCount")
+			}
+			v := int32(n)
+			out.FailedRecordCount = &v
+		case "EncryptionType":
+			str, _, ok := s.stringOrNull()
+			if !ok {
+				return s.err("bad EncryptionType")
+			}
+			out.EncryptionType = types.EncryptionType(str) // "" for null
+		case "Records":
+			if s.null() {
+				continue
+			}
+			if !s.consume('[') {
+				return s.err("expected Records array")
+			}
+			if out.Records == nil {
+				out.Records = make([]types.PutRecordsResultEntry, 0, 500)
+			}
+			out.Records = out.Records[:0] // a repeated member replaces the earlier one
+			for n := 0; ; n++ {
+				if s.consume(']') {
+					break
+				}
+				if n > 0 && !s.consume(',') {
+					return s.err("expected , or ]")
+				}
+				var e types.PutRecordsResultEntry
+				if err := s.resultEntry(&e); err != nil {
+					return err
+				}
+				out.Records = append(out.Records, e)
+			}
+		default:
+			if !s.skipValue(0) {
+				return s.err("bad value of " + string(key))
+			}
+		}
+	}
+	s.ws()
+	if s.i != len(s.b) {
+		return s.err("trailing data")
+	}
+	return nil
+}
+
+func (s *jscan) resultEntry(e *types.PutRecordsResultEntry) error {
+	if s.null() {
+		return nil
+	}
+	if !s.consume('{') {
+		return s.err("expected result entry")
+	}
+	for first := true; ; first = false {
+		if s.consume('}') {
+			return nil
+		}
+		if !first && !s.consume(',') {
+			return s.err("expected , or }")
+		}
+		key, ok := s.rawString()
+		if !ok || !s.consume(':') {
+			return s.err("expected member name")
+		}
+		switch string(key) {
+		case "ErrorCode", "ErrorMessage":
+			str, isNull, ok := s.stringOrNull()
+			if !ok {
+				return s.err("bad " + string(key))
+			}
+			var v *string
+			if !isNull {
+				v = &str
+			}
+			if key[5] == 'C' {
+				e.ErrorCode = v
+			} else {
+				e.ErrorMessage = v
+			}
+		default:
+			if !s.skipValue(0) {
+				return s.err("bad value of " + string(key))
+			}
+		}
+	}
+}
+
+// jscan is a minimal JSON scanner over a complete document.
+type jscan struct {
+	b []byte
+	i int
+}
+
+func (s *jscan) err(msg string) error {
+	return fmt.Errorf("PutRecords response: %s at offset %d", msg, s.i)
+}
+
+func (s *jscan) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+func (s *jscan) consume(c byte) bool {
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == c {
+		s.i++
+		return true
+	}
+	return false
+}
+
+func (s *jscan) null() bool {
+	s.ws()
+	if bytes.HasPrefix(s.b[s.i:], []byte("null")) {
+		s.i += 4
+		return true
+	}
+	return false
+}
+
+// rawString returns the bytes between the quotes of a string, escapes
+// undecoded.
+func (s *jscan) rawString() ([]byte, bool) {
+	if !s.consume('"') {
+		return nil, false
+	}
+	start := s.i
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case '\\':
+			s.i += 2
+		case '"':
+			raw := s.b[start:s.i]
+			s.i++
+			return raw, true
+		default:
+			s.i++
+		}
+	}
+	return nil, false
+}
+
+// stringOrNull decodes a string value (or null).
+func (s *jscan) stringOrNull() (str string, isNull, ok bool) {
+	if s.null() {
+		return "", true, true
+	}
+	s.ws()
+	start := s.i
+	raw, ok := s.rawString()
+	if !ok {
+		return "", false, false
+	}
+	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		return string(raw), false, true
+	}
+	if err := json.Unmarshal(s.b[start:s.i], &str); err != nil {
+		return "", false, false
+	}
+	return str, false, true
+}
+
+func (s *jscan) integer() (int64, bool) {
+	s.ws()
+	start := s.i
+	for s.i < len(s.b) && (s.b[s.i] == '-' || s.b[s.i] >= '0' && s.b[s.i] <= '9') {
+		s.i++
+	}
+	n, err := strconv.ParseInt(string(s.b[start:s.i]), 10, 64)
+	return n, err == nil
+}
+
+// skipValue skips any JSON value.
+func (s *jscan) skipValue(depth int) bool {
+	if depth > 64 {
+		return false
+	}
+	s.ws()
+	if s.i >= len(s.b) {
+		return false
+	}
+	switch c := s.b[s.i]; {
+	case c == '"':
+		_, ok := s.rawString()
+		return ok
+	case c == '{' || c == '[':
+		closer := byte('}')
+		if c == '[' {
+			closer = ']'
+		}
+		s.i++
+		for n := 0; ; n++ {
+			if s.consume(closer) {
+				return true
+			}
+			if n > 0 && !s.consume(',') {
+				return false
+			}
+			if c == '{' {
+				if _, ok := s.rawString(); !ok || !s.consume(':') {
+					return false
+				}
+			}
+			if !s.skipValue(depth + 1) {
+				return false
+			}
+		}
+	default: // number, true, false, null
+		start := s.i
+		for s.i < len(s.b) {
+			switch s.b[s.i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				return s.i > start
+			}
+			s.i++
+		}
+		return s.i > start
+	}
+}
+
+// newPutRecordsCodecOption returns the per-call option installing the codec.
+func newPutRecordsCodecOption(respBufs *sync.Pool) func(*kinesis.Options) {
+	return func(o *kinesis.Options) {
+		if o.Protocol == nil {
+			return
+		}
+		if _, already := o.Protocol.(*putRecordsCodec); already {
+			return
+		}
+		o.Protocol = &putRecordsCodec{ClientProtocol: o.Protocol, respBufs: respBufs}
+	}
+}

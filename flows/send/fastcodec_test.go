@@ -1,0 +1,229 @@
+package send
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/batch"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/faultproxy"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/kinesistest"
+)
+
+// reference decodes what the sender needs with encoding/json, with exact
+// (case-sensitive) member names as the service sends them; on duplicate
+// members the last one wins.
+func reference(p []byte) (int32, []string, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(p, &top); err != nil {
+		return 0, nil, err
+	}
+	var n int32
+	if raw, ok := top["FailedRecordCount"]; ok {
+		if err := json.Unmarshal(raw, &n); err != nil {
+			return 0, nil, err
+		}
+	}
+	var recs []json.RawMessage
+	if raw, ok := top["Records"]; ok {
+		if err := json.Unmarshal(raw, &recs); err != nil {
+			return 0, nil, err
+		}
+	}
+	if raw, ok := top["EncryptionType"]; ok {
+		var s *string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return 0, nil, err
+		}
+	}
+	var out []string
+	for _, r := range recs {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(r, &m); err != nil {
+			return 0, nil, err
+		}
+		var code, msg *string
+		if raw, ok := m["ErrorCode"]; ok {
+			if err := json.Unmarshal(raw, &code); err != nil {
+				return 0, nil, err
+			}
+		}
+		if raw, ok := m["ErrorMessage"]; ok {
+			if err := json.Unmarshal(raw, &msg); err != nil {
+				return 0, nil, err
+			}
+		}
+		out = append(out, fmt.Sprintf("%s|%s", ptr(code), ptr(msg)))
+	}
+	return n, out, nil
+}
+
+func ptr(s *string) string {
+	if s == nil {
+		return "<nil>"
+	}
+	return *s
+}
+
+func fast(p []byte) (int32, []string, error) {
+	var o kinesis.PutRecordsOutput
+	if err := decodePutRecordsOutput(p, &o); err != nil {
+		return 0, nil, err
+	}
+	var out []string
+	for _, r := range o.Records {
+		out = append(out, fmt.Sprintf("%s|%s", ptr(r.ErrorCode), ptr(r.ErrorMessage)))
+	}
+	return aws.ToInt32(o.FailedRecordCount), out, nil
+}
+
+var codecSeeds = []string{
+	`{"FailedRecordCount":0,"Records":[{"SequenceNumber":"4959","ShardId":"shardId-000000000000"}]}`,
+	`{"FailedRecordCount":1,"Records":[{"SequenceNumber":"1","ShardId":"s"},{"ErrorCode":"ProvisionedThroughputExceededException","ErrorMessage":"Rate exceeded for shard"}],"EncryptionType":"NONE"}`,
+	` { "Records" : [ { "ErrorCode" : null , "ErrorMessage" : null , "SequenceNumber" : "9" } ] , "FailedRecordCount" : 0 } `,
+	`{"FailedRecordCount":1,"Records":[{"ErrorCode":"InvalidArgumentException","ErrorMessage":"quote \" backslash \\ unicode \u00e9 \n","X":{"a":[1,2,{"b":null}],"c":true}}],"Extra":[[],{}],"N":-1.5e3}`,
+	`{"FailedRecordCount":0,"Records":[]}`,
+	`{"Records":null}`,
+	`{}`,
+}
+
+func TestFastCodecDecodesLikeEncodingJSON(t *testing.T) {
+	for _, s := range codecSeeds {
+		rc, rr, rerr := reference([]byte(s))
+		fc, fr, ferr := fast([]byte(s))
+		if rerr != nil || ferr != nil || rc != fc || !reflect.DeepEqual(rr, fr) {
+			t.Errorf("%s:\n ref %d %q %v\nfast %d %q %v", s, rc, rr, rerr, fc, fr, ferr)
+		}
+	}
+	for _, bad := range []string{``, `{`, `{"Records":[}`, `{"FailedRecordCount":x}`, `[]`, `{"Records":[{"ErrorCode":"a}]}`, `{} x`} {
+		if _, _, err := fast([]byte(bad)); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+func FuzzFastCodecDecode(f *testing.F) {
+	for _, s := range codecSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, p []byte) {
+		rc, rr, rerr := reference(p)
+		fc, fr, ferr := fast(p)
+		if rerr != nil {
+			return // invalid for encoding/json: any outcome but a panic is fine
+		}
+		if ferr != nil {
+			// Valid JSON the fast decoder rejects: only acceptable for shapes the
+			// service never sends (wrong member types).
+			return
+		}
+		if rc != fc || !reflect.DeepEqual(rr, fr) {
+			t.Fatalf("%q:\n ref %d %q\nfast %d %q", p, rc, rr, fc, fr)
+		}
+	})
+}
+
+// The request body equals the SDK's own serialization (as JSON values) and
+// carries the same target and content type.
+func TestFastCodecRequestMatchesSDK(t *testing.T) {
+	type captured struct {
+		target, ctype string
+		body          any
+	}
+	var mu sync.Mutex
+	var got []captured
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		var v any
+		if err := json.Unmarshal(b, &v); err != nil {
+			t.Errorf("body not JSON: %v", err)
+		}
+		mu.Lock()
+		got = append(got, captured{r.Header.Get("X-Amz-Target"), r.Header.Get("Content-Type"), v})
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		_, _ = io.WriteString(w, `{"FailedRecordCount":1,"Records":[{"SequenceNumber":"1","ShardId":"s"},{"ErrorCode":"InternalFailure","ErrorMessage":"m"}]}`)
+	}))
+	defer srv.Close()
+	c := benchClient(srv.URL)
+	in := &kinesis.PutRecordsInput{StreamName: aws.String(`s"t\ream`), Records: []types.PutRecordsRequestEntry{
+		{Data: []byte("hello\n"), PartitionKey: aws.String("730878.1907032909")},
+		{Data: []byte{0, 1, 2, 0xff}, PartitionKey: aws.String("k\"\\\x01é")},
+	}}
+	var outs []*kinesis.PutRecordsOutput
+	for _, opts := range [][]func(*kinesis.Options){nil, {newPutRecordsCodecOption(&sync.Pool{New: func() any { return new(bytes.Buffer) }})}} {
+		out, err := c.PutRecords(context.Background(), in, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs = append(outs, out)
+	}
+	if len(got) != 2 || got[0].target != got[1].target || got[0].ctype != got[1].ctype || !reflect.DeepEqual(got[0].body, got[1].body) {
+		t.Fatalf("SDK vs fast codec:\n%+v\n%+v", got[0], got[1])
+	}
+	for _, o := range outs {
+		if aws.ToInt32(o.FailedRecordCount) != 1 || aws.ToString(o.Records[1].ErrorCode) != "InternalFailure" || o.Records[0].ErrorCode != nil {
+			t.Fatalf("decoded %+v", o)
+		}
+	}
+}
+
+// The fast codec end to end: kinesalite through the fault proxy (entry
+// throttling, 500s) and kinesis-local's real per-entry failure.
+func TestFastCodecDeliversExactlyOnceUnderFaults(t *testing.T) {
+	px := newProxied(t, 2)
+	px.proxy.SetPlan(func(call, n int) faultproxy.Fault {
+		switch call {
+		case 1:
+			return faultproxy.Fault{FailEntries: []int{0, 7, n - 1}}
+		case 2:
+			return faultproxy.Fault{Status: 500}
+		case 3:
+			return faultproxy.Fault{Status: 400}
+		}
+		return faultproxy.Fault{}
+	})
+	st := flowstats.New("f", px.stream, false)
+	s := NewKinesis(px.client, px.stream, Options{FastCodec: true, Stats: st, Backoff: NewBackoff(time.Millisecond, 5*time.Millisecond)})
+	recs := lines(1000, "fc")
+	chunk := tracked(1000)
+	bl := batch.NewBuilder(batch.Options{Limits: batch.KinesisLimits(0, 0, 0), Keys: batch.KeyRandom})
+	sendAll(t, s, batches(bl, recs, chunk))
+	if chunk.Outstanding() != 0 || st.RecordSendErrors.Load() != 3 || st.ServiceErrors.Load() != 2 {
+		t.Fatalf("outstanding %d entry errors %d service errors %d", chunk.Outstanding(), st.RecordSendErrors.Load(), st.ServiceErrors.Load())
+	}
+	exactlyOnce(t, kinesistest.WaitForRecords(t, px.direct, px.stream, 1000, 10*time.Second), recs)
+	if pk := px.proxy.PartitionKeys(); len(pk) < 2 || len(pk[1]) != 3 {
+		t.Fatalf("retry call keys %v", pk[1])
+	}
+}
+
+func TestFastCodecDecodesKinesisMockPartialFailure(t *testing.T) {
+	ep := kinesistest.MockEndpoint(t)
+	c := kinesistest.Client(t, ep)
+	stream := kinesistest.CreateStream(t, c, 1)
+	in := &kinesis.PutRecordsInput{StreamName: aws.String(stream), Records: []types.PutRecordsRequestEntry{
+		{Data: []byte("a"), PartitionKey: aws.String("1")},
+		{Data: bytes.Repeat([]byte{'x'}, 1<<20+1), PartitionKey: aws.String("2")},
+	}}
+	out, err := c.PutRecords(context.Background(), in, newPutRecordsCodecOption(&sync.Pool{New: func() any { return new(bytes.Buffer) }}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToInt32(out.FailedRecordCount) != 1 || out.Records[0].ErrorCode != nil || aws.ToString(out.Records[1].ErrorCode) != "InvalidArgumentException" {
+		t.Fatalf("decoded %+v", out.Records)
+	}
+}

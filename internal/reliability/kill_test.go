@@ -1,0 +1,123 @@
+package reliability
+
+import (
+	"math/rand/v2"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/faultproxy"
+)
+
+// Batch settings of the kill tests: small batches make the duplicate bound
+// meaningful.
+const (
+	killBatchRecords = 100
+	killSenders      = 4 // maxSendingThreads with one flow: senders per flow
+)
+
+// TestSIGKILLWhileShippingLosesNothingAndDuplicatesOnlyInFlight kills the
+// agent with SIGKILL at random moments while lines are still being written,
+// restarts it each time, and reads every record back: no line is lost, and
+// the duplicates stay within what can be in flight when the process dies.
+func TestSIGKILLWhileShippingLosesNothingAndDuplicatesOnlyInFlight(t *testing.T) {
+	t.Parallel()
+	lines := pick(20_000, 200_000)
+	cycles := pick(5, 12)
+	rate := pick(2_500, 8_000)
+	s := newSetup(t, 2)
+	s.top["maxSendingThreads"] = killSenders
+	s.flow["maxBufferSizeRecords"] = killBatchRecords
+	logFile := filepath.Join(s.logs, "app.log")
+
+	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	p := s.start()
+	w := writeSeq(t, logFile, 0, lines, rate)
+	var killedAt []string
+	for c := 0; c < cycles; c++ {
+		// Kill at a random line count inside this cycle's share of the input.
+		at := int64(lines*c/cycles + r.IntN(lines/cycles))
+		if !waitFor(2*time.Minute, 5*time.Millisecond, func() bool { return w.next.Load() >= at }) {
+			t.Fatalf("writer did not reach line %d", at)
+		}
+		killedAt = append(killedAt, strconv.FormatInt(w.next.Load(), 10))
+		p.kill(t)
+		p = s.start()
+	}
+	w.wait(t, 5*time.Minute)
+	tl := s.waitAllSeq(lines, pick(60*time.Second, 5*time.Minute))
+	p.term(t, 15*time.Second)
+	s.requireAllSeq(tl, lines)
+
+	// Bound per kill: every batch that can be in flight (senders sending,
+	// batches queued for them, the one being built), one chunk (a checkpoint
+	// moves by whole chunks of at most 256 KiB, so the acknowledged part of
+	// a partly acknowledged chunk is sent again), and what was acknowledged
+	// since the last checkpoint flush (flows/ack saves once a second: one
+	// second of writing).
+	inFlight := killBatchRecords * (2*killSenders + 1)
+	chunkLines := (256 << 10) / len(seqLine(0))
+	perKill := inFlight + chunkLines + rate
+	d := tl.dups()
+	t.Logf("SIGKILL: %d lines, %d kills at lines %s; 0 lost; %d duplicates (%.0f per kill; bound per kill %d = %d in-flight + %d chunk + %d one checkpoint interval)",
+		lines, cycles, strings.Join(killedAt, ","), d, float64(d)/float64(cycles), perKill, inFlight, chunkLines, rate)
+	if d > cycles*perKill {
+		t.Fatalf("%d duplicates after %d kills, more than %d per kill", d, cycles, perKill)
+	}
+}
+
+// TestSIGTERMUnderLoadExitsWithinShutdownTimeoutAndLosesNothing stops the
+// agent with SIGTERM while sends are slow (each call delayed) and while the
+// destination refuses connections; each time it must exit within
+// shutdownTimeoutMillis plus a margin, and after a restart every line
+// arrives.
+func TestSIGTERMUnderLoadExitsWithinShutdownTimeoutAndLosesNothing(t *testing.T) {
+	t.Parallel()
+	const shutdown = 3 * time.Second
+	const margin = 2 * time.Second
+	lines := pick(10_000, 100_000)
+	s := newSetup(t, 1)
+	proxy, err := faultproxy.New(s.kinesaliteEndpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	g := newGate(t, hostPort(proxy.URL()))
+	s.endpoint = g.url()
+	s.top["shutdownTimeoutMillis"] = int(shutdown / time.Millisecond)
+	s.top["maxSendingThreads"] = killSenders
+	s.flow["maxBufferSizeRecords"] = killBatchRecords
+	logFile := filepath.Join(s.logs, "app.log")
+	w := writeSeq(t, logFile, 0, lines, pick(2_500, 10_000))
+
+	// 1: slow destination, sends in flight at SIGTERM.
+	proxy.SetPlan(func(int, int) faultproxy.Fault { return faultproxy.Fault{Delay: 1500 * time.Millisecond} })
+	p := s.start()
+	waitFor(10*time.Second, 50*time.Millisecond, func() bool { return proxy.Calls() >= killSenders })
+	took1 := p.term(t, shutdown+margin)
+
+	// 2: destination refusing connections at SIGTERM.
+	proxy.SetPlan(nil)
+	p = s.start()
+	waitFor(10*time.Second, 50*time.Millisecond, func() bool { return proxy.Calls() >= killSenders+4 })
+	g.down()
+	// Wait until a send has failed against the refused port.
+	waitFor(10*time.Second, 50*time.Millisecond, func() bool { return strings.Contains(p.log(), "refused") })
+	took2 := p.term(t, shutdown+margin)
+	g.up(t)
+
+	p = s.start()
+	w.wait(t, 5*time.Minute)
+	tl := s.waitAllSeq(lines, pick(60*time.Second, 5*time.Minute))
+	took3 := p.term(t, shutdown+margin)
+	s.requireAllSeq(tl, lines)
+	for i, p := range s.procs {
+		if c := p.state.ExitCode(); c != 0 {
+			t.Errorf("run %d exited %d after SIGTERM, want 0\n%s", i, c, p.stderr.String())
+		}
+	}
+	t.Logf("SIGTERM: exit took %v (slow destination), %v (destination down), %v (idle); shutdownTimeout %v; %d lines, 0 lost, %d duplicates",
+		took1.Round(time.Millisecond), took2.Round(time.Millisecond), took3.Round(time.Millisecond), shutdown, lines, tl.dups())
+}

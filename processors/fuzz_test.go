@@ -1,0 +1,141 @@
+package processors
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"unicode/utf8"
+)
+
+func checkJSONRecord(t *testing.T, out []byte) {
+	t.Helper()
+	if !utf8.Valid(out) {
+		t.Fatalf("invalid UTF-8 output %q", out)
+	}
+	if len(out) == 0 || out[len(out)-1] != '\n' {
+		t.Fatalf("output does not end with one newline: %q", out)
+	}
+	body := out[:len(out)-1]
+	if !json.Valid(body) {
+		t.Fatalf("invalid JSON %q", out)
+	}
+	if bytes.HasSuffix(body, []byte("\n")) {
+		t.Fatalf("more than one trailing newline: %q", out)
+	}
+}
+
+func FuzzCSVToJSON(f *testing.F) {
+	f.Add([]byte("4613,0,false,2026-12-02,LED,0,Pobeda\n"), ",", false)
+	f.Add([]byte("a\tb\t\tc\r\n"), `\t`, true)
+	f.Add([]byte("\x00\xff\xe2\x82,é😀\u2028"), `\s*;\s*`, false)
+	f.Add([]byte(",,,\n"), "|", false)
+	f.Fuzz(func(t *testing.T, rec []byte, delim string, pretty bool) {
+		o := csvOpt([]string{"a", "b", "c", "a"}, delim)
+		if pretty {
+			o.JSONFormat = "PRETTYPRINT"
+		}
+		c, err := Build([]Option{o}, Deps{})
+		if err != nil {
+			return // invalid delimiter regex is rejected at build
+		}
+		out, res := c.Process(nil, rec)
+		if res != Converted {
+			t.Fatalf("CSVTOJSON never skips or fails: %v %v", res, c.LastError())
+		}
+		checkJSONRecord(t, out)
+	})
+}
+
+func FuzzLogToJSON(f *testing.F) {
+	f.Add([]byte(`123.45.67.89 - - [27/Oct/2000:09:27:09 -0400] "GET / HTTP/1.0" 200 10450 "-" "Mozilla"`), uint8(1), false)
+	f.Add([]byte("Mar 12 12:00:08 server2 rcd[308]: Loaded\n"), uint8(3), true)
+	f.Add([]byte("[Fri Sep 09 10:42:29.902022 2011] [core:error] [pid 35708:tid 4328636416] [client 72.15.99.187] x\xff"), uint8(2), false)
+	f.Add([]byte("2024-05-01T12:00:30Z h p: m"), uint8(4), false)
+	formats := []string{"COMMONAPACHELOG", "COMBINEDAPACHELOG", "APACHEERRORLOG", "SYSLOG", "RFC3339SYSLOG"}
+	f.Fuzz(func(t *testing.T, rec []byte, format uint8, pretty bool) {
+		o := logOpt(formats[int(format)%len(formats)])
+		if pretty {
+			o.JSONFormat = "PRETTYPRINT"
+		}
+		c := mustChain(t, o)
+		out, res := c.Process([]byte("keep"), rec)
+		switch res {
+		case Skipped:
+			if string(out) != "keep" {
+				t.Fatalf("skip changed dst: %q", out)
+			}
+		case Converted:
+			checkJSONRecord(t, out[4:])
+		default:
+			t.Fatalf("LOGTOJSON fell back: %v", c.LastError())
+		}
+	})
+}
+
+// FuzzJSONWriter round-trips arbitrary JSON through the order-preserving
+// parser and the Jackson-style writer (ADDEC2METADATA's path and
+// ADDMETADATA's metadata).
+func FuzzJSONWriter(f *testing.F) {
+	f.Add([]byte(`{"a":1,"b":[1.5,-0,1e400,"x\u0001\ud800"],"c":{"d":null,"a":true}}`), false)
+	f.Add([]byte(`{"k\u00e9":"\ud83d\ude00","e":{},"f":[]}`), true)
+	f.Add([]byte(`[{"a":{"b":[{}]}}]`), true)
+	f.Fuzz(func(t *testing.T, in []byte, pretty bool) {
+		v, err := parseFirstValue(in)
+		if err != nil {
+			return
+		}
+		out := appendValue(nil, &v, pretty, 0)
+		if !utf8.Valid(out) {
+			t.Fatalf("invalid UTF-8 %q", out)
+		}
+		if !json.Valid(out) {
+			t.Fatalf("invalid JSON %q from %q", out, in)
+		}
+		// writing what we wrote is stable
+		v2, err := parseFirstValue(out)
+		if err != nil {
+			t.Fatalf("reparse %q: %v", out, err)
+		}
+		if out2 := appendValue(nil, &v2, pretty, 0); !bytes.Equal(out, out2) {
+			t.Fatalf("not stable:\n%q\n%q", out, out2)
+		}
+		// strings we accept, encoding/json accepts too (if it is an object
+		// whose keys are unique, the parse must agree on the key count)
+		if v.k == kObject && json.Valid(in) {
+			var m map[string]json.RawMessage
+			if json.Unmarshal(in, &m) == nil && len(m) != len(v.obj) {
+				t.Fatalf("key count %d vs %d for %q", len(v.obj), len(m), in)
+			}
+		}
+	})
+}
+
+// FuzzApacheFastPath: whenever the Apache fast path decides, the built-in
+// regular expression must match with exactly the same groups.
+func FuzzApacheFastPath(f *testing.F) {
+	f.Add([]byte(apacheCombined), true)
+	f.Add([]byte(`lj1036.inktomisearch.com - frank [07/Mar/2004:17:18:36 -0800] "GET /robots.txt HTTP/1.0" 200 -`), false)
+	f.Add([]byte(`1.2.3.4. a-b c.d [31/Dec/1999:23:59:59 +0000] "x" -5 +7 "r" "a" tail`), true)
+	f.Fuzz(func(t *testing.T, line []byte, combined bool) {
+		if !utf8.Valid(line) {
+			line = appendJavaUTF8(nil, line)
+		}
+		n, format := 7, "COMMONAPACHELOG"
+		if combined {
+			n, format = 9, "COMBINEDAPACHELOG"
+		}
+		idx := make([]int, 2*n)
+		if !apacheFast(line, combined, idx) {
+			return
+		}
+		want := compileBuiltin(format).FindSubmatchIndex(line)
+		if want == nil {
+			t.Fatalf("fast path matched, regex did not: %q", line)
+		}
+		for i := range idx {
+			if idx[i] != want[i+2] {
+				t.Fatalf("groups differ for %q:\n fast  %v\n regex %v", line, idx, want[2:])
+			}
+		}
+	})
+}
