@@ -66,6 +66,7 @@ type options struct {
 	out, previous                   string
 	maxBufferAge                    int
 	agentEnv                        envList
+	http1                           bool
 }
 
 // envList is a repeatable K=V flag.
@@ -125,6 +126,7 @@ func main() {
 	flag.StringVar(&o.out, "out", "", "write results JSON here")
 	flag.StringVar(&o.previous, "previous", "", "earlier results JSON to compare with")
 	flag.IntVar(&o.maxBufferAge, "max-buffer-age-ms", 1000, "maxBufferAgeMillis of the flow")
+	flag.BoolVar(&o.http1, "sink-http1", false, "the sink offers HTTP/1.1 only (no h2)")
 	flag.Var(&o.agentEnv, "agent-env", "K=V added to the agent's environment (repeatable), e.g. GOGC=50")
 	flag.Parse()
 	if err := run(o); err != nil {
@@ -546,6 +548,7 @@ func procRSS(pid int) (rss, anon, file float64) {
 }
 
 func (b *bench) tlsSink(o sink.Options) (*sink.Server, string, error) {
+	o.HTTP1 = b.o.http1
 	s, err := sink.Listen("127.0.0.1:0", true, o)
 	if err != nil {
 		return nil, "", err
