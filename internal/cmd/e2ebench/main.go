@@ -623,9 +623,31 @@ func (b *bench) oneShot(name string, runNo int, dir string, csv bool, profileDir
 		r.Note = s.Err().Error()
 	}
 	if st.Records != want {
-		r.Note = strings.TrimSpace(r.Note + fmt.Sprintf(" sink counted %d records (duplicates?)", st.Records))
+		r.Note = strings.TrimSpace(r.Note + fmt.Sprintf(" sink counted %d records in %d calls (duplicates?); agent log: %s",
+			st.Records, st.Calls, logProblems(filepath.Join(runDir, "agent.log"))))
 	}
 	return r, nil
+}
+
+// logProblems returns the first WARN/ERROR lines of an agent log.
+func logProblems(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.Contains(line, " WARN ") || strings.Contains(line, " ERROR ") {
+			out = append(out, line)
+			if len(out) == 3 {
+				break
+			}
+		}
+	}
+	if len(out) == 0 {
+		return "no WARN/ERROR lines"
+	}
+	return strings.Join(out, " | ")
 }
 
 var recordID = []byte(`"record_id":"`)
