@@ -85,6 +85,7 @@ type Result struct {
 	MBPerS     float64 `json:"mbPerSec"` // source bytes per second
 	CPUSeconds float64 `json:"cpuSeconds"`
 	CPUusLine  float64 `json:"cpuMicrosPerLine"`
+	SysSeconds float64 `json:"sysSeconds"` // the kernel part of CPUSeconds
 	PeakRSSMB  float64 `json:"peakRssMB"`
 	// Peak anonymous (heap, stacks) and file-backed (binary text) resident
 	// memory from 100 ms samples of /proc/<pid>/status.
@@ -252,8 +253,8 @@ func run(o options) error {
 }
 
 func (r Result) summary() string {
-	s := fmt.Sprintf("%d lines in %.2fs = %.0f lines/s, %.1f MB/s, %.2f CPU-s (%.2f µs/line), peak RSS %.1f MB (anon %.1f, file %.1f)",
-		r.Lines, r.Seconds, r.LinesPerS, r.MBPerS, r.CPUSeconds, r.CPUusLine, r.PeakRSSMB, r.PeakAnonMB, r.PeakFileMB)
+	s := fmt.Sprintf("%d lines in %.2fs = %.0f lines/s, %.1f MB/s, %.2f CPU-s (%.2f sys; %.2f µs/line), peak RSS %.1f MB (anon %.1f, file %.1f)",
+		r.Lines, r.Seconds, r.LinesPerS, r.MBPerS, r.CPUSeconds, r.SysSeconds, r.CPUusLine, r.PeakRSSMB, r.PeakAnonMB, r.PeakFileMB)
 	if r.P99ms > 0 {
 		s += fmt.Sprintf(", delay p50 %.0f ms p99 %.0f ms max %.0f ms", r.P50ms, r.P99ms, r.MaxDelayMs)
 	}
@@ -390,6 +391,7 @@ type proc struct {
 	smp  *sampler
 	// peak VmRSS / RssAnon / RssFile sampled (set by stop)
 	rssMB, anonMB, fileMB float64
+	sysSec                float64 // kernel CPU seconds (set by stop)
 }
 
 func (b *bench) startAgent(cfgPath, runDir string, env ...string) (*proc, error) {
@@ -430,6 +432,7 @@ func (p *proc) stop() (cpu, maxRSSMB float64, err error) {
 		return 0, 0, errors.New("no rusage")
 	}
 	cpu = tv(ru.Utime) + tv(ru.Stime)
+	p.sysSec = tv(ru.Stime)
 	return cpu, p.rssMB, err
 }
 
@@ -449,24 +452,24 @@ func (p *proc) kill() {
 
 func tv(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
 
-// procCPU returns user+sys seconds of pid from /proc/<pid>/stat.
-func procCPU(pid int) float64 {
+// procCPU returns user+sys and sys seconds of pid from /proc/<pid>/stat.
+func procCPU(pid int) (total, sys float64) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0
+		return 0, 0
 	}
 	s := string(data)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return 0
+		return 0, 0
 	}
 	f := strings.Fields(s[i+1:])
 	if len(f) < 13 {
-		return 0
+		return 0, 0
 	}
 	u, _ := strconv.ParseFloat(f[11], 64)
 	sy, _ := strconv.ParseFloat(f[12], 64)
-	return (u + sy) / 100 // USER_HZ
+	return (u + sy) / 100, sy / 100 // USER_HZ
 }
 
 // procMem returns VmRSS and VmHWM of pid in MB.
@@ -614,7 +617,7 @@ func (b *bench) oneShot(name string, runNo int, dir string, csv bool, profileDir
 	r.Lines, r.Seconds = got, el.Seconds()
 	r.LinesPerS = float64(got) / el.Seconds()
 	r.MBPerS = float64(fileBytes(dir)) / 1e6 / el.Seconds()
-	r.CPUSeconds = cpu
+	r.CPUSeconds, r.SysSeconds = cpu, p.sysSec
 	r.CPUusLine = cpu * 1e6 / float64(got)
 	r.PeakRSSMB = max(maxRSS, hwm)
 	r.PeakAnonMB, r.PeakFileMB = p.anonMB, p.fileMB
@@ -708,7 +711,7 @@ func (b *bench) live(runNo int, lines [][]byte) (Result, error) {
 		prefixes[i] = l[:bytes.LastIndexByte(l, ',')+1]
 	}
 	pid := p.cmd.Process.Pid
-	cpu0 := procCPU(pid)
+	cpu0, sys0 := procCPU(pid)
 	start := time.Now()
 	tick := time.NewTicker(10 * time.Millisecond)
 	var written int64
@@ -738,7 +741,7 @@ func (b *bench) live(runNo int, lines [][]byte) (Result, error) {
 	tick.Stop()
 	appendDur := time.Since(start)
 	got := s.WaitRecords(written, 30*time.Second)
-	cpu1 := procCPU(pid)
+	cpu1, sys1 := procCPU(pid)
 	_, hwm := procMem(pid)
 	if got < written {
 		return r, fmt.Errorf("sink got %d of %d appended lines", got, written)
@@ -761,7 +764,7 @@ func (b *bench) live(runNo int, lines [][]byte) (Result, error) {
 	r.Lines, r.Seconds = written, appendDur.Seconds()
 	r.LinesPerS = float64(written) / appendDur.Seconds()
 	r.MBPerS = float64(fileBytes(dir)) / 1e6 / appendDur.Seconds()
-	r.CPUSeconds = cpu1 - cpu0
+	r.CPUSeconds, r.SysSeconds = cpu1-cpu0, sys1-sys0
 	r.CPUusLine = r.CPUSeconds * 1e6 / float64(written)
 	r.PeakRSSMB = max(maxRSS, hwm)
 	r.PeakAnonMB, r.PeakFileMB = p.anonMB, p.fileMB
@@ -846,7 +849,7 @@ func (b *bench) kinesaliteRun(runNo int, dir string) (Result, error) {
 	r.Lines, r.Seconds = sent, el.Seconds()
 	r.LinesPerS = float64(sent) / el.Seconds()
 	r.MBPerS = float64(fileBytes(dir)) / 1e6 / el.Seconds()
-	r.CPUSeconds = cpu
+	r.CPUSeconds, r.SysSeconds = cpu, p.sysSec
 	r.CPUusLine = cpu * 1e6 / float64(sent)
 	r.PeakRSSMB = max(maxRSS, hwm)
 	r.PeakAnonMB, r.PeakFileMB = p.anonMB, p.fileMB
@@ -919,7 +922,7 @@ func (b *bench) backlog(runNo int, dir string) (Result, error) {
 	r.Lines, r.Seconds = st.Records, el.Seconds()
 	r.LinesPerS = float64(st.Records) / el.Seconds()
 	r.MBPerS = float64(st.Bytes) / 1e6 / el.Seconds()
-	r.CPUSeconds = cpu
+	r.CPUSeconds, r.SysSeconds = cpu, p.sysSec
 	r.CPUusLine = cpu * 1e6 / float64(max(st.Records, 1))
 	r.PeakRSSMB = max(maxRSS, hwm, ruRSS)
 	r.PeakAnonMB, r.PeakFileMB = p.anonMB, p.fileMB
@@ -958,6 +961,7 @@ var metrics = []metric{
 	{"MB/s (source)", func(r Result) float64 { return r.MBPerS }, "%.1f"},
 	{"seconds", func(r Result) float64 { return r.Seconds }, "%.2f"},
 	{"CPU-s", func(r Result) float64 { return r.CPUSeconds }, "%.2f"},
+	{"  of which sys CPU-s", func(r Result) float64 { return r.SysSeconds }, "%.2f"},
 	{"CPU-µs/line", func(r Result) float64 { return r.CPUusLine }, "%.2f"},
 	{"peak RSS MB", func(r Result) float64 { return r.PeakRSSMB }, "%.1f"},
 	{"  of which anon MB", func(r Result) float64 { return r.PeakAnonMB }, "%.1f"},
