@@ -67,6 +67,7 @@ type options struct {
 	maxBufferAge                    int
 	agentEnv                        envList
 	http1                           bool
+	report                          string
 }
 
 // envList is a repeatable K=V flag.
@@ -127,6 +128,7 @@ func main() {
 	flag.StringVar(&o.out, "out", "", "write results JSON here")
 	flag.StringVar(&o.previous, "previous", "", "earlier results JSON to compare with")
 	flag.IntVar(&o.maxBufferAge, "max-buffer-age-ms", 1000, "maxBufferAgeMillis of the flow")
+	flag.StringVar(&o.report, "report", "", "run nothing: print the table of this results JSON (against --previous)")
 	flag.BoolVar(&o.http1, "sink-http1", false, "the sink offers HTTP/1.1 only (no h2)")
 	flag.Var(&o.agentEnv, "agent-env", "K=V added to the agent's environment (repeatable), e.g. GOGC=50")
 	flag.Parse()
@@ -136,7 +138,33 @@ func main() {
 	}
 }
 
+func loadReport(path string) (*Report, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	r := &Report{}
+	if err := json.Unmarshal(data, r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}
+
 func run(o options) error {
+	if o.report != "" {
+		rep, err := loadReport(o.report)
+		if err != nil {
+			return err
+		}
+		var prev *Report
+		if o.previous != "" {
+			if prev, err = loadReport(o.previous); err != nil {
+				return err
+			}
+		}
+		fmt.Print(table(*rep, prev))
+		return nil
+	}
 	for _, p := range []*string{&o.agent, &o.apiCaller, &o.example} {
 		a, err := filepath.Abs(*p)
 		if err != nil {
@@ -235,12 +263,7 @@ func run(o options) error {
 	rep := Report{Date: time.Now().UTC().Format(time.RFC3339), Command: strings.Join(os.Args, " "), Results: results}
 	var prev *Report
 	if o.previous != "" {
-		if data, err := os.ReadFile(o.previous); err == nil {
-			prev = &Report{}
-			if err := json.Unmarshal(data, prev); err != nil {
-				prev = nil
-			}
-		}
+		prev, _ = loadReport(o.previous) // no comparison when unreadable
 	}
 	fmt.Print(table(rep, prev))
 	if o.out != "" {
