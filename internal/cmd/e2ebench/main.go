@@ -1007,7 +1007,7 @@ func table(rep Report, prev *Report) string {
 	for _, sc := range []string{"csv", "raw", "live", "kinesalite", "backlog"} {
 		for _, m := range metrics {
 			med, ok := median(rep.Results, sc, m.f)
-			if !ok || (med == 0 && strings.Contains(m.name, "delay")) {
+			if !ok || (med == 0 && (strings.Contains(m.name, "delay") || strings.Contains(m.name, "sys"))) {
 				continue
 			}
 			var runs []string
