@@ -64,7 +64,7 @@ if [ "${BENCH_SKIP_E2E:-}" != 1 ]; then
     --profile "$out/prof-$stamp" --out "$out/e2e-$stamp.json" ${prev:+--previous "$prev"} "${kin_args[@]}" \
     | tee "$out/e2e-$stamp.md"
   if [ -f "$out/prof-$stamp/cpu.pprof" ]; then
-    echo "== top CPU (CSVTOJSON run): go tool pprof -top dist/aws-kinesis-agent $out/prof-$stamp/cpu.pprof"
+    echo "== top CPU (CSVTOJSON run): go tool pprof -top ${E2E_AGENT:-dist/aws-kinesis-agent} $out/prof-$stamp/cpu.pprof"
     go tool pprof -top -nodecount 15 "${E2E_AGENT:-dist/aws-kinesis-agent}" "$out/prof-$stamp/cpu.pprof" 2>/dev/null | sed -n '4,22p'
   fi
 fi
