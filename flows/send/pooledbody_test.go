@@ -28,12 +28,19 @@ func TestPooledBodyReadsLikeBytesReaderAndFailsAfterRelease(t *testing.T) {
 	if n, err := r.Seek(3, io.SeekStart); n != 3 || err != nil || r.Len() != 7 {
 		t.Fatalf("seek %d %v len %d", n, err, r.Len())
 	}
+	var w bytes.Buffer
+	if n, err := r.WriteTo(&w); n != 7 || err != nil || w.String() != "3456789" || r.Len() != 0 {
+		t.Fatalf("WriteTo %d %v %q len %d", n, err, w.String(), r.Len())
+	}
 	if n, err := r.Seek(0, io.SeekEnd); n != 10 || err != nil {
 		t.Fatalf("seek end %d %v", n, err)
 	}
 	r.release()
 	if _, err := r.Read(make([]byte, 4)); !errors.Is(err, errBodyReleased) {
 		t.Fatalf("read after release: %v", err)
+	}
+	if _, err := r.WriteTo(io.Discard); !errors.Is(err, errBodyReleased) {
+		t.Fatalf("WriteTo after release: %v", err)
 	}
 	if _, err := r.Seek(0, io.SeekStart); !errors.Is(err, errBodyReleased) {
 		t.Fatalf("seek after release: %v", err)
