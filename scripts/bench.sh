@@ -12,7 +12,9 @@
 #
 # Knobs (environment): BENCH_COUNT (micro -count, default 6), BENCH_TIME
 # (micro -benchtime, default 200ms), E2E_RUNS (default 3), E2E_SCENARIOS
-# (default csv,raw,live,kinesalite,backlog), BENCH_SKIP_MICRO=1, BENCH_SKIP_E2E=1.
+# (default csv,raw,live,kinesalite,backlog), E2E_AGENT (agent binary, default
+# dist/aws-kinesis-agent), E2E_ARGS (more e2ebench flags, e.g.
+# "--agent-env GOGC=50 --sink-http1"), BENCH_SKIP_MICRO=1, BENCH_SKIP_E2E=1.
 # It stops everything it started (kinesalite by its PID file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,11 +58,13 @@ if [ "${BENCH_SKIP_E2E:-}" != 1 ]; then
   prev=$(ls -1 "$out"/e2e-*.json 2>/dev/null | tail -1 || true)
   go build -o "$work/e2ebench" ./internal/cmd/e2ebench
   echo "== end to end ($scenarios, ${E2E_RUNS:-3} runs each) -> $out/e2e-$stamp.{json,md}"
-  "$work/e2ebench" --work "$work/data" --runs "${E2E_RUNS:-3}" --scenarios "$scenarios" \
+  # shellcheck disable=SC2086 # E2E_ARGS is a list of flags
+  "$work/e2ebench" --agent "${E2E_AGENT:-dist/aws-kinesis-agent}" ${E2E_ARGS:-} \
+    --work "$work/data" --runs "${E2E_RUNS:-3}" --scenarios "$scenarios" \
     --profile "$out/prof-$stamp" --out "$out/e2e-$stamp.json" ${prev:+--previous "$prev"} "${kin_args[@]}" \
     | tee "$out/e2e-$stamp.md"
   if [ -f "$out/prof-$stamp/cpu.pprof" ]; then
-    echo "== top CPU (CSVTOJSON run): go tool pprof -top dist/aws-kinesis-agent $out/prof-$stamp/cpu.pprof"
-    go tool pprof -top -nodecount 15 dist/aws-kinesis-agent "$out/prof-$stamp/cpu.pprof" 2>/dev/null | sed -n '4,22p'
+    echo "== top CPU (CSVTOJSON run): go tool pprof -top ${E2E_AGENT:-dist/aws-kinesis-agent} $out/prof-$stamp/cpu.pprof"
+    go tool pprof -top -nodecount 15 "${E2E_AGENT:-dist/aws-kinesis-agent}" "$out/prof-$stamp/cpu.pprof" 2>/dev/null | sed -n '4,22p'
   fi
 fi

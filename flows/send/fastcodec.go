@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -32,6 +33,9 @@ import (
 type putRecordsCodec struct {
 	smithyhttp.ClientProtocol
 	respBufs *sync.Pool // *bytes.Buffer
+	// bodies, when set, recycles request bodies of calls made with a
+	// bodyHolder in their context (see pooledbody.go).
+	bodies *bodyPool
 }
 
 const kinesisTarget = "Kinesis_20131202.PutRecords"
@@ -49,7 +53,18 @@ func (c *putRecordsCodec) SerializeRequest(ctx context.Context, schema *smithy.O
 		}
 		size += len(`{"Data":"","PartitionKey":""},`) + base64.StdEncoding.EncodedLen(len(e.Data)) + 6*len(*e.PartitionKey)
 	}
-	body := make([]byte, 0, size)
+	// The body comes from the pool when the caller will release it after
+	// the call (bodyHolder in ctx), else it is a fresh allocation.
+	holder := bodyHolderFrom(ctx)
+	if holder != nil && (holder.body != nil || c.bodies == nil) {
+		holder = nil // serialized twice in one call: do not pool the second
+	}
+	var body []byte
+	if holder != nil {
+		body = c.bodies.get(size)
+	} else {
+		body = make([]byte, 0, size)
+	}
 	body = append(body, `{"Records":[`...)
 	for i := range pr.Records {
 		e := &pr.Records[i]
@@ -72,7 +87,15 @@ func (c *putRecordsCodec) SerializeRequest(ctx context.Context, schema *smithy.O
 	}
 	req.Header.Set("X-Amz-Target", kinesisTarget)
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	sreq, err := req.SetStream(bytes.NewReader(body))
+	var stream io.Reader
+	if holder != nil {
+		pb := &pooledBody{buf: body, pool: c.bodies}
+		holder.body = pb
+		stream = pb
+	} else {
+		stream = bytes.NewReader(body)
+	}
+	sreq, err := req.SetStream(stream)
 	if err != nil {
 		return fmt.Errorf("set stream: %w", err)
 	}
@@ -364,7 +387,12 @@ func (s *jscan) skipValue(depth int) bool {
 }
 
 // newPutRecordsCodecOption returns the per-call option installing the codec.
-func newPutRecordsCodecOption(respBufs *sync.Pool) func(*kinesis.Options) {
+// bodies may be nil (request bodies are not recycled).
+func newPutRecordsCodecOption(respBufs *sync.Pool, bodies ...*bodyPool) func(*kinesis.Options) {
+	var bp *bodyPool
+	if len(bodies) > 0 {
+		bp = bodies[0]
+	}
 	return func(o *kinesis.Options) {
 		if o.Protocol == nil {
 			return
@@ -372,6 +400,6 @@ func newPutRecordsCodecOption(respBufs *sync.Pool) func(*kinesis.Options) {
 		if _, already := o.Protocol.(*putRecordsCodec); already {
 			return
 		}
-		o.Protocol = &putRecordsCodec{ClientProtocol: o.Protocol, respBufs: respBufs}
+		o.Protocol = &putRecordsCodec{ClientProtocol: o.Protocol, respBufs: respBufs, bodies: bp}
 	}
 }

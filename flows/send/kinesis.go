@@ -47,7 +47,8 @@ func NewKinesis(api KinesisAPI, stream string, o Options) FlowSender {
 	k.pool.New = func() any { s := make([]types.PutRecordsRequestEntry, 0, batch.KinesisMaxRecords); return &s }
 	if o.FastCodec {
 		k.respBufs.New = func() any { return new(bytes.Buffer) }
-		k.optFns = []func(*kinesis.Options){newPutRecordsCodecOption(&k.respBufs)}
+		k.bodies = &bodyPool{}
+		k.optFns = []func(*kinesis.Options){newPutRecordsCodecOption(&k.respBufs, k.bodies)}
 	}
 	return newSender(k, "KinesisStream:"+stream, "stream", stream, o)
 }
@@ -58,6 +59,7 @@ type kinesisCaller struct {
 	pool     sync.Pool // *[]types.PutRecordsRequestEntry
 	respBufs sync.Pool // *bytes.Buffer, FastCodec responses
 	optFns   []func(*kinesis.Options)
+	bodies   *bodyPool // FastCodec request bodies, recycled after each call
 }
 
 func (k *kinesisCaller) call(ctx context.Context, b *batch.Batch, idx []int, codes, msgs []string) error {
@@ -73,6 +75,18 @@ func (k *kinesisCaller) call(ctx context.Context, b *batch.Batch, idx []int, cod
 		*sp = req[:0]
 		k.pool.Put(sp)
 	}()
+	if k.bodies != nil {
+		// The codec leaves the request body here; once PutRecords has
+		// returned it goes back to the pool (pooledbody.go says when that is
+		// safe).
+		var h bodyHolder
+		ctx = withBodyHolder(ctx, &h)
+		defer func() {
+			if h.body != nil {
+				h.body.release()
+			}
+		}()
+	}
 	out, err := k.api.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(k.stream), Records: req}, k.optFns...)
 	if err != nil {
 		return fmt.Errorf("PutRecords %s: %w", k.stream, err)

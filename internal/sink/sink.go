@@ -65,6 +65,9 @@ type Options struct {
 	OnRecord func(r *Record) error
 	// Delay is added before every put call is answered (a slow destination).
 	Delay time.Duration
+	// HTTP1 serves HTTPS with HTTP/1.1 only (no h2 in ALPN), as most AWS
+	// endpoints answer; by default h2 is offered too.
+	HTTP1 bool
 }
 
 // Stats are a snapshot of the counters.
@@ -369,7 +372,12 @@ func Listen(addr string, useTLS bool, o Options) (*Server, error) {
 			return nil, err
 		}
 		s.CertPEM = certPEM
-		s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}}
+		protos := []string{"h2", "http/1.1"}
+		if o.HTTP1 {
+			protos = []string{"http/1.1"}
+			s.srv.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){}
+		}
+		s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: protos}
 		ln = tls.NewListener(ln, s.srv.TLSConfig)
 		scheme = "https"
 	}

@@ -66,6 +66,9 @@ type options struct {
 	out, previous                   string
 	maxBufferAge                    int
 	agentEnv                        envList
+	http1                           bool
+	report                          string
+	noCheck                         bool
 }
 
 // envList is a repeatable K=V flag.
@@ -84,6 +87,7 @@ type Result struct {
 	MBPerS     float64 `json:"mbPerSec"` // source bytes per second
 	CPUSeconds float64 `json:"cpuSeconds"`
 	CPUusLine  float64 `json:"cpuMicrosPerLine"`
+	SysSeconds float64 `json:"sysSeconds"` // the kernel part of CPUSeconds
 	PeakRSSMB  float64 `json:"peakRssMB"`
 	// Peak anonymous (heap, stacks) and file-backed (binary text) resident
 	// memory from 100 ms samples of /proc/<pid>/status.
@@ -93,6 +97,7 @@ type Result struct {
 	P99ms      float64 `json:"p99DelayMs,omitempty"`
 	MaxDelayMs float64 `json:"maxDelayMs,omitempty"`
 	BytesSent  int64   `json:"bytesSent,omitempty"`
+	Calls      int64   `json:"calls,omitempty"` // put calls the sink answered
 	Bad        int64   `json:"badRecords,omitempty"`
 	Note       string  `json:"note,omitempty"`
 }
@@ -124,6 +129,9 @@ func main() {
 	flag.StringVar(&o.out, "out", "", "write results JSON here")
 	flag.StringVar(&o.previous, "previous", "", "earlier results JSON to compare with")
 	flag.IntVar(&o.maxBufferAge, "max-buffer-age-ms", 1000, "maxBufferAgeMillis of the flow")
+	flag.StringVar(&o.report, "report", "", "run nothing: print the table of this results JSON (against --previous)")
+	flag.BoolVar(&o.noCheck, "no-check", false, "csv/raw: the sink only counts records (no base64 decoding, no content check)")
+	flag.BoolVar(&o.http1, "sink-http1", false, "the sink offers HTTP/1.1 only (no h2)")
 	flag.Var(&o.agentEnv, "agent-env", "K=V added to the agent's environment (repeatable), e.g. GOGC=50")
 	flag.Parse()
 	if err := run(o); err != nil {
@@ -132,7 +140,33 @@ func main() {
 	}
 }
 
+func loadReport(path string) (*Report, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	r := &Report{}
+	if err := json.Unmarshal(data, r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}
+
 func run(o options) error {
+	if o.report != "" {
+		rep, err := loadReport(o.report)
+		if err != nil {
+			return err
+		}
+		var prev *Report
+		if o.previous != "" {
+			if prev, err = loadReport(o.previous); err != nil {
+				return err
+			}
+		}
+		fmt.Print(table(*rep, prev))
+		return nil
+	}
 	for _, p := range []*string{&o.agent, &o.apiCaller, &o.example} {
 		a, err := filepath.Abs(*p)
 		if err != nil {
@@ -231,12 +265,7 @@ func run(o options) error {
 	rep := Report{Date: time.Now().UTC().Format(time.RFC3339), Command: strings.Join(os.Args, " "), Results: results}
 	var prev *Report
 	if o.previous != "" {
-		if data, err := os.ReadFile(o.previous); err == nil {
-			prev = &Report{}
-			if err := json.Unmarshal(data, prev); err != nil {
-				prev = nil
-			}
-		}
+		prev, _ = loadReport(o.previous) // no comparison when unreadable
 	}
 	fmt.Print(table(rep, prev))
 	if o.out != "" {
@@ -249,10 +278,13 @@ func run(o options) error {
 }
 
 func (r Result) summary() string {
-	s := fmt.Sprintf("%d lines in %.2fs = %.0f lines/s, %.1f MB/s, %.2f CPU-s (%.2f µs/line), peak RSS %.1f MB (anon %.1f, file %.1f)",
-		r.Lines, r.Seconds, r.LinesPerS, r.MBPerS, r.CPUSeconds, r.CPUusLine, r.PeakRSSMB, r.PeakAnonMB, r.PeakFileMB)
+	s := fmt.Sprintf("%d lines in %.2fs = %.0f lines/s, %.1f MB/s, %.2f CPU-s (%.2f sys; %.2f µs/line), peak RSS %.1f MB (anon %.1f, file %.1f)",
+		r.Lines, r.Seconds, r.LinesPerS, r.MBPerS, r.CPUSeconds, r.SysSeconds, r.CPUusLine, r.PeakRSSMB, r.PeakAnonMB, r.PeakFileMB)
 	if r.P99ms > 0 {
 		s += fmt.Sprintf(", delay p50 %.0f ms p99 %.0f ms max %.0f ms", r.P50ms, r.P99ms, r.MaxDelayMs)
+	}
+	if r.Calls > 0 {
+		s += fmt.Sprintf(", %d calls (%.0f records/call)", r.Calls, float64(r.Lines)/float64(r.Calls))
 	}
 	if r.Bad > 0 {
 		s += fmt.Sprintf(", %d BAD records", r.Bad)
@@ -384,6 +416,7 @@ type proc struct {
 	smp  *sampler
 	// peak VmRSS / RssAnon / RssFile sampled (set by stop)
 	rssMB, anonMB, fileMB float64
+	sysSec                float64 // kernel CPU seconds (set by stop)
 }
 
 func (b *bench) startAgent(cfgPath, runDir string, env ...string) (*proc, error) {
@@ -424,6 +457,7 @@ func (p *proc) stop() (cpu, maxRSSMB float64, err error) {
 		return 0, 0, errors.New("no rusage")
 	}
 	cpu = tv(ru.Utime) + tv(ru.Stime)
+	p.sysSec = tv(ru.Stime)
 	return cpu, p.rssMB, err
 }
 
@@ -443,24 +477,24 @@ func (p *proc) kill() {
 
 func tv(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
 
-// procCPU returns user+sys seconds of pid from /proc/<pid>/stat.
-func procCPU(pid int) float64 {
+// procCPU returns user+sys and sys seconds of pid from /proc/<pid>/stat.
+func procCPU(pid int) (total, sys float64) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0
+		return 0, 0
 	}
 	s := string(data)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return 0
+		return 0, 0
 	}
 	f := strings.Fields(s[i+1:])
 	if len(f) < 13 {
-		return 0
+		return 0, 0
 	}
 	u, _ := strconv.ParseFloat(f[11], 64)
 	sy, _ := strconv.ParseFloat(f[12], 64)
-	return (u + sy) / 100 // USER_HZ
+	return (u + sy) / 100, sy / 100 // USER_HZ
 }
 
 // procMem returns VmRSS and VmHWM of pid in MB.
@@ -542,6 +576,7 @@ func procRSS(pid int) (rss, anon, file float64) {
 }
 
 func (b *bench) tlsSink(o sink.Options) (*sink.Server, string, error) {
+	o.HTTP1 = b.o.http1
 	s, err := sink.Listen("127.0.0.1:0", true, o)
 	if err != nil {
 		return nil, "", err
@@ -569,7 +604,11 @@ func (b *bench) oneShot(name string, runNo int, dir string, csv bool, profileDir
 		}
 		return nil
 	}
-	s, ca, err := b.tlsSink(sink.Options{OnRecord: check})
+	so := sink.Options{OnRecord: check}
+	if b.o.noCheck {
+		so.OnRecord = nil
+	}
+	s, ca, err := b.tlsSink(so)
 	if err != nil {
 		return r, err
 	}
@@ -607,18 +646,40 @@ func (b *bench) oneShot(name string, runNo int, dir string, csv bool, profileDir
 	r.Lines, r.Seconds = got, el.Seconds()
 	r.LinesPerS = float64(got) / el.Seconds()
 	r.MBPerS = float64(fileBytes(dir)) / 1e6 / el.Seconds()
-	r.CPUSeconds = cpu
+	r.CPUSeconds, r.SysSeconds = cpu, p.sysSec
 	r.CPUusLine = cpu * 1e6 / float64(got)
 	r.PeakRSSMB = max(maxRSS, hwm)
 	r.PeakAnonMB, r.PeakFileMB = p.anonMB, p.fileMB
-	r.BytesSent, r.Bad = st.Bytes, st.Bad
+	r.BytesSent, r.Bad, r.Calls = st.Bytes, st.Bad, st.Calls
 	if st.Bad > 0 {
 		r.Note = s.Err().Error()
 	}
 	if st.Records != want {
-		r.Note = strings.TrimSpace(r.Note + fmt.Sprintf(" sink counted %d records (duplicates?)", st.Records))
+		r.Note = strings.TrimSpace(r.Note + fmt.Sprintf(" sink counted %d records in %d calls (duplicates?); agent log: %s",
+			st.Records, st.Calls, logProblems(filepath.Join(runDir, "agent.log"))))
 	}
 	return r, nil
+}
+
+// logProblems returns the first WARN/ERROR lines of an agent log.
+func logProblems(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.Contains(line, " WARN ") || strings.Contains(line, " ERROR ") {
+			out = append(out, line)
+			if len(out) == 3 {
+				break
+			}
+		}
+	}
+	if len(out) == 0 {
+		return "no WARN/ERROR lines"
+	}
+	return strings.Join(out, " | ")
 }
 
 var recordID = []byte(`"record_id":"`)
@@ -679,7 +740,7 @@ func (b *bench) live(runNo int, lines [][]byte) (Result, error) {
 		prefixes[i] = l[:bytes.LastIndexByte(l, ',')+1]
 	}
 	pid := p.cmd.Process.Pid
-	cpu0 := procCPU(pid)
+	cpu0, sys0 := procCPU(pid)
 	start := time.Now()
 	tick := time.NewTicker(10 * time.Millisecond)
 	var written int64
@@ -709,7 +770,7 @@ func (b *bench) live(runNo int, lines [][]byte) (Result, error) {
 	tick.Stop()
 	appendDur := time.Since(start)
 	got := s.WaitRecords(written, 30*time.Second)
-	cpu1 := procCPU(pid)
+	cpu1, sys1 := procCPU(pid)
 	_, hwm := procMem(pid)
 	if got < written {
 		return r, fmt.Errorf("sink got %d of %d appended lines", got, written)
@@ -732,12 +793,12 @@ func (b *bench) live(runNo int, lines [][]byte) (Result, error) {
 	r.Lines, r.Seconds = written, appendDur.Seconds()
 	r.LinesPerS = float64(written) / appendDur.Seconds()
 	r.MBPerS = float64(fileBytes(dir)) / 1e6 / appendDur.Seconds()
-	r.CPUSeconds = cpu1 - cpu0
+	r.CPUSeconds, r.SysSeconds = cpu1-cpu0, sys1-sys0
 	r.CPUusLine = r.CPUSeconds * 1e6 / float64(written)
 	r.PeakRSSMB = max(maxRSS, hwm)
 	r.PeakAnonMB, r.PeakFileMB = p.anonMB, p.fileMB
 	r.P50ms, r.P99ms, r.MaxDelayMs = pct(0.50), pct(0.99), pct(1)
-	r.BytesSent, r.Bad = st.Bytes, st.Bad
+	r.BytesSent, r.Bad, r.Calls = st.Bytes, st.Bad, st.Calls
 	if st.Bad > 0 {
 		r.Note = s.Err().Error()
 	}
@@ -817,7 +878,7 @@ func (b *bench) kinesaliteRun(runNo int, dir string) (Result, error) {
 	r.Lines, r.Seconds = sent, el.Seconds()
 	r.LinesPerS = float64(sent) / el.Seconds()
 	r.MBPerS = float64(fileBytes(dir)) / 1e6 / el.Seconds()
-	r.CPUSeconds = cpu
+	r.CPUSeconds, r.SysSeconds = cpu, p.sysSec
 	r.CPUusLine = cpu * 1e6 / float64(sent)
 	r.PeakRSSMB = max(maxRSS, hwm)
 	r.PeakAnonMB, r.PeakFileMB = p.anonMB, p.fileMB
@@ -890,11 +951,11 @@ func (b *bench) backlog(runNo int, dir string) (Result, error) {
 	r.Lines, r.Seconds = st.Records, el.Seconds()
 	r.LinesPerS = float64(st.Records) / el.Seconds()
 	r.MBPerS = float64(st.Bytes) / 1e6 / el.Seconds()
-	r.CPUSeconds = cpu
+	r.CPUSeconds, r.SysSeconds = cpu, p.sysSec
 	r.CPUusLine = cpu * 1e6 / float64(max(st.Records, 1))
 	r.PeakRSSMB = max(maxRSS, hwm, ruRSS)
 	r.PeakAnonMB, r.PeakFileMB = p.anonMB, p.fileMB
-	r.BytesSent = st.Bytes
+	r.BytesSent, r.Calls = st.Bytes, st.Calls
 	r.Note = fmt.Sprintf("%.2f GB backlog, sink delay %v, shipped %.0f MB of JSON in %.0fs; max sampled VmRSS %.1f MB",
 		float64(total)/1e9, b.o.backlogDelay, float64(st.Bytes)/1e6, el.Seconds(), maxRSS)
 	return r, nil
@@ -929,6 +990,7 @@ var metrics = []metric{
 	{"MB/s (source)", func(r Result) float64 { return r.MBPerS }, "%.1f"},
 	{"seconds", func(r Result) float64 { return r.Seconds }, "%.2f"},
 	{"CPU-s", func(r Result) float64 { return r.CPUSeconds }, "%.2f"},
+	{"  of which sys CPU-s", func(r Result) float64 { return r.SysSeconds }, "%.2f"},
 	{"CPU-µs/line", func(r Result) float64 { return r.CPUusLine }, "%.2f"},
 	{"peak RSS MB", func(r Result) float64 { return r.PeakRSSMB }, "%.1f"},
 	{"  of which anon MB", func(r Result) float64 { return r.PeakAnonMB }, "%.1f"},
@@ -951,7 +1013,7 @@ func table(rep Report, prev *Report) string {
 	for _, sc := range []string{"csv", "raw", "live", "kinesalite", "backlog"} {
 		for _, m := range metrics {
 			med, ok := median(rep.Results, sc, m.f)
-			if !ok || (med == 0 && strings.Contains(m.name, "delay")) {
+			if !ok || (med == 0 && (strings.Contains(m.name, "delay") || strings.Contains(m.name, "sys"))) {
 				continue
 			}
 			var runs []string

@@ -26,9 +26,10 @@ func main() {
 	certOut := flag.String("cert-out", "", "with --tls: write the certificate (PEM) to this file")
 	every := flag.Duration("print-every", 0, "print counters at this interval (0: only at exit)")
 	delay := flag.Duration("delay", 0, "delay every put call's answer by this long (a slow destination)")
+	http1 := flag.Bool("http1", false, "with --tls: offer HTTP/1.1 only (no h2), as most AWS endpoints")
 	flag.Parse()
 
-	s, err := sink.Listen(*addr, *useTLS, sink.Options{Delay: *delay})
+	s, err := sink.Listen(*addr, *useTLS, sink.Options{Delay: *delay, HTTP1: *http1})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fastsink:", err)
 		os.Exit(1)

@@ -1,0 +1,150 @@
+package send
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"sync/atomic"
+)
+
+// Request bodies of the fast codec are reused across calls. A body may only
+// go back to the pool once the HTTP transport can no longer read it: the
+// net/http RoundTrip contract lets the transport keep reading a request body
+// after the call has returned (a server that answers before it has read the
+// whole request). pooledBody makes the hand-back safe without knowing what
+// the transport does: every Read and Seek holds its mutex, and release only
+// takes the buffer when it gets the mutex at once (TryLock); from then on
+// reads fail, so a transport still writing that request stops (the server
+// has answered it already and gets a short body). When a read holds the
+// mutex, the buffer is simply left to the garbage collector.
+
+var errBodyReleased = errors.New("send: request body read after its call returned")
+
+// bodyPool recycles request body buffers.
+type bodyPool struct {
+	p      sync.Pool // *[]byte
+	reused atomic.Int64
+}
+
+// get returns an empty buffer with capacity >= n.
+func (bp *bodyPool) get(n int) []byte {
+	if v, ok := bp.p.Get().(*[]byte); ok && cap(*v) >= n {
+		bp.reused.Add(1)
+		return (*v)[:0]
+	}
+	// A little headroom so that slightly larger batches reuse it.
+	return make([]byte, 0, n+n/8)
+}
+
+func (bp *bodyPool) put(b []byte) {
+	b = b[:0]
+	bp.p.Put(&b)
+}
+
+// pooledBody is an io.ReadSeeker over a pooled buffer (bytes.Reader
+// semantics, including Len: the unread length).
+type pooledBody struct {
+	mu   sync.Mutex
+	buf  []byte // nil once released
+	off  int64
+	pool *bodyPool
+}
+
+func (r *pooledBody) Read(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.buf == nil {
+		return 0, errBodyReleased
+	}
+	if r.off >= int64(len(r.buf)) {
+		return 0, io.EOF
+	}
+	n := copy(p, r.buf[r.off:])
+	r.off += int64(n)
+	return n, nil
+}
+
+func (r *pooledBody) Seek(offset int64, whence int) (int64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.buf == nil {
+		return 0, errBodyReleased
+	}
+	var abs int64
+	switch whence {
+	case io.SeekStart:
+		abs = offset
+	case io.SeekCurrent:
+		abs = r.off + offset
+	case io.SeekEnd:
+		abs = int64(len(r.buf)) + offset
+	default:
+		return 0, errors.New("send: invalid whence")
+	}
+	if abs < 0 {
+		return 0, errors.New("send: negative position")
+	}
+	r.off = abs
+	return abs, nil
+}
+
+// WriteTo writes the unread bytes to w (io.Copy uses it: the SDK hashes the
+// body for SigV4 without a 32 KiB copy buffer per call).
+func (r *pooledBody) WriteTo(w io.Writer) (int64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.buf == nil {
+		return 0, errBodyReleased
+	}
+	if r.off >= int64(len(r.buf)) {
+		return 0, nil
+	}
+	rest := r.buf[r.off:]
+	n, err := w.Write(rest)
+	r.off += int64(n)
+	if err == nil && n < len(rest) {
+		err = io.ErrShortWrite
+	}
+	return int64(n), err
+}
+
+// Len is the number of unread bytes (smithy uses it for Content-Length).
+func (r *pooledBody) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.buf == nil || r.off >= int64(len(r.buf)) {
+		return 0
+	}
+	return len(r.buf) - int(r.off)
+}
+
+// release hands the buffer back to the pool unless a read is in progress.
+func (r *pooledBody) release() {
+	if !r.mu.TryLock() {
+		return
+	}
+	buf := r.buf
+	r.buf = nil
+	r.mu.Unlock()
+	if buf != nil {
+		r.pool.put(buf)
+	}
+}
+
+// bodyHolder carries the request body of one PutRecords call from the codec
+// (which builds it) back to the caller (which releases it after the call).
+type bodyHolder struct {
+	body *pooledBody
+}
+
+type bodyHolderKey struct{}
+
+func withBodyHolder(ctx context.Context, h *bodyHolder) context.Context {
+	return context.WithValue(ctx, bodyHolderKey{}, h)
+}
+
+func bodyHolderFrom(ctx context.Context) *bodyHolder {
+	h, _ := ctx.Value(bodyHolderKey{}).(*bodyHolder)
+	return h
+}
