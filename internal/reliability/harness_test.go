@@ -23,6 +23,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
+	"github.com/kinesis-agent-go/aws-kinesis-agent/checkpoint"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/kinesistest"
 )
 
@@ -596,8 +598,8 @@ func (s *setup) waitAllSeq(n int, d time.Duration) tally {
 // requireAllSeq fails unless every line of [0, n) arrived and nothing else.
 func (s *setup) requireAllSeq(tl tally, n int) {
 	s.t.Helper()
-	if m, some := tl.missing(0, n); m > 0 {
-		s.t.Fatalf("%d of %d lines lost (first: %v); %d records read back", m, n, some, tl.records)
+	if m, _ := tl.missing(0, n); m > 0 {
+		s.t.Fatalf("%d of %d lines lost (%s); %d records read back", m, n, tl.missingRanges(0, n), tl.records)
 	}
 	if len(tl.bad) > 0 {
 		s.t.Fatalf("%d records are not lines that were written, e.g. %q", len(tl.bad), tail(string(tl.bad[0]), 200))
@@ -697,3 +699,22 @@ func (g *gate) up(t *testing.T) {
 
 // hostPort strips the scheme of an http URL.
 func hostPort(u string) string { return strings.TrimPrefix(u, "http://") }
+
+// loadCheckpoints reads the flow's rows from the checkpoint file (nil when
+// it cannot be read yet).
+func loadCheckpoints(t *testing.T, path, flowID string) []record.Position {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		return nil
+	}
+	st, err := checkpoint.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer st.Close()
+	ps, err := st.Load(flowID)
+	if err != nil {
+		return nil
+	}
+	return ps
+}
