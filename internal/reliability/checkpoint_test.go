@@ -34,7 +34,7 @@ func mountTmpfs(t *testing.T, opts string) string {
 // it is on a read-only file system. The agent exits 1 at once with an error
 // naming the path (nothing is read, so nothing can be lost).
 func TestCheckpointFileUnusableAtStartExitsWithErrorNamingPath(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	s := newSetup(t, 1)
 	writeSeqFile(t, filepath.Join(s.logs, "app.log"), 0, 10)
 
@@ -99,7 +99,7 @@ func fill(t *testing.T, dir string) string {
 // is full loses nothing after a restart, and once there is space again the
 // checkpoint advances (a clean restart sends no duplicates).
 func TestCheckpointDiskFullKeepsShippingAndLosesNothing(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	mnt := mountTmpfs(t, "size=1m")
 	s := newSetup(t, 1)
 	s.ckpt = filepath.Join(mnt, "checkpoints")
@@ -155,7 +155,7 @@ func TestCheckpointDiskFullKeepsShippingAndLosesNothing(t *testing.T) {
 // crash loop that reads and drops data), and the documented recovery
 // (move the file aside, restart) ships every line.
 func TestCorruptCheckpointFileFailsClearlyAndRecoveryLosesNothing(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	s := newSetup(t, 1)
 	const n = 2000
 	writeSeqFile(t, filepath.Join(s.logs, "app.log"), 0, n)
@@ -197,7 +197,7 @@ func TestCorruptCheckpointFileFailsClearlyAndRecoveryLosesNothing(t *testing.T) 
 // its -wal/-shm aside) ships everything, or it starts and ships everything;
 // in no case is a line lost.
 func TestDamagedCheckpointDatabaseFailsClearlyOrResumesWithoutLoss(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	s := newSetup(t, 1)
 	const n1, n2 = 1000, 1000
 	logFile := filepath.Join(s.logs, "app.log")

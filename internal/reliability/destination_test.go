@@ -68,7 +68,7 @@ const maxRSSGrowthKB = 24 << 10
 // 500, then connections are refused. Everything arrives once it is back;
 // RSS stays flat, CPU stays low and the calls during the outage are few.
 func TestDestinationDownNothingLostMemoryFlatCPULowRetriesBackOff(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	outage := pick(10*time.Second, 2*time.Minute)
 	const rate = 1000
 	s := newSetup(t, 1)
@@ -143,7 +143,7 @@ func TestDestinationDownNothingLostMemoryFlatCPULowRetriesBackOff(t *testing.T) 
 // exactly once and the log has far fewer throttling lines than throttled
 // records.
 func TestSustainedThrottlingEverythingArrivesOnceAndThrottleLogIsSummarised(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	dur := pick(10*time.Second, time.Minute)
 	const rate = 1000
 	s := newSetup(t, 2)
@@ -198,7 +198,7 @@ func TestSustainedThrottlingEverythingArrivesOnceAndThrottleLogIsSummarised(t *t
 // PutRecords answer by seconds while lines keep coming: nothing times out
 // into loss or duplicates, memory stays bounded, everything arrives.
 func TestSlowDestinationNoTimeoutsMemoryBoundedEverythingArrives(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	dur := pick(10*time.Second, time.Minute)
 	const delay = 3 * time.Second
 	const rate = 1000

@@ -24,7 +24,7 @@ const nobody = 65534
 // one is reported naming its path without stopping the agent, and once it
 // is made readable its lines arrive too.
 func TestUnreadableFileIsReportedOthersShipAndItShipsOnceReadable(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	if os.Getuid() != 0 {
 		t.Skip("needs root to run the agent as uid 65534; as a normal user chmod 000 already applies")
 	}
@@ -83,7 +83,7 @@ func TestUnreadableFileIsReportedOthersShipAndItShipsOnceReadable(t *testing.T) 
 // every record the agent read is delivered, and they form the start of the
 // file without gaps.
 func TestFileDeletedWhileBeingReadDeliversWhatWasRead(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	s := newSetup(t, 1)
 	proxy, err := faultproxy.New(s.kinesaliteEndpoint())
 	if err != nil {
@@ -156,7 +156,7 @@ func progressCounts(t *testing.T, log string) (parsed, sent int) {
 // all matching the pattern: the regular file and the symlink's target ship
 // exactly once, nothing hangs on the FIFO, the agent stops on SIGTERM.
 func TestOddDirectoryEntriesDoNotStopTailing(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	s := newSetup(t, 1)
 	writeSeqFile(t, filepath.Join(s.logs, "a.log"), 0, 1000)
 	elsewhere := filepath.Join(s.dir, "elsewhere")
@@ -194,7 +194,7 @@ func TestOddDirectoryEntriesDoNotStopTailing(t *testing.T) {
 // TestThousandsOfFilesAllShip puts 2,000 small files in the directory
 // (soak: 10,000): every line of every file arrives exactly once.
 func TestThousandsOfFilesAllShip(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	files := pick(2_000, 10_000)
 	const per = 5
 	s := newSetup(t, 2)

@@ -80,6 +80,14 @@ func repoRoot() string {
 // soak reports whether the long versions run (AGENT_SOAK=1).
 func soak() bool { return os.Getenv("AGENT_SOAK") == "1" }
 
+// parallel runs the short versions in parallel; the soak versions run one
+// at a time so that their numbers are not each other's load.
+func parallel(t *testing.T) {
+	if !soak() {
+		t.Parallel()
+	}
+}
+
 // pick returns short or long by mode.
 func pick[T any](short, long T) T {
 	if soak() {
@@ -587,7 +595,7 @@ func (tl tally) dups() int {
 func (s *setup) waitAllSeq(n int, d time.Duration) tally {
 	s.t.Helper()
 	var tl tally
-	waitFor(d, 500*time.Millisecond, func() bool {
+	waitFor(d, pick(500*time.Millisecond, 3*time.Second), func() bool {
 		tl = countSeq(kinesistest.ReadAll(s.t, s.client, s.stream))
 		m, _ := tl.missing(0, n)
 		return m == 0

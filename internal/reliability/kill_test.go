@@ -26,7 +26,7 @@ const (
 // restarts it each time, and reads every record back: no line is lost, and
 // the duplicates stay within what can be in flight when the process dies.
 func TestSIGKILLWhileShippingLosesNothingAndDuplicatesOnlyInFlight(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	lines := pick(20_000, 200_000)
 	cycles := pick(5, 12)
 	rate := pick(2_500, 8_000)
@@ -77,7 +77,7 @@ func TestSIGKILLWhileShippingLosesNothingAndDuplicatesOnlyInFlight(t *testing.T)
 // shutdownTimeoutMillis plus a margin, and after a restart every line
 // arrives.
 func TestSIGTERMUnderLoadExitsWithinShutdownTimeoutAndLosesNothing(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	const shutdown = 3 * time.Second
 	const margin = 2 * time.Second
 	lines := pick(10_000, 100_000)
@@ -130,7 +130,7 @@ func TestSIGTERMUnderLoadExitsWithinShutdownTimeoutAndLosesNothing(t *testing.T)
 // agent (initialPosition START_OF_FILE) is killed with SIGKILL at random
 // moments and restarted: every line of every file arrives.
 func TestSIGKILLAcrossRenameRotationLosesNothing(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	sigkillAcrossRotation(t, "START_OF_FILE")
 }
 
@@ -140,7 +140,7 @@ func TestSIGKILLAcrossRenameRotationLosesNothing(t *testing.T) {
 // the files and skips what was not yet sent, exactly as the Java agent does
 // (spec 3.5; see docs/RELIABILITY.md).
 func TestSIGKILLAcrossRenameRotationWithEndOfFileLosesNothing(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	sigkillAcrossRotation(t, "END_OF_FILE")
 }
 
