@@ -144,6 +144,7 @@ func TestCheckpointDiskFullKeepsShippingAndLosesNothing(t *testing.T) {
 	w.wait(t, time.Minute)
 	tl = s.waitAllSeq(n1+n2+n3, 60*time.Second)
 	p.term(t, 15*time.Second)
+	tl = s.final()
 	s.requireAllSeq(tl, n1+n2+n3)
 	t.Logf("checkpoint disk full (tmpfs 1 MiB): %d lines shipped while full, %d ERROR lines while full, SIGKILL while full then restart: 0 lost, %d duplicates; after space returned and a clean restart: %d more duplicates",
 		n2, errLines, dupsAfterFull, tl.dups()-dupsAfterFull)
@@ -189,6 +190,7 @@ func TestCorruptCheckpointFileFailsClearlyAndRecoveryLosesNothing(t *testing.T) 
 	p := s.start()
 	tl := s.waitAllSeq(n, 60*time.Second)
 	p.term(t, 15*time.Second)
+	tl = s.final()
 	s.requireAllSeq(tl, n)
 }
 
@@ -247,6 +249,7 @@ func TestDamagedCheckpointDatabaseFailsClearlyOrResumesWithoutLoss(t *testing.T)
 	}
 	tl := s.waitAllSeq(n1+n2, 60*time.Second)
 	p.term(t, 15*time.Second)
+	tl = s.final()
 	s.requireAllSeq(tl, n1+n2)
 	t.Logf("damaged checkpoint database (second half overwritten): %s; 0 lost, %d duplicates", outcome, tl.dups())
 }

@@ -115,6 +115,7 @@ func TestDestinationDownNothingLostMemoryFlatCPULowRetriesBackOff(t *testing.T) 
 	w.wait(t, 5*time.Minute)
 	tl := s.waitAllSeq(lines, pick(90*time.Second, 5*time.Minute))
 	p.term(t, 15*time.Second)
+	tl = s.final()
 	s.requireAllSeq(tl, lines)
 
 	cpuPerMin := (cpu1 - cpu0).Seconds() / took.Minutes()
@@ -171,6 +172,7 @@ func TestSustainedThrottlingEverythingArrivesOnceAndThrottleLogIsSummarised(t *t
 	w.wait(t, 5*time.Minute)
 	tl := s.waitAllSeq(lines, pick(90*time.Second, 5*time.Minute))
 	p.term(t, 15*time.Second)
+	tl = s.final()
 	s.requireAllSeq(tl, lines)
 
 	throttled := 0
@@ -218,6 +220,7 @@ func TestSlowDestinationNoTimeoutsMemoryBoundedEverythingArrives(t *testing.T) {
 	tl := s.waitAllSeq(lines, pick(90*time.Second, 5*time.Minute))
 	first, peak, _ := rss.stop()
 	p.term(t, 15*time.Second)
+	tl = s.final()
 	s.requireAllSeq(tl, lines)
 	t.Logf("slow destination (every call delayed %v) for %v at %d lines/s: %d lines, 0 lost, %d duplicates, %d calls; RSS %d KiB at start, peak %d KiB (+%d KiB)",
 		delay, dur, rate, lines, tl.dups(), proxy.Calls(), first, peak, peak-first)

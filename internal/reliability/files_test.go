@@ -73,6 +73,7 @@ func TestUnreadableFileIsReportedOthersShipAndItShipsOnceReadable(t *testing.T) 
 	}
 	tl = s.waitAllSeq(2000, 60*time.Second)
 	p.term(t, 15*time.Second)
+	tl = s.final()
 	s.requireAllSeq(tl, 2000)
 	t.Logf("permission denied as uid %d: readable file shipped (1000 lines), unreadable one reported, shipped after chmod (1000 lines), %d duplicates; %d log lines mention it",
 		nobody, tl.dups(), strings.Count(p.log(), unreadable))
@@ -183,6 +184,7 @@ func TestOddDirectoryEntriesDoNotStopTailing(t *testing.T) {
 	writeSeqFile(t, filepath.Join(s.logs, "late.log"), 2000, 500)
 	tl = s.waitAllSeq(2500, 60*time.Second)
 	took := p.term(t, 10*time.Second)
+	tl = s.final()
 	s.requireAllSeq(tl, 2500)
 	if d := tl.dups(); d != 0 {
 		t.Errorf("%d duplicates (the symlink target must be read once)", d)
@@ -206,6 +208,7 @@ func TestThousandsOfFilesAllShip(t *testing.T) {
 	tl := s.waitAllSeq(files*per, pick(90*time.Second, 5*time.Minute))
 	took := time.Since(start)
 	p.term(t, 15*time.Second)
+	tl = s.final()
 	s.requireAllSeq(tl, files*per)
 	if d := tl.dups(); d != 0 {
 		t.Errorf("%d duplicates", d)

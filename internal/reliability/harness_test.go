@@ -603,6 +603,13 @@ func (s *setup) waitAllSeq(n int, d time.Duration) tally {
 	return tl
 }
 
+// final is the tally of everything in the stream, read after the agent
+// stopped (re-sends still in flight when the last line arrived count).
+func (s *setup) final() tally {
+	s.t.Helper()
+	return countSeq(kinesistest.ReadAll(s.t, s.client, s.stream))
+}
+
 // requireAllSeq fails unless every line of [0, n) arrived and nothing else.
 func (s *setup) requireAllSeq(tl tally, n int) {
 	s.t.Helper()

@@ -52,6 +52,7 @@ func TestSIGKILLWhileShippingLosesNothingAndDuplicatesOnlyInFlight(t *testing.T)
 	w.wait(t, 5*time.Minute)
 	tl := s.waitAllSeq(lines, pick(60*time.Second, 5*time.Minute))
 	p.term(t, 15*time.Second)
+	tl = s.final()
 	s.requireAllSeq(tl, lines)
 
 	// Bound per kill: every batch that can be in flight (senders sending,
@@ -115,6 +116,7 @@ func TestSIGTERMUnderLoadExitsWithinShutdownTimeoutAndLosesNothing(t *testing.T)
 	w.wait(t, 5*time.Minute)
 	tl := s.waitAllSeq(lines, pick(60*time.Second, 5*time.Minute))
 	took3 := p.term(t, shutdown+margin)
+	tl = s.final()
 	s.requireAllSeq(tl, lines)
 	for i, p := range s.procs {
 		if c := p.state.ExitCode(); c != 0 {
@@ -242,6 +244,7 @@ func sigkillAcrossRotation(t *testing.T, initialPosition string) {
 	}
 	tl := s.waitAllSeq(lines, pick(60*time.Second, 5*time.Minute))
 	p.term(t, 15*time.Second)
+	tl = s.final()
 	s.requireAllSeq(tl, lines)
 	t.Logf("SIGKILL across rename rotation (%s): %d lines in %d files, %d kills (at lines %v): 0 lost, %d duplicates: %s",
 		initialPosition, lines, lines/rotateEvery+1, cycles, killedAt, tl.dups(), tl.dupRanges())
