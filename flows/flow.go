@@ -53,6 +53,9 @@ type Deps struct {
 	ShutdownTimeout time.Duration
 	// CheckpointInterval is how often acknowledged positions are saved.
 	CheckpointInterval time.Duration
+	// MaxPendingChunks bounds chunks waiting for acknowledgement before
+	// reading pauses (0: DefaultMaxPendingChunks).
+	MaxPendingChunks int
 }
 
 // Flow is one running flow.
@@ -75,6 +78,9 @@ func New(cfg config.Flow, deps Deps) (*Flow, error) {
 	}
 	if deps.Senders < 1 {
 		deps.Senders = 1
+	}
+	if deps.MaxPendingChunks <= 0 {
+		deps.MaxPendingChunks = DefaultMaxPendingChunks
 	}
 	if deps.CheckpointInterval <= 0 {
 		deps.CheckpointInterval = time.Second
@@ -130,23 +136,24 @@ func LimitsFor(cfg config.Flow) batch.Limits {
 	return batch.KinesisLimits(cfg.MaxBufferSizeRecords, cfg.MaxBufferSizeBytes, cfg.MaxBufferAge)
 }
 
-// maxPendingChunks bounds the chunks whose checkpoint is still waiting for
+// DefaultMaxPendingChunks bounds the chunks whose checkpoint is still waiting for
 // acknowledgements (about 200 bytes each once their data is released). It
 // is only reached when one batch is stuck in retry while later ones keep
 // succeeding; reading then pauses, so memory stays bounded.
-const maxPendingChunks = 1 << 16
+const DefaultMaxPendingChunks = 1 << 16
 
 // waitForAcks blocks while too many chunks wait for acknowledgement. It
 // reports false when ctx ended first.
 func (f *Flow) waitForAcks(ctx context.Context) bool {
-	if f.tracker.Pending() < maxPendingChunks {
+	limit := int64(f.deps.MaxPendingChunks)
+	if f.tracker.Pending() < limit {
 		return true
 	}
 	f.log.Warn("Reading paused: too many records wait for acknowledgement behind an undelivered batch",
 		"pendingChunks", f.tracker.Pending())
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
-	for f.tracker.Pending() >= maxPendingChunks {
+	for f.tracker.Pending() >= limit {
 		select {
 		case <-ctx.Done():
 			return false
