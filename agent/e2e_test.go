@@ -19,6 +19,7 @@ import (
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/config"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/checkpoint"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/faultproxy"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/kinesistest"
 )
 
@@ -285,4 +286,63 @@ func (w *syncWriter) Write(p []byte) (int, error) {
 	w.mu.ch <- struct{}{}
 	defer func() { <-w.mu.ch }()
 	return w.buf.Write(p)
+}
+
+// TestFileReadButUndeliveredBeforeRestartIsSentAfterRestart: with the
+// default END_OF_FILE, a file created while the agent runs is read from 0;
+// if none of its records were delivered before the agent stopped
+// (destination unreachable), the restart must resume it at 0, not take it
+// for a file present at first start and skip to its end.
+func TestFileReadButUndeliveredBeforeRestartIsSentAfterRestart(t *testing.T) {
+	ep := kinesistest.Endpoint(t)
+	client := kinesistest.Client(t, ep)
+	stream := kinesistest.CreateStream(t, client, 1)
+	proxy, err := faultproxy.New(ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	proxy.SetRefuse(true)
+	dir := t.TempDir()
+	cfgPath := writeConfig(t, dir, proxy.URL(), stream, "")
+	text, _ := os.ReadFile(cfgPath)
+	text = []byte(strings.Replace(string(text), `"initialPosition": "START_OF_FILE",`, ``, 1))
+	text = []byte(strings.Replace(string(text), `"shutdownTimeoutMillis": 5000`, `"shutdownTimeoutMillis": 1000`, 1))
+	if err := os.WriteFile(cfgPath, text, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	stop := runAgent(t, cfgPath, &logs)
+	// Let the agent's first scan pass, then create the file: read from 0.
+	time.Sleep(300 * time.Millisecond) // not a wait for a result: only orders the file after the first scan
+	if err := os.WriteFile(filepath.Join(dir, "logs", "b.log"), []byte("b1\nb2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cp := filepath.Join(dir, "checkpoints")
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		store, err := checkpoint.Open(cp)
+		if err == nil {
+			ps, _ := store.Load("kinesis:" + stream + ":" + filepath.Join(dir, "logs") + "/*.log")
+			store.Close()
+			if len(ps) == 1 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no checkpoint row for b.log while it was being sent")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	stop() // nothing was delivered
+	if recs := kinesistest.ReadAll(t, client, stream); len(recs) != 0 {
+		t.Fatalf("%d records arrived through a refusing proxy", len(recs))
+	}
+	proxy.SetRefuse(false)
+	stop2 := runAgent(t, cfgPath, &logs)
+	got := kinesistest.WaitForRecords(t, client, stream, 2, 30*time.Second)
+	stop2()
+	if len(got) != 2 {
+		t.Fatalf("after restart %d records, want b1 and b2", len(got))
+	}
 }

@@ -1,9 +1,7 @@
 package processors
 
 import (
-	"math"
-	"strconv"
-	"strings"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/processors/javanum"
 )
 
 // JSON output as Jackson's ObjectMapper prints it (spec §6.2). Not
@@ -203,75 +201,5 @@ func appendValue(dst []byte, v *value, pretty bool, level int) []byte {
 	return dst
 }
 
-// javaDouble formats f as Java's Double.toString does (shortest digits
-// that round-trip, as JDK 19+ prints them).
-func javaDouble(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	case f == 0:
-		if math.Signbit(f) {
-			return "-0.0"
-		}
-		return "0.0"
-	}
-	e := strconv.FormatFloat(f, 'e', -1, 64) // -d.dddde±XX
-	if strings.IndexByte(e, '.') < 0 {
-		// one significant digit: Java picks the closest of the one- and
-		// two-digit decimals that round to f (4.9E-324, not 5.0E-324)
-		e2 := strconv.FormatFloat(f, 'e', 1, 64)
-		if g, err := strconv.ParseFloat(e2, 64); err == nil && g == f && !strings.Contains(e2, ".0e") {
-			e = e2
-		}
-	}
-	neg := e[0] == '-'
-	if neg {
-		e = e[1:]
-	}
-	ep := strings.IndexByte(e, 'e')
-	mant, exp := e[:ep], e[ep+1:]
-	x, _ := strconv.Atoi(exp)
-	digits := strings.Replace(mant, ".", "", 1)
-	var sb strings.Builder
-	if neg {
-		sb.WriteByte('-')
-	}
-	abs := math.Abs(f)
-	if abs >= 1e-3 && abs < 1e7 {
-		if x >= 0 {
-			// integer part = digits[0..x]
-			if len(digits) <= x+1 {
-				sb.WriteString(digits)
-				for i := len(digits); i < x+1; i++ {
-					sb.WriteByte('0')
-				}
-				sb.WriteString(".0")
-			} else {
-				sb.WriteString(digits[:x+1])
-				sb.WriteByte('.')
-				sb.WriteString(digits[x+1:])
-			}
-		} else {
-			sb.WriteString("0.")
-			for i := 0; i < -x-1; i++ {
-				sb.WriteByte('0')
-			}
-			sb.WriteString(digits)
-		}
-		return sb.String()
-	}
-	sb.WriteByte(digits[0])
-	sb.WriteByte('.')
-	if len(digits) > 1 {
-		sb.WriteString(digits[1:])
-	} else {
-		sb.WriteByte('0')
-	}
-	sb.WriteByte('E')
-	sb.WriteString(strconv.Itoa(x))
-	return sb.String()
-}
+// javaDouble formats f as Java's Double.toString does.
+func javaDouble(f float64) string { return javanum.FormatDouble(f) }

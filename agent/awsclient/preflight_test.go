@@ -3,12 +3,8 @@ package awsclient_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -19,75 +15,8 @@ import (
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/awsclient"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/config"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/kinesistest"
 )
-
-// startKinesalite starts kinesalite on a free port and returns its URL.
-// Without node or kinesalite it skips, or fails when
-// AGENT_REQUIRE_EMULATORS=1. (A small starter; internal/kinesistest is the
-// shared harness.)
-func startKinesalite(t *testing.T) string {
-	t.Helper()
-	unavailable := func(format string, a ...any) {
-		t.Helper()
-		if os.Getenv("AGENT_REQUIRE_EMULATORS") == "1" {
-			t.Fatalf("kinesalite required: "+format, a...)
-		}
-		t.Skipf("kinesalite unavailable: "+format, a...)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		unavailable("no node: %v", err)
-	}
-	cli := ""
-	for dir, _ := os.Getwd(); ; dir = filepath.Dir(dir) {
-		p := filepath.Join(dir, ".ci", "emulators", "node_modules", "kinesalite", "cli.js")
-		if _, err := os.Stat(p); err == nil {
-			cli = p
-			break
-		}
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil || filepath.Dir(dir) == dir {
-			break
-		}
-	}
-	if cli == "" {
-		unavailable("no .ci/emulators/node_modules/kinesalite (run make emulators)")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(node, cli, "--port", fmt.Sprint(port), "--createStreamMs", "20", "--shardLimit", "1000")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		unavailable("start: %v", err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-	})
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(url + "/") // any HTTP answer (403) means ready
-		if err == nil {
-			resp.Body.Close()
-			return url
-		}
-		select {
-		case <-done:
-			t.Fatalf("kinesalite exited before answering")
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("kinesalite not answering on %s after 20s: %v", url, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 // countingClient counts requests per X-Amz-Target.
 type countingClient struct {
@@ -104,7 +33,7 @@ func (c *countingClient) Do(r *http.Request) (*http.Response, error) {
 
 func TestPreflightAgainstKinesalite(t *testing.T) {
 	isolateEnv(t)
-	ep := startKinesalite(t)
+	ep := kinesistest.Endpoint(t)
 	counts := &countingClient{
 		targets: map[string]*atomic.Int32{
 			"Kinesis_20131202.DescribeStreamSummary":   {},

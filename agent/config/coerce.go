@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/processors/javanum"
 	"math"
 	"strconv"
 	"strings"
@@ -86,36 +87,7 @@ func javaText(v *value) string {
 }
 
 // javaDouble formats f as Java's Double.toString does.
-func javaDouble(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	case f == 0:
-		if math.Signbit(f) {
-			return "-0.0"
-		}
-		return "0.0"
-	}
-	a := math.Abs(f)
-	if a >= 1e-3 && a < 1e7 {
-		s := strconv.FormatFloat(f, 'f', -1, 64)
-		if !strings.Contains(s, ".") {
-			s += ".0"
-		}
-		return s
-	}
-	s := strconv.FormatFloat(f, 'e', -1, 64) // d.ddde±XX
-	mant, exp, _ := strings.Cut(s, "e")
-	if !strings.Contains(mant, ".") {
-		mant += ".0"
-	}
-	e, _ := strconv.Atoi(exp)
-	return mant + "E" + strconv.Itoa(e)
-}
+func javaDouble(f float64) string { return javanum.FormatDouble(f) }
 
 // decodeJava decodes s as Java's Integer.decode (bits 32) or Long.decode
 // (bits 64): optional sign, then 0x/0X/# hex, leading 0 octal, or decimal.

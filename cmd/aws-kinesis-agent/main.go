@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -233,6 +234,8 @@ func serve(o *options, level slog.Level, stderr io.Writer) int {
 			case <-hup:
 				if err := out.Reopen(); err != nil {
 					logger.Error("Cannot reopen the log file", "component", "Agent", "err", err)
+				} else {
+					logger.Info("Reopened the log file (SIGHUP)", "component", "Agent")
 				}
 			}
 		}
@@ -253,6 +256,12 @@ func serve(o *options, level slog.Level, stderr io.Writer) int {
 		logger.Warn(w)
 	}
 
+	if os.Getenv("GOGC") == "" {
+		// A shipper's heap is mostly short-lived batch buffers: collecting
+		// at 50 % growth keeps RSS 6-8 MB lower for 3-10 % more CPU
+		// (docs/PERFORMANCE.md). GOGC in the environment wins.
+		debug.SetGCPercent(50)
+	}
 	err = agent.Run(ctx, cfg, agent.Options{Logger: logger, Version: version})
 	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		err = nil // a graceful stop that reports the cancellation

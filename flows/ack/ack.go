@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
@@ -85,6 +86,8 @@ type Tracker struct {
 	mu    sync.Mutex
 	files map[*record.Source]*fileState
 
+	pending atomic.Int64 // chunks added and not yet popped as acknowledged
+
 	flushMu    sync.Mutex // one flush at a time; guards the fields below
 	buf        []record.Position
 	refs       []*fileState
@@ -105,11 +108,14 @@ type fileState struct {
 	modTime time.Time
 	size    int64
 
-	ver        uint64 // bumped whenever the position moves
-	savedVer   uint64 // ver of the last saved position
-	savedPath  string // path the position was last saved under
-	forgotten  bool   // drop once everything is acknowledged and saved
-	statsDirty bool   // AckedOffset or OldestUnacked changed since the last flush
+	ver        uint64     // bumped whenever the position moves
+	savedVer   uint64     // ver of the last saved position
+	savedPath  string     // path the position was last saved under
+	forgotten  bool       // drop once everything is acknowledged and saved
+	lastAdd    time.Time  // ReadAt of the newest chunk added (idle eviction)
+	superseded bool       // a newer Source of the same file id exists: never save again
+	pred       *fileState // copytruncate original still in flight: cap the saved offset at its own
+	statsDirty bool       // AckedOffset or OldestUnacked changed since the last flush
 }
 
 // New returns a Tracker for the flow flowID that saves through saver.
@@ -152,15 +158,56 @@ func (t *Tracker) Add(c *record.Chunk) {
 	if fs == nil {
 		fs = &fileState{src: c.Source}
 		t.files[c.Source] = fs
+		// A newer Source of the same file (truncated and restarted, or a
+		// reused inode) supersedes older ones: their late acknowledgements
+		// must not overwrite its row.
+		for other, ofs := range t.files {
+			if other != c.Source && other.FileID == c.Source.FileID {
+				ofs.superseded = true
+			}
+		}
+	}
+	if !fs.has && c.Source.Predecessor != nil {
+		// A copytruncate copy continues its original: its bytes before
+		// c.Start are the original's, some maybe still in flight. Start at
+		// what the original has acknowledged, and hold the position there
+		// until the original's chunks are all acknowledged (see Flush).
+		if pfs := t.files[c.Source.Predecessor]; pfs != nil && pfs.head < len(pfs.queue) {
+			fs.pred = pfs
+			start := c.Start
+			if pfs.has && pfs.offset < start {
+				start = pfs.offset
+			}
+			fs.offset, fs.modTime, fs.size = start, c.ModTime, c.Size
+			fs.has = true
+			fs.ver++
+		}
+	}
+	if !fs.has {
+		// Everything before the first chunk's Start is done (checkpointed
+		// earlier, or skipped on purpose by END_OF_FILE). Saving it now
+		// gives every file being read a row, so that after a crash a file
+		// whose chunks were never acknowledged resumes here instead of
+		// being taken for a file that appeared while the agent was down.
+		fs.offset, fs.modTime, fs.size = c.Start, c.ModTime, c.Size
+		fs.has = true
+		fs.ver++
 	}
 	fs.forgotten = false
+	fs.lastAdd = c.ReadAt
 	wasEmpty := fs.head == len(fs.queue)
 	fs.queue = append(fs.queue, c)
+	t.pending.Add(1)
 	if !t.advanceLocked(fs) && wasEmpty {
 		fs.statsDirty = true // c is now the oldest unacknowledged chunk
 	}
 	t.mu.Unlock()
 }
+
+// Pending is the number of chunks added whose position has not been
+// reached yet (unacknowledged, or waiting behind an unacknowledged chunk of
+// the same file). The flow stops reading while it is too high.
+func (t *Tracker) Pending() int64 { return t.pending.Load() }
 
 // done is the completion callback of every tracked chunk: one lock per chunk.
 func (t *Tracker) done(c *record.Chunk) {
@@ -183,6 +230,7 @@ func (t *Tracker) advanceLocked(fs *fileState) bool {
 		}
 		fs.queue[fs.head] = nil
 		fs.head++
+		t.pending.Add(-1)
 		// Set, not max: after a truncation the tailer reads the same
 		// Source from a lower offset, and the position must follow.
 		fs.offset, fs.modTime, fs.size = c.End, c.ModTime, c.Size
@@ -296,6 +344,10 @@ func (t *Tracker) positionLocked(fs *fileState, path string, now time.Time) reco
 	}
 }
 
+// idleEvictAfter is how long a clean, fully acknowledged file's state is
+// kept after its last chunk.
+const idleEvictAfter = 10 * time.Minute
+
 // Flush saves, in one Save call, the position of every file that moved or
 // was renamed since it was last saved. On error the positions stay dirty
 // and are saved by a later Flush.
@@ -311,13 +363,31 @@ func (t *Tracker) Flush() error {
 			t.updateStatsLocked(fs)
 		}
 		path := src.PathNow()
-		if !t.dirtyLocked(fs, path) {
-			if fs.forgotten && fs.head == len(fs.queue) {
+		if fs.pred != nil && fs.pred.head == len(fs.pred.queue) {
+			fs.pred = nil
+			fs.ver++ // the held-back position may be saved now
+		}
+		if fs.superseded {
+			if fs.head == len(fs.queue) {
 				delete(t.files, src)
 			}
 			continue
 		}
-		t.buf = append(t.buf, t.positionLocked(fs, path, now))
+		if !t.dirtyLocked(fs, path) {
+			// A file whose state is saved, fully acknowledged and idle is
+			// dropped even without Forget: a later chunk carries absolute
+			// offsets, so tracking simply starts again. This bounds memory
+			// when files come and go (a new file per api_caller run).
+			if fs.head == len(fs.queue) && (fs.forgotten || (!fs.lastAdd.IsZero() && now.Sub(fs.lastAdd) >= idleEvictAfter)) {
+				delete(t.files, src)
+			}
+			continue
+		}
+		p := t.positionLocked(fs, path, now)
+		if fs.pred != nil && fs.pred.has && fs.pred.offset < p.Offset {
+			p.Offset = fs.pred.offset
+		}
+		t.buf = append(t.buf, p)
 		t.refs = append(t.refs, fs)
 		t.vers = append(t.vers, fs.ver)
 	}

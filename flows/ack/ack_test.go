@@ -91,13 +91,13 @@ func TestOutOfOrderAcksNeverMovePastUnacknowledgedChunk(t *testing.T) {
 	}
 	// The newest chunk finishes first (Java would checkpoint 300 here).
 	c3.Ack(4)
-	if got := offset(t, tr, s); got != -1 {
-		t.Fatalf("offset after acking only chunk 3 = %d, want none", got)
+	if got := offset(t, tr, s); got != 0 {
+		t.Fatalf("offset after acking only chunk 3 = %d, want 0 (the first chunk's start)", got)
 	}
 	c1.Ack(2) // one record of chunk 1 still outstanding
 	c2.Ack(2)
-	if got := offset(t, tr, s); got != -1 {
-		t.Fatalf("offset with chunk 1 partly acknowledged = %d, want none", got)
+	if got := offset(t, tr, s); got != 0 {
+		t.Fatalf("offset with chunk 1 partly acknowledged = %d, want 0", got)
 	}
 	c1.Ack(1)
 	if got := offset(t, tr, s); got != 300 {
@@ -137,8 +137,8 @@ func TestFilesAdvanceIndependently(t *testing.T) {
 	if got := offset(t, tr, b); got != 60 {
 		t.Errorf("b offset = %d, want 60", got)
 	}
-	if got := offset(t, tr, a); got != -1 {
-		t.Errorf("a offset = %d, want none (a1 outstanding)", got)
+	if got := offset(t, tr, a); got != 0 {
+		t.Errorf("a offset = %d, want 0, a1's start (a1 outstanding)", got)
 	}
 }
 
@@ -543,5 +543,134 @@ func TestResumedFileRenamedWhileDownIsSavedUnderNewPath(t *testing.T) {
 	c.Ack(1)
 	if got := offset(t, tr, renamed); got != 650 {
 		t.Errorf("offset = %d, want 650", got)
+	}
+}
+
+func TestIdleCleanFileStateIsDroppedAndTrackingRestartsAtAbsoluteOffsets(t *testing.T) {
+	saver := newMemSaver()
+	tr := New(flow, saver)
+	s := src("/d/app.log.1", 7)
+	c := chunk(s, 0, 100, 2) // ReadAt long ago: idle at once
+	tr.Add(c)
+	c.Ack(2)
+	if err := tr.Flush(); err != nil { // saves offset 100
+		t.Fatal(err)
+	}
+	if err := tr.Flush(); err != nil { // clean and idle: dropped
+		t.Fatal(err)
+	}
+	tr.mu.Lock()
+	n := len(tr.files)
+	tr.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d file states kept after the file went idle, want 0", n)
+	}
+	// More data later: tracking restarts and saves the absolute end offset.
+	c2 := chunk(s, 100, 150, 1)
+	c2.ReadAt = time.Now()
+	tr.Add(c2)
+	c2.Ack(1)
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := saver.get("/d/app.log.1"); !ok || p.Offset != 150 {
+		t.Fatalf("saved position %+v, want offset 150", p)
+	}
+	tr.mu.Lock()
+	n = len(tr.files)
+	tr.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("a recently active file was dropped (%d states)", n)
+	}
+}
+
+// A file whose chunks were read but never acknowledged (outage, crash) must
+// still get a row at its first chunk's start, so that a restart resumes it
+// there rather than treating it as a file that appeared while the agent was
+// down (which may start at its end).
+func TestAFileReadButNeverAcknowledgedIsSavedAtItsStart(t *testing.T) {
+	saver := newMemSaver()
+	tr := New(flow, saver)
+	s := src("/d/b.log", 9)
+	tr.Add(chunk(s, 40, 140, 3)) // never acknowledged
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	p, ok := saver.get("/d/b.log")
+	if !ok || p.Offset != 40 {
+		t.Fatalf("row = %+v (saved %v), want offset 40 before any acknowledgement", p, ok)
+	}
+}
+
+// After a truncation the tailer reads the same file as a new Source; late
+// acknowledgements of the old Source must not overwrite the new row.
+func TestASupersededSourceNeverOverwritesItsSuccessorsRow(t *testing.T) {
+	saver := newMemSaver()
+	tr := New(flow, saver)
+	old := src("/d/app.log", 5)
+	oc := chunk(old, 0, 500, 2)
+	tr.Add(oc)
+	fresh := src("/d/app.log", 5) // same path and file id, new Source
+	nc := chunk(fresh, 0, 30, 1)
+	tr.Add(nc)
+	nc.Ack(1)
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	oc.Ack(2) // the old content is acknowledged late
+	for i := 0; i < 3; i++ {
+		if err := tr.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p, _ := saver.get("/d/app.log"); p.Offset != 30 {
+		t.Fatalf("row offset %d, want 30 (the new content), not the superseded 500", p.Offset)
+	}
+}
+
+func TestPendingCountsChunksUntilTheirPositionIsReached(t *testing.T) {
+	tr := New(flow, newMemSaver())
+	s := src("/d/p.log", 3)
+	c1, c2 := chunk(s, 0, 10, 1), chunk(s, 10, 20, 1)
+	tr.Add(c1)
+	tr.Add(c2)
+	c2.Ack(1) // behind the unacknowledged c1: still pending
+	if got := tr.Pending(); got != 2 {
+		t.Fatalf("Pending = %d, want 2", got)
+	}
+	c1.Ack(1)
+	if got := tr.Pending(); got != 0 {
+		t.Fatalf("Pending = %d after all acks, want 0", got)
+	}
+}
+
+// A copytruncate copy continues its original at the offset read so far,
+// while the original's last chunks may still be in flight: the copy's row
+// must not pass what the original has acknowledged until they are.
+func TestACopytruncateCopyIsHeldAtItsOriginalsAcknowledgedOffset(t *testing.T) {
+	saver := newMemSaver()
+	tr := New(flow, saver)
+	orig := src("/d/app.log", 1)
+	o1, o2 := chunk(orig, 0, 100, 1), chunk(orig, 100, 200, 1)
+	tr.Add(o1)
+	tr.Add(o2)
+	o1.Ack(1) // [100,200) still in flight when the file is copied and truncated
+	cp := src("/d/app.log.1", 2)
+	cp.Predecessor = orig
+	c1 := chunk(cp, 200, 300, 1)
+	tr.Add(c1)
+	c1.Ack(1)
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := saver.get("/d/app.log.1"); !ok || p.Offset != 100 {
+		t.Fatalf("copy row %+v (saved %v), want offset 100 while the original's [100,200) is in flight", p, ok)
+	}
+	o2.Ack(1)
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := saver.get("/d/app.log.1"); p.Offset != 300 {
+		t.Fatalf("copy row offset %d after the original drained, want 300", p.Offset)
 	}
 }

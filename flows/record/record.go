@@ -21,9 +21,14 @@ type Source struct {
 	FileID string
 	Dev    uint64
 	Ino    uint64
-	// Fingerprint is a hash of the file's first bytes (see flows/tail), empty
-	// when the file was shorter than the fingerprint length when identified.
+	// Fingerprint is a hash of the file's first bytes (see flows/tail).
 	Fingerprint string
+	// Predecessor, when set (before the first chunk), is the Source whose
+	// chunks hold this file's bytes before its first chunk: a copytruncate
+	// copy continues where its original was read up to, while the
+	// original's last chunks may still be in flight. The checkpoint of this
+	// Source never passes the predecessor's until those are acknowledged.
+	Predecessor *Source
 }
 
 // NewSource returns a Source for the file at path.

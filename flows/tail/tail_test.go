@@ -1,10 +1,12 @@
 package tail
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -170,6 +172,13 @@ func TestCopytruncateContinuesAtShippedOffset(t *testing.T) {
 		}
 	}
 	c.checkContiguous()
+	// Chunks of the copy name the original as predecessor, so that the
+	// copy's checkpoint never passes the original's in-flight chunks.
+	for _, g := range c.snapshot() {
+		if strings.HasSuffix(g.path, ".1") && g.src != nil && g.src.Predecessor == nil {
+			t.Errorf("chunk of the copy %s at %d has no Predecessor", g.path, g.start)
+		}
+	}
 }
 
 // Truncation of the same file (no copy) restarts it at 0 without a crash.
@@ -430,4 +439,61 @@ func TestPollingFallbackFollowsFiles(t *testing.T) {
 	if c.tl.watcher.active() || !c.tl.watcher.isPolling() {
 		t.Fatal("watcher should be in polling mode")
 	}
+}
+
+// Out of descriptors: fully read files are closed to make room, and are
+// reopened (and followed) when they change.
+func TestOutOfDescriptorsClosesCaughtUpFiles(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.log")
+	mustWrite(t, a, "a1\n")
+	b := filepath.Join(dir, "b.log")
+	var opens atomic.Int32
+	c := startTailer(t, testConfig(dir, "*.log"), func(tl *Tailer) {
+		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			// The first two opens of b.log (the watcher's, then the
+			// scan's) find the process out of descriptors.
+			if name == b && opens.Add(1) <= 2 {
+				return nil, &os.PathError{Op: "open", Path: name, Err: syscall.EMFILE}
+			}
+			return os.OpenFile(name, flag, perm)
+		}
+	})
+	c.waitRecords(1)
+	mustWrite(t, b, "b1\n")
+	c.waitRecords(2)
+	waitFor(t, "a.log closed by shedding", func() bool { return !c.tl.isOpen(a) })
+	mustAppend(t, a, "a2\n")
+	eq(t, c.waitRecords(3)[2:], "a2\n")
+}
+
+// A new file whose first bytes equal a live file's (a long fixed header)
+// looks like a copytruncate copy in progress; while it keeps growing it
+// must still be decided within a bounded time, not wait for as long as
+// it is written to.
+func TestGrowingFileWithTheSameHeaderAsALiveFileIsNotHeldBack(t *testing.T) {
+	dir := t.TempDir()
+	header := strings.Repeat("H", 1100) + "\n"
+	mustWrite(t, filepath.Join(dir, "a.log"), header+"a1\n")
+	c := startTailer(t, testConfig(dir, "*.log"))
+	c.waitRecords(2)
+	b := filepath.Join(dir, "b.log")
+	mustWrite(t, b, header)
+	stopWriting := make(chan struct{})
+	writerDone := make(chan struct{})
+	go func() { // keep b growing faster than copyWait (500 ms in tests)
+		defer close(writerDone)
+		for i := 0; ; i++ {
+			select {
+			case <-stopWriting:
+				return
+			case <-time.After(100 * time.Millisecond):
+				mustAppend(t, b, fmt.Sprintf("b%d\n", i))
+			}
+		}
+	}()
+	defer func() { close(stopWriting); <-writerDone }()
+	waitFor(t, "records of b.log while it is still being written", func() bool {
+		return len(c.recordsOf("b.log")) >= 2
+	})
 }

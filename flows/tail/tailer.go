@@ -76,7 +76,8 @@ type Tailer struct {
 	copyWait time.Duration // how long a possible copytruncate copy waits for the truncation
 	ghostTTL time.Duration // how long a truncated file's identity is remembered
 	openFn   func(name string, flag int, perm os.FileMode) (*os.File, error)
-	noNotify bool // tests: behave as if inotify were unavailable
+	noNotify bool          // tests: behave as if inotify were unavailable
+	onOpen   func(fileKey) // tests: told of every descriptor taken on a file
 
 	// Owned by the Run goroutine.
 	files   map[fileKey]*harvester
@@ -114,9 +115,10 @@ type harvester struct {
 	path    string
 	f       *os.File
 	src     *record.Source
-	head    []byte // the file's first bytes (up to fpMax) as last verified
-	offset  int64  // next byte to read
-	pend    []byte // bytes [offset-len(pend), offset) read but not yet accounted for
+	pred    *record.Source // predecessor for the next Source (copytruncate copy)
+	head    []byte         // the file's first bytes (up to fpMax) as last verified
+	offset  int64          // next byte to read
+	pend    []byte         // bytes [offset-len(pend), offset) read but not yet accounted for
 	sp      *splitter
 	size    int64
 	modTime time.Time
@@ -136,12 +138,19 @@ type ghost struct {
 	done int64
 	at   time.Time
 	path string
+	src  *record.Source // the content lifetime that was read up to done
 }
 
 type waitState struct {
-	since time.Time
+	first time.Time // when the file was first seen undecided
+	since time.Time // when its size last changed
 	size  int64
 }
+
+// maxCopyWaits bounds how many copyWait periods a growing file may stay
+// undecided: a live log whose first bytes equal another file's (a long
+// fixed header) must not wait for as long as it keeps growing.
+const maxCopyWaits = 5
 
 // New validates cfg and returns a tailer.
 func New(cfg Config) (*Tailer, error) {
@@ -604,7 +613,7 @@ func (t *Tailer) truncated(h *harvester, size int64) {
 	t.log.Info("File was truncated; reading it again from the start",
 		"path", h.path, "size", size, "offset", h.done())
 	if h.done() > 0 && len(h.head) > 0 {
-		t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: time.Now(), path: h.path})
+		t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: time.Now(), path: h.path, src: h.src})
 	}
 	h.offset = 0
 	h.pend = h.pend[:0]
@@ -613,7 +622,7 @@ func (t *Tailer) truncated(h *harvester, size int64) {
 	h.sp.reset(t.cfg.SkipHeaderLines)
 	h.lastData = time.Now()
 	h.idleFlushd = false
-	t.cfg.Stats.UpdateFile(h.fileID, func(s *flowstats.FileState) { s.ReadOffset, s.AckedOffset = 0, 0 })
+	t.cfg.Stats.UpdateFile(h.fileID, func(s *flowstats.FileState) { s.ReadOffset, s.AckedOffset, s.Size = 0, 0, size })
 }
 
 func (t *Tailer) openFile(p string) (*os.File, error) {
@@ -635,14 +644,13 @@ func (t *Tailer) openFile(p string) (*os.File, error) {
 	return f, nil
 }
 
-// shed closes the descriptors of matched files that are fully read and
-// quiet (they are reopened when they change), when the process runs out of
-// descriptors. It returns how many it closed.
+// shed closes the descriptors of matched files that are fully read (they
+// are reopened when a rescan sees them change), when the process runs out
+// of descriptors. It returns how many it closed.
 func (t *Tailer) shed() int {
 	n := 0
-	now := time.Now()
 	for _, h := range t.files {
-		if h.f != nil && h.matched && !h.undecided && h.offset >= h.size && now.Sub(h.lastData) >= time.Second {
+		if h.f != nil && h.matched && !h.undecided && h.offset >= h.size {
 			h.f.Close()
 			h.f = nil
 			t.setOpen(h.path, false)
@@ -673,6 +681,9 @@ func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light b
 	if !ok || !fi.Mode().IsRegular() {
 		f.Close()
 		return
+	}
+	if t.onOpen != nil {
+		t.onOpen(st2.key)
 	}
 	if st2.key != st.key {
 		// Replaced between listing and open; the next scan sees the new one.
@@ -724,11 +735,12 @@ func (t *Tailer) decide(h *harvester, now time.Time, mayWait bool) {
 		t.fail(fmt.Errorf("read %s: %w", h.path, err))
 		return
 	}
-	off, wait := t.copyOffset(h.path, st, head, now)
+	off, pred, wait := t.copyOffset(h.path, st, head, now)
 	if wait && mayWait {
 		return
 	}
 	t.begin(h, st, head, off)
+	h.pred = pred
 }
 
 // begin starts reading h at off.
@@ -765,17 +777,19 @@ func (t *Tailer) initialOffset(p string, st fileStat, f *os.File, head []byte) i
 			}
 		}
 		match, known := fingerprintMatches(best.Fingerprint, head)
+		at := fmt.Sprintf("%s@%d", best.Path, best.Offset)
 		switch {
-		case known && !match && st.size >= best.Offset && int64(len(head)) >= min(int64(fpMax), st.size) &&
-			!shorterThanPrint(best.Fingerprint, head):
+		case known && !match && !shorterThanPrint(best.Fingerprint, head):
+			// Other leading bytes: the inode now belongs to another file.
 			t.log.Info("Checkpoint's file identity was reused by another file; not resuming from it",
-				"path", p, "fileId", fid, "checkpointPath", best.Path)
-		case st.size < best.Offset || (known && !match):
-			t.log.Warn("File is shorter than its checkpoint or was rewritten; reading it from the start",
-				"path", p, "offset", best.Offset, "size", st.size)
+				"path", p, "fileId", fid, "checkpoint", at)
+		case known && !match, st.size < best.Offset:
+			// Truncated (or rewritten shorter) while the agent was down.
+			t.log.Warn("Failed to start tailing from previous checkpoint "+at+
+				": the file is shorter than its checkpoint; reading it from the start", "path", p, "size", st.size)
 			return 0
 		default:
-			t.log.Info("Successfully started tailing from previous checkpoint", "path", p, "offset", best.Offset)
+			t.log.Info("Successfully started tailing from previous checkpoint "+at, "path", p)
 			return best.Offset
 		}
 	}
@@ -826,7 +840,10 @@ func (t *Tailer) endOffset(f *os.File, size int64) int64 {
 // was truncated (copytruncate), the offset already read from the original.
 // wait asks to decide later: the file may be a copy still being written or
 // one whose original is not truncated yet.
-func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (off int64, wait bool) {
+//
+// pred is the original's Source when the file continues a copy (its
+// chunks up to off may still be in flight).
+func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (off int64, pred *record.Source, wait bool) {
 	for i := len(t.ghosts) - 1; i >= 0; i-- {
 		g := t.ghosts[i]
 		if !samePrefix(head, g.head) {
@@ -834,7 +851,7 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (
 		}
 		if (len(head) < len(g.head) || st.size < g.done) && t.keepWaiting(st, now) {
 			// Maybe a copy still being written: wait while it grows.
-			return 0, true
+			return 0, nil, true
 		}
 		if len(head) == 0 {
 			continue
@@ -844,7 +861,7 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (
 		t.ghosts = slices.Delete(t.ghosts, i, i+1)
 		t.log.Info("File is a copy of a truncated file; continuing at the offset already read",
 			"path", p, "original", g.path, "offset", off)
-		return off, false
+		return off, g.src, false
 	}
 	// A prefix of a live file: maybe a copy being written, or a copy whose
 	// original is about to be truncated. Wait a little while it grows.
@@ -865,24 +882,25 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (
 		}
 
 		if t.keepWaiting(st, now) {
-			return 0, true
+			return 0, nil, true
 		}
 		break
 	}
-	return 0, false
+	return 0, nil, false
 }
 
 // keepWaiting reports whether a new file whose role is unclear should
-// wait: until its size has not changed for copyWait.
+// wait: until its size has not changed for copyWait, and never longer than
+// maxCopyWaits × copyWait in all.
 func (t *Tailer) keepWaiting(st fileStat, now time.Time) bool {
 	w := t.waiting[st.key]
 	if w == nil {
-		w = &waitState{since: now, size: st.size}
+		w = &waitState{first: now, since: now, size: st.size}
 		t.waiting[st.key] = w
 	} else if st.size != w.size {
 		w.since, w.size = now, st.size
 	}
-	if now.Sub(w.since) < t.copyWait {
+	if now.Sub(w.since) < t.copyWait && now.Sub(w.first) < maxCopyWaits*t.copyWait {
 		t.rescanSoon(now)
 		return true
 	}
@@ -964,6 +982,7 @@ func (t *Tailer) consume(ctx context.Context, h *harvester, out chan<- *record.C
 			}
 		}
 		h.src = record.NewSource(t.cfg.FlowID, h.path, h.fileID, h.key.dev, h.key.ino, fingerprint(h.head))
+		h.src.Predecessor, h.pred = h.pred, nil
 	}
 	now := time.Now()
 	c := t.newChunk(h, base, now, len(data))

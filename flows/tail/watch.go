@@ -175,6 +175,9 @@ func (t *Tailer) preopen(path string) {
 	if err == nil && fi.Mode().IsRegular() {
 		st, ok = statOf(fi)
 	}
+	if ok && t.onOpen != nil {
+		t.onOpen(st.key)
+	}
 	t.preMu.Lock()
 	if !ok || t.pre[st.key] != nil || t.pre == nil {
 		t.preMu.Unlock()

@@ -34,7 +34,7 @@ func mountTmpfs(t *testing.T, opts string) string {
 // it is on a read-only file system. The agent exits 1 at once with an error
 // naming the path (nothing is read, so nothing can be lost).
 func TestCheckpointFileUnusableAtStartExitsWithErrorNamingPath(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	s := newSetup(t, 1)
 	writeSeqFile(t, filepath.Join(s.logs, "app.log"), 0, 10)
 
@@ -99,7 +99,7 @@ func fill(t *testing.T, dir string) string {
 // is full loses nothing after a restart, and once there is space again the
 // checkpoint advances (a clean restart sends no duplicates).
 func TestCheckpointDiskFullKeepsShippingAndLosesNothing(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	mnt := mountTmpfs(t, "size=1m")
 	s := newSetup(t, 1)
 	s.ckpt = filepath.Join(mnt, "checkpoints")
@@ -134,19 +134,22 @@ func TestCheckpointDiskFullKeepsShippingAndLosesNothing(t *testing.T) {
 	p = s.start()
 	tl = s.waitAllSeq(n1+n2, 60*time.Second)
 	s.requireAllSeq(tl, n1+n2)
-	dupsAfterFull := tl.dups()
-	// The checkpoint advances again: a clean stop and restart sends no more duplicates.
+	// The checkpoint advances again: a clean stop and restart sends no more
+	// duplicates. Count after the stop: re-sends may still be in flight
+	// when the last missing line arrives.
 	p.term(t, 15*time.Second)
+	dupsAfterFull := countSeq(kinesistest.ReadAll(t, s.client, s.stream)).dups()
 	p = s.start()
 	w = writeSeq(t, logFile, n1+n2, n3, 1000)
 	w.wait(t, time.Minute)
 	tl = s.waitAllSeq(n1+n2+n3, 60*time.Second)
 	p.term(t, 15*time.Second)
+	tl = s.final()
 	s.requireAllSeq(tl, n1+n2+n3)
 	t.Logf("checkpoint disk full (tmpfs 1 MiB): %d lines shipped while full, %d ERROR lines while full, SIGKILL while full then restart: 0 lost, %d duplicates; after space returned and a clean restart: %d more duplicates",
 		n2, errLines, dupsAfterFull, tl.dups()-dupsAfterFull)
 	if tl.dups() != dupsAfterFull {
-		t.Errorf("the clean restart after the disk had space again sent %d duplicates: the checkpoint did not advance", tl.dups()-dupsAfterFull)
+		t.Errorf("the clean restart after the disk had space again sent %d duplicates: the checkpoint did not advance (duplicated: %s)", tl.dups()-dupsAfterFull, tl.dupRanges())
 	}
 }
 
@@ -155,7 +158,7 @@ func TestCheckpointDiskFullKeepsShippingAndLosesNothing(t *testing.T) {
 // crash loop that reads and drops data), and the documented recovery
 // (move the file aside, restart) ships every line.
 func TestCorruptCheckpointFileFailsClearlyAndRecoveryLosesNothing(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	s := newSetup(t, 1)
 	const n = 2000
 	writeSeqFile(t, filepath.Join(s.logs, "app.log"), 0, n)
@@ -187,6 +190,7 @@ func TestCorruptCheckpointFileFailsClearlyAndRecoveryLosesNothing(t *testing.T) 
 	p := s.start()
 	tl := s.waitAllSeq(n, 60*time.Second)
 	p.term(t, 15*time.Second)
+	tl = s.final()
 	s.requireAllSeq(tl, n)
 }
 
@@ -197,7 +201,7 @@ func TestCorruptCheckpointFileFailsClearlyAndRecoveryLosesNothing(t *testing.T) 
 // its -wal/-shm aside) ships everything, or it starts and ships everything;
 // in no case is a line lost.
 func TestDamagedCheckpointDatabaseFailsClearlyOrResumesWithoutLoss(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	s := newSetup(t, 1)
 	const n1, n2 = 1000, 1000
 	logFile := filepath.Join(s.logs, "app.log")
@@ -245,6 +249,7 @@ func TestDamagedCheckpointDatabaseFailsClearlyOrResumesWithoutLoss(t *testing.T)
 	}
 	tl := s.waitAllSeq(n1+n2, 60*time.Second)
 	p.term(t, 15*time.Second)
+	tl = s.final()
 	s.requireAllSeq(tl, n1+n2)
 	t.Logf("damaged checkpoint database (second half overwritten): %s; 0 lost, %d duplicates", outcome, tl.dups())
 }

@@ -14,7 +14,7 @@ import (
 // within seconds, and stderr names the file and the key. The cases are the
 // ones cmd/aws-kinesis-agent's table does not cover.
 func TestBadConfigExitsOneNamingFileAndKey(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	dir := t.TempDir()
 	_ = os.Chmod(dir, 0o755)
 	logs := filepath.Join(dir, "logs")

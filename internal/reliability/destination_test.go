@@ -68,7 +68,7 @@ const maxRSSGrowthKB = 24 << 10
 // 500, then connections are refused. Everything arrives once it is back;
 // RSS stays flat, CPU stays low and the calls during the outage are few.
 func TestDestinationDownNothingLostMemoryFlatCPULowRetriesBackOff(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	outage := pick(10*time.Second, 2*time.Minute)
 	const rate = 1000
 	s := newSetup(t, 1)
@@ -115,6 +115,7 @@ func TestDestinationDownNothingLostMemoryFlatCPULowRetriesBackOff(t *testing.T) 
 	w.wait(t, 5*time.Minute)
 	tl := s.waitAllSeq(lines, pick(90*time.Second, 5*time.Minute))
 	p.term(t, 15*time.Second)
+	tl = s.final()
 	s.requireAllSeq(tl, lines)
 
 	cpuPerMin := (cpu1 - cpu0).Seconds() / took.Minutes()
@@ -143,7 +144,7 @@ func TestDestinationDownNothingLostMemoryFlatCPULowRetriesBackOff(t *testing.T) 
 // exactly once and the log has far fewer throttling lines than throttled
 // records.
 func TestSustainedThrottlingEverythingArrivesOnceAndThrottleLogIsSummarised(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	dur := pick(10*time.Second, time.Minute)
 	const rate = 1000
 	s := newSetup(t, 2)
@@ -171,6 +172,7 @@ func TestSustainedThrottlingEverythingArrivesOnceAndThrottleLogIsSummarised(t *t
 	w.wait(t, 5*time.Minute)
 	tl := s.waitAllSeq(lines, pick(90*time.Second, 5*time.Minute))
 	p.term(t, 15*time.Second)
+	tl = s.final()
 	s.requireAllSeq(tl, lines)
 
 	throttled := 0
@@ -198,7 +200,7 @@ func TestSustainedThrottlingEverythingArrivesOnceAndThrottleLogIsSummarised(t *t
 // PutRecords answer by seconds while lines keep coming: nothing times out
 // into loss or duplicates, memory stays bounded, everything arrives.
 func TestSlowDestinationNoTimeoutsMemoryBoundedEverythingArrives(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	dur := pick(10*time.Second, time.Minute)
 	const delay = 3 * time.Second
 	const rate = 1000
@@ -218,6 +220,7 @@ func TestSlowDestinationNoTimeoutsMemoryBoundedEverythingArrives(t *testing.T) {
 	tl := s.waitAllSeq(lines, pick(90*time.Second, 5*time.Minute))
 	first, peak, _ := rss.stop()
 	p.term(t, 15*time.Second)
+	tl = s.final()
 	s.requireAllSeq(tl, lines)
 	t.Logf("slow destination (every call delayed %v) for %v at %d lines/s: %d lines, 0 lost, %d duplicates, %d calls; RSS %d KiB at start, peak %d KiB (+%d KiB)",
 		delay, dur, rate, lines, tl.dups(), proxy.Calls(), first, peak, peak-first)

@@ -24,7 +24,7 @@ const nobody = 65534
 // one is reported naming its path without stopping the agent, and once it
 // is made readable its lines arrive too.
 func TestUnreadableFileIsReportedOthersShipAndItShipsOnceReadable(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	if os.Getuid() != 0 {
 		t.Skip("needs root to run the agent as uid 65534; as a normal user chmod 000 already applies")
 	}
@@ -73,6 +73,7 @@ func TestUnreadableFileIsReportedOthersShipAndItShipsOnceReadable(t *testing.T) 
 	}
 	tl = s.waitAllSeq(2000, 60*time.Second)
 	p.term(t, 15*time.Second)
+	tl = s.final()
 	s.requireAllSeq(tl, 2000)
 	t.Logf("permission denied as uid %d: readable file shipped (1000 lines), unreadable one reported, shipped after chmod (1000 lines), %d duplicates; %d log lines mention it",
 		nobody, tl.dups(), strings.Count(p.log(), unreadable))
@@ -83,7 +84,7 @@ func TestUnreadableFileIsReportedOthersShipAndItShipsOnceReadable(t *testing.T) 
 // every record the agent read is delivered, and they form the start of the
 // file without gaps.
 func TestFileDeletedWhileBeingReadDeliversWhatWasRead(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	s := newSetup(t, 1)
 	proxy, err := faultproxy.New(s.kinesaliteEndpoint())
 	if err != nil {
@@ -156,7 +157,7 @@ func progressCounts(t *testing.T, log string) (parsed, sent int) {
 // all matching the pattern: the regular file and the symlink's target ship
 // exactly once, nothing hangs on the FIFO, the agent stops on SIGTERM.
 func TestOddDirectoryEntriesDoNotStopTailing(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	s := newSetup(t, 1)
 	writeSeqFile(t, filepath.Join(s.logs, "a.log"), 0, 1000)
 	elsewhere := filepath.Join(s.dir, "elsewhere")
@@ -183,6 +184,7 @@ func TestOddDirectoryEntriesDoNotStopTailing(t *testing.T) {
 	writeSeqFile(t, filepath.Join(s.logs, "late.log"), 2000, 500)
 	tl = s.waitAllSeq(2500, 60*time.Second)
 	took := p.term(t, 10*time.Second)
+	tl = s.final()
 	s.requireAllSeq(tl, 2500)
 	if d := tl.dups(); d != 0 {
 		t.Errorf("%d duplicates (the symlink target must be read once)", d)
@@ -194,7 +196,7 @@ func TestOddDirectoryEntriesDoNotStopTailing(t *testing.T) {
 // TestThousandsOfFilesAllShip puts 2,000 small files in the directory
 // (soak: 10,000): every line of every file arrives exactly once.
 func TestThousandsOfFilesAllShip(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	files := pick(2_000, 10_000)
 	const per = 5
 	s := newSetup(t, 2)
@@ -206,6 +208,7 @@ func TestThousandsOfFilesAllShip(t *testing.T) {
 	tl := s.waitAllSeq(files*per, pick(90*time.Second, 5*time.Minute))
 	took := time.Since(start)
 	p.term(t, 15*time.Second)
+	tl = s.final()
 	s.requireAllSeq(tl, files*per)
 	if d := tl.dups(); d != 0 {
 		t.Errorf("%d duplicates", d)

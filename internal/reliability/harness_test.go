@@ -23,6 +23,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
+	"github.com/kinesis-agent-go/aws-kinesis-agent/checkpoint"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/kinesistest"
 )
 
@@ -77,6 +79,14 @@ func repoRoot() string {
 
 // soak reports whether the long versions run (AGENT_SOAK=1).
 func soak() bool { return os.Getenv("AGENT_SOAK") == "1" }
+
+// parallel runs the short versions in parallel; the soak versions run one
+// at a time so that their numbers are not each other's load.
+func parallel(t *testing.T) {
+	if !soak() {
+		t.Parallel()
+	}
+}
 
 // pick returns short or long by mode.
 func pick[T any](short, long T) T {
@@ -585,7 +595,7 @@ func (tl tally) dups() int {
 func (s *setup) waitAllSeq(n int, d time.Duration) tally {
 	s.t.Helper()
 	var tl tally
-	waitFor(d, 500*time.Millisecond, func() bool {
+	waitFor(d, pick(500*time.Millisecond, 3*time.Second), func() bool {
 		tl = countSeq(kinesistest.ReadAll(s.t, s.client, s.stream))
 		m, _ := tl.missing(0, n)
 		return m == 0
@@ -593,11 +603,18 @@ func (s *setup) waitAllSeq(n int, d time.Duration) tally {
 	return tl
 }
 
+// final is the tally of everything in the stream, read after the agent
+// stopped (re-sends still in flight when the last line arrived count).
+func (s *setup) final() tally {
+	s.t.Helper()
+	return countSeq(kinesistest.ReadAll(s.t, s.client, s.stream))
+}
+
 // requireAllSeq fails unless every line of [0, n) arrived and nothing else.
 func (s *setup) requireAllSeq(tl tally, n int) {
 	s.t.Helper()
-	if m, some := tl.missing(0, n); m > 0 {
-		s.t.Fatalf("%d of %d lines lost (first: %v); %d records read back", m, n, some, tl.records)
+	if m, _ := tl.missing(0, n); m > 0 {
+		s.t.Fatalf("%d of %d lines lost (%s); %d records read back", m, n, tl.missingRanges(0, n), tl.records)
 	}
 	if len(tl.bad) > 0 {
 		s.t.Fatalf("%d records are not lines that were written, e.g. %q", len(tl.bad), tail(string(tl.bad[0]), 200))
@@ -697,3 +714,22 @@ func (g *gate) up(t *testing.T) {
 
 // hostPort strips the scheme of an http URL.
 func hostPort(u string) string { return strings.TrimPrefix(u, "http://") }
+
+// loadCheckpoints reads the flow's rows from the checkpoint file (nil when
+// it cannot be read yet).
+func loadCheckpoints(t *testing.T, path, flowID string) []record.Position {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		return nil
+	}
+	st, err := checkpoint.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer st.Close()
+	ps, err := st.Load(flowID)
+	if err != nil {
+		return nil
+	}
+	return ps
+}

@@ -27,7 +27,7 @@ const (
 // partition key, ending with the terminator (spec §3.8); the rest of that
 // line is discarded and the next line is intact.
 func TestBadInputShipsByteForByteAndTruncatesAHugeLineAsSpecified(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	s := newSetup(t, 1)
 	r := rand.New(rand.NewPCG(7, 7))
 	var want [][]byte
@@ -125,7 +125,7 @@ func sortBytes(b [][]byte) {
 // TestAMillionTinyLinesAllArriveOnce writes 100,000 (soak: 1,000,000)
 // lines of a few bytes each: every line arrives exactly once.
 func TestAMillionTinyLinesAllArriveOnce(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	n := pick(100_000, 1_000_000)
 	s := newSetup(t, 4)
 	var b bytes.Buffer
@@ -138,7 +138,7 @@ func TestAMillionTinyLinesAllArriveOnce(t *testing.T) {
 	start := time.Now()
 	p := s.start()
 	var recs [][]byte
-	waitFor(pick(90*time.Second, 10*time.Minute), time.Second, func() bool {
+	waitFor(pick(90*time.Second, 10*time.Minute), pick(time.Second, 10*time.Second), func() bool {
 		recs = kinesistest.ReadAll(t, s.client, s.stream)
 		return len(recs) >= n
 	})

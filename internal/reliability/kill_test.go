@@ -1,10 +1,13 @@
 package reliability
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,7 +26,7 @@ const (
 // restarts it each time, and reads every record back: no line is lost, and
 // the duplicates stay within what can be in flight when the process dies.
 func TestSIGKILLWhileShippingLosesNothingAndDuplicatesOnlyInFlight(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	lines := pick(20_000, 200_000)
 	cycles := pick(5, 12)
 	rate := pick(2_500, 8_000)
@@ -49,6 +52,7 @@ func TestSIGKILLWhileShippingLosesNothingAndDuplicatesOnlyInFlight(t *testing.T)
 	w.wait(t, 5*time.Minute)
 	tl := s.waitAllSeq(lines, pick(60*time.Second, 5*time.Minute))
 	p.term(t, 15*time.Second)
+	tl = s.final()
 	s.requireAllSeq(tl, lines)
 
 	// Bound per kill: every batch that can be in flight (senders sending,
@@ -74,7 +78,7 @@ func TestSIGKILLWhileShippingLosesNothingAndDuplicatesOnlyInFlight(t *testing.T)
 // shutdownTimeoutMillis plus a margin, and after a restart every line
 // arrives.
 func TestSIGTERMUnderLoadExitsWithinShutdownTimeoutAndLosesNothing(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	const shutdown = 3 * time.Second
 	const margin = 2 * time.Second
 	lines := pick(10_000, 100_000)
@@ -112,6 +116,7 @@ func TestSIGTERMUnderLoadExitsWithinShutdownTimeoutAndLosesNothing(t *testing.T)
 	w.wait(t, 5*time.Minute)
 	tl := s.waitAllSeq(lines, pick(60*time.Second, 5*time.Minute))
 	took3 := p.term(t, shutdown+margin)
+	tl = s.final()
 	s.requireAllSeq(tl, lines)
 	for i, p := range s.procs {
 		if c := p.state.ExitCode(); c != 0 {
@@ -120,4 +125,139 @@ func TestSIGTERMUnderLoadExitsWithinShutdownTimeoutAndLosesNothing(t *testing.T)
 	}
 	t.Logf("SIGTERM: exit took %v (slow destination), %v (destination down), %v (idle); shutdownTimeout %v; %d lines, 0 lost, %d duplicates",
 		took1.Round(time.Millisecond), took2.Round(time.Millisecond), took3.Round(time.Millisecond), shutdown, lines, tl.dups())
+}
+
+// TestSIGKILLAcrossRenameRotationLosesNothing rotates the log by rename
+// (app.log -> app.log.<k>, new app.log) every few thousand lines while the
+// agent (initialPosition START_OF_FILE) is killed with SIGKILL at random
+// moments and restarted: every line of every file arrives.
+func TestSIGKILLAcrossRenameRotationLosesNothing(t *testing.T) {
+	parallel(t)
+	sigkillAcrossRotation(t, "START_OF_FILE")
+}
+
+// TestSIGKILLAcrossRenameRotationWithEndOfFileLosesNothing is the same with
+// the default initialPosition END_OF_FILE, killed only after the flow's
+// first checkpoint was saved: before it, a restart positions at the end of
+// the files and skips what was not yet sent, exactly as the Java agent does
+// (spec 3.5; see docs/RELIABILITY.md).
+func TestSIGKILLAcrossRenameRotationWithEndOfFileLosesNothing(t *testing.T) {
+	parallel(t)
+	sigkillAcrossRotation(t, "END_OF_FILE")
+}
+
+func sigkillAcrossRotation(t *testing.T, initialPosition string) {
+	lines := pick(12_000, 150_000)
+	cycles := pick(5, 12)
+	rotateEvery := pick(2_000, 7_000)
+	const rate = 2_500
+	s := newSetup(t, 2)
+	s.top["maxSendingThreads"] = killSenders
+	s.flow["maxBufferSizeRecords"] = killBatchRecords
+	s.flow["filePattern"] = filepath.Join(s.logs, "app.log*")
+	s.flow["initialPosition"] = initialPosition
+	logFile := filepath.Join(s.logs, "app.log")
+
+	var written atomic.Int64
+	done := make(chan error, 1)
+	begin := make(chan struct{})
+	// The file exists (empty) before the agent starts, so that END_OF_FILE
+	// positions at its start; lines come once the agent tails it.
+	if err := os.WriteFile(logFile, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		<-begin
+		f, err := os.OpenFile(logFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			done <- err
+			return
+		}
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		rotations := 0
+		var buf []byte
+		for i := 0; i < lines; {
+			<-tick.C
+			buf = buf[:0]
+			for j := 0; j < rate/100 && i < lines; j++ {
+				buf = append(buf, seqLine(i)...)
+				i++
+				if i%rotateEvery == 0 {
+					if _, err := f.Write(buf); err != nil {
+						done <- err
+						return
+					}
+					buf = buf[:0]
+					f.Close()
+					rotations++
+					if err := os.Rename(logFile, fmt.Sprintf("%s.%d", logFile, rotations)); err != nil {
+						done <- err
+						return
+					}
+					if f, err = os.OpenFile(logFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err != nil {
+						done <- err
+						return
+					}
+				}
+			}
+			if _, err := f.Write(buf); err != nil {
+				done <- err
+				return
+			}
+			written.Store(int64(i))
+		}
+		f.Close()
+		done <- nil
+	}()
+
+	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
+	var killedAt []int64
+	p := s.start()
+	if !waitFor(10*time.Second, 10*time.Millisecond, func() bool { return strings.Contains(p.log(), "Started tailing file") }) {
+		t.Fatal("the agent did not start tailing app.log")
+	}
+	close(begin)
+	if initialPosition == "END_OF_FILE" {
+		// Past the Java-parity window: wait for the first checkpoint row.
+		flowID := "kinesis:" + s.stream + ":" + s.flow["filePattern"].(string)
+		if !waitFor(30*time.Second, 100*time.Millisecond, func() bool { return len(loadCheckpoints(t, s.ckpt, flowID)) > 0 }) {
+			t.Fatal("no checkpoint row after 30s")
+		}
+	}
+	for c := 0; c < cycles; c++ {
+		at := int64(lines*c/cycles + r.IntN(lines/cycles))
+		if !waitFor(2*time.Minute, 5*time.Millisecond, func() bool { return written.Load() >= at }) {
+			t.Fatalf("writer did not reach line %d", at)
+		}
+		killedAt = append(killedAt, written.Load())
+		p.kill(t)
+		p = s.start()
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Minute):
+		t.Fatal("writer not done")
+	}
+	tl := s.waitAllSeq(lines, pick(60*time.Second, 5*time.Minute))
+	p.term(t, 15*time.Second)
+	tl = s.final()
+	s.requireAllSeq(tl, lines)
+	t.Logf("SIGKILL across rename rotation (%s): %d lines in %d files, %d kills (at lines %v): 0 lost, %d duplicates: %s",
+		initialPosition, lines, lines/rotateEvery+1, cycles, killedAt, tl.dups(), tl.dupRanges())
+	if os.Getenv("REL_DEBUG") != "" { // the tailer's view of each run
+		var b strings.Builder
+		for i, pr := range s.procs {
+			fmt.Fprintf(&b, "--- run %d\n", i)
+			for _, l := range strings.Split(pr.log(), "\n") {
+				if strings.Contains(l, "FileTailer") && !strings.Contains(l, "Progress") && !strings.Contains(l, "behind") {
+					b.WriteString(l[:23] + l[strings.Index(l, "]:")+2:] + "\n")
+				}
+			}
+		}
+		t.Log(strings.ReplaceAll(b.String(), s.logs, ""))
+	}
 }

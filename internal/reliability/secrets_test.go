@@ -30,7 +30,7 @@ const sampleBody = `{"success":true,"data":[
 // secret key and the session token appear in no output (every other test
 // of this package checks its agent runs the same way).
 func TestSecretsNeverReachLogsOrOutput(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	s := newSetup(t, 1)
 	var mode atomic.Value
 	mode.Store("401")

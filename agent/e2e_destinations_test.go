@@ -1,0 +1,222 @@
+package agent_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/fakeaws"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/kinesistest"
+)
+
+// writeRawConfig writes agent.json text (with %DIR% replaced) and the logs dir.
+func writeRawConfig(t *testing.T, dir, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, "agent.json")
+	if err := os.WriteFile(p, []byte(strings.ReplaceAll(text, "%DIR%", dir)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestFirehoseFlowAggregatesLinesAndSurvivesPartialFailure: a flow with both
+// deliveryStream and kinesisStream is a Firehose flow (Java §10.6); with
+// aggregatedRecordSizeBytes 10, lines written at once are packed as Java
+// packs them (§10.25); an entry the server fails is resent alone and every
+// record arrives exactly once.
+func TestFirehoseFlowAggregatesLinesAndSurvivesPartialFailure(t *testing.T) {
+	fh := fakeaws.NewFirehose("tickets-fh")
+	fh.SetPlan(func(call, n int) fakeaws.FirehoseFault {
+		if call == 1 {
+			return fakeaws.FirehoseFault{FailEntries: []int{0}}
+		}
+		return fakeaws.FirehoseFault{}
+	})
+	srv := httptest.NewServer(fh)
+	defer srv.Close()
+	dir := t.TempDir()
+	cfgPath := writeRawConfig(t, dir, fmt.Sprintf(`{
+	  "cloudwatch.emitMetrics": false, "kinesis.region": "us-east-1", "firehose.endpoint": %q,
+	  "awsAccessKeyId": "AKIDFH", "awsSecretAccessKey": "fh-secret", "checkpointFile": "%%DIR%%/cp",
+	  "flows": [{"filePattern": "%%DIR%%/logs/*.log", "deliveryStream": "tickets-fh", "kinesisStream": "ignored",
+	             "initialPosition": "START_OF_FILE", "maxBufferAgeMillis": 1000, "aggregatedRecordSizeBytes": 10,
+	             "retryInitialBackoffMillis": 10}]}`, srv.URL))
+	if err := os.WriteFile(filepath.Join(dir, "logs", "a.log"), []byte("AAAA\nBBBB\nCCCC\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	stop := runAgent(t, cfgPath, &logs)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	got, err := fh.WaitForRecords(ctx, "tickets-fh", 2)
+	if err != nil {
+		t.Fatalf("waiting for Firehose records: %v (calls %d, errors %q)", err, fh.Calls(), fh.Errors())
+	}
+	stop()
+	got = fh.Records("tickets-fh")
+	var s []string
+	for _, r := range got {
+		s = append(s, string(r))
+	}
+	if len(s) != 2 || !contains(s, "AAAA\nBBBB\n") || !contains(s, "CCCC\n") {
+		t.Fatalf("Firehose records %q, want exactly AAAA\\nBBBB\\n and CCCC\\n", s)
+	}
+	if fh.Calls() < 2 {
+		t.Fatalf("%d PutRecordBatch calls; the failed entry should have been resent", fh.Calls())
+	}
+}
+
+// TestCloudWatchMetricsAndProgressLinesMatchWhatWasShipped ships a known
+// number of records and checks the CloudWatch datums (names, units,
+// dimensions, namespace, sums) and the Java progress line counts; a
+// CloudWatch that hangs on every call must not delay delivery.
+func TestCloudWatchMetricsAndProgressLinesMatchWhatWasShipped(t *testing.T) {
+	ep := kinesistest.Endpoint(t)
+	client := kinesistest.Client(t, ep)
+	stream := kinesistest.CreateStream(t, client, 1)
+	cw := fakeaws.NewCloudWatch()
+	cwSrv := httptest.NewServer(cw)
+	defer cwSrv.Close()
+	dir := t.TempDir()
+	cfgPath := writeRawConfig(t, dir, fmt.Sprintf(`{
+	  "cloudwatch.emitMetrics": "yes", "cloudwatch.endpoint": %q, "cloudwatch.metricsBufferTimeMillis": 500,
+	  "log.statusReportingPeriodSeconds": 1,
+	  "kinesis.endpoint": %q, "kinesis.region": "us-east-1",
+	  "awsAccessKeyId": "AKIDCW", "awsSecretAccessKey": "cw-secret", "checkpointFile": "%%DIR%%/cp",
+	  "flows": [{"filePattern": "%%DIR%%/logs/*.log", "kinesisStream": %q,
+	             "initialPosition": "START_OF_FILE", "maxBufferAgeMillis": 1000}]}`, cwSrv.URL, ep, stream))
+	lines := "r1\nr2\nr3\nr4\nr5\nr6\nr7\n"
+	if err := os.WriteFile(filepath.Join(dir, "logs", "a.log"), []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	stop := runAgent(t, cfgPath, &logs)
+	kinesistest.WaitForRecords(t, client, stream, 7, 30*time.Second)
+
+	dest := "KinesisStream:" + stream
+	sumIn := func(datums []fakeaws.CWDatum, name, destination string) (float64, string) {
+		var total float64
+		unit := ""
+		for _, d := range datums {
+			if v, _ := d.Dim("Destination"); d.MetricName == name && v == destination {
+				if d.Namespace != "AWSKinesisAgent" {
+					t.Fatalf("namespace %q, want AWSKinesisAgent", d.Namespace)
+				}
+				unit = d.Unit
+				if d.Stats != nil {
+					total += d.Stats.Sum
+				} else if d.Value != nil {
+					total += *d.Value
+				}
+			}
+		}
+		return total, unit
+	}
+	sum := func(name, destination string) (float64, string) { return sumIn(cw.Datums(), name, destination) }
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if !cw.WaitFor(ctx, func(reqs []fakeaws.CWRequest) bool {
+		var datums []fakeaws.CWDatum
+		for _, r := range reqs {
+			datums = append(datums, r.Datums...)
+		}
+		n, _ := sumIn(datums, "RecordsSent", dest)
+		_, u := sumIn(datums, "ConsecutiveProcessingErrors", stream)
+		return n >= 7 && u != ""
+	}) {
+		t.Fatalf("CloudWatch never reported 7 RecordsSent for %s; datums: %+v", dest, cw.Datums())
+	}
+	for name, want := range map[string]struct {
+		v    float64
+		unit string
+	}{
+		"RecordSendAttempts": {7, "Count"}, "RecordsSent": {7, "Count"}, "RecordSendErrors": {0, "Count"},
+		"ServiceErrors": {0, "Count"}, "BytesSent": {float64(len(lines)), "Bytes"},
+	} {
+		if v, u := sum(name, dest); v != want.v || u != want.unit {
+			t.Errorf("%s{Destination=%s} = %v %s, want %v %s", name, dest, v, u, want.v, want.unit)
+		}
+	}
+	if _, u := sum("ConsecutiveProcessingErrors", stream); u != "Count" {
+		t.Errorf("ConsecutiveProcessingErrors with the bare destination %q: unit %q", stream, u)
+	}
+
+	// Progress lines with Java's wording and the right counts.
+	progress := regexp.MustCompile(`Agent: Progress: 7 records parsed \(21 bytes\), and 7 records sent successfully to destinations\. Uptime: \d+ms`)
+	tailer := regexp.MustCompile(`FileTailer\[kinesis:` + regexp.QuoteMeta(stream) + `:[^\]]+\]: Tailer Progress: Tailer has parsed 7 records \(21 bytes\), transformed 0 records, skipped 0 records, and has successfully sent 7 records to destination\.`)
+	deadline := time.Now().Add(30 * time.Second)
+	for !(progress.MatchString(logs.String()) && tailer.MatchString(logs.String())) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no progress lines with 7 records in the log:\n%s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// A CloudWatch that hangs does not slow delivery.
+	cw.SetDelay(time.Minute)
+	if err := os.WriteFile(filepath.Join(dir, "logs", "b.log"), []byte("s1\ns2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	kinesistest.WaitForRecords(t, client, stream, 9, 30*time.Second)
+	cw.SetDelay(0)
+	stop()
+}
+
+// TestEmitMetricsFalseMakesNoCloudWatchCall: with cloudwatch.emitMetrics
+// false nothing is sent to CloudWatch at all.
+func TestEmitMetricsFalseMakesNoCloudWatchCall(t *testing.T) {
+	ep := kinesistest.Endpoint(t)
+	client := kinesistest.Client(t, ep)
+	stream := kinesistest.CreateStream(t, client, 1)
+	cw := fakeaws.NewCloudWatch()
+	cwSrv := httptest.NewServer(cw)
+	defer cwSrv.Close()
+	dir := t.TempDir()
+	cfgPath := writeRawConfig(t, dir, fmt.Sprintf(`{
+	  "cloudwatch.emitMetrics": "no", "cloudwatch.endpoint": %q, "cloudwatch.metricsBufferTimeMillis": 100,
+	  "cloudwatch.tagInstance": true,
+	  "kinesis.endpoint": %q, "kinesis.region": "us-east-1",
+	  "awsAccessKeyId": "AKIDCW", "awsSecretAccessKey": "cw-secret", "checkpointFile": "%%DIR%%/cp",
+	  "flows": [{"filePattern": "%%DIR%%/logs/*.log", "kinesisStream": %q,
+	             "initialPosition": "START_OF_FILE", "maxBufferAgeMillis": 1000}]}`, cwSrv.URL, ep, stream))
+	if err := os.WriteFile(filepath.Join(dir, "logs", "a.log"), []byte("x\ny\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	stop := runAgent(t, cfgPath, &logs)
+	kinesistest.WaitForRecords(t, client, stream, 2, 30*time.Second)
+	stop() // shutdown would flush metrics if any were queued
+	if n := len(cw.Requests()); n != 0 {
+		t.Fatalf("%d CloudWatch calls with emitMetrics false, want 0", n)
+	}
+}
+
+func contains(s []string, x string) bool {
+	for _, v := range s {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+func waitFor(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
