@@ -293,6 +293,12 @@ func (s *jscan) rawString() ([]byte, bool) {
 		return nil, false
 	}
 	start := s.i
+	// Fast path: the closing quote with no backslash before it (answers
+	// are mostly SequenceNumber/ShardId strings without escapes).
+	if q := bytes.IndexByte(s.b[start:], '"'); q >= 0 && bytes.IndexByte(s.b[start:start+q], '\\') < 0 {
+		s.i = start + q + 1
+		return s.b[start : start+q], true
+	}
 	for s.i < len(s.b) {
 		switch s.b[s.i] {
 		case '\\':
