@@ -58,7 +58,10 @@ const (
 	maxReadsPerTurn = 16
 	// coalesce is the pause after an iteration that read little, so that a
 	// busy writer yields chunks of many records rather than one per write.
-	coalesce = 10 * time.Millisecond
+	// Measured on live append at 50,000 lines/s (internal/cmd/e2ebench
+	// -scenarios live): 10 ms 4.0 CPU-µs/line, p99 delay 17 ms; 50 ms
+	// 3.1 CPU-µs/line, p99 57 ms, +3.5 MB private RSS.
+	coalesce = 50 * time.Millisecond
 )
 
 // Tailer follows every file of one flow.
