@@ -21,7 +21,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/checkpoint"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
@@ -732,4 +734,39 @@ func loadCheckpoints(t *testing.T, path, flowID string) []record.Position {
 		return nil
 	}
 	return ps
+}
+
+// readStream is kinesistest.ReadAll with a deadline of d (a million records
+// take kinesalite longer than ReadAll's minute).
+func readStream(t *testing.T, client *kinesis.Client, stream string, d time.Duration) [][]byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	shards, err := client.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String(stream)})
+	if err != nil {
+		t.Fatalf("ListShards %s: %v", stream, err)
+	}
+	var out [][]byte
+	for _, sh := range shards.Shards {
+		it, err := client.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{
+			StreamName: aws.String(stream), ShardId: sh.ShardId, ShardIteratorType: types.ShardIteratorTypeTrimHorizon,
+		})
+		if err != nil {
+			t.Fatalf("GetShardIterator: %v", err)
+		}
+		for iter := it.ShardIterator; iter != nil; {
+			r, err := client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter, Limit: aws.Int32(10000)})
+			if err != nil {
+				t.Fatalf("GetRecords %s: %v", stream, err)
+			}
+			for _, rec := range r.Records {
+				out = append(out, rec.Data)
+			}
+			if len(r.Records) == 0 {
+				break
+			}
+			iter = r.NextShardIterator
+		}
+	}
+	return out
 }
