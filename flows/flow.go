@@ -110,20 +110,22 @@ func New(cfg config.Flow, deps Deps) (*Flow, error) {
 			return nil, fmt.Errorf("flow %s: fileFooterPattern: %w", cfg.ID, err)
 		}
 	}
+	tracker := ack.New(cfg.ID, deps.Saver,
+		ack.WithFlushInterval(deps.CheckpointInterval),
+		ack.WithLogger(deps.Logger.With("component", "Checkpointer["+cfg.ID+"]")),
+		ack.WithStats(deps.Stats))
+	tcfg.OnBegin = tracker.Seen
 	t, err := tail.New(tcfg)
 	if err != nil {
 		return nil, fmt.Errorf("flow %s: %w", cfg.ID, err)
 	}
 	f := &Flow{
-		cfg:    cfg,
-		deps:   deps,
-		tailer: t,
-		log:    deps.Logger.With("component", "FileTailer["+cfg.ID+"]"),
-		tracker: ack.New(cfg.ID, deps.Saver,
-			ack.WithFlushInterval(deps.CheckpointInterval),
-			ack.WithLogger(deps.Logger.With("component", "Checkpointer["+cfg.ID+"]")),
-			ack.WithStats(deps.Stats)),
-		limits: LimitsFor(cfg),
+		cfg:     cfg,
+		deps:    deps,
+		tailer:  t,
+		log:     deps.Logger.With("component", "FileTailer["+cfg.ID+"]"),
+		tracker: tracker,
+		limits:  LimitsFor(cfg),
 	}
 	return f, nil
 }

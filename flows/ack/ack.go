@@ -88,13 +88,22 @@ type Tracker struct {
 
 	pending atomic.Int64 // chunks added and not yet popped as acknowledged
 
+	// seen holds starting positions of files the tailer has begun but not
+	// read yet (by FileID and path); saved once, unless a chunk of the
+	// file is tracked by then.
+	seen map[seenKey]record.Position
+
 	flushMu    sync.Mutex // one flush at a time; guards the fields below
 	buf        []record.Position
+	seenBuf    []record.Position
+	all        []record.Position
 	refs       []*fileState
 	vers       []uint64
 	failures   int // consecutive failed saves
 	lastErrLog time.Time
 }
+
+type seenKey struct{ fileID, path string }
 
 // fileState is the acknowledgement state of one file (one Source).
 type fileState struct {
@@ -126,6 +135,7 @@ func New(flowID string, saver Saver, opts ...Option) *Tracker {
 		interval: DefaultFlushInterval,
 		log:      slog.New(slog.DiscardHandler),
 		files:    map[*record.Source]*fileState{},
+		seen:     map[seenKey]record.Position{},
 	}
 	for _, o := range opts {
 		o(t)
@@ -202,6 +212,24 @@ func (t *Tracker) Add(c *record.Chunk) {
 		fs.statsDirty = true // c is now the oldest unacknowledged chunk
 	}
 	t.mu.Unlock()
+}
+
+// Seen records the position where the tailer begins a file, before any of
+// its records is read (it may wait behind a backlog for a while). It is
+// saved at the next flush unless a chunk of the file is tracked by then, so
+// that after a crash "no row" means "never seen": a file begun but not yet
+// read resumes at its start instead of being taken for a file present at
+// first start (which END_OF_FILE would skip). Safe for concurrent use.
+func (t *Tracker) Seen(p record.Position) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for src, fs := range t.files {
+		if src.FileID == p.FileID && fs.has && !fs.superseded {
+			return
+		}
+	}
+	p.Flow = t.flowID
+	t.seen[seenKey{p.FileID, p.Path}] = p
 }
 
 // Pending is the number of chunks added whose position has not been
@@ -391,12 +419,35 @@ func (t *Tracker) Flush() error {
 		t.refs = append(t.refs, fs)
 		t.vers = append(t.vers, fs.ver)
 	}
+	// Starting positions of files begun but not read: saved first, so that
+	// a real position of the same file in this Save wins.
+	t.seenBuf = t.seenBuf[:0]
+	for k, p := range t.seen {
+		covered := false
+		for src, fs := range t.files {
+			if src.FileID == p.FileID && fs.has && !fs.superseded {
+				covered = true
+				break
+			}
+		}
+		if covered {
+			delete(t.seen, k)
+			continue
+		}
+		p.Updated = now
+		t.seenBuf = append(t.seenBuf, p)
+	}
 	t.mu.Unlock()
-	if len(t.buf) == 0 {
+	if len(t.buf) == 0 && len(t.seenBuf) == 0 {
 		return nil
 	}
+	toSave := t.buf
+	if len(t.seenBuf) > 0 {
+		toSave = append(append(t.all[:0], t.seenBuf...), t.buf...)
+		t.all = toSave
+	}
 
-	if err := t.saver.Save(t.buf); err != nil {
+	if err := t.saver.Save(toSave); err != nil {
 		t.failures++
 		if t.lastErrLog.IsZero() || now.Sub(t.lastErrLog) >= errorLogInterval {
 			t.lastErrLog = now
@@ -412,6 +463,9 @@ func (t *Tracker) Flush() error {
 	}
 
 	t.mu.Lock()
+	for _, p := range t.seenBuf {
+		delete(t.seen, seenKey{p.FileID, p.Path})
+	}
 	for i, fs := range t.refs {
 		fs.savedVer = t.vers[i]
 		fs.savedPath = t.buf[i].Path

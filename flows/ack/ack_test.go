@@ -674,3 +674,36 @@ func TestACopytruncateCopyIsHeldAtItsOriginalsAcknowledgedOffset(t *testing.T) {
 		t.Fatalf("copy row offset %d after the original drained, want 300", p.Offset)
 	}
 }
+
+// A file the tailer has begun but not read yet gets a row at its start; a
+// tracked chunk of the same file takes over.
+func TestSeenFilesAreSavedAtTheirStartUntilAChunkTakesOver(t *testing.T) {
+	saver := newMemSaver()
+	tr := New(flow, saver)
+	tr.Seen(record.Position{Path: "/d/b.log", FileID: "(dev=803,ino=4)", Offset: 0})
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := saver.get("/d/b.log"); !ok || p.Offset != 0 || p.Flow != flow {
+		t.Fatalf("row %+v (saved %v), want flow %s offset 0", p, ok, flow)
+	}
+	calls := saver.callCount()
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if saver.callCount() != calls {
+		t.Fatal("a seen position was saved again")
+	}
+	// Seen and a real position of the same file in one flush: the real one wins.
+	s := src("/d/c.log", 5)
+	tr.Seen(record.Position{Path: "/d/c.log", FileID: s.FileID, Offset: 0})
+	c := chunk(s, 0, 80, 1)
+	tr.Add(c)
+	c.Ack(1)
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := saver.get("/d/c.log"); p.Offset != 80 {
+		t.Fatalf("c.log row offset %d, want 80", p.Offset)
+	}
+}

@@ -44,6 +44,14 @@ type Config struct {
 	Resume []record.Position
 	Stats  *flowstats.Flow
 	Logger *slog.Logger
+	// OnBegin, when set, is called from the tailer's goroutine whenever
+	// the start offset of a file is decided, before any of its records is
+	// read (which may wait behind a backlog). The flow saves it as the
+	// file's checkpoint, so that after a crash a file begun but not yet
+	// read resumes at its start. It must not block. A copytruncate copy is
+	// reported at offset 0 (its real start depends on the original's
+	// in-flight records; see record.Source.Predecessor).
+	OnBegin func(record.Position)
 }
 
 const (
@@ -718,9 +726,24 @@ func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light b
 		t.begin(h, st, head, t.initialOffset(p, st, f, head))
 		return
 	}
+	// A file found after the first scan starts at 0 unless it turns out to
+	// be a copy; its decision may wait (a blocked send, a possible copy).
+	// Report offset 0 now, so that a crash before the decision resumes it
+	// from its start instead of skipping it (never loss; at worst a copy's
+	// bytes twice).
+	t.report(h, st.modTime, st.size, head, 0)
 	if !light {
 		t.decide(h, now, true)
 	}
+}
+
+// report tells OnBegin where h starts.
+func (t *Tailer) report(h *harvester, modTime time.Time, size int64, head []byte, off int64) {
+	if t.cfg.OnBegin == nil {
+		return
+	}
+	t.cfg.OnBegin(record.Position{Flow: t.cfg.FlowID, Path: h.path, FileID: h.fileID,
+		Fingerprint: fingerprint(head), ModTime: modTime, Size: size, Offset: off})
 }
 
 // decide settles where a file found after the first scan starts (0, or the
@@ -742,8 +765,8 @@ func (t *Tailer) decide(h *harvester, now time.Time, mayWait bool) {
 	if wait && mayWait {
 		return
 	}
-	t.begin(h, st, head, off)
 	h.pred = pred
+	t.begin(h, st, head, off)
 }
 
 // begin starts reading h at off.
@@ -761,6 +784,10 @@ func (t *Tailer) begin(h *harvester, st fileStat, head []byte, off int64) {
 	t.setOpen(h.path, true)
 	t.cfg.Stats.SetFile(flowstats.FileState{Path: h.path, FileID: h.fileID, Size: st.size, ReadOffset: off, AckedOffset: off})
 	t.log.Info("Started tailing file", "path", h.path, "fileId", h.fileID, "offset", off, "size", st.size)
+	if h.pred != nil {
+		off = 0 // a copy: its real start depends on the original's in-flight records
+	}
+	t.report(h, st.modTime, st.size, h.head, off)
 }
 
 // initialOffset is where a file present at the first scan starts (§3.5).
