@@ -28,28 +28,14 @@ var escapeByte = func() [256]byte {
 }()
 
 // appendString appends s as a quoted JSON string. s must be valid UTF-8.
-func appendString(dst []byte, s []byte) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		e := escapeByte[s[i]]
-		if e == 0 {
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		if e == 'u' {
-			dst = append(dst, '\\', 'u', '0', '0', hexUpper[s[i]>>4], hexUpper[s[i]&0xF])
-		} else {
-			dst = append(dst, '\\', e)
-		}
-		start = i + 1
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
+func appendString(dst []byte, s []byte) []byte { return appendQuoted(dst, s) }
 
 // appendStringS is appendString for a string.
-func appendStringS(dst []byte, s string) []byte {
+func appendStringS(dst []byte, s string) []byte { return appendQuoted(dst, s) }
+
+// appendQuoted escapes as Jackson does: the short escapes, other control
+// bytes as \u00XX with uppercase hex, everything else raw.
+func appendQuoted[T ~string | ~[]byte](dst []byte, s T) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); i++ {
