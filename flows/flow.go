@@ -226,17 +226,18 @@ func (f *Flow) Run(ctx context.Context) error {
 		}()
 	}
 
-	f.process(ctx, chunks, batches)
+	deadline := f.process(ctx, chunks, batches)
 	close(batches)
 	wg.Wait()
 
-	// Reading has stopped: give in-flight batches the shutdown timeout.
+	// Reading has stopped: in-flight batches get what is left of the
+	// shutdown timeout (counted from the cancellation).
 	done := make(chan struct{})
 	go func() { sendWG.Wait(); close(done) }()
 	if f.deps.ShutdownTimeout > 0 {
 		select {
 		case <-done:
-		case <-time.After(f.deps.ShutdownTimeout):
+		case <-time.After(time.Until(deadline)):
 			f.log.Warn("Not all executing send tasks finished cleanly by shutdown.")
 			cancelSend()
 			<-done
@@ -257,10 +258,12 @@ func (f *Flow) Run(ctx context.Context) error {
 }
 
 // process is the single goroutine that owns the processing chain and the
-// batch builder. It returns when ctx is cancelled; the partly filled batch
-// is handed to the senders so that its records are not re-sent after a
-// clean restart.
-func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches chan<- *batch.Batch) {
+// batch builder. It returns when ctx is cancelled, with the shutdown
+// deadline (cancellation + ShutdownTimeout); before that it hands the
+// sealed and the partly filled batch to the senders, waiting for a free
+// one until the deadline, so that their records are delivered now rather
+// than read again after the restart.
+func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches chan<- *batch.Batch) (deadline time.Time) {
 	b := batch.NewBuilder(batch.Options{
 		Limits:     f.limits,
 		Keys:       keyMode(f.cfg),
@@ -278,6 +281,26 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 
+	// finish hands the remaining batches to the senders until the deadline;
+	// a batch no sender took is released unacknowledged (read again after
+	// the restart).
+	finish := func(pending *batch.Batch) time.Time {
+		deadline := time.Now().Add(f.deps.ShutdownTimeout)
+		timer := time.NewTimer(f.deps.ShutdownTimeout)
+		defer timer.Stop()
+		for _, bt := range []*batch.Batch{pending, b.Flush(time.Now())} {
+			if bt == nil {
+				continue
+			}
+			select {
+			case batches <- bt:
+			case <-timer.C:
+				bt.Release()
+			}
+		}
+		return deadline
+	}
+	var stopped time.Time
 	emit := func(full *batch.Batch) bool {
 		if full == nil {
 			return true
@@ -286,35 +309,27 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 		case batches <- full:
 			return true
 		case <-ctx.Done():
-			// Not delivered: release without acknowledging; re-read after restart.
-			full.Release()
+			stopped = finish(full)
 			return false
 		}
 	}
 	for {
 		select {
 		case <-ctx.Done():
-			if last := b.Flush(time.Now()); last != nil {
-				select {
-				case batches <- last:
-				default:
-					last.Release()
-				}
-			}
-			return
+			return finish(nil)
 		case now := <-tick.C:
 			if b.Due(now) {
 				if !emit(b.Flush(now)) {
-					return
+					return stopped
 				}
 			}
 		case c, ok := <-chunks:
 			if !ok {
-				return
+				return finish(nil)
 			}
 			if !f.waitForAcks(ctx) {
 				c.ReleaseData()
-				return
+				return finish(nil)
 			}
 			n := c.Len()
 			f.tracker.Add(c)
@@ -338,7 +353,8 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 					out = scratch
 				}
 				if !emit(b.Add(out, c)) {
-					return
+					c.ReleaseData()
+					return stopped
 				}
 			}
 			c.ReleaseData()

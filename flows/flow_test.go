@@ -22,12 +22,20 @@ type memSender struct {
 	mu      sync.Mutex
 	records []string
 	hold    func(b *batch.Batch) bool // true: keep this batch unacknowledged until ctx ends
+	delay   time.Duration             // each call takes this long
 }
 
 func (m *memSender) Send(ctx context.Context, b *batch.Batch) error {
 	if m.hold != nil && m.hold(b) {
 		<-ctx.Done()
 		return ctx.Err()
+	}
+	if m.delay > 0 {
+		select {
+		case <-time.After(m.delay):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	m.mu.Lock()
 	for _, e := range b.Entries {
@@ -198,5 +206,36 @@ func TestReadingPausesWhileTooManyChunksWaitBehindAnUndeliveredBatch(t *testing.
 	}
 	if off := sv.offset(p); off > 0 {
 		t.Fatalf("checkpoint moved to %d past an unacknowledged first batch", off)
+	}
+}
+
+// At shutdown the partly filled batch is handed to a sender and delivered
+// within the shutdown timeout, instead of being read again after restart.
+func TestShutdownDeliversThePartlyFilledBatch(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.log")
+	if err := os.WriteFile(p, []byte("one\ntwo\nthree\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// One sender, busy for 300 ms with the first (full) batch of two
+	// records when the shutdown starts; the third record waits in the
+	// partly filled batch.
+	snd, sv := &memSender{delay: 300 * time.Millisecond}, &memSaver{saved: map[string]record.Position{}}
+	cfg := flowConfig(dir)
+	cfg.MaxBufferAge = time.Minute // never sealed by age during the test
+	cfg.MaxBufferSizeRecords = 2
+	stats := flowstats.New(cfg.ID, "s", false)
+	stop := startFlow(t, cfg, Deps{Sender: snd, Saver: sv, Stats: stats, Senders: 1})
+	eventually(t, "the three records parsed", func() bool { return stats.RecordsParsed.Load() == 3 })
+	time.Sleep(50 * time.Millisecond) // the first batch is now with the sender
+	if n := len(snd.got()); n != 0 {
+		t.Fatalf("%d records sent before the sender's delay", n)
+	}
+	stop()
+	if got := snd.got(); len(got) != 3 {
+		t.Fatalf("sent at shutdown: %q, want the three records", got)
+	}
+	if off := sv.offset(p); off != 14 {
+		t.Fatalf("final checkpoint %d, want 14", off)
 	}
 }
