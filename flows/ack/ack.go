@@ -85,6 +85,9 @@ type Tracker struct {
 
 	mu    sync.Mutex
 	files map[*record.Source]*fileState
+	// byID is the current (newest) state of each file id: a truncated file
+	// or a reused inode gets a new Source, which supersedes the older one.
+	byID map[string]*fileState
 
 	pending atomic.Int64 // chunks added and not yet popped as acknowledged
 
@@ -120,7 +123,6 @@ type fileState struct {
 	ver        uint64     // bumped whenever the position moves
 	savedVer   uint64     // ver of the last saved position
 	savedPath  string     // path the position was last saved under
-	forgotten  bool       // drop once everything is acknowledged and saved
 	lastAdd    time.Time  // ReadAt of the newest chunk added (idle eviction)
 	superseded bool       // a newer Source of the same file id exists: never save again
 	pred       *fileState // copytruncate original still in flight: cap the saved offset at its own
@@ -135,6 +137,7 @@ func New(flowID string, saver Saver, opts ...Option) *Tracker {
 		interval: DefaultFlushInterval,
 		log:      slog.New(slog.DiscardHandler),
 		files:    map[*record.Source]*fileState{},
+		byID:     map[string]*fileState{},
 		seen:     map[seenKey]record.Position{},
 	}
 	for _, o := range opts {
@@ -169,13 +172,12 @@ func (t *Tracker) Add(c *record.Chunk) {
 		fs = &fileState{src: c.Source}
 		t.files[c.Source] = fs
 		// A newer Source of the same file (truncated and restarted, or a
-		// reused inode) supersedes older ones: their late acknowledgements
-		// must not overwrite its row.
-		for other, ofs := range t.files {
-			if other != c.Source && other.FileID == c.Source.FileID {
-				ofs.superseded = true
-			}
+		// reused inode) supersedes the older one: its late acknowledgements
+		// must not overwrite the new row.
+		if old := t.byID[c.Source.FileID]; old != nil {
+			old.superseded = true
 		}
+		t.byID[c.Source.FileID] = fs
 	}
 	if !fs.has && c.Source.Predecessor != nil {
 		// A copytruncate copy continues its original: its bytes before
@@ -203,7 +205,6 @@ func (t *Tracker) Add(c *record.Chunk) {
 		fs.has = true
 		fs.ver++
 	}
-	fs.forgotten = false
 	fs.lastAdd = c.ReadAt
 	wasEmpty := fs.head == len(fs.queue)
 	fs.queue = append(fs.queue, c)
@@ -223,10 +224,8 @@ func (t *Tracker) Add(c *record.Chunk) {
 func (t *Tracker) Seen(p record.Position) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for src, fs := range t.files {
-		if src.FileID == p.FileID && fs.has && !fs.superseded {
-			return
-		}
+	if t.byID[p.FileID] != nil {
+		return // a chunk of it is tracked: its own position is saved
 	}
 	p.Flow = t.flowID
 	t.seen[seenKey{p.FileID, p.Path}] = p
@@ -298,48 +297,11 @@ func (t *Tracker) updateStatsLocked(fs *fileState) {
 	})
 }
 
-// Resume tells the tracker that src was resumed from the saved position p
-// (a row returned by the checkpoint store's Load), before any chunk of src
-// is added. The position counts as saved under p.Path; if the file is now
-// known by another path (renamed while the agent was down), the next flush
-// saves it under the new path, which removes the row of the old one. Until
-// a chunk is acknowledged, Position reports p. Resume does nothing when src
-// already has an acknowledged position.
-func (t *Tracker) Resume(src *record.Source, p record.Position) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	fs := t.files[src]
-	if fs == nil {
-		fs = &fileState{src: src}
-		t.files[src] = fs
-	}
-	if fs.has {
-		return
-	}
-	fs.offset, fs.modTime, fs.size = p.Offset, p.ModTime, p.Size
-	fs.has = true
-	fs.ver++
-	fs.savedVer, fs.savedPath = fs.ver, p.Path
-	fs.statsDirty = true
-}
-
-// Forget drops the state of a file the tailer has let go (deleted, or
-// rotated away and read to the end) once everything added for it is
-// acknowledged and saved; until then it is kept and saved as usual. Without
-// Forget the tracker keeps a few hundred bytes per file for its lifetime,
-// which grows without bound under rotation. Forget does not delete the
-// file's checkpoint row: rows expire with checkpointTimeToLiveDays, as in
-// Java. Adding a chunk of a forgotten Source tracks it again.
-func (t *Tracker) Forget(src *record.Source) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	fs := t.files[src]
-	if fs == nil {
-		return
-	}
-	fs.forgotten = true
-	if fs.head == len(fs.queue) && !t.dirtyLocked(fs, fs.src.PathNow()) {
-		delete(t.files, src)
+// dropLocked forgets the state of a file (its row stays in the store).
+func (t *Tracker) dropLocked(fs *fileState) {
+	delete(t.files, fs.src)
+	if t.byID[fs.src.FileID] == fs {
+		delete(t.byID, fs.src.FileID)
 	}
 }
 
@@ -397,17 +359,17 @@ func (t *Tracker) Flush() error {
 		}
 		if fs.superseded {
 			if fs.head == len(fs.queue) {
-				delete(t.files, src)
+				t.dropLocked(fs)
 			}
 			continue
 		}
 		if !t.dirtyLocked(fs, path) {
 			// A file whose state is saved, fully acknowledged and idle is
-			// dropped even without Forget: a later chunk carries absolute
-			// offsets, so tracking simply starts again. This bounds memory
-			// when files come and go (a new file per api_caller run).
-			if fs.head == len(fs.queue) && (fs.forgotten || (!fs.lastAdd.IsZero() && now.Sub(fs.lastAdd) >= idleEvictAfter)) {
-				delete(t.files, src)
+			// dropped: a later chunk carries absolute offsets, so tracking
+			// simply starts again. This bounds memory when files come and
+			// go (a new file per api_caller run, rotation).
+			if fs.head == len(fs.queue) && now.Sub(fs.lastAdd) >= idleEvictAfter {
+				t.dropLocked(fs)
 			}
 			continue
 		}
@@ -423,14 +385,7 @@ func (t *Tracker) Flush() error {
 	// a real position of the same file in this Save wins.
 	t.seenBuf = t.seenBuf[:0]
 	for k, p := range t.seen {
-		covered := false
-		for src, fs := range t.files {
-			if src.FileID == p.FileID && fs.has && !fs.superseded {
-				covered = true
-				break
-			}
-		}
-		if covered {
+		if t.byID[p.FileID] != nil { // a chunk of it is tracked now
 			delete(t.seen, k)
 			continue
 		}
@@ -469,10 +424,6 @@ func (t *Tracker) Flush() error {
 	for i, fs := range t.refs {
 		fs.savedVer = t.vers[i]
 		fs.savedPath = t.buf[i].Path
-		if fs.forgotten && fs.head == len(fs.queue) && !t.dirtyLocked(fs, fs.src.PathNow()) &&
-			t.files[fs.src] == fs {
-			delete(t.files, fs.src)
-		}
 	}
 	t.mu.Unlock()
 	clear(t.refs)

@@ -449,36 +449,6 @@ func TestStatsShowAckedOffsetAndOldestUnacked(t *testing.T) {
 	}
 }
 
-func TestForgetDropsStateOnlyOnceSaved(t *testing.T) {
-	ms := newMemSaver()
-	tr := New(flow, ms)
-	s := src("/d/app.log.1", 1)
-	c1, c2 := chunk(s, 0, 100, 1), chunk(s, 100, 200, 1)
-	tr.Add(c1)
-	tr.Add(c2)
-	c1.Ack(1)
-	tr.Forget(s) // c2 still outstanding
-	c2.Ack(1)
-	if got := offset(t, tr, s); got != 200 {
-		t.Fatalf("offset after Forget with outstanding chunk = %d, want 200", got)
-	}
-	if err := tr.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if p, ok := ms.get("/d/app.log.1"); !ok || p.Offset != 200 {
-		t.Errorf("saved %+v, %v", p, ok)
-	}
-	if _, ok := tr.Position(s); ok {
-		t.Error("state kept after Forget and save")
-	}
-	tr.mu.Lock()
-	n := len(tr.files)
-	tr.mu.Unlock()
-	if n != 0 {
-		t.Errorf("%d file states left", n)
-	}
-}
-
 func TestTrackerWithStoreResumesAcknowledgedOffset(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "checkpoints")
 	st, err := checkpoint.Open(path)
@@ -515,34 +485,51 @@ func TestTrackerWithStoreResumesAcknowledgedOffset(t *testing.T) {
 	}
 }
 
+// A file renamed while the agent was down resumes (tail matches it by file
+// id) under its new name: its first chunk saves the row under that name,
+// before any acknowledgement, and acknowledged chunks move it on.
 func TestResumedFileRenamedWhileDownIsSavedUnderNewPath(t *testing.T) {
 	ms := newMemSaver()
 	tr := New(flow, ms)
-	same := src("/d/b.log", 2)
-	renamed := src("/d/app.log.1", 1) // the row says /d/app.log
-	tr.Resume(same, record.Position{Flow: flow, Path: "/d/b.log", FileID: same.FileID, Offset: 70, Size: 80})
-	tr.Resume(renamed, record.Position{Flow: flow, Path: "/d/app.log", FileID: renamed.FileID, Offset: 500, Size: 600})
-	if got := offset(t, tr, renamed); got != 500 {
-		t.Fatalf("offset after Resume = %d, want 500", got)
-	}
+	renamed := src("/d/app.log.1", 1) // the store's row says /d/app.log at 500
+	c := chunk(renamed, 500, 650, 1)
+	tr.Add(c)
 	if err := tr.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	if ms.calls != 1 || ms.sizes[0] != 1 {
-		t.Fatalf("Save calls %d sizes %v; want one Save of the renamed file only", ms.calls, ms.sizes)
-	}
-	if p, ok := ms.get("/d/app.log.1"); !ok || p.Offset != 500 || p.Size != 600 || p.FileID != renamed.FileID {
-		t.Errorf("saved %+v, %v", p, ok)
-	}
-	// Acknowledged chunks continue from the resumed offset.
-	c := chunk(renamed, 500, 650, 1)
-	tr.Add(c)
-	if got := offset(t, tr, renamed); got != 500 {
-		t.Errorf("offset with chunk outstanding = %d, want 500", got)
+	if p, ok := ms.get("/d/app.log.1"); !ok || p.Offset != 500 || p.FileID != renamed.FileID {
+		t.Fatalf("saved %+v, %v; want the new path at the resumed offset 500", p, ok)
 	}
 	c.Ack(1)
-	if got := offset(t, tr, renamed); got != 650 {
-		t.Errorf("offset = %d, want 650", got)
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := ms.get("/d/app.log.1"); p.Offset != 650 {
+		t.Errorf("offset = %d, want 650", p.Offset)
+	}
+}
+
+// Many files: starting positions and supersede checks go through the file
+// id index, and a file id's newest Source is the only one that saves.
+func TestThousandsOfSeenFilesAreSavedOnceEach(t *testing.T) {
+	ms := newMemSaver()
+	tr := New(flow, ms)
+	const n = 5000
+	for i := 0; i < n; i++ {
+		tr.Seen(record.Position{Path: fmt.Sprintf("/d/f%d.log", i), FileID: fmt.Sprintf("(dev=803,ino=%d)", 10000+i)})
+	}
+	s := src("/d/f0.log", 10000) // f0 is now read: its chunk takes over
+	c := chunk(s, 0, 10, 1)
+	tr.Add(c)
+	c.Ack(1)
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if len(ms.saved) != n {
+		t.Fatalf("%d rows, want %d", len(ms.saved), n)
+	}
+	if p := ms.saved["/d/f0.log"]; p.Offset != 10 {
+		t.Fatalf("f0 row at %d, want 10 (its chunk, not the seen start)", p.Offset)
 	}
 }
 
