@@ -57,7 +57,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		alog.Info(fmt.Sprintf("Deleted %d old checkpoints.", n))
 	}
 
-	copts := append([]awsclient.Option{awsclient.WithLogger(log.With("component", "AWSClients")), awsclient.WithAgentVersion(opts.Version)}, opts.ClientOptions...)
+	copts := append([]awsclient.Option{awsclient.WithLogger(log), awsclient.WithAgentVersion(opts.Version)}, opts.ClientOptions...)
 	clients, err := awsclient.New(ctx, cfg, copts...)
 	if err != nil {
 		return err
@@ -95,7 +95,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 			InstanceID:   instanceID,
 			StatusPeriod: cfg.StatusReportingPeriod,
 			Flows:        stats,
-			Logger:       log.With("component", "CWPublisher"),
+			Logger:       log, // names its own component
 		})
 		observers = append(observers, emitter)
 	}

@@ -97,7 +97,7 @@ func New(cfg config.Flow, deps Deps) (*Flow, error) {
 		MaxRefresh:                cfg.MaxTimeBetweenFileTrackerRefresh,
 		Resume:                    deps.Resume,
 		Stats:                     deps.Stats,
-		Logger:                    deps.Logger.With("component", "FileTailer["+cfg.ID+"]"),
+		Logger:                    deps.Logger, // tail names its component
 	}
 	var err error
 	if cfg.MultiLineStartPattern != "" {
@@ -112,7 +112,7 @@ func New(cfg config.Flow, deps Deps) (*Flow, error) {
 	}
 	tracker := ack.New(cfg.ID, deps.Saver,
 		ack.WithFlushInterval(deps.CheckpointInterval),
-		ack.WithLogger(deps.Logger.With("component", "Checkpointer["+cfg.ID+"]")),
+		ack.WithLogger(deps.Logger), // ack names its component
 		ack.WithStats(deps.Stats))
 	tcfg.OnBegin = tracker.Seen
 	t, err := tail.New(tcfg)

@@ -241,9 +241,7 @@ func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 	buf = append(buf, ' ')
 	buf = append(buf, r.Level.String()...)
 	buf = append(buf, ' ')
-	// Messages that already start with "<component>: " (the Java-worded
-	// progress lines, which operators grep for) are not prefixed twice.
-	if comp != "" && !(strings.HasPrefix(r.Message, comp) && strings.HasPrefix(r.Message[len(comp):], ": ")) {
+	if comp != "" {
 		buf = appendOneLine(buf, comp)
 		buf = append(buf, ": "...)
 	}

@@ -145,14 +145,3 @@ func TestTimestampLayout(t *testing.T) {
 		t.Errorf("layout gives %q", got)
 	}
 }
-
-func TestMessageAlreadyNamingItsComponentIsNotPrefixedTwice(t *testing.T) {
-	var buf bytes.Buffer
-	l := slog.New(NewHandler(NewWriterOutput(&buf), slog.LevelInfo))
-	l.With(ComponentKey, "Agent").Info("Agent: Progress: 1 records parsed")
-	l.With(ComponentKey, "Agent").Info("Starting up...")
-	out := buf.String()
-	if strings.Contains(out, "Agent: Agent:") || !strings.Contains(out, "INFO Agent: Progress: 1 records parsed") || !strings.Contains(out, "INFO Agent: Starting up...") {
-		t.Fatalf("unexpected prefixes:\n%s", out)
-	}
-}

@@ -120,8 +120,10 @@ func (r *Reporter) Report() {
 		totBehind += s.behind
 		totNewer += newerFiles(s.files)
 
+		// The Java wording carries the component in the message itself
+		// (operators grep for it), so no component attribute is added.
 		comp := "FileTailer[" + f.ID + "]"
-		lg := r.log.With("component", comp)
+		lg := r.log
 		lg.Info(fmt.Sprintf("%s: Tailer Progress: Tailer has parsed %d records (%d bytes), transformed %d records, skipped %d records, and has successfully sent %d records to destination.",
 			comp, s.parsed, s.bytes, s.transformed, s.skipped, s.sent))
 		if lvl, ok := r.behindLevel(s.behind); ok {
@@ -134,7 +136,7 @@ func (r *Reporter) Report() {
 		}
 	}
 
-	lg := r.log.With("component", "Agent")
+	lg := r.log
 	uptime := r.opts.Now().Sub(r.opts.Start).Milliseconds()
 	lg.Info(fmt.Sprintf("Agent: Progress: %d records parsed (%d bytes), and %d records sent successfully to destinations. Uptime: %dms",
 		totParsed, totBytes, totSent, uptime))
