@@ -43,7 +43,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 	alog := log.With("component", "Agent")
 	if len(cfg.Flows) == 0 {
-		return errors.New("There are no flows configured in configuration file.")
+		return errors.New("agent: no flows configured") // config.Load reports this with Java's text
 	}
 
 	store, err := openCheckpoints(cfg, alog)

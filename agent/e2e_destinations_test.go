@@ -58,12 +58,11 @@ func TestFirehoseFlowAggregatesLinesAndSurvivesPartialFailure(t *testing.T) {
 	stop := runAgent(t, cfgPath, &logs)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	got, err := fh.WaitForRecords(ctx, "tickets-fh", 2)
-	if err != nil {
+	if _, err := fh.WaitForRecords(ctx, "tickets-fh", 2); err != nil {
 		t.Fatalf("waiting for Firehose records: %v (calls %d, errors %q)", err, fh.Calls(), fh.Errors())
 	}
 	stop()
-	got = fh.Records("tickets-fh")
+	got := fh.Records("tickets-fh")
 	var s []string
 	for _, r := range got {
 		s = append(s, string(r))
@@ -208,15 +207,4 @@ func contains(s []string, x string) bool {
 		}
 	}
 	return false
-}
-
-func waitFor(t *testing.T, cond func() bool, what string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }

@@ -156,10 +156,10 @@ func TestRestartResumesAtCheckpointWithoutLossOrDuplicates(t *testing.T) {
 	}
 	f.Close()
 	stop2 := runAgent(t, cfgPath, &logs)
-	got := kinesistest.WaitForRecords(t, client, stream, 5, 30*time.Second)
+	kinesistest.WaitForRecords(t, client, stream, 5, 30*time.Second)
 	stop2()
 	// Nothing more may arrive: read again after the agent stopped.
-	got = kinesistest.ReadAll(t, client, stream)
+	got := kinesistest.ReadAll(t, client, stream)
 	var s []string
 	for _, r := range got {
 		s = append(s, string(r))

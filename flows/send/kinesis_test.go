@@ -134,11 +134,9 @@ func TestThrottledEntryIsResentAloneWithItsKeyAndAckedAfterSuccess(t *testing.T)
 	recs := lines(3, "pt")
 	bl := batch.NewBuilder(batch.Options{Limits: batch.KinesisLimits(0, 0, 0), Keys: batch.KeyRandom})
 	var ackedAtCall [3]atomic.Int64
-	var chunks []*record.Chunk
 	for i := range recs {
 		c := &record.Chunk{}
 		c.Track(1, func(*record.Chunk) { ackedAtCall[i].Store(int64(px.proxy.Calls())) })
-		chunks = append(chunks, c)
 		bl.Add(recs[i], c)
 	}
 	b := bl.Flush(time.Now())

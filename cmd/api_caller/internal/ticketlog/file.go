@@ -26,12 +26,11 @@ const maxSuffix = 10000
 type File struct {
 	W *bufio.Writer
 
-	dir   string
-	base  string // "20261121-010203"
-	tmp   string
-	f     *os.File
-	done  bool
-	bytes int64
+	dir  string
+	base string // "20261121-010203"
+	tmp  string
+	f    *os.File
+	done bool
 }
 
 // Create makes dir if needed and opens a temporary file in it, named after t.
