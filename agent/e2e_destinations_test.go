@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/fakeaws"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/kinesistest"
 )
@@ -80,20 +82,8 @@ func TestFirehoseFlowAggregatesLinesAndSurvivesPartialFailure(t *testing.T) {
 // dimensions, namespace, sums) and the Java progress line counts; a
 // CloudWatch that hangs on every call must not delay delivery.
 func TestCloudWatchMetricsAndProgressLinesMatchWhatWasShipped(t *testing.T) {
-	ep := kinesistest.Endpoint(t)
-	client := kinesistest.Client(t, ep)
-	stream := kinesistest.CreateStream(t, client, 1)
-	cw := fakeaws.NewCloudWatch()
-	cwSrv := httptest.NewServer(cw)
-	defer cwSrv.Close()
-	dir := t.TempDir()
-	cfgPath := writeRawConfig(t, dir, fmt.Sprintf(`{
-	  "cloudwatch.emitMetrics": "yes", "cloudwatch.endpoint": %q, "cloudwatch.metricsBufferTimeMillis": 500,
-	  "log.statusReportingPeriodSeconds": 1,
-	  "kinesis.endpoint": %q, "kinesis.region": "us-east-1",
-	  "awsAccessKeyId": "AKIDCW", "awsSecretAccessKey": "cw-secret", "checkpointFile": "%%DIR%%/cp",
-	  "flows": [{"filePattern": "%%DIR%%/logs/*.log", "kinesisStream": %q,
-	             "initialPosition": "START_OF_FILE", "maxBufferAgeMillis": 1000}]}`, cwSrv.URL, ep, stream))
+	client, stream, cw, cfgPath := cloudWatchSetup(t, `"cloudwatch.emitMetrics": "yes", "log.statusReportingPeriodSeconds": 1`)
+	dir := filepath.Dir(cfgPath)
 	lines := "r1\nr2\nr3\nr4\nr5\nr6\nr7\n"
 	if err := os.WriteFile(filepath.Join(dir, "logs", "a.log"), []byte(lines), 0o644); err != nil {
 		t.Fatal(err)
@@ -174,20 +164,8 @@ func TestCloudWatchMetricsAndProgressLinesMatchWhatWasShipped(t *testing.T) {
 // TestEmitMetricsFalseMakesNoCloudWatchCall: with cloudwatch.emitMetrics
 // false nothing is sent to CloudWatch at all.
 func TestEmitMetricsFalseMakesNoCloudWatchCall(t *testing.T) {
-	ep := kinesistest.Endpoint(t)
-	client := kinesistest.Client(t, ep)
-	stream := kinesistest.CreateStream(t, client, 1)
-	cw := fakeaws.NewCloudWatch()
-	cwSrv := httptest.NewServer(cw)
-	defer cwSrv.Close()
-	dir := t.TempDir()
-	cfgPath := writeRawConfig(t, dir, fmt.Sprintf(`{
-	  "cloudwatch.emitMetrics": "no", "cloudwatch.endpoint": %q, "cloudwatch.metricsBufferTimeMillis": 100,
-	  "cloudwatch.tagInstance": true,
-	  "kinesis.endpoint": %q, "kinesis.region": "us-east-1",
-	  "awsAccessKeyId": "AKIDCW", "awsSecretAccessKey": "cw-secret", "checkpointFile": "%%DIR%%/cp",
-	  "flows": [{"filePattern": "%%DIR%%/logs/*.log", "kinesisStream": %q,
-	             "initialPosition": "START_OF_FILE", "maxBufferAgeMillis": 1000}]}`, cwSrv.URL, ep, stream))
+	client, stream, cw, cfgPath := cloudWatchSetup(t, `"cloudwatch.emitMetrics": "no", "cloudwatch.tagInstance": true`)
+	dir := filepath.Dir(cfgPath)
 	if err := os.WriteFile(filepath.Join(dir, "logs", "a.log"), []byte("x\ny\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -198,6 +176,26 @@ func TestEmitMetricsFalseMakesNoCloudWatchCall(t *testing.T) {
 	if n := len(cw.Requests()); n != 0 {
 		t.Fatalf("%d CloudWatch calls with emitMetrics false, want 0", n)
 	}
+}
+
+// cloudWatchSetup gives a Kinesis stream on kinesalite, a fake CloudWatch,
+// and an agent.json (extra top-level keys spliced in) whose flow ships
+// dir/logs/*.log to that stream from the start.
+func cloudWatchSetup(t *testing.T, extra string) (*kinesis.Client, string, *fakeaws.CloudWatch, string) {
+	t.Helper()
+	ep := kinesistest.Endpoint(t)
+	client := kinesistest.Client(t, ep)
+	stream := kinesistest.CreateStream(t, client, 1)
+	cw := fakeaws.NewCloudWatch()
+	cwSrv := httptest.NewServer(cw)
+	t.Cleanup(cwSrv.Close)
+	cfgPath := writeRawConfig(t, t.TempDir(), fmt.Sprintf(`{
+	  %s, "cloudwatch.endpoint": %q, "cloudwatch.metricsBufferTimeMillis": 500,
+	  "kinesis.endpoint": %q, "kinesis.region": "us-east-1",
+	  "awsAccessKeyId": "AKIDCW", "awsSecretAccessKey": "cw-secret", "checkpointFile": "%%DIR%%/cp",
+	  "flows": [{"filePattern": "%%DIR%%/logs/*.log", "kinesisStream": %q,
+	             "initialPosition": "START_OF_FILE", "maxBufferAgeMillis": 1000}]}`, extra, cwSrv.URL, ep, stream))
+	return client, stream, cw, cfgPath
 }
 
 func contains(s []string, x string) bool {

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -273,18 +274,13 @@ func repoRoot(t *testing.T) string {
 
 // syncWriter serialises writes from the agent's goroutines.
 type syncWriter struct {
-	mu  chanMutex
+	mu  sync.Mutex
 	buf *bytes.Buffer
 }
 
-type chanMutex struct{ ch chan struct{} }
-
 func (w *syncWriter) Write(p []byte) (int, error) {
-	if w.mu.ch == nil {
-		w.mu.ch = make(chan struct{}, 1)
-	}
-	w.mu.ch <- struct{}{}
-	defer func() { <-w.mu.ch }()
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	return w.buf.Write(p)
 }
 
