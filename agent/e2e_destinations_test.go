@@ -1,7 +1,6 @@
 package agent_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http/httptest"
@@ -56,7 +55,7 @@ func TestFirehoseFlowAggregatesLinesAndSurvivesPartialFailure(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "logs", "a.log"), []byte("AAAA\nBBBB\nCCCC\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var logs bytes.Buffer
+	var logs syncBuffer
 	stop := runAgent(t, cfgPath, &logs)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -88,7 +87,7 @@ func TestCloudWatchMetricsAndProgressLinesMatchWhatWasShipped(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "logs", "a.log"), []byte(lines), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var logs bytes.Buffer
+	var logs syncBuffer
 	stop := runAgent(t, cfgPath, &logs)
 	kinesistest.WaitForRecords(t, client, stream, 7, 30*time.Second)
 
@@ -169,7 +168,7 @@ func TestEmitMetricsFalseMakesNoCloudWatchCall(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "logs", "a.log"), []byte("x\ny\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var logs bytes.Buffer
+	var logs syncBuffer
 	stop := runAgent(t, cfgPath, &logs)
 	kinesistest.WaitForRecords(t, client, stream, 2, 30*time.Second)
 	stop() // shutdown would flush metrics if any were queued

@@ -58,7 +58,7 @@ func writeConfig(t *testing.T, dir, endpoint, stream string, flowExtra string) s
 
 // runAgent starts the agent on the config and returns a stop function that
 // shuts it down gracefully and fails the test if Run returned an error.
-func runAgent(t *testing.T, cfgPath string, logs *bytes.Buffer) (stop func()) {
+func runAgent(t *testing.T, cfgPath string, logs *syncBuffer) (stop func()) {
 	t.Helper()
 	cfg, err := config.Load(cfgPath, filepath.Join(t.TempDir(), "agent.d"))
 	if err != nil {
@@ -66,7 +66,7 @@ func runAgent(t *testing.T, cfgPath string, logs *bytes.Buffer) (stop func()) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	logger := slog.New(slog.NewTextHandler(&syncWriter{buf: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	go func() { done <- agent.Run(ctx, cfg, agent.Options{Logger: logger, Version: "test"}) }()
 	stopped := false
 	stop = func() {
@@ -100,7 +100,7 @@ func TestWalkingSkeletonShipsRawLinesByteForByte(t *testing.T) {
 	if err := os.WriteFile(logFile, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var logs bytes.Buffer
+	var logs syncBuffer
 	stop := runAgent(t, cfgPath, &logs)
 	got := kinesistest.WaitForRecords(t, client, stream, len(lines), 30*time.Second)
 	want := append([]string(nil), lines...)
@@ -143,7 +143,7 @@ func TestRestartResumesAtCheckpointWithoutLossOrDuplicates(t *testing.T) {
 	if err := os.WriteFile(logFile, []byte("a1\na2\na3\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var logs bytes.Buffer
+	var logs syncBuffer
 	stop := runAgent(t, cfgPath, &logs)
 	kinesistest.WaitForRecords(t, client, stream, 3, 30*time.Second)
 	stop()
@@ -201,7 +201,7 @@ func TestReferenceWorkloadSampleTicketsArriveAsJSON(t *testing.T) {
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	var logs bytes.Buffer
+	var logs syncBuffer
 	stop := runAgent(t, cfgPath, &logs)
 
 	bin := filepath.Join(t.TempDir(), "api_caller")
@@ -272,16 +272,23 @@ func repoRoot(t *testing.T) string {
 	return filepath.Dir(filepath.Dir(file))
 }
 
-// syncWriter serialises writes from the agent's goroutines.
-type syncWriter struct {
+// syncBuffer is the agent's log in a test: written by the agent's
+// goroutines while the test reads it.
+type syncBuffer struct {
 	mu  sync.Mutex
-	buf *bytes.Buffer
+	buf bytes.Buffer
 }
 
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.Write(p)
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // TestFileReadButUndeliveredBeforeRestartIsSentAfterRestart: with the
@@ -307,7 +314,7 @@ func TestFileReadButUndeliveredBeforeRestartIsSentAfterRestart(t *testing.T) {
 	if err := os.WriteFile(cfgPath, text, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var logs bytes.Buffer
+	var logs syncBuffer
 	stop := runAgent(t, cfgPath, &logs)
 	// Let the agent's first scan pass, then create the file: read from 0.
 	time.Sleep(300 * time.Millisecond) // not a wait for a result: only orders the file after the first scan

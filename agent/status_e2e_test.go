@@ -1,7 +1,6 @@
 package agent_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -55,8 +54,8 @@ func TestHealthzTurns503WhileKinesisIsUnreachableAndRecovers(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	var logs bytes.Buffer
-	logger := slog.New(slog.NewTextHandler(&syncWriter{buf: &logs}, nil))
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	go func() {
 		done <- agent.Run(ctx, cfg, agent.Options{Logger: logger, StatusStallAfter: 2 * time.Second})
 	}()
