@@ -236,7 +236,15 @@ func (s *server) spawn(node, root string, l launch) error {
 			return
 		}
 		started <- nil
-		_ = cmd.Wait()
+		err := cmd.Wait()
+		s.mu.Lock()
+		unexpected := s.cmd == cmd // stop() clears s.cmd before it signals
+		s.mu.Unlock()
+		if unexpected {
+			// Every later test of this binary fails to connect; say why once.
+			fmt.Fprintf(os.Stderr, "kinesistest: %s (pid %d) exited while tests were running: %v\nlast output:\n%s\n",
+				s.name, cmd.Process.Pid, err, bytes.TrimSpace(logBuf.Bytes()))
+		}
 		close(done)
 		// Returning while locked ends this thread; the child is gone already.
 	}()
