@@ -22,7 +22,7 @@ for emu in "${@:-kinesalite}"; do
   case $emu in
     kinesalite)
       port_free "$KINESALITE_PORT" || { echo "port $KINESALITE_PORT already in use" >&2; exit 1; }
-      node "$here/node_modules/kinesalite/cli.js" --port "$KINESALITE_PORT" \
+      node "$here/kinesalite.js" --port "$KINESALITE_PORT" \
         --createStreamMs 50 --deleteStreamMs 50 --updateStreamMs 50 --shardLimit 1000 \
         >"$EMU_DIR/kinesalite.log" 2>&1 &
       echo $! >"$EMU_DIR/kinesalite.pid"

@@ -46,7 +46,7 @@ const (
 	stopGrace          = 2 * time.Second // in-memory servers: nothing to flush
 	maxLogTail         = 4096
 	startAttempts      = 3
-	kinesaliteRelPath  = ".ci/emulators/node_modules/kinesalite/cli.js"
+	kinesaliteRelPath  = ".ci/emulators/kinesalite.js" // kinesalite/cli.js behind a crash guard
 	kinesisMockRelPath = ".ci/emulators/node_modules/kinesis-local"
 )
 
@@ -135,7 +135,7 @@ type launch struct {
 
 func startKinesalite(root string) (launch, error) {
 	cli := filepath.Join(root, kinesaliteRelPath)
-	if _, err := os.Stat(cli); err != nil {
+	if _, err := os.Stat(filepath.Join(root, ".ci/emulators/node_modules/kinesalite/cli.js")); err != nil {
 		return launch{}, fmt.Errorf("kinesalite not installed (%v); run `make emulators`", err)
 	}
 	port, err := freePort()
