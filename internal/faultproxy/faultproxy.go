@@ -114,11 +114,13 @@ func (l *refusingListener) Accept() (net.Conn, error) {
 		if err != nil || !l.p.refuse.Load() {
 			return c, err
 		}
+		// Count before the reset: the client sees the reset as soon as
+		// Close runs and may read Refused before this goroutine resumes.
+		l.p.refused.Add(1)
 		if tc, ok := c.(*net.TCPConn); ok {
 			_ = tc.SetLinger(0)
 		}
 		c.Close()
-		l.p.refused.Add(1)
 	}
 }
 
