@@ -72,7 +72,7 @@ func (c *putRecordsCodec) SerializeRequest(ctx context.Context, schema *smithy.O
 			body = append(body, ',')
 		}
 		body = append(body, `{"Data":"`...)
-		body = base64.StdEncoding.AppendEncode(body, e.Data)
+		body = appendBase64(body, e.Data)
 		body = append(body, `","PartitionKey":"`...)
 		body = appendJSONString(body, *e.PartitionKey)
 		body = append(body, `"}`...)
