@@ -117,6 +117,8 @@ type Tailer struct {
 	pre     map[fileKey]*preopened // opened by the watcher, not yet taken
 	running atomic.Bool
 	loops   atomic.Int64 // completed loop iterations (tests wait on it)
+	// writeWakes counts wake-ups for writes to open files (tests).
+	writeWakes atomic.Int64
 }
 
 // harvester is the state of one file identity.

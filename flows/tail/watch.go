@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/fsnotify/fsnotify"
 )
@@ -49,6 +50,7 @@ func (t *Tailer) startWatcher(ctx context.Context) {
 	t.watcher.done = make(chan struct{})
 	go func() {
 		defer close(t.watcher.done)
+		var lastWrite time.Time
 		for {
 			select {
 			case <-ctx.Done():
@@ -65,7 +67,12 @@ func (t *Tailer) startWatcher(ctx context.Context) {
 				// Writes to a file already open only need a read; anything
 				// else (create, rename, remove, writes to a closed file)
 				// needs a rescan.
-				t.poke(!(ev.Has(fsnotify.Write) && t.isOpen(ev.Name)))
+				scan := !(ev.Has(fsnotify.Write) && t.isOpen(ev.Name))
+				t.poke(scan)
+				if !scan {
+					t.writeWakes.Add(1)
+					lastWrite = t.throttleWrites(ctx, lastWrite)
+				}
 			case err, ok := <-fw.Errors:
 				if !ok {
 					return
@@ -198,4 +205,34 @@ func (t *Tailer) takePreopened() map[fileKey]*preopened {
 	m := t.pre
 	t.pre = map[fileKey]*preopened{}
 	return m
+}
+
+// writeWakeGap is the least time between two wake-ups for writes to open
+// files while writes keep coming (see throttleWrites).
+const writeWakeGap = 10 * time.Millisecond
+
+// throttleWrites is called after a wake-up for a write to an open file.
+// A writer that logs line by line makes one inotify event per write(2),
+// and waking the tailer for each costs more than reading the lines (at
+// 50,000 lines/s in single-line writes: 4.7 CPU-µs per line against 3.0
+// with the writes batched every 10 ms; internal/cmd/e2ebench
+// -live-line-writes). The first write after a quiet spell wakes the tailer
+// at once; when writes keep coming, this stops reading events for
+// writeWakeGap, during which the kernel merges the repeated events of a
+// file into one (the tailer pauses longer than that after a small read
+// anyway). Creates, renames and removes queued behind are handled after
+// at most that gap, which keeps short the window in which a file created
+// and deleted at once is missed. It returns the time of this write.
+func (t *Tailer) throttleWrites(ctx context.Context, last time.Time) time.Time {
+	now := time.Now()
+	if now.Sub(last) >= writeWakeGap {
+		return now
+	}
+	tm := time.NewTimer(writeWakeGap)
+	defer tm.Stop()
+	select {
+	case <-ctx.Done():
+	case <-tm.C:
+	}
+	return time.Now()
 }

@@ -58,6 +58,7 @@ type options struct {
 	scenarios                       string
 	liveRate                        int
 	liveFor                         time.Duration
+	liveLineWrites                  bool
 	kinesalite                      string
 	kinesaliteLines                 int
 	backlogCopies                   int
@@ -120,6 +121,7 @@ func main() {
 	flag.StringVar(&o.scenarios, "scenarios", "csv,raw,live,kinesalite,backlog", "scenarios to run")
 	flag.IntVar(&o.liveRate, "live-rate", 50_000, "live: lines per second appended")
 	flag.DurationVar(&o.liveFor, "live-for", 20*time.Second, "live: how long to append")
+	flag.BoolVar(&o.liveLineWrites, "live-line-writes", false, "live: one write(2) per line, as a line-buffered logger does (default: one write per 10 ms)")
 	flag.StringVar(&o.kinesalite, "kinesalite", "", "kinesalite endpoint (kinesalite scenario skipped when empty)")
 	flag.IntVar(&o.kinesaliteLines, "kinesalite-lines", 100_000, "lines for the kinesalite scenario")
 	flag.IntVar(&o.backlogCopies, "backlog-copies", 9, "backlog: copies of the reference file concatenated into one file")
@@ -759,6 +761,13 @@ func (b *bench) live(runNo int, lines [][]byte) (Result, error) {
 			buf = strconv.AppendInt(buf, ts, 10)
 			buf = append(buf, '\n')
 			li = (li + 1) % len(prefixes)
+			if b.o.liveLineWrites {
+				if _, err := f.Write(buf); err != nil {
+					tick.Stop()
+					return r, err
+				}
+				buf = buf[:0]
+			}
 		}
 		if len(buf) > 0 {
 			if _, err := f.Write(buf); err != nil {

@@ -1,0 +1,50 @@
+package tail
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// A logger that writes line by line makes one inotify event per line. The
+// tailer must not be woken once per write: a steady writer is read in
+// coalesced wake-ups, and every line still arrives.
+func TestLineByLineWriterWakesTheTailerAtMostOncePerWriteWakeGap(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	mustWrite(t, path, "")
+	c := startTailer(t, testConfig(dir, "*.log"))
+	waitFor(t, "the file is open", func() bool { return c.tl.isOpen(path) })
+
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	const n = 4000
+	start := time.Now()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for i := 0; i < n; {
+		<-tick.C
+		for j := 0; j < 10 && i < n; j, i = j+1, i+1 { // ~10 lines/ms, one write(2) each
+			if _, err := f.WriteString(lines("l", i, i+1)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	elapsed := time.Since(start)
+	got := c.waitRecords(n)
+	if len(got) != n || got[0] != "l-000000\n" || got[n-1] != "l-003999\n" {
+		t.Fatalf("got %d records, first %q last %q", len(got), got[0], got[len(got)-1])
+	}
+	// At most one wake per gap of the writing window (two with slack for a
+	// slow machine), against about one per write without the throttle.
+	limit := int64(2*elapsed/writeWakeGap) + 10
+	if w := c.tl.writeWakes.Load(); w > limit {
+		t.Fatalf("%d wake-ups for %d single-line writes in %v, want at most %d", w, n, elapsed, limit)
+	} else {
+		t.Logf("%d wake-ups for %d single-line writes in %v (limit %d)", w, n, elapsed, limit)
+	}
+}
