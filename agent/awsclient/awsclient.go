@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/redact"
 	"io"
 	"log/slog"
 	"net"
@@ -216,14 +217,14 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, load...)
 	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration: %s", redact(err.Error(), secrets))
+		return nil, fmt.Errorf("load AWS configuration: %s", redact.Secrets(err.Error(), secrets...))
 	}
 
 	if awsCfg.Region == "" {
 		r, err := imdsRegion(ctx, awsCfg, o.imdsEndpoint)
 		if err != nil {
 			return nil, fmt.Errorf("%w: set kinesis.region in agent.json, AWS_REGION, or a profile region, "+
-				"or run on EC2 (instance metadata: %s)", ErrNoRegion, redact(err.Error(), secrets))
+				"or run on EC2 (instance metadata: %s)", ErrNoRegion, redact.Secrets(err.Error(), secrets...))
 		}
 		awsCfg.Region = r
 	}
@@ -538,56 +539,4 @@ func buildHTTPClient(cfg *config.Config) *awshttp.BuildableClient {
 			tr.DisableCompression = !gzip
 		}).
 		WithReadTimeout(socket)
-}
-
-// redact replaces the configured secrets in an error text with "***".
-// A real AWS secret is long (40 characters for a secret key); a short one
-// (a placeholder such as "x" or "test" for a local endpoint) is replaced
-// only where it stands alone, not inside a word, so that "exceeded" does
-// not become "e***ceeded".
-func redact(s string, secrets []string) string {
-	for _, sec := range secrets {
-		switch {
-		case sec == "":
-		case len(sec) >= minInWordSecret:
-			s = strings.ReplaceAll(s, sec, "***")
-		default:
-			s = redactWord(s, sec)
-		}
-	}
-	return s
-}
-
-// minInWordSecret is the length from which a secret is masked wherever it
-// appears.
-const minInWordSecret = 8
-
-// redactWord replaces the occurrences of sec in s that are not preceded or
-// followed by a letter or digit.
-func redactWord(s, sec string) string {
-	var b strings.Builder
-	for i := 0; ; {
-		j := strings.Index(s[i:], sec)
-		if j < 0 {
-			if b.Len() == 0 {
-				return s
-			}
-			b.WriteString(s[i:])
-			return b.String()
-		}
-		j += i
-		end := j + len(sec)
-		alone := (j == 0 || !isWordByte(s[j-1])) && (end == len(s) || !isWordByte(s[end]))
-		b.WriteString(s[i:j])
-		if alone {
-			b.WriteString("***")
-		} else {
-			b.WriteString(sec)
-		}
-		i = end
-	}
-}
-
-func isWordByte(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }

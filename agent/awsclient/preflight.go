@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/redact"
 	"strings"
 	"time"
 
@@ -99,8 +100,8 @@ func (c *Clients) preflightError(ctx context.Context, f *config.Flow, svc Servic
 		pe.Message = err.Error()
 	}
 	secrets := c.currentSecrets(ctx)
-	pe.Message = redact(pe.Message, secrets)
-	pe.Err = &redactedError{msg: redact(err.Error(), secrets), err: err}
+	pe.Message = redact.Secrets(pe.Message, secrets...)
+	pe.Err = &redactedError{msg: redact.Secrets(err.Error(), secrets...), err: err}
 	return pe
 }
 

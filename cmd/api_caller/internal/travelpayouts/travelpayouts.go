@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/redact"
 	"io"
 	"net/http"
 	"net/url"
@@ -217,10 +218,7 @@ func (c *Client) snippet(raw []byte) string {
 }
 
 func (c *Client) redact(s string) string {
-	if c.token == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, c.token, "***")
+	return redact.Secrets(s, c.token)
 }
 
 type redactedError struct {

@@ -1,0 +1,60 @@
+// Package redact removes secrets (keys, tokens) from texts that come back
+// from servers before they reach an error or a log line.
+package redact
+
+import "strings"
+
+// Mask is what a secret is replaced with.
+const Mask = "***"
+
+// MinInWord is the length from which a secret is replaced wherever it
+// appears. A real secret is long (40 characters for an AWS secret key, 32
+// for a Travelpayouts token); a shorter one is a placeholder ("x", "test"
+// for a local endpoint) and is replaced only where it stands alone, so
+// that "exceeded" does not become "e***ceeded".
+const MinInWord = 8
+
+// Secrets returns s with every non-empty secret replaced by Mask.
+func Secrets(s string, secrets ...string) string {
+	for _, sec := range secrets {
+		switch {
+		case sec == "":
+		case len(sec) >= MinInWord:
+			s = strings.ReplaceAll(s, sec, Mask)
+		default:
+			s = word(s, sec)
+		}
+	}
+	return s
+}
+
+// word replaces the occurrences of sec in s that are not preceded or
+// followed by a letter or digit.
+func word(s, sec string) string {
+	var b strings.Builder
+	i := 0
+	for {
+		j := strings.Index(s[i:], sec)
+		if j < 0 {
+			break
+		}
+		j += i
+		end := j + len(sec)
+		b.WriteString(s[i:j])
+		if (j == 0 || !isWordByte(s[j-1])) && (end == len(s) || !isWordByte(s[end])) {
+			b.WriteString(Mask)
+		} else {
+			b.WriteString(sec)
+		}
+		i = end
+	}
+	if i == 0 {
+		return s
+	}
+	b.WriteString(s[i:])
+	return b.String()
+}
+
+func isWordByte(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
