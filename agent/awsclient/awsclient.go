@@ -17,7 +17,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/redact"
 	"io"
 	"log/slog"
 	"net"
@@ -40,6 +39,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/config"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/redact"
 )
 
 // Service names one of the AWS services the agent talks to.

@@ -13,12 +13,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/redact"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/redact"
 )
 
 // DefaultBaseURL is the API host; the path MonthMatrixPath is appended.
