@@ -12,7 +12,7 @@
 #
 # Knobs (environment): BENCH_COUNT (micro -count, default 6), BENCH_TIME
 # (micro -benchtime, default 200ms), E2E_RUNS (default 3), E2E_SCENARIOS
-# (default csv,raw,live,kinesalite,backlog), E2E_AGENT (agent binary, default
+# (default csv,raw,live,live-lines,kinesalite,backlog), E2E_AGENT (agent binary, default
 # dist/aws-kinesis-agent), E2E_ARGS (more e2ebench flags, e.g.
 # "--agent-env GOGC=50 --sink-http1"), BENCH_SKIP_MICRO=1, BENCH_SKIP_E2E=1.
 # It stops everything it started (kinesalite by its PID file).
@@ -44,7 +44,7 @@ if [ "${BENCH_SKIP_MICRO:-}" != 1 ]; then
 fi
 
 if [ "${BENCH_SKIP_E2E:-}" != 1 ]; then
-  scenarios=${E2E_SCENARIOS:-csv,raw,live,kinesalite,backlog}
+  scenarios=${E2E_SCENARIOS:-csv,raw,live,live-lines,kinesalite,backlog}
   work=$(mktemp -d /tmp/aws-kinesis-agent-bench.XXXXXX)
   export EMU_DIR=$work/emulators
   cleanup() { .ci/emulators/stop.sh; rm -rf "$work"; }

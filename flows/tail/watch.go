@@ -216,7 +216,7 @@ const writeWakeGap = 10 * time.Millisecond
 // and waking the tailer for each costs more than reading the lines (at
 // 50,000 lines/s in single-line writes: 4.7 CPU-µs per line against 3.0
 // with the writes batched every 10 ms; internal/cmd/e2ebench
-// -live-line-writes). The first write after a quiet spell wakes the tailer
+// -scenarios live-lines). The first write after a quiet spell wakes the tailer
 // at once; when writes keep coming, this stops reading events for
 // writeWakeGap, during which the kernel merges the repeated events of a
 // file into one (the tailer pauses longer than that after a small read

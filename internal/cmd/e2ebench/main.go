@@ -58,7 +58,6 @@ type options struct {
 	scenarios                       string
 	liveRate                        int
 	liveFor                         time.Duration
-	liveLineWrites                  bool
 	kinesalite                      string
 	kinesaliteLines                 int
 	backlogCopies                   int
@@ -118,10 +117,9 @@ func main() {
 	flag.StringVar(&o.work, "work", "", "work directory (default: a new temporary directory, removed at exit)")
 	flag.IntVar(&o.lines, "lines", 1_000_000, "reference lines for csv and raw")
 	flag.IntVar(&o.runs, "runs", 3, "runs per scenario")
-	flag.StringVar(&o.scenarios, "scenarios", "csv,raw,live,kinesalite,backlog", "scenarios to run")
+	flag.StringVar(&o.scenarios, "scenarios", "csv,raw,live,live-lines,kinesalite,backlog", "scenarios to run (live appends every 10 ms, live-lines one write(2) per line as a line-buffered logger does)")
 	flag.IntVar(&o.liveRate, "live-rate", 50_000, "live: lines per second appended")
 	flag.DurationVar(&o.liveFor, "live-for", 20*time.Second, "live: how long to append")
-	flag.BoolVar(&o.liveLineWrites, "live-line-writes", false, "live: one write(2) per line, as a line-buffered logger does (default: one write per 10 ms)")
 	flag.StringVar(&o.kinesalite, "kinesalite", "", "kinesalite endpoint (kinesalite scenario skipped when empty)")
 	flag.IntVar(&o.kinesaliteLines, "kinesalite-lines", 100_000, "lines for the kinesalite scenario")
 	flag.IntVar(&o.backlogCopies, "backlog-copies", 9, "backlog: copies of the reference file concatenated into one file")
@@ -214,7 +212,7 @@ func run(o options) error {
 		}
 	}
 	var liveLines [][]byte
-	if want["live"] {
+	if want["live"] || want["live-lines"] {
 		if liveLines, err = readLines(refFile, 200_000); err != nil {
 			return err
 		}
@@ -235,7 +233,7 @@ func run(o options) error {
 			return err
 		}
 	}
-	for _, sc := range []string{"csv", "raw", "live", "kinesalite", "backlog"} {
+	for _, sc := range []string{"csv", "raw", "live", "live-lines", "kinesalite", "backlog"} {
 		if !want[sc] {
 			continue
 		}
@@ -253,7 +251,9 @@ func run(o options) error {
 			case "raw":
 				r, err = b.oneShot("raw", i, ref, false, "")
 			case "live":
-				r, err = b.live(i, liveLines)
+				r, err = b.live(i, liveLines, false)
+			case "live-lines":
+				r, err = b.live(i, liveLines, true)
 			case "kinesalite":
 				r, err = b.kinesaliteRun(i, kinDir)
 			case "backlog":
@@ -688,8 +688,11 @@ var recordID = []byte(`"record_id":"`)
 
 // live appends reference lines at liveRate while the agent tails; record_id
 // carries the write time in Unix nanoseconds.
-func (b *bench) live(runNo int, lines [][]byte) (Result, error) {
+func (b *bench) live(runNo int, lines [][]byte, perLine bool) (Result, error) {
 	r := Result{Scenario: "live", Run: runNo}
+	if perLine {
+		r.Scenario = "live-lines"
+	}
 	var mu sync.Mutex
 	delays := make([]time.Duration, 0, int(float64(b.o.liveRate)*b.o.liveFor.Seconds())+1024)
 	check := func(rec *sink.Record) error {
@@ -717,7 +720,7 @@ func (b *bench) live(runNo int, lines [][]byte) (Result, error) {
 		return r, err
 	}
 	defer s.Close()
-	dir := filepath.Join(b.o.work, fmt.Sprintf("live%02d", runNo))
+	dir := filepath.Join(b.o.work, fmt.Sprintf("%s%02d", r.Scenario, runNo))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return r, err
 	}
@@ -761,7 +764,7 @@ func (b *bench) live(runNo int, lines [][]byte) (Result, error) {
 			buf = strconv.AppendInt(buf, ts, 10)
 			buf = append(buf, '\n')
 			li = (li + 1) % len(prefixes)
-			if b.o.liveLineWrites {
+			if perLine {
 				if _, err := f.Write(buf); err != nil {
 					tick.Stop()
 					return r, err
@@ -1019,7 +1022,7 @@ func table(rep Report, prev *Report) string {
 		sb.WriteString("---|---|")
 	}
 	sb.WriteString("\n")
-	for _, sc := range []string{"csv", "raw", "live", "kinesalite", "backlog"} {
+	for _, sc := range []string{"csv", "raw", "live", "live-lines", "kinesalite", "backlog"} {
 		for _, m := range metrics {
 			med, ok := median(rep.Results, sc, m.f)
 			if !ok || (med == 0 && (strings.Contains(m.name, "delay") || strings.Contains(m.name, "sys"))) {
