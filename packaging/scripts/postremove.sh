@@ -2,7 +2,7 @@
 # aws-kinesis-agent: runs after the package's files are removed.
 #   RPM: $1 = 0 on erase, >= 1 after an upgrade.  DEB: $1 = remove | purge | upgrade | ...
 # Configuration (/etc/aws-kinesis, the sysconfig/default file) and state (checkpoints) are kept on
-# removal; a DEB purge deletes the state and log directories too (dpkg deletes the conffiles).
+# removal; a DEB purge deletes the state, log and runtime directories too (dpkg deletes the conffiles).
 # The service user is kept (its files may remain). Must never fail because systemd is not PID 1.
 
 SVC=aws-kinesis-agent
@@ -14,6 +14,7 @@ if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
     esac
 fi
 if [ "$1" = purge ]; then
-    rm -rf /var/lib/aws-kinesis-agent /var/log/aws-kinesis-agent
+    # /run/aws-kinesis-agent too: the unit's RuntimeDirectoryPreserve=yes keeps it after the stop.
+    rm -rf /var/lib/aws-kinesis-agent /var/log/aws-kinesis-agent /run/aws-kinesis-agent
 fi
 exit 0
