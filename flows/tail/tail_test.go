@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -496,4 +497,28 @@ func TestGrowingFileWithTheSameHeaderAsALiveFileIsNotHeldBack(t *testing.T) {
 	waitFor(t, "records of b.log while it is still being written", func() bool {
 		return len(c.recordsOf("b.log")) >= 2
 	})
+}
+
+// Polling an idle open file must not allocate a read buffer each time: a
+// file with nothing to read yet (empty, or followed from its end) made
+// 256 KiB of garbage per poll, and GC cycles in an idle agent.
+func TestPollingAnIdleFileDoesNotAllocateAReadBufferEachTime(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	mustWrite(t, path, "")
+	c := startTailer(t, testConfig(dir, "*.log"))
+	waitFor(t, "the file is open", func() bool { return c.tl.isOpen(path) })
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	n := c.tl.loops.Load()
+	const polls = 30
+	waitFor(t, "idle polls", func() bool { return c.tl.loops.Load() >= n+polls })
+	runtime.ReadMemStats(&after)
+	polled := c.tl.loops.Load() - n
+	if grown := after.TotalAlloc - before.TotalAlloc; grown > uint64(polled)*(chunkCap/8) {
+		t.Fatalf("%d bytes allocated over %d idle polls (%d per poll), want well under one %d-byte read buffer per poll",
+			grown, polled, grown/uint64(polled), chunkCap)
+	} else {
+		t.Logf("%d bytes allocated over %d idle polls", grown, polled)
+	}
 }
