@@ -150,3 +150,32 @@ func TestInodeReuseAfterCloseDoesNotResumeOldOffset(t *testing.T) {
 		t.Log("the swap straddled a rescan; identity check not exercised this time")
 	}
 }
+
+// A quiet file whose descriptor was closed, that receives its last lines
+// and is renamed out of the pattern (in the same directory) before the
+// next rescan, is found again by its identity and read to its end.
+func TestClosedFileRenamedOutOfThePatternAfterItsLastWriteIsReadToItsEnd(t *testing.T) {
+	for _, notify := range []bool{true, false} {
+		t.Run(map[bool]string{true: "inotify", false: "polling"}[notify], func(t *testing.T) {
+			dir := t.TempDir()
+			p := filepath.Join(dir, "a.log")
+			mustWrite(t, p, "l1\n")
+			c := startTailer(t, testConfig(dir, "*.log"), func(tl *Tailer) {
+				tl.inactive = 50 * time.Millisecond
+				tl.linger = 100 * time.Millisecond
+				tl.noNotify = !notify
+			})
+			eq(t, c.waitRecords(1), "l1\n")
+			waitFor(t, "descriptor closed", func() bool { return !c.tl.isOpen(p) })
+			mustAppend(t, p, "l2\nl3\n")
+			mustRename(t, p, filepath.Join(dir, "a.log.1"))
+			eq(t, c.waitRecords(3), "l1\n", "l2\n", "l3\n")
+			// Let go once read and quiet, not kept open.
+			waitFor(t, "the renamed file let go", func() bool {
+				c.tl.openMu.Lock()
+				defer c.tl.openMu.Unlock()
+				return len(c.tl.open) == 0
+			})
+		})
+	}
+}

@@ -471,6 +471,7 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 		fresh = append(fresh, cand{p, st})
 	}
 	if !light {
+		var lost map[fileKey]*harvester // closed files gone from the listing
 		for k, h := range t.files {
 			if seen[k] {
 				continue
@@ -484,6 +485,15 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 				t.log.Debug("File no longer matched; reading it to its end before letting it go", "path", h.path)
 			}
 			if h.f == nil {
+				if lost == nil {
+					lost = map[fileKey]*harvester{}
+				}
+				lost[k] = h
+			}
+		}
+		if len(lost) > 0 {
+			t.relocate(lost, now)
+			for _, h := range lost {
 				t.drop(h, "")
 			}
 		}
@@ -525,6 +535,59 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 	}
 	if !light {
 		t.first = false
+	}
+}
+
+// relocate looks for closed files that left the listing under another name
+// in the flow's directory (renamed out of the pattern: app.log ->
+// app.log.1) and changed since they were closed. Such a file is reopened,
+// after the same identity check as a reopen in place, and read to its end
+// before it is let go, so that lines written between the close and the
+// rename are not lost. Found files are removed from lost; the directory is
+// listed in full only when lost is not empty.
+func (t *Tailer) relocate(lost map[fileKey]*harvester, now time.Time) {
+	ents, err := os.ReadDir(t.cfg.Dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if len(lost) == 0 {
+			return
+		}
+		if !e.Type().IsRegular() {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			continue
+		}
+		st, ok := statOf(fi)
+		h := lost[st.key]
+		if !ok || h == nil {
+			continue
+		}
+		if st.size == h.offset && st.modTime.Equal(h.modTime) {
+			continue // unchanged: nothing left to read
+		}
+		p := filepath.Join(t.cfg.Dir, e.Name())
+		f, err := t.openFile(p)
+		if err != nil {
+			continue
+		}
+		head, err := readHead(f, t.head)
+		if err != nil || !samePrefix(head, h.head) || len(head) < len(h.head) {
+			f.Close() // another file at this identity
+			continue
+		}
+		delete(lost, st.key)
+		t.setPath(h, p)
+		h.f = f
+		h.lastData = now
+		t.setOpen(p, true)
+		if st.size < h.done() {
+			t.truncated(h, st.size)
+		}
+		t.log.Debug("Closed file changed and left the pattern; reading it to its end before letting it go", "path", p)
 	}
 }
 
