@@ -694,3 +694,74 @@ func TestSeenFilesAreSavedAtTheirStartUntilAChunkTakesOver(t *testing.T) {
 		t.Fatalf("c.log row offset %d, want 80", p.Offset)
 	}
 }
+
+// A position that moves is saved within the save delay, not at the next
+// regular flush: after a crash, only the records of the last moments are
+// sent again.
+func TestRunSavesAMovedPositionWithinTheSaveDelayNotTheFlushInterval(t *testing.T) {
+	ms := newMemSaver()
+	tr := New(flow, ms, WithFlushInterval(time.Hour), WithSaveDelay(20*time.Millisecond))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- tr.Run(ctx) }()
+	s := src("/d/app.log", 1)
+	for i, end := range []int64{100, 250, 400} {
+		c := chunk(s, end-100, end, 3)
+		tr.Add(c)
+		c.Ack(3)
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			if p, ok := ms.get("/d/app.log"); ok && p.Offset == end {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("move %d: position %d not saved without a flush tick", i, end)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	if c := ms.callCount(); c != 3 {
+		t.Errorf("%d saves for 3 moves, want 3", c)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Positions that keep moving are saved at most once per save delay.
+func TestRunSavesAtMostOncePerSaveDelayWhilePositionsKeepMoving(t *testing.T) {
+	ms := newMemSaver()
+	tr := New(flow, ms, WithFlushInterval(time.Hour), WithSaveDelay(50*time.Millisecond))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- tr.Run(ctx) }()
+	s := src("/d/app.log", 1)
+	const n = 500
+	start := time.Now()
+	tick := time.NewTicker(100 * time.Microsecond)
+	for i := range n {
+		<-tick.C
+		c := chunk(s, int64(i), int64(i+1), 1)
+		tr.Add(c)
+		c.Ack(1)
+	}
+	tick.Stop()
+	deadline := time.Now().Add(10 * time.Second)
+	for p, ok := ms.get("/d/app.log"); !ok || p.Offset != n; p, ok = ms.get("/d/app.log") {
+		if time.Now().After(deadline) {
+			t.Fatal("last position never saved")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	if c, limit := ms.callCount(), int(elapsed/(50*time.Millisecond))+2; c > limit {
+		t.Errorf("%d saves in %v of moves, want at most %d (one per 50 ms)", c, elapsed, limit)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
