@@ -51,7 +51,8 @@ type Deps struct {
 	// ShutdownTimeout bounds how long in-flight sends may finish after
 	// reading stops.
 	ShutdownTimeout time.Duration
-	// CheckpointInterval is how often acknowledged positions are saved.
+	// CheckpointInterval is the period of the regular checkpoint flush (a
+	// position that moves is saved sooner, within ack.DefaultSaveDelay).
 	CheckpointInterval time.Duration
 	// MaxPendingChunks bounds chunks waiting for acknowledgement before
 	// reading pauses (0: DefaultMaxPendingChunks).
