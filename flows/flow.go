@@ -279,8 +279,26 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 	}
 	var scratch []byte
 	var lastFallbackLog time.Time
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
+	// The age timer runs only while a batch is being filled, set to when it
+	// becomes due by maxBufferAgeMillis: no wake-ups while idle.
+	age := time.NewTimer(time.Hour)
+	age.Stop()
+	defer age.Stop()
+	var ageC <-chan time.Time
+	var ageAt time.Time
+	armAge := func() {
+		due, ok := b.Deadline()
+		switch {
+		case !ok:
+			if ageC != nil {
+				age.Stop()
+				ageC = nil
+			}
+		case ageC == nil || !due.Equal(ageAt):
+			age.Reset(time.Until(due))
+			ageC, ageAt = age.C, due
+		}
+	}
 
 	// finish hands the remaining batches to the senders until the deadline;
 	// a batch no sender took is released unacknowledged (read again after
@@ -318,12 +336,14 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 		select {
 		case <-ctx.Done():
 			return finish(nil)
-		case now := <-tick.C:
+		case now := <-ageC:
+			ageC = nil
 			if b.Due(now) {
 				if !emit(b.Flush(now)) {
 					return stopped
 				}
 			}
+			armAge()
 		case c, ok := <-chunks:
 			if !ok {
 				return finish(nil)
@@ -372,6 +392,7 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 					f.log.Warn(fmt.Sprintf("%d record parsed but skipped for processing and delivering", skipped))
 				}
 			}
+			armAge()
 		}
 	}
 }
