@@ -218,9 +218,6 @@ func NewBuilder(o Options) *Builder {
 	if b.now == nil {
 		b.now = time.Now
 	}
-	if b.random == nil {
-		b.random = rand.Float64
-	}
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
 	}
@@ -244,7 +241,11 @@ func (b *Builder) Add(data []byte, c *record.Chunk) (full *Batch) {
 	keyLen := 0
 	switch b.keys {
 	case KeyRandom:
-		key = AppendJavaDouble(b.keyBuf[:0], b.random()*1e6)
+		if b.random != nil {
+			key = AppendJavaDouble(b.keyBuf[:0], b.random()*1e6)
+		} else {
+			key = appendRandomKey(b.keyBuf[:0], rand.Uint64N(randomKeySteps))
+		}
 		keyLen = len(key)
 	case KeyDeterministic:
 		keyLen = DeterministicKeyLen
