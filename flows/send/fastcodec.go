@@ -173,6 +173,17 @@ func decodePutRecordsOutput(p []byte, out *kinesis.PutRecordsOutput) error {
 			if s.null() {
 				continue
 			}
+			if out.FailedRecordCount != nil && *out.FailedRecordCount == 0 {
+				// Every entry succeeded (the service sends FailedRecordCount
+				// first): count the entries and point at shared zero-value
+				// results instead of decoding a million SequenceNumbers.
+				n, ok := s.countArray()
+				if !ok {
+					return s.err("bad Records array")
+				}
+				out.Records = allSucceeded(n)
+				continue
+			}
 			if !s.consume('[') {
 				return s.err("expected Records array")
 			}
@@ -345,6 +356,37 @@ func (s *jscan) integer() (int64, bool) {
 }
 
 // skipValue skips any JSON value.
+// countArray skips an array and returns its number of elements.
+func (s *jscan) countArray() (int, bool) {
+	if !s.consume('[') {
+		return 0, false
+	}
+	for n := 0; ; n++ {
+		if s.consume(']') {
+			return n, true
+		}
+		if n > 0 && !s.consume(',') {
+			return 0, false
+		}
+		if !s.skipValue(1) {
+			return 0, false
+		}
+	}
+}
+
+// succeeded is a run of zero-value result entries (no ErrorCode: accepted),
+// shared read-only by every answer whose FailedRecordCount is 0.
+var succeeded = make([]types.PutRecordsResultEntry, 500)
+
+// allSucceeded returns n successful result entries. The slice must not be
+// written to.
+func allSucceeded(n int) []types.PutRecordsResultEntry {
+	if n <= len(succeeded) {
+		return succeeded[:n:n]
+	}
+	return make([]types.PutRecordsResultEntry, n)
+}
+
 func (s *jscan) skipValue(depth int) bool {
 	if depth > 64 {
 		return false

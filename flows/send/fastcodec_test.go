@@ -104,7 +104,7 @@ func TestFastCodecDecodesLikeEncodingJSON(t *testing.T) {
 	for _, s := range codecSeeds {
 		rc, rr, rerr := reference([]byte(s))
 		fc, fr, ferr := fast([]byte(s))
-		if rerr != nil || ferr != nil || rc != fc || !reflect.DeepEqual(rr, fr) {
+		if rerr != nil || ferr != nil || rc != fc || !sameResults(rc, rr, fr) {
 			t.Errorf("%s:\n ref %d %q %v\nfast %d %q %v", s, rc, rr, rerr, fc, fr, ferr)
 		}
 	}
@@ -112,6 +112,55 @@ func TestFastCodecDecodesLikeEncodingJSON(t *testing.T) {
 		if _, _, err := fast([]byte(bad)); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
+	}
+}
+
+// sameResults: the fast decoder's entries equal encoding/json's, except
+// that after "FailedRecordCount":0 it trusts the count and reports every
+// entry accepted without decoding them (as the Java agent, which reads the
+// entries only when FailedRecordCount > 0).
+func sameResults(refCount int32, ref, fast []string) bool {
+	if reflect.DeepEqual(ref, fast) {
+		return true
+	}
+	if refCount != 0 || len(ref) != len(fast) {
+		return false
+	}
+	for _, f := range fast {
+		if f != "<nil>|<nil>" {
+			return false
+		}
+	}
+	return true
+}
+
+// An answer with FailedRecordCount 0 first is counted, not decoded: no
+// per-call allocation of result entries, every entry accepted.
+func TestFastCodecTrustsAZeroFailedRecordCountWithoutDecodingEntries(t *testing.T) {
+	body := []byte(`{"FailedRecordCount":0,"Records":[{"SequenceNumber":"1","ShardId":"s"},{"SequenceNumber":"2","ShardId":"s"},{"SequenceNumber":"3","ShardId":"s"}]}`)
+	var o kinesis.PutRecordsOutput
+	allocs := testing.AllocsPerRun(100, func() {
+		o = kinesis.PutRecordsOutput{}
+		if err := decodePutRecordsOutput(body, &o); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if len(o.Records) != 3 || aws.ToInt32(o.FailedRecordCount) != 0 {
+		t.Fatalf("%d entries, FailedRecordCount %d; want 3 and 0", len(o.Records), aws.ToInt32(o.FailedRecordCount))
+	}
+	for i, r := range o.Records {
+		if r.ErrorCode != nil {
+			t.Fatalf("entry %d has error code %q", i, *r.ErrorCode)
+		}
+	}
+	if allocs > 1 {
+		t.Errorf("%.1f allocations per decode, want at most 1 (the count)", allocs)
+	}
+	// The count after the entries: they are decoded as before.
+	body = []byte(`{"Records":[{"SequenceNumber":"1","ShardId":"s"},{"ErrorCode":"ProvisionedThroughputExceededException","ErrorMessage":"slow down"}],"FailedRecordCount":1}`)
+	o = kinesis.PutRecordsOutput{}
+	if err := decodePutRecordsOutput(body, &o); err != nil || len(o.Records) != 2 || aws.ToString(o.Records[1].ErrorCode) != "ProvisionedThroughputExceededException" {
+		t.Fatalf("count after entries: %v %+v", err, o.Records)
 	}
 }
 
@@ -130,7 +179,7 @@ func FuzzFastCodecDecode(f *testing.F) {
 			// service never sends (wrong member types).
 			return
 		}
-		if rc != fc || !reflect.DeepEqual(rr, fr) {
+		if rc != fc || !sameResults(rc, rr, fr) {
 			t.Fatalf("%q:\n ref %d %q\nfast %d %q", p, rc, rr, fc, fr)
 		}
 	})
