@@ -48,3 +48,53 @@ func TestLineByLineWriterWakesTheTailerAtMostOncePerWriteWakeGap(t *testing.T) {
 		t.Logf("%d wake-ups for %d single-line writes in %v (limit %d)", w, n, elapsed, limit)
 	}
 }
+
+// Two open files written alternately line by line make inotify events the
+// kernel cannot merge. Coalescing the tailer's wake-ups must not hold back
+// the events behind them: a file created among such writes and deleted
+// 20 ms later is still opened in time and read.
+func TestFileCreatedAmongInterleavedLineWritersIsOpenedBeforeItIsDeleted(t *testing.T) {
+	dir := t.TempDir()
+	pa, pb := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	mustWrite(t, pa, "")
+	mustWrite(t, pb, "")
+	cfg := testConfig(dir, "*.log")
+	cfg.MaxRefresh = time.Minute // creates come from notifications only, as with the 10 s default
+	c := startTailer(t, cfg)
+	waitFor(t, "both files open", func() bool { return c.tl.isOpen(pa) && c.tl.isOpen(pb) })
+	fa, err := os.OpenFile(pa, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fa.Close()
+	fb, err := os.OpenFile(pb, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fb.Close()
+	const n = 2000
+	tick := time.NewTicker(time.Millisecond)
+	for i := 0; i < n; {
+		<-tick.C
+		for j := 0; j < 2 && i < n; j, i = j+1, i+1 {
+			if _, err := fa.WriteString(lines("a", i, i+1)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := fb.WriteString(lines("b", i, i+1)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	tick.Stop()
+	pz := filepath.Join(dir, "z.log")
+	mustWrite(t, pz, "short-lived\n")
+	time.Sleep(20 * time.Millisecond) // the file's lifetime, not a wait
+	if err := os.Remove(pz); err != nil {
+		t.Fatal(err)
+	}
+	c.waitRecords(2*n + 1)
+	eq(t, c.recordsOf("z.log"), "short-lived\n")
+	if len(c.recordsOf("a.log")) != n || len(c.recordsOf("b.log")) != n {
+		t.Fatalf("a.log %d, b.log %d records, want %d each", len(c.recordsOf("a.log")), len(c.recordsOf("b.log")), n)
+	}
+}
