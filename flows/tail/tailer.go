@@ -541,10 +541,12 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 // relocate looks for closed files that left the listing under another name
 // in the flow's directory (renamed out of the pattern: app.log ->
 // app.log.1) and changed since they were closed. Such a file is reopened,
-// after the same identity check as a reopen in place, and read to its end
-// before it is let go, so that lines written between the close and the
-// rename are not lost. Found files are removed from lost; the directory is
-// listed in full only when lost is not empty.
+// if its device, inode and first KiB are those of the lost file, and read
+// to its end before it is let go, so that lines written between the close
+// and the rename are not lost. Files shorter than a KiB when closed are not
+// looked for (their identity is too weak to read a file outside the
+// pattern). Found files are removed from lost; the directory is listed in
+// full only when lost is not empty.
 func (t *Tailer) relocate(lost map[fileKey]*harvester, now time.Time) {
 	ents, err := os.ReadDir(t.cfg.Dir)
 	if err != nil {
@@ -566,6 +568,13 @@ func (t *Tailer) relocate(lost map[fileKey]*harvester, now time.Time) {
 		if !ok || h == nil {
 			continue
 		}
+		// Only a file known by a full fingerprint: a deleted file's inode is
+		// reused at once on ext4, and a stranger outside the pattern that
+		// starts with the same few bytes (or anything, for a file that was
+		// empty) must not be read. A file cannot have shrunk either.
+		if len(h.head) < fpMax || st.size < h.done() {
+			continue
+		}
 		if st.size == h.offset && st.modTime.Equal(h.modTime) {
 			continue // unchanged: nothing left to read
 		}
@@ -575,7 +584,7 @@ func (t *Tailer) relocate(lost map[fileKey]*harvester, now time.Time) {
 			continue
 		}
 		head, err := readHead(f, t.head)
-		if err != nil || !samePrefix(head, h.head) || len(head) < len(h.head) {
+		if err != nil || len(head) < len(h.head) || !bytes.Equal(head[:len(h.head)], h.head) {
 			f.Close() // another file at this identity
 			continue
 		}
@@ -584,9 +593,6 @@ func (t *Tailer) relocate(lost map[fileKey]*harvester, now time.Time) {
 		h.f = f
 		h.lastData = now
 		t.setOpen(p, true)
-		if st.size < h.done() {
-			t.truncated(h, st.size)
-		}
 		t.log.Debug("Closed file changed and left the pattern; reading it to its end before letting it go", "path", p)
 	}
 }
