@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/batch"
 )
 
 // putRecordsCodec replaces the SDK's generic awsJson1.1 (de)serialization
@@ -178,7 +180,7 @@ func decodePutRecordsOutput(p []byte, out *kinesis.PutRecordsOutput) error {
 				// first): count the entries and point at shared zero-value
 				// results instead of decoding a million SequenceNumbers.
 				n, ok := s.countArray()
-				if !ok {
+				if !ok || n > batch.KinesisMaxRecords {
 					return s.err("bad Records array")
 				}
 				out.Records = allSucceeded(n)
@@ -187,10 +189,9 @@ func decodePutRecordsOutput(p []byte, out *kinesis.PutRecordsOutput) error {
 			if !s.consume('[') {
 				return s.err("expected Records array")
 			}
-			if out.Records == nil {
-				out.Records = make([]types.PutRecordsResultEntry, 0, 500)
-			}
-			out.Records = out.Records[:0] // a repeated member replaces the earlier one
+			// Always a fresh slice: a repeated member replaces the earlier one,
+			// which may be the shared, read-only allSucceeded entries.
+			out.Records = make([]types.PutRecordsResultEntry, 0, 500)
 			for n := 0; ; n++ {
 				if s.consume(']') {
 					break
@@ -355,7 +356,6 @@ func (s *jscan) integer() (int64, bool) {
 	return n, err == nil
 }
 
-// skipValue skips any JSON value.
 // countArray skips an array and returns its number of elements.
 func (s *jscan) countArray() (int, bool) {
 	if !s.consume('[') {
@@ -387,6 +387,7 @@ func allSucceeded(n int) []types.PutRecordsResultEntry {
 	return make([]types.PutRecordsResultEntry, n)
 }
 
+// skipValue skips any JSON value.
 func (s *jscan) skipValue(depth int) bool {
 	if depth > 64 {
 		return false

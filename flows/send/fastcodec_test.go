@@ -276,3 +276,26 @@ func TestFastCodecDecodesKinesisMockPartialFailure(t *testing.T) {
 		t.Fatalf("decoded %+v", out.Records)
 	}
 }
+
+// The shared all-succeeded entries are never written: a malformed answer
+// that repeats Records after FailedRecordCount 0 gets its own slice, and a
+// later all-success answer still reports every entry accepted.
+func TestFastCodecNeverWritesTheSharedSucceededEntries(t *testing.T) {
+	var out kinesis.PutRecordsOutput
+	doc := `{"FailedRecordCount":0,"Records":[{},{}],"FailedRecordCount":1,"Records":[{"ErrorCode":"ProvisionedThroughputExceededException"},{}]}`
+	if err := decodePutRecordsOutput([]byte(doc), &out); err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(out.Records[0].ErrorCode) != "ProvisionedThroughputExceededException" {
+		t.Fatalf("the repeated member's entries were not decoded: %+v", out.Records)
+	}
+	var next kinesis.PutRecordsOutput
+	if err := decodePutRecordsOutput([]byte(`{"FailedRecordCount":0,"Records":[{"SequenceNumber":"1"},{"SequenceNumber":"2"}]}`), &next); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range next.Records {
+		if r.ErrorCode != nil {
+			t.Fatalf("a later all-success answer reports entry %d failed with %q", i, *r.ErrorCode)
+		}
+	}
+}
