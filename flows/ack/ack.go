@@ -189,6 +189,7 @@ func (t *Tracker) Add(c *record.Chunk) {
 	// the advance below catches up.
 	c.Track(c.Len(), t.doneFn)
 
+	firstRow := false
 	t.mu.Lock()
 	fs := t.files[c.Source]
 	if fs == nil {
@@ -216,6 +217,7 @@ func (t *Tracker) Add(c *record.Chunk) {
 			fs.offset, fs.modTime, fs.size = start, c.ModTime, c.Size
 			fs.has = true
 			fs.ver++
+			firstRow = true
 		}
 	}
 	if !fs.has {
@@ -227,15 +229,31 @@ func (t *Tracker) Add(c *record.Chunk) {
 		fs.offset, fs.modTime, fs.size = c.Start, c.ModTime, c.Size
 		fs.has = true
 		fs.ver++
+		firstRow = true
 	}
 	fs.lastAdd = c.ReadAt
 	wasEmpty := fs.head == len(fs.queue)
 	fs.queue = append(fs.queue, c)
 	t.pending.Add(1)
-	if !t.advanceLocked(fs) && wasEmpty {
+	moved := firstRow
+	if t.advanceLocked(fs) {
+		moved = true // c was complete already (no records to send)
+	} else if wasEmpty {
 		fs.statsDirty = true // c is now the oldest unacknowledged chunk
 	}
 	t.mu.Unlock()
+	if moved {
+		t.signalMoved()
+	}
+}
+
+// signalMoved tells Run that a position moved (or a file got its first
+// row), so that it is saved within the save delay.
+func (t *Tracker) signalMoved() {
+	select {
+	case t.moved <- struct{}{}:
+	default:
+	}
 }
 
 // Seen records the position where the tailer begins a file, before any of
@@ -254,10 +272,7 @@ func (t *Tracker) Seen(p record.Position) {
 	p.Flow = t.flowID
 	t.seen[seenKey{p.FileID, p.Path}] = p
 	t.mu.Unlock()
-	select {
-	case t.moved <- struct{}{}:
-	default:
-	}
+	t.signalMoved()
 }
 
 // Pending is the number of chunks added whose position has not been
@@ -274,10 +289,7 @@ func (t *Tracker) done(c *record.Chunk) {
 	}
 	t.mu.Unlock()
 	if moved {
-		select {
-		case t.moved <- struct{}{}:
-		default:
-		}
+		t.signalMoved()
 	}
 }
 

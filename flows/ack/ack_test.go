@@ -765,3 +765,34 @@ func TestRunSavesAtMostOncePerSaveDelayWhilePositionsKeepMoving(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A file's first row, and a chunk complete when it is added (header lines
+// only: no records), are saved within the save delay too.
+func TestRunSavesAFirstRowAndAnEmptyChunkWithinTheSaveDelay(t *testing.T) {
+	ms := newMemSaver()
+	tr := New(flow, ms, WithFlushInterval(time.Hour), WithSaveDelay(20*time.Millisecond))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- tr.Run(ctx) }()
+	waitSaved := func(path string, off int64) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for p, ok := ms.get(path); !ok || p.Offset != off; p, ok = ms.get(path) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s at %d not saved without a flush tick (saved %+v, %v)", path, off, p, ok)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	s := src("/d/first.log", 1)
+	tr.Add(chunk(s, 500, 600, 2)) // unacknowledged: the row is the chunk's start
+	waitSaved("/d/first.log", 500)
+	h := src("/d/header.log", 2)
+	tr.Add(chunk(h, 0, 40, 0)) // header lines only
+	waitSaved("/d/header.log", 40)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -6,8 +6,8 @@
 //   - before adding a record, a non-empty batch is sealed when the record
 //     would take it over MaxBytes, or it already holds MaxRecords;
 //   - a non-empty batch is also due when it holds MaxRecords or MaxBytes,
-//     or its first record is MaxAge old (the owner checks Due on a
-//     heartbeat, so a trickle is sent within MaxAge plus the heartbeat).
+//     or its first record is MaxAge old (the owner sets a timer to
+//     Deadline, so a trickle is sent when its first record is MaxAge old).
 //
 // The record bytes and keys of a batch live in an arena owned by the batch;
 // Release hands the batch (arena included) back to its Builder's pool, after
