@@ -45,3 +45,29 @@ func BenchmarkRandomKey(b *testing.B) {
 		}
 	})
 }
+
+// Around every place the printed form changes: the 0.001 switch to Java's
+// exponent form, an integer part gaining a digit, the top of the range,
+// and d·10^k ± 1 for every digit d.
+func TestRandomKeyAroundEveryFormatBoundary(t *testing.T) {
+	check := func(n uint64) {
+		if want, got := string(AppendJavaDouble(nil, float64(n)/1e9)), string(appendRandomKey(nil, n)); got != want {
+			t.Fatalf("n=%d: %q, want %q", n, got, want)
+		}
+	}
+	for _, c := range []uint64{1_000_000, 10_000_000, 100_000_000, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, randomKeySteps} {
+		lo := c - min(c, 20_000)
+		for n := lo; n < c+20_000 && n < randomKeySteps; n++ {
+			check(n)
+		}
+	}
+	for k := uint64(1); k < randomKeySteps; k *= 10 {
+		for d := uint64(1); d < 10; d++ {
+			if n := d * k; n < randomKeySteps {
+				check(n)
+				check(n - 1)
+				check(n + 1)
+			}
+		}
+	}
+}
