@@ -710,16 +710,7 @@ func TestRunSavesAMovedPositionWithinTheSaveDelayNotTheFlushInterval(t *testing.
 		c := chunk(s, end-100, end, 3)
 		tr.Add(c)
 		c.Ack(3)
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			if p, ok := ms.get("/d/app.log"); ok && p.Offset == end {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("move %d: position %d not saved without a flush tick", i, end)
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
+		waitSaved(t, ms, "/d/app.log", end, fmt.Sprintf("move %d without a flush tick", i))
 	}
 	if c := ms.callCount(); c != 3 {
 		t.Errorf("%d saves for 3 moves, want 3", c)
@@ -749,13 +740,7 @@ func TestRunSavesAtMostOncePerSaveDelayWhilePositionsKeepMoving(t *testing.T) {
 		c.Ack(1)
 	}
 	tick.Stop()
-	deadline := time.Now().Add(10 * time.Second)
-	for p, ok := ms.get("/d/app.log"); !ok || p.Offset != n; p, ok = ms.get("/d/app.log") {
-		if time.Now().After(deadline) {
-			t.Fatal("last position never saved")
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	waitSaved(t, ms, "/d/app.log", n, "last position")
 	elapsed := time.Since(start)
 	if c, limit := ms.callCount(), int(elapsed/(50*time.Millisecond))+2; c > limit {
 		t.Errorf("%d saves in %v of moves, want at most %d (one per 50 ms)", c, elapsed, limit)
@@ -775,24 +760,26 @@ func TestRunSavesAFirstRowAndAnEmptyChunkWithinTheSaveDelay(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- tr.Run(ctx) }()
-	waitSaved := func(path string, off int64) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for p, ok := ms.get(path); !ok || p.Offset != off; p, ok = ms.get(path) {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s at %d not saved without a flush tick (saved %+v, %v)", path, off, p, ok)
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
-	}
 	s := src("/d/first.log", 1)
 	tr.Add(chunk(s, 500, 600, 2)) // unacknowledged: the row is the chunk's start
-	waitSaved("/d/first.log", 500)
+	waitSaved(t, ms, "/d/first.log", 500, "first row without a flush tick")
 	h := src("/d/header.log", 2)
 	tr.Add(chunk(h, 0, 40, 0)) // header lines only
-	waitSaved("/d/header.log", 40)
+	waitSaved(t, ms, "/d/header.log", 40, "empty chunk without a flush tick")
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// waitSaved polls until path is saved at offset off, for at most 10 s.
+func waitSaved(t *testing.T, ms *memSaver, path string, off int64, what string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for p, ok := ms.get(path); !ok || p.Offset != off; p, ok = ms.get(path) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %s at %d not saved (saved %+v, %v)", what, path, off, p, ok)
+		}
+		time.Sleep(2 * time.Millisecond)
 	}
 }
