@@ -10,7 +10,8 @@
 // being retried).
 //
 // Positions are kept in memory and written in one Saver.Save call (one
-// transaction) per flush interval, for all files that moved. A failed Save
+// transaction) for all files that moved: within the save delay (200 ms)
+// after a position moves, and at every flush interval (1 s). A failed Save
 // keeps them dirty for the next flush; nothing is lost, and the error is
 // logged at most once a minute.
 //
