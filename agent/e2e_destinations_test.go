@@ -15,6 +15,7 @@ import (
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/fakeaws"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/kinesistest"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/syncbuf"
 )
 
 // writeRawConfig writes agent.json text (with %DIR% replaced) and the logs dir.
@@ -55,7 +56,7 @@ func TestFirehoseFlowAggregatesLinesAndSurvivesPartialFailure(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "logs", "a.log"), []byte("AAAA\nBBBB\nCCCC\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	stop := runAgent(t, cfgPath, &logs)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -87,7 +88,7 @@ func TestCloudWatchMetricsAndProgressLinesMatchWhatWasShipped(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "logs", "a.log"), []byte(lines), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	stop := runAgent(t, cfgPath, &logs)
 	kinesistest.WaitForRecords(t, client, stream, 7, 30*time.Second)
 
@@ -168,7 +169,7 @@ func TestEmitMetricsFalseMakesNoCloudWatchCall(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "logs", "a.log"), []byte("x\ny\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	stop := runAgent(t, cfgPath, &logs)
 	kinesistest.WaitForRecords(t, client, stream, 2, 30*time.Second)
 	stop() // shutdown would flush metrics if any were queued

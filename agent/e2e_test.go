@@ -13,7 +13,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 	"github.com/kinesis-agent-go/aws-kinesis-agent/checkpoint"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/faultproxy"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/kinesistest"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/syncbuf"
 )
 
 func TestMain(m *testing.M) { kinesistest.Main(m) }
@@ -58,7 +58,7 @@ func writeConfig(t *testing.T, dir, endpoint, stream string, flowExtra string) s
 
 // runAgent starts the agent on the config and returns a stop function that
 // shuts it down gracefully and fails the test if Run returned an error.
-func runAgent(t *testing.T, cfgPath string, logs *syncBuffer) (stop func()) {
+func runAgent(t *testing.T, cfgPath string, logs *syncbuf.Buffer) (stop func()) {
 	t.Helper()
 	cfg, err := config.Load(cfgPath, filepath.Join(t.TempDir(), "agent.d"))
 	if err != nil {
@@ -100,7 +100,7 @@ func TestWalkingSkeletonShipsRawLinesByteForByte(t *testing.T) {
 	if err := os.WriteFile(logFile, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	stop := runAgent(t, cfgPath, &logs)
 	got := kinesistest.WaitForRecords(t, client, stream, len(lines), 30*time.Second)
 	want := append([]string(nil), lines...)
@@ -143,7 +143,7 @@ func TestRestartResumesAtCheckpointWithoutLossOrDuplicates(t *testing.T) {
 	if err := os.WriteFile(logFile, []byte("a1\na2\na3\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	stop := runAgent(t, cfgPath, &logs)
 	kinesistest.WaitForRecords(t, client, stream, 3, 30*time.Second)
 	stop()
@@ -201,7 +201,7 @@ func TestReferenceWorkloadSampleTicketsArriveAsJSON(t *testing.T) {
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	stop := runAgent(t, cfgPath, &logs)
 
 	bin := filepath.Join(t.TempDir(), "api_caller")
@@ -272,25 +272,6 @@ func repoRoot(t *testing.T) string {
 	return filepath.Dir(filepath.Dir(file))
 }
 
-// syncBuffer is the agent's log in a test: written by the agent's
-// goroutines while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestFileReadButUndeliveredBeforeRestartIsSentAfterRestart: with the
 // default END_OF_FILE, a file created while the agent runs is read from 0;
 // if none of its records were delivered before the agent stopped
@@ -314,7 +295,7 @@ func TestFileReadButUndeliveredBeforeRestartIsSentAfterRestart(t *testing.T) {
 	if err := os.WriteFile(cfgPath, text, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	stop := runAgent(t, cfgPath, &logs)
 	// Let the agent's first scan pass, then create the file: read from 0.
 	time.Sleep(300 * time.Millisecond) // not a wait for a result: only orders the file after the first scan

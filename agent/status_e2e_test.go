@@ -17,6 +17,7 @@ import (
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/config"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/faultproxy"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/kinesistest"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/syncbuf"
 )
 
 // TestHealthzTurns503WhileKinesisIsUnreachableAndRecovers runs the agent
@@ -54,7 +55,7 @@ func TestHealthzTurns503WhileKinesisIsUnreachableAndRecovers(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	go func() {
 		done <- agent.Run(ctx, cfg, agent.Options{Logger: logger, StatusStallAfter: 2 * time.Second})

@@ -1,37 +1,19 @@
 package flows
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/syncbuf"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/processors"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // A converter that fails sends the original record (Java's raw fallback),
 // counts a processing error per record, and logs one WARN with the count
@@ -60,7 +42,7 @@ func TestFailingConverterSendsTheRawRecordsCountsThemAndWarnsOnceWithTheCount(t 
 	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	snd, sv := &memSender{}, &memSaver{saved: map[string]record.Position{}}
 	cfg := flowConfig(dir)
 	stats := flowstats.New(cfg.ID, "s", false)

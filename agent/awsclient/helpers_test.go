@@ -1,7 +1,6 @@
 package awsclient_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/awsclient"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/config"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/syncbuf"
 )
 
 // isolateEnv removes every AWS setting of the machine and the developer
@@ -141,22 +141,7 @@ func credentialRegion(auth string) string {
 }
 
 // logBuffer captures slog output at debug level.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type logBuffer struct{ syncbuf.Buffer }
 
 func (l *logBuffer) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))

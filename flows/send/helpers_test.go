@@ -1,7 +1,6 @@
 package send
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -18,27 +17,13 @@ import (
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/faultproxy"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/kinesistest"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/syncbuf"
 )
 
 func TestMain(m *testing.M) { kinesistest.Main(m) }
 
 // logBuf is a concurrency-safe slog sink.
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type logBuf struct{ syncbuf.Buffer }
 
 func (l *logBuf) count(level, substr string) int {
 	n := 0

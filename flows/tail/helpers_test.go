@@ -263,22 +263,3 @@ func (c *collector) bySource() [][]string {
 	}
 	return out
 }
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  []byte
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	s.b = append(s.b, p...)
-	s.mu.Unlock()
-	return len(p), nil
-}
-
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]byte(nil), s.b...)
-}

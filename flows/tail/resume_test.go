@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/syncbuf"
 )
 
 func fileIDOf(t *testing.T, p string) string {
@@ -116,7 +117,7 @@ func TestInodeReuseAfterCloseDoesNotResumeOldOffset(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "a.log")
 	mustWrite(t, p, "old content line\n")
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	cfg := testConfig(dir, "*.log")
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	// Polling (rescans 1 s apart): the swap below happens between two

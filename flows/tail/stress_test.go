@@ -17,6 +17,7 @@ import (
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/syncbuf"
 )
 
 // stressWriter appends sequence-numbered lines to one file and rotates it.
@@ -229,7 +230,7 @@ func TestRotationStress(t *testing.T) {
 	dir := t.TempDir()
 	cfg := Config{FlowID: "stress", Dir: dir, Glob: "*.log*", MinPoll: 10 * time.Millisecond,
 		MaxRefresh: time.Second, Stats: flowstats.New("stress", "s", false)}
-	var logBuf syncBuffer
+	var logBuf syncbuf.Buffer
 	if os.Getenv("TAIL_STRESS_DEBUG") != "" {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	} else if os.Getenv("TAIL_STRESS_LOG") != "" {

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/syncbuf"
 )
 
 // §10 item 9.
@@ -250,7 +252,7 @@ func TestPermissionDeniedFileIsReportedAndOthersShip(t *testing.T) {
 	mustWrite(t, filepath.Join(dir, "secret.log"), "hidden\n")
 	mustWrite(t, filepath.Join(dir, "open.log"), "visible\n")
 	denied := filepath.Join(dir, "secret.log")
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	cfg := testConfig(dir, "*.log")
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	c := startTailer(t, cfg, func(tl *Tailer) {
@@ -294,7 +296,7 @@ func TestDirectoryAndFIFOMatchingAreSkipped(t *testing.T) {
 	if err := os.Symlink(filepath.Join(dir, "real.log"), filepath.Join(dir, "link.log")); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	cfg := testConfig(dir, "*.log")
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	c := startTailer(t, cfg)

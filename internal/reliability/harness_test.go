@@ -28,6 +28,7 @@ import (
 	"github.com/kinesis-agent-go/aws-kinesis-agent/checkpoint"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/kinesistest"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/syncbuf"
 )
 
 // Secrets every agent run is given; none may appear in any captured output.
@@ -203,28 +204,11 @@ func (s *setup) writeConfig() string {
 type agentProc struct {
 	cmd     *exec.Cmd
 	logPath string
-	stderr  *lockedBuffer
+	stderr  *syncbuf.Buffer
 	done    chan struct{}
 	state   *os.ProcessState
 	started time.Time
 	exited  time.Time
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // agentEnv is the agent's environment: no AWS_* from the caller, the
@@ -286,7 +270,7 @@ func startProc(t *testing.T, args, env []string, attr *syscall.SysProcAttr) *age
 	t.Helper()
 	cmd := exec.Command(agentBin, args...)
 	cmd.Env = env
-	p := &agentProc{cmd: cmd, stderr: &lockedBuffer{}, done: make(chan struct{})}
+	p := &agentProc{cmd: cmd, stderr: &syncbuf.Buffer{}, done: make(chan struct{})}
 	cmd.Stdout = p.stderr
 	cmd.Stderr = p.stderr
 	cmd.SysProcAttr = attr

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,33 +14,16 @@ import (
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/cmd/api_caller/internal/app"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/cmd/api_caller/internal/tptest"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/syncbuf"
 )
 
 const token = "tok-SECRET-0123456789abcdef"
-
-// syncBuffer is a bytes.Buffer safe for a writer and a polling reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func noEnv(string) string { return "" }
 
 func run(t *testing.T, getenv func(string) string, args ...string) (int, string) {
 	t.Helper()
-	var out syncBuffer
+	var out syncbuf.Buffer
 	code := app.Run(context.Background(), args, getenv, &out)
 	if strings.Contains(out.String(), token) {
 		t.Errorf("token printed:\n%s", out.String())
@@ -250,7 +232,7 @@ func TestIntervalWritesAFilePerCallUntilCancelled(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out syncBuffer
+	var out syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- app.Run(ctx, []string{"--base-url", srv.URL, "--out-dir", dir, "--interval", "20ms", token}, noEnv, &out)
@@ -289,7 +271,7 @@ func TestIntervalKeepsGoingAfterServerErrorButStopsOnRejectedToken(t *testing.T)
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out syncBuffer
+	var out syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- app.Run(ctx, []string{"--base-url", srv.URL, "--out-dir", dir, "--interval", "20ms", token}, noEnv, &out)
