@@ -202,6 +202,7 @@ check "unit: user, restart, stop timeout, directories, environment" has "$props"
     "StateDirectory=$SVC" "LogsDirectory=$SVC" \
     "EnvironmentFile=-/etc/sysconfig/$SVC" "EnvironmentFile=-/etc/default/$SVC" \
     "ExecStart=/usr/bin/$SVC --log-file /var/log/$SVC/$SVC.log \$AGENT_ARGS" \
+    "ExecReload=/bin/sh -c 'kill -HUP \$\$MAINPID'" \
     "NoNewPrivileges=yes" "ProtectSystem=strict" "ProtectHome=read-only" "PrivateTmp=yes" \
     "CapabilityBoundingSet=" "SystemCallFilter=@system-service" "MemoryDenyWriteExecute=yes" \
     "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX" "WantedBy=multi-user.target"
@@ -458,8 +459,9 @@ check "dpkg -i after remove (config kept)" dpkgr -i "$DEB_UP"
 check "reinstall: enabled again (it was enabled before the removal), not started" same "$(calls "$R")" \
     "usermod -L $USR;systemctl daemon-reload;systemctl --no-reload enable $SVC.service;"
 check "dpkg -r again" dpkgr -r $SVC
-check "dpkg -P: purge removes conffiles, state and log dirs" \
-    sh -c "dpkg --root='$R' -P $SVC >>'$T/dpkg.log' 2>&1 && ! test -e '$R/etc/aws-kinesis/agent.json' && ! test -e '$R/var/lib/$SVC' && ! test -e '$R/var/log/$SVC'"
+mkdir -p "$R/run/$SVC" # kept by the unit after a stop (RuntimeDirectoryPreserve=yes)
+check "dpkg -P: purge removes conffiles, state, log and runtime dirs" \
+    sh -c "dpkg --root='$R' -P $SVC >>'$T/dpkg.log' 2>&1 && ! test -e '$R/etc/aws-kinesis/agent.json' && ! test -e '$R/var/lib/$SVC' && ! test -e '$R/var/log/$SVC' && ! test -e '$R/run/$SVC'"
 
 section "DEB scripts: install over a running Java agent laid down by its setup script (no systemd as PID 1)"
 R=$T/debjava
