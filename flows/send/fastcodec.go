@@ -376,16 +376,11 @@ func (s *jscan) countArray() (int, bool) {
 
 // succeeded is a run of zero-value result entries (no ErrorCode: accepted),
 // shared read-only by every answer whose FailedRecordCount is 0.
-var succeeded = make([]types.PutRecordsResultEntry, 500)
+var succeeded = make([]types.PutRecordsResultEntry, batch.KinesisMaxRecords)
 
-// allSucceeded returns n successful result entries. The slice must not be
-// written to.
-func allSucceeded(n int) []types.PutRecordsResultEntry {
-	if n <= len(succeeded) {
-		return succeeded[:n:n]
-	}
-	return make([]types.PutRecordsResultEntry, n)
-}
+// allSucceeded returns n ≤ batch.KinesisMaxRecords successful result
+// entries. The slice must not be written to.
+func allSucceeded(n int) []types.PutRecordsResultEntry { return succeeded[:n:n] }
 
 // skipValue skips any JSON value.
 func (s *jscan) skipValue(depth int) bool {
