@@ -579,20 +579,10 @@ func (t *Tailer) relocate(lost map[fileKey]*harvester, now time.Time) {
 			continue // unchanged: nothing left to read
 		}
 		p := filepath.Join(t.cfg.Dir, e.Name())
-		f, err := t.openFile(p)
-		if err != nil {
-			continue
-		}
-		head, err := readHead(f, t.head)
-		if err != nil || len(head) < len(h.head) || !bytes.Equal(head[:len(h.head)], h.head) {
-			f.Close() // another file at this identity
-			continue
+		if _, same := t.reopen(h, p, now); !same {
+			continue // not openable, or another file at this identity
 		}
 		delete(lost, st.key)
-		t.setPath(h, p)
-		h.f = f
-		h.lastData = now
-		t.setOpen(p, true)
 		t.log.Debug("Closed file changed and left the pattern; reading it to its end before letting it go", "path", p)
 	}
 }
@@ -641,23 +631,37 @@ func (t *Tailer) refresh(h *harvester, p string, st fileStat) bool {
 		return true
 	}
 	// Closed and changed: the inode may belong to another file now.
-	f, err := t.openFile(p)
-	if err != nil {
+	opened, same := t.reopen(h, p, time.Now())
+	if !opened {
 		return true
 	}
-	head, err := readHead(f, t.head)
-	if err != nil || !samePrefix(head, h.head) || len(head) < len(h.head) {
-		f.Close()
+	if !same {
 		return false
 	}
-	t.setPath(h, p)
-	h.f = f
-	h.lastData = time.Now()
-	t.setOpen(p, true)
 	if st.size < h.done() {
 		t.truncated(h, st.size)
 	}
 	return true
+}
+
+// reopen opens the closed file h at p and, if it still starts with the
+// bytes h knows, takes it as h's descriptor (at path p). opened is false
+// when p could not be opened; same is false when it holds another file.
+func (t *Tailer) reopen(h *harvester, p string, now time.Time) (opened, same bool) {
+	f, err := t.openFile(p)
+	if err != nil {
+		return false, false
+	}
+	head, err := readHead(f, t.head)
+	if err != nil || len(head) < len(h.head) || !bytes.Equal(head[:len(h.head)], h.head) {
+		f.Close()
+		return true, false
+	}
+	t.setPath(h, p)
+	h.f = f
+	h.lastData = now
+	t.setOpen(p, true)
+	return true, true
 }
 
 // headOK re-reads the first bytes of an open file: false when they no
