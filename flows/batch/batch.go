@@ -173,7 +173,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// Random returns a uniform float64 in [0, 1) (default math/rand/v2).
+	// Random, when set, returns a uniform float64 in [0, 1) and RANDOM keys
+	// are AppendJavaDouble of it times 1e6 (tests pick exact values). Unset,
+	// keys are a random multiple of 1e-9 printed digit by digit
+	// (appendRandomKey).
 	Random func() float64
 }
 
