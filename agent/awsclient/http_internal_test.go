@@ -1,6 +1,10 @@
 package awsclient
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,5 +56,46 @@ func TestHTTPClientAppliesAgentKeys(t *testing.T) {
 				t.Error("no proxy function: HTTPS_PROXY would be ignored")
 			}
 		})
+	}
+}
+
+// The agent speaks HTTP/1.1 even to a server that offers HTTP/2 (the Java
+// agent's protocol; Go's HTTP/2 client copies every body through a buffer
+// as large as the body).
+func TestHTTPClientSpeaksHTTP1ToAServerOfferingHTTP2(t *testing.T) {
+	protos := make(chan string, 4)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		protos <- r.Proto
+		_, _ = io.Copy(io.Discard, r.Body)
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+
+	// A control client with Go's defaults negotiates HTTP/2 here, so the
+	// server really offers it.
+	if resp, err := srv.Client().Post(srv.URL, "text/plain", strings.NewReader("x")); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+	}
+	if p := <-protos; p != "HTTP/2.0" {
+		t.Fatalf("control client used %s; the test server does not offer HTTP/2", p)
+	}
+
+	c := buildHTTPClient(&config.Config{}).WithTransportOptions(func(tr *http.Transport) {
+		tr.TLSClientConfig.RootCAs = srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+	})
+	req, err := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(`{"Records":[]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if p := <-protos; p != "HTTP/1.1" {
+		t.Errorf("agent client used %s, want HTTP/1.1", p)
 	}
 }
