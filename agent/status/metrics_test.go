@@ -2,6 +2,7 @@ package status
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/http/httptest"
 	"os"
@@ -90,7 +91,7 @@ func TestMetricsMatchesClientGolangOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	ct, body := scrape(t, goldenServer(t))
-	if !strings.HasPrefix(ct, "text/plain; version=0.0.4; charset=utf-8") {
+	if ct != "text/plain; version=0.0.4; charset=utf-8" {
 		t.Errorf("Content-Type %q", ct)
 	}
 	if body != string(want) {
@@ -152,6 +153,33 @@ func TestMetricsEscapeLabelValues(t *testing.T) {
 			if labels["destination"] != awkward || labels["flow"] != f.ID {
 				t.Errorf("labels %q", labels)
 			}
+		}
+	}
+}
+
+func TestAppendEscapedAndAppendFloatFormatAsClientGolang(t *testing.T) {
+	// HELP text: backslash and newline escaped, quotes kept.
+	if got := string(appendEscaped(nil, "a\\b\nc\"d", false)); got != `a\\b\nc"d` {
+		t.Errorf("help escaping: %s", got)
+	}
+	if got := string(appendEscaped(nil, "a\\b\nc\"d", true)); got != `a\\b\nc\"d` {
+		t.Errorf("label value escaping: %s", got)
+	}
+	// Invalid UTF-8 (client_golang's MustNewConstMetric and WithLabelValues
+	// panicked on it) becomes U+FFFD.
+	if got := string(appendEscaped(nil, "x\xffy", true)); got != "x\uFFFDy" {
+		t.Errorf("invalid UTF-8: %q", got)
+	}
+	for _, c := range []struct {
+		v    float64
+		want string
+	}{
+		{0, "0"}, {math.Copysign(0, -1), "0"}, {1, "1"}, {-1, "-1"}, {0.005, "0.005"}, {2.5, "2.5"}, {60, "60"},
+		{1e6, "1e+06"}, {123456, "123456"}, {1.7672687985e+09, "1.7672687985e+09"},
+		{math.Inf(1), "+Inf"}, {math.Inf(-1), "-Inf"}, {math.NaN(), "NaN"},
+	} {
+		if got := string(appendFloat(nil, c.v)); got != c.want {
+			t.Errorf("appendFloat(%v) = %s, want %s", c.v, got, c.want)
 		}
 	}
 }
