@@ -20,7 +20,7 @@ import (
 // families sorted by name, each with one HELP and one TYPE line, samples
 // sorted by label values, label names in alphabetical order, numbers as
 // strconv 'g' -1 (testdata/metrics.golden is client_golang's output). The
-// agent does not use client_golang: it pulls in protobuf, which calls
+// agent does not use client_golang: it pulls in protobuf, which references
 // reflect.Value.MethodByName, and that turns off the linker's dead-method
 // elimination for the whole binary (2.1 MB more in the release binary and
 // about 1.5 MB more resident file pages; docs/PERFORMANCE.md).
