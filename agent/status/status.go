@@ -1,7 +1,8 @@
 // Package status is the optional local HTTP status endpoint (not in the
 // Java agent). It serves, from the flows' live counters:
 //
-//   - /metrics: Prometheus text format (see docs/OBSERVABILITY.md for the list)
+//   - /metrics: Prometheus text format 0.0.4, written by collector.go
+//     (see docs/OBSERVABILITY.md for the list)
 //   - /healthz: 200 "ok", or 503 with the reasons when a flow has
 //     consecutive processing errors or has had pending data and no
 //     successful send for StallAfter (default 5 minutes)
@@ -21,9 +22,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
 )
@@ -67,7 +65,6 @@ type Server struct {
 
 	ln  net.Listener
 	srv *http.Server
-	reg *prometheus.Registry
 	mux *http.ServeMux
 }
 
@@ -95,13 +92,8 @@ func New(addr string, allowRemote bool, flows []*flowstats.Flow, opts ...Option)
 		return nil, fmt.Errorf("status endpoint: listen on %s: %w", addr, err)
 	}
 	s.ln = ln
-	s.reg = prometheus.NewRegistry()
-	s.reg.MustRegister(&collector{s: s})
-	if s.latency != nil {
-		s.reg.MustRegister(s.latency.hist)
-	}
 	s.mux = http.NewServeMux()
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	s.mux.HandleFunc("GET /metrics", s.metrics)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /status", s.status)
 	s.srv = &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second}
