@@ -89,26 +89,6 @@ func (r *pooledBody) Seek(offset int64, whence int) (int64, error) {
 	return abs, nil
 }
 
-// WriteTo writes the unread bytes to w (io.Copy uses it: the SDK hashes the
-// body for SigV4 without a 32 KiB copy buffer per call).
-func (r *pooledBody) WriteTo(w io.Writer) (int64, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.buf == nil {
-		return 0, errBodyReleased
-	}
-	if r.off >= int64(len(r.buf)) {
-		return 0, nil
-	}
-	rest := r.buf[r.off:]
-	n, err := w.Write(rest)
-	r.off += int64(n)
-	if err == nil && n < len(rest) {
-		err = io.ErrShortWrite
-	}
-	return int64(n), err
-}
-
 // Len is the number of unread bytes (smithy uses it for Content-Length).
 func (r *pooledBody) Len() int {
 	r.mu.Lock()
