@@ -38,6 +38,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/config"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/redact"
@@ -197,6 +198,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 			})
 		}),
 		awsconfig.WithAPIOptions(userAgentAPIOptions(userAgentPrefix(cfg, o.agentVersion))),
+		awsconfig.WithAPIOptions([]func(*middleware.Stack) error{hideBodyWriteToAPIOption}),
 	)
 	if o.imdsEndpoint != "" {
 		load = append(load, awsconfig.WithEC2IMDSEndpoint(o.imdsEndpoint))
