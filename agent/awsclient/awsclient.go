@@ -543,9 +543,10 @@ func buildHTTPClient(cfg *config.Config) *awshttp.BuildableClient {
 			// HTTP/1.1 only, like the Java agent's HTTP client: one
 			// connection per sending thread. Over HTTP/2 Go's client
 			// copies every request body through a per-stream buffer as
-			// large as the body (up to 512 KiB): 21 MB of garbage and
-			// about 2 MB more peak RSS per million records
-			// (docs/PERFORMANCE.md).
+			// large as the body (up to 512 KiB), plus framer buffers: 34
+			// of the 129 MB allocated per million CSVTOJSON lines, and
+			// about 2 MB more peak RSS (docs/PERFORMANCE.md). Request
+			// bodies must then have no WriteTo (body.go).
 			var protocols http.Protocols
 			protocols.SetHTTP1(true)
 			tr.Protocols = &protocols
