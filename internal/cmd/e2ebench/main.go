@@ -499,11 +499,16 @@ func procCPU(pid int) (total, sys float64) {
 	return (u + sy) / 100, sy / 100 // USER_HZ
 }
 
-// procMem returns VmRSS and VmHWM of pid in MB.
-func procMem(pid int) (rss, hwm float64) {
+// procMem is the memory of a process from /proc/<pid>/status, in MB.
+type procMem struct{ rss, hwm, anon, file float64 }
+
+// readProcMem reads VmRSS, VmHWM, RssAnon and RssFile of pid (zeros when
+// the process is gone).
+func readProcMem(pid int) procMem {
+	var m procMem
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, 0
+		return m
 	}
 	for _, line := range strings.Split(string(data), "\n") {
 		f := strings.Fields(line)
@@ -513,12 +518,16 @@ func procMem(pid int) (rss, hwm float64) {
 		v, _ := strconv.ParseFloat(f[1], 64)
 		switch f[0] {
 		case "VmRSS:":
-			rss = v / 1024
+			m.rss = v / 1024
 		case "VmHWM:":
-			hwm = v / 1024
+			m.hwm = v / 1024
+		case "RssAnon:":
+			m.anon = v / 1024
+		case "RssFile:":
+			m.file = v / 1024
 		}
 	}
-	return rss, hwm
+	return m
 }
 
 // sampler samples VmRSS, RssAnon and RssFile of pid every 100 ms until stopped.
@@ -535,8 +544,8 @@ func sample(pid int) *sampler {
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		for {
-			r, a, f := procRSS(pid)
-			s.rss, s.anon, s.file = max(s.rss, r), max(s.anon, a), max(s.file, f)
+			m := readProcMem(pid)
+			s.rss, s.anon, s.file = max(s.rss, m.rss), max(s.anon, m.anon), max(s.file, m.file)
 			select {
 			case <-s.stopc:
 				return
@@ -552,29 +561,6 @@ func (s *sampler) stop() (rss, anon, file float64) {
 	close(s.stopc)
 	<-s.done
 	return s.rss, s.anon, s.file
-}
-
-func procRSS(pid int) (rss, anon, file float64) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0, 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
-		}
-		v, _ := strconv.ParseFloat(f[1], 64)
-		switch f[0] {
-		case "VmRSS:":
-			rss = v / 1024
-		case "RssAnon:":
-			anon = v / 1024
-		case "RssFile:":
-			file = v / 1024
-		}
-	}
-	return rss, anon, file
 }
 
 func (b *bench) tlsSink(o sink.Options) (*sink.Server, string, error) {
@@ -636,7 +622,7 @@ func (b *bench) oneShot(name string, runNo int, dir string, csv bool, profileDir
 	defer p.kill()
 	got := s.WaitRecords(want, 180*time.Second)
 	el := time.Since(start)
-	_, hwm := procMem(p.cmd.Process.Pid)
+	hwm := readProcMem(p.cmd.Process.Pid).hwm
 	if got < want {
 		return r, fmt.Errorf("sink got %d of %d records in %v (agent log %s)", got, want, el, filepath.Join(runDir, "agent.log"))
 	}
@@ -783,7 +769,7 @@ func (b *bench) live(runNo int, lines [][]byte, perLine bool) (Result, error) {
 	appendDur := time.Since(start)
 	got := s.WaitRecords(written, 30*time.Second)
 	cpu1, sys1 := procCPU(pid)
-	_, hwm := procMem(pid)
+	hwm := readProcMem(pid).hwm
 	if got < written {
 		return r, fmt.Errorf("sink got %d of %d appended lines", got, written)
 	}
@@ -879,7 +865,7 @@ func (b *bench) kinesaliteRun(runNo int, dir string) (Result, error) {
 		}
 	}
 	el := time.Since(start)
-	_, hwm := procMem(p.cmd.Process.Pid)
+	hwm := readProcMem(p.cmd.Process.Pid).hwm
 	if sent < want {
 		return r, fmt.Errorf("agent sent %d of %d records to kinesalite", sent, want)
 	}
@@ -946,7 +932,7 @@ func (b *bench) backlog(runNo int, dir string) (Result, error) {
 	var maxRSS float64
 	tick := time.NewTicker(100 * time.Millisecond)
 	for range tick.C {
-		rss, _ := procMem(pid)
+		rss := readProcMem(pid).rss
 		maxRSS = max(maxRSS, rss)
 		if time.Since(start) >= b.o.backlogFor || s.Stats().Records >= wantLines {
 			break
@@ -955,7 +941,7 @@ func (b *bench) backlog(runNo int, dir string) (Result, error) {
 	tick.Stop()
 	el := time.Since(start)
 	st := s.Stats()
-	_, hwm := procMem(pid)
+	hwm := readProcMem(pid).hwm
 	cpu, ruRSS, err := p.stop()
 	if err != nil {
 		return r, err
