@@ -2,7 +2,6 @@ package awsclient_test
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -13,18 +12,8 @@ import (
 	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/awsclient"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/latenet"
 )
-
-// lateWriteConn returns from every Write a little after the bytes went out,
-// so that the server answers while net/http's writer is still in its last
-// Write of the request.
-type lateWriteConn struct{ net.Conn }
-
-func (c lateWriteConn) Write(p []byte) (int, error) {
-	n, err := c.Conn.Write(p)
-	time.Sleep(3 * time.Millisecond) // injected lateness, not a wait
-	return n, err
-}
 
 // SDK-serialized bodies (bytes.Reader, which has WriteTo) must not lose
 // their answer over HTTP/1.1 when the answer's headers arrive before
@@ -34,24 +23,15 @@ func TestAnsweredPutRecordBatchIsNotSentAgainOverHTTP1(t *testing.T) {
 	isolateEnv(t)
 	srv := newFakeAWS(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		w.WriteHeader(http.StatusOK)
-		w.(http.Flusher).Flush()
-		time.Sleep(20 * time.Millisecond) // the answer's body comes late (injected)
-		_, _ = w.Write([]byte(`{"Encrypted":false,"FailedPutCount":0,"RequestResponses":[{"RecordId":"r1"}]}`))
+		lw := &latenet.BodyWriter{ResponseWriter: w, Delay: 20 * time.Millisecond}
+		_, _ = lw.Write([]byte(`{"Encrypted":false,"FailedPutCount":0,"RequestResponses":[{"RecordId":"r1"}]}`))
 	})
 	cfg := baseConfig()
 	cfg.KinesisRegion = "us-east-1"
 	cfg.FirehoseEndpoint = srv.URL
 	cfg.AWSAccessKeyID, cfg.AWSSecretAccessKey = "AKIDTEST", "secretTest"
-	var d net.Dialer
 	hc := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
-		tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-			c, err := d.DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			return lateWriteConn{c}, nil
-		}
+		tr.DialContext = latenet.Dial(3 * time.Millisecond)
 	})
 	c := mustNew(t, cfg, awsclient.WithHTTPClient(hc))
 	data := make([]byte, 200<<10) // several writes

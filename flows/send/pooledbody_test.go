@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -20,6 +19,7 @@ import (
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/batch"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/kinesistest"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/latenet"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/sink"
 )
 
@@ -142,34 +142,6 @@ func TestFastCodecRecycledBodiesDeliverEveryRecordIntact(t *testing.T) {
 	}
 }
 
-// lateWriteConn returns from every Write a little after the bytes went out,
-// so that the server can answer while net/http's writer is still inside
-// its last Write of the request.
-type lateWriteConn struct{ net.Conn }
-
-func (c lateWriteConn) Write(p []byte) (int, error) {
-	n, err := c.Conn.Write(p)
-	time.Sleep(3 * time.Millisecond) // the injected lateness, not a wait
-	return n, err
-}
-
-// lateBodyWriter sends the answer's headers at once and its body a little
-// later, so that the client reads the body after its writer has finished.
-type lateBodyWriter struct {
-	http.ResponseWriter
-	started bool
-}
-
-func (w *lateBodyWriter) Write(p []byte) (int, error) {
-	if !w.started {
-		w.started = true
-		w.WriteHeader(http.StatusOK)
-		w.ResponseWriter.(http.Flusher).Flush()
-		time.Sleep(20 * time.Millisecond) // the injected lateness, not a wait
-	}
-	return w.ResponseWriter.Write(p)
-}
-
 // Over HTTP/1.1 the SDK closes the request body as soon as the answer's
 // headers arrive, and net/http's writer then reads the body once more to
 // check for extra bytes. That read must end cleanly: when it failed, the
@@ -179,21 +151,14 @@ func (w *lateBodyWriter) Write(p []byte) (int, error) {
 func TestAnswerBeforeTheWriterFinishesDoesNotSendTheBatchAgain(t *testing.T) {
 	s := sink.New(sink.Options{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.ServeHTTP(&lateBodyWriter{ResponseWriter: w}, r)
+		s.ServeHTTP(&latenet.BodyWriter{ResponseWriter: w, Delay: 20 * time.Millisecond}, r)
 	}))
 	defer srv.Close()
 	client := kinesis.NewFromConfig(kinesistest.Config(), func(o *kinesis.Options) {
 		o.BaseEndpoint = aws.String(srv.URL)
 		o.Retryer = RetryerNoQuota()
 		o.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
-			var d net.Dialer
-			tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-				c, err := d.DialContext(ctx, network, addr)
-				if err != nil {
-					return nil, err
-				}
-				return lateWriteConn{c}, nil
-			}
+			tr.DialContext = latenet.Dial(3 * time.Millisecond)
 		})
 	})
 	st := flowstats.New("f", "s", false)
