@@ -43,7 +43,13 @@ func (bp *bodyPool) put(b []byte) {
 }
 
 // pooledBody is an io.ReadSeeker over a pooled buffer (bytes.Reader
-// semantics, including Len: the unread length).
+// semantics, including Len: the unread length). It has no WriteTo on
+// purpose: smithy's wrapper would expose it and return io.EOF once the SDK
+// has closed the body, which over HTTP/1.1 makes net/http close the
+// connection under the answer and the SDK send the call again
+// (TestAnswerBeforeTheWriterFinishesDoesNotSendTheBatchAgain). The agent's
+// clients also hide WriteTo of every body (agent/awsclient/body.go); this
+// package does not rely on that.
 type pooledBody struct {
 	mu   sync.Mutex
 	buf  []byte // nil once released
