@@ -445,5 +445,8 @@ func newPutRecordsCodecOption(respBufs *sync.Pool, bodies ...*bodyPool) func(*ki
 			return
 		}
 		o.Protocol = &putRecordsCodec{ClientProtocol: o.Protocol, respBufs: respBufs, bodies: bp}
+		if bp != nil {
+			o.APIOptions = append(o.APIOptions, addPayloadHash)
+		}
 	}
 }

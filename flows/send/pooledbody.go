@@ -2,10 +2,16 @@ package send
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"sync"
 	"sync/atomic"
+
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // Request bodies of the fast codec are reused across calls. A body may only
@@ -133,4 +139,52 @@ func withBodyHolder(ctx context.Context, h *bodyHolder) context.Context {
 func bodyHolderFrom(ctx context.Context) *bodyHolder {
 	h, _ := ctx.Value(bodyHolderKey{}).(*bodyHolder)
 	return h
+}
+
+// sha256Hex returns the hex SHA-256 of the whole body, for SigV4: hashing
+// the buffer directly spares the signer's io.Copy through a fresh 32 KiB
+// buffer. ok is false once released.
+func (r *pooledBody) sha256Hex() (hash string, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.buf == nil {
+		return "", false
+	}
+	sum := sha256.Sum256(r.buf)
+	return hex.EncodeToString(sum[:]), true
+}
+
+// payloadHash gives the SigV4 signer the hash of the call's pooled body
+// (the signer skips its own hashing when the context has one). It is a
+// Finalize middleware just before the SDK's ComputePayloadSHA256, so every
+// attempt of the call sets it; it only acts when the request's stream is
+// the pooled body of this call.
+type payloadHash struct{}
+
+const payloadHashID = "KinesisAgentPooledBodySHA256"
+
+func (payloadHash) ID() string { return payloadHashID }
+
+func (payloadHash) HandleFinalize(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (
+	middleware.FinalizeOutput, middleware.Metadata, error,
+) {
+	req, ok := in.Request.(*smithyhttp.Request)
+	if h := bodyHolderFrom(ctx); ok && h != nil && h.body != nil && req.GetStream() == io.Reader(h.body) {
+		if hash, ok := h.body.sha256Hex(); ok {
+			ctx = v4.SetPayloadHash(ctx, hash)
+		}
+	}
+	return next.HandleFinalize(ctx, in)
+}
+
+// addPayloadHash installs payloadHash before the SDK's payload hashing.
+func addPayloadHash(s *middleware.Stack) error {
+	sdkHash := (*v4.ComputePayloadSHA256)(nil).ID()
+	if _, ok := s.Finalize.Get(sdkHash); !ok {
+		return nil
+	}
+	if _, ok := s.Finalize.Get(payloadHashID); ok {
+		return nil
+	}
+	return s.Finalize.Insert(payloadHash{}, sdkHash, middleware.Before)
 }

@@ -1,0 +1,106 @@
+package send
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/batch"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/kinesistest"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/sink"
+)
+
+// verifySigV4 signs a copy of r the way AWS checks it (same signed
+// headers, same time, the SHA-256 of the body as received) and compares
+// the signature with the one r carries. It returns "" when they match.
+func verifySigV4(r *http.Request, body []byte) string {
+	auth := r.Header.Get("Authorization")
+	_, signed, ok := strings.Cut(auth, "SignedHeaders=")
+	if !ok {
+		return "no SignedHeaders in " + auth
+	}
+	signed, _, _ = strings.Cut(signed, ",")
+	at, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
+	if err != nil {
+		return err.Error()
+	}
+	cp, _ := http.NewRequest(r.Method, "http://"+r.Host+r.URL.RequestURI(), nil)
+	cp.ContentLength = r.ContentLength
+	for _, h := range strings.Split(signed, ";") {
+		if h != "host" && h != "content-length" {
+			cp.Header.Set(h, r.Header.Get(h))
+		}
+	}
+	sum := sha256.Sum256(body)
+	creds, _ := kinesistest.Config().Credentials.Retrieve(context.Background())
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, cp, hex.EncodeToString(sum[:]), "kinesis", kinesistest.Region, at); err != nil {
+		return err.Error()
+	}
+	if got := cp.Header.Get("Authorization"); got != auth {
+		return fmt.Sprintf("signature does not match the body:\n sent %s\n want %s", auth, got)
+	}
+	return ""
+}
+
+// The payload hash the agent hands the signer (hashed from the pooled
+// body, without the signer's copy) is the body's real hash: a service
+// that checks SigV4 accepts every call, first attempts and retries alike.
+func TestPooledBodyCallsCarryASignatureOfTheirBody(t *testing.T) {
+	s := sink.New(sink.Options{})
+	var mu sync.Mutex
+	var bad []string
+	var seen int
+	var fail500 = 2 // the first calls fail as a whole, so retries are signed too
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		seen++
+		if msg := verifySigV4(r, body); msg != "" && len(bad) < 3 {
+			bad = append(bad, msg)
+		}
+		failNow := fail500 > 0
+		fail500--
+		mu.Unlock()
+		if failNow {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		s.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	client := kinesis.NewFromConfig(kinesistest.Config(), func(o *kinesis.Options) {
+		o.BaseEndpoint = aws.String(srv.URL)
+		o.Retryer = RetryerNoQuota()
+	})
+	snd := NewKinesis(client, "s", Options{FastCodec: true, Stats: flowstats.New("f", "s", false)})
+	const n = 1200
+	recs := make([][]byte, n)
+	for i := range recs {
+		recs[i] = []byte(fmt.Sprintf("rec-%06d-%s\n", i, bytes.Repeat([]byte{'y'}, i%97)))
+	}
+	bl := batch.NewBuilder(batch.Options{Limits: batch.KinesisLimits(0, 0, 0), Keys: batch.KeyRandom})
+	sendAll(t, snd, batches(bl, recs, tracked(n)))
+	mu.Lock()
+	defer mu.Unlock()
+	if len(bad) > 0 {
+		t.Fatalf("%d calls, bad signatures: %v", seen, bad)
+	}
+	if got := s.Stats(); got.Records != n || seen < 5 {
+		t.Fatalf("sink got %d records in %d requests, want %d in >= 5", got.Records, seen, n)
+	}
+}
