@@ -8,26 +8,37 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/fsnotify/fsnotify"
 )
 
 // watcher turns directory change notifications into wake-ups of the
-// tailer loop. When inotify is unavailable or out of watches it falls back
-// to polling (logged once); a periodic rescan runs in every mode.
+// tailer loop. It uses two inotify instances on the flow's directory:
+// structural events (creates, renames, removes, attribute changes) are
+// read at once; writes (IN_MODIFY) are read at most once per
+// writeWakeGap, and while they wait unread the kernel merges a file's
+// repeated writes into one event. When inotify is unavailable or out of
+// watches it falls back to polling (logged once); a periodic rescan runs
+// in every mode.
+//
+// fsnotify was used before: it cannot leave IN_MODIFY out of a watch, so
+// every single-line write cost a read and a wake-up of its reader
+// goroutine (docs/PERFORMANCE.md, fourth session).
 type watcher struct {
 	mu      sync.Mutex
-	w       *fsnotify.Watcher
-	dir     string // watched: the flow's directory, or
-	parent  string // its parent while the directory does not exist
+	s       *notifier // structural events, read at once
+	m       *notifier // writes, read once per writeWakeGap
+	dir     string    // watched: the flow's directory, or
+	parent  string    // its parent while the directory does not exist
+	sWD     int32     // s's watch of dir
+	pWD     int32     // s's watch of parent
+	mWD     int32     // m's watch of dir
 	polling bool
-	done    chan struct{}
+	wg      sync.WaitGroup
 }
 
 func (w *watcher) active() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.w != nil && w.dir != ""
+	return w.s != nil && w.dir != ""
 }
 
 func (w *watcher) isPolling() bool {
@@ -36,73 +47,105 @@ func (w *watcher) isPolling() bool {
 	return w.polling
 }
 
+// eventBufSize is the read buffer of each inotify instance: 1,000 events
+// with 16-byte names.
+const eventBufSize = 32 << 10
+
 func (t *Tailer) startWatcher(ctx context.Context) {
-	fw, err := fsnotify.NewWatcher()
+	s, err := newNotifier()
+	var m *notifier
+	if err == nil {
+		if m, err = newNotifier(); err != nil {
+			s.close()
+		}
+	}
 	if err == nil && t.noNotify {
-		fw.Close()
+		s.close()
+		m.close()
 		err = errors.New("disabled")
 	}
 	if err != nil {
 		t.fallbackToPolling(err)
 		return
 	}
-	t.watcher.w = fw
-	t.watcher.done = make(chan struct{})
+	w := &t.watcher
+	w.s, w.m = s, m
+	w.wg.Add(2)
 	go func() {
-		defer close(t.watcher.done)
-		var lastWrite time.Time
-		writeT := time.NewTimer(time.Hour)
-		writeT.Stop()
-		defer writeT.Stop()
-		var writeC <-chan time.Time
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case ev, ok := <-fw.Events:
-				if !ok {
-					return
-				}
-				// A new file is opened at once, so that one deleted right
-				// after it was written is still read (the descriptor keeps it).
-				if ev.Has(fsnotify.Create) {
-					t.preopen(ev.Name)
-				}
-				// Writes to a file already open only need a read; anything
-				// else (create, rename, remove, writes to a closed file)
-				// needs a rescan.
-				scan := !(ev.Has(fsnotify.Write) && t.isOpen(ev.Name))
-				if scan {
-					t.poke(true)
-					continue
-				}
-				if writeC != nil {
-					continue // a wake-up is already due
-				}
-				if d := time.Since(lastWrite); d < writeWakeGap {
-					writeT.Reset(writeWakeGap - d)
-					writeC = writeT.C
-					continue
-				}
-				t.poke(false)
-				t.writeWakes.Add(1)
-				lastWrite = time.Now()
-			case <-writeC:
-				writeC = nil
-				t.poke(false)
-				t.writeWakes.Add(1)
-				lastWrite = time.Now()
-			case err, ok := <-fw.Errors:
-				if !ok {
-					return
-				}
-				if errors.Is(err, fsnotify.ErrEventOverflow) {
-					t.log.Debug("Change notifications overflowed; rescanning")
-				}
-				t.poke(true)
+		defer w.wg.Done()
+		t.readStructural(s)
+	}()
+	go func() {
+		defer w.wg.Done()
+		t.readWrites(ctx, m)
+	}()
+}
+
+// readStructural reads creates, renames, removes and attribute changes
+// as they come, until the notifier is closed.
+func (t *Tailer) readStructural(s *notifier) {
+	buf := make([]byte, eventBufSize)
+	var evs []notifyEvent
+	for {
+		var err error
+		if evs, err = s.read(buf, evs[:0]); err != nil {
+			return
+		}
+		for _, ev := range evs {
+			// A new file is opened at once, so that one deleted right
+			// after it was written is still read (the descriptor keeps it).
+			if ev.mask&notifyCreated != 0 {
+				t.preopen(ev.path)
+			}
+			if ev.mask&notifyOverflow != 0 {
+				t.log.Debug("Change notifications overflowed; rescanning")
 			}
 		}
-	}()
+		if len(evs) > 0 {
+			t.poke(true)
+		}
+	}
+}
+
+// readWrites reads write events at most once per writeWakeGap, until the
+// notifier is closed or ctx ends. Writes to open files only need a read;
+// writes to any other file (closed, renamed away) or an overflow need a
+// rescan.
+func (t *Tailer) readWrites(ctx context.Context, m *notifier) {
+	buf := make([]byte, eventBufSize)
+	var evs []notifyEvent
+	gap := time.NewTimer(time.Hour)
+	gap.Stop()
+	defer gap.Stop()
+	for {
+		var err error
+		if evs, err = m.read(buf, evs[:0]); err != nil {
+			return
+		}
+		woke := time.Now()
+		scan, read := false, false
+		for _, ev := range evs {
+			if ev.mask&notifyOverflow != 0 || !t.isOpen(ev.path) {
+				scan = true
+			} else {
+				read = true
+			}
+		}
+		switch {
+		case scan:
+			t.poke(true)
+		case read:
+			t.poke(false)
+			t.writeWakes.Add(1)
+		}
+		// Leave the next writes unread for the rest of the gap.
+		gap.Reset(writeWakeGap - time.Since(woke))
+		select {
+		case <-ctx.Done():
+			return
+		case <-gap.C:
+		}
+	}
 }
 
 func (t *Tailer) fallbackToPolling(err error) {
@@ -119,33 +162,42 @@ func (t *Tailer) fallbackToPolling(err error) {
 // the directory is missing. Called by the Run goroutine before listing.
 func (w *watcher) ensure(t *Tailer) {
 	w.mu.Lock()
-	fw := w.w
-	dir, parent := w.dir, w.parent
+	s, m := w.s, w.m
+	dir, parent, sWD, pWD, mWD := w.dir, w.parent, w.sWD, w.pWD, w.mWD
 	w.mu.Unlock()
-	if fw == nil {
+	if s == nil {
 		return
 	}
 	if dir != "" {
 		if _, err := os.Stat(dir); err == nil {
 			return
 		}
-		// The directory went away: its watch is gone with it.
-		_ = fw.Remove(dir)
+		// The directory went away: its watches are gone with it.
+		s.remove(sWD)
+		m.remove(mWD)
 		dir = ""
 	}
-	err := fw.Add(t.cfg.Dir)
+	wd, err := s.add(t.cfg.Dir, notifyStructural)
+	if err == nil {
+		var mwd int32
+		if mwd, err = m.add(t.cfg.Dir, notifyWrites); err != nil {
+			s.remove(wd)
+		} else {
+			sWD, mWD = wd, mwd
+		}
+	}
 	switch {
 	case err == nil:
 		if parent != "" {
-			_ = fw.Remove(parent)
+			s.remove(pWD)
 			parent = ""
 		}
 		dir = t.cfg.Dir
 	case errors.Is(err, os.ErrNotExist):
 		if parent == "" {
 			p := filepath.Dir(t.cfg.Dir)
-			if fw.Add(p) == nil {
-				parent = p
+			if wd, err := s.add(p, notifyStructural); err == nil {
+				parent, pWD = p, wd
 			}
 		}
 	case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EMFILE):
@@ -156,22 +208,20 @@ func (w *watcher) ensure(t *Tailer) {
 		t.warnOnce(0, t.cfg.Dir, "Cannot watch directory; relying on periodic rescans", "err", err)
 	}
 	w.mu.Lock()
-	w.dir, w.parent = dir, parent
+	w.dir, w.parent, w.sWD, w.pWD, w.mWD = dir, parent, sWD, pWD, mWD
 	w.mu.Unlock()
 }
 
 func (w *watcher) close() {
 	w.mu.Lock()
-	fw := w.w
-	w.w = nil
+	s, m := w.s, w.m
+	w.s, w.m = nil, nil
 	w.dir, w.parent = "", ""
-	done := w.done
 	w.mu.Unlock()
-	if fw != nil {
-		fw.Close()
-		if done != nil {
-			<-done
-		}
+	if s != nil {
+		s.close()
+		m.close()
+		w.wg.Wait()
 	}
 }
 
@@ -226,17 +276,15 @@ func (t *Tailer) takePreopened() map[fileKey]*preopened {
 	return m
 }
 
-// writeWakeGap is the least time between two wake-ups of the tailer for
-// writes to open files.
+// writeWakeGap is the least time between two reads of write events.
 //
-// A writer that logs line by line makes one inotify event per write(2).
-// The first write after a quiet spell wakes the tailer at once; later ones
-// within the gap arm one timer that wakes it at the end of the gap.
-// Events are always read at once, so creates, renames and removes are
-// never held behind writes. (An earlier version stopped reading events
-// for the gap, letting the kernel merge a file's repeated events: cheaper
-// for one writer, 2.9 against 4.0 CPU-µs per line at 50,000 single-line
-// writes a second, but events of two files alternate and do not merge, so
-// a backlog grew and a file created and deleted behind it was never read:
-// TestFileCreatedAmongInterleavedLineWritersIsOpenedBeforeItIsDeleted.)
+// A writer that logs line by line makes one IN_MODIFY per write(2). The
+// first write after a quiet spell wakes the tailer at once; the writes of
+// the next writeWakeGap stay unread in their own inotify instance, where
+// the kernel merges a file's consecutive identical events, and are read
+// together at its end. Creates, renames and removes come through the other
+// instance and are never held behind writes: events of two files written
+// alternately do not merge, and a file created and deleted behind such a
+// backlog must still be opened in time
+// (TestFileCreatedAmongInterleavedLineWritersIsOpenedBeforeItIsDeleted).
 const writeWakeGap = 10 * time.Millisecond

@@ -1,0 +1,94 @@
+//go:build linux
+
+package tail
+
+import (
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+)
+
+// notifier is one inotify instance. Its descriptor is non-blocking and
+// read through the Go runtime's poller, so close ends a pending read.
+type notifier struct {
+	f   *os.File
+	fd  int
+	mu  sync.Mutex
+	wds map[int32]string // watch descriptor -> watched directory
+}
+
+// notifyEvent is one inotify event: the path it names (the directory
+// itself when the event has no name) and its mask.
+type notifyEvent struct {
+	path string
+	mask uint32
+}
+
+// Event masks: structural changes of a directory and its entries, and
+// writes to its files.
+const (
+	notifyStructural = syscall.IN_CREATE | syscall.IN_DELETE | syscall.IN_MOVED_FROM | syscall.IN_MOVED_TO |
+		syscall.IN_ATTRIB | syscall.IN_DELETE_SELF | syscall.IN_MOVE_SELF
+	notifyWrites   = syscall.IN_MODIFY
+	notifyOverflow = syscall.IN_Q_OVERFLOW
+	notifyCreated  = syscall.IN_CREATE | syscall.IN_MOVED_TO
+)
+
+func newNotifier() (*notifier, error) {
+	fd, err := syscall.InotifyInit1(syscall.IN_CLOEXEC | syscall.IN_NONBLOCK)
+	if err != nil {
+		return nil, os.NewSyscallError("inotify_init1", err)
+	}
+	return &notifier{f: os.NewFile(uintptr(fd), "inotify"), fd: fd, wds: map[int32]string{}}, nil
+}
+
+// add watches dir for mask and returns the watch descriptor.
+func (n *notifier) add(dir string, mask uint32) (int32, error) {
+	wd, err := syscall.InotifyAddWatch(n.fd, dir, mask|syscall.IN_ONLYDIR)
+	if err != nil {
+		return -1, &os.PathError{Op: "inotify_add_watch", Path: dir, Err: err}
+	}
+	n.mu.Lock()
+	n.wds[int32(wd)] = dir
+	n.mu.Unlock()
+	return int32(wd), nil
+}
+
+// remove drops a watch (the kernel may have dropped it already).
+func (n *notifier) remove(wd int32) {
+	n.mu.Lock()
+	delete(n.wds, wd)
+	n.mu.Unlock()
+	_, _ = syscall.InotifyRmWatch(n.fd, uint32(wd))
+}
+
+// read waits for events and appends them to evs; buf holds the raw ones
+// (the kernel returns as many whole events as fit). It fails once closed.
+func (n *notifier) read(buf []byte, evs []notifyEvent) ([]notifyEvent, error) {
+	k, err := n.f.Read(buf)
+	if err != nil {
+		return evs, err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for off := 0; off+syscall.SizeofInotifyEvent <= k; {
+		wd := int32(binary.NativeEndian.Uint32(buf[off:]))
+		mask := binary.NativeEndian.Uint32(buf[off+4:])
+		nameLen := int(binary.NativeEndian.Uint32(buf[off+12:]))
+		name := buf[off+syscall.SizeofInotifyEvent : min(k, off+syscall.SizeofInotifyEvent+nameLen)]
+		off += syscall.SizeofInotifyEvent + nameLen
+		for len(name) > 0 && name[len(name)-1] == 0 {
+			name = name[:len(name)-1]
+		}
+		path := n.wds[wd]
+		if len(name) > 0 {
+			path = filepath.Join(path, string(name))
+		}
+		evs = append(evs, notifyEvent{path: path, mask: mask})
+	}
+	return evs, nil
+}
+
+func (n *notifier) close() error { return n.f.Close() }
