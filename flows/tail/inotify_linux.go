@@ -45,14 +45,16 @@ func newNotifier() (*notifier, error) {
 }
 
 // add watches dir for mask and returns the watch descriptor.
+// The mutex is held across the call, so that a read cannot see an event
+// of the new watch before its directory is known.
 func (n *notifier) add(dir string, mask uint32) (int32, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	wd, err := syscall.InotifyAddWatch(n.fd, dir, mask|syscall.IN_ONLYDIR)
 	if err != nil {
 		return -1, &os.PathError{Op: "inotify_add_watch", Path: dir, Err: err}
 	}
-	n.mu.Lock()
 	n.wds[int32(wd)] = dir
-	n.mu.Unlock()
 	return int32(wd), nil
 }
 

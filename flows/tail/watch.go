@@ -28,6 +28,7 @@ type watcher struct {
 	m       *notifier // writes, read once per writeWakeGap
 	dir     string    // watched: the flow's directory, or
 	parent  string    // its parent while the directory does not exist
+	dirKey  fileKey   // device and inode of dir when its watches were added
 	sWD     int32     // s's watch of dir
 	pWD     int32     // s's watch of parent
 	mWD     int32     // m's watch of dir
@@ -125,7 +126,10 @@ func (t *Tailer) readWrites(ctx context.Context, m *notifier) {
 		woke := time.Now()
 		scan, read := false, false
 		for _, ev := range evs {
-			if ev.mask&notifyOverflow != 0 || !t.isOpen(ev.path) {
+			if ev.mask&notifyOverflow != 0 {
+				t.log.Debug("Write notifications overflowed; rescanning")
+				scan = true
+			} else if !t.isOpen(ev.path) {
 				scan = true
 			} else {
 				read = true
@@ -163,21 +167,29 @@ func (t *Tailer) fallbackToPolling(err error) {
 func (w *watcher) ensure(t *Tailer) {
 	w.mu.Lock()
 	s, m := w.s, w.m
-	dir, parent, sWD, pWD, mWD := w.dir, w.parent, w.sWD, w.pWD, w.mWD
+	dir, parent, dirKey, sWD, pWD, mWD := w.dir, w.parent, w.dirKey, w.sWD, w.pWD, w.mWD
 	w.mu.Unlock()
 	if s == nil {
 		return
 	}
 	if dir != "" {
-		if _, err := os.Stat(dir); err == nil {
+		if key, ok := dirIdentity(dir); ok && key == dirKey {
 			return
 		}
-		// The directory went away: its watches are gone with it.
+		// The directory went away or was replaced (renamed over, or moved
+		// aside and made again): its watches are on the old one.
 		s.remove(sWD)
 		m.remove(mWD)
 		dir = ""
 	}
+	// The identity is taken before the watches are added: if the directory
+	// is replaced in between, the next call sees a different one.
+	key, keyOK := dirIdentity(t.cfg.Dir)
 	wd, err := s.add(t.cfg.Dir, notifyStructural)
+	if err == nil && !keyOK {
+		s.remove(wd)
+		err = &os.PathError{Op: "stat", Path: t.cfg.Dir, Err: os.ErrNotExist}
+	}
 	if err == nil {
 		var mwd int32
 		if mwd, err = m.add(t.cfg.Dir, notifyWrites); err != nil {
@@ -192,7 +204,7 @@ func (w *watcher) ensure(t *Tailer) {
 			s.remove(pWD)
 			parent = ""
 		}
-		dir = t.cfg.Dir
+		dir, dirKey = t.cfg.Dir, key
 	case errors.Is(err, os.ErrNotExist):
 		if parent == "" {
 			p := filepath.Dir(t.cfg.Dir)
@@ -208,8 +220,18 @@ func (w *watcher) ensure(t *Tailer) {
 		t.warnOnce(0, t.cfg.Dir, "Cannot watch directory; relying on periodic rescans", "err", err)
 	}
 	w.mu.Lock()
-	w.dir, w.parent, w.sWD, w.pWD, w.mWD = dir, parent, sWD, pWD, mWD
+	w.dir, w.parent, w.dirKey, w.sWD, w.pWD, w.mWD = dir, parent, dirKey, sWD, pWD, mWD
 	w.mu.Unlock()
+}
+
+// dirIdentity is the device and inode of the directory at path.
+func dirIdentity(path string) (fileKey, bool) {
+	fi, err := os.Stat(path)
+	if err != nil || !fi.IsDir() {
+		return fileKey{}, false
+	}
+	st, ok := statOf(fi)
+	return st.key, ok
 }
 
 func (w *watcher) close() {

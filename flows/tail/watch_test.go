@@ -3,6 +3,7 @@ package tail
 import (
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -96,5 +97,49 @@ func TestFileCreatedAmongInterleavedLineWritersIsOpenedBeforeItIsDeleted(t *test
 	eq(t, c.recordsOf("z.log"), "short-lived\n")
 	if len(c.recordsOf("a.log")) != n || len(c.recordsOf("b.log")) != n {
 		t.Fatalf("a.log %d, b.log %d records, want %d each", len(c.recordsOf("a.log")), len(c.recordsOf("b.log")), n)
+	}
+}
+
+// A flow directory replaced by another one (renamed over it, or moved
+// aside and made again, as directory-level rotation does) is watched
+// again: a file created in the new directory is read at once, not at the
+// next full rescan (a minute here, ten seconds by default).
+func TestReplacedDirectoryIsWatchedAgain(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		replace func(t *testing.T, dir string)
+	}{
+		{"renamed over", func(t *testing.T, dir string) {
+			fresh := dir + ".new"
+			if err := os.Mkdir(fresh, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := syscall.Rename(fresh, dir); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"moved aside and made again", func(t *testing.T, dir string) {
+			if err := os.Rename(dir, dir+".old"); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "logs")
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			cfg := testConfig(dir, "*.log")
+			cfg.MaxRefresh = time.Minute
+			c := startTailer(t, cfg)
+			waitFor(t, "the directory is watched", c.tl.watcher.active)
+			tc.replace(t, dir)
+			mustWrite(t, filepath.Join(dir, "a.log"), "in the new directory\n")
+			c.waitRecords(1)
+			eq(t, c.recordsOf("a.log"), "in the new directory\n")
+		})
 	}
 }
