@@ -70,7 +70,9 @@ func (t *Tailer) startWatcher(ctx context.Context) {
 		return
 	}
 	w := &t.watcher
+	w.mu.Lock()
 	w.s, w.m = s, m
+	w.mu.Unlock()
 	w.wg.Add(2)
 	go func() {
 		defer w.wg.Done()
