@@ -95,7 +95,9 @@ func (c *putRecordsCodec) SerializeRequest(ctx context.Context, schema *smithy.O
 		holder.body = pb
 		stream = pb
 	} else {
-		stream = bytes.NewReader(body)
+		// Not pooled (no pool release), but like a pooled body without
+		// WriteTo (pooledbody.go says why).
+		stream = &pooledBody{buf: body}
 	}
 	sreq, err := req.SetStream(stream)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/batch"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
@@ -83,9 +84,11 @@ func TestPooledBodyCallsCarryASignatureOfTheirBody(t *testing.T) {
 		s.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
+	probe := &hashProbe{}
 	client := kinesis.NewFromConfig(kinesistest.Config(), func(o *kinesis.Options) {
 		o.BaseEndpoint = aws.String(srv.URL)
 		o.Retryer = RetryerNoQuota()
+		o.APIOptions = append(o.APIOptions, probe.install)
 	})
 	snd := NewKinesis(client, "s", Options{FastCodec: true, Stats: flowstats.New("f", "s", false)})
 	const n = 1200
@@ -103,4 +106,44 @@ func TestPooledBodyCallsCarryASignatureOfTheirBody(t *testing.T) {
 	if got := s.Stats(); got.Records != n || seen < 5 {
 		t.Fatalf("sink got %d records in %d requests, want %d in >= 5", got.Records, seen, n)
 	}
+	// The shortcut really applies: every attempt reached the SDK's hashing
+	// with the hash already set (else the SDK hashes by itself, correctly
+	// but with its copy, and the signature check above cannot tell).
+	if with, without := probe.counts(); with != seen || without != 0 {
+		t.Fatalf("%d of %d attempts had the payload hash set before the SDK's hashing (%d had not)", with, seen, without)
+	}
+}
+
+// hashProbe takes the place of the SDK's ComputePayloadHash (same ID, so
+// the agent's middleware is still inserted before it), counts whether the
+// hash was already set, and then runs the SDK's own step.
+type hashProbe struct {
+	mu            sync.Mutex
+	with, without int
+}
+
+func (p *hashProbe) ID() string { return (*v4.ComputePayloadSHA256)(nil).ID() }
+
+func (p *hashProbe) HandleFinalize(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (
+	middleware.FinalizeOutput, middleware.Metadata, error,
+) {
+	p.mu.Lock()
+	if v4.GetPayloadHash(ctx) != "" {
+		p.with++
+	} else {
+		p.without++
+	}
+	p.mu.Unlock()
+	return (&v4.ComputePayloadSHA256{}).HandleFinalize(ctx, in, next)
+}
+
+func (p *hashProbe) install(s *middleware.Stack) error {
+	_, err := s.Finalize.Swap(p.ID(), p)
+	return err
+}
+
+func (p *hashProbe) counts() (with, without int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.with, p.without
 }

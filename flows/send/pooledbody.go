@@ -55,12 +55,13 @@ func (bp *bodyPool) put(b []byte) {
 // connection under the answer and the SDK send the call again
 // (TestAnswerBeforeTheWriterFinishesDoesNotSendTheBatchAgain). The agent's
 // clients also hide WriteTo of every body (agent/awsclient/body.go); this
-// package does not rely on that.
+// package does not rely on that: the codec's unpooled bodies are
+// pooledBody values too, with a nil pool.
 type pooledBody struct {
 	mu   sync.Mutex
 	buf  []byte // nil once released
 	off  int64
-	pool *bodyPool
+	pool *bodyPool // nil: not pooled
 }
 
 func (r *pooledBody) Read(p []byte) (int, error) {
@@ -119,7 +120,7 @@ func (r *pooledBody) release() {
 	buf := r.buf
 	r.buf = nil
 	r.mu.Unlock()
-	if buf != nil {
+	if buf != nil && r.pool != nil {
 		r.pool.put(buf)
 	}
 }
