@@ -222,6 +222,11 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %s", redact.Secrets(err.Error(), secrets...))
 	}
+	if bc, ok := awsCfg.HTTPClient.(*awshttp.BuildableClient); ok && o.httpClient == nil {
+		// Last, after the SDK's AWS_CA_BUNDLE: the dialers capture the
+		// final TLS configuration (conn.go).
+		awsCfg.HTTPClient = withPooledCopy(bc)
+	}
 
 	if awsCfg.Region == "" {
 		r, err := imdsRegion(ctx, awsCfg, o.imdsEndpoint)
