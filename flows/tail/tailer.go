@@ -1149,10 +1149,11 @@ func (t *Tailer) newChunk(h *harvester, start int64, now time.Time, need int) *r
 	if ends < 16 {
 		ends = 16
 	}
+	data, endsBuf := pool.Get(ends)
 	c := &record.Chunk{
 		Source:  h.src,
-		Data:    pool.Get(),
-		Ends:    make([]int, 0, ends),
+		Data:    data,
+		Ends:    endsBuf,
 		Start:   start,
 		End:     start,
 		ModTime: h.modTime,
