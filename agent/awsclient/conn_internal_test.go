@@ -1,0 +1,117 @@
+package awsclient
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"net"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// countingConn counts the writes that reach the network.
+type countingConn struct {
+	net.Conn
+	writes atomic.Int64
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+// tlsPair dials a TLS server that hands every byte it reads to got, and
+// returns the client side built as the agent's dialer builds it.
+func tlsPair(t *testing.T, got chan<- []byte) (*pooledCopyConn, *countingConn) {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(nil) // only for its certificate
+	srv.StartTLS()
+	cert := srv.TLS.Certificates[0]
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	srv.Close()
+
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		b, _ := io.ReadAll(c)
+		got <- b
+	}()
+	raw, err := net.DialTimeout("tcp", ln.Addr().String(), 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := &countingConn{Conn: raw}
+	g := &gatherConn{Conn: cc}
+	tc := tls.Client(g, &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"})
+	if err := tc.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	return &pooledCopyConn{Conn: tc, raw: g,
+		copyBufs: &bufferPool{size: copyBufferSize}, coalesceBufs: &bufferPool{size: coalesceSize}}, cc
+}
+
+// A request body's TLS records reach the network 4 at a time, intact and
+// in order (a *tls.Conn writes each 16 KiB record with its own write(2));
+// writes outside a body copy go through at once.
+func TestBodyTLSRecordsAreWrittenInBatches(t *testing.T) {
+	got := make(chan []byte, 1)
+	c, cc := tlsPair(t, got)
+	body := make([]byte, 300<<10)
+	for i := range body {
+		body[i] = byte(i * 7)
+	}
+	before := cc.writes.Load()
+	// net/http's view of the body: a LimitReader (no WriterTo).
+	n, err := c.ReadFrom(io.LimitReader(bytes.NewReader(body), int64(len(body))))
+	if err != nil || n != int64(len(body)) {
+		t.Fatalf("ReadFrom: %d bytes, %v", n, err)
+	}
+	records := (len(body) + 16<<10 - 1) / (16 << 10) // 19
+	if w := cc.writes.Load() - before; w > int64((records+3)/4) {
+		t.Errorf("%d TLS records took %d writes, want at most %d", records, w, (records+3)/4)
+	}
+
+	before = cc.writes.Load()
+	if _, err := c.Write([]byte("tail")); err != nil {
+		t.Fatal(err)
+	}
+	if w := cc.writes.Load() - before; w != 1 {
+		t.Errorf("a write outside a body copy took %d network writes, want 1 at once", w)
+	}
+	c.Close()
+	select {
+	case b := <-got:
+		if want := append(body, "tail"...); !bytes.Equal(b, want) {
+			t.Fatalf("server read %d bytes, not the %d written", len(b), len(want))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("server read nothing")
+	}
+}
+
+// A write error while records are gathered is returned by ReadFrom, and
+// the connection writes nothing more.
+func TestGatheredWriteErrorIsReturned(t *testing.T) {
+	got := make(chan []byte, 1)
+	c, cc := tlsPair(t, got)
+	cc.Conn.Close() // the network connection is gone under the TLS layer
+	_, err := c.ReadFrom(io.LimitReader(bytes.NewReader(make([]byte, 200<<10)), 200<<10))
+	if err == nil {
+		t.Fatal("ReadFrom over a closed connection returned no error")
+	}
+	if _, err := c.Write([]byte("x")); err == nil {
+		t.Fatal("a write after the failed copy succeeded")
+	}
+}
