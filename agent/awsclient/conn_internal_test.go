@@ -6,10 +6,14 @@ import (
 	"crypto/x509"
 	"io"
 	"net"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/config"
 )
 
 // countingConn counts the writes that reach the network.
@@ -113,5 +117,78 @@ func TestGatheredWriteErrorIsReturned(t *testing.T) {
 	}
 	if _, err := c.Write([]byte("x")); err == nil {
 		t.Fatal("a write after the failed copy succeeded")
+	}
+}
+
+// connectProxy is an HTTP proxy that tunnels every CONNECT to target and
+// counts the tunnels.
+func connectProxy(target string, tunnels *atomic.Int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodConnect {
+			http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
+			return
+		}
+		up, err := net.Dial("tcp", target)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+		down, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			up.Close()
+			return
+		}
+		tunnels.Add(1)
+		go func() { _, _ = io.Copy(up, down); up.Close() }()
+		_, _ = io.Copy(down, up)
+		down.Close()
+	})
+}
+
+// HTTPS through an http:// or https:// proxy still works with the agent's
+// TLS dialer (which dials an https:// proxy itself; net/http adds TLS to
+// the target inside the tunnel).
+func TestHTTPSThroughAProxy(t *testing.T) {
+	for _, proxyScheme := range []string{"http", "https"} {
+		t.Run(proxyScheme, func(t *testing.T) {
+			bodies := make(chan int, 2)
+			srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				n, _ := io.Copy(io.Discard, r.Body)
+				bodies <- int(n)
+			}))
+			defer srv.Close()
+			var tunnels atomic.Int64
+			proxy := httptest.NewUnstartedServer(connectProxy(srv.Listener.Addr().String(), &tunnels))
+			if proxyScheme == "https" {
+				proxy.StartTLS()
+			} else {
+				proxy.Start()
+			}
+			defer proxy.Close()
+			proxyURL, _ := url.Parse(proxy.URL)
+			roots := x509.NewCertPool()
+			roots.AddCert(srv.Certificate()) // the same test certificate for both servers
+
+			c := withPooledCopy(buildHTTPClient(&config.Config{}).WithTransportOptions(func(tr *http.Transport) {
+				tr.TLSClientConfig.RootCAs = roots
+				tr.Proxy = http.ProxyURL(proxyURL)
+			}))
+			req, err := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(make([]byte, 100<<10)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if n := <-bodies; n != 100<<10 {
+				t.Fatalf("server read %d bytes, want %d", n, 100<<10)
+			}
+			if tunnels.Load() != 1 {
+				t.Fatalf("%d proxy tunnels, want 1: the request did not go through the proxy", tunnels.Load())
+			}
+		})
 	}
 }
