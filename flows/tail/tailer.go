@@ -58,8 +58,12 @@ const (
 	defaultReadBuffer = 5 << 20
 	defaultMinPoll    = 100 * time.Millisecond
 	defaultMaxRefresh = 10 * time.Second
-	// chunkCap is the capacity of pooled chunk buffers and the size of one read.
-	chunkCap = 256 << 10
+	// chunkCap is the capacity of pooled chunk buffers and the size of one
+	// read. Four to six chunks exist at once (reading, queued, processing,
+	// pooled): 128 KiB against 256 KiB measured -1.3 to -2.0 MB peak RSS
+	// for +0 to +6 % CPU on a million lines (e2ebench raw and csv, 3
+	// interleaved rounds).
+	chunkCap = 128 << 10
 	// smallChunk is the buffer class for chunks made from little data.
 	smallChunk = 16 << 10
 	// maxReadsPerTurn bounds how much one file is read before the others get a turn.
