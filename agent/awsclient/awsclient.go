@@ -73,7 +73,9 @@ const (
 	defaultSocketTimeout     = 50 * time.Second
 	defaultMaxConnections    = 50
 	defaultIdleConnTimeout   = 60 * time.Second
-	imdsRegionTimeout        = 5 * time.Second
+	// defaultTLSHandshakeTimeout is the SDK transport's (Java has no key).
+	defaultTLSHandshakeTimeout = 10 * time.Second
+	imdsRegionTimeout          = 5 * time.Second
 )
 
 // ErrNoRegion is returned when no region can be resolved.
@@ -189,6 +191,10 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 	}
 	load = append(load,
 		awsconfig.WithHTTPClient(hc),
+		// Legacy defaults mode, whatever AWS_DEFAULTS_MODE or a profile says:
+		// other modes make service clients replace the dialer's and TLS
+		// handshake's timeouts, which agent.json's keys decide (conn.go).
+		awsconfig.WithDefaultsMode(aws.DefaultsModeLegacy),
 		awsconfig.WithRetryer(func() aws.Retryer {
 			return retry.NewStandard(func(so *retry.StandardOptions) {
 				so.MaxAttempts = o.maxAttempts
@@ -544,6 +550,7 @@ func buildHTTPClient(cfg *config.Config) *awshttp.BuildableClient {
 			tr.MaxIdleConnsPerHost = maxConns
 			tr.MaxIdleConns = 4 * maxConns // Kinesis, Firehose, CloudWatch, STS hosts
 			tr.IdleConnTimeout = defaultIdleConnTimeout
+			tr.TLSHandshakeTimeout = defaultTLSHandshakeTimeout
 			tr.DisableCompression = !gzip
 			// HTTP/1.1 only, like the Java agent's HTTP client: one
 			// connection per sending thread. Over HTTP/2 Go's client

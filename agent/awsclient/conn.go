@@ -10,6 +10,7 @@ import (
 	"net/http/httptrace"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -61,10 +62,25 @@ type pooledCopyConn struct {
 	raw          *gatherConn // under the *tls.Conn
 	copyBufs     *bufferPool // copyBufferSize
 	coalesceBufs *bufferPool // coalesceSize
+	copying      atomic.Bool // in ReadFrom
+}
+
+// Close closes the connection. During a body copy it closes the network
+// connection at once, as a *tls.Conn does when Close interrupts a Write:
+// the TLS close_notify would wait for the gathered records, which a peer
+// that stopped reading never takes (net/http closes a cancelled request's
+// connection this way, holding its own lock).
+func (c *pooledCopyConn) Close() error {
+	if c.copying.Load() {
+		return c.raw.Conn.Close()
+	}
+	return c.Conn.Close()
 }
 
 // ReadFrom copies r into the connection until EOF or an error.
 func (c *pooledCopyConn) ReadFrom(r io.Reader) (int64, error) {
+	c.copying.Store(true)
+	defer c.copying.Store(false)
 	b := c.copyBufs.get()
 	defer c.copyBufs.put(b)
 	g := c.coalesceBufs.get()
@@ -147,9 +163,13 @@ type writerOnly struct{ io.Writer }
 // httptrace handshake hooks. The SDK applies socketTimeoutMillis (its read
 // timeout) by wrapping DialContext when the client is built, which a
 // DialTLSContext bypasses, so the dialer applies the same rolling read
-// deadline itself. Plain http:// and an https:// target behind an http://
-// proxy still go through DialContext and net/http's own TLS (and copy as
-// before); service clients replace DialContext anyway.
+// deadline itself (the agent always sets socketTimeoutMillis before this
+// runs). Plain http:// and an https:// target behind an http:// proxy still
+// go through DialContext and net/http's own TLS (and copy as before).
+//
+// Service clients change the dialer and handshake timeout only in a
+// non-legacy SDK defaults mode, which the agent pins to legacy (New): the
+// agent.json keys decide, for http:// and https:// alike.
 func withPooledCopy(bc *awshttp.BuildableClient) *awshttp.BuildableClient {
 	readTimeout, ok := bc.GetReadTimeout()
 	if !ok {
@@ -230,6 +250,9 @@ func clientHandshake(ctx context.Context, raw net.Conn, addr string, base *tls.C
 		trace.TLSHandshakeStart()
 	}
 	err := tc.HandshakeContext(hctx)
+	if err != nil && hctx.Err() != nil && ctx.Err() == nil {
+		err = tlsHandshakeTimeoutError{} // not the caller's deadline
+	}
 	if trace != nil && trace.TLSHandshakeDone != nil {
 		if err != nil {
 			trace.TLSHandshakeDone(tls.ConnectionState{}, err)
@@ -243,3 +266,10 @@ func clientHandshake(ctx context.Context, raw net.Conn, addr string, base *tls.C
 	}
 	return tc, nil
 }
+
+// tlsHandshakeTimeoutError is net/http's error for TLSHandshakeTimeout.
+type tlsHandshakeTimeoutError struct{}
+
+func (tlsHandshakeTimeoutError) Timeout() bool   { return true }
+func (tlsHandshakeTimeoutError) Temporary() bool { return true }
+func (tlsHandshakeTimeoutError) Error() string   { return "net/http: TLS handshake timeout" }

@@ -2,13 +2,17 @@ package awsclient
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -105,18 +109,128 @@ func TestBodyTLSRecordsAreWrittenInBatches(t *testing.T) {
 	}
 }
 
-// A write error while records are gathered is returned by ReadFrom, and
-// the connection writes nothing more.
+// A write error while records are gathered is returned by ReadFrom, for a
+// body that fills the gather buffer (the error comes back through the TLS
+// layer) and for one smaller than 4 records (only the final flush writes),
+// and the connection writes nothing more.
 func TestGatheredWriteErrorIsReturned(t *testing.T) {
-	got := make(chan []byte, 1)
-	c, cc := tlsPair(t, got)
-	cc.Conn.Close() // the network connection is gone under the TLS layer
-	_, err := c.ReadFrom(io.LimitReader(bytes.NewReader(make([]byte, 200<<10)), 200<<10))
-	if err == nil {
-		t.Fatal("ReadFrom over a closed connection returned no error")
+	for _, size := range []int{200 << 10, 10 << 10} {
+		t.Run(strconv.Itoa(size>>10)+"KiB", func(t *testing.T) {
+			got := make(chan []byte, 1)
+			c, cc := tlsPair(t, got)
+			cc.Conn.Close() // the network connection is gone under the TLS layer
+			_, err := c.ReadFrom(io.LimitReader(bytes.NewReader(make([]byte, size)), int64(size)))
+			if err == nil {
+				t.Fatal("ReadFrom over a closed connection returned no error")
+			}
+			if _, err := c.Write([]byte("x")); err == nil {
+				t.Fatal("a write after the failed copy succeeded")
+			}
+		})
 	}
-	if _, err := c.Write([]byte("x")); err == nil {
-		t.Fatal("a write after the failed copy succeeded")
+}
+
+// Close during a body copy whose gathered records the peer does not take
+// returns at once and fails the copy (a *tls.Conn's close_notify would
+// wait 5 s for the gathered flush; net/http closes a cancelled request's
+// connection holding its own lock).
+func TestCloseInterruptsABlockedBodyCopy(t *testing.T) {
+	srv := httptest.NewUnstartedServer(nil) // only for its certificate
+	srv.StartTLS()
+	cert := srv.TLS.Certificates[0]
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	srv.Close()
+
+	client, server := net.Pipe() // writes block until the peer reads
+	defer server.Close()
+	handshook := make(chan error, 1)
+	go func() { // handshake, then never read again
+		handshook <- tls.Server(server, &tls.Config{Certificates: []tls.Certificate{cert}}).Handshake()
+	}()
+	g := &gatherConn{Conn: client}
+	tc := tls.Client(g, &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"})
+	if err := tc.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-handshook; err != nil {
+		t.Fatal(err)
+	}
+	c := &pooledCopyConn{Conn: tc, raw: g,
+		copyBufs: &bufferPool{size: copyBufferSize}, coalesceBufs: &bufferPool{size: coalesceSize}}
+
+	copied := make(chan error, 1)
+	go func() {
+		_, err := c.ReadFrom(io.LimitReader(bytes.NewReader(make([]byte, 10<<10)), 10<<10))
+		copied <- err
+	}()
+	// Wait until the copy is blocked in its final flush.
+	deadline := time.Now().Add(10 * time.Second)
+	for !c.copying.Load() || g.mu.TryLock() {
+		if c.copying.Load() {
+			g.mu.Unlock()
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the copy never blocked writing")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- c.Close() }()
+	select {
+	case <-closed:
+	case <-time.After(2 * time.Second):
+		t.Fatal("Close waited for the blocked flush")
+	}
+	select {
+	case err := <-copied:
+		if err == nil {
+			t.Fatal("the interrupted copy reported success")
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the copy did not end after Close")
+	}
+}
+
+// A TLS handshake that outlasts TLSHandshakeTimeout fails with net/http's
+// handshake-timeout error, not as if the caller's deadline had passed.
+func TestTLSHandshakeTimeoutIsReported(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() { // accept, never answer
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	c := withPooledCopy(buildHTTPClient(&config.Config{}).WithTransportOptions(func(tr *http.Transport) {
+		tr.TLSHandshakeTimeout = 200 * time.Millisecond
+	}))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "https://"+ln.Addr().String(), bytes.NewReader([]byte("x")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Do(req)
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() || !strings.Contains(err.Error(), "TLS handshake timeout") {
+		t.Fatalf("err %v, want net/http's TLS handshake timeout", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the caller's deadline passed first")
 	}
 }
 

@@ -166,3 +166,18 @@ func TestTLSDialerVerifiesTheEndpointHostName(t *testing.T) {
 	default:
 	}
 }
+
+// AWS_DEFAULTS_MODE (or a profile's defaults_mode) does not change the
+// agent's timeouts: service clients would replace the connect and TLS
+// handshake timeouts of plain http:// connections only.
+func TestDefaultsModeIsPinnedToLegacy(t *testing.T) {
+	isolateEnv(t)
+	t.Setenv("AWS_DEFAULTS_MODE", "in-region")
+	cfg := baseConfig()
+	cfg.KinesisRegion = "us-east-1"
+	cfg.AWSAccessKeyID, cfg.AWSSecretAccessKey = "AKIDTEST", "secretTest"
+	c := mustNew(t, cfg)
+	if m := c.Kinesis.Options().DefaultsMode; m != aws.DefaultsModeLegacy {
+		t.Fatalf("Kinesis defaults mode %q, want %q", m, aws.DefaultsModeLegacy)
+	}
+}

@@ -1153,6 +1153,9 @@ func (t *Tailer) newChunk(h *harvester, start int64, now time.Time, need int) *r
 	if ends < 16 {
 		ends = 16
 	}
+	// No more records than bytes: a small chunk does not take (and pool)
+	// the ends of a big one.
+	ends = min(ends, need+1)
 	data, endsBuf := pool.Get(ends)
 	c := &record.Chunk{
 		Source:  h.src,
