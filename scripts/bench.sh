@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench: Go micro-benchmarks and the end-to-end benchmark of the built agent.
 #
-#   1. go test -bench over processors, flows and checkpoint (-benchmem), raw
+#   1. go test -bench over processors, flows, checkpoint, the sink and the
+#      agent's TLS body path (agent/awsclient) (-benchmem), raw
 #      output in bench/out/micro-<date>.txt, compared with the previous run by
 #      benchstat (nested tools module);
 #   2. internal/cmd/e2ebench: dist/aws-kinesis-agent against the fast sink over
@@ -34,7 +35,7 @@ if [ "${BENCH_SKIP_MICRO:-}" != 1 ]; then
   cur="$out/micro-$stamp.txt"
   echo "== micro-benchmarks (-count $count -benchtime $btime) -> $cur"
   go test -run '^$' -bench . -benchmem -count "$count" -benchtime "$btime" -timeout 10m \
-    ./processors/... ./flows/... ./checkpoint/... ./internal/sink/... | tee "$cur" | grep -E '^(Benchmark|ok|FAIL|---)' || true
+    ./processors/... ./flows/... ./checkpoint/... ./internal/sink/... ./agent/awsclient/... | tee "$cur" | grep -E '^(Benchmark|ok|FAIL|---)' || true
   if [ -n "$prev" ]; then
     echo "== benchstat $(basename "$prev") -> $(basename "$cur")"
     benchstat "$(abs "$prev")" "$(abs "$cur")" | tee "$out/micro-$stamp.benchstat.txt"

@@ -33,7 +33,16 @@ func (c *countingConn) Write(p []byte) (int, error) {
 
 // tlsPair dials a TLS server that hands every byte it reads to got, and
 // returns the client side built as the agent's dialer builds it.
-func tlsPair(t *testing.T, got chan<- []byte) (*pooledCopyConn, *countingConn) {
+func tlsPair(t testing.TB, got chan<- []byte) (*pooledCopyConn, *countingConn) {
+	t.Helper()
+	return tlsPairServing(t, func(c net.Conn) {
+		b, _ := io.ReadAll(c)
+		got <- b
+	})
+}
+
+// tlsPairServing dials a TLS server that runs serve on its one connection.
+func tlsPairServing(t testing.TB, serve func(net.Conn)) (*pooledCopyConn, *countingConn) {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil) // only for its certificate
 	srv.StartTLS()
@@ -53,8 +62,7 @@ func tlsPair(t *testing.T, got chan<- []byte) (*pooledCopyConn, *countingConn) {
 			return
 		}
 		defer c.Close()
-		b, _ := io.ReadAll(c)
-		got <- b
+		serve(c)
 	}()
 	raw, err := net.DialTimeout("tcp", ln.Addr().String(), 10*time.Second)
 	if err != nil {
