@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/processors/javaregex"
 )
 
 func checkJSONRecord(t *testing.T, out []byte) {
@@ -136,6 +138,71 @@ func FuzzApacheFastPath(f *testing.F) {
 			if idx[i] != want[i+2] {
 				t.Fatalf("groups differ for %q:\n fast  %v\n regex %v", line, idx, want[2:])
 			}
+		}
+	})
+}
+
+// needsEscapeLoop is needsEscape one byte at a time.
+func needsEscapeLoop(s []byte) bool {
+	for _, b := range s {
+		if escapeByte[b] != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Every byte appendQuoted escapes is found at every position of a word and
+// of the tail; no other byte is.
+func TestNeedsEscapeFindsEveryEscapedByteAtEveryPosition(t *testing.T) {
+	for b := 0; b < 256; b++ {
+		for pos := 0; pos < 17; pos++ {
+			s := bytes.Repeat([]byte{'a'}, 17)
+			s[pos] = byte(b)
+			if got, want := needsEscape(s), escapeByte[b] != 0; got != want {
+				t.Fatalf("byte %#02x at %d: needsEscape %v, want %v", b, pos, got, want)
+			}
+		}
+	}
+}
+
+func FuzzNeedsEscape(f *testing.F) {
+	f.Add([]byte(`plain text, 16+ bytes long "q"`))
+	f.Add([]byte("\x1f\x20\x21\x5b\x5c\x5d\x7f\x80\xff"))
+	f.Fuzz(func(t *testing.T, s []byte) {
+		if got, want := needsEscape(s), needsEscapeLoop(s); got != want {
+			t.Fatalf("%q: needsEscape %v, want %v", s, got, want)
+		}
+	})
+}
+
+// CSVTOJSON's copy of values that need no escaping writes exactly what
+// escaping every value field by field writes.
+func FuzzCSVToJSONRawCopyMatchesEscaping(f *testing.F) {
+	f.Add([]byte("4613,0,false,2026-12-02,LED,0,Pobeda\n"), false)
+	f.Add([]byte("a,\"b\",c\\d,\x01\n"), true)
+	f.Add([]byte(",,x,,\n"), false)
+	f.Fuzz(func(t *testing.T, rec []byte, pretty bool) {
+		if !utf8.Valid(rec) {
+			return // the chain falls back before converting invalid UTF-8
+		}
+		c := newCSV([]string{"a", "b", "c", "a", "e"}, javaregex.MustCompile(",", 0), pretty)
+		got, _, _ := c.convert(nil, rec)
+		// The reference: every value through appendString.
+		s := trimNL(rec)
+		c.split(s)
+		want := []byte{'{'}
+		for j := range c.keys {
+			want = appendKey(want, &c.keys[j], j, c.pretty)
+			if col := c.src[j]; col < len(c.fields) {
+				want = appendString(want, s[c.fields[col][0]:c.fields[col][1]])
+			} else {
+				want = append(want, "null"...)
+			}
+		}
+		want = appendClose(want, len(c.keys), c.pretty)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%q:\n got %q\nwant %q", rec, got, want)
 		}
 	})
 }

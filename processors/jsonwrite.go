@@ -1,6 +1,8 @@
 package processors
 
 import (
+	"encoding/binary"
+
 	"github.com/kinesis-agent-go/aws-kinesis-agent/processors/javanum"
 )
 
@@ -26,6 +28,31 @@ var escapeByte = func() [256]byte {
 	t['\r'] = 'r'
 	return t
 }()
+
+// needsEscape reports whether s has a byte appendQuoted escapes: a control
+// byte (< 0x20), '"' or '\\'. Eight bytes at a time: a word has such a
+// byte exactly when one of the three zero-byte tests sets a high bit.
+func needsEscape(s []byte) bool {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := binary.LittleEndian.Uint64(s[i:])
+		quote := w ^ (ones * '"')
+		slash := w ^ (ones * '\\')
+		if ((w-ones*0x20)&^w|(quote-ones)&^quote|(slash-ones)&^slash)&highs != 0 {
+			return true
+		}
+	}
+	for ; i < len(s); i++ {
+		if escapeByte[s[i]] != 0 {
+			return true
+		}
+	}
+	return false
+}
 
 // appendString appends s as a quoted JSON string. s must be valid UTF-8.
 func appendString(dst []byte, s []byte) []byte { return appendQuoted(dst, s) }
