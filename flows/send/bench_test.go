@@ -13,10 +13,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/batch"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/kinesistest"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/sink"
 )
 
 // fastSink is a minimal in-process PutRecords server: it checks the request
@@ -139,4 +141,45 @@ func BenchmarkKinesisSendKinesalite(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*bt.Len())/time.Since(start).Seconds(), "records/s")
+}
+
+// BenchmarkFirehoseSendFastSink: full 500-record PutRecordBatch calls of
+// 250-byte records through the real SDK to the in-process internal/sink
+// (which decodes every record), with the SDK's serializer and with the
+// agent's codec.
+func BenchmarkFirehoseSendFastSink(b *testing.B) {
+	for _, fast := range []bool{false, true} {
+		name := "codec=sdk"
+		if fast {
+			name = "codec=fast"
+		}
+		b.Run(name, func(b *testing.B) {
+			srv := httptest.NewServer(sink.New(sink.Options{}))
+			defer srv.Close()
+			c := firehose.NewFromConfig(kinesistest.Config(), func(o *firehose.Options) {
+				o.BaseEndpoint = aws.String(srv.URL)
+				o.Retryer = RetryerNoQuota()
+			})
+			s := NewFirehose(c, "bench", Options{FastCodec: fast})
+			rec := make([]byte, 250)
+			for i := range rec {
+				rec[i] = 'a' + byte(i%26)
+			}
+			rec[249] = '\n'
+			bl := batch.NewBuilder(batch.Options{Limits: batch.FirehoseLimits(0, 0, 0)})
+			var bt *batch.Batch
+			for bt == nil {
+				bt = bl.Add(rec, nil)
+			}
+			b.SetBytes(int64(bt.DataBytes))
+			b.ReportAllocs()
+			start := time.Now()
+			for b.Loop() {
+				if err := s.Send(context.Background(), bt); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*bt.Len())/time.Since(start).Seconds(), "records/s")
+		})
+	}
 }

@@ -55,18 +55,7 @@ func (c *putRecordsCodec) SerializeRequest(ctx context.Context, schema *smithy.O
 		}
 		size += len(`{"Data":"","PartitionKey":""},`) + base64.StdEncoding.EncodedLen(len(e.Data)) + 6*len(*e.PartitionKey)
 	}
-	// The body comes from the pool when the caller will release it after
-	// the call (bodyHolder in ctx), else it is a fresh allocation.
-	holder := bodyHolderFrom(ctx)
-	if holder != nil && (holder.body != nil || c.bodies == nil) {
-		holder = nil // serialized twice in one call: do not pool the second
-	}
-	var body []byte
-	if holder != nil {
-		body = c.bodies.get(size)
-	} else {
-		body = make([]byte, 0, size)
-	}
+	body, holder := startBody(ctx, c.bodies, size)
 	body = append(body, `{"Records":[`...)
 	for i := range pr.Records {
 		e := &pr.Records[i]
@@ -82,16 +71,35 @@ func (c *putRecordsCodec) SerializeRequest(ctx context.Context, schema *smithy.O
 	body = append(body, `],"StreamName":"`...)
 	body = appendJSONString(body, *pr.StreamName)
 	body = append(body, `"}`...)
+	return setJSONBody(req, kinesisTarget, body, holder, c.bodies)
+}
 
+// startBody returns an empty request body of capacity size: from pool when
+// the caller will release it after the call (a bodyHolder in ctx, which is
+// then returned), else a fresh allocation.
+func startBody(ctx context.Context, pool *bodyPool, size int) ([]byte, *bodyHolder) {
+	holder := bodyHolderFrom(ctx)
+	if holder != nil && (holder.body != nil || pool == nil) {
+		holder = nil // serialized twice in one call: do not pool the second
+	}
+	if holder != nil {
+		return pool.get(size), holder
+	}
+	return make([]byte, 0, size), nil
+}
+
+// setJSONBody makes body the awsJson1.1 request of target (X-Amz-Target).
+// A pooled body is left in holder for the caller to release.
+func setJSONBody(req *smithyhttp.Request, target string, body []byte, holder *bodyHolder, pool *bodyPool) error {
 	req.Method = http.MethodPost
 	if len(req.URL.Path) == 0 {
 		req.URL.Path = "/"
 	}
-	req.Header.Set("X-Amz-Target", kinesisTarget)
+	req.Header.Set("X-Amz-Target", target)
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	var stream io.Reader
 	if holder != nil {
-		pb := &pooledBody{buf: body, pool: c.bodies}
+		pb := &pooledBody{buf: body, pool: pool}
 		holder.body = pb
 		stream = pb
 	} else {
@@ -107,21 +115,27 @@ func (c *putRecordsCodec) SerializeRequest(ctx context.Context, schema *smithy.O
 	return nil
 }
 
+// decodeJSONResponse reads a successful answer into a pooled buffer and
+// decodes it with decode.
+func decodeJSONResponse(respBufs *sync.Pool, resp *smithyhttp.Response, decode func([]byte) error) error {
+	buf := respBufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer respBufs.Put(buf)
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		return &smithy.DeserializationError{Err: err}
+	}
+	if err := decode(buf.Bytes()); err != nil {
+		return &smithy.DeserializationError{Err: err, Snapshot: append([]byte(nil), buf.Bytes()[:min(buf.Len(), 1024)]...)}
+	}
+	return nil
+}
+
 func (c *putRecordsCodec) DeserializeResponse(ctx context.Context, schema *smithy.OperationSchema, reg *smithy.TypeRegistry, resp *smithyhttp.Response, out smithy.Deserializable) error {
 	po, ok := out.(*kinesis.PutRecordsOutput)
 	if !ok || resp.StatusCode < 200 || resp.StatusCode >= 300 {
 		return c.ClientProtocol.DeserializeResponse(ctx, schema, reg, resp, out)
 	}
-	buf := c.respBufs.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer c.respBufs.Put(buf)
-	if _, err := buf.ReadFrom(resp.Body); err != nil {
-		return &smithy.DeserializationError{Err: err}
-	}
-	if err := decodePutRecordsOutput(buf.Bytes(), po); err != nil {
-		return &smithy.DeserializationError{Err: err, Snapshot: append([]byte(nil), buf.Bytes()[:min(buf.Len(), 1024)]...)}
-	}
-	return nil
+	return decodeJSONResponse(c.respBufs, resp, func(p []byte) error { return decodePutRecordsOutput(p, po) })
 }
 
 // appendJSONString appends s escaped for the inside of a JSON string.
@@ -144,7 +158,7 @@ func appendJSONString(dst []byte, s string) []byte {
 // decodePutRecordsOutput reads the fields of a PutRecords answer the sender
 // needs. Unknown members are skipped.
 func decodePutRecordsOutput(p []byte, out *kinesis.PutRecordsOutput) error {
-	s := jscan{b: p}
+	s := jscan{b: p, op: "PutRecords"}
 	if !s.consume('{') {
 		return s.err("expected object")
 	}
@@ -202,7 +216,7 @@ func decodePutRecordsOutput(p []byte, out *kinesis.PutRecordsOutput) error {
 					return s.err("expected , or ]")
 				}
 				var e types.PutRecordsResultEntry
-				if err := s.resultEntry(&e); err != nil {
+				if err := s.errorEntry(&e.ErrorCode, &e.ErrorMessage); err != nil {
 					return err
 				}
 				out.Records = append(out.Records, e)
@@ -220,7 +234,9 @@ func decodePutRecordsOutput(p []byte, out *kinesis.PutRecordsOutput) error {
 	return nil
 }
 
-func (s *jscan) resultEntry(e *types.PutRecordsResultEntry) error {
+// errorEntry decodes one result entry (an object or null) of PutRecords or
+// PutRecordBatch: its ErrorCode and ErrorMessage; other members are skipped.
+func (s *jscan) errorEntry(code, msg **string) error {
 	if s.null() {
 		return nil
 	}
@@ -249,9 +265,9 @@ func (s *jscan) resultEntry(e *types.PutRecordsResultEntry) error {
 				v = &str
 			}
 			if key[5] == 'C' {
-				e.ErrorCode = v
+				*code = v
 			} else {
-				e.ErrorMessage = v
+				*msg = v
 			}
 		default:
 			if !s.skipValue(0) {
@@ -263,12 +279,13 @@ func (s *jscan) resultEntry(e *types.PutRecordsResultEntry) error {
 
 // jscan is a minimal JSON scanner over a complete document.
 type jscan struct {
-	b []byte
-	i int
+	b  []byte
+	i  int
+	op string // the operation whose answer this is, for errors
 }
 
 func (s *jscan) err(msg string) error {
-	return fmt.Errorf("PutRecords response: %s at offset %d", msg, s.i)
+	return fmt.Errorf("%s response: %s at offset %d", s.op, msg, s.i)
 }
 
 func (s *jscan) ws() {

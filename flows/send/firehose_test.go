@@ -33,6 +33,10 @@ func newFirehose(t *testing.T) (*fakeaws.Firehose, *firehose.Client) {
 // lines per record) at the Firehose limits: 4 records of 1,024,000 bytes per
 // call (4 MiB), a 5th starts the next call; the server's limit checks pass.
 func TestFirehoseAggregatedRecordsFillFourMiBCalls(t *testing.T) {
+	bothCodecs(t, testFirehoseAggregatedRecordsFillFourMiBCalls)
+}
+
+func testFirehoseAggregatedRecordsFillFourMiBCalls(t *testing.T, fast bool) {
 	fh, c := newFirehose(t)
 	line := []byte("2026-11-21 agg line of forty bytes....\n")
 	agg := bytes.Repeat(line, batch.FirehoseMaxRecordBytes/len(line))
@@ -44,7 +48,7 @@ func TestFirehoseAggregatedRecordsFillFourMiBCalls(t *testing.T) {
 	chunk := tracked(len(recs))
 	st := flowstats.New("f", "ds", true)
 	bl := batch.NewBuilder(batch.Options{Limits: batch.FirehoseLimits(0, 0, 0)})
-	sendAll(t, NewFirehose(c, "ds", Options{Stats: st}), batches(bl, recs, chunk))
+	sendAll(t, NewFirehose(c, "ds", Options{FastCodec: fast, Stats: st}), batches(bl, recs, chunk))
 	if got := fmt.Sprint(fh.RecordsPerCall()); got != "[4 4 1]" {
 		t.Fatalf("calls %s", got)
 	}
@@ -55,6 +59,10 @@ func TestFirehoseAggregatedRecordsFillFourMiBCalls(t *testing.T) {
 }
 
 func TestFirehoseFailedPutCountResendsOnlyFailedRecords(t *testing.T) {
+	bothCodecs(t, testFirehoseFailedPutCountResendsOnlyFailedRecords)
+}
+
+func testFirehoseFailedPutCountResendsOnlyFailedRecords(t *testing.T, fast bool) {
 	fh, c := newFirehose(t)
 	fh.SetPlan(func(call, n int) fakeaws.FirehoseFault {
 		switch call {
@@ -71,7 +79,7 @@ func TestFirehoseFailedPutCountResendsOnlyFailedRecords(t *testing.T) {
 	chunk := tracked(6)
 	var obs calls
 	var logs logBuf
-	s := NewFirehose(c, "ds", Options{Observer: &obs, Logger: newLogger(&logs),
+	s := NewFirehose(c, "ds", Options{FastCodec: fast, Observer: &obs, Logger: newLogger(&logs),
 		Backoff: NewBackoff(time.Millisecond, 5*time.Millisecond)})
 	bl := batch.NewBuilder(batch.Options{Limits: batch.FirehoseLimits(0, 0, 0)})
 	sendAll(t, s, batches(bl, recs, chunk))
@@ -93,9 +101,13 @@ func TestFirehoseFailedPutCountResendsOnlyFailedRecords(t *testing.T) {
 }
 
 func TestFirehoseMissingDeliveryStreamIsNamedInError(t *testing.T) {
+	bothCodecs(t, testFirehoseMissingDeliveryStreamIsNamedInError)
+}
+
+func testFirehoseMissingDeliveryStreamIsNamedInError(t *testing.T, fast bool) {
 	_, c := newFirehose(t)
 	var logs logBuf
-	s := NewFirehose(c, "missing", Options{Logger: newLogger(&logs), Backoff: NewBackoff(time.Millisecond, time.Millisecond)})
+	s := NewFirehose(c, "missing", Options{FastCodec: fast, Logger: newLogger(&logs), Backoff: NewBackoff(time.Millisecond, time.Millisecond)})
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	bl := batch.NewBuilder(batch.Options{Limits: batch.FirehoseLimits(0, 0, 0)})
@@ -105,5 +117,17 @@ func TestFirehoseMissingDeliveryStreamIsNamedInError(t *testing.T) {
 	}
 	if logs.count("ERROR", "Cannot send to delivery stream missing in region us-east-1 at endpoint http://127.0.0.1:") != 1 {
 		t.Fatalf("logs:\n%s", logs.String())
+	}
+}
+
+// bothCodecs runs test with the SDK's serializer and with the agent's
+// PutRecordBatch codec (FastCodec).
+func bothCodecs(t *testing.T, test func(t *testing.T, fast bool)) {
+	for _, fast := range []bool{false, true} {
+		name := "codec=sdk"
+		if fast {
+			name = "codec=fast"
+		}
+		t.Run(name, func(t *testing.T) { test(t, fast) })
 	}
 }

@@ -120,13 +120,21 @@ func NewFirehose(api FirehoseAPI, deliveryStream string, o Options) FlowSender {
 	}
 	f := &firehoseCaller{api: api, stream: deliveryStream}
 	f.pool.New = func() any { s := make([]fhtypes.Record, 0, batch.FirehoseMaxRecords); return &s }
+	if o.FastCodec {
+		f.respBufs.New = func() any { return new(bytes.Buffer) }
+		f.bodies = &bodyPool{}
+		f.optFns = []func(*firehose.Options){newPutRecordBatchCodecOption(&f.respBufs, f.bodies)}
+	}
 	return newSender(f, "DeliveryStream:"+deliveryStream, "delivery stream", deliveryStream, o)
 }
 
 type firehoseCaller struct {
-	api    FirehoseAPI
-	stream string
-	pool   sync.Pool // *[]fhtypes.Record
+	api      FirehoseAPI
+	stream   string
+	pool     sync.Pool // *[]fhtypes.Record
+	respBufs sync.Pool // *bytes.Buffer, FastCodec responses
+	optFns   []func(*firehose.Options)
+	bodies   *bodyPool // FastCodec request bodies, recycled after each call
 }
 
 func (f *firehoseCaller) call(ctx context.Context, b *batch.Batch, idx []int, codes, msgs []string) error {
@@ -140,7 +148,17 @@ func (f *firehoseCaller) call(ctx context.Context, b *batch.Batch, idx []int, co
 		*sp = req[:0]
 		f.pool.Put(sp)
 	}()
-	out, err := f.api.PutRecordBatch(ctx, &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String(f.stream), Records: req})
+	if f.bodies != nil {
+		// As for PutRecords: the codec leaves the pooled body here.
+		var h bodyHolder
+		ctx = withBodyHolder(ctx, &h)
+		defer func() {
+			if h.body != nil {
+				h.body.release()
+			}
+		}()
+	}
+	out, err := f.api.PutRecordBatch(ctx, &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String(f.stream), Records: req}, f.optFns...)
 	if err != nil {
 		return fmt.Errorf("PutRecordBatch %s: %w", f.stream, err)
 	}

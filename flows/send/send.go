@@ -70,10 +70,11 @@ type Options struct {
 	// ErrorLogInterval: any other error code at most once per interval
 	// (default 10 s).
 	ErrorLogInterval time.Duration
-	// FastCodec (Kinesis): encode PutRecords requests and decode their
-	// answers with this package's codec instead of the SDK's generic
-	// awsJson1.1 one, saving ~3 allocations and a body copy per record.
-	// Everything else (signing, endpoints, retries, errors) stays the SDK's.
+	// FastCodec: encode PutRecords (Kinesis) and PutRecordBatch (Firehose)
+	// requests and decode their answers with this package's codecs instead
+	// of the SDK's generic awsJson1.1 one, saving ~3 allocations and a body
+	// copy per record. Everything else (signing, endpoints, retries,
+	// errors) stays the SDK's.
 	FastCodec bool
 }
 

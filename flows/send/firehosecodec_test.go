@@ -1,0 +1,208 @@
+package send
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/firehose"
+	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/kinesistest"
+)
+
+// fhReference decodes what the sender needs from a PutRecordBatch answer
+// with encoding/json (exact member names; the last duplicate wins).
+func fhReference(p []byte) (int32, []string, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(p, &top); err != nil {
+		return 0, nil, err
+	}
+	var n int32
+	if raw, ok := top["FailedPutCount"]; ok {
+		if err := json.Unmarshal(raw, &n); err != nil {
+			return 0, nil, err
+		}
+	}
+	var recs []json.RawMessage
+	if raw, ok := top["RequestResponses"]; ok {
+		if err := json.Unmarshal(raw, &recs); err != nil {
+			return 0, nil, err
+		}
+	}
+	var out []string
+	for _, r := range recs {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(r, &m); err != nil {
+			return 0, nil, err
+		}
+		var code, msg *string
+		if raw, ok := m["ErrorCode"]; ok {
+			if err := json.Unmarshal(raw, &code); err != nil {
+				return 0, nil, err
+			}
+		}
+		if raw, ok := m["ErrorMessage"]; ok {
+			if err := json.Unmarshal(raw, &msg); err != nil {
+				return 0, nil, err
+			}
+		}
+		out = append(out, fmt.Sprintf("%s|%s", ptr(code), ptr(msg)))
+	}
+	return n, out, nil
+}
+
+func fhFast(p []byte) (int32, []string, error) {
+	var o firehose.PutRecordBatchOutput
+	if err := decodePutRecordBatchOutput(p, &o); err != nil {
+		return 0, nil, err
+	}
+	var out []string
+	for _, r := range o.RequestResponses {
+		out = append(out, fmt.Sprintf("%s|%s", ptr(r.ErrorCode), ptr(r.ErrorMessage)))
+	}
+	return aws.ToInt32(o.FailedPutCount), out, nil
+}
+
+var fhCodecSeeds = []string{
+	`{"Encrypted":false,"FailedPutCount":0,"RequestResponses":[{"RecordId":"49546986683135544286507457936321625675700192471156785154"}]}`,
+	`{"FailedPutCount":1,"RequestResponses":[{"RecordId":"1"},{"ErrorCode":"ServiceUnavailableException","ErrorMessage":"Slow down."}],"Encrypted":true}`,
+	` { "RequestResponses" : [ { "ErrorCode" : null , "ErrorMessage" : null , "RecordId" : "9" } ] , "FailedPutCount" : 0 , "Encrypted" : null } `,
+	`{"FailedPutCount":1,"RequestResponses":[{"ErrorCode":"InternalFailure","ErrorMessage":"quote \" backslash \\ unicode \u00e9 \n","X":{"a":[1,2,{"b":null}],"c":true}}],"Extra":[[],{}],"N":-1.5e3}`,
+	`{"FailedPutCount":0,"RequestResponses":[]}`,
+	`{"RequestResponses":null}`,
+	`{}`,
+}
+
+func TestFirehoseCodecDecodesLikeEncodingJSON(t *testing.T) {
+	for _, s := range fhCodecSeeds {
+		rc, rr, rerr := fhReference([]byte(s))
+		fc, fr, ferr := fhFast([]byte(s))
+		if rerr != nil || ferr != nil || rc != fc || !sameResults(rc, rr, fr) {
+			t.Errorf("%s:\n ref %d %q %v\nfast %d %q %v", s, rc, rr, rerr, fc, fr, ferr)
+		}
+	}
+	for _, bad := range []string{``, `{`, `{"RequestResponses":[}`, `{"FailedPutCount":x}`, `[]`, `{"RequestResponses":[{"ErrorCode":"a}]}`, `{} x`} {
+		if _, _, err := fhFast([]byte(bad)); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+func FuzzFirehoseCodecDecode(f *testing.F) {
+	for _, s := range fhCodecSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, p []byte) {
+		rc, rr, rerr := fhReference(p)
+		fc, fr, ferr := fhFast(p)
+		if rerr != nil || ferr != nil {
+			// Invalid JSON, or valid JSON of shapes the service never sends
+			// (wrong member types): any outcome but a panic is fine.
+			return
+		}
+		if rc != fc || !sameResults(rc, rr, fr) {
+			t.Fatalf("%q:\n ref %d %q\nfast %d %q", p, rc, rr, fc, fr)
+		}
+	})
+}
+
+// An answer with FailedPutCount 0 first is counted, not decoded, and the
+// shared all-succeeded entries are never written by a later member.
+func TestFirehoseCodecTrustsAZeroFailedPutCountWithoutDecodingEntries(t *testing.T) {
+	body := []byte(`{"Encrypted":false,"FailedPutCount":0,"RequestResponses":[{"RecordId":"1"},{"RecordId":"2"},{"RecordId":"3"}]}`)
+	var o firehose.PutRecordBatchOutput
+	allocs := testing.AllocsPerRun(100, func() {
+		o = firehose.PutRecordBatchOutput{}
+		if err := decodePutRecordBatchOutput(body, &o); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if len(o.RequestResponses) != 3 || aws.ToInt32(o.FailedPutCount) != 0 {
+		t.Fatalf("%d entries, FailedPutCount %d; want 3 and 0", len(o.RequestResponses), aws.ToInt32(o.FailedPutCount))
+	}
+	if allocs > 1 {
+		t.Errorf("%.1f allocations per decode, want at most 1 (the count)", allocs)
+	}
+	var out firehose.PutRecordBatchOutput
+	doc := `{"FailedPutCount":0,"RequestResponses":[{},{}],"FailedPutCount":1,"RequestResponses":[{"ErrorCode":"ServiceUnavailableException"},{}]}`
+	if err := decodePutRecordBatchOutput([]byte(doc), &out); err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(out.RequestResponses[0].ErrorCode) != "ServiceUnavailableException" {
+		t.Fatalf("the repeated member's entries were not decoded: %+v", out.RequestResponses)
+	}
+	var next firehose.PutRecordBatchOutput
+	if err := decodePutRecordBatchOutput(body, &next); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range next.RequestResponses {
+		if r.ErrorCode != nil {
+			t.Fatalf("a later all-success answer reports entry %d failed with %q", i, *r.ErrorCode)
+		}
+	}
+}
+
+// The request body equals the SDK's own serialization (as JSON values) and
+// carries the same target and content type; both decode the same answer.
+func TestFirehoseCodecRequestMatchesSDK(t *testing.T) {
+	type captured struct {
+		target, ctype string
+		body          any
+	}
+	var mu sync.Mutex
+	var got []captured
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		var v any
+		if err := json.Unmarshal(b, &v); err != nil {
+			t.Errorf("body not JSON: %v", err)
+		}
+		mu.Lock()
+		got = append(got, captured{r.Header.Get("X-Amz-Target"), r.Header.Get("Content-Type"), v})
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		_, _ = io.WriteString(w, `{"Encrypted":false,"FailedPutCount":1,"RequestResponses":[{"RecordId":"1"},{"ErrorCode":"InternalFailure","ErrorMessage":"m"}]}`)
+	}))
+	defer srv.Close()
+	c := firehose.NewFromConfig(kinesistest.Config(), func(o *firehose.Options) {
+		o.BaseEndpoint = aws.String(srv.URL)
+		o.Retryer = RetryerNoQuota()
+	})
+	in := &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String(`d"s\tream`), Records: []fhtypes.Record{
+		{Data: []byte("hello\n")},
+		{Data: []byte{0, 1, 2, 0xff}},
+		{Data: []byte{}},
+	}}
+	var outs []*firehose.PutRecordBatchOutput
+	codec := newPutRecordBatchCodecOption(&sync.Pool{New: func() any { return new(bytes.Buffer) }}, nil)
+	for _, opts := range [][]func(*firehose.Options){nil, {codec}} {
+		out, err := c.PutRecordBatch(context.Background(), in, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs = append(outs, out)
+	}
+	if len(got) != 2 || got[0].target != got[1].target || got[0].ctype != got[1].ctype || !reflect.DeepEqual(got[0].body, got[1].body) {
+		t.Fatalf("SDK vs fast codec:\n%+v\n%+v", got[0], got[1])
+	}
+	for _, o := range outs {
+		if aws.ToInt32(o.FailedPutCount) != 1 || aws.ToString(o.RequestResponses[1].ErrorCode) != "InternalFailure" || o.RequestResponses[0].ErrorCode != nil {
+			t.Fatalf("decoded %+v", o)
+		}
+	}
+	// The second call really went through the codec: it does not decode
+	// RecordId, the SDK does.
+	if outs[0].RequestResponses[0].RecordId == nil || outs[1].RequestResponses[0].RecordId != nil {
+		t.Fatalf("RecordId %v then %v: the codec was not used for the second call",
+			outs[0].RequestResponses[0].RecordId, outs[1].RequestResponses[0].RecordId)
+	}
+}
