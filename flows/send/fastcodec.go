@@ -26,7 +26,7 @@ import (
 // the body; its deserializer allocates a result entry plus strings per
 // record. This codec writes the request body in one exactly-sized
 // allocation and reads the answer into a pooled buffer, decoding only
-// FailedRecordCount, EncryptionType and each entry's ErrorCode/ErrorMessage
+// FailedRecordCount and each entry's ErrorCode/ErrorMessage
 // (SequenceNumber and ShardId are not decoded: the sender does not use them).
 //
 // It is installed per call through an option function, so the request body
@@ -156,9 +156,34 @@ func appendJSONString(dst []byte, s string) []byte {
 }
 
 // decodePutRecordsOutput reads the fields of a PutRecords answer the sender
-// needs. Unknown members are skipped.
+// needs. Unknown members (EncryptionType, each entry's SequenceNumber and
+// ShardId) are skipped.
 func decodePutRecordsOutput(p []byte, out *kinesis.PutRecordsOutput) error {
-	s := jscan{b: p, op: "PutRecords"}
+	return decodeAnswer(p, &putRecordsAnswer, &out.FailedRecordCount, &out.Records)
+}
+
+// answerShape names the members of a batch call's answer (PutRecords or
+// PutRecordBatch): the failed-entry count, the entry array and, in each
+// entry, the error code and message.
+type answerShape[E any] struct {
+	op, count, entries string
+	max                int
+	succeeded          []E // shared, read-only all-success entries
+	errs               func(*E) (code, msg **string)
+}
+
+var putRecordsAnswer = answerShape[types.PutRecordsResultEntry]{
+	op: "PutRecords", count: "FailedRecordCount", entries: "Records",
+	// A run of zero-value result entries (no ErrorCode: accepted), shared
+	// read-only by every answer whose FailedRecordCount is 0.
+	max: batch.KinesisMaxRecords, succeeded: make([]types.PutRecordsResultEntry, batch.KinesisMaxRecords),
+	errs: func(e *types.PutRecordsResultEntry) (code, msg **string) { return &e.ErrorCode, &e.ErrorMessage },
+}
+
+// decodeAnswer reads a batch call's answer into *count and *entries.
+// Unknown members are skipped.
+func decodeAnswer[E any](p []byte, sh *answerShape[E], count **int32, entries *[]E) error {
+	s := jscan{b: p, op: sh.op}
 	if !s.consume('{') {
 		return s.err("expected object")
 	}
@@ -174,40 +199,34 @@ func decodePutRecordsOutput(p []byte, out *kinesis.PutRecordsOutput) error {
 			return s.err("expected member name")
 		}
 		switch string(key) {
-		case "FailedRecordCount":
+		case sh.count:
 			n, ok := s.integer()
 			if !ok {
-				return s.err("bad FailedRecordCount")
+				return s.err("bad " + sh.count)
 			}
 			v := int32(n)
-			out.FailedRecordCount = &v
-		case "EncryptionType":
-			str, _, ok := s.stringOrNull()
-			if !ok {
-				return s.err("bad EncryptionType")
-			}
-			out.EncryptionType = types.EncryptionType(str) // "" for null
-		case "Records":
+			*count = &v
+		case sh.entries:
 			if s.null() {
 				continue
 			}
-			if out.FailedRecordCount != nil && *out.FailedRecordCount == 0 {
-				// Every entry succeeded (the service sends FailedRecordCount
-				// first): count the entries and point at shared zero-value
-				// results instead of decoding a million SequenceNumbers.
+			if *count != nil && **count == 0 {
+				// Every entry succeeded (the service sends the count first):
+				// count the entries and point at shared zero-value results
+				// instead of decoding a million sequence numbers or record ids.
 				n, ok := s.countArray()
-				if !ok || n > batch.KinesisMaxRecords {
-					return s.err("bad Records array")
+				if !ok || n > sh.max {
+					return s.err("bad " + sh.entries + " array")
 				}
-				out.Records = allSucceeded(n)
+				*entries = sh.succeeded[:n:n]
 				continue
 			}
 			if !s.consume('[') {
-				return s.err("expected Records array")
+				return s.err("expected " + sh.entries + " array")
 			}
 			// Always a fresh slice: a repeated member replaces the earlier one,
-			// which may be the shared, read-only allSucceeded entries.
-			out.Records = make([]types.PutRecordsResultEntry, 0, 500)
+			// which may be the shared, read-only succeeded entries.
+			list := make([]E, 0, sh.max)
 			for n := 0; ; n++ {
 				if s.consume(']') {
 					break
@@ -215,12 +234,14 @@ func decodePutRecordsOutput(p []byte, out *kinesis.PutRecordsOutput) error {
 				if n > 0 && !s.consume(',') {
 					return s.err("expected , or ]")
 				}
-				var e types.PutRecordsResultEntry
-				if err := s.errorEntry(&e.ErrorCode, &e.ErrorMessage); err != nil {
+				var e E
+				code, msg := sh.errs(&e)
+				if err := s.errorEntry(code, msg); err != nil {
 					return err
 				}
-				out.Records = append(out.Records, e)
+				list = append(list, e)
 			}
+			*entries = list
 		default:
 			if !s.skipValue(0) {
 				return s.err("bad value of " + string(key))
@@ -392,14 +413,6 @@ func (s *jscan) countArray() (int, bool) {
 		}
 	}
 }
-
-// succeeded is a run of zero-value result entries (no ErrorCode: accepted),
-// shared read-only by every answer whose FailedRecordCount is 0.
-var succeeded = make([]types.PutRecordsResultEntry, batch.KinesisMaxRecords)
-
-// allSucceeded returns n ≤ batch.KinesisMaxRecords successful result
-// entries. The slice must not be written to.
-func allSucceeded(n int) []types.PutRecordsResultEntry { return succeeded[:n:n] }
 
 // skipValue skips any JSON value.
 func (s *jscan) skipValue(depth int) bool {

@@ -59,79 +59,20 @@ func (c *putRecordBatchCodec) DeserializeResponse(ctx context.Context, schema *s
 	return decodeJSONResponse(c.respBufs, resp, func(p []byte) error { return decodePutRecordBatchOutput(p, po) })
 }
 
-// fhSucceeded backs the entries of all-success answers: read-only.
-var fhSucceeded = make([]fhtypes.PutRecordBatchResponseEntry, batch.FirehoseMaxRecords)
+// putRecordBatchAnswer: FailedPutCount and RequestResponses; RecordId and
+// Encrypted are skipped.
+var putRecordBatchAnswer = answerShape[fhtypes.PutRecordBatchResponseEntry]{
+	op: "PutRecordBatch", count: "FailedPutCount", entries: "RequestResponses",
+	max: batch.FirehoseMaxRecords, succeeded: make([]fhtypes.PutRecordBatchResponseEntry, batch.FirehoseMaxRecords),
+	errs: func(e *fhtypes.PutRecordBatchResponseEntry) (code, msg **string) {
+		return &e.ErrorCode, &e.ErrorMessage
+	},
+}
 
 // decodePutRecordBatchOutput reads the fields of a PutRecordBatch answer
-// the sender needs. Unknown members are skipped.
+// the sender needs.
 func decodePutRecordBatchOutput(p []byte, out *firehose.PutRecordBatchOutput) error {
-	s := jscan{b: p, op: "PutRecordBatch"}
-	if !s.consume('{') {
-		return s.err("expected object")
-	}
-	for first := true; ; first = false {
-		if s.consume('}') {
-			break
-		}
-		if !first && !s.consume(',') {
-			return s.err("expected , or }")
-		}
-		key, ok := s.rawString()
-		if !ok || !s.consume(':') {
-			return s.err("expected member name")
-		}
-		switch string(key) {
-		case "FailedPutCount":
-			n, ok := s.integer()
-			if !ok {
-				return s.err("bad FailedPutCount")
-			}
-			v := int32(n)
-			out.FailedPutCount = &v
-		case "RequestResponses":
-			if s.null() {
-				continue
-			}
-			if out.FailedPutCount != nil && *out.FailedPutCount == 0 {
-				// Every entry succeeded (FailedPutCount came first): count the
-				// entries and point at shared zero-value results.
-				n, ok := s.countArray()
-				if !ok || n > batch.FirehoseMaxRecords {
-					return s.err("bad RequestResponses array")
-				}
-				out.RequestResponses = fhSucceeded[:n:n]
-				continue
-			}
-			if !s.consume('[') {
-				return s.err("expected RequestResponses array")
-			}
-			// Always a fresh slice: a repeated member replaces the earlier one,
-			// which may be the shared, read-only fhSucceeded entries.
-			out.RequestResponses = make([]fhtypes.PutRecordBatchResponseEntry, 0, batch.FirehoseMaxRecords)
-			for n := 0; ; n++ {
-				if s.consume(']') {
-					break
-				}
-				if n > 0 && !s.consume(',') {
-					return s.err("expected , or ]")
-				}
-				var e fhtypes.PutRecordBatchResponseEntry
-				if err := s.errorEntry(&e.ErrorCode, &e.ErrorMessage); err != nil {
-					return err
-				}
-				out.RequestResponses = append(out.RequestResponses, e)
-			}
-		default:
-			if !s.skipValue(0) {
-				return s.err("bad value of " + string(key))
-			}
-		}
-	}
-	s.ws()
-	if s.i != len(s.b) {
-		return s.err("trailing data")
-	}
-	return nil
+	return decodeAnswer(p, &putRecordBatchAnswer, &out.FailedPutCount, &out.RequestResponses)
 }
 
 // newPutRecordBatchCodecOption installs the codec on a Firehose client's
