@@ -23,29 +23,25 @@ import (
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/kinesistest"
 )
 
-// reference decodes what the sender needs with encoding/json, with exact
+// refAnswer decodes what the sender needs from a batch call's answer with
+// encoding/json: the member count (the failed-entry count) and each entry
+// of the member entries as "ErrorCode|ErrorMessage", with exact
 // (case-sensitive) member names as the service sends them; on duplicate
 // members the last one wins.
-func reference(p []byte) (int32, []string, error) {
+func refAnswer(p []byte, count, entries string) (int32, []string, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(p, &top); err != nil {
 		return 0, nil, err
 	}
 	var n int32
-	if raw, ok := top["FailedRecordCount"]; ok {
+	if raw, ok := top[count]; ok {
 		if err := json.Unmarshal(raw, &n); err != nil {
 			return 0, nil, err
 		}
 	}
 	var recs []json.RawMessage
-	if raw, ok := top["Records"]; ok {
+	if raw, ok := top[entries]; ok {
 		if err := json.Unmarshal(raw, &recs); err != nil {
-			return 0, nil, err
-		}
-	}
-	if raw, ok := top["EncryptionType"]; ok {
-		var s *string
-		if err := json.Unmarshal(raw, &s); err != nil {
 			return 0, nil, err
 		}
 	}
@@ -69,6 +65,10 @@ func reference(p []byte) (int32, []string, error) {
 		out = append(out, fmt.Sprintf("%s|%s", ptr(code), ptr(msg)))
 	}
 	return n, out, nil
+}
+
+func reference(p []byte) (int32, []string, error) {
+	return refAnswer(p, "FailedRecordCount", "Records")
 }
 
 func ptr(s *string) string {

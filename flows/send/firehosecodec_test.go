@@ -19,45 +19,8 @@ import (
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/kinesistest"
 )
 
-// fhReference decodes what the sender needs from a PutRecordBatch answer
-// with encoding/json (exact member names; the last duplicate wins).
 func fhReference(p []byte) (int32, []string, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(p, &top); err != nil {
-		return 0, nil, err
-	}
-	var n int32
-	if raw, ok := top["FailedPutCount"]; ok {
-		if err := json.Unmarshal(raw, &n); err != nil {
-			return 0, nil, err
-		}
-	}
-	var recs []json.RawMessage
-	if raw, ok := top["RequestResponses"]; ok {
-		if err := json.Unmarshal(raw, &recs); err != nil {
-			return 0, nil, err
-		}
-	}
-	var out []string
-	for _, r := range recs {
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(r, &m); err != nil {
-			return 0, nil, err
-		}
-		var code, msg *string
-		if raw, ok := m["ErrorCode"]; ok {
-			if err := json.Unmarshal(raw, &code); err != nil {
-				return 0, nil, err
-			}
-		}
-		if raw, ok := m["ErrorMessage"]; ok {
-			if err := json.Unmarshal(raw, &msg); err != nil {
-				return 0, nil, err
-			}
-		}
-		out = append(out, fmt.Sprintf("%s|%s", ptr(code), ptr(msg)))
-	}
-	return n, out, nil
+	return refAnswer(p, "FailedPutCount", "RequestResponses")
 }
 
 func fhFast(p []byte) (int32, []string, error) {
