@@ -31,6 +31,17 @@ func (c *countingConn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
+// testCertificate returns net/http/httptest's certificate (for 127.0.0.1,
+// ::1 and example.com) and a pool that trusts it.
+func testCertificate() (tls.Certificate, *x509.CertPool) {
+	srv := httptest.NewUnstartedServer(nil)
+	srv.StartTLS()
+	defer srv.Close()
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	return srv.TLS.Certificates[0], roots
+}
+
 // tlsPair dials a TLS server that hands every byte it reads to got, and
 // returns the client side built as the agent's dialer builds it.
 func tlsPair(t testing.TB, got chan<- []byte) (*pooledCopyConn, *countingConn) {
@@ -44,13 +55,7 @@ func tlsPair(t testing.TB, got chan<- []byte) (*pooledCopyConn, *countingConn) {
 // tlsPairServing dials a TLS server that runs serve on its one connection.
 func tlsPairServing(t testing.TB, serve func(net.Conn)) (*pooledCopyConn, *countingConn) {
 	t.Helper()
-	srv := httptest.NewUnstartedServer(nil) // only for its certificate
-	srv.StartTLS()
-	cert := srv.TLS.Certificates[0]
-	roots := x509.NewCertPool()
-	roots.AddCert(srv.Certificate())
-	srv.Close()
-
+	cert, roots := testCertificate()
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
 	if err != nil {
 		t.Fatal(err)
@@ -143,13 +148,7 @@ func TestGatheredWriteErrorIsReturned(t *testing.T) {
 // wait 5 s for the gathered flush; net/http closes a cancelled request's
 // connection holding its own lock).
 func TestCloseInterruptsABlockedBodyCopy(t *testing.T) {
-	srv := httptest.NewUnstartedServer(nil) // only for its certificate
-	srv.StartTLS()
-	cert := srv.TLS.Certificates[0]
-	roots := x509.NewCertPool()
-	roots.AddCert(srv.Certificate())
-	srv.Close()
-
+	cert, roots := testCertificate()
 	client, server := net.Pipe() // writes block until the peer reads
 	defer server.Close()
 	handshook := make(chan error, 1)

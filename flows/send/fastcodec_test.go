@@ -100,19 +100,46 @@ var codecSeeds = []string{
 	`{}`,
 }
 
-func TestFastCodecDecodesLikeEncodingJSON(t *testing.T) {
-	for _, s := range codecSeeds {
-		rc, rr, rerr := reference([]byte(s))
+// answerDecoder decodes an answer into its failed-entry count and entries
+// as "ErrorCode|ErrorMessage" (reference or fast).
+type answerDecoder func([]byte) (int32, []string, error)
+
+// decodesLikeEncodingJSON checks the fast decoder against the reference on
+// seeds (which both must accept) and on bad documents (which it rejects).
+func decodesLikeEncodingJSON(t *testing.T, ref, fast answerDecoder, seeds, bad []string) {
+	t.Helper()
+	for _, s := range seeds {
+		rc, rr, rerr := ref([]byte(s))
 		fc, fr, ferr := fast([]byte(s))
 		if rerr != nil || ferr != nil || rc != fc || !sameResults(rc, rr, fr) {
 			t.Errorf("%s:\n ref %d %q %v\nfast %d %q %v", s, rc, rr, rerr, fc, fr, ferr)
 		}
 	}
-	for _, bad := range []string{``, `{`, `{"Records":[}`, `{"FailedRecordCount":x}`, `[]`, `{"Records":[{"ErrorCode":"a}]}`, `{} x`} {
-		if _, _, err := fast([]byte(bad)); err == nil {
-			t.Errorf("%q: no error", bad)
+	for _, b := range bad {
+		if _, _, err := fast([]byte(b)); err == nil {
+			t.Errorf("%q: no error", b)
 		}
 	}
+}
+
+// fuzzAnswer: on any document encoding/json decodes and the fast decoder
+// accepts, both agree. Invalid JSON, or valid JSON of shapes the service
+// never sends (wrong member types) that the fast decoder rejects, may end
+// any way but a panic.
+func fuzzAnswer(t *testing.T, ref, fast answerDecoder, p []byte) {
+	rc, rr, rerr := ref(p)
+	fc, fr, ferr := fast(p)
+	if rerr != nil || ferr != nil {
+		return
+	}
+	if rc != fc || !sameResults(rc, rr, fr) {
+		t.Fatalf("%q:\n ref %d %q\nfast %d %q", p, rc, rr, fc, fr)
+	}
+}
+
+func TestFastCodecDecodesLikeEncodingJSON(t *testing.T) {
+	decodesLikeEncodingJSON(t, reference, fast, codecSeeds,
+		[]string{``, `{`, `{"Records":[}`, `{"FailedRecordCount":x}`, `[]`, `{"Records":[{"ErrorCode":"a}]}`, `{} x`})
 }
 
 // sameResults: the fast decoder's entries equal encoding/json's, except
@@ -168,21 +195,7 @@ func FuzzFastCodecDecode(f *testing.F) {
 	for _, s := range codecSeeds {
 		f.Add([]byte(s))
 	}
-	f.Fuzz(func(t *testing.T, p []byte) {
-		rc, rr, rerr := reference(p)
-		fc, fr, ferr := fast(p)
-		if rerr != nil {
-			return // invalid for encoding/json: any outcome but a panic is fine
-		}
-		if ferr != nil {
-			// Valid JSON the fast decoder rejects: only acceptable for shapes the
-			// service never sends (wrong member types).
-			return
-		}
-		if rc != fc || !sameResults(rc, rr, fr) {
-			t.Fatalf("%q:\n ref %d %q\nfast %d %q", p, rc, rr, fc, fr)
-		}
-	})
+	f.Fuzz(func(t *testing.T, p []byte) { fuzzAnswer(t, reference, fast, p) })
 }
 
 // The request body equals the SDK's own serialization (as JSON values) and
