@@ -254,14 +254,20 @@ func connectProxy(target string, tunnels *atomic.Int64) http.Handler {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
 		}
-		w.WriteHeader(http.StatusOK)
-		down, _, err := http.NewResponseController(w).Hijack()
+		// Hijack first and answer on the raw connection; client bytes the
+		// server has already buffered are in rw and go up first.
+		down, rw, err := http.NewResponseController(w).Hijack()
 		if err != nil {
 			up.Close()
 			return
 		}
+		if _, err := io.WriteString(down, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
+			up.Close()
+			down.Close()
+			return
+		}
 		tunnels.Add(1)
-		go func() { _, _ = io.Copy(up, down); up.Close() }()
+		go func() { _, _ = io.Copy(up, rw.Reader); up.Close() }()
 		_, _ = io.Copy(down, up)
 		down.Close()
 	})
