@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/batch"
@@ -32,12 +33,36 @@ import (
 // It is installed per call through an option function, so the request body
 // is never reused: the HTTP transport may still read a request body after
 // the call has returned (net/http RoundTrip contract).
-type putRecordsCodec struct {
+type putRecordsCodec struct{ codec }
+
+// codec is what this package's codecs share: the SDK protocol they
+// delegate other operations to, and their buffers.
+type codec struct {
 	smithyhttp.ClientProtocol
 	respBufs *sync.Pool // *bytes.Buffer
 	// bodies, when set, recycles request bodies of calls made with a
 	// bodyHolder in their context (see pooledbody.go).
 	bodies *bodyPool
+}
+
+func (codec) agentCodec() {}
+
+// installCodec puts the codec made by wrap in place of the client's
+// protocol *proto for one call (the option function's client copy): not
+// when there is none, or when it is already one of this package's codecs.
+// Pooled bodies get their SigV4 payload hash from the pool's buffer.
+func installCodec(proto *smithyhttp.ClientProtocol, apiOptions *[]func(*middleware.Stack) error, c codec, wrap func(codec) smithyhttp.ClientProtocol) {
+	if *proto == nil {
+		return
+	}
+	if _, already := (*proto).(interface{ agentCodec() }); already {
+		return
+	}
+	c.ClientProtocol = *proto
+	*proto = wrap(c)
+	if c.bodies != nil {
+		*apiOptions = append(*apiOptions, addPayloadHash)
+	}
 }
 
 const kinesisTarget = "Kinesis_20131202.PutRecords"
@@ -465,20 +490,11 @@ func (s *jscan) skipValue(depth int) bool {
 // newPutRecordsCodecOption returns the per-call option installing the codec.
 // bodies may be nil (request bodies are not recycled).
 func newPutRecordsCodecOption(respBufs *sync.Pool, bodies ...*bodyPool) func(*kinesis.Options) {
-	var bp *bodyPool
+	c := codec{respBufs: respBufs}
 	if len(bodies) > 0 {
-		bp = bodies[0]
+		c.bodies = bodies[0]
 	}
 	return func(o *kinesis.Options) {
-		if o.Protocol == nil {
-			return
-		}
-		if _, already := o.Protocol.(*putRecordsCodec); already {
-			return
-		}
-		o.Protocol = &putRecordsCodec{ClientProtocol: o.Protocol, respBufs: respBufs, bodies: bp}
-		if bp != nil {
-			o.APIOptions = append(o.APIOptions, addPayloadHash)
-		}
+		installCodec(&o.Protocol, &o.APIOptions, c, func(c codec) smithyhttp.ClientProtocol { return &putRecordsCodec{c} })
 	}
 }

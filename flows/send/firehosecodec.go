@@ -18,11 +18,7 @@ import (
 // answer read into a pooled buffer and only FailedPutCount and each entry's
 // ErrorCode/ErrorMessage decoded (RecordId and Encrypted are not used).
 // Every other operation is delegated to the SDK's awsJson1.1 protocol.
-type putRecordBatchCodec struct {
-	smithyhttp.ClientProtocol
-	respBufs *sync.Pool // *bytes.Buffer
-	bodies   *bodyPool  // nil: bodies are not pooled
-}
+type putRecordBatchCodec struct{ codec }
 
 const firehoseTarget = "Firehose_20150804.PutRecordBatch"
 
@@ -78,16 +74,8 @@ func decodePutRecordBatchOutput(p []byte, out *firehose.PutRecordBatchOutput) er
 // newPutRecordBatchCodecOption installs the codec on a Firehose client's
 // call (per call, as newPutRecordsCodecOption).
 func newPutRecordBatchCodecOption(respBufs *sync.Pool, bodies *bodyPool) func(*firehose.Options) {
+	c := codec{respBufs: respBufs, bodies: bodies}
 	return func(o *firehose.Options) {
-		if o.Protocol == nil {
-			return
-		}
-		if _, already := o.Protocol.(*putRecordBatchCodec); already {
-			return
-		}
-		o.Protocol = &putRecordBatchCodec{ClientProtocol: o.Protocol, respBufs: respBufs, bodies: bodies}
-		if bodies != nil {
-			o.APIOptions = append(o.APIOptions, addPayloadHash)
-		}
+		installCodec(&o.Protocol, &o.APIOptions, c, func(c codec) smithyhttp.ClientProtocol { return &putRecordBatchCodec{c} })
 	}
 }

@@ -76,16 +76,9 @@ func (k *kinesisCaller) call(ctx context.Context, b *batch.Batch, idx []int, cod
 		k.pool.Put(sp)
 	}()
 	if k.bodies != nil {
-		// The codec leaves the request body here; once PutRecords has
-		// returned it goes back to the pool (pooledbody.go says when that is
-		// safe).
-		var h bodyHolder
-		ctx = withBodyHolder(ctx, &h)
-		defer func() {
-			if h.body != nil {
-				h.body.release()
-			}
-		}()
+		var release func()
+		ctx, release = holdBody(ctx)
+		defer release()
 	}
 	out, err := k.api.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(k.stream), Records: req}, k.optFns...)
 	if err != nil {
@@ -149,14 +142,9 @@ func (f *firehoseCaller) call(ctx context.Context, b *batch.Batch, idx []int, co
 		f.pool.Put(sp)
 	}()
 	if f.bodies != nil {
-		// As for PutRecords: the codec leaves the pooled body here.
-		var h bodyHolder
-		ctx = withBodyHolder(ctx, &h)
-		defer func() {
-			if h.body != nil {
-				h.body.release()
-			}
-		}()
+		var release func()
+		ctx, release = holdBody(ctx)
+		defer release()
 	}
 	out, err := f.api.PutRecordBatch(ctx, &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String(f.stream), Records: req}, f.optFns...)
 	if err != nil {

@@ -137,6 +137,19 @@ func withBodyHolder(ctx context.Context, h *bodyHolder) context.Context {
 	return context.WithValue(ctx, bodyHolderKey{}, h)
 }
 
+// holdBody arms ctx for a call whose codec pools its request body: the
+// codec leaves the body in the holder, and release, deferred by the caller,
+// hands it back to the pool once the call has returned (see above for when
+// that is safe).
+func holdBody(ctx context.Context) (_ context.Context, release func()) {
+	h := &bodyHolder{}
+	return withBodyHolder(ctx, h), func() {
+		if h.body != nil {
+			h.body.release()
+		}
+	}
+}
+
 func bodyHolderFrom(ctx context.Context) *bodyHolder {
 	h, _ := ctx.Value(bodyHolderKey{}).(*bodyHolder)
 	return h
