@@ -23,6 +23,7 @@ import (
 	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/awsclient"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/config"
 )
 
 // putRecordsServer answers every PutRecords with one successful entry and
@@ -51,6 +52,16 @@ func caBundle(t *testing.T, srv *httptest.Server) {
 	t.Setenv("AWS_CA_BUNDLE", path)
 }
 
+// kinesisAt is the agent.json of these tests: Kinesis at endpoint (the
+// SDK's default when empty) in us-east-1, static keys.
+func kinesisAt(endpoint string) *config.Config {
+	cfg := baseConfig()
+	cfg.KinesisRegion = "us-east-1"
+	cfg.KinesisEndpoint = endpoint
+	cfg.AWSAccessKeyID, cfg.AWSSecretAccessKey = "AKIDTEST", "secretTest"
+	return cfg
+}
+
 // putOne sends one 300 KiB record (several TLS records and copy buffers)
 // and returns the connection net/http wrote it to.
 func putOne(ctx context.Context, c *awsclient.Clients) (net.Conn, error) {
@@ -75,10 +86,7 @@ func TestRequestBodiesAreCopiedThroughPooledBuffers(t *testing.T) {
 	srv := httptest.NewTLSServer(putRecordsServer(bodies))
 	defer srv.Close()
 	caBundle(t, srv)
-	cfg := baseConfig()
-	cfg.KinesisRegion = "us-east-1"
-	cfg.KinesisEndpoint = srv.URL
-	cfg.AWSAccessKeyID, cfg.AWSSecretAccessKey = "AKIDTEST", "secretTest"
+	cfg := kinesisAt(srv.URL)
 	c := mustNew(t, cfg)
 
 	for i := 0; i < 2; i++ { // a new connection, then a reused one
@@ -117,11 +125,8 @@ func TestSocketTimeoutFailsASilentCall(t *testing.T) {
 			}
 			defer srv.Close()
 			defer close(release)
-			cfg := baseConfig()
-			cfg.KinesisRegion = "us-east-1"
-			cfg.KinesisEndpoint = srv.URL
+			cfg := kinesisAt(srv.URL)
 			cfg.SocketTimeout = 300 * time.Millisecond
-			cfg.AWSAccessKeyID, cfg.AWSSecretAccessKey = "AKIDTEST", "secretTest"
 			c := mustNew(t, cfg, awsclient.WithMaxAttempts(1))
 
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -147,10 +152,7 @@ func TestTLSDialerVerifiesTheEndpointHostName(t *testing.T) {
 	srv := httptest.NewTLSServer(putRecordsServer(bodies))
 	defer srv.Close()
 	caBundle(t, srv)
-	cfg := baseConfig()
-	cfg.KinesisRegion = "us-east-1"
-	cfg.KinesisEndpoint = strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
-	cfg.AWSAccessKeyID, cfg.AWSSecretAccessKey = "AKIDTEST", "secretTest"
+	cfg := kinesisAt(strings.Replace(srv.URL, "127.0.0.1", "localhost", 1))
 	c := mustNew(t, cfg, awsclient.WithMaxAttempts(1))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -173,9 +175,7 @@ func TestTLSDialerVerifiesTheEndpointHostName(t *testing.T) {
 func TestDefaultsModeIsPinnedToLegacy(t *testing.T) {
 	isolateEnv(t)
 	t.Setenv("AWS_DEFAULTS_MODE", "in-region")
-	cfg := baseConfig()
-	cfg.KinesisRegion = "us-east-1"
-	cfg.AWSAccessKeyID, cfg.AWSSecretAccessKey = "AKIDTEST", "secretTest"
+	cfg := kinesisAt("")
 	c := mustNew(t, cfg)
 	if m := c.Kinesis.Options().DefaultsMode; m != aws.DefaultsModeLegacy {
 		t.Fatalf("Kinesis defaults mode %q, want %q", m, aws.DefaultsModeLegacy)

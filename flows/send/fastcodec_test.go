@@ -198,15 +198,19 @@ func FuzzFastCodecDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, p []byte) { fuzzAnswer(t, reference, fast, p) })
 }
 
-// The request body equals the SDK's own serialization (as JSON values) and
-// carries the same target and content type.
-func TestFastCodecRequestMatchesSDK(t *testing.T) {
-	type captured struct {
-		target, ctype string
-		body          any
-	}
+// capturedCall is what recordingServer saw of one request.
+type capturedCall struct {
+	target, ctype string
+	body          any // the body as a JSON value
+}
+
+// recordingServer answers every request with answer and records its
+// target, content type and JSON body, to compare the SDK's serialization
+// with a codec's.
+func recordingServer(t *testing.T, answer string) (*httptest.Server, func() []capturedCall) {
+	t.Helper()
 	var mu sync.Mutex
-	var got []captured
+	var got []capturedCall
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		var v any
@@ -214,12 +218,32 @@ func TestFastCodecRequestMatchesSDK(t *testing.T) {
 			t.Errorf("body not JSON: %v", err)
 		}
 		mu.Lock()
-		got = append(got, captured{r.Header.Get("X-Amz-Target"), r.Header.Get("Content-Type"), v})
+		got = append(got, capturedCall{r.Header.Get("X-Amz-Target"), r.Header.Get("Content-Type"), v})
 		mu.Unlock()
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		_, _ = io.WriteString(w, `{"FailedRecordCount":1,"Records":[{"SequenceNumber":"1","ShardId":"s"},{"ErrorCode":"InternalFailure","ErrorMessage":"m"}]}`)
+		_, _ = io.WriteString(w, answer)
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return srv, func() []capturedCall {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]capturedCall(nil), got...)
+	}
+}
+
+// sameSerialization: two recorded calls, the SDK's then the codec's, with
+// the same target, content type and JSON body.
+func sameSerialization(t *testing.T, got []capturedCall) {
+	t.Helper()
+	if len(got) != 2 || got[0].target != got[1].target || got[0].ctype != got[1].ctype || !reflect.DeepEqual(got[0].body, got[1].body) {
+		t.Fatalf("SDK vs fast codec:\n%+v", got)
+	}
+}
+
+// The request body equals the SDK's own serialization (as JSON values) and
+// carries the same target and content type.
+func TestFastCodecRequestMatchesSDK(t *testing.T) {
+	srv, calls := recordingServer(t, `{"FailedRecordCount":1,"Records":[{"SequenceNumber":"1","ShardId":"s"},{"ErrorCode":"InternalFailure","ErrorMessage":"m"}]}`)
 	c := benchClient(srv.URL)
 	in := &kinesis.PutRecordsInput{StreamName: aws.String(`s"t\ream`), Records: []types.PutRecordsRequestEntry{
 		{Data: []byte("hello\n"), PartitionKey: aws.String("730878.1907032909")},
@@ -233,9 +257,7 @@ func TestFastCodecRequestMatchesSDK(t *testing.T) {
 		}
 		outs = append(outs, out)
 	}
-	if len(got) != 2 || got[0].target != got[1].target || got[0].ctype != got[1].ctype || !reflect.DeepEqual(got[0].body, got[1].body) {
-		t.Fatalf("SDK vs fast codec:\n%+v\n%+v", got[0], got[1])
-	}
+	sameSerialization(t, calls())
 	for _, o := range outs {
 		if aws.ToInt32(o.FailedRecordCount) != 1 || aws.ToString(o.Records[1].ErrorCode) != "InternalFailure" || o.Records[0].ErrorCode != nil {
 			t.Fatalf("decoded %+v", o)

@@ -3,12 +3,7 @@ package send
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"reflect"
 	"sync"
 	"testing"
 
@@ -96,25 +91,7 @@ func TestFirehoseCodecTrustsAZeroFailedPutCountWithoutDecodingEntries(t *testing
 // The request body equals the SDK's own serialization (as JSON values) and
 // carries the same target and content type; both decode the same answer.
 func TestFirehoseCodecRequestMatchesSDK(t *testing.T) {
-	type captured struct {
-		target, ctype string
-		body          any
-	}
-	var mu sync.Mutex
-	var got []captured
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		var v any
-		if err := json.Unmarshal(b, &v); err != nil {
-			t.Errorf("body not JSON: %v", err)
-		}
-		mu.Lock()
-		got = append(got, captured{r.Header.Get("X-Amz-Target"), r.Header.Get("Content-Type"), v})
-		mu.Unlock()
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		_, _ = io.WriteString(w, `{"Encrypted":false,"FailedPutCount":1,"RequestResponses":[{"RecordId":"1"},{"ErrorCode":"InternalFailure","ErrorMessage":"m"}]}`)
-	}))
-	defer srv.Close()
+	srv, calls := recordingServer(t, `{"Encrypted":false,"FailedPutCount":1,"RequestResponses":[{"RecordId":"1"},{"ErrorCode":"InternalFailure","ErrorMessage":"m"}]}`)
 	c := firehose.NewFromConfig(kinesistest.Config(), func(o *firehose.Options) {
 		o.BaseEndpoint = aws.String(srv.URL)
 		o.Retryer = RetryerNoQuota()
@@ -133,9 +110,7 @@ func TestFirehoseCodecRequestMatchesSDK(t *testing.T) {
 		}
 		outs = append(outs, out)
 	}
-	if len(got) != 2 || got[0].target != got[1].target || got[0].ctype != got[1].ctype || !reflect.DeepEqual(got[0].body, got[1].body) {
-		t.Fatalf("SDK vs fast codec:\n%+v\n%+v", got[0], got[1])
-	}
+	sameSerialization(t, calls())
 	for _, o := range outs {
 		if aws.ToInt32(o.FailedPutCount) != 1 || aws.ToString(o.RequestResponses[1].ErrorCode) != "InternalFailure" || o.RequestResponses[0].ErrorCode != nil {
 			t.Fatalf("decoded %+v", o)
