@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"syscall"
 )
@@ -20,10 +21,12 @@ type notifier struct {
 }
 
 // notifyEvent is one inotify event: the path it names (the directory
-// itself when the event has no name) and its mask.
+// itself when the event has no name), its mask, and whether it named an
+// entry of the directory.
 type notifyEvent struct {
-	path string
-	mask uint32
+	path  string
+	mask  uint32
+	named bool
 }
 
 // Event masks: structural changes of a directory and its entries, and
@@ -33,6 +36,7 @@ const (
 		syscall.IN_ATTRIB | syscall.IN_DELETE_SELF | syscall.IN_MOVE_SELF
 	notifyWrites   = syscall.IN_MODIFY
 	notifyOverflow = syscall.IN_Q_OVERFLOW
+	notifyIgnored  = syscall.IN_IGNORED
 	notifyCreated  = syscall.IN_CREATE | syscall.IN_MOVED_TO
 )
 
@@ -56,6 +60,38 @@ func (n *notifier) add(dir string, mask uint32) (int32, error) {
 	}
 	n.wds[int32(wd)] = dir
 	return int32(wd), nil
+}
+
+// addFile watches the file open as f (known as path) for mask. The watch
+// is added through /proc/self/fd, so it is on f's inode even if path was
+// renamed or replaced since f was opened.
+func (n *notifier) addFile(path string, f *os.File, mask uint32) (int32, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	wd, err := syscall.InotifyAddWatch(n.fd, "/proc/self/fd/"+strconv.Itoa(int(f.Fd())), mask)
+	if err != nil {
+		return -1, &os.PathError{Op: "inotify_add_watch", Path: path, Err: err}
+	}
+	n.wds[int32(wd)] = path
+	return int32(wd), nil
+}
+
+// watching reports whether wd is still a watch (the kernel drops the watch
+// of a file that is deleted and no longer open).
+func (n *notifier) watching(wd int32) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	_, ok := n.wds[wd]
+	return ok
+}
+
+// rename sets the path that wd's events name.
+func (n *notifier) rename(wd int32, path string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if _, ok := n.wds[wd]; ok {
+		n.wds[wd] = path
+	}
 }
 
 // remove drops a watch (the kernel may have dropped it already).
@@ -85,10 +121,13 @@ func (n *notifier) read(buf []byte, evs []notifyEvent) ([]notifyEvent, error) {
 			name = name[:len(name)-1]
 		}
 		path := n.wds[wd]
+		if mask&syscall.IN_IGNORED != 0 {
+			delete(n.wds, wd) // the kernel dropped the watch
+		}
 		if len(name) > 0 {
 			path = filepath.Join(path, string(name))
 		}
-		evs = append(evs, notifyEvent{path: path, mask: mask})
+		evs = append(evs, notifyEvent{path: path, mask: mask, named: len(name) > 0})
 	}
 	return evs, nil
 }

@@ -130,6 +130,10 @@ type Tailer struct {
 	loops   atomic.Int64 // completed loop iterations (tests wait on it)
 	// writeWakes counts wake-ups for writes to open files (tests).
 	writeWakes atomic.Int64
+	// writeReads counts reads of write notifications (tests).
+	writeReads atomic.Int64
+	// scans counts directory scans, full and light (tests).
+	scans atomic.Int64
 }
 
 // harvester is the state of one file identity.
@@ -138,6 +142,7 @@ type harvester struct {
 	fileID  string
 	path    string
 	f       *os.File
+	wd      int32 // its write watch (watchWrites); 0: none
 	src     *record.Source
 	pred    *record.Source // predecessor for the next Source (copytruncate copy)
 	head    []byte         // the file's first bytes (up to fpMax) as last verified
@@ -421,6 +426,7 @@ func (t *Tailer) warnOnce(level slog.Level, path, problem string, args ...any) {
 // light scan (run while a send is blocked) only opens new files and notes
 // renames, so that files deleted soon after creation are still held open.
 func (t *Tailer) scan(ctx context.Context, light bool) {
+	t.scans.Add(1)
 	now := time.Now()
 	if !light {
 		t.lastScan = now
@@ -615,6 +621,7 @@ func (t *Tailer) setPath(h *harvester, p string) {
 		t.setOpen(p, true)
 	}
 	h.path = p
+	t.renameWatch(h)
 	if h.src != nil {
 		h.src.SetPath(p)
 	}
@@ -672,6 +679,7 @@ func (t *Tailer) reopen(h *harvester, p string, now time.Time) (opened, same boo
 	h.f = f
 	h.lastData = now
 	t.setOpen(p, true)
+	t.watchWrites(h) // its watch went with the inode if the file was deleted
 	return true, true
 }
 
@@ -808,6 +816,7 @@ func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light b
 	}
 	h.sp = newSplitter(t.cfg.MultiLineStart, t.cfg.Footer, t.cfg.AggregatedRecordSizeBytes, t.cfg.ReadBufferBytes, 0)
 	t.files[st.key] = h
+	t.watchWrites(h)
 	if t.first {
 		t.begin(h, st, head, t.initialOffset(p, st, f, head))
 		return
@@ -1025,6 +1034,7 @@ func (t *Tailer) keepWaiting(st fileStat, now time.Time) bool {
 
 // drop forgets a file.
 func (t *Tailer) drop(h *harvester, why string) {
+	t.unwatchWrites(h)
 	if h.f != nil {
 		h.f.Close()
 		h.f = nil

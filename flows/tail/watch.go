@@ -10,28 +10,29 @@ import (
 	"time"
 )
 
-// watcher turns directory change notifications into wake-ups of the
-// tailer loop. It uses two inotify instances on the flow's directory:
-// structural events (creates, renames, removes, attribute changes) are
-// read at once; writes (IN_MODIFY) are read at most once per
-// writeWakeGap, and while they wait unread the kernel merges a file's
-// repeated writes into one event. When inotify is unavailable or out of
-// watches it falls back to polling (logged once); a periodic rescan runs
-// in every mode.
+// watcher turns change notifications into wake-ups of the tailer loop. It
+// uses two inotify instances: one watches the flow's directory for
+// structural events (creates, renames, removes, attribute changes), read
+// at once; the other watches each file the flow tails for writes
+// (IN_MODIFY), read at most once per writeWakeGap, and while they wait
+// unread the kernel merges a file's repeated writes into one event.
+// Writes are watched per file, not on the directory, so that other files
+// of the directory (a busy syslog beside the flow's logs) cost nothing.
+// When inotify is unavailable or out of watches it falls back to polling
+// (logged once); a periodic rescan runs in every mode.
 //
 // fsnotify was used before: it cannot leave IN_MODIFY out of a watch, so
 // every single-line write cost a read and a wake-up of its reader
 // goroutine (docs/PERFORMANCE.md, fourth session).
 type watcher struct {
 	mu      sync.Mutex
-	s       *notifier // structural events, read at once
-	m       *notifier // writes, read once per writeWakeGap
+	s       *notifier // structural events of the directory, read at once
+	m       *notifier // writes to the tailed files, read once per writeWakeGap
 	dir     string    // watched: the flow's directory, or
 	parent  string    // its parent while the directory does not exist
-	dirKey  fileKey   // device and inode of dir when its watches were added
+	dirKey  fileKey   // device and inode of dir when its watch was added
 	sWD     int32     // s's watch of dir
 	pWD     int32     // s's watch of parent
-	mWD     int32     // m's watch of dir
 	polling bool
 	wg      sync.WaitGroup
 }
@@ -94,7 +95,12 @@ func (t *Tailer) readStructural(s *notifier) {
 		if evs, err = s.read(buf, evs[:0]); err != nil {
 			return
 		}
+		relevant := false
 		for _, ev := range evs {
+			if !t.concerns(ev) {
+				continue
+			}
+			relevant = true
 			// A new file is opened at once, so that one deleted right
 			// after it was written is still read (the descriptor keeps it).
 			if ev.mask&notifyCreated != 0 {
@@ -104,16 +110,16 @@ func (t *Tailer) readStructural(s *notifier) {
 				t.log.Debug("Change notifications overflowed; rescanning")
 			}
 		}
-		if len(evs) > 0 {
+		if relevant {
 			t.poke(true)
 		}
 	}
 }
 
 // readWrites reads write events at most once per writeWakeGap, until the
-// notifier is closed or ctx ends. Writes to open files only need a read;
-// writes to any other file (closed, renamed away) or an overflow need a
-// rescan.
+// notifier is closed or ctx ends. Every event is of a file the flow
+// tails: a write to an open one only needs a read; a write to one closed
+// for inactivity, or an overflow, needs a rescan (which reopens it).
 func (t *Tailer) readWrites(ctx context.Context, m *notifier) {
 	buf := make([]byte, eventBufSize)
 	var evs []notifyEvent
@@ -125,9 +131,13 @@ func (t *Tailer) readWrites(ctx context.Context, m *notifier) {
 		if evs, err = m.read(buf, evs[:0]); err != nil {
 			return
 		}
+		t.writeReads.Add(1)
 		woke := time.Now()
 		scan, read := false, false
 		for _, ev := range evs {
+			if ev.mask&notifyIgnored != 0 {
+				continue // a dropped watch: the file was forgotten or deleted
+			}
 			if ev.mask&notifyOverflow != 0 {
 				t.log.Debug("Write notifications overflowed; rescanning")
 				scan = true
@@ -154,6 +164,21 @@ func (t *Tailer) readWrites(ctx context.Context, m *notifier) {
 	}
 }
 
+// concerns reports whether a change notification can matter to this flow:
+// an overflow, an event of a watched directory itself (removed, moved, or
+// the flow's directory appearing in its parent), or an event of an entry
+// of the flow's directory whose name matches the pattern. Other entries
+// of the directory (a busy syslog beside the flow's files) are none of
+// the flow's business: before this filter every write to them cost a
+// rescan of the directory.
+func (t *Tailer) concerns(ev notifyEvent) bool {
+	if ev.mask&notifyOverflow != 0 || !ev.named || ev.path == t.cfg.Dir {
+		return true
+	}
+	dir, name := filepath.Split(ev.path)
+	return filepath.Clean(dir) == t.cfg.Dir && t.glob.match(name) && !excludedName(name)
+}
+
 func (t *Tailer) fallbackToPolling(err error) {
 	w := &t.watcher
 	w.mu.Lock()
@@ -168,8 +193,8 @@ func (t *Tailer) fallbackToPolling(err error) {
 // the directory is missing. Called by the Run goroutine before listing.
 func (w *watcher) ensure(t *Tailer) {
 	w.mu.Lock()
-	s, m := w.s, w.m
-	dir, parent, dirKey, sWD, pWD, mWD := w.dir, w.parent, w.dirKey, w.sWD, w.pWD, w.mWD
+	s := w.s
+	dir, parent, dirKey, sWD, pWD := w.dir, w.parent, w.dirKey, w.sWD, w.pWD
 	w.mu.Unlock()
 	if s == nil {
 		return
@@ -179,9 +204,8 @@ func (w *watcher) ensure(t *Tailer) {
 			return
 		}
 		// The directory went away or was replaced (renamed over, or moved
-		// aside and made again): its watches are on the old one.
+		// aside and made again): its watch is on the old one.
 		s.remove(sWD)
-		m.remove(mWD)
 		dir = ""
 	}
 	// The identity is taken before the watches are added: if the directory
@@ -193,12 +217,7 @@ func (w *watcher) ensure(t *Tailer) {
 		err = &os.PathError{Op: "stat", Path: t.cfg.Dir, Err: os.ErrNotExist}
 	}
 	if err == nil {
-		var mwd int32
-		if mwd, err = m.add(t.cfg.Dir, notifyWrites); err != nil {
-			s.remove(wd)
-		} else {
-			sWD, mWD = wd, mwd
-		}
+		sWD = wd
 	}
 	switch {
 	case err == nil:
@@ -222,8 +241,60 @@ func (w *watcher) ensure(t *Tailer) {
 		t.warnOnce(0, t.cfg.Dir, "Cannot watch directory; relying on periodic rescans", "err", err)
 	}
 	w.mu.Lock()
-	w.dir, w.parent, w.dirKey, w.sWD, w.pWD, w.mWD = dir, parent, dirKey, sWD, pWD, mWD
+	w.dir, w.parent, w.dirKey, w.sWD, w.pWD = dir, parent, dirKey, sWD, pWD
 	w.mu.Unlock()
+}
+
+// watchWrites puts h's file under the write notifier's watch, through its
+// descriptor, so that the watch is on the inode h reads whatever its name
+// is now or becomes. The watch lasts as long as h (a file closed for
+// inactivity keeps it, so that a write reopens it). Without a watch the
+// flow polls (logged once), as when the directory cannot be watched.
+// Called by the Run goroutine.
+func (t *Tailer) watchWrites(h *harvester) {
+	w := &t.watcher
+	w.mu.Lock()
+	m := w.m
+	w.mu.Unlock()
+	if m == nil || h.f == nil || (h.wd != 0 && m.watching(h.wd)) {
+		return
+	}
+	wd, err := m.addFile(h.path, h.f, notifyWrites)
+	if err != nil {
+		w.close()
+		t.fallbackToPolling(err)
+		return
+	}
+	h.wd = wd
+}
+
+// unwatchWrites drops h's write watch (h is forgotten).
+func (t *Tailer) unwatchWrites(h *harvester) {
+	if h.wd == 0 {
+		return
+	}
+	w := &t.watcher
+	w.mu.Lock()
+	m := w.m
+	w.mu.Unlock()
+	if m != nil {
+		m.remove(h.wd)
+	}
+	h.wd = 0
+}
+
+// renameWatch records h's new path for its write watch's events.
+func (t *Tailer) renameWatch(h *harvester) {
+	if h.wd == 0 {
+		return
+	}
+	w := &t.watcher
+	w.mu.Lock()
+	m := w.m
+	w.mu.Unlock()
+	if m != nil {
+		m.rename(h.wd, h.path)
+	}
 }
 
 // dirIdentity is the device and inode of the directory at path.

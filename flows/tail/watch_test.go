@@ -1,6 +1,7 @@
 package tail
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -142,4 +143,86 @@ func TestReplacedDirectoryIsWatchedAgain(t *testing.T) {
 			eq(t, c.recordsOf("a.log"), "in the new directory\n")
 		})
 	}
+}
+
+// Other files of the flow's directory (a busy syslog beside the flow's
+// logs, temporary files coming and going) are none of the flow's
+// business. Writes are watched per tailed file, so a neighbour's writes
+// are not even read as notifications; the directory's structural events
+// are filtered by the pattern, so its files coming and going cause no
+// rescan. Before, every neighbour write cost a wake-up and a rescan of the
+// directory (at most one per writeWakeGap).
+func TestOtherFilesOfTheDirectoryCostTheFlowNothing(t *testing.T) {
+	dir := t.TempDir()
+	app := filepath.Join(dir, "app.log")
+	mustWrite(t, app, "")
+	cfg := testConfig(dir, "*.log")
+	cfg.MinPoll, cfg.MaxRefresh = time.Minute, time.Minute // notifications only
+	c := startTailer(t, cfg)
+	waitFor(t, "the file is open", func() bool { return c.tl.isOpen(app) })
+	waitFor(t, "the first iteration", func() bool { return c.tl.loops.Load() >= 1 })
+	scans, reads := c.tl.scans.Load(), c.tl.writeReads.Load()
+
+	syslog, err := os.OpenFile(filepath.Join(dir, "syslog"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syslog.Close()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for i := 0; i < 2000; {
+		<-tick.C
+		for j := 0; j < 10; j, i = j+1, i+1 { // ~10 lines/ms for ~200 ms, one write(2) each
+			if _, err := syslog.WriteString(lines("syslog", i, i+1)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i%100 == 0 { // and a temporary file every 10 ms
+			tmp := filepath.Join(dir, fmt.Sprintf("tmp-%d.txt", i))
+			mustWrite(t, tmp, "x\n")
+			if err := os.Remove(tmp); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// The flow's own file is still followed through its notifications.
+	mustAppend(t, app, "mine\n")
+	waitFor(t, "app.log's line", func() bool { return len(c.records()) >= 1 })
+	eq(t, c.records(), "mine\n")
+
+	if n := c.tl.scans.Load() - scans; n != 0 {
+		t.Errorf("%d directory scans for other files' changes, want 0", n)
+	}
+	// One read for the write to app.log (two if its write was read in two
+	// parts), against one per writeWakeGap of the neighbour's writes.
+	if n := c.tl.writeReads.Load() - reads; n > 2 {
+		t.Errorf("%d reads of write notifications, want at most 2", n)
+	}
+}
+
+// A file closed for inactivity keeps its write watch: its next write
+// reopens and reads it at once, not at the next full rescan (a minute
+// here).
+func TestFileClosedForInactivityIsReopenedByItsNextWrite(t *testing.T) {
+	dir := t.TempDir()
+	app := filepath.Join(dir, "app.log")
+	mustWrite(t, app, "one\n")
+	cfg := testConfig(dir, "*.log")
+	cfg.MinPoll, cfg.MaxRefresh = time.Minute, time.Minute // notifications only
+	c := startTailer(t, cfg, func(tl *Tailer) { tl.inactive = 50 * time.Millisecond })
+	waitFor(t, "the first line", func() bool { return len(c.recordsOf("app.log")) >= 1 })
+	// The inactivity check runs in the loop: a new file wakes it once the
+	// first has been quiet long enough.
+	deadline := time.Now().Add(10 * time.Second)
+	for i := 0; c.tl.isOpen(app); i++ {
+		if time.Now().After(deadline) {
+			t.Fatal("app.log was not closed for inactivity")
+		}
+		name := fmt.Sprintf("wake-%d.log", i)
+		mustWrite(t, filepath.Join(dir, name), name+"\n")
+		waitFor(t, name+" read", func() bool { return len(c.recordsOf(name)) == 1 })
+	}
+	mustAppend(t, app, "two\n")
+	waitFor(t, "the line written after the close", func() bool { return len(c.recordsOf("app.log")) >= 2 })
+	eq(t, c.recordsOf("app.log"), "one\n", "two\n")
 }
