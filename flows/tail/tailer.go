@@ -100,6 +100,8 @@ type Tailer struct {
 	openFn   func(name string, flag int, perm os.FileMode) (*os.File, error)
 	noNotify bool          // tests: behave as if inotify were unavailable
 	onOpen   func(fileKey) // tests: told of every descriptor taken on a file
+	// addFileWatch replaces notifier.addFile (tests: a file that cannot be watched).
+	addFileWatch func(path string, f *os.File, mask uint32) (int32, error)
 
 	// Owned by the Run goroutine.
 	files   map[fileKey]*harvester
@@ -121,6 +123,7 @@ type Tailer struct {
 	watcher  watcher
 
 	wake    chan struct{}
+	idling  chan struct{} // the loop waits for a change (write notifications are wanted)
 	scanReq atomic.Bool
 	openMu  sync.Mutex
 	open    map[string]bool // paths with an open descriptor (for the watcher)
@@ -232,6 +235,7 @@ func New(cfg Config) (*Tailer, error) {
 		first:    true,
 		resume:   map[string][]record.Position{},
 		wake:     make(chan struct{}, 1),
+		idling:   make(chan struct{}, 1),
 		open:     map[string]bool{},
 		pre:      map[fileKey]*preopened{},
 	}
@@ -308,6 +312,10 @@ func (t *Tailer) idle(ctx context.Context, d time.Duration) {
 	}
 	tm := time.NewTimer(d)
 	defer tm.Stop()
+	select {
+	case t.idling <- struct{}{}:
+	default:
+	}
 	select {
 	case <-ctx.Done():
 	case <-t.wake:

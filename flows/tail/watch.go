@@ -34,6 +34,7 @@ type watcher struct {
 	sWD     int32     // s's watch of dir
 	pWD     int32     // s's watch of parent
 	polling bool
+	quit    chan struct{} // closed by close: the readers stop
 	wg      sync.WaitGroup
 }
 
@@ -73,6 +74,8 @@ func (t *Tailer) startWatcher(ctx context.Context) {
 	w := &t.watcher
 	w.mu.Lock()
 	w.s, w.m = s, m
+	quit := make(chan struct{})
+	w.quit = quit
 	w.mu.Unlock()
 	w.wg.Add(2)
 	go func() {
@@ -81,7 +84,7 @@ func (t *Tailer) startWatcher(ctx context.Context) {
 	}()
 	go func() {
 		defer w.wg.Done()
-		t.readWrites(ctx, m)
+		t.readWrites(ctx, m, quit)
 	}()
 }
 
@@ -120,13 +123,27 @@ func (t *Tailer) readStructural(s *notifier) {
 // notifier is closed or ctx ends. Every event is of a file the flow
 // tails: a write to an open one only needs a read; a write to one closed
 // for inactivity, or an overflow, needs a rescan (which reopens it).
-func (t *Tailer) readWrites(ctx context.Context, m *notifier) {
+func (t *Tailer) readWrites(ctx context.Context, m *notifier, quit <-chan struct{}) {
 	buf := make([]byte, eventBufSize)
 	var evs []notifyEvent
 	gap := time.NewTimer(time.Hour)
 	gap.Stop()
 	defer gap.Stop()
 	for {
+		// Writes are read only while the loop waits for a change. While it
+		// reads, pauses to let lines accumulate, or waits for the consumer,
+		// it reads every open file anyway when it goes on; meanwhile the
+		// kernel merges the unread events. A long busy spell ends at worst
+		// in an overflow event (a rescan), and a write to a file closed for
+		// inactivity is then noticed when the loop next waits, or by the
+		// full rescan (MaxRefresh) if it never does.
+		select {
+		case <-ctx.Done():
+			return
+		case <-quit:
+			return
+		case <-t.idling:
+		}
 		var err error
 		if evs, err = m.read(buf, evs[:0]); err != nil {
 			return
@@ -158,6 +175,8 @@ func (t *Tailer) readWrites(ctx context.Context, m *notifier) {
 		gap.Reset(writeWakeGap - time.Since(woke))
 		select {
 		case <-ctx.Done():
+			return
+		case <-quit:
 			return
 		case <-gap.C:
 		}
@@ -259,7 +278,11 @@ func (t *Tailer) watchWrites(h *harvester) {
 	if m == nil || h.f == nil || (h.wd != 0 && m.watching(h.wd)) {
 		return
 	}
-	wd, err := m.addFile(h.path, h.f, notifyWrites)
+	add := m.addFile
+	if t.addFileWatch != nil {
+		add = t.addFileWatch
+	}
+	wd, err := add(h.path, h.f, notifyWrites)
 	if err != nil {
 		w.close()
 		t.fallbackToPolling(err)
@@ -309,11 +332,12 @@ func dirIdentity(path string) (fileKey, bool) {
 
 func (w *watcher) close() {
 	w.mu.Lock()
-	s, m := w.s, w.m
-	w.s, w.m = nil, nil
+	s, m, quit := w.s, w.m, w.quit
+	w.s, w.m, w.quit = nil, nil, nil
 	w.dir, w.parent = "", ""
 	w.mu.Unlock()
 	if s != nil {
+		close(quit)
 		s.close()
 		m.close()
 		w.wg.Wait()

@@ -226,3 +226,24 @@ func TestFileClosedForInactivityIsReopenedByItsNextWrite(t *testing.T) {
 	waitFor(t, "the line written after the close", func() bool { return len(c.recordsOf("app.log")) >= 2 })
 	eq(t, c.recordsOf("app.log"), "one\n", "two\n")
 }
+
+// A file that cannot be watched for writes (fs.inotify.max_user_watches
+// reached) makes the flow poll, as a directory that cannot be watched
+// does: the watcher stops, the flow rescans and reads on its own, and
+// every line still arrives.
+func TestFileThatCannotBeWatchedMakesTheFlowPoll(t *testing.T) {
+	dir := t.TempDir()
+	app := filepath.Join(dir, "app.log")
+	mustWrite(t, app, "one\n")
+	c := startTailer(t, testConfig(dir, "*.log"), func(tl *Tailer) {
+		tl.addFileWatch = func(path string, _ *os.File, _ uint32) (int32, error) {
+			return -1, &os.PathError{Op: "inotify_add_watch", Path: path, Err: syscall.ENOSPC}
+		}
+	})
+	waitFor(t, "polling", c.tl.watcher.isPolling)
+	if c.tl.watcher.active() {
+		t.Fatal("the watcher is still active after a file could not be watched")
+	}
+	mustAppend(t, app, "two\n")
+	eq(t, c.waitRecords(2), "one\n", "two\n")
+}
