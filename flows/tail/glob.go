@@ -3,6 +3,7 @@ package tail
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -178,28 +179,32 @@ func excludedName(name string) bool {
 }
 
 // listNames returns the entry names in dir that match g and are not
-// excluded, sorted. A missing dir yields none and no error.
-func listNames(dir string, g *globMatcher) ([]string, error) {
+// excluded, sorted, and whether any of them is a symbolic link (or of a
+// type the directory does not tell). A missing dir yields none and no
+// error.
+func listNames(dir string, g *globMatcher) (names []string, links bool, err error) {
 	f, err := os.Open(dir)
 	if err != nil {
 		if os.IsNotExist(err) {
-			return nil, nil
+			return nil, false, nil
 		}
-		return nil, err
+		return nil, false, err
 	}
 	defer f.Close()
-	names, err := f.Readdirnames(-1)
+	ents, err := f.ReadDir(-1)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	out := names[:0]
-	for _, n := range names {
-		if g.match(n) && !excludedName(n) {
-			out = append(out, n)
+	for _, e := range ents {
+		if n := e.Name(); g.match(n) && !excludedName(n) {
+			names = append(names, n)
+			if t := e.Type(); t&fs.ModeSymlink != 0 || t&fs.ModeIrregular != 0 {
+				links = true
+			}
 		}
 	}
-	sort.Strings(out)
-	return out, nil
+	sort.Strings(names)
+	return names, links, nil
 }
 
 // MatchingFiles lists the regular files (symlinks followed) directly in dir
@@ -212,7 +217,7 @@ func MatchingFiles(dir, glob string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	names, err := listNames(dir, g)
+	names, _, err := listNames(dir, g)
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", dir, err)
 	}

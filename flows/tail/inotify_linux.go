@@ -76,15 +76,6 @@ func (n *notifier) addFile(path string, f *os.File, mask uint32) (int32, error) 
 	return int32(wd), nil
 }
 
-// watching reports whether wd is still a watch (the kernel drops the watch
-// of a file that is deleted and no longer open).
-func (n *notifier) watching(wd int32) bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	_, ok := n.wds[wd]
-	return ok
-}
-
 // rename sets the path that wd's events name.
 func (n *notifier) rename(wd int32, path string) {
 	n.mu.Lock()

@@ -33,8 +33,6 @@ func (*notifier) addFile(string, *os.File, uint32) (int32, error) {
 	return -1, errors.New("no inotify")
 }
 
-func (*notifier) watching(int32) bool { return false }
-
 func (*notifier) rename(int32, string) {}
 
 func (*notifier) remove(int32) {}

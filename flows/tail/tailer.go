@@ -114,8 +114,10 @@ type Tailer struct {
 	resume  map[string][]record.Position // by FileID
 	newest  time.Time                    // newest checkpoint Updated
 	order   []*harvester
-	errs    int
-	lastErr error
+	// unwatched counts tracked files without a write watch (watchWrites).
+	unwatched int
+	errs      int
+	lastErr   error
 
 	lastScan time.Time
 	rescanAt time.Time
@@ -123,6 +125,7 @@ type Tailer struct {
 	watcher  watcher
 
 	wake    chan struct{}
+	links   atomic.Bool   // a matching entry is a symlink (concerns: its target may have any name)
 	idling  chan struct{} // the loop waits for a change (write notifications are wanted)
 	scanReq atomic.Bool
 	openMu  sync.Mutex
@@ -141,19 +144,21 @@ type Tailer struct {
 
 // harvester is the state of one file identity.
 type harvester struct {
-	key     fileKey
-	fileID  string
-	path    string
-	f       *os.File
-	wd      int32 // its write watch (watchWrites); 0: none
-	src     *record.Source
-	pred    *record.Source // predecessor for the next Source (copytruncate copy)
-	head    []byte         // the file's first bytes (up to fpMax) as last verified
-	offset  int64          // next byte to read
-	pend    []byte         // bytes [offset-len(pend), offset) read but not yet accounted for
-	sp      *splitter
-	size    int64
-	modTime time.Time
+	key    fileKey
+	fileID string
+	path   string
+	f      *os.File
+	wd     int32 // its write watch (watchWrites); 0: none
+	// unwatched: its write watch could not be added (counted in t.unwatched)
+	unwatched bool
+	src       *record.Source
+	pred      *record.Source // predecessor for the next Source (copytruncate copy)
+	head      []byte         // the file's first bytes (up to fpMax) as last verified
+	offset    int64          // next byte to read
+	pend      []byte         // bytes [offset-len(pend), offset) read but not yet accounted for
+	sp        *splitter
+	size      int64
+	modTime   time.Time
 
 	matched    bool
 	undecided  bool      // found after start; its start offset is not settled yet
@@ -325,7 +330,7 @@ func (t *Tailer) idle(ctx context.Context, d time.Duration) {
 
 // scanEvery is the period of the full directory rescan.
 func (t *Tailer) scanEvery() time.Duration {
-	if t.watcher.active() {
+	if t.watcher.active() && t.unwatched == 0 {
 		return t.cfg.MaxRefresh
 	}
 	return min(t.cfg.MaxRefresh, time.Second)
@@ -447,7 +452,8 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 			p.f.Close()
 		}
 	}()
-	names, err := listNames(t.cfg.Dir, t.glob)
+	names, links, err := listNames(t.cfg.Dir, t.glob)
+	t.links.Store(links)
 	if err != nil {
 		t.warnOnce(slog.LevelError, t.cfg.Dir, "Cannot list directory", "err", err)
 		t.fail(err)
@@ -641,7 +647,10 @@ func (t *Tailer) setPath(h *harvester, p string) {
 func (t *Tailer) refresh(h *harvester, p string, st fileStat) bool {
 	h.matched = true
 	if h.undecided {
-		h.path = p
+		if h.path != p {
+			h.path = p
+			t.renameWatch(h)
+		}
 		t.decide(h, time.Now(), true)
 		return true
 	}
@@ -687,7 +696,7 @@ func (t *Tailer) reopen(h *harvester, p string, now time.Time) (opened, same boo
 	h.f = f
 	h.lastData = now
 	t.setOpen(p, true)
-	t.watchWrites(h) // its watch went with the inode if the file was deleted
+	t.watchWrites(h) // it may be another inode (or its watch was dropped)
 	return true, true
 }
 

@@ -3,6 +3,7 @@ package tail
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -129,21 +130,25 @@ func (t *Tailer) readWrites(ctx context.Context, m *notifier, quit <-chan struct
 	gap := time.NewTimer(time.Hour)
 	gap.Stop()
 	defer gap.Stop()
+	busy := time.NewTimer(time.Hour)
+	busy.Stop()
+	defer busy.Stop()
 	for {
-		// Writes are read only while the loop waits for a change. While it
-		// reads, pauses to let lines accumulate, or waits for the consumer,
-		// it reads every open file anyway when it goes on; meanwhile the
-		// kernel merges the unread events. A long busy spell ends at worst
-		// in an overflow event (a rescan), and a write to a file closed for
-		// inactivity is then noticed when the loop next waits, or by the
-		// full rescan (MaxRefresh) if it never does.
+		// Writes are read when the loop waits for a change, or after
+		// busyWriteRead if it does not. While it reads, pauses to let lines
+		// accumulate, or waits for the consumer, it reads every open file
+		// anyway when it goes on; meanwhile the kernel merges the unread
+		// events.
+		busy.Reset(busyWriteRead)
 		select {
 		case <-ctx.Done():
 			return
 		case <-quit:
 			return
 		case <-t.idling:
+		case <-busy.C:
 		}
+		busy.Stop()
 		var err error
 		if evs, err = m.read(buf, evs[:0]); err != nil {
 			return
@@ -186,16 +191,20 @@ func (t *Tailer) readWrites(ctx context.Context, m *notifier, quit <-chan struct
 // concerns reports whether a change notification can matter to this flow:
 // an overflow, an event of a watched directory itself (removed, moved, or
 // the flow's directory appearing in its parent), or an event of an entry
-// of the flow's directory whose name matches the pattern. Other entries
-// of the directory (a busy syslog beside the flow's files) are none of
-// the flow's business: before this filter every write to them cost a
-// rescan of the directory.
+// of the flow's directory whose name matches the pattern (any entry while
+// a matching one is a symlink: its target may have any name). Other
+// entries of the directory (temporary files coming and going beside the
+// flow's files) are none of the flow's business: before this filter each
+// of their changes cost a rescan of the directory.
 func (t *Tailer) concerns(ev notifyEvent) bool {
 	if ev.mask&notifyOverflow != 0 || !ev.named || ev.path == t.cfg.Dir {
 		return true
 	}
 	dir, name := filepath.Split(ev.path)
-	return filepath.Clean(dir) == t.cfg.Dir && t.glob.match(name) && !excludedName(name)
+	if filepath.Clean(dir) != t.cfg.Dir {
+		return false
+	}
+	return t.links.Load() || t.glob.match(name) && !excludedName(name)
 }
 
 func (t *Tailer) fallbackToPolling(err error) {
@@ -267,15 +276,20 @@ func (w *watcher) ensure(t *Tailer) {
 // watchWrites puts h's file under the write notifier's watch, through its
 // descriptor, so that the watch is on the inode h reads whatever its name
 // is now or becomes. The watch lasts as long as h (a file closed for
-// inactivity keeps it, so that a write reopens it). Without a watch the
-// flow polls (logged once), as when the directory cannot be watched.
-// Called by the Run goroutine.
+// inactivity keeps it, so that a write reopens it). Called by the Run
+// goroutine when h gets a descriptor: adding a watch the inode already
+// has returns the same one, and a reopened file may be another inode.
+//
+// A file that cannot be watched (fs.inotify.max_user_watches reached, no
+// /proc) is not fatal: open files are read every MinPoll anyway, and while
+// any tracked file has no watch the directory is rescanned every second
+// (scanEvery), so a write to such a file closed for inactivity reopens it.
 func (t *Tailer) watchWrites(h *harvester) {
 	w := &t.watcher
 	w.mu.Lock()
 	m := w.m
 	w.mu.Unlock()
-	if m == nil || h.f == nil || (h.wd != 0 && m.watching(h.wd)) {
+	if m == nil || h.f == nil {
 		return
 	}
 	add := m.addFile
@@ -284,15 +298,33 @@ func (t *Tailer) watchWrites(h *harvester) {
 	}
 	wd, err := add(h.path, h.f, notifyWrites)
 	if err != nil {
-		w.close()
-		t.fallbackToPolling(err)
+		t.warnOnce(slog.LevelWarn, "\x00watch", "Cannot watch a file for writes; reading it every poll and rescanning the directory every second",
+			"path", h.path, "err", err, "hint", "raise fs.inotify.max_user_watches")
+		t.setUnwatched(h, true)
 		return
 	}
+	if h.wd != 0 && h.wd != wd {
+		m.remove(h.wd) // the watch of the inode h had before
+	}
 	h.wd = wd
+	t.setUnwatched(h, false)
+}
+
+// setUnwatched records whether h lacks a write watch (Run goroutine).
+func (t *Tailer) setUnwatched(h *harvester, v bool) {
+	if h.unwatched != v {
+		h.unwatched = v
+		if v {
+			t.unwatched++
+		} else {
+			t.unwatched--
+		}
+	}
 }
 
 // unwatchWrites drops h's write watch (h is forgotten).
 func (t *Tailer) unwatchWrites(h *harvester) {
+	t.setUnwatched(h, false)
 	if h.wd == 0 {
 		return
 	}
@@ -394,6 +426,13 @@ func (t *Tailer) takePreopened() map[fileKey]*preopened {
 	t.pre = map[fileKey]*preopened{}
 	return m
 }
+
+// busyWriteRead is how long write notifications stay unread while the
+// tailer loop does not wait for them: a loop kept busy by one file (it
+// reads something at every iteration, then pauses) still learns this soon
+// of a write to a file closed for inactivity, and the event queue cannot
+// fill up. The live append (a read every ~60 ms) never waits this long.
+const busyWriteRead = 100 * time.Millisecond
 
 // writeWakeGap is the least time between two reads of write events.
 //

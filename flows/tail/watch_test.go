@@ -228,22 +228,149 @@ func TestFileClosedForInactivityIsReopenedByItsNextWrite(t *testing.T) {
 }
 
 // A file that cannot be watched for writes (fs.inotify.max_user_watches
-// reached) makes the flow poll, as a directory that cannot be watched
-// does: the watcher stops, the flow rescans and reads on its own, and
-// every line still arrives.
-func TestFileThatCannotBeWatchedMakesTheFlowPoll(t *testing.T) {
+// reached: every tracked file holds a watch, closed ones too) is still
+// followed, and the flow keeps its directory watch: a file created and
+// deleted 20 ms later is still read (a polling flow would miss it), an
+// open unwatched file is read every MinPoll, and one closed for
+// inactivity is reopened by the rescan that runs every second while a
+// file has no watch (the full rescan is a minute away here).
+func TestFilesThatCannotBeWatchedAreStillFollowed(t *testing.T) {
 	dir := t.TempDir()
 	app := filepath.Join(dir, "app.log")
 	mustWrite(t, app, "one\n")
-	c := startTailer(t, testConfig(dir, "*.log"), func(tl *Tailer) {
+	cfg := testConfig(dir, "*.log")
+	cfg.MaxRefresh = time.Minute
+	c := startTailer(t, cfg, func(tl *Tailer) {
+		tl.inactive = 50 * time.Millisecond
 		tl.addFileWatch = func(path string, _ *os.File, _ uint32) (int32, error) {
 			return -1, &os.PathError{Op: "inotify_add_watch", Path: path, Err: syscall.ENOSPC}
 		}
 	})
-	waitFor(t, "polling", c.tl.watcher.isPolling)
-	if c.tl.watcher.active() {
-		t.Fatal("the watcher is still active after a file could not be watched")
-	}
+	waitFor(t, "app.log's first line", func() bool { return len(c.recordsOf("app.log")) == 1 })
 	mustAppend(t, app, "two\n")
-	eq(t, c.waitRecords(2), "one\n", "two\n")
+	waitFor(t, "a line appended to the open, unwatched app.log", func() bool { return len(c.recordsOf("app.log")) == 2 })
+
+	z := filepath.Join(dir, "z.log")
+	mustWrite(t, z, "short-lived\n")
+	time.Sleep(20 * time.Millisecond) // the file's lifetime, not a wait
+	if err := os.Remove(z); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "z.log's line", func() bool { return len(c.recordsOf("z.log")) == 1 })
+	if !c.tl.watcher.active() || c.tl.watcher.isPolling() {
+		t.Fatal("the flow stopped watching its directory because a file could not be watched")
+	}
+
+	waitFor(t, "app.log closed for inactivity", func() bool { return !c.tl.isOpen(app) })
+	mustAppend(t, app, "three\n")
+	waitFor(t, "the line written to the closed, unwatched app.log", func() bool { return len(c.recordsOf("app.log")) == 3 })
+	eq(t, c.recordsOf("app.log"), "one\n", "two\n", "three\n")
+}
+
+// While another file keeps the tailer busy (it reads something at every
+// iteration, then pauses, and never waits for a change), a write to a
+// file closed for inactivity is still read within busyWriteRead, not at
+// the next full rescan (30 s here).
+func TestClosedFileIsReopenedWhileAnotherKeepsTheTailerBusy(t *testing.T) {
+	dir := t.TempDir()
+	busy, quiet := filepath.Join(dir, "busy.log"), filepath.Join(dir, "quiet.log")
+	mustWrite(t, busy, "")
+	mustWrite(t, quiet, "q0\n")
+	cfg := testConfig(dir, "*.log")
+	cfg.MinPoll, cfg.MaxRefresh = 100*time.Millisecond, 30*time.Second
+	c := startTailer(t, cfg, func(tl *Tailer) { tl.inactive = 200 * time.Millisecond })
+	waitFor(t, "q0", func() bool { return len(c.recordsOf("quiet.log")) == 1 })
+	f, err := os.OpenFile(busy, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() { // a line every 2 ms
+		defer close(done)
+		tk := time.NewTicker(2 * time.Millisecond)
+		defer tk.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-tk.C:
+			}
+			if _, err := f.WriteString(lines("b", i, i+1)); err != nil {
+				return
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	waitFor(t, "quiet.log closed for inactivity", func() bool { return !c.tl.isOpen(quiet) })
+	mustAppend(t, quiet, "q1\n")
+	waitFor(t, "the line written to the closed quiet.log", func() bool { return len(c.recordsOf("quiet.log")) == 2 })
+}
+
+// A file renamed while its start is undecided (a possible copy of another
+// file) is watched under its new name: its writes, once it is open, are
+// reads, not directory rescans under a stale name.
+func TestFileRenamedWhileUndecidedIsWatchedUnderItsNewName(t *testing.T) {
+	dir := t.TempDir()
+	app := filepath.Join(dir, "app.log")
+	head := lines("header", 0, 20)
+	mustWrite(t, app, head+lines("a", 0, 10))
+	cfg := testConfig(dir, "*.log")
+	cfg.MinPoll, cfg.MaxRefresh = time.Minute, time.Minute // notifications only
+	c := startTailer(t, cfg)
+	waitFor(t, "app.log read", func() bool { return len(c.recordsOf("app.log")) == 30 })
+
+	// A copy in progress: a prefix of app.log, undecided while it grows.
+	cp, other := filepath.Join(dir, "copy.log"), filepath.Join(dir, "other.log")
+	mustWrite(t, cp, head[:100])
+	watched := func(path string) bool {
+		c.tl.watcher.mu.Lock()
+		m := c.tl.watcher.m
+		c.tl.watcher.mu.Unlock()
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		for _, p := range m.wds {
+			if p == path {
+				return true
+			}
+		}
+		return false
+	}
+	waitFor(t, "copy.log watched", func() bool { return watched(cp) })
+	mustRename(t, cp, other)
+	mustAppend(t, other, "\nDIFFERENT\n") // no longer a copy: decided at the next scan
+	waitFor(t, "other.log open", func() bool { return c.tl.isOpen(other) })
+	if !watched(other) {
+		t.Fatal("other.log is watched under its old name")
+	}
+	scans := c.tl.scans.Load()
+	for i := 0; i < 5; i++ {
+		mustAppend(t, other, fmt.Sprintf("o-%d\n", i))
+		waitFor(t, "the line", func() bool { return len(c.recordsOf("other.log")) >= 2+i+1 })
+	}
+	if n := c.tl.scans.Load() - scans; n != 0 {
+		t.Errorf("%d directory scans for 5 writes to the open other.log, want 0", n)
+	}
+}
+
+// A matching symlink's target in the same directory may have any name:
+// while such a link exists, changes to other entries of the directory
+// still make the tailer rescan, so a target replaced under the link is
+// followed at once (the full rescan is a minute away here).
+func TestSymlinkTargetReplacedInTheDirectoryIsFollowed(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "data.txt")
+	mustWrite(t, target, "first\n")
+	if err := os.Symlink("data.txt", filepath.Join(dir, "app.log")); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(dir, "*.log")
+	cfg.MinPoll, cfg.MaxRefresh = time.Minute, time.Minute // notifications only
+	c := startTailer(t, cfg)
+	waitFor(t, "the first target's line", func() bool { return len(c.records()) == 1 })
+	next := filepath.Join(dir, "data.txt.new")
+	mustWrite(t, next, "second\n")
+	mustRename(t, next, target) // a new file under the link's target name
+	waitFor(t, "the new target's line", func() bool { return len(c.records()) == 2 })
+	eq(t, c.records(), "first\n", "second\n")
 }
