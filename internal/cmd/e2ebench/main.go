@@ -18,6 +18,10 @@
 //	            (--kinesalite URL); completion from the agent's /status
 //	backlog     a ~1 GB file against a sink that delays every answer by
 //	            --backlog-delay, RSS sampled every 100 ms for --backlog-for
+//	neighbour   the agent's own file is quiet while another file of the same
+//	            directory (not matching the pattern, as a busy syslog beside
+//	            the flow's logs) gets --neighbour-rate single-line writes a
+//	            second for --live-for: what someone else's log costs the agent
 //
 // Results are printed as a Markdown table and written as JSON (--out);
 // --previous names an earlier JSON to compare with.
@@ -62,6 +66,7 @@ type options struct {
 	kinesaliteLines                 int
 	backlogCopies                   int
 	backlogDelay, backlogFor        time.Duration
+	neighbourRate                   int
 	profileDir                      string
 	out, previous                   string
 	maxBufferAge                    int
@@ -117,7 +122,7 @@ func main() {
 	flag.StringVar(&o.work, "work", "", "work directory (default: a new temporary directory, removed at exit)")
 	flag.IntVar(&o.lines, "lines", 1_000_000, "reference lines for csv and raw")
 	flag.IntVar(&o.runs, "runs", 3, "runs per scenario")
-	flag.StringVar(&o.scenarios, "scenarios", "csv,raw,live,live-lines,kinesalite,backlog", "scenarios to run (live appends every 10 ms, live-lines one write(2) per line as a line-buffered logger does)")
+	flag.StringVar(&o.scenarios, "scenarios", "csv,raw,live,live-lines,kinesalite,backlog,neighbour", "scenarios to run (live appends every 10 ms, live-lines one write(2) per line as a line-buffered logger does)")
 	flag.IntVar(&o.liveRate, "live-rate", 50_000, "live: lines per second appended")
 	flag.DurationVar(&o.liveFor, "live-for", 20*time.Second, "live: how long to append")
 	flag.StringVar(&o.kinesalite, "kinesalite", "", "kinesalite endpoint (kinesalite scenario skipped when empty)")
@@ -125,6 +130,7 @@ func main() {
 	flag.IntVar(&o.backlogCopies, "backlog-copies", 9, "backlog: copies of the reference file concatenated into one file")
 	flag.DurationVar(&o.backlogDelay, "backlog-delay", 50*time.Millisecond, "backlog: delay of every sink answer")
 	flag.DurationVar(&o.backlogFor, "backlog-for", 30*time.Second, "backlog: how long to run")
+	flag.IntVar(&o.neighbourRate, "neighbour-rate", 10_000, "neighbour: single-line writes per second to the other file")
 	flag.StringVar(&o.profileDir, "profile", "", "also run csv once with CPU and allocation profiles written here (not counted)")
 	flag.StringVar(&o.out, "out", "", "write results JSON here")
 	flag.StringVar(&o.previous, "previous", "", "earlier results JSON to compare with")
@@ -212,7 +218,7 @@ func run(o options) error {
 		}
 	}
 	var liveLines [][]byte
-	if want["live"] || want["live-lines"] {
+	if want["live"] || want["live-lines"] || want["neighbour"] {
 		if liveLines, err = readLines(refFile, 200_000); err != nil {
 			return err
 		}
@@ -233,7 +239,7 @@ func run(o options) error {
 			return err
 		}
 	}
-	for _, sc := range []string{"csv", "raw", "live", "live-lines", "kinesalite", "backlog"} {
+	for _, sc := range []string{"csv", "raw", "live", "live-lines", "kinesalite", "backlog", "neighbour"} {
 		if !want[sc] {
 			continue
 		}
@@ -258,6 +264,8 @@ func run(o options) error {
 				r, err = b.kinesaliteRun(i, kinDir)
 			case "backlog":
 				r, err = b.backlog(i, backlogDir)
+			case "neighbour":
+				r, err = b.neighbour(i, liveLines)
 			}
 			if err := add(r, err); err != nil {
 				return err
@@ -803,6 +811,83 @@ func (b *bench) live(runNo int, lines [][]byte, perLine bool) (Result, error) {
 	return r, nil
 }
 
+// neighbour measures what another program's log costs the agent: its own
+// file (one line, shipped first) stays quiet while a file of the same
+// directory that the pattern does not match gets neighbourRate single-line
+// writes a second for liveFor. Lines is the neighbour's line count, and
+// CPU-µs/line the agent's CPU per neighbour line.
+func (b *bench) neighbour(runNo int, lines [][]byte) (Result, error) {
+	r := Result{Scenario: "neighbour", Run: runNo}
+	s, ca, err := b.tlsSink(sink.Options{})
+	if err != nil {
+		return r, err
+	}
+	defer s.Close()
+	dir := filepath.Join(b.o.work, fmt.Sprintf("neighbour%02d", runNo))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return r, err
+	}
+	nl := make([][]byte, len(lines))
+	for i, l := range lines {
+		nl[i] = append(slices.Clip(l), '\n')
+	}
+	if err := os.WriteFile(filepath.Join(dir, "own.log"), nl[0], 0o644); err != nil {
+		return r, err
+	}
+	cfgPath, runDir, err := b.config(dir, s.URL, true, nil)
+	if err != nil {
+		return r, err
+	}
+	p, err := b.startAgent(cfgPath, runDir, "AWS_CA_BUNDLE="+ca)
+	if err != nil {
+		return r, err
+	}
+	defer p.kill()
+	if got := s.WaitRecords(1, 30*time.Second); got < 1 {
+		return r, errors.New("the agent's own line did not arrive")
+	}
+	f, err := os.Create(filepath.Join(dir, "neighbour.txt"))
+	if err != nil {
+		return r, err
+	}
+	defer f.Close()
+	pid := p.cmd.Process.Pid
+	cpu0, sys0 := procCPU(pid)
+	start := time.Now()
+	tick := time.NewTicker(time.Millisecond)
+	var written int64
+	for now := range tick.C {
+		el := now.Sub(start)
+		if el >= b.o.liveFor {
+			break
+		}
+		for target := int64(el.Seconds() * float64(b.o.neighbourRate)); written < target; written++ {
+			if _, err := f.Write(nl[written%int64(len(nl))]); err != nil {
+				tick.Stop()
+				return r, err
+			}
+		}
+	}
+	tick.Stop()
+	el := time.Since(start)
+	cpu1, sys1 := procCPU(pid)
+	hwm := readProcMem(pid).hwm
+	_, maxRSS, err := p.stop()
+	if err != nil {
+		return r, err
+	}
+	r.Lines, r.Seconds = written, el.Seconds()
+	r.LinesPerS = float64(written) / el.Seconds()
+	r.CPUSeconds, r.SysSeconds = cpu1-cpu0, sys1-sys0
+	r.CPUusLine = r.CPUSeconds * 1e6 / float64(max(written, 1))
+	r.PeakRSSMB = max(maxRSS, hwm)
+	r.PeakAnonMB, r.PeakFileMB = p.anonMB, p.fileMB
+	if st := s.Stats(); st.Records != 1 {
+		r.Note = fmt.Sprintf("the sink got %d records, want the agent's own 1", st.Records)
+	}
+	return r, nil
+}
+
 var recordsSent = regexp.MustCompile(`"recordsSent":\s*(\d+)`)
 
 // kinesaliteRun ships kinesaliteLines lines through CSVTOJSON to kinesalite;
@@ -1008,7 +1093,7 @@ func table(rep Report, prev *Report) string {
 		sb.WriteString("---|---|")
 	}
 	sb.WriteString("\n")
-	for _, sc := range []string{"csv", "raw", "live", "live-lines", "kinesalite", "backlog"} {
+	for _, sc := range []string{"csv", "raw", "live", "live-lines", "kinesalite", "backlog", "neighbour"} {
 		for _, m := range metrics {
 			med, ok := median(rep.Results, sc, m.f)
 			if !ok || (med == 0 && (strings.Contains(m.name, "delay") || strings.Contains(m.name, "sys"))) {
