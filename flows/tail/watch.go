@@ -45,6 +45,13 @@ func (w *watcher) active() bool {
 	return w.s != nil && w.dir != ""
 }
 
+// writes is the write notifier (nil when not watching).
+func (w *watcher) writes() *notifier {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.m
+}
+
 func (w *watcher) isPolling() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -285,10 +292,7 @@ func (w *watcher) ensure(t *Tailer) {
 // any tracked file has no watch the directory is rescanned every second
 // (scanEvery), so a write to such a file closed for inactivity reopens it.
 func (t *Tailer) watchWrites(h *harvester) {
-	w := &t.watcher
-	w.mu.Lock()
-	m := w.m
-	w.mu.Unlock()
+	m := t.watcher.writes()
 	if m == nil || h.f == nil {
 		return
 	}
@@ -328,10 +332,7 @@ func (t *Tailer) unwatchWrites(h *harvester) {
 	if h.wd == 0 {
 		return
 	}
-	w := &t.watcher
-	w.mu.Lock()
-	m := w.m
-	w.mu.Unlock()
+	m := t.watcher.writes()
 	if m != nil {
 		m.remove(h.wd)
 	}
@@ -343,10 +344,7 @@ func (t *Tailer) renameWatch(h *harvester) {
 	if h.wd == 0 {
 		return
 	}
-	w := &t.watcher
-	w.mu.Lock()
-	m := w.m
-	w.mu.Unlock()
+	m := t.watcher.writes()
 	if m != nil {
 		m.rename(h.wd, h.path)
 	}

@@ -156,8 +156,7 @@ func TestOtherFilesOfTheDirectoryCostTheFlowNothing(t *testing.T) {
 	dir := t.TempDir()
 	app := filepath.Join(dir, "app.log")
 	mustWrite(t, app, "")
-	cfg := testConfig(dir, "*.log")
-	cfg.MinPoll, cfg.MaxRefresh = time.Minute, time.Minute // notifications only
+	cfg := notificationsOnly(dir)
 	c := startTailer(t, cfg)
 	waitFor(t, "the file is open", func() bool { return c.tl.isOpen(app) })
 	waitFor(t, "the first iteration", func() bool { return c.tl.loops.Load() >= 1 })
@@ -207,8 +206,7 @@ func TestFileClosedForInactivityIsReopenedByItsNextWrite(t *testing.T) {
 	dir := t.TempDir()
 	app := filepath.Join(dir, "app.log")
 	mustWrite(t, app, "one\n")
-	cfg := testConfig(dir, "*.log")
-	cfg.MinPoll, cfg.MaxRefresh = time.Minute, time.Minute // notifications only
+	cfg := notificationsOnly(dir)
 	c := startTailer(t, cfg, func(tl *Tailer) { tl.inactive = 50 * time.Millisecond })
 	waitFor(t, "the first line", func() bool { return len(c.recordsOf("app.log")) >= 1 })
 	// The inactivity check runs in the loop: a new file wakes it once the
@@ -315,8 +313,7 @@ func TestFileRenamedWhileUndecidedIsWatchedUnderItsNewName(t *testing.T) {
 	app := filepath.Join(dir, "app.log")
 	head := lines("header", 0, 20)
 	mustWrite(t, app, head+lines("a", 0, 10))
-	cfg := testConfig(dir, "*.log")
-	cfg.MinPoll, cfg.MaxRefresh = time.Minute, time.Minute // notifications only
+	cfg := notificationsOnly(dir)
 	c := startTailer(t, cfg)
 	waitFor(t, "app.log read", func() bool { return len(c.recordsOf("app.log")) == 30 })
 
@@ -324,9 +321,7 @@ func TestFileRenamedWhileUndecidedIsWatchedUnderItsNewName(t *testing.T) {
 	cp, other := filepath.Join(dir, "copy.log"), filepath.Join(dir, "other.log")
 	mustWrite(t, cp, head[:100])
 	watched := func(path string) bool {
-		c.tl.watcher.mu.Lock()
-		m := c.tl.watcher.m
-		c.tl.watcher.mu.Unlock()
+		m := c.tl.watcher.writes()
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		for _, p := range m.wds {
@@ -364,8 +359,7 @@ func TestSymlinkTargetReplacedInTheDirectoryIsFollowed(t *testing.T) {
 	if err := os.Symlink("data.txt", filepath.Join(dir, "app.log")); err != nil {
 		t.Fatal(err)
 	}
-	cfg := testConfig(dir, "*.log")
-	cfg.MinPoll, cfg.MaxRefresh = time.Minute, time.Minute // notifications only
+	cfg := notificationsOnly(dir)
 	c := startTailer(t, cfg)
 	waitFor(t, "the first target's line", func() bool { return len(c.records()) == 1 })
 	next := filepath.Join(dir, "data.txt.new")
@@ -373,4 +367,12 @@ func TestSymlinkTargetReplacedInTheDirectoryIsFollowed(t *testing.T) {
 	mustRename(t, next, target) // a new file under the link's target name
 	waitFor(t, "the new target's line", func() bool { return len(c.records()) == 2 })
 	eq(t, c.records(), "first\n", "second\n")
+}
+
+// notificationsOnly is testConfig with polls and full rescans a minute
+// apart: what the tailer does within a test comes from notifications.
+func notificationsOnly(dir string) Config {
+	cfg := testConfig(dir, "*.log")
+	cfg.MinPoll, cfg.MaxRefresh = time.Minute, time.Minute
+	return cfg
 }

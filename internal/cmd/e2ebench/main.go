@@ -718,11 +718,7 @@ func (b *bench) live(runNo int, lines [][]byte, perLine bool) (Result, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return r, err
 	}
-	cfgPath, runDir, err := b.config(dir, s.URL, true, nil)
-	if err != nil {
-		return r, err
-	}
-	p, err := b.startAgent(cfgPath, runDir, "AWS_CA_BUNDLE="+ca)
+	p, err := b.agentOn(dir, s, ca)
 	if err != nil {
 		return r, err
 	}
@@ -811,6 +807,16 @@ func (b *bench) live(runNo int, lines [][]byte, perLine bool) (Result, error) {
 	return r, nil
 }
 
+// agentOn starts the agent on dir (the example's flow with CSVTOJSON),
+// shipping to s, whose certificate is ca.
+func (b *bench) agentOn(dir string, s *sink.Server, ca string) (*proc, error) {
+	cfgPath, runDir, err := b.config(dir, s.URL, true, nil)
+	if err != nil {
+		return nil, err
+	}
+	return b.startAgent(cfgPath, runDir, "AWS_CA_BUNDLE="+ca)
+}
+
 // neighbour measures what another program's log costs the agent: its own
 // file (one line, shipped first) stays quiet while a file of the same
 // directory that the pattern does not match gets neighbourRate single-line
@@ -834,11 +840,7 @@ func (b *bench) neighbour(runNo int, lines [][]byte) (Result, error) {
 	if err := os.WriteFile(filepath.Join(dir, "own.log"), nl[0], 0o644); err != nil {
 		return r, err
 	}
-	cfgPath, runDir, err := b.config(dir, s.URL, true, nil)
-	if err != nil {
-		return r, err
-	}
-	p, err := b.startAgent(cfgPath, runDir, "AWS_CA_BUNDLE="+ca)
+	p, err := b.agentOn(dir, s, ca)
 	if err != nil {
 		return r, err
 	}
