@@ -14,6 +14,7 @@
 //	live        a writer appends reference lines at --live-rate for
 //	            --live-for while the agent tails; record_id carries the
 //	            write time, the sink its arrival: append-to-ack delay
+//	            (--quiet-files N quiet matching files beside the live one)
 //	kinesalite  --kinesalite-lines lines through CSVTOJSON to kinesalite
 //	            (--kinesalite URL); completion from the agent's /status
 //	backlog     a ~1 GB file against a sink that delays every answer by
@@ -67,6 +68,7 @@ type options struct {
 	backlogCopies                   int
 	backlogDelay, backlogFor        time.Duration
 	neighbourRate                   int
+	quietFiles                      int
 	profileDir                      string
 	out, previous                   string
 	maxBufferAge                    int
@@ -131,6 +133,7 @@ func main() {
 	flag.DurationVar(&o.backlogDelay, "backlog-delay", 50*time.Millisecond, "backlog: delay of every sink answer")
 	flag.DurationVar(&o.backlogFor, "backlog-for", 30*time.Second, "backlog: how long to run")
 	flag.IntVar(&o.neighbourRate, "neighbour-rate", 10_000, "neighbour: single-line writes per second to the other file")
+	flag.IntVar(&o.quietFiles, "quiet-files", 0, "live: matching files with one line each that stay quiet beside the live file")
 	flag.StringVar(&o.profileDir, "profile", "", "also run csv once with CPU and allocation profiles written here (not counted)")
 	flag.StringVar(&o.out, "out", "", "write results JSON here")
 	flag.StringVar(&o.previous, "previous", "", "earlier results JSON to compare with")
@@ -703,6 +706,9 @@ func (b *bench) live(runNo int, lines [][]byte, perLine bool) (Result, error) {
 		if err != nil {
 			return fmt.Errorf("record_id %q: %w", v[:j], err)
 		}
+		if ns == 0 {
+			return nil // a quiet file's line
+		}
 		d := rec.At.Sub(time.Unix(0, ns))
 		mu.Lock()
 		delays = append(delays, d)
@@ -717,6 +723,13 @@ func (b *bench) live(runNo int, lines [][]byte, perLine bool) (Result, error) {
 	dir := filepath.Join(b.o.work, fmt.Sprintf("%s%02d", r.Scenario, runNo))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return r, err
+	}
+	for i := 0; i < b.o.quietFiles; i++ {
+		l := lines[i%len(lines)]
+		line := append(slices.Clip(l[:bytes.LastIndexByte(l, ',')+1]), "0\n"...) // record_id 0: no delay
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("quiet-%03d.log", i)), line, 0o644); err != nil {
+			return r, err
+		}
 	}
 	p, err := b.agentOn(dir, s, ca)
 	if err != nil {
