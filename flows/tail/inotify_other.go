@@ -15,6 +15,7 @@ type notifyEvent struct {
 	path  string
 	mask  uint32
 	named bool
+	wd    int32
 }
 
 const (
@@ -36,6 +37,8 @@ func (*notifier) addFile(string, *os.File, uint32) (int32, error) {
 func (*notifier) rename(int32, string) {}
 
 func (*notifier) remove(int32) {}
+
+func (*notifier) paths() []string { return nil }
 
 func (*notifier) read([]byte, []notifyEvent) ([]notifyEvent, error) {
 	return nil, errors.New("no inotify")
