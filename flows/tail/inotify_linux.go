@@ -27,7 +27,6 @@ type notifyEvent struct {
 	path  string
 	mask  uint32
 	named bool
-	wd    int32
 }
 
 // Event masks: structural changes of a directory and its entries, and
@@ -86,17 +85,6 @@ func (n *notifier) rename(wd int32, path string) {
 	}
 }
 
-// paths are the paths of the watches' events (tests).
-func (n *notifier) paths() []string {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	var ps []string
-	for _, p := range n.wds {
-		ps = append(ps, p)
-	}
-	return ps
-}
-
 // remove drops a watch (the kernel may have dropped it already).
 func (n *notifier) remove(wd int32) {
 	n.mu.Lock()
@@ -130,7 +118,7 @@ func (n *notifier) read(buf []byte, evs []notifyEvent) ([]notifyEvent, error) {
 		if len(name) > 0 {
 			path = filepath.Join(path, string(name))
 		}
-		evs = append(evs, notifyEvent{path: path, mask: mask, named: len(name) > 0, wd: wd})
+		evs = append(evs, notifyEvent{path: path, mask: mask, named: len(name) > 0})
 	}
 	return evs, nil
 }

@@ -15,7 +15,6 @@ type notifyEvent struct {
 	path  string
 	mask  uint32
 	named bool
-	wd    int32
 }
 
 const (
@@ -37,8 +36,6 @@ func (*notifier) addFile(string, *os.File, uint32) (int32, error) {
 func (*notifier) rename(int32, string) {}
 
 func (*notifier) remove(int32) {}
-
-func (*notifier) paths() []string { return nil }
 
 func (*notifier) read([]byte, []notifyEvent) ([]notifyEvent, error) {
 	return nil, errors.New("no inotify")

@@ -130,7 +130,6 @@ type Tailer struct {
 	scanReq atomic.Bool
 	openMu  sync.Mutex
 	open    map[string]bool // paths with an open descriptor (for the watcher)
-	written map[int32]bool  // write watches with events since the last pass (under openMu)
 	preMu   sync.Mutex
 	pre     map[fileKey]*preopened // opened by the watcher, not yet taken
 	running atomic.Bool
@@ -139,8 +138,6 @@ type Tailer struct {
 	writeWakes atomic.Int64
 	// writeReads counts reads of write notifications (tests).
 	writeReads atomic.Int64
-	// pumps counts files read by passes of the loop (tests).
-	pumps atomic.Int64
 	// scans counts directory scans, full and light (tests).
 	scans atomic.Int64
 }
@@ -166,8 +163,6 @@ type harvester struct {
 	matched    bool
 	undecided  bool      // found after start; its start offset is not settled yet
 	lastData   time.Time // when bytes were last read (or the file was opened)
-	lastPump   time.Time // when a pass last read it
-	active     bool      // its last read gave data
 	idleFlushd bool      // the multi-line idle flush ran for the current pending data
 	lastEnds   int       // records in the last chunk (capacity hint)
 }
@@ -275,13 +270,9 @@ func (t *Tailer) Run(ctx context.Context, out chan<- *record.Chunk) error {
 			t.scan(ctx, false)
 		}
 		read := int64(0)
-		written, watched := t.takeWritten(), t.watcher.active()
 		for _, h := range t.turnOrder() {
 			if ctx.Err() != nil {
 				break
-			}
-			if watched && !t.due(h, written, now) {
-				continue
 			}
 			read += t.pump(ctx, h, out)
 		}
@@ -364,36 +355,6 @@ func (t *Tailer) fail(err error) {
 
 // turnOrder returns the open harvesters, least recently modified first, so
 // that a rotated backlog drains before the file that replaced it.
-// due reports whether a pass of a watched flow reads h: a file whose last
-// read gave data, one a write notification named since, one without a
-// write watch, and every file at least every MinPoll (the safety net for
-// writes inotify does not report, as on network file systems). A quiet
-// file is otherwise left alone: with many quiet files beside a busy one,
-// every pass cost an fstat and a read of each of them (50 quiet files:
-// +8 to +19 % CPU on the live append, docs/PERFORMANCE.md).
-func (t *Tailer) due(h *harvester, written map[int32]bool, now time.Time) bool {
-	return h.active || h.wd == 0 || written[h.wd] || now.Sub(h.lastPump) >= t.cfg.MinPoll
-}
-
-// markWritten records a write notification of watch wd (watcher goroutine).
-func (t *Tailer) markWritten(wd int32) {
-	t.openMu.Lock()
-	if t.written == nil {
-		t.written = map[int32]bool{}
-	}
-	t.written[wd] = true
-	t.openMu.Unlock()
-}
-
-// takeWritten returns the watches written since the last call.
-func (t *Tailer) takeWritten() map[int32]bool {
-	t.openMu.Lock()
-	defer t.openMu.Unlock()
-	w := t.written
-	t.written = nil
-	return w
-}
-
 func (t *Tailer) turnOrder() []*harvester {
 	t.order = t.order[:0]
 	for _, h := range t.files {
@@ -734,7 +695,6 @@ func (t *Tailer) reopen(h *harvester, p string, now time.Time) (opened, same boo
 	t.setPath(h, p)
 	h.f = f
 	h.lastData = now
-	h.active = true // read at the next pass: it changed while closed
 	t.setOpen(p, true)
 	t.watchWrites(h) // it may be another inode (or its watch was dropped)
 	return true, true
@@ -1112,8 +1072,6 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 	if h.f == nil {
 		return 0
 	}
-	t.pumps.Add(1)
-	h.lastPump, h.active = time.Now(), false
 	fi, err := h.f.Stat()
 	if err != nil {
 		t.fail(fmt.Errorf("stat %s: %w", h.path, err))
@@ -1151,7 +1109,6 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 		h.offset += int64(n)
 		h.lastData = time.Now()
 		h.idleFlushd = false
-		h.active = true
 		total += int64(n)
 		t.consume(ctx, h, out, data, splitNormal)
 		if n < want {

@@ -174,7 +174,6 @@ func (t *Tailer) readWrites(ctx context.Context, m *notifier, quit <-chan struct
 				scan = true
 			} else {
 				read = true
-				t.markWritten(ev.wd)
 			}
 		}
 		switch {
