@@ -129,7 +129,7 @@ type Tailer struct {
 	idling  chan struct{} // the loop waits for a change (write notifications are wanted)
 	scanReq atomic.Bool
 	openMu  sync.Mutex
-	open    map[string]bool // paths with an open descriptor (for the watcher)
+	open    map[string]int // paths with an open descriptor: how many (for the watcher)
 	preMu   sync.Mutex
 	pre     map[fileKey]*preopened // opened by the watcher, not yet taken
 	running atomic.Bool
@@ -149,6 +149,7 @@ type harvester struct {
 	path   string
 	f      *os.File
 	wd     int32 // its write watch (watchWrites); 0: none
+	inOpen bool  // counted in t.open (setOpen)
 	// unwatched: its write watch could not be added (counted in t.unwatched)
 	unwatched bool
 	src       *record.Source
@@ -241,7 +242,7 @@ func New(cfg Config) (*Tailer, error) {
 		resume:   map[string][]record.Position{},
 		wake:     make(chan struct{}, 1),
 		idling:   make(chan struct{}, 1),
-		open:     map[string]bool{},
+		open:     map[string]int{},
 		pre:      map[fileKey]*preopened{},
 	}
 	for _, p := range cfg.Resume {
@@ -397,12 +398,19 @@ func (t *Tailer) stopAll() {
 	}
 }
 
-func (t *Tailer) setOpen(path string, open bool) {
+// setOpen counts h in (or out of) the open descriptors of its path. Two
+// files can share a path for a while: a rotated file lingers under the
+// live name until it is let go, while the new file is read under it.
+func (t *Tailer) setOpen(h *harvester, open bool) {
+	if h.inOpen == open {
+		return
+	}
+	h.inOpen = open
 	t.openMu.Lock()
 	if open {
-		t.open[path] = true
-	} else {
-		delete(t.open, path)
+		t.open[h.path]++
+	} else if t.open[h.path]--; t.open[h.path] <= 0 {
+		delete(t.open, h.path)
 	}
 	t.openMu.Unlock()
 }
@@ -410,7 +418,7 @@ func (t *Tailer) setOpen(path string, open bool) {
 func (t *Tailer) isOpen(path string) bool {
 	t.openMu.Lock()
 	defer t.openMu.Unlock()
-	return t.open[path]
+	return t.open[path] > 0
 }
 
 // poke wakes the loop; scan asks for a directory rescan.
@@ -630,11 +638,10 @@ func (t *Tailer) setPath(h *harvester, p string) {
 		return
 	}
 	t.log.Info("File renamed; continuing with the same descriptor", "from", h.path, "to", p, "offset", h.done())
-	if h.f != nil {
-		t.setOpen(h.path, false)
-		t.setOpen(p, true)
-	}
+	open := h.inOpen
+	t.setOpen(h, false)
 	h.path = p
+	t.setOpen(h, open)
 	t.renameWatch(h)
 	if h.src != nil {
 		h.src.SetPath(p)
@@ -695,7 +702,7 @@ func (t *Tailer) reopen(h *harvester, p string, now time.Time) (opened, same boo
 	t.setPath(h, p)
 	h.f = f
 	h.lastData = now
-	t.setOpen(p, true)
+	t.setOpen(h, true)
 	t.watchWrites(h) // it may be another inode (or its watch was dropped)
 	return true, true
 }
@@ -775,7 +782,7 @@ func (t *Tailer) shed() int {
 		if h.f != nil && h.matched && !h.undecided && h.offset >= h.size {
 			h.f.Close()
 			h.f = nil
-			t.setOpen(h.path, false)
+			t.setOpen(h, false)
 			n++
 		}
 	}
@@ -893,7 +900,7 @@ func (t *Tailer) begin(h *harvester, st fileStat, head []byte, off int64) {
 		hdr = t.cfg.SkipHeaderLines
 	}
 	h.sp.reset(hdr)
-	t.setOpen(h.path, true)
+	t.setOpen(h, true)
 	t.cfg.Stats.SetFile(flowstats.FileState{Path: h.path, FileID: h.fileID, Size: st.size, ReadOffset: off, AckedOffset: off})
 	t.log.Info("Started tailing file", "path", h.path, "fileId", h.fileID, "offset", off, "size", st.size)
 	if h.pred != nil {
@@ -1052,10 +1059,10 @@ func (t *Tailer) keepWaiting(st fileStat, now time.Time) bool {
 // drop forgets a file.
 func (t *Tailer) drop(h *harvester, why string) {
 	t.unwatchWrites(h)
+	t.setOpen(h, false)
 	if h.f != nil {
 		h.f.Close()
 		h.f = nil
-		t.setOpen(h.path, false)
 	}
 	if why != "" {
 		t.log.Info("Stopped tailing file", "path", h.path, "fileId", h.fileID, "reason", why, "offset", h.done(), "size", h.size)
@@ -1276,7 +1283,7 @@ func (t *Tailer) housekeep(ctx context.Context, out chan<- *record.Chunk) {
 		case h.matched && idle >= t.inactive:
 			h.f.Close()
 			h.f = nil
-			t.setOpen(h.path, false)
+			t.setOpen(h, false)
 			t.log.Debug("Closed inactive file; it is reopened when it changes", "path", h.path)
 		}
 	}

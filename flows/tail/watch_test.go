@@ -376,3 +376,30 @@ func notificationsOnly(dir string) Config {
 	cfg.MinPoll, cfg.MaxRefresh = time.Minute, time.Minute
 	return cfg
 }
+
+// With a pattern naming one file (the usual "/var/log/app.log") and
+// rotation by rename, the rotated file lingers under the live name until
+// it is let go; letting it go must not make the new file count as closed:
+// its writes are reads, not rescans of the directory.
+func TestWritesAfterRotationOutOfAOneNamePatternAreReadsNotRescans(t *testing.T) {
+	dir := t.TempDir()
+	app := filepath.Join(dir, "app.log")
+	mustWrite(t, app, "old\n")
+	cfg := testConfig(dir, "app.log")
+	cfg.MaxRefresh = time.Minute // rescans only when asked
+	c := startTailer(t, cfg)
+	waitFor(t, "the old file's line", func() bool { return len(c.records()) == 1 })
+	mustRename(t, app, app+".1")
+	mustWrite(t, app, "new\n")
+	waitFor(t, "the new file's line", func() bool { return len(c.records()) == 2 })
+	// The rotated file is let go after linger (300 ms here) without growth.
+	waitFor(t, "the rotated file let go", func() bool { return len(cfg.Stats.Files()) == 1 })
+	scans := c.tl.scans.Load()
+	for i := 0; i < 5; i++ {
+		mustAppend(t, app, fmt.Sprintf("n%d\n", i))
+		waitFor(t, "the line", func() bool { return len(c.records()) == 3+i })
+	}
+	if n := c.tl.scans.Load() - scans; n != 0 {
+		t.Errorf("%d directory scans for 5 writes to the open app.log, want 0", n)
+	}
+}
