@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -321,15 +322,7 @@ func TestFileRenamedWhileUndecidedIsWatchedUnderItsNewName(t *testing.T) {
 	cp, other := filepath.Join(dir, "copy.log"), filepath.Join(dir, "other.log")
 	mustWrite(t, cp, head[:100])
 	watched := func(path string) bool {
-		m := c.tl.watcher.writes()
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		for _, p := range m.wds {
-			if p == path {
-				return true
-			}
-		}
-		return false
+		return slices.Contains(c.tl.watcher.writes().paths(), path)
 	}
 	waitFor(t, "copy.log watched", func() bool { return watched(cp) })
 	mustRename(t, cp, other)
