@@ -179,9 +179,8 @@ func excludedName(name string) bool {
 }
 
 // listNames returns the entry names in dir that match g and are not
-// excluded, sorted, and whether any of them is a symbolic link (or of a
-// type the directory does not tell). A missing dir yields none and no
-// error.
+// excluded, sorted, and whether any of them is a symbolic link. A missing
+// dir yields none and no error.
 func listNames(dir string, g *globMatcher) (names []string, links bool, err error) {
 	f, err := os.Open(dir)
 	if err != nil {
@@ -198,7 +197,7 @@ func listNames(dir string, g *globMatcher) (names []string, links bool, err erro
 	for _, e := range ents {
 		if n := e.Name(); g.match(n) && !excludedName(n) {
 			names = append(names, n)
-			if t := e.Type(); t&fs.ModeSymlink != 0 || t&fs.ModeIrregular != 0 {
+			if e.Type()&fs.ModeSymlink != 0 {
 				links = true
 			}
 		}

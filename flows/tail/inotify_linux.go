@@ -85,17 +85,6 @@ func (n *notifier) rename(wd int32, path string) {
 	}
 }
 
-// paths are the paths of the watches' events (tests).
-func (n *notifier) paths() []string {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	var ps []string
-	for _, p := range n.wds {
-		ps = append(ps, p)
-	}
-	return ps
-}
-
 // remove drops a watch (the kernel may have dropped it already).
 func (n *notifier) remove(wd int32) {
 	n.mu.Lock()

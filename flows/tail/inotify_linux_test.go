@@ -66,3 +66,14 @@ func TestNotifierSplitsStructuralAndWriteEventsWithFullPaths(t *testing.T) {
 		t.Fatalf("write events %+v, want one IN_MODIFY each for %s and %s", mev, a, b)
 	}
 }
+
+// paths are the paths of the watches' events.
+func (n *notifier) paths() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var ps []string
+	for _, p := range n.wds {
+		ps = append(ps, p)
+	}
+	return ps
+}

@@ -37,8 +37,6 @@ func (*notifier) rename(int32, string) {}
 
 func (*notifier) remove(int32) {}
 
-func (*notifier) paths() []string { return nil }
-
 func (*notifier) read([]byte, []notifyEvent) ([]notifyEvent, error) {
 	return nil, errors.New("no inotify")
 }

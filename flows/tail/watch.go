@@ -19,8 +19,10 @@ import (
 // unread the kernel merges a file's repeated writes into one event.
 // Writes are watched per file, not on the directory, so that other files
 // of the directory (a busy syslog beside the flow's logs) cost nothing.
-// When inotify is unavailable or out of watches it falls back to polling
-// (logged once); a periodic rescan runs in every mode.
+// When inotify is unavailable, or the directory cannot be watched for
+// lack of instances or watches, the flow polls (logged once); a file that
+// cannot be watched is read every poll instead (watchWrites). A periodic
+// rescan runs in every mode.
 //
 // fsnotify was used before: it cannot leave IN_MODIFY out of a watch, so
 // every single-line write cost a read and a wake-up of its reader
@@ -304,6 +306,10 @@ func (t *Tailer) watchWrites(h *harvester) {
 	if err != nil {
 		t.warnOnce(slog.LevelWarn, "\x00watch", "Cannot watch a file for writes; reading it every poll and rescanning the directory every second",
 			"path", h.path, "err", err, "hint", "raise fs.inotify.max_user_watches")
+		if h.wd != 0 {
+			m.remove(h.wd) // of the inode h had before, if it was another
+			h.wd = 0
+		}
 		t.setUnwatched(h, true)
 		return
 	}
