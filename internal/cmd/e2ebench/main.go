@@ -78,6 +78,9 @@ type options struct {
 	noCheck                         bool
 }
 
+// scenarioOrder is the order scenarios run and are tabulated in.
+var scenarioOrder = []string{"csv", "raw", "live", "live-lines", "kinesalite", "backlog", "neighbour"}
+
 // envList is a repeatable K=V flag.
 type envList []string
 
@@ -124,7 +127,7 @@ func main() {
 	flag.StringVar(&o.work, "work", "", "work directory (default: a new temporary directory, removed at exit)")
 	flag.IntVar(&o.lines, "lines", 1_000_000, "reference lines for csv and raw")
 	flag.IntVar(&o.runs, "runs", 3, "runs per scenario")
-	flag.StringVar(&o.scenarios, "scenarios", "csv,raw,live,live-lines,kinesalite,backlog,neighbour", "scenarios to run (live appends every 10 ms, live-lines one write(2) per line as a line-buffered logger does)")
+	flag.StringVar(&o.scenarios, "scenarios", strings.Join(scenarioOrder, ","), "scenarios to run (live appends every 10 ms, live-lines one write(2) per line as a line-buffered logger does)")
 	flag.IntVar(&o.liveRate, "live-rate", 50_000, "live: lines per second appended")
 	flag.DurationVar(&o.liveFor, "live-for", 20*time.Second, "live: how long to append")
 	flag.StringVar(&o.kinesalite, "kinesalite", "", "kinesalite endpoint (kinesalite scenario skipped when empty)")
@@ -242,7 +245,7 @@ func run(o options) error {
 			return err
 		}
 	}
-	for _, sc := range []string{"csv", "raw", "live", "live-lines", "kinesalite", "backlog", "neighbour"} {
+	for _, sc := range scenarioOrder {
 		if !want[sc] {
 			continue
 		}
@@ -1108,7 +1111,7 @@ func table(rep Report, prev *Report) string {
 		sb.WriteString("---|---|")
 	}
 	sb.WriteString("\n")
-	for _, sc := range []string{"csv", "raw", "live", "live-lines", "kinesalite", "backlog", "neighbour"} {
+	for _, sc := range scenarioOrder {
 		for _, m := range metrics {
 			med, ok := median(rep.Results, sc, m.f)
 			if !ok || (med == 0 && (strings.Contains(m.name, "delay") || strings.Contains(m.name, "sys"))) {
