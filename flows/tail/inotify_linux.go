@@ -27,6 +27,7 @@ type notifyEvent struct {
 	path  string
 	mask  uint32
 	named bool
+	wd    int32 // the watch it came from
 }
 
 // Event masks: structural changes of a directory and its entries, and
@@ -118,7 +119,7 @@ func (n *notifier) read(buf []byte, evs []notifyEvent) ([]notifyEvent, error) {
 		if len(name) > 0 {
 			path = filepath.Join(path, string(name))
 		}
-		evs = append(evs, notifyEvent{path: path, mask: mask, named: len(name) > 0})
+		evs = append(evs, notifyEvent{path: path, mask: mask, named: len(name) > 0, wd: wd})
 	}
 	return evs, nil
 }

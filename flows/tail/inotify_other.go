@@ -15,6 +15,7 @@ type notifyEvent struct {
 	path  string
 	mask  uint32
 	named bool
+	wd    int32
 }
 
 const (

@@ -131,8 +131,9 @@ func (t *Tailer) readStructural(s *notifier) {
 
 // readWrites reads write events at most once per writeWakeGap, until the
 // notifier is closed or ctx ends. Every event is of a file the flow
-// tails: a write to an open one only needs a read; a write to one closed
-// for inactivity, or an overflow, needs a rescan (which reopens it).
+// tails: a write to an open one only needs a read (recorded, so that the
+// next pass reads that file: markWritten); a write to one closed for
+// inactivity, or an overflow, needs a rescan (which reopens it).
 func (t *Tailer) readWrites(ctx context.Context, m *notifier, quit <-chan struct{}) {
 	buf := make([]byte, eventBufSize)
 	var evs []notifyEvent
@@ -171,10 +172,12 @@ func (t *Tailer) readWrites(ctx context.Context, m *notifier, quit <-chan struct
 			}
 			if ev.mask&notifyOverflow != 0 {
 				t.log.Debug("Write notifications overflowed; rescanning")
+				t.markWritten(0, true)
 				scan = true
 			} else if !t.isOpen(ev.path) {
 				scan = true
 			} else {
+				t.markWritten(ev.wd, false)
 				read = true
 			}
 		}

@@ -396,3 +396,140 @@ func TestWritesAfterRotationOutOfAOneNamePatternAreReadsNotRescans(t *testing.T)
 		t.Errorf("%d directory scans for 5 writes to the open app.log, want 0", n)
 	}
 }
+
+// A pass of the loop reads the files that gave data last time or that a
+// write notification names, not every open file: quiet files beside a
+// busy one are read only at the full pass every MinPoll (a minute here),
+// while every line of the busy one still arrives.
+func TestQuietFilesAreNotReadOnEveryPass(t *testing.T) {
+	dir := t.TempDir()
+	const quiet = 20
+	for i := 0; i < quiet; i++ {
+		mustWrite(t, filepath.Join(dir, fmt.Sprintf("quiet-%02d.log", i)), fmt.Sprintf("q%02d\n", i))
+	}
+	busy := filepath.Join(dir, "busy.log")
+	mustWrite(t, busy, "")
+	c := startTailer(t, notificationsOnly(dir))
+	waitFor(t, "the quiet files' lines", func() bool { return len(c.records()) == quiet })
+	waitFor(t, "the busy file open", func() bool { return c.tl.isOpen(busy) })
+	pumps, loops := c.tl.pumps.Load(), c.tl.loops.Load()
+	const n = 50
+	for i := 0; i < n; i++ { // one pass or more per line
+		mustAppend(t, busy, lines("b", i, i+1))
+		waitFor(t, "the busy line", func() bool { return len(c.recordsOf("busy.log")) == i+1 })
+	}
+	p, l := c.tl.pumps.Load()-pumps, c.tl.loops.Load()-loops
+	if l < n {
+		t.Fatalf("%d passes for %d lines each awaited, want at least %d", l, n, n)
+	}
+	if p > 2*l+quiet { // the busy file once or twice a pass, slack for one pass over every file
+		t.Errorf("%d file reads in %d passes with %d quiet files: quiet files read on every pass", p, l, quiet)
+	}
+}
+
+// busyNeighbour appends a line to path every 2 ms until the test ends, so
+// that the tailer never waits for a change.
+func busyNeighbour(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tk := time.NewTicker(2 * time.Millisecond)
+		defer tk.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-tk.C:
+			}
+			if _, err := f.WriteString(lines("b", i, i+1)); err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() { close(stop); <-done; f.Close() })
+}
+
+// A quiet open file written while another file keeps the tailer busy (it
+// never waits for a change) is still read soon, through its recorded
+// write notification, not at the next full pass (a minute here).
+func TestQuietFileWrittenWhileAnotherKeepsTheTailerBusyIsRead(t *testing.T) {
+	dir := t.TempDir()
+	busy, quiet := filepath.Join(dir, "busy.log"), filepath.Join(dir, "quiet.log")
+	mustWrite(t, busy, "")
+	mustWrite(t, quiet, "q0\n")
+	c := startTailer(t, notificationsOnly(dir))
+	waitFor(t, "q0", func() bool { return len(c.recordsOf("quiet.log")) == 1 })
+	busyNeighbour(t, busy)
+	waitFor(t, "the busy file read", func() bool { return len(c.recordsOf("busy.log")) > 20 })
+	mustAppend(t, quiet, "q1\n")
+	waitFor(t, "the line written to the quiet file", func() bool { return len(c.recordsOf("quiet.log")) == 2 })
+}
+
+// unreported makes the write watch of the file at path one that never
+// reports (as on a network file system: remote writes make no inotify
+// events); other files are watched as usual.
+func unreported(path string) func(*Tailer) {
+	return func(tl *Tailer) {
+		tl.addFileWatch = func(p string, f *os.File, mask uint32) (int32, error) {
+			if p == path {
+				return 1 << 30, nil // a watch descriptor no event carries
+			}
+			return tl.watcher.writes().addFile(p, f, mask)
+		}
+	}
+}
+
+// The multi-line idle flush judges a file by a size read in the same
+// pass. A file whose writes are not reported is skipped by busy passes;
+// judged by its size at its last read, its pending record was flushed
+// while the continuation already waited in the file, splitting it.
+func TestIdleFlushOfAFileWhoseWritesAreNotReportedDoesNotSplitARecord(t *testing.T) {
+	dir := t.TempDir()
+	busy, quiet := filepath.Join(dir, "busy.log"), filepath.Join(dir, "quiet.log")
+	mustWrite(t, busy, "")
+	mustWrite(t, quiet, "START a\n")
+	cfg := notificationsOnly(dir)
+	cfg.MultiLineStart = mustRegexp(t, `^START`)
+	c := startTailer(t, cfg, unreported(quiet), func(tl *Tailer) { tl.mlIdle = time.Second })
+	waitFor(t, "the first pass", func() bool { return c.tl.loops.Load() >= 2 })
+	mustAppend(t, quiet, " continued\n") // read by no notification
+	busyNeighbour(t, busy)
+	waitFor(t, "the quiet file's record", func() bool { return len(c.recordsOf("quiet.log")) >= 1 })
+	if got := c.recordsOf("quiet.log"); got[0] != "START a\n continued\n" {
+		t.Fatalf("records of quiet.log %q, want the whole record first", got)
+	}
+}
+
+// With rotation by rename out of a one-name pattern, the new file's write
+// events are recorded once the rotated file is let go: its lines arrive
+// through them, not at the next full pass (a minute here).
+func TestNewFileAfterRotationOutOfAOneNamePatternIsReadOnItsWriteEvents(t *testing.T) {
+	dir := t.TempDir()
+	app := filepath.Join(dir, "app.log")
+	mustWrite(t, app, "old\n")
+	cfg := notificationsOnly(dir)
+	cfg.Glob = "app.log"
+	c := startTailer(t, cfg)
+	waitFor(t, "the old file's line", func() bool { return len(c.records()) == 1 })
+	mustRename(t, app, app+".1")
+	mustWrite(t, app, "new\n")
+	waitFor(t, "the new file's line", func() bool { return len(c.records()) == 2 })
+	// Passes run on write events only: write until the rotated file,
+	// quiet since linger (300 ms here), is let go.
+	n := 2
+	waitFor(t, "the rotated file let go", func() bool {
+		mustAppend(t, app, fmt.Sprintf("w%d\n", n))
+		n++
+		waitFor(t, "the line", func() bool { return len(c.records()) == n })
+		return len(cfg.Stats.Files()) == 1
+	})
+	for i := 0; i < 5; i++ {
+		mustAppend(t, app, fmt.Sprintf("n%d\n", i))
+		waitFor(t, "the line after the rotated file was let go", func() bool { return len(c.records()) == n+1+i })
+	}
+}
