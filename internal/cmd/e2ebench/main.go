@@ -15,6 +15,9 @@
 //	            --live-for while the agent tails; record_id carries the
 //	            write time, the sink its arrival: append-to-ack delay
 //	            (--quiet-files N quiet matching files beside the live one)
+//	live-lines  the same, one write(2) per line as a line-buffered logger does
+//	live-quiet  live beside 500 quiet matching files (one line each): a
+//	            directory of many logs of which one is busy
 //	kinesalite  --kinesalite-lines lines through CSVTOJSON to kinesalite
 //	            (--kinesalite URL); completion from the agent's /status
 //	backlog     a ~1 GB file against a sink that delays every answer by
@@ -79,7 +82,11 @@ type options struct {
 }
 
 // scenarioOrder is the order scenarios run and are tabulated in.
-var scenarioOrder = []string{"csv", "raw", "live", "live-lines", "kinesalite", "backlog", "neighbour"}
+var scenarioOrder = []string{"csv", "raw", "live", "live-lines", "live-quiet", "kinesalite", "backlog", "neighbour"}
+
+// liveQuietFiles is how many quiet matching files lie beside the live file
+// in the live-quiet scenario: a directory of many logs of which one is busy.
+const liveQuietFiles = 500
 
 // envList is a repeatable K=V flag.
 type envList []string
@@ -224,7 +231,7 @@ func run(o options) error {
 		}
 	}
 	var liveLines [][]byte
-	if want["live"] || want["live-lines"] || want["neighbour"] {
+	if want["live"] || want["live-lines"] || want["live-quiet"] || want["neighbour"] {
 		if liveLines, err = readLines(refFile, 200_000); err != nil {
 			return err
 		}
@@ -263,9 +270,11 @@ func run(o options) error {
 			case "raw":
 				r, err = b.oneShot("raw", i, ref, false, "")
 			case "live":
-				r, err = b.live(i, liveLines, false)
+				r, err = b.live(sc, i, liveLines, false, o.quietFiles)
 			case "live-lines":
-				r, err = b.live(i, liveLines, true)
+				r, err = b.live(sc, i, liveLines, true, o.quietFiles)
+			case "live-quiet":
+				r, err = b.live(sc, i, liveLines, false, max(o.quietFiles, liveQuietFiles))
 			case "kinesalite":
 				r, err = b.kinesaliteRun(i, kinDir)
 			case "backlog":
@@ -686,13 +695,11 @@ func logProblems(path string) string {
 
 var recordID = []byte(`"record_id":"`)
 
-// live appends reference lines at liveRate while the agent tails; record_id
-// carries the write time in Unix nanoseconds.
-func (b *bench) live(runNo int, lines [][]byte, perLine bool) (Result, error) {
-	r := Result{Scenario: "live", Run: runNo}
-	if perLine {
-		r.Scenario = "live-lines"
-	}
+// live appends reference lines at liveRate while the agent tails, beside
+// quiet matching files with one line each; record_id carries the write
+// time in Unix nanoseconds.
+func (b *bench) live(scenario string, runNo int, lines [][]byte, perLine bool, quiet int) (Result, error) {
+	r := Result{Scenario: scenario, Run: runNo}
 	var mu sync.Mutex
 	delays := make([]time.Duration, 0, int(float64(b.o.liveRate)*b.o.liveFor.Seconds())+1024)
 	check := func(rec *sink.Record) error {
@@ -727,7 +734,7 @@ func (b *bench) live(runNo int, lines [][]byte, perLine bool) (Result, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return r, err
 	}
-	for i := 0; i < b.o.quietFiles; i++ {
+	for i := 0; i < quiet; i++ {
 		l := lines[i%len(lines)]
 		line := append(slices.Clip(l[:bytes.LastIndexByte(l, ',')+1]), "0\n"...) // record_id 0: no delay
 		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("quiet-%03d.log", i)), line, 0o644); err != nil {
