@@ -283,15 +283,14 @@ func (t *Tailer) Run(ctx context.Context, out chan<- *record.Chunk) error {
 		read := int64(0)
 		t.pass++
 		written, full := t.takeWritten(now)
-		for _, h := range t.turnOrder() {
+		turn := t.turnOrder(full, written, now)
+		for _, h := range turn {
 			if ctx.Err() != nil {
 				break
 			}
-			if full || t.due(h, written, now) {
-				read += t.pump(ctx, h, out)
-			}
+			read += t.pump(ctx, h, out)
 		}
-		t.housekeep(ctx, out)
+		t.housekeep(ctx, out, turn)
 		t.endIteration()
 		t.loops.Add(1)
 		switch {
@@ -425,12 +424,13 @@ func (t *Tailer) settling(h *harvester, now time.Time) bool {
 		(!h.matched && idle >= t.linger) || (h.matched && idle >= t.inactive)
 }
 
-// turnOrder returns the open harvesters, least recently modified first, so
-// that a rotated backlog drains before the file that replaced it.
-func (t *Tailer) turnOrder() []*harvester {
+// turnOrder returns the open harvesters the pass reads (all of them when
+// full, else those due), least recently modified first, so that a rotated
+// backlog drains before the file that replaced it.
+func (t *Tailer) turnOrder(full bool, written map[int32]bool, now time.Time) []*harvester {
 	t.order = t.order[:0]
 	for _, h := range t.files {
-		if h.f != nil && !h.undecided {
+		if h.f != nil && !h.undecided && (full || t.due(h, written, now)) {
 			t.order = append(t.order, h)
 		}
 	}
@@ -1336,14 +1336,14 @@ func (t *Tailer) send(ctx context.Context, out chan<- *record.Chunk, h *harveste
 	}
 }
 
-// housekeep flushes idle multi-line records and lets go of files.
-func (t *Tailer) housekeep(ctx context.Context, out chan<- *record.Chunk) {
+// housekeep flushes idle multi-line records and lets go of files, among
+// those of the pass's turn (a skipped file's size is stale).
+func (t *Tailer) housekeep(ctx context.Context, out chan<- *record.Chunk, turn []*harvester) {
 	now := time.Now()
-	for _, h := range t.files {
+	for _, h := range turn {
 		if ctx.Err() != nil {
 			return
 		}
-		// Only files read in this pass: a skipped file's size is stale.
 		if h.pumped != t.pass || !t.settling(h, now) {
 			continue
 		}
