@@ -79,6 +79,7 @@ type options struct {
 	http1                           bool
 	report                          string
 	noCheck                         bool
+	firehose                        bool
 }
 
 // scenarioOrder is the order scenarios run and are tabulated in.
@@ -149,6 +150,7 @@ func main() {
 	flag.StringVar(&o.previous, "previous", "", "earlier results JSON to compare with")
 	flag.IntVar(&o.maxBufferAge, "max-buffer-age-ms", 1000, "maxBufferAgeMillis of the flow")
 	flag.StringVar(&o.report, "report", "", "run nothing: print the table of this results JSON (against --previous)")
+	flag.BoolVar(&o.firehose, "firehose", false, "send with Firehose PutRecordBatch (deliveryStream) instead of Kinesis PutRecords")
 	flag.BoolVar(&o.noCheck, "no-check", false, "csv/raw: the sink only counts records (no base64 decoding, no content check)")
 	flag.BoolVar(&o.http1, "sink-http1", false, "the sink offers HTTP/1.1 only (no h2)")
 	flag.Var(&o.agentEnv, "agent-env", "K=V added to the agent's environment (repeatable), e.g. GOGC=50")
@@ -422,6 +424,12 @@ func (b *bench) config(dir, endpoint string, csv bool, extra map[string]any) (cf
 	cfg["flows"] = []any{flow}
 	cfg["cloudwatch.emitMetrics"] = false
 	cfg["kinesis.endpoint"] = endpoint
+	if b.o.firehose {
+		flow["deliveryStream"] = flow["kinesisStream"]
+		delete(flow, "kinesisStream")
+		delete(flow, "partitionKeyOption")
+		cfg["firehose.endpoint"] = endpoint
+	}
 	cfg["checkpointFile"] = filepath.Join(runDir, "checkpoints")
 	cfg["awsAccessKeyId"] = "AKIAE2EBENCH"
 	cfg["awsSecretAccessKey"] = "e2ebench-secret"
