@@ -101,6 +101,27 @@ func (n *notifier) read(buf []byte, evs []notifyEvent) ([]notifyEvent, error) {
 	if err != nil {
 		return evs, err
 	}
+	return n.parse(buf[:k], evs), nil
+}
+
+// readNow is read without the wait: it appends the events already queued,
+// if any. It reads the descriptor directly, not through n.f, whose read
+// lock a pending read holds for as long as it waits; so it must only be
+// called by the goroutine that closes n (the tailer's Run goroutine).
+func (n *notifier) readNow(buf []byte, evs []notifyEvent) ([]notifyEvent, error) {
+	k, err := syscall.Read(n.fd, buf)
+	if err == syscall.EAGAIN || (err == nil && k <= 0) {
+		return evs, nil
+	}
+	if err != nil {
+		return evs, os.NewSyscallError("read inotify", err)
+	}
+	return n.parse(buf[:k], evs), nil
+}
+
+// parse appends the events of buf, whole events as the kernel returns them.
+func (n *notifier) parse(buf []byte, evs []notifyEvent) []notifyEvent {
+	k := len(buf)
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for off := 0; off+syscall.SizeofInotifyEvent <= k; {
@@ -121,7 +142,7 @@ func (n *notifier) read(buf []byte, evs []notifyEvent) ([]notifyEvent, error) {
 		}
 		evs = append(evs, notifyEvent{path: path, mask: mask, named: len(name) > 0, wd: wd})
 	}
-	return evs, nil
+	return evs
 }
 
 func (n *notifier) close() error { return n.f.Close() }

@@ -42,4 +42,8 @@ func (*notifier) read([]byte, []notifyEvent) ([]notifyEvent, error) {
 	return nil, errors.New("no inotify")
 }
 
+func (*notifier) readNow([]byte, []notifyEvent) ([]notifyEvent, error) {
+	return nil, errors.New("no inotify")
+}
+
 func (*notifier) close() error { return nil }

@@ -98,8 +98,11 @@ type Tailer struct {
 	copyWait time.Duration // how long a possible copytruncate copy waits for the truncation
 	ghostTTL time.Duration // how long a truncated file's identity is remembered
 	openFn   func(name string, flag int, perm os.FileMode) (*os.File, error)
-	noNotify bool          // tests: behave as if inotify were unavailable
-	onOpen   func(fileKey) // tests: told of every descriptor taken on a file
+	noNotify bool // tests: behave as if inotify were unavailable
+	// passReadsOnly (tests): no reader goroutine for write events; only the
+	// passes' own reads (takeWriteEvents) see them.
+	passReadsOnly bool
+	onOpen        func(fileKey) // tests: told of every descriptor taken on a file
 	// addFileWatch replaces notifier.addFile (tests: a file that cannot be watched).
 	addFileWatch func(path string, f *os.File, mask uint32) (int32, error)
 
@@ -114,6 +117,8 @@ type Tailer struct {
 	resume  map[string][]record.Position // by FileID
 	newest  time.Time                    // newest checkpoint Updated
 	order   []*harvester
+	evBuf   []byte        // takeWriteEvents' read buffer
+	evs     []notifyEvent // takeWriteEvents' events
 	// unwatched counts tracked files without a write watch (watchWrites).
 	unwatched int
 	errs      int
@@ -275,6 +280,7 @@ func (t *Tailer) Run(ctx context.Context, out chan<- *record.Chunk) error {
 	defer t.stopAll()
 	t.scan(ctx, false)
 	for ctx.Err() == nil {
+		t.takeWriteEvents()
 		now := time.Now()
 		if t.scanReq.Swap(false) || now.Sub(t.lastScan) >= t.scanEvery() ||
 			(!t.rescanAt.IsZero() && !now.Before(t.rescanAt)) {
@@ -856,6 +862,10 @@ func (t *Tailer) shed() int {
 	n := 0
 	for _, h := range t.files {
 		if h.f != nil && h.matched && !h.undecided && h.offset >= h.size {
+			// h.size may be a few passes old (due): check it is all read.
+			if fi, err := h.f.Stat(); err != nil || fi.Size() > h.offset {
+				continue
+			}
 			h.f.Close()
 			h.f = nil
 			t.setOpen(h, false)
@@ -1156,12 +1166,13 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 		return 0
 	}
 	t.pumps.Add(1)
-	h.pumped, h.active = t.pass, false
+	h.active = false
 	fi, err := h.f.Stat()
 	if err != nil {
 		t.fail(fmt.Errorf("stat %s: %w", h.path, err))
 		return 0
 	}
+	h.pumped = t.pass // read in this pass: housekeep may judge it
 	h.size, h.modTime = fi.Size(), fi.ModTime()
 	if h.size < h.offset {
 		t.truncated(h, h.size)

@@ -87,15 +87,18 @@ func (t *Tailer) startWatcher(ctx context.Context) {
 	quit := make(chan struct{})
 	w.quit = quit
 	w.mu.Unlock()
-	w.wg.Add(2)
+	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()
 		t.readStructural(s)
 	}()
-	go func() {
-		defer w.wg.Done()
-		t.readWrites(ctx, m, quit)
-	}()
+	if !t.passReadsOnly {
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			t.readWrites(ctx, m, quit)
+		}()
+	}
 }
 
 // readStructural reads creates, renames, removes and attribute changes
@@ -146,9 +149,9 @@ func (t *Tailer) readWrites(ctx context.Context, m *notifier, quit <-chan struct
 	for {
 		// Writes are read when the loop waits for a change, or after
 		// busyWriteRead if it does not. While it reads, pauses to let lines
-		// accumulate, or waits for the consumer, it reads every open file
-		// anyway when it goes on; meanwhile the kernel merges the unread
-		// events.
+		// accumulate, or waits for the consumer, it reads the queued events
+		// itself when its next pass starts (takeWriteEvents); meanwhile the
+		// kernel merges the unread events.
 		busy.Reset(busyWriteRead)
 		select {
 		case <-ctx.Done():
@@ -165,22 +168,7 @@ func (t *Tailer) readWrites(ctx context.Context, m *notifier, quit <-chan struct
 		}
 		t.writeReads.Add(1)
 		woke := time.Now()
-		scan, read := false, false
-		for _, ev := range evs {
-			if ev.mask&notifyIgnored != 0 {
-				continue // a dropped watch: the file was forgotten or deleted
-			}
-			if ev.mask&notifyOverflow != 0 {
-				t.log.Debug("Write notifications overflowed; rescanning")
-				t.markWritten(0, true)
-				scan = true
-			} else if !t.isOpen(ev.path) {
-				scan = true
-			} else {
-				t.markWritten(ev.wd, false)
-				read = true
-			}
-		}
+		scan, read := t.noteWrites(evs)
 		switch {
 		case scan:
 			t.poke(true)
@@ -197,6 +185,51 @@ func (t *Tailer) readWrites(ctx context.Context, m *notifier, quit <-chan struct
 			return
 		case <-gap.C:
 		}
+	}
+}
+
+// noteWrites records write events for the next pass of the loop (a write
+// to an open file makes it due) and reports whether they need a rescan (a
+// write to a file closed for inactivity, which reopens it, or lost
+// events) or only a read.
+func (t *Tailer) noteWrites(evs []notifyEvent) (scan, read bool) {
+	for _, ev := range evs {
+		if ev.mask&notifyIgnored != 0 {
+			continue // a dropped watch: the file was forgotten or deleted
+		}
+		if ev.mask&notifyOverflow != 0 {
+			t.log.Debug("Write notifications overflowed; rescanning")
+			t.markWritten(0, true)
+			scan = true
+		} else if !t.isOpen(ev.path) {
+			scan = true
+		} else {
+			t.markWritten(ev.wd, false)
+			read = true
+		}
+	}
+	return scan, read
+}
+
+// takeWriteEvents reads the write events already queued, at the start of
+// a pass (Run goroutine). The reader goroutine reads them only while the
+// loop waits, or after busyWriteRead: while one file keeps the loop busy,
+// a write to another would otherwise wait for that, not for the next pass.
+func (t *Tailer) takeWriteEvents() {
+	m := t.watcher.writes()
+	if m == nil {
+		return
+	}
+	if t.evBuf == nil {
+		t.evBuf = make([]byte, 4<<10) // holds at least one event of any name
+	}
+	evs, err := m.readNow(t.evBuf, t.evs[:0])
+	t.evs = evs[:0]
+	if err != nil || len(evs) == 0 {
+		return
+	}
+	if scan, _ := t.noteWrites(evs); scan {
+		t.scanReq.Store(true)
 	}
 }
 
@@ -434,11 +467,12 @@ func (t *Tailer) takePreopened() map[fileKey]*preopened {
 	return m
 }
 
-// busyWriteRead is how long write notifications stay unread while the
-// tailer loop does not wait for them: a loop kept busy by one file (it
-// reads something at every iteration, then pauses) still learns this soon
-// of a write to a file closed for inactivity, and the event queue cannot
-// fill up. The live append (a read every ~60 ms) never waits this long.
+// busyWriteRead is how long write notifications stay unread by the reader
+// goroutine while the tailer loop does not wait for them. A loop kept busy
+// by one file (it reads something at every iteration, then pauses) reads
+// them itself at the start of every pass (takeWriteEvents); this bounds
+// how long they wait while it cannot, as when it waits for the consumer,
+// so that the event queue cannot fill up.
 const busyWriteRead = 100 * time.Millisecond
 
 // writeWakeGap is the least time between two reads of write events.

@@ -533,3 +533,23 @@ func TestNewFileAfterRotationOutOfAOneNamePatternIsReadOnItsWriteEvents(t *testi
 		waitFor(t, "the line after the rotated file was let go", func() bool { return len(c.records()) == n+1+i })
 	}
 }
+
+// A pass reads the write events queued when it starts: while another file
+// keeps the loop busy (it never waits for a change, so the reader
+// goroutine would read them only after busyWriteRead), a write to a quiet
+// file is read by the next pass. Here only the passes read write events,
+// and MinPoll is a minute: without that read, the line would not come.
+func TestPassReadsTheWriteEventsQueuedWhenItStarts(t *testing.T) {
+	dir := t.TempDir()
+	busy, quiet := filepath.Join(dir, "busy.log"), filepath.Join(dir, "quiet.log")
+	mustWrite(t, busy, "")
+	mustWrite(t, quiet, "q0\n")
+	c := startTailer(t, notificationsOnly(dir), func(tl *Tailer) { tl.passReadsOnly = true })
+	waitFor(t, "q0", func() bool { return len(c.recordsOf("quiet.log")) == 1 })
+	busyNeighbour(t, busy)
+	waitFor(t, "the busy file read", func() bool { return len(c.recordsOf("busy.log")) > 20 })
+	for i := 1; i <= 5; i++ {
+		mustAppend(t, quiet, fmt.Sprintf("q%d\n", i))
+		waitFor(t, "the line written to the quiet file", func() bool { return len(c.recordsOf("quiet.log")) == i+1 })
+	}
+}
