@@ -30,7 +30,7 @@ func TestBuiltinPatternsAgainstJDK17(t *testing.T) {
 		format := parts[0]
 		in, _ := hex.DecodeString(parts[1])
 		var got strings.Builder
-		idx := compileBuiltin(format).FindSubmatchIndex(in)
+		idx := builtinFor(format).FindSubmatchIndex(in)
 		if idx == nil {
 			got.WriteString("m")
 		} else {
@@ -99,7 +99,7 @@ func TestApacheFastPathAgreesWithRegex(t *testing.T) {
 				continue
 			}
 			decided++
-			want := compileBuiltin(format).FindStringSubmatchIndex(line)
+			want := builtinFor(format).FindStringSubmatchIndex(line)
 			if want == nil {
 				t.Fatalf("fast path matched, regex did not: %q", line)
 			}

@@ -130,7 +130,7 @@ func FuzzApacheFastPath(f *testing.F) {
 		if !apacheFast(line, combined, idx) {
 			return
 		}
-		want := compileBuiltin(format).FindSubmatchIndex(line)
+		want := builtinFor(format).FindSubmatchIndex(line)
 		if want == nil {
 			t.Fatalf("fast path matched, regex did not: %q", line)
 		}
