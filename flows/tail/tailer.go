@@ -434,6 +434,7 @@ func (t *Tailer) settling(h *harvester, now time.Time) bool {
 // full, else those due), least recently modified first, so that a rotated
 // backlog drains before the file that replaced it.
 func (t *Tailer) turnOrder(full bool, written map[int32]bool, now time.Time) []*harvester {
+	clear(t.order) // no dropped harvester stays reachable from a spare slot
 	t.order = t.order[:0]
 	for _, h := range t.files {
 		if h.f != nil && !h.undecided && (full || t.due(h, written, now)) {
@@ -1181,7 +1182,9 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 		return 0 // nothing new; a read at the end would return nothing
 	}
 	var total int64
-	for i := 0; i < maxReadsPerTurn && ctx.Err() == nil; i++ {
+	// h.f may be closed under the loop: a send blocked in consume runs
+	// light scans, and a start there out of descriptors sheds idle files.
+	for i := 0; i < maxReadsPerTurn && ctx.Err() == nil && h.f != nil; i++ {
 		want := max(chunkCap, len(h.pend))
 		data := append(t.scratch[:0], h.pend...)
 		data = slices.Grow(data, want)
