@@ -1177,13 +1177,13 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 	}
 	t.pumps.Add(1)
 	h.active = false
-	fi, err := h.f.Stat()
+	size, mtime, err := sizeOf(h.f)
 	if err != nil {
 		t.fail(fmt.Errorf("stat %s: %w", h.path, err))
 		return 0
 	}
 	h.pumped = t.pass // read in this pass: housekeep may judge it
-	h.size, h.modTime = fi.Size(), fi.ModTime()
+	h.size, h.modTime = size, mtime
 	if h.size < h.offset {
 		t.truncated(h, h.size)
 	}

@@ -1,0 +1,17 @@
+//go:build !linux
+
+package tail
+
+import (
+	"os"
+	"time"
+)
+
+// sizeOf returns the size and modification time of the open file f.
+func sizeOf(f *os.File) (int64, time.Time, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	return fi.Size(), fi.ModTime(), nil
+}
