@@ -97,7 +97,6 @@ type Tailer struct {
 	inactive time.Duration // a matched idle file's descriptor is closed after this
 	copyWait time.Duration // how long a possible copytruncate copy waits for the truncation
 	ghostTTL time.Duration // how long a truncated file's identity is remembered
-	watchTTL time.Duration // how long a closed file keeps its write watch after its last data
 	openFn   func(name string, flag int, perm os.FileMode) (*os.File, error)
 	noNotify bool // tests: behave as if inotify were unavailable
 	// passReadsOnly (tests): no reader goroutine for write events; only the
@@ -249,7 +248,6 @@ func New(cfg Config) (*Tailer, error) {
 		inactive: max(time.Minute, cfg.MaxRefresh),
 		copyWait: max(2*time.Second, 4*cfg.MinPoll),
 		ghostTTL: time.Minute,
-		watchTTL: max(time.Hour, cfg.MaxRefresh),
 		openFn:   os.OpenFile,
 		files:    map[fileKey]*harvester{},
 		waiting:  map[fileKey]*waitState{},
@@ -753,13 +751,6 @@ func (t *Tailer) refresh(h *harvester, p string, st fileStat) bool {
 	}
 	if st.size == h.offset && st.modTime.Equal(h.modTime) {
 		t.setPath(h, p) // closed and unchanged
-		if h.wd != 0 && time.Since(h.lastData) >= t.watchTTL {
-			// Quiet for long: its watch goes (a host's inotify watches are
-			// shared by all its programs, and a directory where a new log is
-			// made every minute would hold thousands); the periodic rescan
-			// sees its next write, and reopening it watches it again.
-			t.unwatchWrites(h)
-		}
 		return true
 	}
 	// Closed and changed: the inode may belong to another file now.

@@ -320,10 +320,8 @@ func (w *watcher) ensure(t *Tailer) {
 
 // watchWrites puts h's file under the write notifier's watch, through its
 // descriptor, so that the watch is on the inode h reads whatever its name
-// is now or becomes. The watch lasts as long as h, but a file closed for
-// inactivity keeps it only for watchTTL (so that a write reopens it at
-// once); after that, its next write is seen by the periodic rescan,
-// which reopens it and watches it again. Called by the Run
+// is now or becomes. The watch lasts as long as h (a file closed for
+// inactivity keeps it, so that a write reopens it). Called by the Run
 // goroutine when h gets a descriptor: adding a watch the inode already
 // has returns the same one, and a reopened file may be another inode.
 //

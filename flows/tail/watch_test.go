@@ -200,8 +200,8 @@ func TestOtherFilesOfTheDirectoryCostTheFlowNothing(t *testing.T) {
 	}
 }
 
-// A file closed for inactivity keeps its write watch (for watchTTL): its
-// next write reopens and reads it at once, not at the next full rescan (a minute
+// A file closed for inactivity keeps its write watch: its next write
+// reopens and reads it at once, not at the next full rescan (a minute
 // here).
 func TestFileClosedForInactivityIsReopenedByItsNextWrite(t *testing.T) {
 	dir := t.TempDir()
@@ -227,7 +227,7 @@ func TestFileClosedForInactivityIsReopenedByItsNextWrite(t *testing.T) {
 }
 
 // A file that cannot be watched for writes (fs.inotify.max_user_watches
-// reached: every tracked file holds a watch, closed ones for an hour) is still
+// reached: every tracked file holds a watch, closed ones too) is still
 // followed, and the flow keeps its directory watch: a file created and
 // deleted 20 ms later is still read (a polling flow would miss it), an
 // open unwatched file is read every MinPoll, and one closed for
@@ -552,29 +552,4 @@ func TestPassReadsTheWriteEventsQueuedWhenItStarts(t *testing.T) {
 		mustAppend(t, quiet, fmt.Sprintf("q%d\n", i))
 		waitFor(t, "the line written to the quiet file", func() bool { return len(c.recordsOf("quiet.log")) == i+1 })
 	}
-}
-
-// A file closed for inactivity keeps its write watch for watchTTL after
-// its last data, then lets it go (a host's inotify watches are shared,
-// and a directory that gets a new log every minute would hold thousands);
-// its next line is still read, found by the periodic rescan, and the
-// reopened file is watched again.
-func TestLongQuietClosedFileLetsItsWatchGoAndIsStillRead(t *testing.T) {
-	dir := t.TempDir()
-	app := filepath.Join(dir, "app.log")
-	mustWrite(t, app, "one\n")
-	cfg := testConfig(dir, "*.log")
-	cfg.MaxRefresh = 100 * time.Millisecond
-	c := startTailer(t, cfg, func(tl *Tailer) {
-		tl.inactive = 50 * time.Millisecond
-		tl.watchTTL = 300 * time.Millisecond
-	})
-	watched := func() bool { return slices.Contains(c.tl.watcher.writes().paths(), app) }
-	waitFor(t, "app.log's first line", func() bool { return len(c.recordsOf("app.log")) == 1 })
-	waitFor(t, "app.log closed for inactivity", func() bool { return !c.tl.isOpen(app) })
-	waitFor(t, "the watch of the long-quiet app.log let go", func() bool { return !watched() })
-	mustAppend(t, app, "two\n")
-	waitFor(t, "the line written after the watch was let go", func() bool { return len(c.recordsOf("app.log")) == 2 })
-	waitFor(t, "the reopened app.log watched again", watched)
-	eq(t, c.recordsOf("app.log"), "one\n", "two\n")
 }
