@@ -769,10 +769,22 @@ func (t *Tailer) refresh(h *harvester, p string, st fileStat) bool {
 
 // reopen opens the closed file h at p and, if it still starts with the
 // bytes h knows, takes it as h's descriptor (at path p). opened is false
-// when p could not be opened; same is false when it holds another file.
+// when p could not be opened or names another inode by now; same is false
+// when it holds another file.
 func (t *Tailer) reopen(h *harvester, p string, now time.Time) (opened, same bool) {
 	f, err := t.openFile(p)
 	if err != nil {
+		return false, false
+	}
+	// The name may have been given to another file since it was listed
+	// (renamed over): that one is not h, and taking it would make two
+	// harvesters of one inode. h is left closed for the next scan, which
+	// the rename's notification asks for.
+	if fi, err := f.Stat(); err != nil {
+		f.Close()
+		return false, false
+	} else if st, ok := statOf(fi); !ok || st.key != h.key {
+		f.Close()
 		return false, false
 	}
 	head, err := readHead(f, t.head)

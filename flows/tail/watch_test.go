@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -551,5 +553,52 @@ func TestPassReadsTheWriteEventsQueuedWhenItStarts(t *testing.T) {
 	for i := 1; i <= 5; i++ {
 		mustAppend(t, quiet, fmt.Sprintf("q%d\n", i))
 		waitFor(t, "the line written to the quiet file", func() bool { return len(c.recordsOf("quiet.log")) == i+1 })
+	}
+}
+
+// A closed file is reopened by its name; if the name was given to another
+// file between the listing and the open (renamed over it), that file is
+// not taken as the closed one's continuation: it would be read twice (by
+// this harvester and by its own) and the two would share one write watch.
+func TestReopenDoesNotTakeAFileRenamedOverTheClosedOne(t *testing.T) {
+	dir := t.TempDir()
+	app, b := filepath.Join(dir, "app.log"), filepath.Join(dir, "b.tmp")
+	mustWrite(t, app, "one\n")
+	mustWrite(t, b, "one\nB\n") // starts with app.log's bytes
+	cfg := testConfig(dir, "*.log")
+	cfg.MaxRefresh = time.Minute
+	var armed atomic.Bool
+	c := startTailer(t, cfg, func(tl *Tailer) {
+		tl.inactive = 50 * time.Millisecond
+		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			if name == app && armed.CompareAndSwap(true, false) {
+				if err := os.Rename(b, app); err != nil { // between the listing and the open
+					return nil, err
+				}
+			}
+			return os.OpenFile(name, flag, perm)
+		}
+	})
+	waitFor(t, "the first line", func() bool { return len(c.records()) == 1 })
+	waitFor(t, "app.log closed for inactivity", func() bool { return !c.tl.isOpen(app) })
+	armed.Store(true)
+	mustAppend(t, app, "two\n") // its write event has the closed app.log reopened
+	waitFor(t, "the file renamed over app.log read", func() bool { return slices.Contains(c.records(), "B\n") })
+	loops := c.tl.loops.Load()
+	waitFor(t, "more passes", func() bool { return c.tl.loops.Load() >= loops+20 })
+	c.stop()
+	if n := strings.Count(strings.Join(c.records(), ""), "B\n"); n != 1 {
+		t.Errorf("records %q: the renamed-over file's line read %d times, want once", c.records(), n)
+	}
+	holders := map[int32]int{}
+	for _, h := range c.tl.files {
+		if h.wd != 0 {
+			holders[h.wd]++
+		}
+	}
+	for wd, n := range holders {
+		if n > 1 {
+			t.Errorf("write watch %d held by %d harvesters", wd, n)
+		}
 	}
 }
