@@ -138,13 +138,15 @@ type Tailer struct {
 	openMu  sync.Mutex
 	open    map[string]int // paths with an open descriptor: how many (for the watcher)
 	// written: write watches with events since the last pass; writtenAll:
-	// events were lost (an overflow). Both under openMu.
-	written    map[int32]bool
-	writtenAll bool
-	preMu      sync.Mutex
-	pre        map[fileKey]*preopened // opened by the watcher, not yet taken
-	running    atomic.Bool
-	loops      atomic.Int64 // completed loop iterations (tests wait on it)
+	// events were lost (an overflow). Both under openMu. writtenPass is the
+	// map the current pass reads (Run goroutine): the two are swapped.
+	written     map[int32]bool
+	writtenAll  bool
+	writtenPass map[int32]bool
+	preMu       sync.Mutex
+	pre         map[fileKey]*preopened // opened by the watcher, not yet taken
+	running     atomic.Bool
+	loops       atomic.Int64 // completed loop iterations (tests wait on it)
 	// writeWakes counts wake-ups for writes to open files (tests).
 	writeWakes atomic.Int64
 	// writeReads counts reads of write notifications (tests).
@@ -382,10 +384,12 @@ func (t *Tailer) fail(err error) {
 // MinPoll: the safety net for writes inotify does not report (network
 // file systems, writes through mmap).
 func (t *Tailer) takeWritten(now time.Time) (map[int32]bool, bool) {
+	clear(t.writtenPass) // the previous pass's, done with: it collects the next
 	t.openMu.Lock()
 	written, all := t.written, t.writtenAll
-	t.written, t.writtenAll = nil, false
+	t.written, t.writtenAll = t.writtenPass, false
 	t.openMu.Unlock()
+	t.writtenPass = written
 	if all || !now.Before(t.nextFull) || !t.watcher.active() {
 		t.nextFull = now.Add(t.cfg.MinPoll)
 		return written, true
@@ -393,19 +397,21 @@ func (t *Tailer) takeWritten(now time.Time) (map[int32]bool, bool) {
 	return written, false
 }
 
-// markWritten records a write event of watch wd, or with all that events
-// were lost (watcher goroutine).
-func (t *Tailer) markWritten(wd int32, all bool) {
+// markWritten records a write event of watch wd for the next pass.
+func (t *Tailer) markWritten(wd int32) {
 	t.openMu.Lock()
 	defer t.openMu.Unlock()
-	if all {
-		t.writtenAll = true
-		return
-	}
 	if t.written == nil {
 		t.written = map[int32]bool{}
 	}
 	t.written[wd] = true
+}
+
+// markLost records that write events were lost: the next pass is full.
+func (t *Tailer) markLost() {
+	t.openMu.Lock()
+	t.writtenAll = true
+	t.openMu.Unlock()
 }
 
 // due reports whether a pass that is not full reads h: a file whose last

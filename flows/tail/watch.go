@@ -199,12 +199,12 @@ func (t *Tailer) noteWrites(evs []notifyEvent) (scan, read bool) {
 		}
 		if ev.mask&notifyOverflow != 0 {
 			t.log.Debug("Write notifications overflowed; rescanning")
-			t.markWritten(0, true)
+			t.markLost()
 			scan = true
 		} else if !t.isOpen(ev.path) {
 			scan = true
 		} else {
-			t.markWritten(ev.wd, false)
+			t.markWritten(ev.wd)
 			read = true
 		}
 	}
