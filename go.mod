@@ -13,6 +13,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/sts v1.51.7
 	github.com/aws/smithy-go v1.28.8
 	github.com/dlclark/regexp2 v1.12.0
+	github.com/emmansun/base64 v0.9.0
 	github.com/google/uuid v1.6.0
 	modernc.org/sqlite v1.61.1
 )
