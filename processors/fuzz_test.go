@@ -3,6 +3,8 @@ package processors
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"testing"
 	"unicode/utf8"
 
@@ -203,6 +205,31 @@ func FuzzCSVToJSONRawCopyMatchesEscaping(f *testing.F) {
 		want = appendClose(want, len(c.keys), c.pretty)
 		if !bytes.Equal(got, want) {
 			t.Fatalf("%q:\n got %q\nwant %q", rec, got, want)
+		}
+	})
+}
+
+// The literal-delimiter split gives the same fields as the regex engine's
+// Java String.split, for every delimiter byte at every position of a word
+// and of the tail (the literal split reads eight bytes at a time).
+func FuzzCSVLiteralSplitMatchesRegexSplit(f *testing.F) {
+	f.Add([]byte("4613,0,false,2026-12-02,LED,0,Pobeda,2026-11-20T08:13:22,95,1199,KZN"), byte(','))
+	f.Add([]byte(",,,,,,,,,,,,,,,,,"), byte(','))
+	f.Add([]byte("a\x00b\x00\x00\x80\x00"), byte(0))
+	f.Add([]byte("\xff\xfe\xff\x7f\xff\x80\xff\xff\xff"), byte(0xff))
+	f.Add([]byte("a\tb\t\tc\t\t"), byte('\t'))
+	f.Fuzz(func(t *testing.T, s []byte, d byte) {
+		d &= 0x7f // a delimiter of one byte is ASCII: agent.json is UTF-8
+		lit := newCSV([]string{"a"}, javaregex.MustCompile(fmt.Sprintf(`\x%02x`, d), 0), false)
+		if len(lit.lit) != 1 {
+			t.Fatalf("delimiter %q is not taken as a literal", d)
+		}
+		lit.split(s)
+		ref := newCSV([]string{"a"}, lit.re, false)
+		ref.lit = nil
+		ref.split(s)
+		if !slices.Equal(lit.fields, ref.fields) {
+			t.Fatalf("%q split by %q:\n got %v\nwant %v", s, d, lit.fields, ref.fields)
 		}
 	})
 }
