@@ -2,6 +2,7 @@ package processors
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -69,4 +70,9 @@ func BenchmarkChainCSVThenAddMetadata(b *testing.B) {
 
 func BenchmarkInvalidUTF8CSV(b *testing.B) {
 	benchChain(b, "4613,0,\xff,2026-12-02\n", csvOpt(airlineFields, ""))
+}
+
+// Tab-separated: the delimiter is a byte JSON escapes.
+func BenchmarkCSVToJSONAirlineTab(b *testing.B) {
+	benchChain(b, strings.ReplaceAll(airlineLine, ",", "\t"), csvOpt(airlineFields, `\t`))
 }

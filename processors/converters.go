@@ -163,66 +163,81 @@ func (c *csvConv) name() string {
 	return "CSVToJSONDataConverter{ delimiter: [" + c.delim + "], fields: [" + strings.Join(c.names, ", ") + "]}"
 }
 
-// split fills c.fields with Java String.split(delimiter) semantics.
-func (c *csvConv) split(s []byte) {
+// split fills c.fields with Java String.split(delimiter) semantics and
+// reports whether the fields hold no byte JSON escapes (see needsEscape), so
+// that their values can be copied between quotes as they are.
+func (c *csvConv) split(s []byte) (plain bool) {
 	f := c.fields[:0]
 	if c.lit == nil {
-		f = c.re.SplitIndex(f, string(s))
-		c.fields = f
-		return
+		c.fields = c.re.SplitIndex(f, string(s))
+		return !needsEscape(s)
+	}
+	if d := c.lit; len(d) == 1 {
+		c.fields = splitByte(f, s, d[0])
+		if escapeByte[d[0]] != 0 {
+			// A tab, say: the fields may still be copied as they are.
+			return !needsEscapeBut(s, d[0])
+		}
+		return !needsEscape(s)
 	}
 	start := 0
-	if len(c.lit) == 1 {
-		// Eight bytes at a time: fields are short, and bytes.IndexByte's
-		// set-up per field costs more than the scan; a word's delimiters
-		// are taken from an exact mask of its zero bytes after XOR with the
-		// delimiter (BenchmarkCSVToJSONAirline).
-		const (
-			ones = 0x0101010101010101
-			lows = 0x7f7f7f7f7f7f7f7f
-		)
-		d := c.lit[0]
-		pat := ones * uint64(d)
-		// A word holds at most 8 delimiters: room is made once per word,
-		// not checked per field.
-		f = f[:cap(f)]
-		n, i := 0, 0
-		for ; i+8 <= len(s); i += 8 {
-			if n+8 > len(f) {
-				f = slices.Grow(f[:n], 8)
-				f = f[:cap(f)]
-			}
-			w := binary.LittleEndian.Uint64(s[i:]) ^ pat
-			for m := ^((w&lows + lows) | w | lows); m != 0; m &= m - 1 {
-				j := i + bits.TrailingZeros64(m)>>3
-				f[n] = [2]int{start, j}
-				n++
-				start = j + 1
-			}
+	for {
+		i := bytes.Index(s[start:], c.lit)
+		if i < 0 {
+			break
 		}
+		f = append(f, [2]int{start, start + i})
+		start += i + len(c.lit)
+	}
+	c.fields = trimEmptyTail(append(f, [2]int{start, len(s)}))
+	return !needsEscape(s)
+}
+
+// splitByte is split on a delimiter of one byte, eight bytes at a time:
+// fields are short, and bytes.IndexByte's set-up per field costs more than
+// the scan (BenchmarkCSVToJSONAirline).
+func splitByte(f [][2]int, s []byte, d byte) [][2]int {
+	const (
+		ones = 0x0101010101010101
+		lows = 0x7f7f7f7f7f7f7f7f
+	)
+	delim := ones * uint64(d)
+	// A word holds at most 8 delimiters: room is made once per word, not
+	// checked per field.
+	f = f[:cap(f)]
+	n, i, start := 0, 0, 0
+	for ; i+8 <= len(s); i += 8 {
 		if n+8 > len(f) {
 			f = slices.Grow(f[:n], 8)
 			f = f[:cap(f)]
 		}
-		for ; i < len(s); i++ {
-			if s[i] == d {
-				f[n] = [2]int{start, i}
-				n++
-				start = i + 1
-			}
-		}
-		f = f[:n]
-	} else {
-		for {
-			i := bytes.Index(s[start:], c.lit)
-			if i < 0 {
-				break
-			}
-			f = append(f, [2]int{start, start + i})
-			start += i + len(c.lit)
+		w := binary.LittleEndian.Uint64(s[i:]) ^ delim
+		// The high bit of exactly the zero bytes of w: the delimiters.
+		for m := ^((w&lows + lows) | w | lows); m != 0; m &= m - 1 {
+			j := i + bits.TrailingZeros64(m)>>3
+			f[n] = [2]int{start, j}
+			n++
+			start = j + 1
 		}
 	}
-	f = append(f, [2]int{start, len(s)})
+	if n+8 > len(f) {
+		f = slices.Grow(f[:n], 8)
+		f = f[:cap(f)]
+	}
+	for ; i < len(s); i++ {
+		if s[i] == d {
+			f[n] = [2]int{start, i}
+			n++
+			start = i + 1
+		}
+	}
+	f[n] = [2]int{start, len(s)}
+	return trimEmptyTail(f[:n+1])
+}
+
+// trimEmptyTail drops trailing empty fields, as Java's String.split does,
+// unless the delimiter was not found at all.
+func trimEmptyTail(f [][2]int) [][2]int {
 	if len(f) > 1 {
 		n := len(f)
 		for n > 0 && f[n-1][0] == f[n-1][1] {
@@ -230,15 +245,14 @@ func (c *csvConv) split(s []byte) {
 		}
 		f = f[:n]
 	}
-	c.fields = f
+	return f
 }
 
 func (c *csvConv) convert(dst, in []byte) ([]byte, outcome, error) {
 	s := trimNL(in)
-	c.split(s)
 	// A line without a byte JSON escapes (the usual case) has its values
 	// copied between quotes, not scanned again field by field.
-	raw := !needsEscape(s)
+	raw := c.split(s)
 	dst = append(dst, '{')
 	for j := range c.keys {
 		dst = appendKey(dst, &c.keys[j], j, c.pretty)

@@ -181,14 +181,17 @@ func FuzzNeedsEscape(f *testing.F) {
 // CSVTOJSON's copy of values that need no escaping writes exactly what
 // escaping every value field by field writes.
 func FuzzCSVToJSONRawCopyMatchesEscaping(f *testing.F) {
-	f.Add([]byte("4613,0,false,2026-12-02,LED,0,Pobeda\n"), false)
-	f.Add([]byte("a,\"b\",c\\d,\x01\n"), true)
-	f.Add([]byte(",,x,,\n"), false)
-	f.Fuzz(func(t *testing.T, rec []byte, pretty bool) {
+	f.Add([]byte("4613,0,false,2026-12-02,LED,0,Pobeda\n"), false, byte(','))
+	f.Add([]byte("a,\"b\",c\\d,\x01\n"), true, byte(','))
+	f.Add([]byte(",,x,,\n"), false, byte(','))
+	f.Add([]byte("4613\t0\t \tPobeda\t\"\n"), false, byte('\t'))
+	f.Add([]byte("a\"b\"\"c\\\n"), false, byte('"'))
+	f.Fuzz(func(t *testing.T, rec []byte, pretty bool, d byte) {
 		if !utf8.Valid(rec) {
 			return // the chain falls back before converting invalid UTF-8
 		}
-		c := newCSV([]string{"a", "b", "c", "a", "e"}, javaregex.MustCompile(",", 0), pretty)
+		d &= 0x7f // a delimiter of one byte is ASCII: agent.json is UTF-8
+		c := newCSV([]string{"a", "b", "c", "a", "e"}, javaregex.MustCompile(fmt.Sprintf(`\x%02x`, d), 0), pretty)
 		got, _, _ := c.convert(nil, rec)
 		// The reference: every value through appendString.
 		s := trimNL(rec)
@@ -230,6 +233,25 @@ func FuzzCSVLiteralSplitMatchesRegexSplit(f *testing.F) {
 		ref.split(s)
 		if !slices.Equal(lit.fields, ref.fields) {
 			t.Fatalf("%q split by %q:\n got %v\nwant %v", s, d, lit.fields, ref.fields)
+		}
+	})
+}
+
+// A delimiter that JSON escapes (a tab) is left out of the test for bytes
+// to escape, and nothing else is.
+func FuzzNeedsEscapeBut(f *testing.F) {
+	f.Add([]byte("4613\t0\t \tPobeda\t"), byte('\t'))
+	f.Add([]byte("a\"b\"\"c\\"), byte('"'))
+	f.Add([]byte("\x1f\x20\x21\x5b\x5c\x5d\x7f\x80\xff"), byte('\\'))
+	f.Fuzz(func(t *testing.T, s []byte, d byte) {
+		want := false
+		for _, b := range s {
+			if escapeByte[b] != 0 && b != d {
+				want = true
+			}
+		}
+		if got := needsEscapeBut(s, d); got != want {
+			t.Fatalf("%q but %q: needsEscapeBut %v, want %v", s, d, got, want)
 		}
 	})
 }

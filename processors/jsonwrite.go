@@ -54,6 +54,34 @@ func needsEscape(s []byte) bool {
 	return false
 }
 
+// needsEscapeBut is needsEscape with the byte d (a delimiter that is not
+// copied) left out. Its tests are exact per byte, so that a byte after a
+// delimiter is not taken for one to escape.
+func needsEscapeBut(s []byte, d byte) bool {
+	const (
+		ones  = 0x0101010101010101
+		lows  = 0x7f7f7f7f7f7f7f7f
+		highs = 0x8080808080808080
+	)
+	// zeros has the high bit of exactly the zero bytes of v.
+	zeros := func(v uint64) uint64 { return ^((v&lows + lows) | v | lows) }
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := binary.LittleEndian.Uint64(s[i:])
+		// Control bytes: high bit clear, and below 0x20 in the low 7 bits.
+		ctl := ^((w&lows + ones*0x60) | w) & highs
+		if (ctl|zeros(w^ones*'"')|zeros(w^ones*'\\'))&^zeros(w^ones*uint64(d)) != 0 {
+			return true
+		}
+	}
+	for ; i < len(s); i++ {
+		if escapeByte[s[i]] != 0 && s[i] != d {
+			return true
+		}
+	}
+	return false
+}
+
 // appendString appends s as a quoted JSON string. s must be valid UTF-8.
 func appendString(dst []byte, s []byte) []byte { return appendQuoted(dst, s) }
 
