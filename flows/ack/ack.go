@@ -114,9 +114,10 @@ type Tracker struct {
 	pending atomic.Int64 // chunks added and not yet popped as acknowledged
 
 	// seen holds starting positions of files the tailer has begun but not
-	// read yet (by FileID and path); saved once, unless a chunk of the
-	// file is tracked by then.
-	seen map[seenKey]record.Position
+	// read yet, by path: a file begun later at the same name replaces an
+	// earlier one's (renamed away meanwhile), as its row would. Saved
+	// once, unless a chunk of the file is tracked by then.
+	seen map[string]record.Position
 
 	flushMu    sync.Mutex // one flush at a time; guards the fields below
 	buf        []record.Position
@@ -127,8 +128,6 @@ type Tracker struct {
 	failures   int // consecutive failed saves
 	lastErrLog time.Time
 }
-
-type seenKey struct{ fileID, path string }
 
 // fileState is the acknowledgement state of one file (one Source).
 type fileState struct {
@@ -162,7 +161,7 @@ func New(flowID string, saver Saver, opts ...Option) *Tracker {
 		log:       slog.New(slog.DiscardHandler),
 		files:     map[*record.Source]*fileState{},
 		byID:      map[string]*fileState{},
-		seen:      map[seenKey]record.Position{},
+		seen:      map[string]record.Position{},
 	}
 	for _, o := range opts {
 		o(t)
@@ -271,7 +270,7 @@ func (t *Tracker) Seen(p record.Position) {
 		return // a chunk of it is tracked: its own position is saved
 	}
 	p.Flow = t.flowID
-	t.seen[seenKey{p.FileID, p.Path}] = p
+	t.seen[p.Path] = p
 	t.mu.Unlock()
 	t.signalMoved()
 }
@@ -412,6 +411,15 @@ func (t *Tracker) Flush() error {
 			}
 			continue
 		}
+		if src.Detached() {
+			// Out of the pattern: its last name may be another file's,
+			// whose row this one must not overwrite. Saved again if the
+			// file comes back into the pattern.
+			if fs.head == len(fs.queue) && now.Sub(fs.lastAdd) >= idleEvictAfter {
+				t.dropLocked(fs)
+			}
+			continue
+		}
 		if !t.dirtyLocked(fs, path) {
 			// A file whose state is saved, fully acknowledged and idle is
 			// dropped: a later chunk carries absolute offsets, so tracking
@@ -468,7 +476,9 @@ func (t *Tracker) Flush() error {
 
 	t.mu.Lock()
 	for _, p := range t.seenBuf {
-		delete(t.seen, seenKey{p.FileID, p.Path})
+		if t.seen[p.Path].FileID == p.FileID {
+			delete(t.seen, p.Path)
+		}
 	}
 	for i, fs := range t.refs {
 		fs.savedVer = t.vers[i]

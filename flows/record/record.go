@@ -29,6 +29,11 @@ type Source struct {
 	// original's last chunks may still be in flight. The checkpoint of this
 	// Source never passes the predecessor's until those are acknowledged.
 	Predecessor *Source
+
+	// detached is set while the file is out of the flow's pattern
+	// (renamed out of it, or deleted): its last name may be another
+	// file's by now, so its position is not saved under it.
+	detached atomic.Bool
 }
 
 // NewSource returns a Source for the file at path.
@@ -43,6 +48,14 @@ func (s *Source) PathNow() string { return *s.path.Load() }
 
 // SetPath records a rename.
 func (s *Source) SetPath(p string) { s.path.Store(&p) }
+
+// SetDetached records whether the file is out of the flow's pattern.
+func (s *Source) SetDetached(d bool) { s.detached.Store(d) }
+
+// Detached reports whether the file is out of the flow's pattern: its
+// checkpoint row must not be written under its last name, which may be
+// another file's by now.
+func (s *Source) Detached() bool { return s.detached.Load() }
 
 // Chunk is a run of consecutive records read from one file.
 //

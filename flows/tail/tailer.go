@@ -600,11 +600,11 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 				continue
 			}
 			if h.undecided {
-				h.matched = false
+				t.unmatch(h)
 				t.decide(h, now, false) // gone from the listing: it is no copy to wait for
 			}
 			if h.matched {
-				h.matched = false
+				t.unmatch(h)
 				t.log.Debug("File no longer matched; reading it to its end before letting it go", "path", h.path)
 			}
 			if h.f == nil {
@@ -629,6 +629,20 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 		}
 		t.ghosts = slices.DeleteFunc(t.ghosts, func(g ghost) bool { return now.Sub(g.at) > t.ghostTTL })
 	}
+	if len(fresh) > 0 {
+		// A file new at a tracked file's name: the tracked one has left
+		// that name (a light scan does not look for files gone from the
+		// listing), and the name's checkpoint row is the new file's.
+		names := make(map[string]bool, len(fresh))
+		for _, c := range fresh {
+			names[c.path] = true
+		}
+		for k, h := range t.files {
+			if h.matched && !seen[k] && names[h.path] {
+				t.unmatch(h)
+			}
+		}
+	}
 	for _, c := range fresh {
 		if ctx.Err() != nil {
 			return
@@ -638,7 +652,7 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 			f = p.f
 			delete(pre, c.st.key)
 		}
-		t.start(c.path, c.st, f, now, light)
+		t.start(c.path, c.st, f, now, light, true)
 	}
 	// Opened on creation but gone from the listing already (deleted or
 	// renamed out of the pattern): read them to their end all the same.
@@ -648,9 +662,8 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 			p.f.Close()
 			continue
 		}
-		t.start(p.path, p.st, p.f, now, light)
+		t.start(p.path, p.st, p.f, now, light, false)
 		if h := t.files[k]; h != nil {
-			h.matched = false
 			if h.undecided && !light {
 				t.decide(h, now, false)
 			}
@@ -719,6 +732,7 @@ func (t *Tailer) rescanSoon(now time.Time) {
 
 func (t *Tailer) setPath(h *harvester, p string) {
 	if h.path == p {
+		syncSource(h)
 		return
 	}
 	t.log.Info("File renamed; continuing with the same descriptor", "from", h.path, "to", p, "offset", h.done())
@@ -727,10 +741,29 @@ func (t *Tailer) setPath(h *harvester, p string) {
 	h.path = p
 	t.setOpen(h, open)
 	t.renameWatch(h)
-	if h.src != nil {
-		h.src.SetPath(p)
-	}
+	syncSource(h)
 	t.cfg.Stats.UpdateFile(h.fileID, func(s *flowstats.FileState) { s.Path = p })
+}
+
+// syncSource brings h's Source in line with h: its path, and whether its
+// checkpoint row may be written, which is only while the pattern matches
+// the file. Once it has left the pattern (renamed out, deleted), its last
+// name may be another file's (logrotate's new app.log), whose row a late
+// acknowledgement of the old file must not overwrite.
+func syncSource(h *harvester) {
+	if h.src == nil {
+		return
+	}
+	if h.src.PathNow() != h.path {
+		h.src.SetPath(h.path)
+	}
+	h.src.SetDetached(!h.matched)
+}
+
+// unmatch marks h as out of the pattern.
+func (t *Tailer) unmatch(h *harvester) {
+	h.matched = false
+	syncSource(h)
 }
 
 // refresh reconciles a tracked file with its listing. It returns false
@@ -741,6 +774,7 @@ func (t *Tailer) refresh(h *harvester, p string, st fileStat) bool {
 		if h.path != p {
 			h.path = p
 			t.renameWatch(h)
+			syncSource(h)
 		}
 		t.decide(h, time.Now(), true)
 		return true
@@ -898,7 +932,7 @@ func (t *Tailer) shed() int {
 // start begins tracking a file not tracked before.
 // A light start (while a send is blocked) only holds the descriptor; the
 // decision waits for the next full scan, as it may restart other files.
-func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light bool) {
+func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light, matched bool) {
 	if f == nil {
 		var err error
 		if f, err = t.openFile(p); err != nil {
@@ -939,7 +973,7 @@ func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light b
 		f:         f,
 		size:      st.size,
 		modTime:   st.modTime,
-		matched:   true,
+		matched:   matched,
 		lastData:  now,
 		undecided: true,
 	}
@@ -963,8 +997,8 @@ func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light b
 
 // report tells OnBegin where h starts.
 func (t *Tailer) report(h *harvester, modTime time.Time, size int64, head []byte, off int64) {
-	if t.cfg.OnBegin == nil {
-		return
+	if t.cfg.OnBegin == nil || !h.matched {
+		return // out of the pattern: its name may be another file's
 	}
 	t.cfg.OnBegin(record.Position{Flow: t.cfg.FlowID, Path: h.path, FileID: h.fileID,
 		Fingerprint: fingerprint(head), ModTime: modTime, Size: size, Offset: off})
@@ -1251,6 +1285,7 @@ func (t *Tailer) consume(ctx context.Context, h *harvester, out chan<- *record.C
 		}
 		h.src = record.NewSource(t.cfg.FlowID, h.path, h.fileID, h.key.dev, h.key.ino, fingerprint(h.head))
 		h.src.Predecessor, h.pred = h.pred, nil
+		syncSource(h)
 	}
 	now := time.Now()
 	c := t.newChunk(h, base, now, len(data))
