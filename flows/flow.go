@@ -373,9 +373,14 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 					}
 					out = scratch
 				}
-				if !emit(b.Add(out, c)) {
-					c.ReleaseData()
-					return stopped
+				if full := b.Add(out, c); full != nil {
+					// The record may have sealed the previous batch and
+					// filled the next (one at least maxBufferSizeBytes):
+					// that one is not left to wait for its age.
+					if !emit(full) || (b.Full() && !emit(b.Flush(time.Now()))) {
+						c.ReleaseData()
+						return stopped
+					}
 				}
 			}
 			c.ReleaseData()

@@ -236,8 +236,8 @@ func (b *Builder) Limits() Limits { return b.lim }
 // Add copies one record into the current batch. It returns a batch sealed
 // by this call (the previous one, when the record did not fit; or the
 // current one when the record made it full), or nil. An Add that seals the
-// previous batch and fills the next one returns the previous one; Due then
-// reports the full one.
+// previous batch and fills the next one returns the previous one; Full and
+// Due then report the full one.
 func (b *Builder) Add(data []byte, c *record.Chunk) (full *Batch) {
 	// Partition key first: its length counts toward the record size.
 	var key []byte
@@ -336,6 +336,14 @@ func (b *Builder) Due(now time.Time) bool {
 		return false
 	}
 	return len(cur.Entries) >= b.lim.MaxRecords || cur.Bytes >= b.lim.MaxBytes || now.Sub(cur.Created) >= b.lim.MaxAge
+}
+
+// Full reports whether the current batch is full (as after an Add that
+// sealed the previous batch and filled the next).
+func (b *Builder) Full() bool {
+	cur := b.cur
+	return cur != nil && len(cur.Entries) > 0 &&
+		(len(cur.Entries) >= b.lim.MaxRecords || cur.Bytes >= b.lim.MaxBytes)
 }
 
 // Deadline returns when the current batch becomes due by age, and false when

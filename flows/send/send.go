@@ -306,7 +306,11 @@ func (s *sender) results(b *batch.Batch, pending []int, codes, msgs []string, la
 		s.stats.RecordsSent.Add(int64(sent))
 		s.stats.BytesSent.Add(int64(sentBytes))
 		s.stats.RecordSendErrors.Add(int64(failed))
-		s.stats.LastSuccess.Store(now.UnixNano())
+		if sent > 0 {
+			// A call whose every entry failed (a disabled KMS key, all
+			// throttled) delivered nothing: /healthz must not count it.
+			s.stats.LastSuccess.Store(now.UnixNano())
+		}
 	}
 	if s.observer != nil {
 		s.observer.ObserveCall(flowstats.Call{Destination: s.dest, Attempted: len(pending), Sent: sent, Failed: failed,
