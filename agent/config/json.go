@@ -240,6 +240,10 @@ func isIdentByte(c byte) bool {
 		(c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
 }
 
+// maxEchoedWord is the longest unquoted word a syntax error repeats: a typo
+// of true, false or null is shown; a longer word may be a secret.
+const maxEchoedWord = 8
+
 func (p *parser) parseLiteral(lit string, v *value) (*value, error) {
 	end := p.pos
 	for end < len(p.data) && isIdentByte(p.data[end]) {
@@ -247,8 +251,9 @@ func (p *parser) parseLiteral(lit string, v *value) (*value, error) {
 	}
 	if string(p.data[p.pos:end]) != lit {
 		word := string(p.data[p.pos:end])
-		if len(word) > 40 {
-			word = word[:40] + "..."
+		if len(word) > maxEchoedWord {
+			// Not echoed: an unquoted value this long may be a secret key.
+			return nil, p.errorf("unrecognized token (an unquoted word of %d characters, not shown): expected a JSON value (true, false, null, a number, a string, an object or an array); put strings in double quotes", len(word))
 		}
 		return nil, p.errorf("unrecognized token '%s': expected a JSON value (true, false, null, a number, a string, an object or an array)", strings.ToValidUTF8(word, "?"))
 	}

@@ -260,7 +260,6 @@ func readTopLevel(cfg *Config, r *objReader) error {
 		{"kinesis.region", &cfg.KinesisRegion},
 		{"firehose.endpoint", &cfg.FirehoseEndpoint},
 		{"sts.endpoint", &cfg.STSEndpoint},
-		{"awsAccessKeyId", &cfg.AWSAccessKeyID},
 		{"assumeRoleARN", &cfg.AssumeRoleARN},
 		{"assumeRoleExternalId", &cfg.AssumeRoleExternalID},
 		{"userAgentOverride", &cfg.UserAgentOverride},
@@ -270,7 +269,13 @@ func readTopLevel(cfg *Config, r *objReader) error {
 			return err
 		}
 	}
-	// The secret never appears in an error: only its type is reported.
+	// The keys never appear in an error: only their type is reported. The
+	// access key id is read as Java reads strings (any scalar as its text).
+	if v, ok := r.get("awsAccessKeyId"); ok && (v.kind == kObject || v.kind == kArray) {
+		return r.errf("Failed to convert value (<redacted>) to desired type (%s): awsAccessKeyId: expected a string, got a JSON %s", javaString, v.kind)
+	} else if cfg.AWSAccessKeyID, err = r.strDefault("awsAccessKeyId", ""); err != nil {
+		return err
+	}
 	if v, ok := r.get("awsSecretAccessKey"); ok && v.kind != kNull {
 		if v.kind != kString {
 			return r.errf("Failed to convert value (<redacted>) to desired type (%s): awsSecretAccessKey: expected a string, got a JSON %s", javaString, v.kind)

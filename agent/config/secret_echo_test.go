@@ -1,0 +1,38 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+// A secret access key written without quotes (a hand-editing slip) that
+// starts with t, f or n is not repeated by the syntax error, which used to
+// quote the "unrecognized token" up to 40 characters. A short typo of
+// true/false/null still is.
+func TestSyntaxErrorDoesNotEchoAnUnquotedSecret(t *testing.T) {
+	const secret = "tJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	_, _, err := loadText(t, `{"awsAccessKeyId":"AKIAIOSFODNN7EXAMPLE","awsSecretAccessKey": `+secret+`, "flows":[{"filePattern":"/a/b","kinesisStream":"s"}]}`)
+	if err == nil {
+		t.Fatal("expected a syntax error")
+	}
+	if strings.Contains(err.Error(), secret[:8]) || !strings.Contains(err.Error(), "13 characters") {
+		t.Errorf("error echoes the secret access key, or does not say what it found: %v", err)
+	}
+	_, _, err = loadText(t, `{"flows":[{"filePattern":"/a/b","kinesisStream":"s","truncatedRecordTerminator":ture}]}`)
+	if err == nil || !strings.Contains(err.Error(), "'ture'") {
+		t.Errorf("a typo of true is not shown: %v", err)
+	}
+}
+
+// A non-string awsAccessKeyId is reported by its type only, as the secret
+// access key is; a number is still read as its text, as Java reads it.
+func TestAccessKeyIDOfTheWrongTypeIsNotEchoed(t *testing.T) {
+	_, _, err := loadText(t, `{"awsAccessKeyId":["AKIAIOSFODNN7EXAMPLE"], "flows":[{"filePattern":"/a/b","kinesisStream":"s"}]}`)
+	if err == nil || strings.Contains(err.Error(), "AKIAIOSFODNN7EXAMPLE") || !strings.Contains(err.Error(), "<redacted>") {
+		t.Errorf("error echoes the access key id: %v", err)
+	}
+	cfg, _, err := loadText(t, `{"awsAccessKeyId":12345, "flows":[{"filePattern":"/a/b","kinesisStream":"s"}]}`)
+	if err != nil || cfg.AWSAccessKeyID != "12345" {
+		t.Errorf("a number access key id: %v, %q", err, cfg.AWSAccessKeyID)
+	}
+}
