@@ -672,6 +672,12 @@ func (tr *translator) property(neg bool) (string, string, error) {
 	return "", "", fmt.Errorf("unsupported construct \\%s{%s}", p, name)
 }
 
+// isPropertyEscape reports whether a translated property is a single
+// \p{...} or \P{...} escape (a category or a script), not class items.
+func isPropertyEscape(a string) bool {
+	return (strings.HasPrefix(a, `\p{`) || strings.HasPrefix(a, `\P{`)) && strings.IndexByte(a, '}') == len(a)-1
+}
+
 // charEscape parses the escapes that denote one character; ok=false when
 // the escape is not a character escape.
 func (tr *translator) charEscape(c rune) (rune, bool, error) {
@@ -810,7 +816,10 @@ func (tr *translator) escape() error {
 		if err != nil {
 			return err
 		}
-		if strings.HasPrefix(a, `\`) {
+		// A POSIX property comes back as class items, which may start
+		// with a backslash too (\x{9}-\x{D} for \p{Space}): only a
+		// Unicode category or script escape stands on its own.
+		if isPropertyEscape(a) {
 			tr.emit(a, b)
 		} else {
 			tr.emit("["+a+"]", "["+b+"]")
