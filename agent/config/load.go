@@ -798,15 +798,23 @@ func checkGlob(g string) string {
 			i++
 		case '[':
 			i++
+			members := false // Java's class is empty when ']' comes first
 			if i < len(g) && g[i] == '^' {
 				i++
+				members = true
 			} else {
 				if i < len(g) && g[i] == '!' {
 					i++
 				}
 				if i < len(g) && g[i] == '-' {
 					i++
+					members = true
 				}
+			}
+			if !members && i < len(g) && g[i] == ']' {
+				// Java translates "[]" to an empty regex class, which
+				// does not compile.
+				return "Unclosed character class: [] and [!] are empty (write \\] for a literal ']')"
 			}
 			closed := false
 			var last byte

@@ -763,6 +763,11 @@ func TestGlobErrorsAsJava(t *testing.T) {
 		"range without start": {"[^-a]", "Invalid range"},
 		"trailing backslash":  {`a\`, "No character to escape"},
 		"dangling range":      {"[a-", "Missing ']'"},
+		// Java translates these to an empty regex class, which does not compile.
+		"empty class":         {"app[].log", `Unclosed character class: [] and [!] are empty (write \] for a literal ']')`},
+		"empty negated class": {"x[!]", `Unclosed character class: [] and [!] are empty (write \] for a literal ']')`},
+		"caret class":         {"[^]", ""},
+		"dash class":          {"[-]", ""},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -827,5 +832,17 @@ func TestParserStrictness(t *testing.T) {
 				t.Errorf("error %v, want %q", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+// A filePattern with an empty class is rejected when agent.json is loaded
+// (and so by --validate), naming the key, as Java rejects it; it used to
+// pass and fail later in the tailer with a regexp error naming neither.
+func TestFilePatternWithAnEmptyClassIsRejectedAtLoad(t *testing.T) {
+	for _, fp := range []string{"/var/log/app[].log", "/var/log/x[!]"} {
+		_, _, err := loadText(t, `{"flows":[{"filePattern":"`+fp+`","kinesisStream":"s"}]}`)
+		if err == nil || !strings.Contains(err.Error(), "filePattern") {
+			t.Errorf("filePattern %q: err = %v; want a load error naming filePattern", fp, err)
+		}
 	}
 }
