@@ -188,6 +188,18 @@ func withPooledCopy(bc *awshttp.BuildableClient) *awshttp.BuildableClient {
 		} else {
 			tlsCfg = &tls.Config{}
 		}
+		if readTimeout > 0 {
+			// http:// (and a proxy's connection): the SDK's own read
+			// timeout rolls with each Read only, so this wrapper also
+			// pushes the deadline forward when a request is written.
+			tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+				c, err := dial(ctx, network, addr)
+				if err != nil {
+					return nil, err
+				}
+				return &readDeadlineConn{Conn: c, timeout: readTimeout}, nil
+			}
+		}
 		handshakeTimeout := tr.TLSHandshakeTimeout
 		tr.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 			raw, err := dial(ctx, network, addr)
@@ -209,7 +221,11 @@ func withPooledCopy(bc *awshttp.BuildableClient) *awshttp.BuildableClient {
 
 // readDeadlineConn fails a read that waits longer than timeout for its
 // first byte, with the SDK's own error (as its read timeout does): a slow
-// but progressing answer survives, a silent connection fails once.
+// but progressing answer survives, a silent connection fails once. Every
+// write pushes the deadline forward too: net/http starts a connection's
+// read when it goes idle, and a request sent on it later must get the
+// whole timeout for its answer (Java's SO_TIMEOUT runs only while it
+// waits), or an answer in time fails and the SDK sends the call again.
 type readDeadlineConn struct {
 	net.Conn
 	timeout time.Duration
@@ -224,6 +240,15 @@ func (c *readDeadlineConn) Read(p []byte) (int, error) {
 		return n, &awshttp.ResponseTimeoutError{TimeoutDur: c.timeout}
 	}
 	return n, err
+}
+
+// Write pushes the read deadline forward: the wait for an answer counts
+// from the end of the request, not from when the idle read began.
+func (c *readDeadlineConn) Write(p []byte) (int, error) {
+	if err := c.Conn.SetReadDeadline(time.Now().Add(c.timeout)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(p)
 }
 
 // clientHandshake runs the TLS client handshake on raw as net/http does,
