@@ -1306,7 +1306,11 @@ func (t *Tailer) consume(ctx context.Context, h *harvester, out chan<- *record.C
 		c.Ends = append(c.Ends, len(c.Data))
 	})
 	c.End = base + int64(consumed)
-	if len(c.Ends) > 0 || c.End > c.Start {
+	// Bytes without records (header lines, discarded bytes) still move the
+	// position, except while header lines are left to skip: a restart
+	// resumes at 0 then and skips them all again, where one past the first
+	// of two header lines would send the second as a record.
+	if len(c.Ends) > 0 || (c.End > c.Start && h.sp.headerLeft == 0) {
 		h.lastEnds = len(c.Ends)
 		t.send(ctx, out, h, c)
 	} else {
