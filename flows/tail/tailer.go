@@ -1231,6 +1231,9 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 		t.truncated(h, h.size)
 	}
 	if h.size == h.offset {
+		if h.src == nil && h.pred != nil && len(h.pend) == 0 {
+			t.anchorCopy(ctx, h, out)
+		}
 		return 0 // nothing new; a read at the end would return nothing
 	}
 	var total int64
@@ -1273,20 +1276,37 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 	return total
 }
 
+// ensureSource gives h the Source of its chunks, at its first chunk.
+func (t *Tailer) ensureSource(h *harvester) {
+	if h.src != nil {
+		return
+	}
+	if len(h.head) == 0 || (len(h.head) < fpMax && int64(len(h.head)) < h.size) {
+		if head, err := readHead(h.f, t.head); err == nil && samePrefix(head, h.head) {
+			h.head = append(h.head[:0], head...)
+		}
+	}
+	h.src = record.NewSource(t.cfg.FlowID, h.path, h.fileID, h.key.dev, h.key.ino, fingerprint(h.head))
+	h.src.Predecessor, h.pred = h.pred, nil
+	syncSource(h)
+}
+
+// anchorCopy sends a copytruncate copy that has nothing new to read (the
+// agent had kept up with its original) a chunk of no bytes at its starting
+// offset. Its row then moves from the 0 reported when it was begun to the
+// original's acknowledged position (held there while the original's last
+// chunks are in flight); without it a restart sent the whole copy again.
+func (t *Tailer) anchorCopy(ctx context.Context, h *harvester, out chan<- *record.Chunk) {
+	t.ensureSource(h)
+	c := t.newChunk(h, h.offset, time.Now(), 0)
+	t.send(ctx, out, h, c)
+}
+
 // consume splits data (h's pending bytes followed by new ones; it ends at
 // h.offset) and sends the records as chunks.
 func (t *Tailer) consume(ctx context.Context, h *harvester, out chan<- *record.Chunk, data []byte, mode splitMode) {
 	base := h.offset - int64(len(data))
-	if h.src == nil {
-		if len(h.head) == 0 || (len(h.head) < fpMax && int64(len(h.head)) < h.size) {
-			if head, err := readHead(h.f, t.head); err == nil && samePrefix(head, h.head) {
-				h.head = append(h.head[:0], head...)
-			}
-		}
-		h.src = record.NewSource(t.cfg.FlowID, h.path, h.fileID, h.key.dev, h.key.ino, fingerprint(h.head))
-		h.src.Predecessor, h.pred = h.pred, nil
-		syncSource(h)
-	}
+	t.ensureSource(h)
 	now := time.Now()
 	c := t.newChunk(h, base, now, len(data))
 	consumed := h.sp.split(data, mode, func(s, e int) {
