@@ -45,10 +45,12 @@ func NewKinesis(api KinesisAPI, stream string, o Options) FlowSender {
 	}
 	k := &kinesisCaller{api: api, stream: stream}
 	k.pool.New = func() any { s := make([]types.PutRecordsRequestEntry, 0, batch.KinesisMaxRecords); return &s }
+	retryer := RetryerNoQuota()
+	k.optFns = []func(*kinesis.Options){func(o *kinesis.Options) { o.Retryer = retryer }}
 	if o.FastCodec {
 		k.respBufs.New = func() any { return new(bytes.Buffer) }
 		k.bodies = &bodyPool{}
-		k.optFns = []func(*kinesis.Options){newPutRecordsCodecOption(&k.respBufs, k.bodies)}
+		k.optFns = append(k.optFns, newPutRecordsCodecOption(&k.respBufs, k.bodies))
 	}
 	return newSender(k, "KinesisStream:"+stream, "stream", stream, o)
 }
@@ -113,10 +115,12 @@ func NewFirehose(api FirehoseAPI, deliveryStream string, o Options) FlowSender {
 	}
 	f := &firehoseCaller{api: api, stream: deliveryStream}
 	f.pool.New = func() any { s := make([]fhtypes.Record, 0, batch.FirehoseMaxRecords); return &s }
+	retryer := RetryerNoQuota()
+	f.optFns = []func(*firehose.Options){func(o *firehose.Options) { o.Retryer = retryer }}
 	if o.FastCodec {
 		f.respBufs.New = func() any { return new(bytes.Buffer) }
 		f.bodies = &bodyPool{}
-		f.optFns = []func(*firehose.Options){newPutRecordBatchCodecOption(&f.respBufs, f.bodies)}
+		f.optFns = append(f.optFns, newPutRecordBatchCodecOption(&f.respBufs, f.bodies))
 	}
 	return newSender(f, "DeliveryStream:"+deliveryStream, "delivery stream", deliveryStream, o)
 }

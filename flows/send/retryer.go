@@ -8,8 +8,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 )
 
-// RetryerNoQuota returns the retryer the agent's Kinesis and Firehose
-// clients must use. It is the SDK's standard retryer with two changes:
+// RetryerNoQuota returns the retryer of every PutRecords and PutRecordBatch
+// call (set per call by NewKinesis and NewFirehose, whatever the client's
+// own retryer, which other calls such as DescribeStream keep). It is the
+// SDK's standard retryer with two changes:
 //
 //   - no client-side retry quota (ratelimit.None). The standard retryer's
 //     shared token bucket runs dry under sustained throttling and then
