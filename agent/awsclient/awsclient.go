@@ -65,6 +65,10 @@ const (
 	// ("aws-kinesis-agent/<ver>") unless WithAgentVersion says otherwise;
 	// the Java agent's default user agent says 1.1.
 	DefaultAgentVersion = "1.1"
+	// javaDefaultRegion is the region the Java agent's SDK signs for when
+	// an endpoint's host names none.
+	javaDefaultRegion = "us-east-1"
+
 	// DefaultMaxAttempts is the SDK attempts per call (1 retry): the flow
 	// sender owns backoff and retries.
 	DefaultMaxAttempts = 2
@@ -173,12 +177,15 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 		}
 	}
 
-	// Region: kinesis.region, else the region named by the kinesis.endpoint
-	// host (what the Java agent signs with), else the SDK chain (env,
-	// profile), else EC2 instance metadata.
+	// Region: kinesis.region, else what the Java agent signs a
+	// kinesis.endpoint with (the region its host names, us-east-1 for a
+	// host that names none: SDK v1's parseRegionName), else the SDK chain
+	// (env, profile), else EC2 instance metadata.
 	regionHint := strings.TrimSpace(cfg.KinesisRegion)
-	if regionHint == "" {
-		regionHint = RegionFromEndpoint(eps[KinesisService])
+	if ep := eps[KinesisService]; regionHint == "" && ep != "" {
+		if regionHint = RegionFromEndpoint(ep); regionHint == "" {
+			regionHint = javaDefaultRegion
+		}
 	}
 
 	var load []func(*awsconfig.LoadOptions) error

@@ -92,9 +92,15 @@ func TestRegionResolutionOrder(t *testing.T) {
 			cfgEndpoint: "kinesis.sa-east-1.amazonaws.com", env: map[string]string{"AWS_REGION": "us-west-2"},
 			want: "sa-east-1",
 		},
+		// Java's SDK v1 signs a host that names no region for us-east-1,
+		// whatever AWS_REGION says (LocalStack streams live there).
 		"local kinesis.endpoint names no region": {
 			cfgEndpoint: "http://127.0.0.1:4567", env: map[string]string{"AWS_REGION": "us-west-2"},
-			want: "us-west-2",
+			want: "us-east-1",
+		},
+		"local kinesis.endpoint with kinesis.region": {
+			cfgEndpoint: "http://127.0.0.1:4567", cfgRegion: "eu-west-3", env: map[string]string{"AWS_REGION": "us-west-2"},
+			want: "eu-west-3",
 		},
 	}
 	for name, tc := range tests {
