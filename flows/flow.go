@@ -348,6 +348,14 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 			if !ok {
 				return finish(nil)
 			}
+			if f.tracker.Pending() >= int64(f.deps.MaxPendingChunks) {
+				// The chunks waited for may be the open batch's own:
+				// send it before waiting, or nothing ever acknowledges them.
+				if !emit(b.Flush(time.Now())) {
+					c.ReleaseData()
+					return stopped
+				}
+			}
 			if !f.waitForAcks(ctx) {
 				c.ReleaseData()
 				return finish(nil)
