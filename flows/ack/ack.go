@@ -265,7 +265,7 @@ func (t *Tracker) signalMoved() {
 // concurrent use.
 func (t *Tracker) Seen(p record.Position) {
 	t.mu.Lock()
-	if t.byID[p.FileID] != nil {
+	if t.trackedLocked(p) {
 		t.mu.Unlock()
 		return // a chunk of it is tracked: its own position is saved
 	}
@@ -273,6 +273,18 @@ func (t *Tracker) Seen(p record.Position) {
 	t.seen[p.Path] = p
 	t.mu.Unlock()
 	t.signalMoved()
+}
+
+// trackedLocked reports whether the file of the starting row p has chunks
+// tracked, whose positions are saved instead. The state of another file
+// with the same id does not count: a deleted file's state is kept for a
+// while (idleEvictAfter), and ext4 gives its inode to the next new file at
+// once. The fingerprint tells them apart (a file's own may differ too, when
+// its head has grown since: its starting row is then saved once more, in
+// the same save as its position, which wins).
+func (t *Tracker) trackedLocked(p record.Position) bool {
+	fs := t.byID[p.FileID]
+	return fs != nil && fs.src.Fingerprint == p.Fingerprint
 }
 
 // Pending is the number of chunks added whose position has not been
@@ -442,7 +454,7 @@ func (t *Tracker) Flush() error {
 	// a real position of the same file in this Save wins.
 	t.seenBuf = t.seenBuf[:0]
 	for k, p := range t.seen {
-		if t.byID[p.FileID] != nil { // a chunk of it is tracked now
+		if t.trackedLocked(p) { // a chunk of it is tracked now
 			delete(t.seen, k)
 			continue
 		}
