@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
@@ -66,6 +67,9 @@ type Server struct {
 	ln  net.Listener
 	srv *http.Server
 	mux *http.ServeMux
+
+	mu          sync.Mutex
+	behindSince map[*flowstats.Flow]time.Time // first seen with unread bytes (and nothing unacknowledged)
 }
 
 // New checks addr, listens on it and returns the server; Run serves.
@@ -185,6 +189,7 @@ func (s *Server) view(f *flowstats.Flow, now time.Time) flowView {
 	if ns := f.LastSuccess.Load(); ns > 0 {
 		v.lastSuccess = time.Unix(0, ns)
 	}
+	pending := s.pendingSince(f, v, now) // kept current whether pending or not
 	v.healthy = true
 	switch {
 	case v.consecutiveError > 0:
@@ -195,6 +200,12 @@ func (s *Server) view(f *flowstats.Flow, now time.Time) flowView {
 		if ref.IsZero() {
 			ref, what = s.start, "since start (no successful send yet)"
 		}
+		// Measured from when the data became pending, if later: after a
+		// quiet spell a new line waits up to maxBufferAgeMillis to be sent,
+		// which is no stall.
+		if pending.After(ref) {
+			ref, what = pending, "since data became pending"
+		}
 		if idle := now.Sub(ref); idle >= s.stallAfter {
 			v.healthy = false
 			v.reason = fmt.Sprintf("data pending (%d bytes behind, %d bytes unacknowledged) and no successful send for %s %s",
@@ -202,6 +213,28 @@ func (s *Server) view(f *flowstats.Flow, now time.Time) flowView {
 		}
 	}
 	return v
+}
+
+// pendingSince is when f's pending data became pending: the read time of
+// its oldest unacknowledged records, or, for bytes not read yet, when this
+// server first saw them (at a request: at worst one probe interval late,
+// which only delays a stall report).
+func (s *Server) pendingSince(f *flowstats.Flow, v flowView, now time.Time) time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v.bytesBehind == 0 {
+		delete(s.behindSince, f)
+	} else if _, ok := s.behindSince[f]; !ok {
+		if s.behindSince == nil {
+			s.behindSince = map[*flowstats.Flow]time.Time{}
+		}
+		s.behindSince[f] = now
+	}
+	since, ok := s.behindSince[f]
+	if !v.oldestUnacked.IsZero() && (!ok || v.oldestUnacked.Before(since)) {
+		since = v.oldestUnacked
+	}
+	return since
 }
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {

@@ -1,0 +1,57 @@
+package status
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
+)
+
+// A low-volume flow: last success an hour ago, idle since (nothing pending).
+// A new line is read now and waits in the batch (maxBufferAgeMillis, 60 s
+// by default) before it is sent. /healthz does not report a stall for data
+// pending for 0 seconds (it did: a probe restarting the agent on 503, as
+// OBSERVABILITY.md suggests, restarted a healthy agent), and does once the
+// data has waited DefaultStallAfter; unread bytes alike.
+func TestFreshDataAfterALongIdleSpellIsNotAStall(t *testing.T) {
+	start := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	clock := &fakeClock{t: start}
+	f := flowstats.New("k:s:/l/*", "s", false)
+	f.SetFile(flowstats.FileState{FileID: "1", Path: "/l/x", Size: 100, ReadOffset: 100, AckedOffset: 100})
+	f.LastSuccess.Store(start.UnixNano())
+	s, err := New("127.0.0.1:0", false, []*flowstats.Flow{f}, WithClock(clock.Now), WithStartTime(start))
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := serve(t, s) + "/healthz"
+
+	clock.Set(start.Add(time.Hour))
+	if code, body := get(t, url); code != 200 {
+		t.Fatalf("idle flow: %d %q", code, body)
+	}
+	// One new line written and read just now, not yet acknowledged.
+	now := clock.Now()
+	f.UpdateFile("1", func(s *flowstats.FileState) { s.Size, s.ReadOffset, s.OldestUnacked = 120, 120, now })
+	code, body := get(t, url)
+	if code != 200 {
+		t.Errorf("data pending for 0s after an idle hour: /healthz %d %q (a probe `curl -f /healthz || systemctl restart` as OBSERVABILITY.md suggests would restart a healthy agent)", code, strings.TrimSpace(body))
+	}
+	clock.Set(now.Add(DefaultStallAfter))
+	if code, _ := get(t, url); code != 503 {
+		t.Errorf("data pending for %s: /healthz %d, want 503", DefaultStallAfter, code)
+	}
+	// Acknowledged; then bytes appear that are not read (a stuck tailer).
+	f.UpdateFile("1", func(s *flowstats.FileState) { s.AckedOffset, s.OldestUnacked = 120, time.Time{} })
+	if code, body := get(t, url); code != 200 {
+		t.Fatalf("nothing pending: %d %q", code, body)
+	}
+	f.UpdateFile("1", func(s *flowstats.FileState) { s.Size = 200 })
+	if code, body := get(t, url); code != 200 {
+		t.Errorf("unread bytes seen for the first time: /healthz %d %q", code, strings.TrimSpace(body))
+	}
+	clock.Set(clock.Now().Add(DefaultStallAfter))
+	if code, _ := get(t, url); code != 503 {
+		t.Errorf("unread bytes for %s: /healthz %d, want 503", DefaultStallAfter, code)
+	}
+}
