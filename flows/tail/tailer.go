@@ -581,6 +581,13 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 		}
 		seen[st.key] = true
 		if h := t.files[st.key]; h != nil {
+			if st.size != h.size {
+				// Kept current for "bytes behind" (log, /metrics, /status)
+				// while reading waits, as during an outage: the tailer's
+				// own size moves only when it reads.
+				size := st.size
+				t.cfg.Stats.UpdateFile(h.fileID, func(s *flowstats.FileState) { s.Size = size })
+			}
 			if light {
 				h.matched = true
 				t.setPath(h, p)

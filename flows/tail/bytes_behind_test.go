@@ -1,0 +1,47 @@
+package tail
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
+)
+
+// While nothing takes the tailer's chunks (destination down, senders
+// retrying), the file keeps growing, and "bytes behind" (the 'Tailer is X
+// MB behind' line, /metrics, /status) grows with it, as Java computes it
+// from the file's size at report time. It used to stay where the tailer
+// last read.
+func TestBytesBehindGrowsWhileTheTailerWaitsToSend(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.log")
+	mustWrite(t, a, "first\nsecond\n")
+	cfg := testConfig(dir, "*.log")
+	tl, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	out := make(chan *record.Chunk) // nobody reads: the first send waits
+	done := make(chan struct{})
+	go func() { defer close(done); tl.Run(ctx, out) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, "the tailer waiting in its first send", func() bool { return cfg.Stats.RecordsParsed.Load() > 0 })
+
+	const grow = 1 << 20
+	f, err := os.OpenFile(a, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(strings.Repeat(strings.Repeat("x", 1023)+"\n", grow>>10)); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	waitFor(t, "bytes behind to grow by the appended MiB", func() bool {
+		behind, _ := cfg.Stats.BytesBehind()
+		return behind >= grow
+	})
+}
