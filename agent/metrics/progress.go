@@ -27,8 +27,9 @@ type ReporterOptions struct {
 	// and the "Agent: Status: <JSON>" line is logged.
 	EmitInternalMetrics bool
 	// FlowInternalMetrics lists flow ids whose flow-level
-	// emitInternalMetrics is true: their "File Tailer Status" JSON line is
-	// logged (only together with EmitInternalMetrics, as in Java).
+	// log.emitInternalMetrics is true: their "File Tailer Status" JSON
+	// line is logged, whatever the agent-level key (Java's FileTailer reads
+	// only the flow's own).
 	FlowInternalMetrics map[string]bool
 	// MaxSendingThreads, when > 0, is reported in the Agent status JSON.
 	MaxSendingThreads int
@@ -129,7 +130,7 @@ func (r *Reporter) Report() {
 		if lvl, ok := r.behindLevel(s.behind); ok {
 			lg.Log(ctx, lvl, comp+": Tailer is "+behindText(s.behind, newerFiles(s.files)))
 		}
-		if r.opts.EmitInternalMetrics && r.opts.FlowInternalMetrics[f.ID] {
+		if r.opts.FlowInternalMetrics[f.ID] {
 			if js, err := json.Marshal(flowStatus(s)); err == nil {
 				lg.Info(comp + ": File Tailer Status: " + string(js))
 			}
