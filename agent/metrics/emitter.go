@@ -327,7 +327,7 @@ func (e *Emitter) Flush(ctx context.Context) {
 			e.requeue(append(part, batch...))
 			return
 		}
-		cctx, cancel := context.WithTimeout(ctx, e.opts.CallTimeout)
+		cctx, cancel := e.callContext(ctx)
 		_, err := e.api.PutMetricData(cctx, &cloudwatch.PutMetricDataInput{
 			Namespace:  aws.String(e.opts.Namespace),
 			MetricData: part,
@@ -338,6 +338,28 @@ func (e *Emitter) Flush(ctx context.Context) {
 			continue
 		}
 		e.log.Info(fmt.Sprintf("Successfully published %d datums.", n))
+	}
+}
+
+// callContext is the context of one PutMetricData: CallTimeout, and once
+// ctx ends (shutdown) at most FinalFlushTimeout more. A call in flight then
+// finishes instead of being cancelled (CloudWatch may have its datums
+// already: sending them again in the final flush would count them twice,
+// and dropping them lost the period), without holding the shutdown long.
+func (e *Emitter) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.opts.CallTimeout)
+	stop := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(e.opts.FinalFlushTimeout)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel()
+		case <-cctx.Done():
+		}
+	})
+	return cctx, func() {
+		stop()
+		cancel()
 	}
 }
 

@@ -95,6 +95,7 @@ type CloudWatch struct {
 	failure  *CloudWatchFailure
 	failN    int // >0: fail only the next failN calls; <0: fail all while failure set
 	delay    time.Duration
+	waiting  int // calls held by the delay now
 	notify   chan struct{}
 	bad      []string // undecodable requests
 }
@@ -131,6 +132,13 @@ func (c *CloudWatch) SetDelay(d time.Duration) {
 	c.mu.Lock()
 	c.delay = d
 	c.mu.Unlock()
+}
+
+// Waiting returns how many calls the delay (SetDelay) holds now.
+func (c *CloudWatch) Waiting() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.waiting
 }
 
 // Requests returns a copy of the recorded calls (failed ones included,
@@ -213,11 +221,19 @@ func (c *CloudWatch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.mu.Unlock()
 
 	if delay > 0 {
+		c.mu.Lock()
+		c.waiting++
+		c.mu.Unlock()
 		t := time.NewTimer(delay)
 		select {
 		case <-t.C:
 		case <-r.Context().Done():
 			t.Stop()
+		}
+		c.mu.Lock()
+		c.waiting--
+		c.mu.Unlock()
+		if r.Context().Err() != nil {
 			return
 		}
 	}
