@@ -168,7 +168,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 	// The preflight never delays tailing.
 	goBG(func(c context.Context) {
-		for _, err := range clients.Preflight(c, cfg.Flows) {
+		errs := clients.Preflight(c, cfg.Flows)
+		if c.Err() != nil {
+			return // stopped before it finished: its errors are the cancellation's
+		}
+		for _, err := range errs {
 			alog.Error(err.Error())
 		}
 	})

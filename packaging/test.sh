@@ -88,6 +88,7 @@ FILES_COMMON="/etc/aws-kinesis
 /usr/bin/$SVC
 /usr/bin/start-$SVC
 /usr/lib/systemd/system/$SVC.service
+/usr/lib/tmpfiles.d/$SVC.conf
 /var/lib/$SVC
 /var/log/$SVC"
 for pkg in "$RPM_AMD" "$RPM_ARM"; do
@@ -348,11 +349,16 @@ EOF
 echo "useradd $*" >>/stub.log
 for a; do name=$a; done
 echo "$name:x:990:990::/home/$name:/sbin/nologin" >>/etc/passwd
+EOF
+    cat >"$r/usr/sbin/groupadd" <<'EOF'
+#!/bin/sh
+echo "groupadd $*" >>/stub.log
+for a; do name=$a; done
 echo "$name:x:990:" >>/etc/group
 EOF
     printf '#!/bin/sh\necho "usermod $*" >>/stub.log\n' >"$r/usr/sbin/usermod"
     printf '#!/bin/sh\nexit 1\n' >"$r/usr/sbin/nologin"
-    chmod 755 "$r/usr/bin/systemctl" "$r/usr/sbin/useradd" "$r/usr/sbin/usermod" "$r/usr/sbin/nologin"
+    chmod 755 "$r/usr/bin/systemctl" "$r/usr/sbin/useradd" "$r/usr/sbin/groupadd" "$r/usr/sbin/usermod" "$r/usr/sbin/nologin"
     mkdir -p "$r/dev" && mknod -m 666 "$r/dev/null" c 1 3 || return 1
     if [ "$booted" = booted ]; then mkdir -p "$r/run/systemd/system"; fi
     : >"$r/stub.log"
@@ -374,9 +380,9 @@ echo '{ "flows": [ { "filePattern": "/var/log/app/*.log", "kinesisStream": "mine
 reset_calls "$R"
 check "rpm -U Java 2.0.13 -> $VERSION (scripts run)" rpm -U --root "$R" --nodeps "$RPM_AMD"
 check "rpm -q: only $VERSION installed" same "$(rpm -q --root "$R" $SVC)" "$SVC-$VERSION-1.x86_64"
-check "user created: useradd -r -s /sbin/nologin -c \"Streaming Data Agent\", then usermod -L" \
-    sh -c "grep -q '^$USR:' '$R/etc/passwd' && grep -qxF 'useradd -r -s /sbin/nologin -c Streaming Data Agent $USR' '$R/stub.log' && grep -qxF 'usermod -L $USR' '$R/stub.log'"
-check "stopped before, reloaded, enabled, started after" same "$(calls "$R" | sed 's/useradd[^;]*;usermod[^;]*;//')" \
+check "group and user created: groupadd -r, useradd -r -g $USR -s /sbin/nologin -c \"Streaming Data Agent\", then usermod -L" \
+    sh -c "grep -q '^$USR:' '$R/etc/passwd' && grep -q '^$USR:' '$R/etc/group' && grep -qxF 'groupadd -r $USR' '$R/stub.log' && grep -qxF 'useradd -r -g $USR -s /sbin/nologin -c Streaming Data Agent $USR' '$R/stub.log' && grep -qxF 'usermod -L $USR' '$R/stub.log'"
+check "stopped before, reloaded, enabled, started after" same "$(calls "$R" | sed 's/groupadd[^;]*;//; s/useradd[^;]*;usermod[^;]*;//')" \
     "systemctl stop $SVC.service;systemctl daemon-reload;systemctl --no-reload enable $SVC.service;systemctl daemon-reload;systemctl start $SVC.service;"
 check "Java checkpoints copied to /var/lib/$SVC/checkpoints, owned by $USR" \
     sh -c "cmp '$R/run/$SVC/checkpoints' '$R/var/lib/$SVC/checkpoints' && test \$(stat -c %u '$R/var/lib/$SVC/checkpoints') = 990"
@@ -411,12 +417,16 @@ echo 219 >"$R/stub-version"
 rpm --root "$R" --initdb
 reset_calls "$R"
 check "rpm -i $VERSION (scripts run)" rpm -i --root "$R" --nodeps "$RPM_AMD"
-check "enabled, not started, no stop/reload (systemctl only edits symlinks)" same "$(calls "$R" | sed 's/useradd[^;]*;usermod[^;]*;//')" \
+check "enabled, not started, no stop/reload (systemctl only edits symlinks)" same "$(calls "$R" | sed 's/groupadd[^;]*;//; s/useradd[^;]*;usermod[^;]*;//')" \
     "systemctl --no-reload enable $SVC.service;"
 check "state and log dirs owned by $USR" same "$(stat -c '%u' "$R/var/lib/$SVC" "$R/var/log/$SVC" | tr '\n' ' ')" "990 990 "
 dropin=$R/etc/systemd/system/$SVC.service.d/50-old-systemd.conf
 check "systemd 219: drop-in clears SystemCallFilter= (@system-service needs 239)" \
     sh -c "grep -qx 'SystemCallFilter=' '$dropin' && grep -qx '\[Service\]' '$dropin'"
+check "tmpfiles.d entry makes /run/$SVC 0750 for $USR" \
+    grep -qx "d /run/$SVC 0750 $USR $USR -" "$R/usr/lib/tmpfiles.d/$SVC.conf"
+check "systemd 219: drop-in clears RuntimeDirectory= (RuntimeDirectoryPreserve= needs 235) and keeps /run/$SVC writable" \
+    sh -c "grep -qx 'RuntimeDirectory=' '$dropin' && grep -qx 'ReadWritePaths=-/run/$SVC' '$dropin'"
 check "the drop-in is valid for systemd-analyze verify" sh -c \
     "mkdir -p '$T/unit2/$SVC.service.d' && cp '$T/unit/$SVC.service' '$T/unit2/' && cp '$dropin' '$T/unit2/$SVC.service.d/' && \
      SYSTEMD_UNIT_PATH='$T/unit2:' systemd-analyze verify '$T/unit2/$SVC.service' 2>&1 | (! grep .)"
@@ -435,7 +445,7 @@ mkdir -p "$R/var/lib/dpkg/info" "$R/var/lib/dpkg/updates"
 dpkgr() { dpkg --root="$R" --force-depends --force-confold "$@" >>"$T/dpkg.log" 2>&1 || { tail -n 20 "$T/dpkg.log"; return 1; }; }
 reset_calls "$R"
 check "dpkg -i $VERSION" dpkgr -i "$DEB_AMD"
-check "install: user, dirs, enabled, not started" same "$(calls "$R" | sed 's/useradd[^;]*;usermod[^;]*;//')" \
+check "install: user, dirs, enabled, not started" same "$(calls "$R" | sed 's/groupadd[^;]*;//; s/useradd[^;]*;usermod[^;]*;//')" \
     "systemctl daemon-reload;systemctl --no-reload enable $SVC.service;"
 check "state and log dirs owned by $USR, mode 0750" \
     same "$(stat -c '%u %a' "$R/var/lib/$SVC" "$R/var/log/$SVC" | tr '\n' ' ')" "990 750 990 750 "

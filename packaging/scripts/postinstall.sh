@@ -93,11 +93,26 @@ if [ -n "$systemd_version" ] && [ "$systemd_version" -lt 239 ]; then
 [Service]
 SystemCallFilter=
 EOD
+    if [ "$systemd_version" -lt 235 ]; then
+        # RuntimeDirectoryPreserve= came with 235: before, /run/aws-kinesis-agent (where configs
+        # naming Java's default checkpointFile keep their checkpoints) would be deleted at every
+        # stop. The package's tmpfiles.d entry makes it instead.
+        cat >> "$OLD_SYSTEMD_DROPIN" <<EOD
+# systemd $systemd_version predates RuntimeDirectoryPreserve= (235) and would delete
+# /run/$SVC, checkpoints included, at every stop: it comes from tmpfiles.d instead.
+RuntimeDirectory=
+ReadWritePaths=-/run/$SVC
+EOD
+    fi
 elif [ -e "$OLD_SYSTEMD_DROPIN" ]; then
     rm -f "$OLD_SYSTEMD_DROPIN"
     rmdir "${OLD_SYSTEMD_DROPIN%/*}" 2>/dev/null
 fi
 
+# /run/aws-kinesis-agent now, not only at the next boot (tmpfiles.d entry of the package).
+if command -v systemd-tmpfiles >/dev/null 2>&1; then
+    systemd-tmpfiles --create /usr/lib/tmpfiles.d/$SVC.conf >/dev/null 2>&1 || true
+fi
 if booted; then
     systemctl daemon-reload || true
 fi

@@ -16,12 +16,20 @@ case "$1" in
     abort-upgrade) exit 0 ;;
 esac
 
+# Its group, named by the unit's Group= and the logrotate rule: made on its own, because useradd
+# makes a same-named group only where USERGROUPS_ENAB is on, and a user made earlier may lack one.
+if ! grep -q "^$USR:" /etc/group 2>/dev/null; then
+    groupadd -r "$USR" || {
+        echo "$SVC: cannot create group $USR" >&2
+        exit 1
+    }
+fi
 # Service user, as the Java agent's setup script creates it: system user, no login, locked.
 if ! id "$USR" >/dev/null 2>&1; then
     shell=/sbin/nologin
     [ -x "$shell" ] || shell=/usr/sbin/nologin
     [ -x "$shell" ] || shell=/bin/false
-    useradd -r -s "$shell" -c "Streaming Data Agent" "$USR" || {
+    useradd -r -g "$USR" -s "$shell" -c "Streaming Data Agent" "$USR" || {
         echo "$SVC: cannot create user $USR" >&2
         exit 1
     }
