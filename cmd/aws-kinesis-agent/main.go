@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -218,12 +219,18 @@ func serve(o *options, level slog.Level, stderr io.Writer) int {
 	}
 	defer out.Close()
 
-	// SIGHUP reopens the log file (logrotate); SIGTERM/SIGINT stop gracefully.
+	// SIGHUP reopens the log file (logrotate); SIGTERM/SIGINT stop gracefully;
+	// SIGQUIT (kill -3) writes every goroutine's stack to stderr (the
+	// journal) and goes on, as a JVM writes its thread dump (Go's default
+	// would exit without saving checkpoints).
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	quit := make(chan os.Signal, 1)
+	signal.Notify(quit, syscall.SIGQUIT)
+	defer signal.Stop(quit)
 	hupDone := make(chan struct{})
 	defer close(hupDone)
 	go func() {
@@ -231,6 +238,9 @@ func serve(o *options, level slog.Level, stderr io.Writer) int {
 			select {
 			case <-hupDone:
 				return
+			case <-quit:
+				_ = pprof.Lookup("goroutine").WriteTo(stderr, 2)
+				logger.Info("Wrote the stacks of all goroutines to stderr (SIGQUIT)", "component", "Agent")
 			case <-hup:
 				if err := out.Reopen(); err != nil {
 					logger.Error("Cannot reopen the log file", "component", "Agent", "err", err)

@@ -11,12 +11,15 @@ import (
 	"time"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/kinesistest"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/syncbuf"
 )
 
 // TestSIGHUPReopensTheLogAndSIGTERMExitsZero runs the agent binary, moves
 // its log file away as logrotate does, sends SIGHUP and expects a new log
-// file at the configured path; then SIGTERM must end it with exit 0 and the
-// Java shutdown line.
+// file at the configured path; SIGQUIT (kill -3) writes the goroutine
+// stacks to stderr and the agent goes on (Go's default exits at once,
+// saving no checkpoint); then SIGTERM must end it with exit 0 and the Java
+// shutdown line.
 func TestSIGHUPReopensTheLogAndSIGTERMExitsZero(t *testing.T) {
 	ep := kinesistest.Endpoint(t)
 	client := kinesistest.Client(t, ep)
@@ -35,6 +38,8 @@ func TestSIGHUPReopensTheLogAndSIGTERMExitsZero(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(agentBinary(t), "-c", cfg, "-d", t.TempDir(), "-l", logPath)
+	var stderr syncbuf.Buffer
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -51,6 +56,20 @@ func TestSIGHUPReopensTheLogAndSIGTERMExitsZero(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool { return fileContains(logPath, "Reopened the log file") }, "a new log file after SIGHUP")
+
+	if err := cmd.Process.Signal(syscall.SIGQUIT); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return fileContains(logPath, "Wrote the stacks of all goroutines to stderr (SIGQUIT)") },
+		"the SIGQUIT line in the log")
+	if !strings.Contains(stderr.String(), "goroutine ") {
+		t.Fatalf("no goroutine stacks on stderr after SIGQUIT:\n%s", stderr.String())
+	}
+	select {
+	case err := <-exited:
+		t.Fatalf("the agent exited after SIGQUIT: %v", err)
+	default:
+	}
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
