@@ -53,7 +53,7 @@ func counterOf(get func(*flowstats.Flow) int64) func(*flowView, time.Time) float
 
 var flowMetrics = []flowMetric{
 	{"records_parsed_total", "Records produced by the splitter (including skipped ones).", typeCounter, counterOf(func(f *flowstats.Flow) int64 { return f.RecordsParsed.Load() })},
-	{"bytes_parsed_total", "Source bytes of the parsed records.", typeCounter, counterOf(func(f *flowstats.Flow) int64 { return f.BytesParsed.Load() })},
+	{"bytes_parsed_total", "Source bytes consumed: records, header lines, footers and discarded bytes.", typeCounter, counterOf(func(f *flowstats.Flow) int64 { return f.BytesParsed.Load() })},
 	{"records_transformed_total", "Records the processing chain returned data for.", typeCounter, counterOf(func(f *flowstats.Flow) int64 { return f.RecordsTransformed.Load() })},
 	{"records_skipped_total", "Records a converter dropped.", typeCounter, counterOf(func(f *flowstats.Flow) int64 { return f.RecordsSkipped.Load() })},
 	{"processing_errors_total", "Records sent raw after a converter failed.", typeCounter, counterOf(func(f *flowstats.Flow) int64 { return f.ProcessingErrors.Load() })},

@@ -17,7 +17,7 @@ type Flow struct {
 
 	// Parsing (tail + processing stage).
 	RecordsParsed           atomic.Int64 // every record the splitter produced
-	BytesParsed             atomic.Int64 // source bytes of those records
+	BytesParsed             atomic.Int64 // source bytes consumed: records, header lines, footers, discarded bytes
 	RecordsTransformed      atomic.Int64 // records the processing chain returned data for
 	RecordsSkipped          atomic.Int64 // records a converter dropped (LOGTOJSON no match)
 	ProcessingErrors        atomic.Int64 // records sent raw after a converter failed

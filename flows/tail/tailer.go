@@ -1397,7 +1397,9 @@ func (t *Tailer) newChunk(h *harvester, start int64, now time.Time, need int) *r
 // created and deleted during the wait is held open and not lost.
 func (t *Tailer) send(ctx context.Context, out chan<- *record.Chunk, h *harvester, c *record.Chunk) {
 	t.cfg.Stats.RecordsParsed.Add(int64(len(c.Ends)))
-	t.cfg.Stats.BytesParsed.Add(int64(len(c.Data)))
+	// Every byte the chunk accounts for, as Java's TotalBytesConsumed:
+	// header lines, footers and discarded bytes included.
+	t.cfg.Stats.BytesParsed.Add(c.End - c.Start)
 	var tick <-chan time.Time
 	for {
 		select {
