@@ -78,7 +78,7 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (*option
 	fs.StringVar(&o.query.Origin, "origin", "LED", "query parameter origin (IATA code)")
 	fs.StringVar(&o.query.Destination, "destination", "KZN", "query parameter destination (IATA code)")
 	fs.StringVar(&o.query.ShowToAffiliates, "show-to-affiliates", "false", "query parameter show_to_affiliates (true|false)")
-	fs.StringVar(&o.query.TripDuration, "trip-duration", "1", "query parameter trip_duration (days)")
+	fs.StringVar(&o.query.TripDuration, "trip-duration", "1", "query parameter trip_duration: length of stay in weeks")
 	fs.StringVar(&o.query.Month, "month", "", "query parameter month as YYYY-MM (sent as YYYY-MM-01); default: the API's")
 	fs.StringVar(&o.outDir, "out-dir", DefaultOutDir, "output directory (created if missing)")
 	fs.DurationVar(&o.interval, "interval", 0, "repeat every DURATION until SIGTERM/SIGINT, one file per call (0 = once)")

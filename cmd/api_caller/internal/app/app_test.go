@@ -163,7 +163,7 @@ func TestRunErrorsLogOneLineAndLeaveNoFile(t *testing.T) {
 		"token rejected 401": {401, `{"error":"Unauthorized ` + token + `"}`, "token rejected: HTTP 401"},
 		"token rejected 403": {403, ``, "token rejected: HTTP 403"},
 		"server error":       {502, `bad gateway`, "unexpected HTTP status: HTTP 502"},
-		"success false":      {200, `{"success":false,"data":null,"error":"invalid origin"}`, "success=false: invalid origin"},
+		"success false":      {200, `{"success":false,"data":null,"error":"invalid origin"}`, `success=false: "invalid origin"`},
 		"malformed json":     {200, `{"success":tru`, "malformed API response"},
 		"empty data":         {200, `{"success":true,"data":[]}`, "API returned no tickets"},
 	}

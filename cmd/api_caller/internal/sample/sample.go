@@ -137,8 +137,10 @@ func (g *Generator) AppendRow(b []byte) []byte {
 
 	depart := daysBefore + 1 + r.IntN(90)
 	ret := depart + 1 + r.IntN(14)
-	foundSec := r.IntN(3 * 86400) // seconds before the base day ends
-	foundDay := daysBefore - foundSec/86400
+	// Found in the 3 days before the base day (today without --seed), so
+	// never later than now.
+	foundSec := r.IntN(3 * 86400) // seconds before the base day starts
+	foundDay := daysBefore - 1 - foundSec/86400
 	sod := 86400 - 1 - foundSec%86400
 
 	b = strconv.AppendInt(b, int64(costRub), 10)

@@ -24,7 +24,7 @@ import (
 
 // DefaultBaseURL is the API host; the path MonthMatrixPath is appended.
 const (
-	DefaultBaseURL  = "http://api.travelpayouts.com"
+	DefaultBaseURL  = "https://api.travelpayouts.com"
 	MonthMatrixPath = "/v2/prices/month-matrix"
 	// MaxResponseBytes bounds the (decompressed) response body.
 	MaxResponseBytes = 256 << 20
@@ -78,9 +78,10 @@ func ValidateMonth(m string) error {
 
 // Client calls the API.
 type Client struct {
-	baseURL string
-	token   string
-	http    *http.Client
+	baseURL   string
+	shownBase string // baseURL with any password masked, for messages
+	token     string
+	http      *http.Client
 }
 
 // New returns a client. baseURL "" means DefaultBaseURL; hc nil means a
@@ -99,7 +100,24 @@ func New(baseURL, token string, hc *http.Client) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{}
 	}
-	return &Client{baseURL: strings.TrimRight(baseURL, "/"), token: token, http: hc}, nil
+	// The token travels in a header of our own, which net/http passes on
+	// to any redirect target (it drops only Authorization and cookies):
+	// follow redirects only to the same scheme and host.
+	hc2 := *hc
+	hc2.CheckRedirect = sameOrigin
+	return &Client{baseURL: strings.TrimRight(baseURL, "/"), shownBase: u.Redacted(), token: token, http: &hc2}, nil
+}
+
+// sameOrigin refuses a redirect to another scheme or host, which would
+// receive the X-Access-Token header.
+func sameOrigin(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if first := via[0].URL; req.URL.Scheme != first.Scheme || req.URL.Host != first.Host {
+		return fmt.Errorf("redirect to another origin (%s://%s) not followed: it would receive the API token", req.URL.Scheme, req.URL.Host)
+	}
+	return nil
 }
 
 type response struct {
@@ -125,32 +143,24 @@ func (c *Client) MonthMatrix(ctx context.Context, q Query) ([]Ticket, error) {
 	req.Header.Set("Accept-Encoding", "gzip")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("GET %s%s: %w", c.baseURL, MonthMatrixPath, c.redactErr(err))
+		return nil, fmt.Errorf("GET %s%s: %w", c.shownBase, MonthMatrixPath, c.redactErr(err))
 	}
 	defer resp.Body.Close()
 
-	var body io.Reader = resp.Body
-	if strings.EqualFold(strings.TrimSpace(resp.Header.Get("Content-Encoding")), "gzip") {
-		zr, err := gzip.NewReader(resp.Body)
-		if err != nil {
-			return nil, fmt.Errorf("%w: gzip: %v", ErrMalformed, err)
+	// The status decides first: a rejected token is reported as such
+	// whatever its body (empty, or gzip that does not decode), which is
+	// only read, as far as it goes, for the message.
+	if code := resp.StatusCode; code < 200 || code > 299 {
+		raw, _ := c.readBody(resp)
+		kind := ErrHTTPStatus
+		if code == http.StatusUnauthorized || code == http.StatusForbidden {
+			kind = ErrUnauthorized
 		}
-		defer zr.Close()
-		body = zr
+		return nil, fmt.Errorf("%w: HTTP %d%s", kind, code, c.snippet(raw))
 	}
-	raw, err := io.ReadAll(io.LimitReader(body, MaxResponseBytes+1))
+	raw, err := c.readBody(resp)
 	if err != nil {
-		return nil, fmt.Errorf("read response (HTTP %d): %w", resp.StatusCode, c.redactErr(err))
-	}
-	if len(raw) > MaxResponseBytes {
-		return nil, fmt.Errorf("%w: body larger than %d bytes", ErrMalformed, MaxResponseBytes)
-	}
-
-	switch {
-	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return nil, fmt.Errorf("%w: HTTP %d%s", ErrUnauthorized, resp.StatusCode, c.snippet(raw))
-	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		return nil, fmt.Errorf("%w: HTTP %d%s", ErrHTTPStatus, resp.StatusCode, c.snippet(raw))
+		return nil, err
 	}
 
 	var r response
@@ -184,6 +194,28 @@ func (c *Client) MonthMatrix(ctx context.Context, q Query) ([]Ticket, error) {
 	return tickets, nil
 }
 
+// readBody reads the (decompressed) body, at most MaxResponseBytes. On an
+// error it returns what it read so far.
+func (c *Client) readBody(resp *http.Response) ([]byte, error) {
+	var body io.Reader = resp.Body
+	if strings.EqualFold(strings.TrimSpace(resp.Header.Get("Content-Encoding")), "gzip") {
+		zr, err := gzip.NewReader(resp.Body)
+		if err != nil {
+			return nil, fmt.Errorf("%w: gzip: %v", ErrMalformed, err)
+		}
+		defer zr.Close()
+		body = zr
+	}
+	raw, err := io.ReadAll(io.LimitReader(body, MaxResponseBytes+1))
+	if err != nil {
+		return raw, fmt.Errorf("read response (HTTP %d): %w", resp.StatusCode, c.redactErr(err))
+	}
+	if len(raw) > MaxResponseBytes {
+		return raw[:MaxResponseBytes], fmt.Errorf("%w: body larger than %d bytes", ErrMalformed, MaxResponseBytes)
+	}
+	return raw, nil
+}
+
 func (c *Client) apiMessage(r response) string {
 	var parts []string
 	for _, v := range []any{r.Error, r.Message} {
@@ -202,7 +234,9 @@ func (c *Client) apiMessage(r response) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return ": " + c.redact(strings.Join(parts, "; "))
+	// Quoted and cut as a body excerpt is: the API's text must not split
+	// or forge log lines.
+	return fmt.Sprintf(": %q", c.excerpt(strings.Join(parts, "; ")))
 }
 
 // snippet quotes the start of a response body for an error message.
@@ -211,11 +245,18 @@ func (c *Client) snippet(raw []byte) string {
 	if s == "" {
 		return ""
 	}
+	return fmt.Sprintf(" (body: %q)", c.excerpt(s))
+}
+
+// excerpt is s with the token masked, then cut to 200 bytes: masked first,
+// so that a token across the cut is not shown in part.
+func (c *Client) excerpt(s string) string {
 	const max = 200
+	s = c.redact(s)
 	if len(s) > max {
-		s = s[:max] + "..."
+		s = strings.ToValidUTF8(s[:max], "") + "..."
 	}
-	return fmt.Sprintf(" (body: %q)", c.redact(s))
+	return s
 }
 
 func (c *Client) redact(s string) string {
