@@ -289,8 +289,14 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 			switch r := RegionFromEndpoint(ep); {
 			case svc == STSService:
 				c.regions[svc] = stsSigningRegion(ep, awsCfg.Region)
-			case r != "" && !(svc == KinesisService && strings.TrimSpace(cfg.KinesisRegion) != ""):
+			case svc == KinesisService && strings.TrimSpace(cfg.KinesisRegion) != "":
+				// kinesis.region decides.
+			case r != "":
 				c.regions[svc] = r
+			case strings.TrimSpace(cfg.KinesisRegion) == "":
+				// A host that names no region: Java's SDK signs for
+				// us-east-1, whatever the environment says.
+				c.regions[svc] = javaDefaultRegion
 			}
 		}
 	}
@@ -382,7 +388,9 @@ func NormalizeEndpoint(s string) (string, error) {
 // RegionFromEndpoint returns the region named by an AWS endpoint host
 // ("kinesis.eu-west-1.amazonaws.com", "firehose-fips.us-gov-west-1.amazonaws.com",
 // "vpce-1.kinesis.eu-west-1.vpce.amazonaws.com", "kinesis.cn-north-1.amazonaws.com.cn"),
-// or "" for any other host.
+// or by a service label followed by a region in any other host, as SDK v1's
+// parseRegionName finds it (dual-stack "kinesis.eu-west-1.api.aws",
+// "kinesis-fips.us-gov-west-1.api.aws", ISO partitions), or "".
 func RegionFromEndpoint(endpoint string) string {
 	if endpoint == "" {
 		return ""
@@ -405,8 +413,17 @@ func RegionFromEndpoint(endpoint string) string {
 		}
 		return ""
 	}
+	// <service>[-fips].<region>. anywhere else in the host.
+	for i := 0; i+2 < len(labels); i++ {
+		if svc, _, _ := strings.Cut(labels[i], "-"); endpointServices[svc] && looksLikeRegion(labels[i+1]) {
+			return labels[i+1]
+		}
+	}
 	return ""
 }
+
+// endpointServices are the first labels of the agent's services' hosts.
+var endpointServices = map[string]bool{"kinesis": true, "firehose": true, "monitoring": true, "sts": true}
 
 // looksLikeRegion matches "us-east-1", "us-gov-west-1", "cn-north-1",
 // "ap-southeast-5", "eu-isoe-west-1".
