@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -100,6 +101,11 @@ type Emitter struct {
 
 	flushCh chan struct{}
 	sendMu  sync.Mutex // one flush at a time
+
+	// shutdownBy is when everything ends after the run context is
+	// cancelled: FinalFlushTimeout after it, for the call in flight and
+	// the final flush together.
+	shutdownBy atomic.Pointer[time.Time]
 
 	// failure WARN rate limiting (owned by sendMu)
 	lastWarn       time.Time
@@ -264,6 +270,7 @@ func (e *Emitter) Queued() int {
 // Run publishes until ctx is cancelled, then flushes once more within
 // FinalFlushTimeout. It returns nil.
 func (e *Emitter) Run(ctx context.Context) error {
+	defer context.AfterFunc(ctx, func() { e.shutdownDeadline() })()
 	flush := time.NewTicker(e.opts.BufferTime)
 	defer flush.Stop()
 	status := time.NewTicker(e.opts.StatusPeriod)
@@ -272,7 +279,7 @@ func (e *Emitter) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			e.SampleFlows()
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.opts.FinalFlushTimeout)
+			fctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), e.shutdownDeadline())
 			e.Flush(fctx)
 			cancel()
 			return nil
@@ -341,15 +348,37 @@ func (e *Emitter) Flush(ctx context.Context) {
 	}
 }
 
+// shutdownDeadline is FinalFlushTimeout after the run context ended, set
+// by the first to ask once it has.
+func (e *Emitter) shutdownDeadline() time.Time {
+	if p := e.shutdownBy.Load(); p != nil {
+		return *p
+	}
+	d := time.Now().Add(e.opts.FinalFlushTimeout)
+	if e.shutdownBy.CompareAndSwap(nil, &d) {
+		return d
+	}
+	return *e.shutdownBy.Load()
+}
+
 // callContext is the context of one PutMetricData: CallTimeout, and once
-// ctx ends (shutdown) at most FinalFlushTimeout more. A call in flight then
+// ctx ends (shutdown) until the shutdown deadline. A call in flight then
 // finishes instead of being cancelled (CloudWatch may have its datums
 // already: sending them again in the final flush would count them twice,
-// and dropping them lost the period), without holding the shutdown long.
+// and dropping them lost the period), and with the final flush it ends
+// within FinalFlushTimeout of the shutdown. The final flush's own context
+// carries that deadline.
 func (e *Emitter) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.opts.CallTimeout)
+	if dl, ok := ctx.Deadline(); ok {
+		dctx, dcancel := context.WithDeadline(cctx, dl)
+		return dctx, func() {
+			dcancel()
+			cancel()
+		}
+	}
 	stop := context.AfterFunc(ctx, func() {
-		t := time.NewTimer(e.opts.FinalFlushTimeout)
+		t := time.NewTimer(time.Until(e.shutdownDeadline()))
 		defer t.Stop()
 		select {
 		case <-t.C:
