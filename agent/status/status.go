@@ -224,7 +224,9 @@ func (s *Server) pendingSince(f *flowstats.Flow, v flowView, now time.Time) time
 	defer s.mu.Unlock()
 	if v.bytesBehind == 0 {
 		delete(s.behindSince, f)
-	} else if _, ok := s.behindSince[f]; !ok {
+	} else if t, ok := s.behindSince[f]; !ok || v.lastSuccess.After(t) {
+		// First seen, or seen before a success since: with rare probes
+		// those were other bytes, sent since.
 		if s.behindSince == nil {
 			s.behindSince = map[*flowstats.Flow]time.Time{}
 		}
