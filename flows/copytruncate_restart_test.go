@@ -43,11 +43,12 @@ func TestACopytruncateCopyOfDeliveredLinesIsNotSentAgainAfterARestart(t *testing
 	if err := os.Truncate(live, 0); err != nil {
 		t.Fatal(err)
 	}
-	// Wait for the copy to be decided (copyWait is 2 s) and its row saved.
-	eventually(t, "copy's row saved", func() bool {
+	// Wait for the copy to be decided (copyWait is 2 s) and its row to reach
+	// where the original was acknowledged.
+	eventually(t, "copy's row at the original's acknowledged offset", func() bool {
 		ps, _ := store.Load(cfg.ID)
 		for _, p := range ps {
-			if p.Path == live+".1" {
+			if p.Path == live+".1" && p.Offset == int64(len(content)) {
 				return true
 			}
 		}

@@ -182,6 +182,7 @@ type harvester struct {
 	active     bool      // its last read gave data (or a rescan saw it grow)
 	pumped     uint64    // the pass that last read it; 0: none yet
 	idleFlushd bool      // the multi-line idle flush ran for the current pending data
+	hdrFrom    int64     // start of header bytes consumed but not sent; -1: none
 	lastEnds   int       // records in the last chunk (capacity hint)
 }
 
@@ -555,6 +556,7 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 		delete(t.warned, t.cfg.Dir)
 	}
 	seen := make(map[fileKey]bool, len(names))
+	listed := make(map[string]bool, len(names))
 	type cand struct {
 		path string
 		st   fileStat
@@ -576,6 +578,7 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 			continue
 		}
 		st, ok := statOf(fi)
+		listed[p] = true
 		if !ok || seen[st.key] {
 			continue // a second name (hard or symbolic link) of a file already listed
 		}
@@ -636,18 +639,9 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 		}
 		t.ghosts = slices.DeleteFunc(t.ghosts, func(g ghost) bool { return now.Sub(g.at) > t.ghostTTL })
 	}
-	if len(fresh) > 0 {
-		// A file new at a tracked file's name: the tracked one has left
-		// that name (a light scan does not look for files gone from the
-		// listing), and the name's checkpoint row is the new file's.
-		names := make(map[string]bool, len(fresh))
-		for _, c := range fresh {
-			names[c.path] = true
-		}
-		for k, h := range t.files {
-			if h.matched && !seen[k] && names[h.path] {
-				t.unmatch(h)
-			}
+	for k, h := range t.files {
+		if h.matched && !seen[k] && listed[h.path] {
+			t.unmatch(h)
 		}
 	}
 	for _, c := range fresh {
@@ -749,6 +743,7 @@ func (t *Tailer) setPath(h *harvester, p string) {
 	t.setOpen(h, open)
 	t.renameWatch(h)
 	syncSource(h)
+	t.reportRenamed(h)
 	t.cfg.Stats.UpdateFile(h.fileID, func(s *flowstats.FileState) { s.Path = p })
 }
 
@@ -782,6 +777,7 @@ func (t *Tailer) refresh(h *harvester, p string, st fileStat) bool {
 			h.path = p
 			t.renameWatch(h)
 			syncSource(h)
+			t.reportRenamed(h)
 		}
 		t.decide(h, time.Now(), true)
 		return true
@@ -890,6 +886,7 @@ func (t *Tailer) truncated(h *harvester, size int64) {
 	h.head = h.head[:0]
 	h.src = nil // a new content lifetime: new Source, offsets start again
 	h.sp.reset(t.cfg.SkipHeaderLines)
+	h.hdrFrom = -1
 	h.lastData = time.Now()
 	h.idleFlushd = false
 	h.active = true
@@ -983,6 +980,7 @@ func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light, 
 		matched:   matched,
 		lastData:  now,
 		undecided: true,
+		hdrFrom:   -1,
 	}
 	h.sp = newSplitter(t.cfg.MultiLineStart, t.cfg.Footer, t.cfg.AggregatedRecordSizeBytes, t.cfg.ReadBufferBytes, 0)
 	t.files[st.key] = h
@@ -1000,6 +998,18 @@ func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light, 
 	if !light {
 		t.decide(h, now, true)
 	}
+}
+
+// reportRenamed moves the starting row of a file not read yet to its new name.
+func (t *Tailer) reportRenamed(h *harvester) {
+	if h.src != nil || !h.matched {
+		return
+	}
+	off := h.offset
+	if h.undecided || h.pred != nil {
+		off = 0
+	}
+	t.report(h, h.modTime, h.size, h.head, off)
 }
 
 // report tells OnBegin where h starts.
@@ -1046,6 +1056,7 @@ func (t *Tailer) begin(h *harvester, st fileStat, head []byte, off int64) {
 		hdr = t.cfg.SkipHeaderLines
 	}
 	h.sp.reset(hdr)
+	h.hdrFrom = -1
 	t.setOpen(h, true)
 	t.cfg.Stats.SetFile(flowstats.FileState{Path: h.path, FileID: h.fileID, Size: st.size, ReadOffset: off, AckedOffset: off})
 	t.log.Info("Started tailing file", "path", h.path, "fileId", h.fileID, "offset", off, "size", st.size)
@@ -1316,12 +1327,16 @@ func (t *Tailer) consume(ctx context.Context, h *harvester, out chan<- *record.C
 	t.ensureSource(h)
 	now := time.Now()
 	c := t.newChunk(h, base, now, len(data))
+	if h.hdrFrom >= 0 {
+		c.Start = h.hdrFrom
+	}
 	consumed := h.sp.split(data, mode, func(s, e int) {
 		rec := data[s:e]
 		if len(c.Data)+len(rec) > cap(c.Data) {
 			if len(c.Ends) > 0 {
 				c.End = base + int64(s)
 				t.send(ctx, out, h, c)
+				h.hdrFrom = -1
 				c = t.newChunk(h, base+int64(s), now, len(data)-s)
 			}
 			if len(rec) > cap(c.Data) {
@@ -1339,8 +1354,12 @@ func (t *Tailer) consume(ctx context.Context, h *harvester, out chan<- *record.C
 	// of two header lines would send the second as a record.
 	if len(c.Ends) > 0 || (c.End > c.Start && h.sp.headerLeft == 0) {
 		h.lastEnds = len(c.Ends)
+		h.hdrFrom = -1
 		t.send(ctx, out, h, c)
 	} else {
+		if c.End > c.Start && h.hdrFrom < 0 {
+			h.hdrFrom = c.Start
+		}
 		c.ReleaseData()
 	}
 	rest := data[consumed:]
