@@ -188,13 +188,16 @@ type harvester struct {
 
 func (h *harvester) done() int64 { return h.offset - int64(len(h.pend)) }
 
-// ghost remembers a truncated file so that its copy resumes where reading stopped.
+// ghost remembers a truncated file so that its copy resumes where reading
+// stopped, or a file let go out of the pattern so that it resumes there if
+// it comes back (key set: only the same inode is it).
 type ghost struct {
 	head []byte
 	done int64
 	at   time.Time
 	path string
 	src  *record.Source // the content lifetime that was read up to done
+	key  fileKey        // a let-go file's identity; zero for a truncated file's
 }
 
 type waitState struct {
@@ -1155,6 +1158,11 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (
 		if !samePrefix(head, g.head) {
 			continue
 		}
+		if g.key != (fileKey{}) && (g.key != st.key || len(head) < len(g.head) || st.size < g.done) {
+			// A let-go file comes back whole, as the same inode: a shorter
+			// file there is a new one (its inode reused), read from 0.
+			continue
+		}
 		if (len(head) < len(g.head) || st.size < g.done) && t.keepWaiting(st, now) {
 			// Maybe a copy still being written: wait while it grows.
 			return 0, nil, true
@@ -1165,8 +1173,13 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (
 		// Its bytes are (a prefix of) what was already shipped.
 		off := min(g.done, st.size)
 		t.ghosts = slices.Delete(t.ghosts, i, i+1)
-		t.log.Info("File is a copy of a truncated file; continuing at the offset already read",
-			"path", p, "original", g.path, "offset", off)
+		if g.key != (fileKey{}) {
+			t.log.Info("File came back into the pattern; continuing at the offset already read",
+				"path", p, "was", g.path, "offset", off)
+		} else {
+			t.log.Info("File is a copy of a truncated file; continuing at the offset already read",
+				"path", p, "original", g.path, "offset", off)
+		}
 		return off, g.src, false
 	}
 	// A prefix of a live file: maybe a copy being written, or a copy whose
@@ -1480,6 +1493,11 @@ func (t *Tailer) housekeep(ctx context.Context, out chan<- *record.Chunk, turn [
 			}
 			if len(h.pend) > 0 {
 				t.consume(ctx, h, out, append(t.scratch[:0], h.pend...), splitFinal)
+			}
+			if h.done() > 0 && len(h.head) > 0 {
+				// If it comes back into the pattern (renamed out and back,
+				// a listing that missed it), it resumes here, not at 0.
+				t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: time.Now(), path: h.path, src: h.src, key: h.key})
 			}
 			t.drop(h, "no longer matched and fully read")
 		case h.matched && idle >= t.inactive:
