@@ -243,7 +243,13 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 
 	if awsCfg.Region == "" {
 		r, err := imdsRegion(ctx, awsCfg, o.imdsEndpoint)
-		if err != nil {
+		switch {
+		case err == nil:
+		case !needsRegion(cfg, eps):
+			// Every client in use has an endpoint of its own: as Java's
+			// SDK, sign a host that names no region for us-east-1.
+			r = javaDefaultRegion
+		default:
 			return nil, fmt.Errorf("%w: set kinesis.region in agent.json, AWS_REGION, or a profile region, "+
 				"or run on EC2 (instance metadata: %s)", ErrNoRegion, redact.Secrets(err.Error(), secrets...))
 		}
@@ -383,6 +389,20 @@ func NormalizeEndpoint(s string) (string, error) {
 		return "", fmt.Errorf("invalid endpoint: user information is not allowed")
 	}
 	return strings.TrimRight(s, "/"), nil
+}
+
+// needsRegion reports whether a client the configuration uses would
+// reach its default endpoint, which depends on the region: a flow's
+// destination without its endpoint key, CloudWatch metrics without
+// cloudwatch.endpoint, assumeRoleARN without sts.endpoint.
+func needsRegion(cfg *config.Config, eps map[Service]string) bool {
+	for _, f := range cfg.Flows {
+		if (f.Kind == config.Firehose && eps[FirehoseService] == "") || (f.Kind == config.Kinesis && eps[KinesisService] == "") {
+			return true
+		}
+	}
+	return (cfg.CloudWatch.EmitMetrics && eps[CloudWatchService] == "") ||
+		(strings.TrimSpace(cfg.AssumeRoleARN) != "" && eps[STSService] == "")
 }
 
 // RegionFromEndpoint returns the region named by an AWS endpoint host

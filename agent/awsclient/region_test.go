@@ -175,7 +175,9 @@ func TestNoRegionIsAnError(t *testing.T) {
 			opts := setup(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			_, err := awsclient.New(ctx, baseConfig(), opts...)
+			cfg := baseConfig()
+			cfg.Flows = []config.Flow{{Kind: config.Kinesis}} // its default endpoint needs a region
+			_, err := awsclient.New(ctx, cfg, opts...)
 			if !errors.Is(err, awsclient.ErrNoRegion) {
 				t.Fatalf("err = %v, want ErrNoRegion", err)
 			}
@@ -249,5 +251,25 @@ func TestInstanceIDComesFromInstanceMetadataOverIMDSv2(t *testing.T) {
 	}
 	if imds.v1Refused.Load() != 0 {
 		t.Fatal("an IMDSv1 request (no token) was made")
+	}
+}
+
+// A Firehose-only configuration whose firehose.endpoint names no region
+// (LocalStack) needs no region anywhere, as with Java's SDK: every client
+// in use has an endpoint of its own, signed for us-east-1. It used to fail
+// with ErrNoRegion off EC2.
+func TestALocalFirehoseOnlyConfigurationNeedsNoRegion(t *testing.T) {
+	isolateEnv(t)
+	cfg := baseConfig()
+	cfg.Flows = []config.Flow{{Kind: config.Firehose}}
+	cfg.FirehoseEndpoint = "http://127.0.0.1:4566"
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := awsclient.New(ctx, cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	if got := c.ServiceRegion(awsclient.FirehoseService); got != "us-east-1" {
+		t.Errorf("firehose signs for %q, want us-east-1", got)
 	}
 }
