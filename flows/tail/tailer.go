@@ -109,6 +109,7 @@ type Tailer struct {
 	// Owned by the Run goroutine.
 	files   map[fileKey]*harvester
 	ghosts  []ghost
+	listed  map[string]bool // paths of the last scan's listing (reused: scans are frequent)
 	waiting map[fileKey]*waitState
 	warned  map[string]string // path -> the problem already logged
 	scratch []byte
@@ -559,7 +560,11 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 		delete(t.warned, t.cfg.Dir)
 	}
 	seen := make(map[fileKey]bool, len(names))
-	listed := make(map[string]bool, len(names))
+	if t.listed == nil {
+		t.listed = make(map[string]bool, len(names))
+	}
+	listed := t.listed
+	clear(listed)
 	type cand struct {
 		path string
 		st   fileStat
