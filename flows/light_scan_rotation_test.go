@@ -1,61 +1,19 @@
 package flows
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/checkpoint"
-	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/batch"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
 )
 
-// rev2Sender: batches with an "x" record wait for release; batches with a
-// "y" record are never acknowledged; others are acknowledged.
-type rev2Sender struct {
-	release  chan struct{}
-	heldSeen chan struct{}
-	once     sync.Once
-	mu       sync.Mutex
-	records  []string
-}
-
-func (s *rev2Sender) Send(ctx context.Context, b *batch.Batch) error {
-	hold, never := false, false
-	for _, e := range b.Entries {
-		d := string(e.Data)
-		hold = hold || strings.HasPrefix(d, "x")
-		never = never || strings.HasPrefix(d, "y")
-	}
-	if never {
-		<-ctx.Done()
-		return ctx.Err()
-	}
-	if hold {
-		s.once.Do(func() { close(s.heldSeen) })
-		select {
-		case <-s.release:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	s.mu.Lock()
-	for _, e := range b.Entries {
-		s.records = append(s.records, string(e.Data))
-	}
-	s.mu.Unlock()
-	for _, e := range b.Entries {
-		e.Chunk.Ack(1)
-	}
-	return nil
-}
-
-func rev2Append(t *testing.T, p, s string) {
+// appendTo appends s to the file p.
+func appendTo(t *testing.T, p, s string) {
 	f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +46,7 @@ func TestALateAckOfADeletedFileKeepsTheRowOfTheFileRenamedToItsName(t *testing.T
 	cfg.Glob = "app.log*"
 	cfg.ID = "kinesis:s:" + live + "*"
 	cfg.MaxBufferAge = 50 * time.Millisecond
-	snd := &rev2Sender{release: make(chan struct{}), heldSeen: make(chan struct{})}
+	snd := &gateSender{holdPrefix: "x", neverPrefix: "y", release: make(chan struct{}), heldSeen: make(chan struct{})}
 	stats := flowstats.New(cfg.ID, "s", false)
 	stop := startFlow(t, cfg, Deps{Sender: snd, Saver: store, Stats: stats, Senders: 4, MaxPendingChunks: 2})
 	select {
@@ -96,14 +54,14 @@ func TestALateAckOfADeletedFileKeepsTheRowOfTheFileRenamedToItsName(t *testing.T
 	case <-time.After(10 * time.Second):
 		t.Fatal("x batch never sent")
 	}
-	xID := rev2FileID(t, rot)
+	xID := fileIDOf(t, rot)
 	if err := os.WriteFile(live, []byte("y1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	yID := rev2FileID(t, live)
+	yID := fileIDOf(t, live)
 	eventually(t, "y1 parsed", func() bool { return stats.RecordsParsed.Load() == 2 })
 	for i := 2; i <= 5; i++ {
-		rev2Append(t, live, fmt.Sprintf("y%d\n", i))
+		appendTo(t, live, fmt.Sprintf("y%d\n", i))
 		eventually(t, "y parsed", func() bool { return stats.RecordsParsed.Load() == int64(i+1) })
 	}
 	// The tailer is now blocked in send (y2 waits in process, y3 y4 in the channel).
@@ -117,7 +75,7 @@ func TestALateAckOfADeletedFileKeepsTheRowOfTheFileRenamedToItsName(t *testing.T
 	if err := os.WriteFile(live, []byte("z1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	zID := rev2FileID(t, live)
+	zID := fileIDOf(t, live)
 	rowIs := func(path, id string) bool {
 		ps, _ := store.Load(cfg.ID)
 		for _, p := range ps {
@@ -142,7 +100,7 @@ func TestALateAckOfADeletedFileKeepsTheRowOfTheFileRenamedToItsName(t *testing.T
 	}
 	snd2 := &memSender{}
 	startFlow(t, cfg, Deps{Sender: snd2, Saver: store, Stats: flowstats.New(cfg.ID, "s", false), Resume: ps, Senders: 2})
-	rev2Append(t, live, "z2\n")
+	appendTo(t, live, "z2\n")
 	eventually(t, "z2 sent", func() bool { return strings.Contains(strings.Join(snd2.got(), ""), "z2\n") })
 	deadline = time.Now().Add(2 * time.Second)
 	for time.Now().Before(deadline) && !strings.Contains(strings.Join(snd2.got(), ""), "y5\n") {
@@ -155,10 +113,4 @@ func TestALateAckOfADeletedFileKeepsTheRowOfTheFileRenamedToItsName(t *testing.T
 			t.Fatalf("y%d (never acknowledged) not sent after the restart: lost", i)
 		}
 	}
-}
-
-func (s *rev2Sender) got() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.records...)
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
 )
 
-func rev2FileID(t *testing.T, p string) string {
+func fileIDOf(t *testing.T, p string) string {
 	fi, err := os.Stat(p)
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +60,7 @@ func TestTheStartingRowOfAFileRenamedBeforeItIsReadFollowsIt(t *testing.T) {
 	if err := os.WriteFile(live, []byte("a1\na2\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	aID := rev2FileID(t, live)
+	aID := fileIDOf(t, live)
 	eventually(t, "A's starting row saved", func() bool {
 		ps, _ := store.Load(cfg.ID)
 		for _, p := range ps {
@@ -82,7 +82,7 @@ func TestTheStartingRowOfAFileRenamedBeforeItIsReadFollowsIt(t *testing.T) {
 	} else if err := os.Chtimes(live, time.Time{}, fi.ModTime().Add(time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	bID := rev2FileID(t, live)
+	bID := fileIDOf(t, live)
 	eventually(t, "B's starting row saved", func() bool {
 		ps, _ := store.Load(cfg.ID)
 		for _, p := range ps {
