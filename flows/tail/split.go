@@ -279,6 +279,14 @@ func (sp *splitter) splitMulti(data []byte, mode splitMode, emit func(s, e int))
 			continue
 		}
 		// No start line among the complete lines [rs, ls).
+		if mode == splitFinal && ls < len(data) && sp.multi.LookingAt(data[ls:]) {
+			// The unterminated last line starts a record of its own: the
+			// record before it ends here, and it goes out alone next.
+			record(rs, ls)
+			pos = ls
+			sp.scanned = 0
+			continue
+		}
 		if mode == splitFinal && len(data)-rs > sp.max {
 			pos = sp.runaway(data, rs, emit)
 			sp.scanned = 0
