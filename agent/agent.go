@@ -245,9 +245,16 @@ func openCheckpoints(cfg *config.Config, log *slog.Logger) (*checkpoint.Store, e
 		path = checkpoint.DefaultPath
 		if _, err := os.Stat(path); os.IsNotExist(err) {
 			imported, err := checkpoint.ImportJava(path, checkpoint.JavaDefaultPath)
-			if err != nil {
-				log.Warn("could not import the Java agent's checkpoints", "from", checkpoint.JavaDefaultPath, "err", err)
-			} else if imported {
+			switch {
+			case errors.Is(err, checkpoint.ErrNotJavaCheckpoints):
+				log.Warn("could not import the Java agent's checkpoints; starting without them", "from", checkpoint.JavaDefaultPath, "err", err)
+			case err != nil:
+				// It may pass (a lock held by a Java agent still running):
+				// starting now would create the new file, and the import
+				// would never be tried again. The service restarts.
+				return nil, fmt.Errorf("import the Java agent's checkpoints from %s (retried at the next start; stop any Java agent still running): %w",
+					checkpoint.JavaDefaultPath, err)
+			case imported:
 				log.Info("Imported the Java agent's checkpoints", "from", checkpoint.JavaDefaultPath, "to", path)
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // ImportJava copies the Java agent's checkpoint database src to dst when dst
@@ -80,6 +81,24 @@ func ImportJava(dst, src string) (imported bool, err error) {
 	return true, nil
 }
 
+// ErrNotJavaCheckpoints is returned (wrapped) by ImportJava when the file is
+// not a Java agent checkpoint database (another schema, not SQLite, or
+// corrupt): importing it will never succeed. Other errors (a lock held
+// longer than the busy timeout, an I/O error) may pass.
+var ErrNotJavaCheckpoints = errors.New("not a Java agent checkpoint database")
+
+// notJava reports whether err says the file cannot be a readable Java
+// checkpoint database, as opposed to one that cannot be read now.
+func notJava(err error) bool {
+	msg := strings.ToLower(err.Error())
+	for _, s := range []string{"no such table", "no such column", "file is not a database", "malformed"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // vacuumInto writes a consistent copy of the database at src to dst, after
 // checking that src has Java's table.
 func vacuumInto(src, query, dst string) error {
@@ -91,7 +110,10 @@ func vacuumInto(src, query, dst string) error {
 	db.SetMaxOpenConns(1)
 	rows, err := db.Query(`select flow, path, fileId, lastModifiedTime, size, offset, lastUpdated from FILE_CHECKPOINTS limit 0`)
 	if err != nil {
-		return fmt.Errorf("not a Java agent checkpoint database: %w", err)
+		if notJava(err) {
+			return fmt.Errorf("%w: %w", ErrNotJavaCheckpoints, err)
+		}
+		return fmt.Errorf("read %s: %w", src, err) // locked, unreadable: may pass
 	}
 	rows.Close()
 	if _, err := db.Exec(`vacuum into ?`, dst); err != nil {
