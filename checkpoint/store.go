@@ -109,7 +109,16 @@ func WithBusyTimeout(d time.Duration) Option {
 // the agent is); other processes may read it at any time.
 type Store struct {
 	path string
+	dsn  string
+
+	// dbMu serializes the database's users, so that a Save that finds the
+	// file deleted or replaced can reopen it (db, statements, fi).
+	dbMu sync.Mutex
 	db   *sql.DB
+	fi   os.FileInfo // the file as opened: Save checks it is still there
+	// last holds, per (flow, path), the position committed last, to be
+	// written back if the file is deleted or replaced while running.
+	last map[rowKey]record.Position
 
 	mu     sync.Mutex // guards closed and known
 	closed bool
@@ -167,13 +176,57 @@ func Open(path string, opts ...Option) (*Store, error) {
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
 
-	s := &Store{path: abs, db: db, known: map[rowKey]rowMeta{}}
+	s := &Store{path: abs, dsn: dsn, db: db, known: map[rowKey]rowMeta{}, last: map[rowKey]record.Position{}}
 	if err := s.init(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("checkpoint: open %s: %w%s", abs, err, hint(err))
 	}
+	if s.fi, err = os.Stat(abs); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("checkpoint: open %s: %w", abs, err)
+	}
 	return s, nil
 }
+
+// reopen opens the database file again after it was deleted or replaced
+// (SQLite would go on writing to the deleted file). Called with dbMu held.
+func (s *Store) reopen() error {
+	s.closeStatements()
+	s.db.Close()
+	db, err := sql.Open("sqlite", s.dsn)
+	if err != nil {
+		return err
+	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	s.db = db
+	if err := s.init(); err != nil {
+		return err
+	}
+	fi, err := os.Stat(s.path)
+	if err != nil {
+		return err
+	}
+	s.fi = fi
+	s.mu.Lock()
+	clear(s.known)
+	s.mu.Unlock()
+	return nil
+}
+
+// gone reports whether the file opened is no longer at the path.
+func (s *Store) gone() bool {
+	fi, err := os.Stat(s.path)
+	return err != nil || !os.SameFile(fi, s.fi)
+}
+
+// ErrRecreated is wrapped by the error of a Save that found the checkpoint
+// file deleted or replaced while running: it recreated the file, wrote back
+// every position saved since start with ps, and committed them. The error
+// names the file; saving ps again is harmless.
+var ErrRecreated = errors.New("was deleted or replaced while the agent ran: recreated it and wrote back the positions saved since start")
 
 // hint adds a human explanation for the SQLite errors an operator meets.
 func hint(err error) string {
@@ -242,6 +295,14 @@ func (s *Store) init() error {
 	return nil
 }
 
+func (s *Store) closeStatements() {
+	for _, st := range []*sql.Stmt{s.update, s.insert, s.delRenamed, s.delRenamedGo, s.upsertGo} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
 // Path returns the absolute path of the database file.
 func (s *Store) Path() string { return s.path }
 
@@ -259,6 +320,8 @@ func (s *Store) Load(flow string) ([]record.Position, error) {
 	if s.isClosed() {
 		return nil, ErrClosed
 	}
+	s.dbMu.Lock()
+	defer s.dbMu.Unlock()
 	rows, err := s.db.Query(sqlLoad, flow)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: load flow %s from %s: %w", flow, s.path, err)
@@ -328,6 +391,25 @@ func (s *Store) Save(ps []record.Position) (err error) {
 	if s.isClosed() {
 		return ErrClosed
 	}
+	s.dbMu.Lock()
+	defer s.dbMu.Unlock()
+	var recreated error
+	if s.gone() {
+		if err := s.reopen(); err != nil {
+			return fmt.Errorf("checkpoint: %s was deleted or replaced while the agent ran, and reopening it failed: %w%s", s.path, err, hint(err))
+		}
+		all := make([]record.Position, 0, len(s.last)+len(ps))
+		for _, p := range s.last {
+			all = append(all, p)
+		}
+		recreated = fmt.Errorf("checkpoint: %s %w (%d)", s.path, ErrRecreated, len(all))
+		ps = append(all, ps...)
+	}
+	defer func() {
+		if err == nil {
+			err = recreated
+		}
+	}()
 	tx, err := s.db.Begin()
 	if err != nil {
 		return fmt.Errorf("checkpoint: save to %s: begin: %w", s.path, err)
@@ -391,6 +473,12 @@ func (s *Store) Save(ps []record.Position) (err error) {
 		s.known[rowKey{ps[i].Flow, ps[i].Path}] = rowMeta{ps[i].FileID, ps[i].Fingerprint}
 	}
 	s.mu.Unlock()
+	if len(s.last)+len(ps) > maxKnown {
+		clear(s.last)
+	}
+	for i := range ps {
+		s.last[rowKey{ps[i].Flow, ps[i].Path}] = ps[i]
+	}
 	return nil
 }
 
@@ -402,6 +490,8 @@ func (s *Store) DeleteExpired(ttlDays int) (n int, err error) {
 	if s.isClosed() {
 		return 0, ErrClosed
 	}
+	s.dbMu.Lock()
+	defer s.dbMu.Unlock()
 	tx, err := s.db.Begin()
 	if err != nil {
 		return 0, fmt.Errorf("checkpoint: delete expired in %s: begin: %w", s.path, err)
@@ -442,11 +532,9 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	s.mu.Unlock()
-	for _, st := range []*sql.Stmt{s.update, s.insert, s.delRenamed, s.delRenamedGo, s.upsertGo} {
-		if st != nil {
-			st.Close()
-		}
-	}
+	s.dbMu.Lock()
+	defer s.dbMu.Unlock()
+	s.closeStatements()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("checkpoint: close %s: %w", s.path, err)
 	}
