@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kinesis-agent-go/aws-kinesis-agent/checkpoint"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
 )
 
@@ -19,14 +18,8 @@ func TestACopytruncateCopyOfDeliveredLinesIsNotSentAgainAfterARestart(t *testing
 	dir := t.TempDir()
 	live := filepath.Join(dir, "app.log")
 	content := "a1\na2\na3\n"
-	if err := os.WriteFile(live, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	store, err := checkpoint.Open(filepath.Join(t.TempDir(), "ckpt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	writeFile(t, live, content)
+	store := openStore(t)
 	cfg := flowConfig(dir)
 	cfg.Glob = "app.log*"
 	cfg.ID = "kinesis:s:" + live + "*"
@@ -68,9 +61,7 @@ func TestACopytruncateCopyOfDeliveredLinesIsNotSentAgainAfterARestart(t *testing
 	snd2 := &memSender{}
 	stop2 := startFlow(t, cfg, Deps{Sender: snd2, Saver: store, Stats: flowstats.New(cfg.ID, "s", false), Resume: ps, Senders: 2})
 	defer stop2()
-	f, _ := os.OpenFile(live, os.O_APPEND|os.O_WRONLY, 0)
-	f.WriteString("b1\n")
-	f.Close()
+	appendTo(t, live, "b1\n")
 	eventually(t, "b1 sent", func() bool {
 		for _, r := range snd2.got() {
 			if r == "b1\n" {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/config"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/checkpoint"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/batch"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
@@ -237,5 +238,38 @@ func TestShutdownDeliversThePartlyFilledBatch(t *testing.T) {
 	}
 	if off := sv.offset(p); off != 14 {
 		t.Fatalf("final checkpoint %d, want 14", off)
+	}
+}
+
+// openStore opens a checkpoint store in a fresh directory, closed when the
+// test ends.
+func openStore(t *testing.T) *checkpoint.Store {
+	t.Helper()
+	store, err := checkpoint.Open(filepath.Join(t.TempDir(), "ckpt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store
+}
+
+// writeFile creates (or replaces) the file p with content.
+func writeFile(t *testing.T, p, content string) {
+	t.Helper()
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// appendTo appends s to the file p.
+func appendTo(t *testing.T, p, s string) {
+	t.Helper()
+	f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(s); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,12 +1,10 @@
 package flows
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/kinesis-agent-go/aws-kinesis-agent/checkpoint"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
 )
 
@@ -18,14 +16,8 @@ import (
 func TestARestartBetweenHeaderLinesSkipsThemAll(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "a.log")
-	if err := os.WriteFile(p, []byte("h1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	store, err := checkpoint.Open(filepath.Join(t.TempDir(), "ckpt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	writeFile(t, p, "h1\n")
+	store := openStore(t)
 	cfg := flowConfig(dir)
 	cfg.SkipHeaderLines = 2
 	cfg.MaxBufferAge = 50 * time.Millisecond
@@ -38,9 +30,7 @@ func TestARestartBetweenHeaderLinesSkipsThemAll(t *testing.T) {
 		return len(fs) == 1 && fs[0].ReadOffset == 3 && len(ps) == 1
 	})
 	stop()
-	f, _ := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
-	f.WriteString("h2\nd1\n")
-	f.Close()
+	appendTo(t, p, "h2\nd1\n")
 	ps, _ := store.Load(cfg.ID)
 	snd2 := &memSender{}
 	startFlow(t, cfg, Deps{Sender: snd2, Saver: store, Stats: flowstats.New(cfg.ID, "s", false), Resume: ps})

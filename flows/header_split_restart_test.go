@@ -1,13 +1,11 @@
 package flows
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/kinesis-agent-go/aws-kinesis-agent/checkpoint"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/batch"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
 )
@@ -21,14 +19,8 @@ import (
 func TestHeaderLinesSplitAcrossReadsAreSkippedAfterARestart(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "a.log")
-	if err := os.WriteFile(p, []byte("h1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	store, err := checkpoint.Open(filepath.Join(t.TempDir(), "ckpt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	writeFile(t, p, "h1\n")
+	store := openStore(t)
 	cfg := flowConfig(dir)
 	cfg.SkipHeaderLines = 2
 	cfg.MaxBufferAge = 50 * time.Millisecond
@@ -46,9 +38,7 @@ func TestHeaderLinesSplitAcrossReadsAreSkippedAfterARestart(t *testing.T) {
 		fs := stats.Files()
 		return len(fs) == 1 && fs[0].ReadOffset == 3
 	})
-	f, _ := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
-	f.WriteString("h2\nd1\n")
-	f.Close()
+	appendTo(t, p, "h2\nd1\n")
 	eventually(t, "d1 parsed", func() bool { return stats.RecordsParsed.Load() == 1 })
 	eventually(t, "every byte consumed counted", func() bool { return stats.BytesParsed.Load() == 9 })
 	stop()

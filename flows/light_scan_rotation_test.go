@@ -8,19 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kinesis-agent-go/aws-kinesis-agent/checkpoint"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
 )
-
-// appendTo appends s to the file p.
-func appendTo(t *testing.T, p, s string) {
-	f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteString(s)
-	f.Close()
-}
 
 // Glob app.log*, logrotate "rotate 1" (app.log.1 deleted, app.log ->
 // app.log.1, new app.log) while the tailer is blocked in send (light
@@ -34,14 +23,8 @@ func TestALateAckOfADeletedFileKeepsTheRowOfTheFileRenamedToItsName(t *testing.T
 	dir := t.TempDir()
 	live := filepath.Join(dir, "app.log")
 	rot := live + ".1"
-	if err := os.WriteFile(rot, []byte("x1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	store, err := checkpoint.Open(filepath.Join(t.TempDir(), "ckpt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	writeFile(t, rot, "x1\n")
+	store := openStore(t)
 	cfg := flowConfig(dir)
 	cfg.Glob = "app.log*"
 	cfg.ID = "kinesis:s:" + live + "*"
@@ -55,9 +38,7 @@ func TestALateAckOfADeletedFileKeepsTheRowOfTheFileRenamedToItsName(t *testing.T
 		t.Fatal("x batch never sent")
 	}
 	xID := fileIDOf(t, rot)
-	if err := os.WriteFile(live, []byte("y1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, live, "y1\n")
 	yID := fileIDOf(t, live)
 	eventually(t, "y1 parsed", func() bool { return stats.RecordsParsed.Load() == 2 })
 	for i := 2; i <= 5; i++ {
@@ -72,9 +53,7 @@ func TestALateAckOfADeletedFileKeepsTheRowOfTheFileRenamedToItsName(t *testing.T
 	if err := os.Rename(live, rot); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(live, []byte("z1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, live, "z1\n")
 	zID := fileIDOf(t, live)
 	rowIs := func(path, id string) bool {
 		ps, _ := store.Load(cfg.ID)

@@ -1,7 +1,6 @@
 package flows
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -17,9 +16,7 @@ import (
 func TestAPendingLimitReachedByTheOpenBatchDoesNotStallTheFlow(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "a.log")
-	if err := os.WriteFile(p, []byte("one\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, p, "one\n")
 	snd, sv := &memSender{}, &memSaver{saved: map[string]record.Position{}}
 	cfg := flowConfig(dir)
 	cfg.MaxBufferAge = 30 * time.Second
@@ -28,12 +25,7 @@ func TestAPendingLimitReachedByTheOpenBatchDoesNotStallTheFlow(t *testing.T) {
 	for i, l := range []string{"two\n", "three\n"} {
 		// One chunk per line: each is written once the one before is read.
 		eventually(t, "previous line parsed", func() bool { return stats.RecordsParsed.Load() == int64(i+1) })
-		f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.WriteString(l)
-		f.Close()
+		appendTo(t, p, l)
 	}
 	eventually(t, "the first two lines sent", func() bool { return len(snd.got()) >= 2 })
 }

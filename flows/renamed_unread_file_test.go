@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kinesis-agent-go/aws-kinesis-agent/checkpoint"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/batch"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
 )
@@ -33,14 +32,8 @@ func TestTheStartingRowOfAFileRenamedBeforeItIsReadFollowsIt(t *testing.T) {
 	dir := t.TempDir()
 	blk := filepath.Join(dir, "app.logz")
 	live := filepath.Join(dir, "app.log")
-	if err := os.WriteFile(blk, []byte("x1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	store, err := checkpoint.Open(filepath.Join(t.TempDir(), "ckpt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	writeFile(t, blk, "x1\n")
+	store := openStore(t)
 	cfg := flowConfig(dir)
 	cfg.Glob = "app.log*"
 	cfg.ID = "kinesis:s:" + live + "*"
@@ -51,15 +44,11 @@ func TestTheStartingRowOfAFileRenamedBeforeItIsReadFollowsIt(t *testing.T) {
 	// Fill the pipeline until the tailer blocks in send.
 	for i := 2; i <= 5; i++ {
 		eventually(t, "x parsed", func() bool { return stats.RecordsParsed.Load() == int64(i-1) })
-		f, _ := os.OpenFile(blk, os.O_APPEND|os.O_WRONLY, 0)
-		fmt.Fprintf(f, "x%d\n", i)
-		f.Close()
+		appendTo(t, blk, fmt.Sprintf("x%d\n", i))
 	}
 	eventually(t, "x5 parsed (tailer now blocked in send)", func() bool { return stats.RecordsParsed.Load() == 5 })
 
-	if err := os.WriteFile(live, []byte("a1\na2\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, live, "a1\na2\n")
 	aID := fileIDOf(t, live)
 	eventually(t, "A's starting row saved", func() bool {
 		ps, _ := store.Load(cfg.ID)
@@ -73,9 +62,7 @@ func TestTheStartingRowOfAFileRenamedBeforeItIsReadFollowsIt(t *testing.T) {
 	if err := os.Rename(live, live+".1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(live, []byte("b1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, live, "b1\n")
 	// A distinct, later modification time for the new file.
 	if fi, err := os.Stat(live + ".1"); err != nil {
 		t.Fatal(err)

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kinesis-agent-go/aws-kinesis-agent/checkpoint"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/batch"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
 )
@@ -77,14 +76,8 @@ func (g *gateSender) got() []string {
 func TestLateAckOfAFileRotatedOutOfThePatternKeepsTheNewFilesRow(t *testing.T) {
 	dir := t.TempDir()
 	live := filepath.Join(dir, "app.log")
-	if err := os.WriteFile(live, []byte("old1\nold2\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	store, err := checkpoint.Open(filepath.Join(t.TempDir(), "ckpt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	writeFile(t, live, "old1\nold2\n")
+	store := openStore(t)
 
 	cfg := flowConfig(dir)
 	cfg.Glob = "app.log"
@@ -103,14 +96,10 @@ func TestLateAckOfAFileRotatedOutOfThePatternKeepsTheNewFilesRow(t *testing.T) {
 	if err := os.Rename(live, live+".1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(live, []byte("new1\nnew2\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, live, "new1\nnew2\n")
 	eventually(t, "new1,new2 sent", func() bool { return len(snd.got()) == 2 })
 	// new3 is read but never acknowledged before the stop.
-	f, _ := os.OpenFile(live, os.O_APPEND|os.O_WRONLY, 0)
-	f.WriteString("new3\n")
-	f.Close()
+	appendTo(t, live, "new3\n")
 	eventually(t, "new3 parsed", func() bool { return stats.RecordsParsed.Load() == 5 })
 	// The old file's batch is finally delivered, and its position moves.
 	close(snd.release)
@@ -131,9 +120,7 @@ func TestLateAckOfAFileRotatedOutOfThePatternKeepsTheNewFilesRow(t *testing.T) {
 	snd2 := &gateSender{release: make(chan struct{}), heldSeen: make(chan struct{})}
 	stop2 := startFlow(t, cfg, Deps{Sender: snd2, Saver: store, Stats: flowstats.New(cfg.ID, "s", false), Resume: ps, Senders: 4})
 	defer stop2()
-	f, _ = os.OpenFile(live, os.O_APPEND|os.O_WRONLY, 0)
-	f.WriteString("new4\n")
-	f.Close()
+	appendTo(t, live, "new4\n")
 	eventually(t, "new4 sent", func() bool {
 		for _, r := range snd2.got() {
 			if r == "new4\n" {
