@@ -116,25 +116,23 @@ type Store struct {
 	dbMu sync.Mutex
 	db   *sql.DB
 	fi   os.FileInfo // the file as opened: Save checks it is still there
-	// last holds, per (flow, path), the position committed last, to be
-	// written back if the file is deleted or replaced while running.
+	// last holds, per (flow, path), the position this Store committed
+	// last (guarded by dbMu). A position with the same fileId and
+	// fingerprint skips the rename deletes and fingerprint upsert, which
+	// already ran (the UPDATE alone suffices; one that finds no row falls
+	// back to the full path); and every position is written back if the
+	// file is deleted or replaced while running.
 	last map[rowKey]record.Position
 
-	mu     sync.Mutex // guards closed and known
+	mu     sync.Mutex // guards closed
 	closed bool
-	// known holds, per (flow, path), the fileId and fingerprint this Store
-	// committed last. When a position repeats them, its rename deletes and
-	// fingerprint upsert already ran and are skipped (the UPDATE alone
-	// suffices); an UPDATE that finds no row falls back to the full path.
-	known map[rowKey]rowMeta
 
 	update, insert, delRenamed, delRenamedGo, upsertGo *sql.Stmt
 }
 
 type rowKey struct{ flow, path string }
-type rowMeta struct{ fileID, fingerprint string }
 
-// maxKnown bounds the known cache (one entry per file saved since Open).
+// maxKnown bounds last (one entry per file saved since Open).
 const maxKnown = 100_000
 
 // Open opens (creating it and its parent directories if needed) the
@@ -176,7 +174,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
 
-	s := &Store{path: abs, dsn: dsn, db: db, known: map[rowKey]rowMeta{}, last: map[rowKey]record.Position{}}
+	s := &Store{path: abs, dsn: dsn, db: db, last: map[rowKey]record.Position{}}
 	if err := s.init(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("checkpoint: open %s: %w%s", abs, err, hint(err))
@@ -210,9 +208,6 @@ func (s *Store) reopen() error {
 		return err
 	}
 	s.fi = fi
-	s.mu.Lock()
-	clear(s.known)
-	s.mu.Unlock()
 	return nil
 }
 
@@ -421,13 +416,11 @@ func (s *Store) Save(ps []record.Position) (err error) {
 	}()
 	update, insert := tx.Stmt(s.update), tx.Stmt(s.insert)
 	delRenamed, delRenamedGo, upsertGo := tx.Stmt(s.delRenamed), tx.Stmt(s.delRenamedGo), tx.Stmt(s.upsertGo)
-	s.mu.Lock()
 	known := make([]bool, len(ps))
 	for i := range ps {
-		m, ok := s.known[rowKey{ps[i].Flow, ps[i].Path}]
-		known[i] = ok && m == rowMeta{ps[i].FileID, ps[i].Fingerprint}
+		m, ok := s.last[rowKey{ps[i].Flow, ps[i].Path}]
+		known[i] = ok && m.FileID == ps[i].FileID && m.Fingerprint == ps[i].Fingerprint
 	}
-	s.mu.Unlock()
 	for i := range ps {
 		p := &ps[i]
 		if p.Flow == "" || p.Path == "" {
@@ -465,14 +458,6 @@ func (s *Store) Save(ps []record.Position) (err error) {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("checkpoint: save to %s: commit: %w", s.path, err)
 	}
-	s.mu.Lock()
-	if len(s.known)+len(ps) > maxKnown {
-		clear(s.known)
-	}
-	for i := range ps {
-		s.known[rowKey{ps[i].Flow, ps[i].Path}] = rowMeta{ps[i].FileID, ps[i].Fingerprint}
-	}
-	s.mu.Unlock()
 	if len(s.last)+len(ps) > maxKnown {
 		clear(s.last)
 	}
@@ -516,9 +501,7 @@ func (s *Store) DeleteExpired(ttlDays int) (n int, err error) {
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("checkpoint: delete expired in %s: commit: %w", s.path, err)
 	}
-	s.mu.Lock()
-	clear(s.known) // rows are gone: the next save of each takes the full path
-	s.mu.Unlock()
+	clear(s.last) // rows are gone: the next save of each takes the full path
 	return int(deleted), nil
 }
 
