@@ -120,12 +120,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 			return fmt.Errorf("checkpoints for flow %s: %w", fc.ID, err)
 		}
 		sopts := send.Options{
-			InitialBackoff: fc.RetryInitialBackoff,
-			MaxBackoff:     fc.RetryMaxBackoff,
-			Stats:          st,
-			Observer:       observer,
-			Logger:         log.With("component", "AsyncPublisher["+fc.ID+"]"),
-			Region:         clients.Region(),
+			Backoff:  send.NewBackoff(fc.RetryInitialBackoff, fc.RetryMaxBackoff),
+			Stats:    st,
+			Observer: observer,
+			Logger:   log.With("component", "AsyncPublisher["+fc.ID+"]"),
+			Region:   clients.Region(),
 			// Our PutRecords and PutRecordBatch codecs: a third to a half of
 			// the SDK serializer's CPU and a twentieth of its allocations
 			// (docs/PERFORMANCE.md); tested against kinesalite, kinesis-local,

@@ -564,8 +564,11 @@ func buildFlow(src flowSource) (*Flow, []string, error) {
 		}
 		*d.dst = millis(n)
 	}
-	if f.RetryMaxBackoff < f.RetryInitialBackoff {
-		warn("\"retryMaxBackoffMillis\" (%d) is below \"retryInitialBackoffMillis\" (%d): every retry waits about retryInitialBackoffMillis",
+	if f.RetryInitialBackoff == 0 || f.RetryMaxBackoff == 0 {
+		warn("\"retryInitialBackoffMillis\" (%d) or \"retryMaxBackoffMillis\" (%d) is 0: failed calls are retried at once, without backoff",
+			f.RetryInitialBackoff.Milliseconds(), f.RetryMaxBackoff.Milliseconds())
+	} else if f.RetryMaxBackoff < f.RetryInitialBackoff {
+		warn("\"retryMaxBackoffMillis\" (%d) is below \"retryInitialBackoffMillis\" (%d): every retry waits about retryMaxBackoffMillis",
 			f.RetryMaxBackoff.Milliseconds(), f.RetryInitialBackoff.Milliseconds())
 	}
 	if f.PublishQueueCapacity, err = r.int32Key("publishQueueCapacity", 100); err != nil {

@@ -492,6 +492,14 @@ func TestLoadWarnsAboutUnknownAndIneffectiveKeys(t *testing.T) {
 			config: `{"assumeRoleExternalId": "x", "flows":[` + kflow + `}]}`,
 			want:   `key "assumeRoleExternalId" has no effect without "assumeRoleARN"`,
 		},
+		"retry backoff of 0": {
+			config: `{"flows":[` + kflow + `, "retryInitialBackoffMillis": 0}]}`,
+			want:   `flows[0]: "retryInitialBackoffMillis" (0) or "retryMaxBackoffMillis" (10000) is 0: failed calls are retried at once, without backoff`,
+		},
+		"retry max backoff below the initial one": {
+			config: `{"flows":[` + kflow + `, "retryInitialBackoffMillis": 500, "retryMaxBackoffMillis": 200}]}`,
+			want:   `"retryMaxBackoffMillis" (200) is below "retryInitialBackoffMillis" (500): every retry waits about retryMaxBackoffMillis`,
+		},
 		"partitionKeyOption on Firehose": {
 			config: `{"flows":[{"filePattern": "/a/b", "deliveryStream": "d", "partitionKeyOption": "RANDOM"}]}`,
 			want:   `flows[0]: key "partitionKeyOption" has no effect on a Firehose flow`,

@@ -28,17 +28,25 @@ type Backoff struct {
 	wake     chan struct{} // closed on success
 }
 
+// The defaults of retryInitialBackoffMillis and retryMaxBackoffMillis.
+const (
+	DefaultInitialBackoff = 100 * time.Millisecond
+	DefaultMaxBackoff     = 10 * time.Second
+)
+
 // Sleeper waits d, returning early (nil) when wake is closed, or ctx.Err().
 type Sleeper func(ctx context.Context, d time.Duration, wake <-chan struct{}) error
 
 // NewBackoff returns a Backoff with the flow's retryInitialBackoffMillis
-// and retryMaxBackoffMillis (defaults 100 ms and 10 s when zero or negative).
+// and retryMaxBackoffMillis as configured: either at 0 means retries are not
+// delayed (Java: min(max, initial × 2^(F−1)) = 0). A negative value (which
+// the configuration rejects) stands for the default, 100 ms and 10 s.
 func NewBackoff(initial, max time.Duration) *Backoff {
-	if initial <= 0 {
-		initial = 100 * time.Millisecond
+	if initial < 0 {
+		initial = DefaultInitialBackoff
 	}
-	if max <= 0 {
-		max = 10 * time.Second
+	if max < 0 {
+		max = DefaultMaxBackoff
 	}
 	return &Backoff{initial: initial, max: max, random: rand.Float64, sleep: sleepTimer, wake: make(chan struct{})}
 }
@@ -117,7 +125,7 @@ func (b *Backoff) base() time.Duration {
 		return 0
 	}
 	d := b.initial
-	for i := int64(1); i < f && d < b.max; i++ {
+	for i := int64(1); i < f && d > 0 && d < b.max; i++ {
 		d *= 2
 	}
 	return min(d, b.max)

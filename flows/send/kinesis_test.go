@@ -234,6 +234,29 @@ func TestJitterIsWithinThirtyPercent(t *testing.T) {
 	}
 }
 
+// Spec §5.5: delay = min(retryMaxBackoffMillis, retryInitialBackoffMillis ×
+// 2^(F−1)); either key at 0 (accepted by the configuration, as by Java)
+// means retries are not delayed, however many calls failed.
+func TestZeroBackoffKeysRetryWithoutWaiting(t *testing.T) {
+	for _, c := range []struct{ initial, max time.Duration }{
+		{0, 10 * time.Second},
+		{100 * time.Millisecond, 0},
+		{0, 0},
+	} {
+		var sl sleeps
+		bo := NewBackoff(c.initial, c.max).WithClock(nil, sl.sleep)
+		for range 1_000_000 {
+			bo.Failure()
+		}
+		if got := bo.Base(); got != 0 {
+			t.Errorf("initial %v max %v: delay %v after 1e6 failures, want 0", c.initial, c.max, got)
+		}
+		if err := bo.Wait(context.Background()); err != nil || len(sl.all()) != 0 {
+			t.Errorf("initial %v max %v: Wait slept %v (err %v), want no sleep", c.initial, c.max, sl.all(), err)
+		}
+	}
+}
+
 func TestSuccessWakesWaitingSenders(t *testing.T) {
 	bo := NewBackoff(time.Hour, time.Hour)
 	bo.Failure()

@@ -46,12 +46,11 @@ type Sender interface {
 
 // Options configure a sender. Every field is optional.
 type Options struct {
-	// Backoff is the flow's shared backoff; when nil one is made from
-	// InitialBackoff and MaxBackoff (retryInitialBackoffMillis,
-	// retryMaxBackoffMillis). Share one Sender (or one Backoff) per flow.
-	Backoff                    *Backoff
-	InitialBackoff, MaxBackoff time.Duration
-	Stats                      *flowstats.Flow
+	// Backoff is the flow's shared backoff (NewBackoff with the flow's
+	// retryInitialBackoffMillis and retryMaxBackoffMillis); when nil, one
+	// with the defaults. Share one Sender (or one Backoff) per flow.
+	Backoff *Backoff
+	Stats   *flowstats.Flow
 	// Observer receives one Call per API call.
 	Observer flowstats.CallObserver
 	// Logger for send errors (component AsyncPublisher[<flowId>]).
@@ -138,7 +137,7 @@ func newSender(api caller, dest, kind, name string, o Options) *sender {
 	s := &sender{api: api, dest: dest, kind: kind, name: name, region: o.Region, endpoint: o.Endpoint,
 		backoff: o.Backoff, stats: o.Stats, observer: o.Observer, log: o.Logger, now: o.Now}
 	if s.backoff == nil {
-		s.backoff = NewBackoff(o.InitialBackoff, o.MaxBackoff)
+		s.backoff = NewBackoff(DefaultInitialBackoff, DefaultMaxBackoff)
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
