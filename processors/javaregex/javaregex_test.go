@@ -144,3 +144,24 @@ func TestCompileRejectsNamingTheConstruct(t *testing.T) {
 		t.Logf("%q: %v", p, err)
 	}
 }
+
+// Java resolves a bare \p{name} as a category or a POSIX/java property, a
+// script only after Is, script= or sc=: Pattern.compile("\\p{Latin}")
+// throws "Unknown character property name {Latin}" (JDK 17).
+func TestUnicodeScriptNeedsItsPrefixAsInJava(t *testing.T) {
+	for _, p := range []string{`\p{Latin}`, `\P{Greek}`, `[\p{Han}x]`, `\p{latin}`} {
+		if _, err := Compile(p, 0); err == nil {
+			t.Errorf("Compile(%q) succeeded; Java: Unknown character property name", p)
+		}
+	}
+	for p, in := range map[string]string{`\p{IsLatin}+`: "abc", `\p{sc=Greek}`: "α", `\p{script=Han}`: "漢", `\p{Islatin}`: "q", `[\p{IsGreek}x]+`: "αx"} {
+		re, err := Compile(p, 0)
+		if err != nil {
+			t.Errorf("Compile(%q): %v", p, err)
+			continue
+		}
+		if !re.Matches(in) {
+			t.Errorf("%q does not match %q", p, in)
+		}
+	}
+}

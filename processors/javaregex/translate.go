@@ -656,15 +656,18 @@ func (tr *translator) property(neg bool) (string, string, error) {
 		s := `\` + p + `{` + cat + `}`
 		return s, s, nil
 	}
-	scr := name
+	// A script needs its prefix: Java rejects \p{Latin} ("Unknown
+	// character property name {Latin}"), accepts \p{IsLatin},
+	// \p{script=Latin} and \p{sc=Latin}.
+	scr, prefixed := "", false
 	for _, pre := range []string{"script=", "sc=", "Is"} {
-		if strings.HasPrefix(scr, pre) {
-			scr = strings.TrimPrefix(scr, pre)
+		if strings.HasPrefix(name, pre) {
+			scr, prefixed = strings.TrimPrefix(name, pre), true
 			break
 		}
 	}
 	for k := range unicode.Scripts {
-		if strings.EqualFold(k, scr) {
+		if prefixed && strings.EqualFold(k, scr) {
 			tr.netBad(`\p{` + name + `} (Unicode script)`)
 			return `\` + p + `{` + k + `}`, "", nil
 		}
