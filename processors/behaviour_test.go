@@ -202,12 +202,12 @@ func TestJavaDoubleFormat(t *testing.T) {
 }
 
 func TestParseJavaInt(t *testing.T) {
-	for in, want := range map[string]int64{"3600": 3600, `"010"`: 8, "0x10": 16, "#10": 16, "-5": -5, "+7": 7, "0": 0} {
+	for in, want := range map[string]int64{"3600": 3600, "010": 8, "0x10": 16, "#10": 16, "-5": -5, "+7": 7, "0": 0} {
 		if got, err := parseJavaInt(in); err != nil || got != want {
 			t.Errorf("%s: %d %v", in, got, err)
 		}
 	}
-	for _, in := range []string{"", "1.5", "abc", "99999999999", "0x", "--1"} {
+	for _, in := range []string{"", "1.5", "abc", "99999999999", "0x", "--1", `"60"`} {
 		if _, err := parseJavaInt(in); err == nil {
 			t.Errorf("%q accepted", in)
 		}

@@ -171,9 +171,6 @@ func buildOne(o *Option, deps *Deps, validateOnly bool) (converter, error) {
 // octal, else decimal; 32-bit range.
 func parseJavaInt(s string) (int64, error) {
 	t := s
-	if len(t) >= 2 && t[0] == '"' && t[len(t)-1] == '"' {
-		t = t[1 : len(t)-1]
-	}
 	if t == "" {
 		return 0, errors.New("zero length string")
 	}
