@@ -742,6 +742,10 @@ func readOption(r *objReader, o *processors.Option) error {
 			}
 		}
 	case "CSVTOJSON":
+		if v, ok := r.get("customFieldNames"); ok && v.kind == kNull {
+			// Java starts, then fails every record and sends it unconverted.
+			return r.errf("\"customFieldNames\" is null: expected a list of field names, e.g. [\"a\", \"b\"]")
+		}
 		if o.CustomFieldNames, o.HasCustomFieldNames, err = r.stringList("customFieldNames"); err != nil {
 			return err
 		}

@@ -138,6 +138,10 @@ func TestLoadRejectsWithJavaErrorTexts(t *testing.T) {
 			config: `{"flows":[` + kflow + `, "dataProcessingOptions": [{"optionName": "CSVTOJSON"}]}]}`,
 			want:   "flows[0].dataProcessingOptions[0]: Required list missing: customFieldNames",
 		},
+		"CSVTOJSON with customFieldNames null": {
+			config: `{"flows":[` + kflow + `, "dataProcessingOptions": [{"optionName": "CSVTOJSON", "customFieldNames": null}]}]}`,
+			want:   `flows[0].dataProcessingOptions[0]: "customFieldNames" is null: expected a list of field names, e.g. ["a", "b"]`,
+		},
 		"LOGTOJSON with lower-case logFormat": {
 			config: `{"flows":[` + kflow + `, "dataProcessingOptions": [{"optionName": "LOGTOJSON", "logFormat": "syslog"}]}]}`,
 			want:   "flows[0].dataProcessingOptions[0]: Value(syslog) is not legally accepted by key: logFormat. Legal values are COMMONAPACHELOG,COMBINEDAPACHELOG,APACHEERRORLOG,SYSLOG,RFC3339SYSLOG",
