@@ -279,6 +279,7 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 	}
 	var scratch []byte
 	var lastFallbackLog time.Time
+	stop := ctx.Done()
 	// The age timer runs only while a batch is being filled, set to when it
 	// becomes due by maxBufferAgeMillis: no wake-ups while idle.
 	age := time.NewTimer(time.Hour)
@@ -305,15 +306,17 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 	// the restart).
 	finish := func(pending *batch.Batch) time.Time {
 		deadline := time.Now().Add(f.deps.ShutdownTimeout)
-		timer := time.NewTimer(f.deps.ShutdownTimeout)
-		defer timer.Stop()
+		// Done stays readable once the deadline passed: every batch left
+		// after it is released, not only the first.
+		dctx, cancel := context.WithDeadline(context.Background(), deadline)
+		defer cancel()
 		for _, bt := range []*batch.Batch{pending, b.Flush(time.Now())} {
 			if bt == nil {
 				continue
 			}
 			select {
 			case batches <- bt:
-			case <-timer.C:
+			case <-dctx.Done():
 				bt.Release()
 			}
 		}
@@ -364,6 +367,15 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 			f.tracker.Add(c)
 			var transformed, skipped, fallback int64
 			for i := 0; i < n; i++ {
+				select {
+				case <-stop:
+					// A stop does not wait for the rest of the chunk (a slow
+					// converter could take long): its records not added are
+					// not acknowledged and are read again after the restart.
+					c.ReleaseData()
+					return finish(nil)
+				default:
+				}
 				rec := c.Record(i)
 				out := rec
 				if chain != nil {
