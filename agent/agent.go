@@ -96,6 +96,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 			StatusPeriod: cfg.StatusReportingPeriod,
 			Flows:        stats,
 			Logger:       log, // names its own component
+			Redact:       clients.Redact,
 		})
 		observers = append(observers, emitter)
 	}
@@ -125,6 +126,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 			Observer: observer,
 			Logger:   log.With("component", "AsyncPublisher["+fc.ID+"]"),
 			Region:   clients.Region(),
+			Redact:   clients.Redact,
 			// Our PutRecords and PutRecordBatch codecs: a third to a half of
 			// the SDK serializer's CPU and a twentieth of its allocations
 			// (docs/PERFORMANCE.md); tested against kinesalite, kinesis-local,

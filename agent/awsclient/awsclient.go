@@ -80,6 +80,14 @@ const (
 	// defaultTLSHandshakeTimeout is the SDK transport's (Java has no key).
 	defaultTLSHandshakeTimeout = 10 * time.Second
 	imdsRegionTimeout          = 5 * time.Second
+
+	// Credentials are renewed this long before they expire, so that no
+	// call is signed with credentials about to lapse: an assumed role a
+	// minute before (Java's STSAssumeRoleSessionCredentialsProvider),
+	// the default chain's (instance profile, container, web identity, SSO)
+	// five minutes before (Java's instance-profile fetcher: 15 minutes).
+	assumeRoleRefreshWindow   = time.Minute
+	defaultChainRefreshWindow = 5 * time.Minute
 )
 
 // ErrNoRegion is returned when no region can be resolved.
@@ -212,6 +220,9 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 		}),
 		awsconfig.WithAPIOptions(userAgentAPIOptions(userAgentPrefix(cfg, o.agentVersion))),
 		awsconfig.WithAPIOptions([]func(*middleware.Stack) error{hideBodyWriteToAPIOption}),
+		awsconfig.WithCredentialsCacheOptions(func(o *aws.CredentialsCacheOptions) {
+			o.ExpiryWindow = defaultChainRefreshWindow
+		}),
 	)
 	if o.imdsEndpoint != "" {
 		load = append(load, awsconfig.WithEC2IMDSEndpoint(o.imdsEndpoint))
@@ -271,7 +282,9 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 				ao.ExternalID = aws.String(ext)
 			}
 		})
-		awsCfg.Credentials = aws.NewCredentialsCache(prov)
+		awsCfg.Credentials = aws.NewCredentialsCache(prov, func(o *aws.CredentialsCacheOptions) {
+			o.ExpiryWindow = assumeRoleRefreshWindow
+		})
 		credSource = "assume role " + arn + " (long-lived: " + credSource + ")"
 	}
 
@@ -334,7 +347,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 		"kinesisEndpoint", c.endpoints[KinesisService],
 		"firehoseEndpoint", c.endpoints[FirehoseService],
 		"cloudwatchEndpoint", c.endpoints[CloudWatchService],
-		"credentials", c.credentials)
+		"credentialSource", c.credentials)
 	return c, nil
 }
 
@@ -374,6 +387,11 @@ func NormalizeEndpoint(s string) (string, error) {
 	}
 	if !strings.Contains(s, "://") {
 		s = "https://" + s
+	}
+	if strings.Contains(s, "@") {
+		// Before parsing: a secret key with a '/' in it makes the parse
+		// fail with an error quoting the text.
+		return "", fmt.Errorf("invalid endpoint: user information (user:password@) is not allowed")
 	}
 	u, err := url.Parse(s)
 	if err != nil {
@@ -590,7 +608,7 @@ func buildHTTPClient(cfg *config.Config) *awshttp.BuildableClient {
 			}
 		}).
 		WithTransportOptions(func(tr *http.Transport) {
-			tr.Proxy = http.ProxyFromEnvironment
+			tr.Proxy = proxyExceptInstanceMetadata
 			tr.MaxIdleConnsPerHost = maxConns
 			tr.MaxIdleConns = 4 * maxConns // Kinesis, Firehose, CloudWatch, STS hosts
 			tr.IdleConnTimeout = defaultIdleConnTimeout
@@ -615,4 +633,30 @@ func buildHTTPClient(cfg *config.Config) *awshttp.BuildableClient {
 			tr.TLSClientConfig.NextProtos = []string{"http/1.1"}
 		}).
 		WithReadTimeout(socket)
+}
+
+// proxyExceptInstanceMetadata is http.ProxyFromEnvironment, except that
+// the link-local instance and container metadata services (169.254.169.254,
+// 169.254.170.2, fd00:ec2::254 …) are always reached directly, as Java's
+// SDK does (Proxy.NO_PROXY): a proxy cannot reach them, or would answer
+// with its own host's region and role.
+func proxyExceptInstanceMetadata(req *http.Request) (*url.URL, error) {
+	if ip := net.ParseIP(req.URL.Hostname()); ip != nil && (ip.IsLinkLocalUnicast() || isEC2IPv6Metadata(ip)) {
+		return nil, nil
+	}
+	return http.ProxyFromEnvironment(req)
+}
+
+// isEC2IPv6Metadata reports whether ip is in fd00:ec2::/32, the IPv6
+// addresses of the EC2 metadata services.
+func isEC2IPv6Metadata(ip net.IP) bool {
+	ip16 := ip.To16()
+	return ip.To4() == nil && ip16 != nil && ip16[0] == 0xfd && ip16[1] == 0 && ip16[2] == 0x0e && ip16[3] == 0xc2
+}
+
+// Redact replaces every secret the clients know (agent.json's secret key,
+// the current credentials' secret key and session token) in s with ***:
+// for text a server sent back, which may quote a signed request.
+func (c *Clients) Redact(s string) string {
+	return redact.Secrets(s, c.currentSecrets(context.Background())...)
 }

@@ -138,7 +138,7 @@ const Redacted = "<redacted>"
 // secrets.
 var safeKeys = map[string]bool{
 	"partitionkey": true, "partitionkeyoption": true, "explicithashkey": true,
-	"hashkey": true, "key": true, "keys": true, "sortkey": true, "objectkey": true,
+	"credentialsource": true, "hashkey": true, "key": true, "keys": true, "sortkey": true, "objectkey": true,
 	"nexttoken": true, "shardid": true, "sequencenumber": true, "monkey": true,
 	"keycount": true, "sessionname": true,
 }

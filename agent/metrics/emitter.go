@@ -83,6 +83,9 @@ type Options struct {
 
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Redact masks secrets in error text before it is logged (default:
+	// none); see send.Options.Redact.
+	Redact func(string) string
 }
 
 // Emitter aggregates metrics and publishes them to CloudWatch. It
@@ -341,7 +344,11 @@ func (e *Emitter) Flush(ctx context.Context) {
 		})
 		cancel()
 		if err != nil {
-			e.warn(fmt.Sprintf("Could not publish %d datums to CloudWatch", n), 0, 1, "error", err.Error())
+			msg := err.Error()
+			if e.opts.Redact != nil {
+				msg = e.opts.Redact(msg)
+			}
+			e.warn(fmt.Sprintf("Could not publish %d datums to CloudWatch", n), 0, 1, "error", msg)
 			continue
 		}
 		e.log.Info(fmt.Sprintf("Successfully published %d datums.", n))

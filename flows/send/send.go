@@ -57,6 +57,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock for latencies and log intervals (default time.Now).
 	Now func() time.Time
+	// Redact masks the secrets (secret key, session token) in text a
+	// service sent back before it is logged; AWS signature errors quote
+	// the signed request. Default: none.
+	Redact func(string) string
 	// Region and Endpoint name the destination in error lines; taken from
 	// the SDK client when it is one of the SDK's and these are empty.
 	Region, Endpoint string
@@ -120,6 +124,7 @@ type sender struct {
 	observer flowstats.CallObserver
 	log      *slog.Logger
 	now      func() time.Time
+	redactFn func(string) string
 	scratch  sync.Pool
 
 	throttle    throttleSummary
@@ -135,7 +140,7 @@ type scratch struct {
 
 func newSender(api caller, dest, kind, name string, o Options) *sender {
 	s := &sender{api: api, dest: dest, kind: kind, name: name, region: o.Region, endpoint: o.Endpoint,
-		backoff: o.Backoff, stats: o.Stats, observer: o.Observer, log: o.Logger, now: o.Now}
+		backoff: o.Backoff, stats: o.Stats, observer: o.Observer, log: o.Logger, now: o.Now, redactFn: o.Redact}
 	if s.backoff == nil {
 		s.backoff = NewBackoff(DefaultInitialBackoff, DefaultMaxBackoff)
 	}
@@ -350,14 +355,14 @@ func (s *sender) callFailed(b *batch.Batch, attempted int, err error, latency ti
 	case unusableCodes[code]:
 		if ok, suppressed := s.unusableLim.allow(code, now); ok {
 			s.log.Error(fmt.Sprintf("Cannot send to %s %s in region %s at endpoint %s: %s: %s. Will keep retrying%s.",
-				s.kind, s.name, s.region, s.endpoint, code, msg, suppressedText(suppressed)))
+				s.kind, s.name, s.region, s.endpoint, code, s.redact(msg), suppressedText(suppressed)))
 		}
 	case invalidCodes[code]:
 		if ok, suppressed := s.unusableLim.allow(code, now); ok {
 			s.log.Error(fmt.Sprintf("%s rejected by %s as invalid (%s: %s). Retrying in smaller calls to isolate "+
 				"the records that cannot be accepted as sent; those are retried and never dropped, so the checkpoint "+
 				"of their file cannot advance past them%s.",
-				s.bufferName(b, attempted), s.dest, code, msg, suppressedText(suppressed)))
+				s.bufferName(b, attempted), s.dest, code, s.redact(msg), suppressedText(suppressed)))
 		}
 		return true
 	default:
@@ -366,10 +371,18 @@ func (s *sender) callFailed(b *batch.Batch, attempted int, err error, latency ti
 		}
 		if ok, suppressed := s.errLim.allow(code, now); ok {
 			s.log.Error(fmt.Sprintf("%s Retriable send error (%s: %s). Will retry%s.",
-				s.bufferName(b, attempted), code, msg, suppressedText(suppressed)))
+				s.bufferName(b, attempted), code, s.redact(msg), suppressedText(suppressed)))
 		}
 	}
 	return false
+}
+
+// redact masks secrets in service text about to be logged.
+func (s *sender) redact(msg string) string {
+	if s.redactFn == nil {
+		return msg
+	}
+	return s.redactFn(msg)
 }
 
 func (s *sender) entryError(b *batch.Batch, code, msg string, n int, now time.Time) {
@@ -379,7 +392,7 @@ func (s *sender) entryError(b *batch.Batch, code, msg string, n int, now time.Ti
 	}
 	if ok, suppressed := lim.allow("entry:"+code, now); ok {
 		s.log.Error(fmt.Sprintf("%s: %d record(s) failed in %s (%s: %s). Will retry%s.",
-			s.bufferName(b, n), n, s.dest, code, msg, suppressedText(suppressed)))
+			s.bufferName(b, n), n, s.dest, code, s.redact(msg), suppressedText(suppressed)))
 	}
 }
 
