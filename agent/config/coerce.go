@@ -189,7 +189,19 @@ func (r *objReader) get(key string) (*value, bool) { return r.obj.get(key) }
 func (r *objReader) has(key string) bool { _, ok := r.obj.get(key); return ok }
 
 func (r *objReader) convErr(v *value, class, key string) *Error {
-	return r.errf("Failed to convert value (%s) to desired type (%s): %s", javaText(v), class, key)
+	return r.errf("Failed to convert value (%s) to desired type (%s): %s", shownValue(key, v), class, key)
+}
+
+// secretKeys are the keys whose values never appear in an error.
+var secretKeys = map[string]bool{"awsAccessKeyId": true, "awsSecretAccessKey": true, "awsSessionToken": true, "assumeRoleExternalId": true}
+
+// shownValue is the value of key as an error shows it: its Java text, or
+// <redacted> for a secret key.
+func shownValue(key string, v *value) string {
+	if secretKeys[key] {
+		return "<redacted>"
+	}
+	return javaText(v)
 }
 
 // str reads a string key: any scalar is converted to its text. present is
@@ -201,7 +213,7 @@ func (r *objReader) str(key string) (s string, present bool, err error) {
 	}
 	if v.kind == kObject || v.kind == kArray {
 		return "", false, r.errf("Failed to convert value (%s) to desired type (%s): %s: expected a string, got a JSON %s",
-			javaText(v), javaString, key, v.kind)
+			shownValue(key, v), javaString, key, v.kind)
 	}
 	return javaText(v), true, nil
 }

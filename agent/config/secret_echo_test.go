@@ -36,3 +36,15 @@ func TestAccessKeyIDOfTheWrongTypeIsNotEchoed(t *testing.T) {
 		t.Errorf("a number access key id: %v, %q", err, cfg.AWSAccessKeyID)
 	}
 }
+
+// assumeRoleExternalId is a shared secret between the role's owner and the
+// agent: a value of the wrong type is reported by its type only.
+func TestExternalIDOfTheWrongTypeIsNotEchoed(t *testing.T) {
+	for _, v := range []string{`["S3cretExternalId0123456789"]`, `{"id":"S3cretExternalId0123456789"}`} {
+		_, _, err := loadText(t, `{"assumeRoleARN":"arn:aws:iam::1:role/r","assumeRoleExternalId":`+v+
+			`,"flows":[{"filePattern":"/a/b","kinesisStream":"s"}]}`)
+		if err == nil || strings.Contains(err.Error(), "S3cretExternalId") || !strings.Contains(err.Error(), "assumeRoleExternalId") {
+			t.Errorf("%s: error echoes the external id or does not name the key: %v", v, err)
+		}
+	}
+}
