@@ -46,6 +46,12 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		return errors.New("agent: no flows configured") // config.Load reports this with Java's text
 	}
 
+	senders := cfg.MaxSendingThreads
+	// Java's text and order (spec §1.2 step 6), "null:" included: its
+	// service name is not set yet when it writes the line, and scripts
+	// parse it.
+	log.Info(fmt.Sprintf("null: Agent will use up to %d threads for sending data.", senders))
+
 	store, err := openCheckpoints(cfg, alog)
 	if err != nil {
 		return err
@@ -54,7 +60,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if n, err := store.DeleteExpired(cfg.CheckpointTTLDays); err != nil {
 		alog.Warn("could not delete old checkpoints", "err", err)
 	} else {
-		alog.Info(fmt.Sprintf("Deleted %d old checkpoints.", n))
+		log.Info(fmt.Sprintf("Deleted %d old checkpoints.", n))
 	}
 
 	copts := append([]awsclient.Option{awsclient.WithLogger(log), awsclient.WithAgentVersion(opts.Version)}, opts.ClientOptions...)
@@ -62,8 +68,6 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
-	senders := cfg.MaxSendingThreads
-	alog.Info(fmt.Sprintf("Agent will use up to %d threads for sending data.", senders))
 
 	stats := make([]*flowstats.Flow, len(cfg.Flows))
 	for i, fc := range cfg.Flows {
@@ -223,6 +227,12 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	shutdownStart := time.Now()
 	alog.Info("Shutting down...")
 	wg.Wait()
+	for _, f := range runners {
+		if f.SendsUnfinished() {
+			alog.Info("Not all executing send tasks finished cleanly by shutdown.")
+			break
+		}
+	}
 	reporter.Report()
 	stopBG()
 	bgWG.Wait()

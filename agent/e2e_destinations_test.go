@@ -3,6 +3,7 @@ package agent_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -13,6 +14,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
+	"github.com/kinesis-agent-go/aws-kinesis-agent/agent"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/config"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/logging"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/fakeaws"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/kinesistest"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/syncbuf"
@@ -205,4 +209,42 @@ func contains(s []string, x string) bool {
 		}
 	}
 	return false
+}
+
+// The start-up lines scripts parse keep Java's text and order (spec §1.2
+// step 6): "null: Agent will use up to <N> threads…" (no component), then
+// "Deleted <n> old checkpoints." (no component), then the start.
+func TestStartupLinesKeepJavasTextAndOrder(t *testing.T) {
+	fh := fakeaws.NewFirehose("s1")
+	srv := httptest.NewServer(fh)
+	defer srv.Close()
+	dir := t.TempDir()
+	cfgPath := writeRawConfig(t, dir, fmt.Sprintf(`{
+	  "cloudwatch.emitMetrics": false, "kinesis.region": "us-east-1", "firehose.endpoint": %q,
+	  "awsAccessKeyId": "AKIDFH", "awsSecretAccessKey": "fh-secret", "checkpointFile": "%%DIR%%/cp",
+	  "maxSendingThreads": 7,
+	  "flows": [{"filePattern": "%%DIR%%/logs/a*.log", "deliveryStream": "s1"}]}`, srv.URL))
+	cfg, err := config.Load(cfgPath, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf syncbuf.Buffer
+	logger := slog.New(logging.NewHandler(logging.NewWriterOutput(&buf), slog.LevelInfo))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- agent.Run(ctx, cfg, agent.Options{Logger: logger}) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(buf.String(), "Startup completed") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	re := regexp.MustCompile(`(?s)^\S+ \S+ INFO null: Agent will use up to 7 threads for sending data\.\n(?:[^\n]*\n)*?` +
+		`\S+ \S+ INFO Deleted 0 old checkpoints\.\n.*INFO Agent: Starting up\.\.\.`)
+	if !re.MatchString(out) {
+		t.Errorf("start-up lines differ from Java's text or order:\n%s", out)
+	}
 }

@@ -322,6 +322,10 @@ func TestFileReadButUndeliveredBeforeRestartIsSentAfterRestart(t *testing.T) {
 	if recs := kinesistest.ReadAll(t, client, stream); len(recs) != 0 {
 		t.Fatalf("%d records arrived through a refusing proxy", len(recs))
 	}
+	// Java's line, once, from the agent (spec §5.9).
+	if n := strings.Count(logs.String(), `msg="Not all executing send tasks finished cleanly by shutdown." component=Agent`); n != 1 {
+		t.Errorf("%d agent lines about unfinished sends at the stop, want 1:\n%s", n, logs.String())
+	}
 	proxy.SetRefuse(false)
 	stop2 := runAgent(t, cfgPath, &logs)
 	got := kinesistest.WaitForRecords(t, client, stream, 2, 30*time.Second)

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/config"
@@ -67,7 +68,14 @@ type Flow struct {
 	tracker *ack.Tracker
 	limits  batch.Limits
 	log     *slog.Logger
+
+	sendsUnfinished atomic.Bool // the last stop gave up on sends in flight
 }
+
+// SendsUnfinished reports whether Run's stop reached the shutdown timeout
+// with sends still in flight (their records are read again after a
+// restart); the agent logs Java's line for it.
+func (f *Flow) SendsUnfinished() bool { return f.sendsUnfinished.Load() }
 
 // New builds a flow from its validated configuration.
 func New(cfg config.Flow, deps Deps) (*Flow, error) {
@@ -239,7 +247,7 @@ func (f *Flow) Run(ctx context.Context) error {
 		select {
 		case <-done:
 		case <-time.After(time.Until(deadline)):
-			f.log.Warn("Not all executing send tasks finished cleanly by shutdown.")
+			f.sendsUnfinished.Store(true)
 			cancelSend()
 			<-done
 		}

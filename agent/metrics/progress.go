@@ -174,7 +174,7 @@ func (r *Reporter) behindLevel(bytes int64) (slog.Level, bool) {
 	switch {
 	case bytes >= behindWarnBytes:
 		return slog.LevelWarn, true
-	case bytes >= behindInfoBytes || (r.opts.EmitInternalMetrics && bytes > 0):
+	case bytes >= behindInfoBytes || r.opts.EmitInternalMetrics: // at 0 too (Java)
 		return slog.LevelInfo, true
 	case bytes > 0:
 		return slog.LevelDebug, true

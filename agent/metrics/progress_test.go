@@ -78,7 +78,7 @@ func TestReporterBehindLineLevels(t *testing.T) {
 		text     string
 	}{
 		{0, false, 0, false, ""},
-		{0, true, 0, false, ""},
+		{0, true, slog.LevelInfo, true, "0.000000 MB (0 bytes) behind."},
 		{1, false, slog.LevelDebug, true, "0.000000 MB (1 bytes) behind."},
 		{1, true, slog.LevelInfo, true, "0.000000 MB (1 bytes) behind."},
 		{20971519, false, slog.LevelDebug, true, "19.999023 MB (20971519 bytes) behind."},
