@@ -70,18 +70,30 @@ type flowSource struct {
 }
 
 func load(mainPath string, data []byte, confDir string) (*Config, error) {
-	root, warns, err := parseFile(mainPath, data)
-	if err != nil {
+	cfg := &Config{}
+	if err := loadInto(cfg, mainPath, data, confDir); err != nil {
+		if len(cfg.Notes) > 0 {
+			return nil, &notedError{err: err, notes: cfg.Notes}
+		}
 		return nil, err
 	}
-	cfg := &Config{Sources: []string{mainPath}}
-	cfg.Warnings = append(cfg.Warnings, warns...)
+	return cfg, nil
+}
+
+// loadInto fills cfg; on an error, cfg keeps the notes made until then.
+func loadInto(cfg *Config, mainPath string, data []byte, confDir string) error {
+	root, warns, err := parseFile(mainPath, data)
+	if err != nil {
+		return err
+	}
+	cfg.Sources = []string{mainPath}
+	cfg.warn(warns...)
 	top := &objReader{file: mainPath, obj: root}
 
 	// Unknown and no-effect keys.
 	for _, m := range root.members {
 		if reason, ok := noEffectTop[m.key]; ok {
-			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s: key %q has no effect here: %s", mainPath, m.key, reason))
+			cfg.warn(fmt.Sprintf("%s: key %q has no effect here: %s", mainPath, m.key, reason))
 			continue
 		}
 		if !contains(topLevelKeys, m.key) {
@@ -89,20 +101,20 @@ func load(mainPath string, data []byte, confDir string) (*Config, error) {
 			if h := nestedHint(m.key, m.val); h != "" {
 				w = fmt.Sprintf("%s: unknown key %q is ignored%s", mainPath, m.key, h)
 			}
-			cfg.Warnings = append(cfg.Warnings, w)
+			cfg.warn(w)
 		}
 	}
 
 	// Java builds the flows before it reads most top-level keys.
 	if cfg.CloudWatch.TagInstance, err = top.boolean("cloudwatch.tagInstance", false); err != nil {
-		return nil, err
+		return err
 	}
 
 	var sources []flowSource
 	fv, hasFlows := root.get("flows")
 	if hasFlows && fv.kind != kNull {
 		if fv.kind != kArray {
-			return nil, top.errf("Configuration value is not a list: %s (key flows)", javaText(fv))
+			return top.errf("Configuration value is not a list: %s (key flows)", javaText(fv))
 		}
 		for i, e := range fv.elems {
 			sources = append(sources, flowSource{file: mainPath, key: fmt.Sprintf("flows[%d]", i), obj: e})
@@ -112,38 +124,38 @@ func load(mainPath string, data []byte, confDir string) (*Config, error) {
 	if confDir != "" {
 		more, err := readConfDir(cfg, confDir)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		sources = append(sources, more...)
 		if st, err := os.Stat(confDir); err == nil && st.IsDir() {
-			cfg.Infos = append(cfg.Infos, fmt.Sprintf("Found %d configured flow(s)", len(sources)))
+			cfg.info(fmt.Sprintf("Found %d configured flow(s)", len(sources)))
 		}
 	}
 
 	ids := map[string]string{}
 	for _, src := range sources {
 		if src.obj.kind != kObject {
-			return nil, &Error{File: src.file, Msg: fmt.Sprintf("Failed to convert list item (%s) to desired type (%s): flows (%s must be a JSON object)", javaText(src.obj), javaConfig, src.key)}
+			return &Error{File: src.file, Msg: fmt.Sprintf("Failed to convert list item (%s) to desired type (%s): flows (%s must be a JSON object)", javaText(src.obj), javaConfig, src.key)}
 		}
 		f, w, err := buildFlow(src)
-		cfg.Warnings = append(cfg.Warnings, w...)
+		cfg.warn(w...)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if first, dup := ids[f.ID]; dup {
-			return nil, &Error{File: src.file, Key: src.key, Msg: fmt.Sprintf("Duplicate flow: %s (same as %s)", f.ID, first), Err: ErrDuplicateFlow}
+			return &Error{File: src.file, Key: src.key, Msg: fmt.Sprintf("Duplicate flow: %s (same as %s)", f.ID, first), Err: ErrDuplicateFlow}
 		}
 		ids[f.ID] = src.file + ": " + src.key
 		cfg.Flows = append(cfg.Flows, *f)
 	}
 	if len(cfg.Flows) == 0 {
-		return nil, &Error{File: mainPath, Msg: "There are no flows configured in configuration file.", Err: ErrNoFlows}
+		return &Error{File: mainPath, Msg: "There are no flows configured in configuration file.", Err: ErrNoFlows}
 	}
 
 	if err := readTopLevel(cfg, top); err != nil {
-		return nil, err
+		return err
 	}
-	return cfg, nil
+	return nil
 }
 
 // readConfDir reads the flows of every regular file in dir, in name order.
@@ -155,7 +167,7 @@ func readConfDir(cfg *Config, dir string) ([]flowSource, error) {
 	}
 	ents, err := os.ReadDir(dir) // sorted by name
 	if err != nil {
-		cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s: cannot list the configuration directory, ignoring it: %s", dir, describeReadErr(err)))
+		cfg.warn(fmt.Sprintf("%s: cannot list the configuration directory, ignoring it: %s", dir, describeReadErr(err)))
 		return nil, nil
 	}
 	var out []flowSource
@@ -165,10 +177,10 @@ func readConfDir(cfg *Config, dir string) ([]flowSource, error) {
 		if err != nil || !fi.Mode().IsRegular() {
 			continue
 		}
-		cfg.Infos = append(cfg.Infos, "Reading flow configuration from file: "+e.Name())
+		cfg.info("Reading flow configuration from file: " + e.Name())
 		data, err := os.ReadFile(path)
 		if err != nil {
-			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s: Error reading configuration file, ignoring - %s: %s", path, e.Name(), describeReadErr(err)))
+			cfg.warn(fmt.Sprintf("%s: Error reading configuration file, ignoring - %s: %s", path, e.Name(), describeReadErr(err)))
 			continue
 		}
 		root, warns, err := parseFile(path, data)
@@ -178,23 +190,23 @@ func readConfDir(cfg *Config, dir string) ([]flowSource, error) {
 			if errors.As(err, &ce) {
 				detail = ce.Msg
 			}
-			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s: Error reading configuration file, ignoring - %s: %s", path, e.Name(), detail))
+			cfg.warn(fmt.Sprintf("%s: Error reading configuration file, ignoring - %s: %s", path, e.Name(), detail))
 			continue
 		}
 		fv, ok := root.get("flows")
 		if ok && fv.kind != kArray {
-			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s: Error reading configuration file, ignoring - %s: \"flows\" must be a list, got %s", path, e.Name(), javaText(fv)))
+			cfg.warn(fmt.Sprintf("%s: Error reading configuration file, ignoring - %s: \"flows\" must be a list, got %s", path, e.Name(), javaText(fv)))
 			continue
 		}
-		cfg.Warnings = append(cfg.Warnings, warns...)
+		cfg.warn(warns...)
 		cfg.Sources = append(cfg.Sources, path)
 		for _, m := range root.members {
 			if m.key != "flows" {
-				cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s: key %q has no effect: only \"flows\" is read from files in %s", path, m.key, dir))
+				cfg.warn(fmt.Sprintf("%s: key %q has no effect: only \"flows\" is read from files in %s", path, m.key, dir))
 			}
 		}
 		if !ok {
-			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s: no \"flows\" in this file; nothing is read from it", path))
+			cfg.warn(fmt.Sprintf("%s: no \"flows\" in this file; nothing is read from it", path))
 			continue
 		}
 		for i, el := range fv.elems {
@@ -300,7 +312,7 @@ func readTopLevel(cfg *Config, r *objReader) error {
 		return err
 	}
 	if r.has("maxSendingThreads") && r.has("maxSendingThreadsPerCore") {
-		cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s: key \"maxSendingThreadsPerCore\" has no effect because \"maxSendingThreads\" is set", r.file))
+		cfg.warn(fmt.Sprintf("%s: key \"maxSendingThreadsPerCore\" has no effect because \"maxSendingThreads\" is set", r.file))
 	}
 	if cfg.MaxConnections, err = r.int32Key("maxConnections", max(50, cfg.MaxSendingThreads)); err != nil {
 		return err
@@ -348,7 +360,7 @@ func readTopLevel(cfg *Config, r *objReader) error {
 	}
 	cfg.StatusReportingPeriod = seconds(int64(secs))
 	if secs <= 0 {
-		cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s: \"log.statusReportingPeriodSeconds\" is %d: no progress lines are logged (as in the Java agent)", r.file, secs))
+		cfg.warn(fmt.Sprintf("%s: \"log.statusReportingPeriodSeconds\" is %d: no progress lines are logged (as in the Java agent)", r.file, secs))
 	}
 	if cfg.StatusAllowRemote, err = r.boolean("status.allowRemote", false); err != nil {
 		return err
@@ -359,7 +371,7 @@ func readTopLevel(cfg *Config, r *objReader) error {
 
 	// Combinations where a key silently does nothing in the Java agent.
 	warnf := func(format string, args ...any) {
-		cfg.Warnings = append(cfg.Warnings, r.file+": "+fmt.Sprintf(format, args...))
+		cfg.warn(r.file + ": " + fmt.Sprintf(format, args...))
 	}
 	switch {
 	case cfg.AWSAccessKeyID != "" && cfg.AWSSecretAccessKey == "":

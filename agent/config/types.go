@@ -7,6 +7,7 @@
 package config
 
 import (
+	"errors"
 	"time"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/processors"
@@ -86,6 +87,48 @@ type Config struct {
 	// Infos are INFO-level notes of the loading (agent.d files read, flow
 	// count), in order, for the caller to log as the Java agent does.
 	Infos []string
+	// Notes are Infos and Warnings together in the order they arose (a
+	// file's WARN after its "Reading flow configuration" line): what the
+	// caller logs.
+	Notes []Note
+}
+
+// Note is one INFO or WARN line of the loading.
+type Note struct {
+	Warn bool
+	Text string
+}
+
+func (c *Config) info(s string) {
+	c.Infos = append(c.Infos, s)
+	c.Notes = append(c.Notes, Note{Text: s})
+}
+
+func (c *Config) warn(ss ...string) {
+	for _, s := range ss {
+		c.Warnings = append(c.Warnings, s)
+		c.Notes = append(c.Notes, Note{Warn: true, Text: s})
+	}
+}
+
+// notedError is a load error with the notes made before it.
+type notedError struct {
+	err   error
+	notes []Note
+}
+
+func (e *notedError) Error() string { return e.err.Error() }
+func (e *notedError) Unwrap() error { return e.err }
+
+// NotesOf returns the INFO and WARN lines of a load that failed with err,
+// made before the error (agent.d files read or skipped, unknown keys), so
+// that the caller logs them first: they often explain the error.
+func NotesOf(err error) []Note {
+	var ne *notedError
+	if errors.As(err, &ne) {
+		return ne.notes
+	}
+	return nil
 }
 
 // CloudWatch holds the cloudwatch.* keys.

@@ -159,6 +159,11 @@ func checkConfigFile(flagName, path string) string {
 func validate(o *options, stdout, stderr io.Writer) int {
 	cfg, err := config.Load(o.configPath, o.configDir)
 	if err != nil {
+		for _, n := range config.NotesOf(err) {
+			if n.Warn {
+				fmt.Fprintln(stderr, "WARN", n.Text)
+			}
+		}
 		fmt.Fprintln(stderr, "ERROR", err)
 		return 1
 	}
@@ -254,17 +259,14 @@ func serve(o *options, level slog.Level, stderr io.Writer) int {
 	logger.Info("Reading configuration from file: " + o.configPath)
 	cfg, err := config.Load(o.configPath, o.configDir)
 	if err != nil {
+		// What was read before the error (an agent.d file skipped…) first.
+		logNotes(logger, config.NotesOf(err))
 		logger.Error("Unhandled error.", "err", err)
 		fmt.Fprintln(stderr, "Unhandled error.")
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	for _, s := range cfg.Infos {
-		logger.Info(s)
-	}
-	for _, w := range cfg.Warnings {
-		logger.Warn(w)
-	}
+	logNotes(logger, cfg.Notes)
 
 	if os.Getenv("GOGC") == "" {
 		// A shipper's heap is mostly short-lived batch buffers: collecting
@@ -283,4 +285,15 @@ func serve(o *options, level slog.Level, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// logNotes logs the loading's INFO and WARN lines in the order they arose.
+func logNotes(logger *slog.Logger, notes []config.Note) {
+	for _, n := range notes {
+		if n.Warn {
+			logger.Warn(n.Text)
+		} else {
+			logger.Info(n.Text)
+		}
+	}
 }

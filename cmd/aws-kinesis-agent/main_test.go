@@ -188,3 +188,36 @@ func TestLogFileGetsStartupLinesAndWarnings(t *testing.T) {
 		}
 	}
 }
+
+// A fatal configuration error still logs what the loading found before it
+// (spec §1.2: agent.d is merged before the flows are validated), in order:
+// here the agent.d file skipped for a syntax error is the real cause of
+// "no flows". --validate prints the WARN too.
+func TestFatalConfigErrorLogsTheAgentDLinesBeforeIt(t *testing.T) {
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "agent.d")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "app.json"), []byte(`{"flows":[{"filePattern":"/tmp/x.log","deliveryStream":"s"},]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(tmp, "agent.json")
+	if err := os.WriteFile(cfg, []byte(`{"flows":[]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logFile := filepath.Join(tmp, "agent.log")
+	_, _, code := runAgent(t, "-c", cfg, "-d", dir, "-l", logFile)
+	data, _ := os.ReadFile(logFile)
+	log := string(data)
+	read := strings.Index(log, " INFO Reading flow configuration from file: app.json")
+	skipped := strings.Index(log, " WARN "+filepath.Join(dir, "app.json")+": Error reading configuration file, ignoring - app.json")
+	fatal := strings.Index(log, "Unhandled error.")
+	if code != 1 || read < 0 || skipped < read || fatal < skipped || !strings.Contains(log, "There are no flows configured") {
+		t.Errorf("exit %d; want the agent.d lines, in order, before the error:\n%s", code, log)
+	}
+	_, stderr, code := runAgent(t, "--validate", "-c", cfg, "-d", dir)
+	if code != 1 || !strings.Contains(stderr, "WARN "+filepath.Join(dir, "app.json")+": Error reading configuration file, ignoring") {
+		t.Errorf("--validate exit %d, stderr:\n%s", code, stderr)
+	}
+}
