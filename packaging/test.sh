@@ -324,7 +324,7 @@ mkroot() {
     mkdir -p "$r/usr/bin" "$r/usr/sbin" "$r/usr/lib" "$r/usr/lib64" "$r/etc" "$r/run" "$r/tmp" "$r/var/lib"
     for l in bin sbin lib lib64; do ln -s "usr/$l" "$r/$l"; done
     ln -s ../run "$r/var/run"
-    for b in sh rm mkdir install chown chmod find cp basename ls rmdir id cat touch grep sed; do
+    for b in sh rm mkdir install chown chmod find cp mv basename ls rmdir id cat touch grep sed; do
         p=$(command -v "$b") || return 1
         cp -L "$p" "$r/usr/bin/$b"
         for l in $(ldd "$p" 2>/dev/null | grep -o '/[^ ]*'); do
@@ -393,7 +393,7 @@ check "Java leftovers removed: cron babysitter, SysV script and links, babysit, 
     "$R/usr/bin/aws-kinesis-agent-babysit" "$R/usr/share/aws-kinesis-agent/lib"
 check "the operator's Java agent.json is kept, ours is agent.json.rpmnew" \
     sh -c "grep -q mine '$R/etc/aws-kinesis/agent.json' && cmp '$R/etc/aws-kinesis/agent.json.rpmnew' packaging/agent.json"
-check "no restart marker left" absent "$R/var/lib/$SVC/.pkg-restart"
+check "no restart marker left (root-only /var/lib/$SVC-pkg removed)" absent "$R/var/lib/$SVC-pkg"
 check "systemd 252: no old-systemd drop-in" absent "$R/etc/systemd/system/$SVC.service.d"
 
 section "RPM scripts: upgrade $VERSION -> $UPGRADE_VERSION while running, then erase"
@@ -491,6 +491,11 @@ cp "$J/agent.jar" "$R/usr/share/aws-kinesis-agent/lib/AWSKinesisStreamingDataAge
 cp "$J/agent.json" "$R/etc/aws-kinesis/agent.json"
 cp "$J/sysconfig" "$R/etc/default/$SVC"
 printf 'SQLite format 3\0java checkpoints\n' >"$R/run/$SVC/checkpoints"
+# Symlinks the service user could plant in its own directories: root must not write through them.
+printf 'java wal\n' >"$R/run/$SVC/checkpoints-wal"
+echo precious >"$R/victim" && echo secret >"$R/secret"
+mkdir -p "$R/var/lib/$SVC" && ln -s /victim "$R/var/lib/$SVC/checkpoints-wal"
+ln -s /secret "$R/run/$SVC/checkpoints-journal"
 : >"$R/stub-active"
 reset_calls "$R"
 : >"$T/dpkg.log"
@@ -507,7 +512,11 @@ check "Java's agent.json and /etc/default file kept (--force-confold), ours besi
 check "start-$SVC now execs the Go agent" grep -qxF "exec /usr/bin/$SVC \"\$@\"" "$R/usr/bin/start-$SVC"
 check "Java checkpoints imported, owned by $USR" \
     sh -c "cmp '$R/run/$SVC/checkpoints' '$R/var/lib/$SVC/checkpoints' && test \$(stat -c %u '$R/var/lib/$SVC/checkpoints') = 991"
-check "no restart marker left" absent "$R/var/lib/$SVC/.pkg-restart"
+check "import: a symlink planted at the destination is replaced, not written through" \
+    sh -c "grep -qx precious '$R/victim' && test ! -L '$R/var/lib/$SVC/checkpoints-wal' && cmp '$R/run/$SVC/checkpoints-wal' '$R/var/lib/$SVC/checkpoints-wal'"
+check "import: a symlinked source is copied as a link, its target's content is not" \
+    sh -c "test -L '$R/var/lib/$SVC/checkpoints-journal' && test \$(stat -c %U '$R/secret') = root"
+check "no restart marker left (root-only /var/lib/$SVC-pkg removed)" absent "$R/var/lib/$SVC-pkg"
 
 # ---------------------------------------------------------------------------------------------
 section "sizes"

@@ -10,7 +10,10 @@ SVC=aws-kinesis-agent
 USR=aws-kinesis-agent-user
 STATE_DIR=/var/lib/aws-kinesis-agent
 LOG_DIR=/var/log/aws-kinesis-agent
-RESTART_MARK=$STATE_DIR/.pkg-restart
+# Package markers and the import's staging: root-only, because the service user owns STATE_DIR
+# and LOG_DIR and could plant symlinks there for root to write, chown or chmod through.
+PKG_DIR=/var/lib/aws-kinesis-agent-pkg
+RESTART_MARK=$PKG_DIR/restart
 JAVA_CHECKPOINTS=/var/run/aws-kinesis-agent/checkpoints
 
 booted() { [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; }
@@ -47,7 +50,7 @@ case "$1" in
     1) fresh=1 ;;
     [2-9]|[1-9][0-9]*) ;;
     configure) [ -z "$2" ] && fresh=1 ;;
-    abort-upgrade|abort-remove|abort-deconfigure) start_if_marked; exit 0 ;;
+    abort-upgrade|abort-remove|abort-deconfigure) start_if_marked; rmdir "$PKG_DIR" 2>/dev/null; exit 0 ;;
     *) exit 0 ;;
 esac
 
@@ -55,15 +58,20 @@ esac
 install -d -m 0750 "$STATE_DIR" "$LOG_DIR"
 chown "$USR:$USR" "$STATE_DIR" "$LOG_DIR" 2>/dev/null || chown "$USR" "$STATE_DIR" "$LOG_DIR" || true
 # Log files left by the Java agent (it ran as the same user; this is for safety).
-find "$LOG_DIR" -maxdepth 1 -type f -name '*.log' -exec chown "$USR" {} + 2>/dev/null || true
+find "$LOG_DIR" -maxdepth 1 -type f -name '*.log' -exec chown -h "$USR" {} + 2>/dev/null || true
 
 # Java checkpoints: the agent imports them itself at first start when checkpointFile is unset; copy
 # them now too (the Java agent is stopped), so they survive a reboot that clears /var/run.
-if [ -f "$JAVA_CHECKPOINTS" ] && [ ! -e "$STATE_DIR/checkpoints" ]; then
+# Both directories belong to the service user: a source is copied without following a symlink (-P),
+# owned and moded in the root-only PKG_DIR, then renamed into place (a rename replaces whatever
+# entry is there without following it).
+if [ -f "$JAVA_CHECKPOINTS" ] && [ ! -e "$STATE_DIR/checkpoints" ] && install -d -m 0700 -o root -g root "$PKG_DIR"; then
     for f in "$JAVA_CHECKPOINTS" "$JAVA_CHECKPOINTS-wal" "$JAVA_CHECKPOINTS-journal"; do
         [ -f "$f" ] || continue
-        dst="$STATE_DIR/$(basename "$f")"
-        cp -p "$f" "$dst" && chown "$USR" "$dst" && chmod 0640 "$dst" || true
+        tmp="$PKG_DIR/import"
+        rm -rf "$tmp"
+        if cp -P -p "$f" "$tmp" && chown -h "$USR" "$tmp" && { [ -L "$tmp" ] || chmod 0640 "$tmp"; } &&
+            mv -f -T "$tmp" "$STATE_DIR/$(basename "$f")"; then :; else rm -f "$tmp"; fi
     done
     echo "$SVC: imported the Java agent's checkpoints into $STATE_DIR/checkpoints"
 fi
@@ -118,8 +126,8 @@ if booted; then
 fi
 # Enabled before a removal whose configuration was kept (see preremove.sh).
 was_enabled=
-if [ -e "$STATE_DIR/.pkg-enable" ]; then
-    rm -f "$STATE_DIR/.pkg-enable"
+if [ -e "$PKG_DIR/enable" ]; then
+    rm -f "$PKG_DIR/enable"
     was_enabled=1
 fi
 if [ -n "$fresh$from_java$was_enabled" ] && have_systemctl; then
@@ -140,4 +148,6 @@ fi
 case "$1" in
     configure) start_if_marked ;;
 esac
+# Empty unless RPM's posttrans has a restart still to do.
+rmdir "$PKG_DIR" 2>/dev/null
 exit 0

@@ -15,6 +15,6 @@ if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
 fi
 if [ "$1" = purge ]; then
     # /run/aws-kinesis-agent too: the unit's RuntimeDirectoryPreserve=yes keeps it after the stop.
-    rm -rf /var/lib/aws-kinesis-agent /var/log/aws-kinesis-agent /run/aws-kinesis-agent
+    rm -rf /var/lib/aws-kinesis-agent /var/lib/aws-kinesis-agent-pkg /var/log/aws-kinesis-agent /run/aws-kinesis-agent
 fi
 exit 0

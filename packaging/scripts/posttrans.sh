@@ -4,7 +4,8 @@
 # if preinstall stopped it. Must never fail because systemd is not PID 1.
 
 SVC=aws-kinesis-agent
-RESTART_MARK=/var/lib/aws-kinesis-agent/.pkg-restart
+PKG_DIR=/var/lib/aws-kinesis-agent-pkg   # root-only (see preinstall.sh)
+RESTART_MARK=$PKG_DIR/restart
 
 booted() { [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; }
 
@@ -31,4 +32,5 @@ if [ -e "$RESTART_MARK" ]; then
         echo "$SVC: the agent was stopped for the upgrade; systemd is not running, start /usr/bin/aws-kinesis-agent yourself" >&2
     fi
 fi
+rmdir "$PKG_DIR" 2>/dev/null
 exit 0

@@ -7,8 +7,10 @@
 
 SVC=aws-kinesis-agent
 USR=aws-kinesis-agent-user
-MARK_DIR=/var/lib/aws-kinesis-agent
-RESTART_MARK=$MARK_DIR/.pkg-restart
+# Package markers live in a root-only directory: /var/lib/aws-kinesis-agent belongs to the service
+# user, who could plant a symlink there for root to write through.
+PKG_DIR=/var/lib/aws-kinesis-agent-pkg
+RESTART_MARK=$PKG_DIR/restart
 
 booted() { [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; }
 
@@ -54,7 +56,7 @@ else
     done
 fi
 if [ -n "$was_running" ]; then
-    mkdir -p "$MARK_DIR" && : > "$RESTART_MARK"
+    install -d -m 0700 -o root -g root "$PKG_DIR" && : > "$RESTART_MARK"
 fi
 
 # The Java agent's cron babysitter would restart the Java agent during the upgrade; its other

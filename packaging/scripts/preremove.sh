@@ -17,8 +17,9 @@ if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
 fi
 if command -v systemctl >/dev/null 2>&1; then
     # Remember that it was enabled, so a DEB reinstall after "remove" (not purge) enables it again.
-    if systemctl is-enabled --quiet "$SVC.service" 2>/dev/null && [ -d /var/lib/$SVC ]; then
-        : > /var/lib/$SVC/.pkg-enable
+    # In the root-only package directory, not the service user's /var/lib/$SVC (see preinstall.sh).
+    if systemctl is-enabled --quiet "$SVC.service" 2>/dev/null; then
+        install -d -m 0700 -o root -g root /var/lib/$SVC-pkg && : > /var/lib/$SVC-pkg/enable
     fi
     systemctl --no-reload disable "$SVC.service" >/dev/null 2>&1 || true
 fi
