@@ -810,6 +810,11 @@ func (t *Tailer) refresh(h *harvester, p string, st fileStat) bool {
 		return true
 	}
 	if !same {
+		// Other content at this inode: truncated while closed (copytruncate
+		// of a quiet file) or the inode reused. As for an open file's
+		// truncation, remember what was read, so that a copy continues at
+		// the offset already read instead of being sent again.
+		t.rememberRead(h)
 		return false
 	}
 	if st.size < h.done() {
@@ -886,9 +891,7 @@ func (t *Tailer) checkTruncated(h *harvester, size int64) bool {
 func (t *Tailer) truncated(h *harvester, size int64) {
 	t.log.Info("File was truncated; reading it again from the start",
 		"path", h.path, "size", size, "offset", h.done())
-	if h.done() > 0 && len(h.head) > 0 {
-		t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: time.Now(), path: h.path, src: h.src})
-	}
+	t.rememberRead(h)
 	h.offset = 0
 	h.pend = h.pend[:0]
 	h.head = h.head[:0]
@@ -899,6 +902,15 @@ func (t *Tailer) truncated(h *harvester, size int64) {
 	h.idleFlushd = false
 	h.active = true
 	t.cfg.Stats.UpdateFile(h.fileID, func(s *flowstats.FileState) { s.ReadOffset, s.AckedOffset, s.Size = 0, 0, size })
+}
+
+// rememberRead keeps what was read of h's content (its head, the offset
+// done, its Source) as a ghost, for a copy of it made before it was
+// truncated or replaced.
+func (t *Tailer) rememberRead(h *harvester) {
+	if h.done() > 0 && len(h.head) > 0 {
+		t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: time.Now(), path: h.path, src: h.src})
+	}
 }
 
 func (t *Tailer) openFile(p string) (*os.File, error) {
