@@ -116,10 +116,13 @@ type Tailer struct {
 	head    []byte
 	first   bool
 	resume  map[string][]record.Position // by FileID
-	newest  time.Time                    // newest checkpoint Updated
-	order   []*harvester
-	evBuf   []byte        // takeWriteEvents' read buffer
-	evs     []notifyEvent // takeWriteEvents' events
+	// unreadable are the files given a starting row while they could not
+	// be opened (reportUnreadable), once each.
+	unreadable map[fileKey]bool
+	newest     time.Time // newest checkpoint Updated
+	order      []*harvester
+	evBuf      []byte        // takeWriteEvents' read buffer
+	evs        []notifyEvent // takeWriteEvents' events
 	// unwatched counts tracked files without a write watch (watchWrites).
 	unwatched int
 	errs      int
@@ -245,27 +248,28 @@ func New(cfg Config) (*Tailer, error) {
 	}
 	lg = lg.With("component", "FileTailer["+cfg.FlowID+"]")
 	t := &Tailer{
-		cfg:      cfg,
-		log:      lg,
-		glob:     g,
-		pool:     record.NewBufPool(chunkCap),
-		small:    record.NewBufPool(smallChunk),
-		mlIdle:   max(time.Second, 4*cfg.MinPoll),
-		linger:   max(5*time.Second, 4*cfg.MinPoll),
-		inactive: max(time.Minute, cfg.MaxRefresh),
-		copyWait: max(2*time.Second, 4*cfg.MinPoll),
-		ghostTTL: time.Minute,
-		openFn:   os.OpenFile,
-		files:    map[fileKey]*harvester{},
-		waiting:  map[fileKey]*waitState{},
-		warned:   map[string]string{},
-		head:     make([]byte, fpMax),
-		first:    true,
-		resume:   map[string][]record.Position{},
-		wake:     make(chan struct{}, 1),
-		idling:   make(chan struct{}, 1),
-		open:     map[string]int{},
-		pre:      map[fileKey]*preopened{},
+		cfg:        cfg,
+		log:        lg,
+		glob:       g,
+		pool:       record.NewBufPool(chunkCap),
+		small:      record.NewBufPool(smallChunk),
+		mlIdle:     max(time.Second, 4*cfg.MinPoll),
+		linger:     max(5*time.Second, 4*cfg.MinPoll),
+		inactive:   max(time.Minute, cfg.MaxRefresh),
+		copyWait:   max(2*time.Second, 4*cfg.MinPoll),
+		ghostTTL:   time.Minute,
+		openFn:     os.OpenFile,
+		files:      map[fileKey]*harvester{},
+		waiting:    map[fileKey]*waitState{},
+		warned:     map[string]string{},
+		head:       make([]byte, fpMax),
+		first:      true,
+		resume:     map[string][]record.Position{},
+		unreadable: map[fileKey]bool{},
+		wake:       make(chan struct{}, 1),
+		idling:     make(chan struct{}, 1),
+		open:       map[string]int{},
+		pre:        map[fileKey]*preopened{},
 	}
 	for _, p := range cfg.Resume {
 		t.resume[p.FileID] = append(t.resume[p.FileID], p)
@@ -960,6 +964,9 @@ func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light, 
 	if f == nil {
 		var err error
 		if f, err = t.openFile(p); err != nil {
+			if os.IsPermission(err) {
+				t.reportUnreadable(p, st, matched)
+			}
 			return
 		}
 	}
@@ -1018,6 +1025,28 @@ func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light, 
 	if !light {
 		t.decide(h, now, true)
 	}
+}
+
+// reportUnreadable gives a matched file that cannot be opened (permission
+// denied) a starting row at 0, once, unless a checkpoint or this run
+// already knows where it is: an operator who grants access restarts the
+// agent (a new group needs a new process), and after the restart a file
+// without a row would be taken for an old one and started at its end.
+func (t *Tailer) reportUnreadable(p string, st fileStat, matched bool) {
+	if t.cfg.OnBegin == nil || !matched || t.unreadable[st.key] {
+		return
+	}
+	t.unreadable[st.key] = true
+	fid := st.key.fileID()
+	if len(t.resume[fid]) > 0 {
+		return
+	}
+	for _, g := range t.ghosts {
+		if g.key == st.key {
+			return // let go earlier in this run: its row is saved
+		}
+	}
+	t.cfg.OnBegin(record.Position{Flow: t.cfg.FlowID, Path: p, FileID: fid, ModTime: st.modTime, Size: st.size, Offset: 0})
 }
 
 // reportRenamed moves the starting row of a file not read yet to its new name.
