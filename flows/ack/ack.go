@@ -284,7 +284,7 @@ func (t *Tracker) Seen(p record.Position) {
 // the same save as its position, which wins).
 func (t *Tracker) trackedLocked(p record.Position) bool {
 	fs := t.byID[p.FileID]
-	return fs != nil && fs.src.Fingerprint == p.Fingerprint
+	return fs != nil && fs.src.Fingerprint() == p.Fingerprint
 }
 
 // Pending is the number of chunks added whose position has not been
@@ -386,7 +386,7 @@ func (t *Tracker) positionLocked(fs *fileState, path string, now time.Time) reco
 		Flow:        t.flowID,
 		Path:        path,
 		FileID:      fs.src.FileID,
-		Fingerprint: fs.src.Fingerprint,
+		Fingerprint: fs.src.Fingerprint(),
 		ModTime:     fs.modTime,
 		Size:        fs.size,
 		Offset:      fs.offset,

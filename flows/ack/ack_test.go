@@ -276,7 +276,7 @@ func TestFlushBatchesAllFilesIntoOneSave(t *testing.T) {
 	}
 	for f, s := range srcs {
 		p, ok := ms.get(s.PathNow())
-		if !ok || p.Offset != 2000 || p.Flow != flow || p.FileID != s.FileID || p.Fingerprint != s.Fingerprint ||
+		if !ok || p.Offset != 2000 || p.Flow != flow || p.FileID != s.FileID || p.Fingerprint != s.Fingerprint() ||
 			p.Size != 2100 || p.ModTime.UnixMilli() != 1_700_000_002_000 {
 			t.Errorf("file %d saved %+v", f, p)
 		}
@@ -480,7 +480,7 @@ func TestTrackerWithStoreResumesAcknowledgedOffset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ps) != 1 || ps[0].Offset != 100 || ps[0].FileID != s.FileID || ps[0].Fingerprint != s.Fingerprint {
+	if len(ps) != 1 || ps[0].Offset != 100 || ps[0].FileID != s.FileID || ps[0].Fingerprint != s.Fingerprint() {
 		t.Errorf("Load = %+v; want app.log@100", ps)
 	}
 }

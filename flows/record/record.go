@@ -21,8 +21,10 @@ type Source struct {
 	FileID string
 	Dev    uint64
 	Ino    uint64
-	// Fingerprint is a hash of the file's first bytes (see flows/tail).
-	Fingerprint string
+	// fingerprint is a hash of the file's first bytes (see flows/tail),
+	// lengthened by the tailer as the file grows: read it through
+	// Fingerprint.
+	fingerprint atomic.Pointer[string]
 	// Predecessor, when set (before the first chunk), is the Source whose
 	// chunks hold this file's bytes before its first chunk: a copytruncate
 	// copy continues where its original was read up to, while the
@@ -38,10 +40,18 @@ type Source struct {
 
 // NewSource returns a Source for the file at path.
 func NewSource(flowID, path, fileID string, dev, ino uint64, fingerprint string) *Source {
-	s := &Source{FlowID: flowID, FileID: fileID, Dev: dev, Ino: ino, Fingerprint: fingerprint}
+	s := &Source{FlowID: flowID, FileID: fileID, Dev: dev, Ino: ino}
 	s.SetPath(path)
+	s.SetFingerprint(fingerprint)
 	return s
 }
+
+// Fingerprint returns the hash of the file's first bytes as last known.
+func (s *Source) Fingerprint() string { return *s.fingerprint.Load() }
+
+// SetFingerprint records a fingerprint over more of the file's first
+// bytes (the file grew): saved checkpoints then identify it better.
+func (s *Source) SetFingerprint(fp string) { s.fingerprint.Store(&fp) }
 
 // PathNow returns the file's current known path.
 func (s *Source) PathNow() string { return *s.path.Load() }

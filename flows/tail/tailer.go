@@ -876,6 +876,12 @@ func (t *Tailer) headOK(h *harvester) bool {
 	}
 	if len(head) > len(h.head) {
 		h.head = append(h.head[:0], head...)
+		if h.src != nil {
+			// Saved checkpoints then cover what was checked: a file
+			// rewritten while the agent is stopped, with the same first
+			// line, is no longer taken for the one read.
+			h.src.SetFingerprint(fingerprint(h.head))
+		}
 	}
 	return true
 }
