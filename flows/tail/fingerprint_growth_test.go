@@ -35,4 +35,3 @@ func TestCheckpointFingerprintCoversMoreThanTheFirstRead(t *testing.T) {
 		t.Fatalf("fingerprint %s: got %d records, want 151; first %q", src.Fingerprint(), n, c2.records()[0])
 	}
 }
-

@@ -53,4 +53,3 @@ func TestFileUnreadableUntilARestartIsReadFromItsStartAfterIt(t *testing.T) {
 		t.Fatalf("secure.log: got %q, want s1, s2", got)
 	}
 }
-
