@@ -433,11 +433,14 @@ func (t *Tracker) Flush() error {
 			continue
 		}
 		if !t.dirtyLocked(fs, path) {
-			// A file whose state is saved, fully acknowledged and idle is
-			// dropped: a later chunk carries absolute offsets, so tracking
-			// simply starts again. This bounds memory when files come and
-			// go (a new file per api_caller run, rotation).
-			if fs.head == len(fs.queue) && now.Sub(fs.lastAdd) >= idleEvictAfter {
+			// A file the tailer has forgotten, whose state is saved, fully
+			// acknowledged and idle is dropped: this bounds memory when
+			// files come and go (a new file per api_caller run, rotation).
+			// A file still tailed keeps its state however quiet it is: a
+			// rename must be saved under the new name even while its next
+			// chunk waits behind a blocked destination (a restart would
+			// otherwise find no row for it and start it at its end).
+			if fs.head == len(fs.queue) && now.Sub(fs.lastAdd) >= idleEvictAfter && src.Released() {
 				t.dropLocked(fs)
 			}
 			continue

@@ -533,7 +533,7 @@ func TestThousandsOfSeenFilesAreSavedOnceEach(t *testing.T) {
 	}
 }
 
-func TestIdleCleanFileStateIsDroppedAndTrackingRestartsAtAbsoluteOffsets(t *testing.T) {
+func TestIdleCleanFileStateIsDroppedOnceReleasedAndTrackingRestartsAtAbsoluteOffsets(t *testing.T) {
 	saver := newMemSaver()
 	tr := New(flow, saver)
 	s := src("/d/app.log.1", 7)
@@ -543,15 +543,32 @@ func TestIdleCleanFileStateIsDroppedAndTrackingRestartsAtAbsoluteOffsets(t *test
 	if err := tr.Flush(); err != nil { // saves offset 100
 		t.Fatal(err)
 	}
-	if err := tr.Flush(); err != nil { // clean and idle: dropped
+	states := func() int {
+		tr.mu.Lock()
+		defer tr.mu.Unlock()
+		return len(tr.files)
+	}
+	if err := tr.Flush(); err != nil { // clean and idle, but still tailed: kept
 		t.Fatal(err)
 	}
-	tr.mu.Lock()
-	n := len(tr.files)
-	tr.mu.Unlock()
-	if n != 0 {
-		t.Fatalf("%d file states kept after the file went idle, want 0", n)
+	if n := states(); n != 1 {
+		t.Fatalf("%d file states: an idle file still tailed was dropped (its rename would not be saved)", n)
 	}
+	s.SetPath("/d/app.log.2") // renamed while idle: saved under the new name
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := saver.get("/d/app.log.2"); !ok || p.Offset != 100 {
+		t.Fatalf("after the rename: %+v, want offset 100 under the new name", p)
+	}
+	s.Release()                        // the tailer forgot it
+	if err := tr.Flush(); err != nil { // clean, idle and released: dropped
+		t.Fatal(err)
+	}
+	if n := states(); n != 0 {
+		t.Fatalf("%d file states kept after the file was released, want 0", n)
+	}
+	n := 0
 	// More data later: tracking restarts and saves the absolute end offset.
 	c2 := chunk(s, 100, 150, 1)
 	c2.ReadAt = time.Now()
@@ -560,7 +577,7 @@ func TestIdleCleanFileStateIsDroppedAndTrackingRestartsAtAbsoluteOffsets(t *test
 	if err := tr.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	if p, ok := saver.get("/d/app.log.1"); !ok || p.Offset != 150 {
+	if p, ok := saver.get("/d/app.log.2"); !ok || p.Offset != 150 {
 		t.Fatalf("saved position %+v, want offset 150", p)
 	}
 	tr.mu.Lock()

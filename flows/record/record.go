@@ -36,6 +36,10 @@ type Source struct {
 	// (renamed out of it, or deleted): its last name may be another
 	// file's by now, so its position is not saved under it.
 	detached atomic.Bool
+	// released is set when the tailer has forgotten the file (let go,
+	// replaced, or truncated and restarted under a new Source): no chunk of
+	// this Source follows.
+	released atomic.Bool
 }
 
 // NewSource returns a Source for the file at path.
@@ -66,6 +70,15 @@ func (s *Source) SetDetached(d bool) { s.detached.Store(d) }
 // checkpoint row must not be written under its last name, which may be
 // another file's by now.
 func (s *Source) Detached() bool { return s.detached.Load() }
+
+// Release records that the tailer has forgotten the file: the
+// acknowledgement stage may then forget it too once it is idle. Until
+// then it keeps the file's (small) state, so that a rename is saved under
+// the new name even after a long quiet spell.
+func (s *Source) Release() { s.released.Store(true) }
+
+// Released reports whether the tailer has forgotten the file.
+func (s *Source) Released() bool { return s.released.Load() }
 
 // Chunk is a run of consecutive records read from one file.
 //

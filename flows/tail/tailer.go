@@ -905,6 +905,9 @@ func (t *Tailer) truncated(h *harvester, size int64) {
 	h.offset = 0
 	h.pend = h.pend[:0]
 	h.head = h.head[:0]
+	if h.src != nil {
+		h.src.Release()
+	}
 	h.src = nil // a new content lifetime: new Source, offsets start again
 	h.sp.reset(t.cfg.SkipHeaderLines)
 	h.hdrFrom = -1
@@ -1290,6 +1293,9 @@ func (t *Tailer) drop(h *harvester, why string) {
 		t.log.Info("Stopped tailing file", "path", h.path, "fileId", h.fileID, "reason", why, "offset", h.done(), "size", h.size)
 	}
 	delete(t.files, h.key)
+	if h.src != nil {
+		h.src.Release()
+	}
 	t.cfg.Stats.DropFile(h.fileID)
 }
 
