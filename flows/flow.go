@@ -102,6 +102,7 @@ func New(cfg config.Flow, deps Deps) (*Flow, error) {
 		SkipHeaderLines:           cfg.SkipHeaderLines,
 		AggregatedRecordSizeBytes: cfg.AggregatedRecordSizeBytes,
 		ReadBufferBytes:           cfg.ReadBufferBytes(),
+		MultiLineFlushBytes:       multiLineFlushBytes(LimitsFor(cfg)),
 		MinPoll:                   cfg.MinTimeBetweenFilePolls,
 		MaxRefresh:                cfg.MaxTimeBetweenFileTrackerRefresh,
 		Resume:                    deps.Resume,
@@ -145,6 +146,17 @@ func LimitsFor(cfg config.Flow) batch.Limits {
 		return batch.FirehoseLimits(cfg.MaxBufferSizeRecords, cfg.MaxBufferSizeBytes, cfg.MaxBufferAge)
 	}
 	return batch.KinesisLimits(cfg.MaxBufferSizeRecords, cfg.MaxBufferSizeBytes, cfg.MaxBufferAge)
+}
+
+// multiLineFlushBytes is the size at which a multi-line record without a
+// start line in sight is emitted at a line end: the destination's record
+// limit, less the longest partition key where the key counts (a record
+// any longer would be truncated by the batch builder).
+func multiLineFlushBytes(l batch.Limits) int {
+	if l.CountKey {
+		return l.MaxRecordBytes - 256
+	}
+	return l.MaxRecordBytes
 }
 
 // DefaultMaxPendingChunks bounds the chunks whose checkpoint is still waiting for

@@ -34,6 +34,12 @@ type splitter struct {
 	skipping   bool // dropping bytes up to and including the next '\n'
 	countSkip  bool // the dropped bytes are counted as discarded (runaway)
 	scanned    int  // multi-line: bytes of the pending data already scanned
+	// flushAt (multi-line, 0 = off): complete lines without a start line in
+	// sight are emitted once they reach this many bytes (the destination's
+	// record limit), at the last line end within it, instead of waiting for
+	// a start line or idleness until a busy file's record turns into a
+	// runaway and is cut.
+	flushAt int
 
 	// Counters since the owner last took them.
 	runaways  int64
@@ -257,6 +263,22 @@ func (sp *splitter) splitMulti(data []byte, mode splitMode, emit func(s, e int))
 			}
 			record(rs, next)
 			pos = next
+			sp.scanned = 0
+			continue
+		}
+		if sp.flushAt > 0 && ls-rs > sp.flushAt {
+			// No start line in sight and the destination's record limit
+			// reached (a pattern that never matches, a busy writer that is
+			// never idle): the lines so far go out as they are, split at a
+			// line end rather than cut (Java emits every read's lines).
+			e := rs + i + 1 // the first line always belongs to the record
+			if i+1 < sp.flushAt {
+				if k := bytes.LastIndexByte(data[e:rs+sp.flushAt], '\n'); k >= 0 {
+					e += k + 1
+				}
+			}
+			record(rs, e)
+			pos = e
 			sp.scanned = 0
 			continue
 		}

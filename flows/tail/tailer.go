@@ -37,6 +37,11 @@ type Config struct {
 	AggregatedRecordSizeBytes int
 	// ReadBufferBytes is the longest record (5 MiB Kinesis, 4 MiB Firehose).
 	ReadBufferBytes int
+	// MultiLineFlushBytes (0 = off) is the size at which a multi-line
+	// record still waiting for its next start line is emitted anyway, at a
+	// line end: the destination's record limit, so that a busy file whose
+	// pattern rarely matches has its lines split, never cut.
+	MultiLineFlushBytes int
 	// MinPoll is minTimeBetweenFilePollsMillis, MaxRefresh is
 	// maxTimeBetweenFileTrackerRefreshMillis.
 	MinPoll, MaxRefresh time.Duration
@@ -1019,6 +1024,7 @@ func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light, 
 		hdrFrom:   -1,
 	}
 	h.sp = newSplitter(t.cfg.MultiLineStart, t.cfg.Footer, t.cfg.AggregatedRecordSizeBytes, t.cfg.ReadBufferBytes, 0)
+	h.sp.flushAt = t.cfg.MultiLineFlushBytes
 	t.files[st.key] = h
 	t.watchWrites(h)
 	if t.first {
