@@ -34,11 +34,10 @@ type splitter struct {
 	skipping   bool // dropping bytes up to and including the next '\n'
 	countSkip  bool // the dropped bytes are counted as discarded (runaway)
 	scanned    int  // multi-line: bytes of the pending data already scanned
-	// flushAt (multi-line, 0 = off): complete lines without a start line in
-	// sight are emitted once they reach this many bytes (the destination's
-	// record limit), at the last line end within it, instead of waiting for
-	// a start line or idleness until a busy file's record turns into a
-	// runaway and is cut.
+	// flushAt (multi-line, 0 = off): a record longer than this (the
+	// destination's record limit) is emitted in parts of at most this many
+	// bytes, split at line ends, as soon as they are complete: not cut as
+	// a runaway or truncated by the batch builder.
 	flushAt int
 
 	// Counters since the owner last took them.
@@ -124,9 +123,11 @@ func (sp *splitter) skip(data []byte, pos int, mode splitMode) (int, bool) {
 func (sp *splitter) runaway(data []byte, pos int, emit func(s, e int)) int {
 	emit(pos, pos+sp.max)
 	sp.runaways++
-	if data[pos+sp.max-1] != '\n' {
-		sp.skipping, sp.countSkip = true, true
-	}
+	// Then the bytes up to and including the next '\n' are discarded
+	// (§3.8), also when the cut fell just after one (multi-line: the next
+	// line of the runaway record; a single line that long is never cut at
+	// its '\n', it would fit).
+	sp.skipping, sp.countSkip = true, true
 	return pos + sp.max
 }
 
@@ -255,6 +256,24 @@ func (sp *splitter) splitMulti(data []byte, mode splitMode, emit func(s, e int))
 			}
 			ls += j + 1
 		}
+		if sp.flushAt > 0 && i+1 <= sp.max && (next >= 0 && next-rs > sp.flushAt || next < 0 && ls-rs > sp.flushAt) {
+			// Longer than the destination's record limit (which would
+			// truncate it): the lines go out as records of at most the
+			// limit, split at line ends rather than cut, whether or not the
+			// next start line is in sight yet (a pattern that never
+			// matches, a busy writer that is never idle). Java emits every
+			// read's lines.
+			e := rs + i + 1 // the first line always belongs to the record (a runaway below when longer than the buffer)
+			if i+1 < sp.flushAt {
+				if k := bytes.LastIndexByte(data[e:rs+sp.flushAt], '\n'); k >= 0 {
+					e += k + 1
+				}
+			}
+			record(rs, e)
+			pos = e
+			sp.scanned = 0
+			continue
+		}
 		if next >= 0 {
 			if next-rs > sp.max {
 				pos = sp.runaway(data, rs, emit)
@@ -263,22 +282,6 @@ func (sp *splitter) splitMulti(data []byte, mode splitMode, emit func(s, e int))
 			}
 			record(rs, next)
 			pos = next
-			sp.scanned = 0
-			continue
-		}
-		if sp.flushAt > 0 && ls-rs > sp.flushAt {
-			// No start line in sight and the destination's record limit
-			// reached (a pattern that never matches, a busy writer that is
-			// never idle): the lines so far go out as they are, split at a
-			// line end rather than cut (Java emits every read's lines).
-			e := rs + i + 1 // the first line always belongs to the record
-			if i+1 < sp.flushAt {
-				if k := bytes.LastIndexByte(data[e:rs+sp.flushAt], '\n'); k >= 0 {
-					e += k + 1
-				}
-			}
-			record(rs, e)
-			pos = e
 			sp.scanned = 0
 			continue
 		}
@@ -291,7 +294,9 @@ func (sp *splitter) splitMulti(data []byte, mode splitMode, emit func(s, e int))
 		if len(data)-ls >= sp.max {
 			// The unterminated last line alone fills the buffer: it is a
 			// runaway whether it starts a record or continues this one.
-			if sp.multi.LookingAt(data[ls:]) {
+			if sp.multi.LookingAt(data[ls:]) || sp.flushAt > 0 {
+				// (With flushAt the complete lines go out on their own,
+				// as when that line is complete: records split, not cut.)
 				record(rs, ls)
 				pos = ls
 			} else {

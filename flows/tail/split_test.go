@@ -145,7 +145,11 @@ func FuzzSplitterReadBoundaries(f *testing.F) {
 			if multi {
 				m = re
 			}
-			return newSplitter(m, nil, int(agg%64), max, int(hdr%3))
+			sp := newSplitter(m, nil, int(agg%64), max, int(hdr%3))
+			if multi && cut&1 == 1 {
+				sp.flushAt = 8 // records past it are split at line ends
+			}
+			return sp
 		}
 		whole, n1 := feed(mk(), splitFinal, string(data))
 		// The same bytes one at a time, or in pieces of cut bytes.
@@ -217,3 +221,21 @@ func BenchmarkSplitMultiLine(b *testing.B) {
 	}
 	benchSplit(b, newSplitter(re, nil, 0, 5<<20, 0), buf.Bytes())
 }
+
+// §3.8: a runaway's first buffer-size bytes are one record, then the bytes
+// up to and including the next newline are discarded, also when the cut
+// falls just after a newline (multi-line: " x\n" continues the runaway
+// record and was sent as a record of its own).
+func TestMultiLineRunawayCutJustAfterANewlineDiscardsTheNextLine(t *testing.T) {
+	re, _ := javaregex.Compile(`S`, 0)
+	sp := newSplitter(re, nil, 0, 10, 0)
+	// "Sabcdefgh\n" is exactly 10 bytes; the record "Sabcdefgh\n x\n" is 13.
+	got, n := feed(sp, splitNormal, "Sabcdefgh\n x\nSb\n")
+	want := []string{"Sabcdefgh\n"} // then " x\n" discarded; "Sb\n" waits for the next start
+	if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) || sp.discarded != 3 {
+		t.Fatalf("records %q (consumed %d, discarded %d), want %q with 3 bytes discarded", got, n, sp.discarded, want)
+	}
+}
+
+// Spec §3.5: END_OF_FILE "first skip header lines if configured"; §3.9: "If
+// the file has fewer lines, skipping continues as lines arrive."
