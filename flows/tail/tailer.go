@@ -1118,6 +1118,11 @@ func (t *Tailer) begin(h *harvester, st fileStat, head []byte, off int64) {
 	hdr := 0
 	if off == 0 {
 		hdr = t.cfg.SkipHeaderLines
+	} else if t.cfg.SkipHeaderLines > 0 {
+		// Started past 0 (END_OF_FILE, a checkpoint, a copy): the header
+		// lines not yet in the file are still skipped when they arrive
+		// (§3.5, §3.9).
+		hdr = t.cfg.SkipHeaderLines - t.linesBefore(h.f, off, t.cfg.SkipHeaderLines)
 	}
 	h.sp.reset(hdr)
 	h.hdrFrom = -1
@@ -1203,6 +1208,30 @@ func (t *Tailer) endOffset(f *os.File, size int64) int64 {
 		end = s
 	}
 	return lo
+}
+
+// linesBefore counts the newlines in f before off, up to limit.
+func (t *Tailer) linesBefore(f *os.File, off int64, limit int) int {
+	buf := make([]byte, 64<<10)
+	n := 0
+	for pos := int64(0); pos < off && n < limit; {
+		k, err := f.ReadAt(buf[:min(int64(len(buf)), off-pos)], pos)
+		for b := buf[:k]; n < limit; n++ {
+			i := bytes.IndexByte(b, '\n')
+			if i < 0 {
+				break
+			}
+			b = b[i+1:]
+		}
+		if err != nil || k == 0 {
+			if err != nil && !errors.Is(err, io.EOF) {
+				t.fail(err)
+			}
+			break
+		}
+		pos += int64(k)
+	}
+	return n
 }
 
 // copyOffset decides where a file that appeared after the first scan
