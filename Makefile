@@ -5,7 +5,7 @@ VERSION ?= 3.0.0
 LDFLAGS := -s -w -X main.version=$(VERSION)
 EMU := .ci/emulators
 
-.PHONY: all build test test-short soak demo bench vet fmt emulators clean
+.PHONY: all build test test-race test-short soak demo bench vet fmt emulators clean
 
 all: build
 
@@ -23,6 +23,10 @@ vet:
 # The one test command. Tests start kinesalite / kinesis-local themselves (internal/kinesistest).
 test: emulators vet
 	$(GO) test -count=1 -timeout 15m ./...
+
+# Every test again under the race detector (needs cgo: a C compiler). CI runs it after `make test`.
+test-race: emulators
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 20m ./...
 
 # The long fault suite (docs/RELIABILITY.md): SIGKILL/SIGTERM under load, outages, throttling, ...
 soak: emulators
