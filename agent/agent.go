@@ -270,7 +270,7 @@ func openCheckpoints(cfg *config.Config, log *slog.Logger) (*checkpoint.Store, e
 			}
 		}
 	}
-	store, err := checkpoint.Open(path)
+	store, err := checkpoint.Open(path, checkpoint.WithQueryTimeout(cfg.CheckpointQueryTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint file %s: %w", path, err)
 	}

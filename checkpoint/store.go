@@ -90,7 +90,19 @@ const (
 type Option func(*options)
 
 type options struct {
-	busyTimeout time.Duration
+	busyTimeout  time.Duration
+	queryTimeout time.Duration
+}
+
+// WithQueryTimeout sets how long the TTL delete at startup waits for a lock
+// held by another process (checkpoints.queryTimeoutSeconds, Java's
+// setQueryTimeout on that statement); 0 keeps the busy timeout.
+func WithQueryTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.queryTimeout = d
+		}
+	}
 }
 
 // WithBusyTimeout sets how long a statement waits for a lock held by another
@@ -109,6 +121,7 @@ func WithBusyTimeout(d time.Duration) Option {
 // the agent is); other processes may read it at any time.
 type Store struct {
 	path string
+	opts options
 	dsn  string
 
 	// dbMu serializes the database's users, so that a Save that finds the
@@ -174,7 +187,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
 
-	s := &Store{path: abs, dsn: dsn, db: db, last: map[rowKey]record.Position{}}
+	s := &Store{path: abs, opts: o, dsn: dsn, db: db, last: map[rowKey]record.Position{}}
 	if err := s.init(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("checkpoint: open %s: %w%s", abs, err, hint(err))
@@ -477,6 +490,13 @@ func (s *Store) DeleteExpired(ttlDays int) (n int, err error) {
 	}
 	s.dbMu.Lock()
 	defer s.dbMu.Unlock()
+	if qt := s.opts.queryTimeout; qt > 0 && qt != s.opts.busyTimeout {
+		// One connection: the pragma holds for this statement, then the
+		// store's own busy timeout comes back.
+		if _, err := s.db.Exec(fmt.Sprintf("PRAGMA busy_timeout = %d", qt.Milliseconds())); err == nil {
+			defer s.db.Exec(fmt.Sprintf("PRAGMA busy_timeout = %d", s.opts.busyTimeout.Milliseconds()))
+		}
+	}
 	tx, err := s.db.Begin()
 	if err != nil {
 		return 0, fmt.Errorf("checkpoint: delete expired in %s: begin: %w", s.path, err)

@@ -1,6 +1,7 @@
 package checkpoint
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"os"
@@ -574,5 +575,44 @@ func TestConcurrentSavesOfSeveralFlows(t *testing.T) {
 		if err != nil || len(ps) != 1 || ps[0].Offset != rounds-1 {
 			t.Errorf("flow %d: %+v, %v", f, ps, err)
 		}
+	}
+}
+
+// checkpoints.queryTimeoutSeconds bounds how long the TTL delete at start
+// waits for a lock another process holds (Java: setQueryTimeout on that
+// statement), whatever the store's own busy timeout.
+func TestDeleteExpiredWaitsForALockAtMostTheQueryTimeout(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "checkpoints")
+	s, err := Open(path, WithBusyTimeout(60*time.Second), WithQueryTimeout(200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	other, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := s.DeleteExpired(7); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("DeleteExpired succeeded while another process held the write lock")
+		}
+	case <-time.After(30 * time.Second): // the busy timeout is 60 s
+		t.Fatal("DeleteExpired still waiting after 30 s: the query timeout (200 ms) was not applied")
+	}
+	_, _ = conn.ExecContext(context.Background(), "ROLLBACK")
+	if err := s.Save([]record.Position{pos("/d/a.log", "(dev=1,ino=2)", 1)}); err != nil {
+		t.Fatalf("save after the delete: %v", err)
 	}
 }
