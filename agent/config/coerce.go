@@ -263,6 +263,8 @@ func (r *objReader) integer(key string, def int64, bits uint) (int64, error) {
 		e := r.convErr(v, class, key)
 		if v.kind == kNumber && !v.isInt {
 			e.Msg += ": not an integer"
+		} else if t := strings.TrimLeft(javaText(v), "+-"); len(t) > 1 && t[0] == '0' && strings.ContainsAny(t, "89") && looksNumeric(t) {
+			e.Msg += ": a leading 0 makes it octal, where 8 and 9 are not digits (write it without the leading 0)"
 		} else if looksNumeric(javaText(v)) {
 			e.Msg += ": out of range"
 		}

@@ -34,7 +34,7 @@ var noEffectTop = map[string]string{
 	"userDefinedCredentialsProvider.classname": "Java credential provider classes cannot be loaded; credentials come from awsAccessKeyId/awsSecretAccessKey, assumeRoleARN or the standard AWS chain (environment, profile, web identity, container, instance profile)",
 	"userDefinedCredentialsProvider.location":  "Java credential provider jars cannot be loaded; credentials come from awsAccessKeyId/awsSecretAccessKey, assumeRoleARN or the standard AWS chain",
 	"sendingThreadsKeepAliveMillis":            "senders are goroutines, there is no thread pool to keep alive",
-	"sendingThreadsMaxQueueSize":               "there is no sending task queue; each flow has its own bounded queue (publishQueueCapacity)",
+	"sendingThreadsMaxQueueSize":               "there is no sending task queue; each flow holds at most one sealed batch per sender plus one waiting",
 	"checkpoints.connectionTimeoutSeconds":     "the Java agent reads it but never uses it either",
 	"log.level":                                "the Java agent never reads it either; use the -L/--log-level flag",
 	"log.file":                                 "the Java agent never reads it either; use the -l/--log-file flag",

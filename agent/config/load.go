@@ -289,10 +289,10 @@ func readTopLevel(cfg *Config, r *objReader) error {
 		return err
 	}
 	if v, ok := r.get("awsSecretAccessKey"); ok && v.kind != kNull {
-		if v.kind != kString {
+		if v.kind == kObject || v.kind == kArray {
 			return r.errf("Failed to convert value (<redacted>) to desired type (%s): awsSecretAccessKey: expected a string, got a JSON %s", javaString, v.kind)
 		}
-		cfg.AWSSecretAccessKey = v.s
+		cfg.AWSSecretAccessKey = javaText(v) // any scalar as its text, as Java's readString
 	}
 	if ua, err := r.strDefault("userAgent", ""); err != nil {
 		return err
@@ -335,6 +335,15 @@ func readTopLevel(cfg *Config, r *objReader) error {
 		return err
 	}
 	cfg.SocketTimeout = millis(int64(ms))
+	for _, k := range []struct {
+		key string
+		d   time.Duration
+		def string
+	}{{"connectionTimeoutMillis", cfg.ConnectionTimeout, "10 s"}, {"socketTimeoutMillis", cfg.SocketTimeout, "50 s"}} {
+		if k.d == 0 {
+			cfg.warn(fmt.Sprintf("%s: %q is 0 (no limit in the Java agent): the default, %s, is used, so that a hung endpoint cannot block a sender for ever", r.file, k.key, k.def))
+		}
+	}
 	if n, err = r.int64Key("connectionTTLMillis", -1); err != nil {
 		return err
 	}
@@ -588,6 +597,9 @@ func buildFlow(src flowSource) (*Flow, []string, error) {
 	}
 	if err = r.checkRange("publishQueueCapacity", int64(f.PublishQueueCapacity), 1, unbounded); err != nil {
 		return nil, warns, err
+	}
+	if r.has("publishQueueCapacity") {
+		warn("key \"publishQueueCapacity\" has no effect here: a flow holds at most one sealed batch per sender plus one waiting (up to 9, against Java's queue of 100); reading stops while they wait")
 	}
 	if f.SkipHeaderLines, err = r.int32Key("skipHeaderLines", 0); err != nil {
 		return nil, warns, err

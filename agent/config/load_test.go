@@ -98,6 +98,10 @@ func TestLoadRejectsWithJavaErrorTexts(t *testing.T) {
 			config: `{"flows":[` + kflow + `, "maxBufferSizeRecords": 3000000000}]}`,
 			want:   "flows[0]: Failed to convert value (3000000000) to desired type (class java.lang.Integer): maxBufferSizeRecords: out of range",
 		},
+		"integer with a leading 0 and an 8": {
+			config: `{"flows":[` + kflow + `, "maxBufferSizeRecords": "08"}]}`,
+			want:   "flows[0]: Failed to convert value (08) to desired type (class java.lang.Integer): maxBufferSizeRecords: a leading 0 makes it octal, where 8 and 9 are not digits (write it without the leading 0)",
+		},
 		"long beyond 64 bits": {
 			config: `{"shutdownTimeoutMillis": "9223372036854775808", "flows":[` + kflow + `}]}`,
 			want:   "Failed to convert value (9223372036854775808) to desired type (class java.lang.Long): shutdownTimeoutMillis: out of range",
@@ -503,6 +507,18 @@ func TestLoadWarnsAboutUnknownAndIneffectiveKeys(t *testing.T) {
 		"retry max backoff below the initial one": {
 			config: `{"flows":[` + kflow + `, "retryInitialBackoffMillis": 500, "retryMaxBackoffMillis": 200}]}`,
 			want:   `"retryMaxBackoffMillis" (200) is below "retryInitialBackoffMillis" (500): every retry waits about retryMaxBackoffMillis`,
+		},
+		"publishQueueCapacity": {
+			config: `{"flows":[` + kflow + `, "publishQueueCapacity": 10}]}`,
+			want:   `flows[0]: key "publishQueueCapacity" has no effect here`,
+		},
+		"socket timeout of 0": {
+			config: `{"socketTimeoutMillis": 0, "flows":[` + kflow + `}]}`,
+			want:   `"socketTimeoutMillis" is 0 (no limit in the Java agent): the default, 50 s, is used`,
+		},
+		"connection timeout of 0": {
+			config: `{"connectionTimeoutMillis": "0", "flows":[` + kflow + `}]}`,
+			want:   `"connectionTimeoutMillis" is 0 (no limit in the Java agent): the default, 10 s, is used`,
 		},
 		"partitionKeyOption on Firehose": {
 			config: `{"flows":[{"filePattern": "/a/b", "deliveryStream": "d", "partitionKeyOption": "RANDOM"}]}`,

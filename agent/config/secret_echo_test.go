@@ -48,3 +48,17 @@ func TestExternalIDOfTheWrongTypeIsNotEchoed(t *testing.T) {
 		}
 	}
 }
+
+// awsSecretAccessKey is a string key: any scalar is read as its text, as
+// Java's readString does (a number was refused); objects and arrays are
+// refused by type, the value never shown.
+func TestSecretKeyOfAnyScalarIsReadAsItsText(t *testing.T) {
+	cfg, _, err := loadText(t, `{"awsAccessKeyId": "AKID", "awsSecretAccessKey": 12345, "flows":[{"filePattern":"/a/b","kinesisStream":"s"}]}`)
+	if err != nil || cfg.AWSSecretAccessKey != "12345" {
+		t.Fatalf("numeric secret key: %v, %q", err, cfg.AWSSecretAccessKey)
+	}
+	_, _, err = loadText(t, `{"awsAccessKeyId": "AKID", "awsSecretAccessKey": ["S3cr3tS3cr3t"], "flows":[{"filePattern":"/a/b","kinesisStream":"s"}]}`)
+	if err == nil || strings.Contains(err.Error(), "S3cr3t") {
+		t.Fatalf("array secret key: %v", err)
+	}
+}
