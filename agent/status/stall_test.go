@@ -88,3 +88,21 @@ func caughtUpFlow(t *testing.T) (start time.Time, clock *fakeClock, f *flowstats
 	}
 	return start, clock, f, serve(t, s) + "/healthz"
 }
+
+// Between the tailer's read (ReadOffset moves at once) and the
+// acknowledgement stage's next stats flush (OldestUnacked set up to a
+// second later), a new line after an idle hour is read but unacknowledged
+// with no pending time yet: pending since now, no stall (it answered 503
+// measured from the success an hour ago).
+func TestALineReadButNotYetReportedUnacknowledgedIsNoStall(t *testing.T) {
+	start, clock, f, url := caughtUpFlow(t)
+	clock.Set(start.Add(time.Hour))
+	f.UpdateFile("1", func(s *flowstats.FileState) { s.Size, s.ReadOffset = 120, 120 }) // OldestUnacked not set yet
+	if code, body := get(t, url); code != 200 {
+		t.Errorf("a line read just now: /healthz %d %q", code, strings.TrimSpace(body))
+	}
+	clock.Set(clock.Now().Add(DefaultStallAfter))
+	if code, _ := get(t, url); code != 503 {
+		t.Errorf("read and unacknowledged for %s: /healthz %d, want 503", DefaultStallAfter, code)
+	}
+}

@@ -222,7 +222,12 @@ func (s *Server) view(f *flowstats.Flow, now time.Time) flowView {
 func (s *Server) pendingSince(f *flowstats.Flow, v flowView, now time.Time) time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if v.bytesBehind == 0 {
+	if v.bytesBehind == 0 && v.checkpointLag == 0 && v.oldestUnacked.IsZero() {
+		// (Read but unacknowledged bytes count as pending too: the tailer
+		// moves ReadOffset at once, the acknowledgement stage reports the
+		// oldest unacknowledged chunk at its next flush, up to a second
+		// later; in between the data is pending since now, not since the
+		// last success an hour ago.)
 		delete(s.behindSince, f)
 	} else if t, ok := s.behindSince[f]; !ok || v.lastSuccess.After(t) {
 		// First seen, or seen before a success since: with rare probes

@@ -409,7 +409,9 @@ func (t *Tracker) Flush() error {
 	t.buf, t.refs, t.vers = t.buf[:0], t.refs[:0], t.vers[:0]
 	t.mu.Lock()
 	for src, fs := range t.files {
-		if fs.statsDirty {
+		if fs.statsDirty && !fs.superseded && t.byID[fs.src.FileID] == fs {
+			// (A superseded state, the content before a truncation, must
+			// not write over the current content's entry: same file id.)
 			t.updateStatsLocked(fs)
 		}
 		path := src.PathNow()

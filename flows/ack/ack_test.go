@@ -800,3 +800,29 @@ func waitSaved(t *testing.T, ms *memSaver, path string, off int64, what string) 
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+// After a truncation (copytruncate), a late acknowledgement of the old
+// content must not write over the file's stats entry (same file id), which
+// now describes the new content: its lag and oldest unacknowledged time
+// stay visible to /healthz and the gauges.
+func TestLateAckOfTruncatedContentDoesNotHideTheNewContentsLag(t *testing.T) {
+	st := flowstats.New(flow, "s", false)
+	tr := New(flow, newMemSaver(), WithStats(st))
+	old := src("/d/app.log", 1)
+	st.SetFile(flowstats.FileState{Path: "/d/app.log", FileID: old.FileID, Size: 1000})
+	c1 := chunk(old, 0, 1000, 1)
+	tr.Add(c1)
+	st.UpdateFile(old.FileID, func(s *flowstats.FileState) { s.ReadOffset = 1000 })
+	_ = tr.Flush()
+	// tailer.truncated(): same file id, offsets back to 0, then a new Source.
+	st.UpdateFile(old.FileID, func(s *flowstats.FileState) { s.ReadOffset, s.AckedOffset, s.Size = 0, 0, 100 })
+	cur := record.NewSource(flow, "/d/app.log", old.FileID, 0x803, 1, "fpnew")
+	tr.Add(chunk(cur, 0, 100, 1))
+	st.UpdateFile(old.FileID, func(s *flowstats.FileState) { s.ReadOffset = 100 })
+	_ = tr.Flush()
+	c1.Ack(1) // old content delivered; new chunk still pending
+	_ = tr.Flush()
+	if fs := st.Files()[0]; fs.ReadOffset-fs.AckedOffset != 100 || fs.OldestUnacked.IsZero() {
+		t.Errorf("want lag 100 and an OldestUnacked; got %+v", fs)
+	}
+}
