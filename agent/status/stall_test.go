@@ -106,3 +106,26 @@ func TestALineReadButNotYetReportedUnacknowledgedIsNoStall(t *testing.T) {
 		t.Errorf("read and unacknowledged for %s: /healthz %d, want 503", DefaultStallAfter, code)
 	}
 }
+
+// Records of a file the tailer has let go (deleted or rotated away while
+// the destination was down) have no per-file entry any more; the flow's
+// oldest unacknowledged time still makes them pending: a stall once they
+// wait DefaultStallAfter without a successful send (it answered 200).
+func TestUnacknowledgedRecordsOfADeletedFileStillCountAsPending(t *testing.T) {
+	start, clock, f, url := caughtUpFlow(t)
+	read := start.Add(time.Minute)
+	f.OldestUnacked.Store(read.UnixNano())
+	f.DropFile("1")
+	clock.Set(read.Add(time.Second))
+	if code, body := get(t, url); code != 200 {
+		t.Fatalf("pending for a second: %d %q", code, body)
+	}
+	clock.Set(read.Add(DefaultStallAfter + time.Second))
+	if code, body := get(t, url); code != 503 {
+		t.Errorf("unacknowledged for %s with no success: /healthz %d %q, want 503", DefaultStallAfter, code, strings.TrimSpace(body))
+	}
+	f.OldestUnacked.Store(0)
+	if code, _ := get(t, url); code != 200 {
+		t.Errorf("all acknowledged: /healthz %d, want 200", code)
+	}
+}

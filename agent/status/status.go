@@ -186,6 +186,14 @@ func (s *Server) view(f *flowstats.Flow, now time.Time) flowView {
 			v.oldestUnacked = fs.OldestUnacked
 		}
 	}
+	if ns := f.OldestUnacked.Load(); ns > 0 {
+		// The flow's oldest, also of files let go since (deleted or rotated
+		// away with records still unacknowledged): no per-file entry shows
+		// those.
+		if t := time.Unix(0, ns); v.oldestUnacked.IsZero() || t.Before(v.oldestUnacked) {
+			v.oldestUnacked = t
+		}
+	}
 	if ns := f.LastSuccess.Load(); ns > 0 {
 		v.lastSuccess = time.Unix(0, ns)
 	}
@@ -195,7 +203,7 @@ func (s *Server) view(f *flowstats.Flow, now time.Time) flowView {
 	case v.consecutiveError > 0:
 		v.healthy = false
 		v.reason = fmt.Sprintf("%d consecutive processing errors", v.consecutiveError)
-	case v.bytesBehind > 0 || v.checkpointLag > 0:
+	case v.bytesBehind > 0 || v.checkpointLag > 0 || !v.oldestUnacked.IsZero():
 		ref, what := v.lastSuccess, "since the last successful send"
 		if ref.IsZero() {
 			ref, what = s.start, "since start (no successful send yet)"

@@ -407,8 +407,14 @@ func (t *Tracker) Flush() error {
 
 	now := time.Now()
 	t.buf, t.refs, t.vers = t.buf[:0], t.refs[:0], t.vers[:0]
+	var oldest time.Time // of the flow's unacknowledged chunks
 	t.mu.Lock()
 	for src, fs := range t.files {
+		if fs.head < len(fs.queue) {
+			if r := fs.queue[fs.head].ReadAt; !r.IsZero() && (oldest.IsZero() || r.Before(oldest)) {
+				oldest = r
+			}
+		}
 		if fs.statsDirty && !fs.superseded && t.byID[fs.src.FileID] == fs {
 			// (A superseded state, the content before a truncation, must
 			// not write over the current content's entry: same file id.)
@@ -454,6 +460,13 @@ func (t *Tracker) Flush() error {
 		t.buf = append(t.buf, p)
 		t.refs = append(t.refs, fs)
 		t.vers = append(t.vers, fs.ver)
+	}
+	if t.stats != nil {
+		var ns int64
+		if !oldest.IsZero() {
+			ns = oldest.UnixNano()
+		}
+		t.stats.OldestUnacked.Store(ns)
 	}
 	// Starting positions of files begun but not read: saved first, so that
 	// a real position of the same file in this Save wins.

@@ -826,3 +826,30 @@ func TestLateAckOfTruncatedContentDoesNotHideTheNewContentsLag(t *testing.T) {
 		t.Errorf("want lag 100 and an OldestUnacked; got %+v", fs)
 	}
 }
+
+// The flow-level oldest unacknowledged time covers every tracked chunk,
+// also of files whose per-file stats entry is gone (let go by the tailer
+// after deletion), so that /healthz and the age gauge still see them.
+func TestFlowOldestUnackedCoversChunksOfEveryFile(t *testing.T) {
+	st := flowstats.New(flow, "s", false)
+	tr := New(flow, newMemSaver(), WithStats(st))
+	gone := src("/d/deleted.log", 1)
+	c := chunk(gone, 0, 100, 1)
+	read := time.Now().Add(-time.Hour)
+	c.ReadAt = read
+	tr.Add(c)
+	st.DropFile(gone.FileID) // the tailer let the file go
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got := st.OldestUnacked.Load(); got != read.UnixNano() {
+		t.Fatalf("OldestUnacked %v, want the deleted file's chunk's read time %v", time.Unix(0, got), read)
+	}
+	c.Ack(1)
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got := st.OldestUnacked.Load(); got != 0 {
+		t.Fatalf("OldestUnacked %v after every chunk was acknowledged, want 0", time.Unix(0, got))
+	}
+}

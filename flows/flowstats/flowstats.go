@@ -38,6 +38,12 @@ type Flow struct {
 	// Tailer health.
 	ConsecutiveErrors atomic.Int64
 
+	// OldestUnacked is the unix nanos read time of the flow's oldest
+	// unacknowledged chunk, of any file, including files the tailer has let
+	// go since (deleted, rotated away) whose per-file entry is gone; 0 when
+	// every chunk is acknowledged. Set by the acknowledgement stage.
+	OldestUnacked atomic.Int64
+
 	mu    sync.Mutex
 	files map[string]FileState
 }
