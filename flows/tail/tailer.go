@@ -132,6 +132,10 @@ type Tailer struct {
 	unwatched int
 	errs      int
 	lastErr   error
+	// stuck is what the last full scan could not do (list the directory,
+	// open a matched file): it keeps ConsecutiveErrors rising between
+	// scans, logged once when it began; scanErr collects it during a scan.
+	stuck, scanErr error
 
 	lastScan time.Time
 	rescanAt time.Time
@@ -376,11 +380,17 @@ func (t *Tailer) scanEvery() time.Duration {
 }
 
 func (t *Tailer) endIteration() {
-	if t.errs > 0 {
+	switch {
+	case t.errs > 0:
 		n := t.cfg.Stats.ConsecutiveErrors.Add(1)
 		t.log.Error("Error when processing current input file or when tracking its status",
 			"consecutive_errors", n, "err", t.lastErr)
-	} else {
+	case t.stuck != nil:
+		// Still failing (a directory that cannot be listed, a file that
+		// cannot be opened): the next scan retries; an iteration between
+		// scans must not reset the count, or alarms on it never fire.
+		t.cfg.Stats.ConsecutiveErrors.Add(1)
+	default:
 		t.cfg.Stats.ConsecutiveErrors.Store(0)
 	}
 	t.errs = 0
@@ -550,6 +560,8 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 	if !light {
 		t.lastScan = now
 		t.rescanAt = time.Time{}
+		t.scanErr = nil
+		defer func() { t.stuck = t.scanErr }()
 	}
 	t.watcher.ensure(t)
 	pre := t.takePreopened()
@@ -563,6 +575,7 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 	if err != nil {
 		t.warnOnce(slog.LevelError, t.cfg.Dir, "Cannot list directory", "err", err)
 		t.fail(err)
+		t.scanErr = err
 		return
 	}
 	if t.warned[t.cfg.Dir] != "" {
@@ -980,6 +993,9 @@ func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light, 
 		if f, err = t.openFile(p); err != nil {
 			if os.IsPermission(err) {
 				t.reportUnreadable(p, st, matched)
+				if matched {
+					t.scanErr = err // counted until it can be read (ERROR logged once)
+				}
 			}
 			return
 		}

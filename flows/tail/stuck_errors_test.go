@@ -1,0 +1,63 @@
+package tail
+
+import (
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"testing"
+)
+
+// watchErrors samples ConsecutiveErrors over n more tailer iterations
+// once it is above 0, and reports whether it went back to 0 meanwhile.
+func errorsDroppedToZero(t *testing.T, c *collector, cfg Config, n int64) bool {
+	t.Helper()
+	waitFor(t, "a first error", func() bool { return cfg.Stats.ConsecutiveErrors.Load() > 0 })
+	dropped := false
+	from := c.tl.loops.Load()
+	waitFor(t, "iterations", func() bool {
+		if cfg.Stats.ConsecutiveErrors.Load() == 0 {
+			dropped = true
+		}
+		return c.tl.loops.Load() >= from+n
+	})
+	return dropped
+}
+
+// A directory that cannot be listed keeps ConsecutiveProcessingErrors above
+// 0 between the scans that retry it (iterations without a scan reset it,
+// so the documented alarms, Minimum > 0 and `for: 10m`, never fired).
+func TestConsecutiveErrorsStayAboveZeroWhileTheDirectoryCannotBeListed(t *testing.T) {
+	notDir := filepath.Join(t.TempDir(), "logs")
+	mustWrite(t, notDir, "x") // listing it fails, as for a directory the agent may not read
+	cfg := testConfig(notDir, "*.log")
+	c := startTailer(t, cfg)
+	if errorsDroppedToZero(t, c, cfg, 30) {
+		t.Fatal("ConsecutiveErrors went back to 0 while the directory still could not be listed")
+	}
+}
+
+// A matched file that cannot be opened counts too (OBSERVABILITY.md: "a
+// directory or file that cannot be read"), until it can be read.
+func TestConsecutiveErrorsCountAFileThatCannotBeOpenedUntilItCanBe(t *testing.T) {
+	dir := t.TempDir()
+	denied := filepath.Join(dir, "secure.log")
+	mustWrite(t, denied, "s1\n")
+	cfg := testConfig(dir, "*.log")
+	var deny atomic.Bool
+	deny.Store(true)
+	c := startTailer(t, cfg, func(tl *Tailer) {
+		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			if name == denied && deny.Load() {
+				return nil, &os.PathError{Op: "open", Path: name, Err: syscall.EACCES}
+			}
+			return os.OpenFile(name, flag, perm)
+		}
+	})
+	if errorsDroppedToZero(t, c, cfg, 30) {
+		t.Fatal("ConsecutiveErrors went back to 0 while the file still could not be opened")
+	}
+	deny.Store(false) // access granted: read at the next scan, count back to 0
+	c.waitRecords(1)
+	waitFor(t, "count back to 0", func() bool { return cfg.Stats.ConsecutiveErrors.Load() == 0 })
+}
