@@ -204,6 +204,10 @@ func Open(path string, opts ...Option) (*Store, error) {
 func (s *Store) reopen() error {
 	s.closeStatements()
 	s.db.Close()
+	// Its directory may be gone too (rm -rf of the state directory).
+	if err := os.MkdirAll(filepath.Dir(s.path), 0o755); err != nil {
+		return fmt.Errorf("create directory: %w", err)
+	}
 	db, err := sql.Open("sqlite", s.dsn)
 	if err != nil {
 		return err
@@ -236,8 +240,35 @@ func (s *Store) gone() bool {
 // names the file; saving ps again is harmless.
 var ErrRecreated = errors.New("was deleted or replaced while the agent ran: recreated it and wrote back the positions saved since start")
 
+// quickCheck returns the first problems PRAGMA quick_check finds ("" when
+// none).
+func (s *Store) quickCheck(ctx context.Context) (string, error) {
+	rows, err := s.db.QueryContext(ctx, "PRAGMA quick_check(4)")
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var lines []string
+	for rows.Next() {
+		var l string
+		if err := rows.Scan(&l); err != nil {
+			return "", err
+		}
+		if l != "ok" {
+			lines = append(lines, strings.ReplaceAll(l, "\n", " "))
+		}
+	}
+	return strings.Join(lines, "; "), rows.Err()
+}
+
+// errDamaged is the integrity check's failure at open.
+var errDamaged = errors.New("the database is damaged (PRAGMA quick_check)")
+
 // hint adds a human explanation for the SQLite errors an operator meets.
 func hint(err error) string {
+	if errors.Is(err, errDamaged) {
+		return " (move it away or point checkpointFile elsewhere; the agent then starts without positions, as on a first start)"
+	}
 	var se *sqlite.Error
 	if !errors.As(err, &se) {
 		return ""
@@ -249,6 +280,8 @@ func hint(err error) string {
 		return " (the database is corrupt: move it away or point checkpointFile elsewhere)"
 	case sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM:
 		return " (the agent needs write access to the file and its directory)"
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		return " (another process holds the file: another agent, or a Java agent still running, using the same checkpointFile; stop it, or give each agent its own checkpointFile)"
 	}
 	return ""
 }
@@ -264,6 +297,14 @@ func (s *Store) init() error {
 	ctx := context.Background()
 	if err := s.db.PingContext(ctx); err != nil {
 		return err
+	}
+	// A damaged file must stop the start, not fail every save for the
+	// life of the process (quick_check: the b-trees, not the row values;
+	// milliseconds for a checkpoint file).
+	if problems, err := s.quickCheck(ctx); err != nil {
+		return err
+	} else if problems != "" {
+		return fmt.Errorf("%w: %s", errDamaged, problems)
 	}
 	if _, err := s.db.ExecContext(ctx, javaDDL); err != nil {
 		return fmt.Errorf("create FILE_CHECKPOINTS: %w", err)
@@ -396,6 +437,11 @@ func (s *Store) Save(ps []record.Position) (err error) {
 	if len(ps) == 0 {
 		return nil
 	}
+	defer func() {
+		if h := hint(err); h != "" && !strings.HasSuffix(err.Error(), h) {
+			err = fmt.Errorf("%w%s", err, h) // what to do about it, in the ERROR line
+		}
+	}()
 	if s.isClosed() {
 		return ErrClosed
 	}
@@ -475,6 +521,16 @@ func (s *Store) Save(ps []record.Position) (err error) {
 		clear(s.last)
 	}
 	for i := range ps {
+		if !known[i] && ps[i].FileID != "" {
+			// Its rows under other paths were deleted above: forget them
+			// here too, or a recreate after the file is deleted would
+			// write them back (in map order, over this one).
+			for k, m := range s.last {
+				if k.flow == ps[i].Flow && k.path != ps[i].Path && m.FileID == ps[i].FileID {
+					delete(s.last, k)
+				}
+			}
+		}
 		s.last[rowKey{ps[i].Flow, ps[i].Path}] = ps[i]
 	}
 	return nil
