@@ -736,6 +736,12 @@ func buildOptions(fr *objReader) ([]processors.Option, []string, error) {
 		if err := readOption(r, &o); err != nil {
 			return nil, warns, err
 		}
+		// Java builds each converter before reading the next option: its
+		// validation error comes before a later option's key error.
+		if err := processors.Validate([]processors.Option{o}); err != nil {
+			// processors' messages already name the option (flows[i].dataProcessingOptions[j]).
+			return nil, warns, &Error{File: r.file, Msg: err.Error(), Err: err}
+		}
 		opts = append(opts, o)
 	}
 	return opts, warns, nil

@@ -142,6 +142,10 @@ func TestLoadRejectsWithJavaErrorTexts(t *testing.T) {
 			config: `{"flows":[` + kflow + `, "dataProcessingOptions": [{"optionName": "CSVTOJSON"}]}]}`,
 			want:   "flows[0].dataProcessingOptions[0]: Required list missing: customFieldNames",
 		},
+		"processing options fail in list order": {
+			config: `{"flows":[` + kflow + `, "dataProcessingOptions": [{"optionName": "LOGTOJSON", "logFormat": "SYSLOG", "matchPattern": "(x)"}, {"optionName": "NOPE"}]}]}`,
+			want:   "flows[0].dataProcessingOptions[0]: customFieldNames must be specified when matchPattern is specified",
+		},
 		"CSVTOJSON with customFieldNames null": {
 			config: `{"flows":[` + kflow + `, "dataProcessingOptions": [{"optionName": "CSVTOJSON", "customFieldNames": null}]}]}`,
 			want:   `flows[0].dataProcessingOptions[0]: "customFieldNames" is null: expected a list of field names, e.g. ["a", "b"]`,
