@@ -205,6 +205,8 @@ var putRecordsAnswer = answerShape[types.PutRecordsResultEntry]{
 	errs: func(e *types.PutRecordsResultEntry) (code, msg **string) { return &e.ErrorCode, &e.ErrorMessage },
 }
 
+var errorCodeKey = []byte(`"ErrorCode"`)
+
 // decodeAnswer reads a batch call's answer into *count and *entries.
 // Unknown members are skipped.
 func decodeAnswer[E any](p []byte, sh *answerShape[E], count **int32, entries *[]E) error {
@@ -238,13 +240,20 @@ func decodeAnswer[E any](p []byte, sh *answerShape[E], count **int32, entries *[
 			if *count != nil && **count == 0 {
 				// Every entry succeeded (the service sends the count first):
 				// count the entries and point at shared zero-value results
-				// instead of decoding a million sequence numbers or record ids.
+				// instead of decoding a million sequence numbers or record ids
+				// (one scan, no allocation). The entries decide, not the
+				// count, as in Java: an answer whose count says 0 while an
+				// entry has an ErrorCode is decoded in full below.
+				start := s.i
 				n, ok := s.countArray()
 				if !ok || n > sh.max {
 					return s.err("bad " + sh.entries + " array")
 				}
-				*entries = sh.succeeded[:n:n]
-				continue
+				if !bytes.Contains(s.b[start:s.i], errorCodeKey) {
+					*entries = sh.succeeded[:n:n]
+					continue
+				}
+				s.i = start
 			}
 			if !s.consume('[') {
 				return s.err("expected " + sh.entries + " array")

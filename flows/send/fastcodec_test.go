@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
@@ -163,7 +164,7 @@ func sameResults(refCount int32, ref, fast []string) bool {
 
 // An answer with FailedRecordCount 0 first is counted, not decoded: no
 // per-call allocation of result entries, every entry accepted.
-func TestFastCodecTrustsAZeroFailedRecordCountWithoutDecodingEntries(t *testing.T) {
+func TestFastCodecSkipsDecodingEntriesWhenTheCountIsZeroAndNoEntryHasAnErrorCode(t *testing.T) {
 	body := []byte(`{"FailedRecordCount":0,"Records":[{"SequenceNumber":"1","ShardId":"s"},{"SequenceNumber":"2","ShardId":"s"},{"SequenceNumber":"3","ShardId":"s"}]}`)
 	var o kinesis.PutRecordsOutput
 	allocs := testing.AllocsPerRun(100, func() {
@@ -182,6 +183,19 @@ func TestFastCodecTrustsAZeroFailedRecordCountWithoutDecodingEntries(t *testing.
 	}
 	if allocs > 1 {
 		t.Errorf("%.1f allocations per decode, want at most 1 (the count)", allocs)
+	}
+	// The entries decide, not the count (Java loops over every entry): a
+	// count of 0 with an entry carrying an ErrorCode is decoded in full
+	// (that entry was acknowledged without being resent). Firehose alike.
+	body = []byte(`{"FailedRecordCount":0,"Records":[{"SequenceNumber":"1","ShardId":"s"},{"ErrorCode":"ProvisionedThroughputExceededException","ErrorMessage":"slow"},{"SequenceNumber":"3","ShardId":"s"}]}`)
+	o = kinesis.PutRecordsOutput{}
+	if err := decodePutRecordsOutput(body, &o); err != nil || len(o.Records) != 3 || aws.ToString(o.Records[1].ErrorCode) != "ProvisionedThroughputExceededException" || o.Records[0].ErrorCode != nil {
+		t.Fatalf("count 0 with an entry error: %v %+v", err, o.Records)
+	}
+	var fo firehose.PutRecordBatchOutput
+	if err := decodePutRecordBatchOutput([]byte(`{"FailedPutCount":0,"RequestResponses":[{"RecordId":"1"},{"ErrorCode":"ServiceUnavailableException"}]}`), &fo); err != nil ||
+		aws.ToString(fo.RequestResponses[1].ErrorCode) != "ServiceUnavailableException" {
+		t.Fatalf("Firehose, count 0 with an entry error: %v %+v", err, fo.RequestResponses)
 	}
 	// The count after the entries: they are decoded as before.
 	body = []byte(`{"Records":[{"SequenceNumber":"1","ShardId":"s"},{"ErrorCode":"ProvisionedThroughputExceededException","ErrorMessage":"slow down"}],"FailedRecordCount":1}`)

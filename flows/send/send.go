@@ -23,12 +23,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/batch"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
@@ -101,6 +103,7 @@ var (
 	// still retry (never drop); the ERROR says so.
 	invalidCodes = map[string]bool{
 		"ValidationException": true, "InvalidArgumentException": true, "SerializationException": true,
+		"RequestEntityTooLarge": true, // HTTP 413 (see callFailed)
 	}
 )
 
@@ -348,6 +351,12 @@ func (s *sender) callFailed(b *batch.Batch, attempted int, err error, latency ti
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		code, msg = ae.ErrorCode(), ae.ErrorMessage()
+	}
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusRequestEntityTooLarge {
+		// A front end (proxy, VPC endpoint policy, a local server) refused
+		// the body's size: isolate by halving, as an invalid request.
+		code = "RequestEntityTooLarge"
 	}
 	switch {
 	case throttleCodes[code]:
