@@ -405,6 +405,7 @@ check "stopped before, started after, enablement untouched" same "$(calls "$R")"
 check "existing checkpoints not overwritten by the Java import" grep -qx "checkpoint data" "$R/var/lib/$SVC/checkpoints"
 reset_calls "$R"
 check "rpm -e" rpm -e --root "$R" --nodeps $SVC
+check "erase leaves no package marker directory" absent "$R/var/lib/$SVC-pkg"
 check "erase: stopped and disabled" same "$(calls "$R")" \
     "systemctl stop $SVC.service;systemctl --no-reload disable $SVC.service;systemctl daemon-reload;systemctl reset-failed $SVC.service;"
 check "erase keeps config (.rpmsave), state and the user" \

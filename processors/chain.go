@@ -47,7 +47,8 @@ type Deps struct {
 	// ADDEC2METADATA; "" means $AWS_EC2_METADATA_SERVICE_ENDPOINT or
 	// http://169.254.169.254.
 	IMDSEndpoint string
-	// HTTPClient for IMDS; nil means a client with a 2 s timeout.
+	// HTTPClient for IMDS; nil means a client with a 2 s timeout that never
+	// goes through a proxy.
 	HTTPClient *http.Client
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time

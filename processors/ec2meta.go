@@ -58,7 +58,12 @@ func newEC2Metadata(o *Option, deps Deps, pretty bool) *ec2Metadata {
 	e.endpoint = strings.TrimRight(e.endpoint, "/")
 	e.client = deps.HTTPClient
 	if e.client == nil {
-		e.client = &http.Client{Timeout: 2 * time.Second}
+		// Never through HTTP_PROXY: a proxy cannot reach the link-local
+		// metadata service, or answers with its own host's (Java's
+		// EC2MetadataUtils: Proxy.NO_PROXY).
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.Proxy = nil
+		e.client = &http.Client{Timeout: 2 * time.Second, Transport: tr}
 	}
 	if o.MetadataTTL != "" {
 		if v, err := parseJavaInt(o.MetadataTTL); err != nil {

@@ -1,6 +1,7 @@
 package processors
 
 import (
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -221,5 +222,19 @@ func TestAddEC2MetadataUnreachableIMDSStillBuilds(t *testing.T) {
 	out, res := c.Process(nil, []byte("{\"a\":1}\n"))
 	if res != Converted || string(out) != "{\"a\":1}\n" {
 		t.Fatalf("%v %q", res, out)
+	}
+}
+
+// The instance metadata service is reached directly, never through
+// HTTP_PROXY (Java's EC2MetadataUtils: Proxy.NO_PROXY): a proxy cannot
+// reach the link-local address, or answers with its own host's identity.
+func TestAddEC2MetadataNeverUsesTheEnvironmentsProxy(t *testing.T) {
+	o := Option{Name: "ADDEC2METADATA", LogFormat: "SYSLOG"}
+	srv := httptest.NewServer(&fakeIMDS{doc: identityDoc, noTags: true})
+	defer srv.Close()
+	e := newEC2Metadata(&o, Deps{IMDSEndpoint: srv.URL, Now: time.Now, Location: time.UTC, Logger: slog.New(slog.DiscardHandler)}, false)
+	tr, ok := e.client.Transport.(*http.Transport)
+	if !ok || tr.Proxy != nil {
+		t.Fatalf("the metadata client's transport %T has a proxy function (HTTP_PROXY would be used)", e.client.Transport)
 	}
 }

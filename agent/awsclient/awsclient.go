@@ -23,7 +23,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -149,6 +151,9 @@ type Clients struct {
 	imdsEndpoint string
 	secrets      []string
 	logger       *slog.Logger
+
+	seenMu sync.Mutex
+	seen   []string // secret key and token of credentials Redact saw, newest last
 }
 
 // New builds the clients. ctx bounds the region lookup (EC2 instance
@@ -657,6 +662,38 @@ func isEC2IPv6Metadata(ip net.IP) bool {
 // Redact replaces every secret the clients know (agent.json's secret key,
 // the current credentials' secret key and session token) in s with ***:
 // for text a server sent back, which may quote a signed request.
+//
+// It never waits for a credential fetch (it runs inside log calls on the
+// send path): it takes the cached credentials if they are valid, and
+// remembers the last few seen, so that a token a server quotes after the
+// cache has moved on is still masked.
 func (c *Clients) Redact(s string) string {
-	return redact.Secrets(s, c.currentSecrets(context.Background())...)
+	if c.AWS.Credentials != nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // cached credentials or nothing: no fetch is waited for
+		if cr, err := c.AWS.Credentials.Retrieve(ctx); err == nil {
+			c.remember(cr.SecretAccessKey, cr.SessionToken)
+		}
+	}
+	c.seenMu.Lock()
+	secrets := append(append([]string(nil), c.secrets...), c.seen...)
+	c.seenMu.Unlock()
+	return redact.Secrets(s, secrets...)
 }
+
+// remember keeps the last rememberedSecrets secret strings Redact saw.
+func (c *Clients) remember(ss ...string) {
+	c.seenMu.Lock()
+	defer c.seenMu.Unlock()
+	for _, s := range ss {
+		if s == "" || slices.Contains(c.seen, s) {
+			continue
+		}
+		c.seen = append(c.seen, s)
+		if len(c.seen) > rememberedSecrets {
+			c.seen = c.seen[1:]
+		}
+	}
+}
+
+const rememberedSecrets = 8

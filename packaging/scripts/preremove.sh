@@ -18,7 +18,8 @@ fi
 if command -v systemctl >/dev/null 2>&1; then
     # Remember that it was enabled, so a DEB reinstall after "remove" (not purge) enables it again.
     # In the root-only package directory, not the service user's /var/lib/$SVC (see preinstall.sh).
-    if systemctl is-enabled --quiet "$SVC.service" 2>/dev/null; then
+    # DEB only: an RPM reinstall is a fresh install, which enables the unit anyway.
+    if [ "$1" = remove ] && systemctl is-enabled --quiet "$SVC.service" 2>/dev/null; then
         install -d -m 0700 -o root -g root /var/lib/$SVC-pkg && : > /var/lib/$SVC-pkg/enable
     fi
     systemctl --no-reload disable "$SVC.service" >/dev/null 2>&1 || true
