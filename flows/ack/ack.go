@@ -144,7 +144,6 @@ type fileState struct {
 	ver        uint64     // bumped whenever the position moves
 	savedVer   uint64     // ver of the last saved position
 	savedPath  string     // path the position was last saved under
-	savedAt    time.Time  // when it was last saved (rows are refreshed daily)
 	lastAdd    time.Time  // ReadAt of the newest chunk added (idle eviction)
 	superseded bool       // a newer Source of the same file id exists: never save again
 	pred       *fileState // copytruncate original still in flight: cap the saved offset at its own
@@ -366,15 +365,9 @@ func (t *Tracker) dropLocked(fs *fileState) {
 	}
 }
 
-func (t *Tracker) dirtyLocked(fs *fileState, path string, now time.Time) bool {
-	return fs.has && (fs.ver != fs.savedVer || path != fs.savedPath || now.Sub(fs.savedAt) >= rowRefreshAfter)
+func (t *Tracker) dirtyLocked(fs *fileState, path string) bool {
+	return fs.has && (fs.ver != fs.savedVer || path != fs.savedPath)
 }
-
-// rowRefreshAfter: the row of a file still tracked is saved again at least
-// this often, though its position did not move (a destination down for
-// days, a quiet file), so that checkpointTimeToLiveDays (at least 1 day)
-// never deletes the row of a file the agent is still reading.
-const rowRefreshAfter = 12 * time.Hour
 
 // Position returns the acknowledged position of src (ok is false when no
 // chunk of it has been fully acknowledged yet).
@@ -447,7 +440,7 @@ func (t *Tracker) Flush() error {
 			}
 			continue
 		}
-		if !t.dirtyLocked(fs, path, now) {
+		if !t.dirtyLocked(fs, path) {
 			// A file the tailer has forgotten, whose state is saved, fully
 			// acknowledged and idle is dropped: this bounds memory when
 			// files come and go (a new file per api_caller run, rotation).
@@ -520,7 +513,6 @@ func (t *Tracker) Flush() error {
 	for i, fs := range t.refs {
 		fs.savedVer = t.vers[i]
 		fs.savedPath = t.buf[i].Path
-		fs.savedAt = now
 	}
 	t.mu.Unlock()
 	clear(t.refs)

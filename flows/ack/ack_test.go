@@ -853,37 +853,3 @@ func TestFlowOldestUnackedCoversChunksOfEveryFile(t *testing.T) {
 		t.Fatalf("OldestUnacked %v after every chunk was acknowledged, want 0", time.Unix(0, got))
 	}
 }
-
-// The row of a file still tracked is saved again every rowRefreshAfter
-// though its position has not moved (a destination down for days), so
-// that checkpointTimeToLiveDays never deletes the row of a file still
-// being read with unsent data (a restart would start it at its end).
-func TestRowOfAFileStillTrackedIsRefreshedThoughItsPositionDidNotMove(t *testing.T) {
-	saver := newMemSaver()
-	tr := New(flow, saver)
-	s := src("/d/app.log", 1)
-	c1, c2 := chunk(s, 0, 1000, 1), chunk(s, 1000, 2000, 1)
-	tr.Add(c1)
-	tr.Add(c2)
-	c1.Ack(1) // c2 waits: the destination is down
-	if err := tr.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	calls := func() int { saver.mu.Lock(); defer saver.mu.Unlock(); return saver.calls }
-	before := calls()
-	if err := tr.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if calls() != before {
-		t.Fatal("saved again at once though nothing moved")
-	}
-	tr.mu.Lock()
-	tr.files[s].savedAt = time.Now().Add(-rowRefreshAfter - time.Minute) // half a day later
-	tr.mu.Unlock()
-	if err := tr.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if p, ok := saver.get("/d/app.log"); calls() != before+1 || !ok || p.Offset != 1000 {
-		t.Fatalf("after %s without a move: %d saves, row %+v; want the row saved again at 1000", rowRefreshAfter, calls()-before, p)
-	}
-}
