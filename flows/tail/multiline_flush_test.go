@@ -62,3 +62,19 @@ func TestMultiLineNeverMatchingWithABusyWriterLosesNoBytes(t *testing.T) {
 		t.Fatalf("%d of %d bytes delivered, %d runaways", len(got), all.Len(), cfg.Stats.RecordsLargerThanBuffer.Load())
 	}
 }
+
+// A file let go (final split) whose last record's complete lines fit the
+// record limit but whose unterminated last line takes it over: split at
+// the line end, not emitted whole (then truncated by the batch builder).
+func TestFinalMultiLineRecordOverTheLimitIsSplitAtALineEnd(t *testing.T) {
+	re, _ := javaregex.Compile(`S`, 0)
+	sp := newSplitter(re, nil, 0, 100, 0)
+	sp.flushAt = 10
+	got, _ := feed(sp, splitFinal, "Sa\nbb\ncccccc") // 6 bytes of lines + 6 unterminated
+	for _, r := range got {
+		if len(r) > sp.flushAt {
+			t.Fatalf("records %q: %q is %d bytes, over flushAt %d; want %q", got, r, len(r), sp.flushAt,
+				fmt.Sprint([]string{"Sa\nbb\n", "cccccc"}))
+		}
+	}
+}

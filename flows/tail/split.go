@@ -314,6 +314,14 @@ func (sp *splitter) splitMulti(data []byte, mode splitMode, emit func(s, e int))
 			sp.scanned = 0
 			continue
 		}
+		if mode == splitFinal && sp.flushAt > 0 && len(data)-rs > sp.flushAt {
+			// The complete lines (within the limit, see above) go out, and
+			// the unterminated last line alone next: split, not truncated.
+			record(rs, ls)
+			pos = ls
+			sp.scanned = 0
+			continue
+		}
 		if mode == splitFinal && len(data)-rs > sp.max {
 			pos = sp.runaway(data, rs, emit)
 			sp.scanned = 0

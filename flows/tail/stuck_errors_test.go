@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // watchErrors samples ConsecutiveErrors over n more tailer iterations
@@ -59,5 +60,32 @@ func TestConsecutiveErrorsCountAFileThatCannotBeOpenedUntilItCanBe(t *testing.T)
 	}
 	deny.Store(false) // access granted: read at the next scan, count back to 0
 	c.waitRecords(1)
+	waitFor(t, "count back to 0", func() bool { return cfg.Stats.ConsecutiveErrors.Load() == 0 })
+}
+
+// A tracked file closed for inactivity that can no longer be reopened
+// (permissions changed) counts as a file that cannot be read.
+func TestConsecutiveErrorsCountATrackedFileThatCannotBeReopened(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "app.log")
+	mustWrite(t, p, "a1\n")
+	cfg := testConfig(dir, "*.log")
+	var deny atomic.Bool
+	c := startTailer(t, cfg, func(tl *Tailer) {
+		tl.inactive = 300 * time.Millisecond
+		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			if name == p && deny.Load() {
+				return nil, &os.PathError{Op: "open", Path: name, Err: syscall.EACCES}
+			}
+			return os.OpenFile(name, flag, perm)
+		}
+	})
+	c.waitRecords(1)
+	waitFor(t, "closed for inactivity", func() bool { return !c.tl.isOpen(p) })
+	deny.Store(true)
+	mustAppend(t, p, "a2\n") // unread, and the file cannot be reopened
+	waitFor(t, "the unreadable file counted", func() bool { return cfg.Stats.ConsecutiveErrors.Load() > 0 })
+	deny.Store(false)
+	waitFor(t, "a2 read once it can be", func() bool { return len(c.records()) == 2 })
 	waitFor(t, "count back to 0", func() bool { return cfg.Stats.ConsecutiveErrors.Load() == 0 })
 }

@@ -211,6 +211,9 @@ type ghost struct {
 	path string
 	src  *record.Source // the content lifetime that was read up to done
 	key  fileKey        // a let-go file's identity; zero for a truncated file's
+	// own is the inode that was truncated (a truncated file's ghost): a
+	// file is never its own copy, whatever its new first bytes.
+	own fileKey
 }
 
 type waitState struct {
@@ -829,7 +832,7 @@ func (t *Tailer) refresh(h *harvester, p string, st fileStat) bool {
 	// Closed and changed: the inode may belong to another file now.
 	opened, same := t.reopen(h, p, time.Now())
 	if !opened {
-		return true
+		return true // (reopen counts a permission error)
 	}
 	if !same {
 		// Other content at this inode: truncated while closed (copytruncate
@@ -852,6 +855,9 @@ func (t *Tailer) refresh(h *harvester, p string, st fileStat) bool {
 func (t *Tailer) reopen(h *harvester, p string, now time.Time) (opened, same bool) {
 	f, err := t.openFile(p)
 	if err != nil {
+		if os.IsPermission(err) && h.matched {
+			t.scanErr = err // counted until it can be read, as a new file is
+		}
 		return false, false
 	}
 	// The name may have been given to another file since it was listed
@@ -940,7 +946,7 @@ func (t *Tailer) truncated(h *harvester, size int64) {
 // truncated or replaced.
 func (t *Tailer) rememberRead(h *harvester) {
 	if h.done() > 0 && len(h.head) > 0 {
-		t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: time.Now(), path: h.path, src: h.src})
+		t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: time.Now(), path: h.path, src: h.src, own: h.key})
 	}
 }
 
@@ -1261,8 +1267,8 @@ func (t *Tailer) linesBefore(f *os.File, off int64, limit int) int {
 func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (off int64, pred *record.Source, wait bool) {
 	for i := len(t.ghosts) - 1; i >= 0; i-- {
 		g := t.ghosts[i]
-		if !samePrefix(head, g.head) {
-			continue
+		if !samePrefix(head, g.head) || g.key == (fileKey{}) && g.own == st.key {
+			continue // (rewritten in place: new content, read from 0)
 		}
 		if g.key != (fileKey{}) && (g.key != st.key || len(head) < len(g.head) || st.size < g.done) {
 			// A let-go file comes back whole, as the same inode: a shorter
