@@ -205,7 +205,7 @@ var putRecordsAnswer = answerShape[types.PutRecordsResultEntry]{
 	errs: func(e *types.PutRecordsResultEntry) (code, msg **string) { return &e.ErrorCode, &e.ErrorMessage },
 }
 
-var errorCodeKey = []byte(`"ErrorCode"`)
+var errorCodeKey = []byte("ErrorCode") // (no quote: a quote starts every JSON string, the scan would stop at each)
 
 // decodeAnswer reads a batch call's answer into *count and *entries.
 // Unknown members are skipped.
