@@ -145,8 +145,11 @@ type Store struct {
 
 type rowKey struct{ flow, path string }
 
-// maxKnown bounds last (one entry per file saved since Open).
-const maxKnown = 100_000
+// maxKnown bounds last (one entry per file saved since Open, ~400 bytes
+// each): 4 MB at most, for an agent that sees a new file per run for
+// months. When it is reached the cache starts again (the next save of each
+// file rewrites its fingerprint row; a recreate writes back what is known).
+const maxKnown = 10_000
 
 // Open opens (creating it and its parent directories if needed) the
 // checkpoint database at path, creates Java's table and ours if missing, and

@@ -616,3 +616,23 @@ func TestDeleteExpiredWaitsForALockAtMostTheQueryTimeout(t *testing.T) {
 		t.Fatalf("save after the delete: %v", err)
 	}
 }
+
+// The store's cache of rows saved since open is bounded: an agent that
+// sees a new file per run for months does not hold one entry per file
+// ever saved (it held up to 100,000, ~40 MB).
+func TestRowCacheStaysBounded(t *testing.T) {
+	s := mustOpen(t, filepath.Join(t.TempDir(), "cp"))
+	for b := 0; b < 12; b++ {
+		ps := make([]record.Position, 0, 1000)
+		for i := 0; i < 1000; i++ {
+			k := b*1000 + i
+			ps = append(ps, pos(fmt.Sprintf("/var/log/airline_tickets/t-%06d.log", k), fmt.Sprintf("(dev=fd01,ino=%d)", 100000+k), 10))
+		}
+		if err := s.Save(ps); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(s.last); n > 10_000 {
+		t.Fatalf("%d cached rows after 12,000 files, want at most 10,000", n)
+	}
+}

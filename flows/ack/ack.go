@@ -203,12 +203,16 @@ func (t *Tracker) Add(c *record.Chunk) {
 		}
 		t.byID[c.Source.FileID] = fs
 	}
-	if !fs.has && c.Source.Predecessor != nil {
+	if pred := c.Source.Predecessor; !fs.has && pred != nil {
+		// Read once, at the Source's first chunk; dropped after, so that a
+		// file that goes out of the pattern and back again and again does
+		// not keep every earlier Source reachable through the chain.
+		c.Source.Predecessor = nil
 		// A copytruncate copy continues its original: its bytes before
 		// c.Start are the original's, some maybe still in flight. Start at
 		// what the original has acknowledged, and hold the position there
 		// until the original's chunks are all acknowledged (see Flush).
-		if pfs := t.files[c.Source.Predecessor]; pfs != nil && pfs.head < len(pfs.queue) {
+		if pfs := t.files[pred]; pfs != nil && pfs.head < len(pfs.queue) {
 			fs.pred = pfs
 			start := c.Start
 			if pfs.has && pfs.offset < start {

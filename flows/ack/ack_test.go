@@ -853,3 +853,20 @@ func TestFlowOldestUnackedCoversChunksOfEveryFile(t *testing.T) {
 		t.Fatalf("OldestUnacked %v after every chunk was acknowledged, want 0", time.Unix(0, got))
 	}
 }
+
+// A Source's predecessor is read at its first chunk and then dropped: a
+// file that goes out of the pattern and back, again and again, must not
+// keep every earlier Source reachable through the chain.
+func TestPredecessorIsDroppedAfterTheSourcesFirstChunk(t *testing.T) {
+	tr := New(flow, newMemSaver())
+	first := src("/d/app.log", 1)
+	c1 := chunk(first, 0, 100, 1)
+	tr.Add(c1)
+	second := src("/d/app.log", 1)
+	second.Predecessor = first
+	tr.Add(chunk(second, 100, 200, 1))
+	if second.Predecessor != nil {
+		t.Fatal("the predecessor is still referenced after the Source's first chunk")
+	}
+	c1.Ack(1)
+}

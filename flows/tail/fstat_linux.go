@@ -27,3 +27,10 @@ func sizeOf(f *os.File) (int64, time.Time, error) {
 		return st.Size, time.Unix(st.Mtim.Unix()), nil
 	}
 }
+
+// unlinked reports whether the file of fi (an open descriptor's) has no
+// name left: it was deleted.
+func unlinked(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && st.Nlink == 0
+}

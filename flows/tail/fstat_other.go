@@ -15,3 +15,7 @@ func sizeOf(f *os.File) (int64, time.Time, error) {
 	}
 	return fi.Size(), fi.ModTime(), nil
 }
+
+// unlinked reports whether the file of fi has no name left (not known
+// here: false).
+func unlinked(fi os.FileInfo) bool { return false }

@@ -671,6 +671,25 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 			}
 		}
 		t.ghosts = slices.DeleteFunc(t.ghosts, func(g ghost) bool { return now.Sub(g.at) > t.ghostTTL })
+		// Files gone from the listing leave no trace: a new file per run
+		// (api_caller) must not grow these for the life of the agent.
+		for k := range t.unreadable {
+			if !seen[k] {
+				delete(t.unreadable, k)
+			}
+		}
+		if len(t.warned) > 0 {
+			names := slices.Clone(names) // (names is the listing, sorted below for the search)
+			slices.Sort(names)
+			for p := range t.warned {
+				if filepath.Dir(p) != t.cfg.Dir {
+					continue // the directory's own entry, other keys
+				}
+				if _, found := slices.BinarySearch(names, filepath.Base(p)); !found {
+					delete(t.warned, p)
+				}
+			}
+		}
 	}
 	for k, h := range t.files {
 		if h.matched && !seen[k] && listed[h.path] {
@@ -1603,13 +1622,17 @@ func (t *Tailer) housekeep(ctx context.Context, out chan<- *record.Chunk, turn [
 		case !h.matched && idle >= t.linger:
 			// Renamed out of the pattern or deleted, fully read, quiet: let go,
 			// and ship an unterminated last line (Java discards it).
-			if fi, err := h.f.Stat(); err == nil && fi.Size() > h.offset {
+			fi, err := h.f.Stat()
+			if err == nil && fi.Size() > h.offset {
 				continue
 			}
 			if len(h.pend) > 0 {
 				t.consume(ctx, h, out, append(t.scratch[:0], h.pend...), splitFinal)
 			}
-			if h.done() > 0 && len(h.head) > 0 {
+			// A deleted file (no link left) never comes back: a file that
+			// gets its inode and first bytes later is a new one, read from
+			// 0 (it was taken for this one and its lines skipped).
+			if h.done() > 0 && len(h.head) > 0 && !(err == nil && unlinked(fi)) {
 				// If it comes back into the pattern (renamed out and back,
 				// a listing that missed it), it resumes here, not at 0.
 				t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: time.Now(), path: h.path, src: h.src, key: h.key})
