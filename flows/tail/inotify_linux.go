@@ -86,6 +86,15 @@ func (n *notifier) rename(wd int32, path string) {
 	}
 }
 
+// has reports whether wd is still a watch (the kernel drops a
+// directory's watch when the directory is deleted: IN_IGNORED).
+func (n *notifier) has(wd int32) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	_, ok := n.wds[wd]
+	return ok
+}
+
 // remove drops a watch (the kernel may have dropped it already).
 func (n *notifier) remove(wd int32) {
 	n.mu.Lock()

@@ -38,6 +38,8 @@ func (*notifier) rename(int32, string) {}
 
 func (*notifier) remove(int32) {}
 
+func (*notifier) has(int32) bool { return false }
+
 func (*notifier) read([]byte, []notifyEvent) ([]notifyEvent, error) {
 	return nil, errors.New("no inotify")
 }

@@ -472,6 +472,10 @@ func (t *Tailer) turnOrder(full bool, written map[int32]bool, now time.Time) []*
 	for _, h := range t.files {
 		if h.f != nil && !h.undecided && (full || t.due(h, written, now)) {
 			t.order = append(t.order, h)
+		} else if h.f == nil && h.wd != 0 && written[h.wd] {
+			// Written while it was being closed for inactivity (the event
+			// was read while it was still open): the rescan reopens it.
+			t.rescanSoon(now)
 		}
 	}
 	slices.SortFunc(t.order, func(a, b *harvester) int {
@@ -1639,6 +1643,9 @@ func (t *Tailer) housekeep(ctx context.Context, out chan<- *record.Chunk, turn [
 			}
 			t.drop(h, "no longer matched and fully read")
 		case h.matched && idle >= t.inactive:
+			if size, _, err := sizeOf(h.f); err == nil && size > h.offset {
+				continue // written since it was read: read it, close later
+			}
 			h.f.Close()
 			h.f = nil
 			t.setOpen(h, false)

@@ -273,7 +273,9 @@ func (w *watcher) ensure(t *Tailer) {
 		return
 	}
 	if dir != "" {
-		if key, ok := dirIdentity(dir); ok && key == dirKey {
+		// (Same identity is not enough: a directory removed and made again
+		// may get the same inode, and its old watch is gone.)
+		if key, ok := dirIdentity(dir); ok && key == dirKey && s.has(sWD) {
 			return
 		}
 		// The directory went away or was replaced (renamed over, or moved
