@@ -98,3 +98,42 @@ func inodeOf(t *testing.T, p string) uint64 {
 	}
 	return fi.Sys().(*syscall.Stat_t).Ino
 }
+
+// A file renamed out of the pattern (archived), let go, and deleted only
+// then: a new file with the same first bytes is a new file, read from 0,
+// whichever inode it gets. The let-go file's ghost holds its descriptor,
+// so its inode cannot go to a new file meanwhile (it did, and the new
+// file was taken for the old one "coming back": its lines were skipped).
+func TestAFileArchivedLetGoThenDeletedIsNotTakenForANewFile(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(dir, "*.log")
+	c := startTailer(t, cfg)
+	a := filepath.Join(dir, "run-1.log")
+	mustWrite(t, a, "status=OK\n")
+	c.waitRecords(1)
+	ino := inodeOf(t, a)
+	archived := filepath.Join(dir, "run-1.done") // out of the pattern
+	mustRename(t, a, archived)
+	waitFor(t, "the archived file let go", func() bool { return len(cfg.Stats.Files()) == 0 })
+	c.settle()
+	if err := os.Remove(archived); err != nil {
+		t.Fatal(err)
+	}
+	b, tmp := filepath.Join(dir, "run-2.log"), filepath.Join(dir, "tmp")
+	reused := false
+	for i := 0; i < 200 && !reused; i++ {
+		mustWrite(t, tmp, "status=OK\n") // outside the pattern
+		if reused = inodeOf(t, tmp) == ino; !reused {
+			os.Remove(tmp)
+		}
+	}
+	if reused {
+		mustRename(t, tmp, b) // the dangerous case: same inode, same first bytes
+	} else {
+		mustWrite(t, b, "status=OK\n")
+	}
+	waitFor(t, "run-2.log read", func() bool { return len(c.recordsOf("run-2.log")) == 1 })
+	if reused {
+		t.Log("the archived file's inode went to the new file while its ghost lived")
+	}
+}

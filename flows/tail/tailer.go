@@ -214,6 +214,18 @@ type ghost struct {
 	// own is the inode that was truncated (a truncated file's ghost): a
 	// file is never its own copy, whatever its new first bytes.
 	own fileKey
+	// f (a let-go file's ghost) holds the file's descriptor for the
+	// ghost's life: while it is open its inode cannot be given to a new
+	// file, so the same inode is the same file, and a file deleted since
+	// (no link left) is known not to come back.
+	f *os.File
+}
+
+// forget closes what g holds.
+func (g ghost) forget() {
+	if g.f != nil {
+		g.f.Close()
+	}
 }
 
 type waitState struct {
@@ -511,6 +523,10 @@ func (t *Tailer) stopAll() {
 			h.f = nil
 		}
 	}
+	for _, g := range t.ghosts {
+		g.forget()
+	}
+	t.ghosts = nil
 }
 
 // setOpen counts h in (or out of) the open descriptors of its path. Two
@@ -674,7 +690,13 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 				t.rescanSoon(now)
 			}
 		}
-		t.ghosts = slices.DeleteFunc(t.ghosts, func(g ghost) bool { return now.Sub(g.at) > t.ghostTTL })
+		t.ghosts = slices.DeleteFunc(t.ghosts, func(g ghost) bool {
+			if now.Sub(g.at) > t.ghostTTL {
+				g.forget()
+				return true
+			}
+			return false
+		})
 		// Files gone from the listing leave no trace: a new file per run
 		// (api_caller) must not grow these for the life of the agent.
 		for k := range t.unreadable {
@@ -997,6 +1019,15 @@ func (t *Tailer) openFile(p string) (*os.File, error) {
 // of descriptors. It returns how many it closed.
 func (t *Tailer) shed() int {
 	n := 0
+	// Let-go files' descriptors first: they only guard a file coming back.
+	t.ghosts = slices.DeleteFunc(t.ghosts, func(g ghost) bool {
+		if g.f != nil {
+			g.forget()
+			n++
+			return true
+		}
+		return false
+	})
 	for _, h := range t.files {
 		if h.f != nil && h.matched && !h.undecided && h.offset >= h.size {
 			// h.size may be a few passes old (due): check it is all read.
@@ -1293,6 +1324,16 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (
 		if !samePrefix(head, g.head) || g.key == (fileKey{}) && g.own == st.key {
 			continue // (rewritten in place: new content, read from 0)
 		}
+		if g.key != (fileKey{}) && g.key == st.key {
+			if fi, err := g.f.Stat(); err != nil || unlinked(fi) {
+				// Deleted after it was let go: this is a new file on a
+				// freed inode (cannot be while g.f holds it; kept as a
+				// guard), read from 0.
+				g.forget()
+				t.ghosts = slices.Delete(t.ghosts, i, i+1)
+				continue
+			}
+		}
 		if g.key != (fileKey{}) && (g.key != st.key || len(head) < len(g.head) || st.size < g.done) {
 			// A let-go file comes back whole, as the same inode: a shorter
 			// file there is a new one (its inode reused), read from 0.
@@ -1307,6 +1348,7 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (
 		}
 		// Its bytes are (a prefix of) what was already shipped.
 		off := min(g.done, st.size)
+		g.forget()
 		t.ghosts = slices.Delete(t.ghosts, i, i+1)
 		if g.key != (fileKey{}) {
 			t.log.Info("File came back into the pattern; continuing at the offset already read",
@@ -1638,8 +1680,10 @@ func (t *Tailer) housekeep(ctx context.Context, out chan<- *record.Chunk, turn [
 			// 0 (it was taken for this one and its lines skipped).
 			if h.done() > 0 && len(h.head) > 0 && !(err == nil && unlinked(fi)) {
 				// If it comes back into the pattern (renamed out and back,
-				// a listing that missed it), it resumes here, not at 0.
-				t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: time.Now(), path: h.path, src: h.src, key: h.key})
+				// a listing that missed it), it resumes here, not at 0. The
+				// ghost keeps the descriptor (see ghost.f).
+				t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: time.Now(), path: h.path, src: h.src, key: h.key, f: h.f})
+				h.f = nil
 			}
 			t.drop(h, "no longer matched and fully read")
 		case h.matched && idle >= t.inactive:
