@@ -398,6 +398,12 @@ func (t *Tracker) positionLocked(fs *fileState, path string, now time.Time) reco
 	}
 }
 
+// evictableLocked reports whether fs may be forgotten: fully acknowledged,
+// idle, and released by the tailer (which tails it no more).
+func (t *Tracker) evictableLocked(fs *fileState, now time.Time) bool {
+	return fs.head == len(fs.queue) && now.Sub(fs.lastAdd) >= idleEvictAfter && fs.src.Released()
+}
+
 // idleEvictAfter is how long a clean, fully acknowledged file's state is
 // kept after its last chunk.
 const idleEvictAfter = 10 * time.Minute
@@ -419,7 +425,7 @@ func (t *Tracker) Flush() error {
 				oldest = r
 			}
 		}
-		if fs.statsDirty && !fs.superseded && t.byID[fs.src.FileID] == fs {
+		if fs.statsDirty && !fs.superseded {
 			// (A superseded state, the content before a truncation, must
 			// not write over the current content's entry: same file id.)
 			t.updateStatsLocked(fs)
@@ -439,7 +445,7 @@ func (t *Tracker) Flush() error {
 			// Out of the pattern: its last name may be another file's,
 			// whose row this one must not overwrite. Saved again if the
 			// file comes back into the pattern.
-			if fs.head == len(fs.queue) && now.Sub(fs.lastAdd) >= idleEvictAfter {
+			if t.evictableLocked(fs, now) {
 				t.dropLocked(fs)
 			}
 			continue
@@ -452,7 +458,7 @@ func (t *Tracker) Flush() error {
 			// rename must be saved under the new name even while its next
 			// chunk waits behind a blocked destination (a restart would
 			// otherwise find no row for it and start it at its end).
-			if fs.head == len(fs.queue) && now.Sub(fs.lastAdd) >= idleEvictAfter && src.Released() {
+			if t.evictableLocked(fs, now) {
 				t.dropLocked(fs)
 			}
 			continue

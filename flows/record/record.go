@@ -25,7 +25,9 @@ type Source struct {
 	// lengthened by the tailer as the file grows: read it through
 	// Fingerprint.
 	fingerprint atomic.Pointer[string]
-	// Predecessor, when set (before the first chunk), is the Source whose
+	// Predecessor, when set by the tailer before the first chunk (and
+	// cleared by the acknowledgement stage once it has read it at that
+	// chunk; the tailer never reads it again), is the Source whose
 	// chunks hold this file's bytes before its first chunk: a copytruncate
 	// copy continues where its original was read up to, while the
 	// original's last chunks may still be in flight. The checkpoint of this
