@@ -154,7 +154,7 @@ func LimitsFor(cfg config.Flow) batch.Limits {
 // any longer would be truncated by the batch builder).
 func multiLineFlushBytes(l batch.Limits) int {
 	if l.CountKey {
-		return l.MaxRecordBytes - 256
+		return l.MaxRecordBytes - batch.MaxPartitionKeyBytes
 	}
 	return l.MaxRecordBytes
 }
@@ -387,14 +387,17 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 			f.tracker.Add(c)
 			var transformed, skipped, fallback int64
 			for i := 0; i < n; i++ {
-				select {
-				case <-stop:
-					// A stop does not wait for the rest of the chunk (a slow
-					// converter could take long): its records not added are
-					// not acknowledged and are read again after the restart.
-					c.ReleaseData()
-					return finish(nil)
-				default:
+				if chain != nil {
+					select {
+					case <-stop:
+						// A stop does not wait for the rest of the chunk (a
+						// slow converter could take long): its records not
+						// added are not acknowledged and are read again
+						// after the restart. (Raw records cost nothing to add.)
+						c.ReleaseData()
+						return finish(nil)
+					default:
+					}
 				}
 				rec := c.Record(i)
 				out := rec

@@ -43,6 +43,8 @@ const (
 	DefaultMaxAge = 60 * time.Second
 	// DeterministicKeyLen is the length of a DETERMINISTIC key (hex MD5).
 	DeterministicKeyLen = 32
+	// MaxPartitionKeyBytes is the longest partition key Kinesis accepts.
+	MaxPartitionKeyBytes = 256
 )
 
 // Limits are one flow's batch limits.
