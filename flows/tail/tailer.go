@@ -705,9 +705,7 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 			}
 		}
 		if len(t.warned) > 0 {
-			names := slices.Clone(names) // (names is the listing, sorted below for the search)
-			slices.Sort(names)
-			for p := range t.warned {
+			for p := range t.warned { // (listNames returns names sorted)
 				if filepath.Dir(p) != t.cfg.Dir {
 					continue // the directory's own entry, other keys
 				}
