@@ -84,12 +84,10 @@ type Config struct {
 	// Warnings are non-fatal findings (unknown keys, keys with no effect),
 	// each prefixed with the file name; the caller logs them at WARN.
 	Warnings []string
-	// Infos are INFO-level notes of the loading (agent.d files read, flow
-	// count), in order, for the caller to log as the Java agent does.
-	Infos []string
-	// Notes are Infos and Warnings together in the order they arose (a
-	// file's WARN after its "Reading flow configuration" line): what the
-	// caller logs.
+	// Notes are the loading's INFO lines (agent.d files read, flow count)
+	// and its warnings together, in the order they arose (a file's WARN
+	// after its "Reading flow configuration" line): what the caller logs,
+	// as the Java agent does.
 	Notes []Note
 }
 
@@ -100,7 +98,6 @@ type Note struct {
 }
 
 func (c *Config) info(s string) {
-	c.Infos = append(c.Infos, s)
 	c.Notes = append(c.Notes, Note{Text: s})
 }
 

@@ -158,17 +158,18 @@ func checkConfigFile(flagName, path string) string {
 // now, and sends nothing.
 func validate(o *options, stdout, stderr io.Writer) int {
 	cfg, err := config.Load(o.configPath, o.configDir)
-	if err != nil {
-		for _, n := range config.NotesOf(err) {
-			if n.Warn {
-				fmt.Fprintln(stderr, "WARN", n.Text)
-			}
+	notes := config.NotesOf(err)
+	if err == nil {
+		notes = cfg.Notes
+	}
+	for _, n := range notes {
+		if n.Warn {
+			fmt.Fprintln(stderr, "WARN", n.Text)
 		}
+	}
+	if err != nil {
 		fmt.Fprintln(stderr, "ERROR", err)
 		return 1
-	}
-	for _, w := range cfg.Warnings {
-		fmt.Fprintln(stderr, "WARN", w)
 	}
 	fmt.Fprintf(stdout, "Configuration OK: %s\n", strings.Join(cfg.Sources, ", "))
 	status := 0
