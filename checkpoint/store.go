@@ -453,7 +453,7 @@ func (s *Store) Save(ps []record.Position) (err error) {
 	var recreated error
 	if s.gone() {
 		if err := s.reopen(); err != nil {
-			return fmt.Errorf("checkpoint: %s was deleted or replaced while the agent ran, and reopening it failed: %w%s", s.path, err, hint(err))
+			return fmt.Errorf("checkpoint: %s was deleted or replaced while the agent ran, and reopening it failed: %w", s.path, err) // (hint added by the deferred wrapper)
 		}
 		all := make([]record.Position, 0, len(s.last)+len(ps))
 		for _, p := range s.last {
@@ -523,17 +523,29 @@ func (s *Store) Save(ps []record.Position) (err error) {
 	if len(s.last)+len(ps) > maxKnown {
 		clear(s.last)
 	}
+	// Rows of the same file id under other paths were deleted above for
+	// the positions not known: forget them here too, or a recreate after
+	// the file is deleted would write them back (in map order, over the
+	// current one). One pass over the cache, whatever the number of
+	// positions (all of them after a recreate).
+	type fileRef struct{ flow, fileID string }
+	var moved map[fileRef]string // the path each file id is saved under now
 	for i := range ps {
 		if !known[i] && ps[i].FileID != "" {
-			// Its rows under other paths were deleted above: forget them
-			// here too, or a recreate after the file is deleted would
-			// write them back (in map order, over this one).
-			for k, m := range s.last {
-				if k.flow == ps[i].Flow && k.path != ps[i].Path && m.FileID == ps[i].FileID {
-					delete(s.last, k)
-				}
+			if moved == nil {
+				moved = map[fileRef]string{}
+			}
+			moved[fileRef{ps[i].Flow, ps[i].FileID}] = ps[i].Path
+		}
+	}
+	if moved != nil {
+		for k, m := range s.last {
+			if p, ok := moved[fileRef{k.flow, m.FileID}]; ok && p != k.path {
+				delete(s.last, k)
 			}
 		}
+	}
+	for i := range ps {
 		s.last[rowKey{ps[i].Flow, ps[i].Path}] = ps[i]
 	}
 	return nil
