@@ -38,8 +38,6 @@ func sendLines(t *testing.T, url string, fast bool, n int, d time.Duration) (*fl
 	return st, c.Outstanding(), err
 }
 
-// FailedRecordCount 0 but entry 2 carries an ErrorCode: Java (and the SDK
-// codec) resend entry 2; the fast codec acks it as delivered.
 // Java loops over every entry whatever FailedRecordCount says: an entry
 // with an ErrorCode in an answer whose count is 0 is resent alone (the
 // fast codec trusted the count and acknowledged it: its record was lost).
@@ -74,9 +72,6 @@ func TestAnEntryWithAnErrorCodeIsResentWhateverTheFailedCountSays(t *testing.T) 
 	}
 }
 
-// A front end that rejects bodies over a size limit with 413 (nginx's
-// client_max_body_size, kinesalite over 7 MiB). Every record fits alone,
-// so halving would deliver them; the sender retries the whole call forever.
 // A front end that refuses a body's size (413, from nginx or a local
 // server) is answered by halving the call until each part fits, as an
 // invalid request is; the same whole call was retried for ever.
