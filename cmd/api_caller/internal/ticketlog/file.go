@@ -34,9 +34,19 @@ type File struct {
 }
 
 // Create makes dir if needed and opens a temporary file in it, named after t.
+//
+// The file is mode 0644 and a directory it creates 0755 whatever the
+// umask (a hardened 027 would keep the agent's service user out): the
+// files exist to be read by the agent.
 func Create(dir string, t time.Time) (*File, error) {
+	_, statErr := os.Stat(dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create output directory %s: %w", dir, err)
+	}
+	if os.IsNotExist(statErr) {
+		if err := os.Chmod(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("create output directory %s: %w", dir, err)
+		}
 	}
 	base := t.Format(NameLayout)
 	var rnd [6]byte
@@ -46,6 +56,11 @@ func Create(dir string, t time.Time) (*File, error) {
 	tmp := filepath.Join(dir, "."+base+".log."+hex.EncodeToString(rnd[:])+".tmp")
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
+		return nil, fmt.Errorf("create file in %s: %w", dir, err)
+	}
+	if err := f.Chmod(0o644); err != nil { // (not reduced by the umask)
+		f.Close()
+		os.Remove(tmp)
 		return nil, fmt.Errorf("create file in %s: %w", dir, err)
 	}
 	return &File{W: bufio.NewWriterSize(f, 256<<10), dir: dir, base: base, tmp: tmp, f: f}, nil

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -207,5 +208,26 @@ func TestConcurrentReaderNeverSeesPartialLogFile(t *testing.T) {
 	}
 	if m, _ := filepath.Glob(filepath.Join(dir, "*log")); len(m) != files {
 		t.Errorf("%d files, want %d", len(m), files)
+	}
+}
+
+// The files are there to be read by the agent's service user: mode 0644
+// (and a directory api_caller makes, 0755) whatever the umask. Under a
+// hardened umask 027 they were 0640 and 0750, unreadable by the agent.
+func TestFilesAreReadableByOthersWhateverTheUmask(t *testing.T) {
+	old := syscall.Umask(0o027)
+	t.Cleanup(func() { syscall.Umask(old) })
+	dir := filepath.Join(t.TempDir(), "airline_tickets") // made by Create
+	p := writeFile(t, dir, time.Date(2026, 11, 21, 1, 2, 3, 0, time.Local), "line\n")
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	di, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o644 || di.Mode().Perm() != 0o755 {
+		t.Fatalf("file %v, directory %v under umask 027; want -rw-r--r-- and drwxr-xr-x", fi.Mode(), di.Mode())
 	}
 }
