@@ -179,16 +179,10 @@ func Open(path string, opts ...Option) (*Store, error) {
 		"&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(FULL)" +
 		"&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := openDB(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: open %s: %w", abs, err)
 	}
-	// One connection: statements of this process never contend for SQLite's
-	// locks among themselves, and the WAL stays attached to one handle.
-	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
-	db.SetConnMaxLifetime(0)
-	db.SetConnMaxIdleTime(0)
 
 	s := &Store{path: abs, opts: o, dsn: dsn, db: db, last: map[rowKey]record.Position{}}
 	if err := s.init(); err != nil {
@@ -202,6 +196,21 @@ func Open(path string, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
+// openDB opens dsn with one connection: statements of this process never
+// contend for SQLite's locks among themselves, and the WAL stays attached
+// to one handle.
+func openDB(dsn string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	return db, nil
+}
+
 // reopen opens the database file again after it was deleted or replaced
 // (SQLite would go on writing to the deleted file). Called with dbMu held.
 func (s *Store) reopen() error {
@@ -211,14 +220,10 @@ func (s *Store) reopen() error {
 	if err := os.MkdirAll(filepath.Dir(s.path), 0o755); err != nil {
 		return fmt.Errorf("create directory: %w", err)
 	}
-	db, err := sql.Open("sqlite", s.dsn)
+	db, err := openDB(s.dsn)
 	if err != nil {
 		return err
 	}
-	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
-	db.SetConnMaxLifetime(0)
-	db.SetConnMaxIdleTime(0)
 	s.db = db
 	if err := s.init(); err != nil {
 		return err
