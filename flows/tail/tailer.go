@@ -201,25 +201,26 @@ type harvester struct {
 
 func (h *harvester) done() int64 { return h.offset - int64(len(h.pend)) }
 
-// ghost remembers a truncated file so that its copy resumes where reading
-// stopped, or a file let go out of the pattern so that it resumes there if
-// it comes back (key set: only the same inode is it).
+// ghost remembers what was read of a file, for one of two ends:
+//   - truncated (f nil): its copytruncate copy, another inode with the same
+//     first bytes, resumes where reading stopped; the file itself (key)
+//     is never its own copy, whatever its new first bytes;
+//   - let go out of the pattern (f set): if it comes back, as the same
+//     inode, it resumes there. f holds its descriptor for the ghost's life,
+//     so that its inode cannot go to a new file meanwhile: the same inode
+//     is then the same file.
 type ghost struct {
 	head []byte
 	done int64
 	at   time.Time
 	path string
 	src  *record.Source // the content lifetime that was read up to done
-	key  fileKey        // a let-go file's identity; zero for a truncated file's
-	// own is the inode that was truncated (a truncated file's ghost): a
-	// file is never its own copy, whatever its new first bytes.
-	own fileKey
-	// f (a let-go file's ghost) holds the file's descriptor for the
-	// ghost's life: while it is open its inode cannot be given to a new
-	// file, so the same inode is the same file, and a file deleted since
-	// (no link left) is known not to come back.
-	f *os.File
+	key  fileKey        // the file's identity
+	f    *os.File       // a let-go file's descriptor; nil for a truncated file
 }
+
+// letGo reports whether g is a let-go file's (not a truncated file's).
+func (g ghost) letGo() bool { return g.f != nil }
 
 // forget closes what g holds.
 func (g ghost) forget() {
@@ -989,7 +990,7 @@ func (t *Tailer) truncated(h *harvester, size int64) {
 // truncated or replaced.
 func (t *Tailer) rememberRead(h *harvester) {
 	if h.done() > 0 && len(h.head) > 0 {
-		t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: time.Now(), path: h.path, src: h.src, own: h.key})
+		t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: time.Now(), path: h.path, src: h.src, key: h.key})
 	}
 }
 
@@ -1131,7 +1132,7 @@ func (t *Tailer) reportUnreadable(p string, st fileStat, matched bool) {
 		return
 	}
 	for _, g := range t.ghosts {
-		if g.key == st.key {
+		if g.letGo() && g.key == st.key {
 			return // let go earlier in this run: its row is saved
 		}
 	}
@@ -1319,20 +1320,10 @@ func (t *Tailer) linesBefore(f *os.File, off int64, limit int) int {
 func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (off int64, pred *record.Source, wait bool) {
 	for i := len(t.ghosts) - 1; i >= 0; i-- {
 		g := t.ghosts[i]
-		if !samePrefix(head, g.head) || g.key == (fileKey{}) && g.own == st.key {
-			continue // (rewritten in place: new content, read from 0)
+		if !samePrefix(head, g.head) || !g.letGo() && g.key == st.key {
+			continue // (a truncated file rewritten in place: new content, read from 0)
 		}
-		if g.key != (fileKey{}) && g.key == st.key {
-			if fi, err := g.f.Stat(); err != nil || unlinked(fi) {
-				// Deleted after it was let go: this is a new file on a
-				// freed inode (cannot be while g.f holds it; kept as a
-				// guard), read from 0.
-				g.forget()
-				t.ghosts = slices.Delete(t.ghosts, i, i+1)
-				continue
-			}
-		}
-		if g.key != (fileKey{}) && (g.key != st.key || len(head) < len(g.head) || st.size < g.done) {
+		if g.letGo() && (g.key != st.key || len(head) < len(g.head) || st.size < g.done) {
 			// A let-go file comes back whole, as the same inode: a shorter
 			// file there is a new one (its inode reused), read from 0.
 			continue
@@ -1348,7 +1339,7 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (
 		off := min(g.done, st.size)
 		g.forget()
 		t.ghosts = slices.Delete(t.ghosts, i, i+1)
-		if g.key != (fileKey{}) {
+		if g.letGo() {
 			t.log.Info("File came back into the pattern; continuing at the offset already read",
 				"path", p, "was", g.path, "offset", off)
 		} else {
