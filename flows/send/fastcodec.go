@@ -33,7 +33,13 @@ import (
 // It is installed per call through an option function, so the request body
 // is never reused: the HTTP transport may still read a request body after
 // the call has returned (net/http RoundTrip contract).
-type putRecordsCodec struct{ codec }
+//
+// With cbor set it writes the request as application/x-amz-cbor-1.1, as the
+// AWS SDK for Java and so the Java agent do (cborcodec.go).
+type putRecordsCodec struct {
+	codec
+	cbor bool
+}
 
 // codec is what this package's codecs share: the SDK protocol they
 // delegate other operations to, and their buffers.
@@ -72,12 +78,17 @@ func (c *putRecordsCodec) SerializeRequest(ctx context.Context, schema *smithy.O
 	if !ok || schema.ID().Name != "PutRecords" || pr.StreamName == nil || pr.StreamARN != nil {
 		return c.ClientProtocol.SerializeRequest(ctx, schema, in, req)
 	}
+	for i := range pr.Records {
+		if e := &pr.Records[i]; e.PartitionKey == nil || e.ExplicitHashKey != nil {
+			return c.ClientProtocol.SerializeRequest(ctx, schema, in, req)
+		}
+	}
+	if c.cbor {
+		return c.serializeCBOR(ctx, pr, req)
+	}
 	size := len(`{"Records":[],"StreamName":""}`) + 2*len(*pr.StreamName)
 	for i := range pr.Records {
 		e := &pr.Records[i]
-		if e.PartitionKey == nil || e.ExplicitHashKey != nil {
-			return c.ClientProtocol.SerializeRequest(ctx, schema, in, req)
-		}
 		size += len(`{"Data":"","PartitionKey":""},`) + base64.StdEncoding.EncodedLen(len(e.Data)) + 6*len(*e.PartitionKey)
 	}
 	body, holder := startBody(ctx, c.bodies, size)
@@ -96,7 +107,7 @@ func (c *putRecordsCodec) SerializeRequest(ctx context.Context, schema *smithy.O
 	body = append(body, `],"StreamName":"`...)
 	body = appendJSONString(body, *pr.StreamName)
 	body = append(body, `"}`...)
-	return setJSONBody(req, kinesisTarget, body, holder, c.bodies)
+	return setBody(req, kinesisTarget, jsonContentType, body, holder, c.bodies)
 }
 
 // startBody returns an empty request body of capacity size: from pool when
@@ -113,15 +124,18 @@ func startBody(ctx context.Context, pool *bodyPool, size int) ([]byte, *bodyHold
 	return make([]byte, 0, size), nil
 }
 
-// setJSONBody makes body the awsJson1.1 request of target (X-Amz-Target).
-// A pooled body is left in holder for the caller to release.
-func setJSONBody(req *smithyhttp.Request, target string, body []byte, holder *bodyHolder, pool *bodyPool) error {
+const jsonContentType = "application/x-amz-json-1.1"
+
+// setBody makes body the request of target (X-Amz-Target) in contentType
+// (awsJson1.1 or its CBOR form). A pooled body is left in holder for the
+// caller to release.
+func setBody(req *smithyhttp.Request, target, contentType string, body []byte, holder *bodyHolder, pool *bodyPool) error {
 	req.Method = http.MethodPost
 	if len(req.URL.Path) == 0 {
 		req.URL.Path = "/"
 	}
 	req.Header.Set("X-Amz-Target", target)
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("Content-Type", contentType)
 	var stream io.Reader
 	if holder != nil {
 		pb := &pooledBody{buf: body, pool: pool}
@@ -140,9 +154,9 @@ func setJSONBody(req *smithyhttp.Request, target string, body []byte, holder *bo
 	return nil
 }
 
-// decodeJSONResponse reads a successful answer into a pooled buffer and
+// decodeResponse reads a successful answer into a pooled buffer and
 // decodes it with decode.
-func decodeJSONResponse(respBufs *sync.Pool, resp *smithyhttp.Response, decode func([]byte) error) error {
+func decodeResponse(respBufs *sync.Pool, resp *smithyhttp.Response, decode func([]byte) error) error {
 	buf := respBufs.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer respBufs.Put(buf)
@@ -157,10 +171,22 @@ func decodeJSONResponse(respBufs *sync.Pool, resp *smithyhttp.Response, decode f
 
 func (c *putRecordsCodec) DeserializeResponse(ctx context.Context, schema *smithy.OperationSchema, reg *smithy.TypeRegistry, resp *smithyhttp.Response, out smithy.Deserializable) error {
 	po, ok := out.(*kinesis.PutRecordsOutput)
-	if !ok || resp.StatusCode < 200 || resp.StatusCode >= 300 {
+	if !ok {
 		return c.ClientProtocol.DeserializeResponse(ctx, schema, reg, resp, out)
 	}
-	return decodeJSONResponse(c.respBufs, resp, func(p []byte) error { return decodePutRecordsOutput(p, po) })
+	// The service answers in the request's format; a proxy in between may
+	// not (its own errors): the answer's Content-Type decides.
+	isCBOR := isCBORResponse(resp)
+	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
+		if isCBOR {
+			cborErrorAsJSON(resp)
+		}
+		return c.ClientProtocol.DeserializeResponse(ctx, schema, reg, resp, out)
+	}
+	if isCBOR {
+		return decodeResponse(c.respBufs, resp, func(p []byte) error { return decodeCBORPutRecordsOutput(p, po) })
+	}
+	return decodeResponse(c.respBufs, resp, func(p []byte) error { return decodePutRecordsOutput(p, po) })
 }
 
 // appendJSONString appends s escaped for the inside of a JSON string.
@@ -496,14 +522,15 @@ func (s *jscan) skipValue(depth int) bool {
 	}
 }
 
-// newPutRecordsCodecOption returns the per-call option installing the codec.
-// bodies may be nil (request bodies are not recycled).
-func newPutRecordsCodecOption(respBufs *sync.Pool, bodies ...*bodyPool) func(*kinesis.Options) {
+// newPutRecordsCodecOption returns the per-call option installing the codec
+// (CBOR requests when cbor is set). bodies may be nil (request bodies are not
+// recycled).
+func newPutRecordsCodecOption(respBufs *sync.Pool, cbor bool, bodies ...*bodyPool) func(*kinesis.Options) {
 	c := codec{respBufs: respBufs}
 	if len(bodies) > 0 {
 		c.bodies = bodies[0]
 	}
 	return func(o *kinesis.Options) {
-		installCodec(&o.Protocol, &o.APIOptions, c, func(c codec) smithyhttp.ClientProtocol { return &putRecordsCodec{c} })
+		installCodec(&o.Protocol, &o.APIOptions, c, func(c codec) smithyhttp.ClientProtocol { return &putRecordsCodec{codec: c, cbor: cbor} })
 	}
 }

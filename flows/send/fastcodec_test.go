@@ -264,7 +264,7 @@ func TestFastCodecRequestMatchesSDK(t *testing.T) {
 		{Data: []byte{0, 1, 2, 0xff}, PartitionKey: aws.String("k\"\\\x01é")},
 	}}
 	var outs []*kinesis.PutRecordsOutput
-	for _, opts := range [][]func(*kinesis.Options){nil, {newPutRecordsCodecOption(&sync.Pool{New: func() any { return new(bytes.Buffer) }})}} {
+	for _, opts := range [][]func(*kinesis.Options){nil, {newPutRecordsCodecOption(&sync.Pool{New: func() any { return new(bytes.Buffer) }}, false)}} {
 		out, err := c.PutRecords(context.Background(), in, opts...)
 		if err != nil {
 			t.Fatal(err)
@@ -317,7 +317,7 @@ func TestFastCodecDecodesKinesisMockPartialFailure(t *testing.T) {
 		{Data: []byte("a"), PartitionKey: aws.String("1")},
 		{Data: bytes.Repeat([]byte{'x'}, 1<<20+1), PartitionKey: aws.String("2")},
 	}}
-	out, err := c.PutRecords(context.Background(), in, newPutRecordsCodecOption(&sync.Pool{New: func() any { return new(bytes.Buffer) }}))
+	out, err := c.PutRecords(context.Background(), in, newPutRecordsCodecOption(&sync.Pool{New: func() any { return new(bytes.Buffer) }}, false))
 	if err != nil {
 		t.Fatal(err)
 	}

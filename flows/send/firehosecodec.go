@@ -44,7 +44,7 @@ func (c *putRecordBatchCodec) SerializeRequest(ctx context.Context, schema *smit
 		body = append(body, `"}`...)
 	}
 	body = append(body, `]}`...)
-	return setJSONBody(req, firehoseTarget, body, holder, c.bodies)
+	return setBody(req, firehoseTarget, jsonContentType, body, holder, c.bodies)
 }
 
 func (c *putRecordBatchCodec) DeserializeResponse(ctx context.Context, schema *smithy.OperationSchema, reg *smithy.TypeRegistry, resp *smithyhttp.Response, out smithy.Deserializable) error {
@@ -52,7 +52,7 @@ func (c *putRecordBatchCodec) DeserializeResponse(ctx context.Context, schema *s
 	if !ok || resp.StatusCode < 200 || resp.StatusCode >= 300 {
 		return c.ClientProtocol.DeserializeResponse(ctx, schema, reg, resp, out)
 	}
-	return decodeJSONResponse(c.respBufs, resp, func(p []byte) error { return decodePutRecordBatchOutput(p, po) })
+	return decodeResponse(c.respBufs, resp, func(p []byte) error { return decodePutRecordBatchOutput(p, po) })
 }
 
 // putRecordBatchAnswer: FailedPutCount and RequestResponses; RecordId and

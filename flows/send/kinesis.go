@@ -3,14 +3,19 @@ package send
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"sync"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/batch"
 )
@@ -50,9 +55,15 @@ func NewKinesis(api KinesisAPI, stream string, o Options) FlowSender {
 	if o.FastCodec {
 		k.respBufs.New = func() any { return new(bytes.Buffer) }
 		k.bodies = &bodyPool{}
-		k.optFns = append(k.optFns, newPutRecordsCodecOption(&k.respBufs, k.bodies))
+		base := k.optFns
+		k.optFns = append(base[:len(base):len(base)], newPutRecordsCodecOption(&k.respBufs, o.CBOR, k.bodies))
+		if o.CBOR {
+			k.jsonOptFns = append(base[:len(base):len(base)], newPutRecordsCodecOption(&k.respBufs, false, k.bodies))
+		}
 	}
-	return newSender(k, "KinesisStream:"+stream, "stream", stream, o)
+	s := newSender(k, "KinesisStream:"+stream, "stream", stream, o)
+	k.log, k.endpoint = s.log, s.endpoint
+	return s
 }
 
 type kinesisCaller struct {
@@ -62,6 +73,29 @@ type kinesisCaller struct {
 	respBufs sync.Pool // *bytes.Buffer, FastCodec responses
 	optFns   []func(*kinesis.Options)
 	bodies   *bodyPool // FastCodec request bodies, recycled after each call
+	// jsonOptFns, set when optFns send CBOR: the JSON codec the caller
+	// turns to for good (jsonOnly) once a destination refuses CBOR.
+	jsonOptFns []func(*kinesis.Options)
+	jsonOnly   atomic.Bool
+	log        *slog.Logger
+	endpoint   string
+}
+
+// cborRefused reports whether err says the destination cannot read a CBOR
+// request: a Kinesis-compatible server without the Java SDK's protocol.
+func cborRefused(err error) (string, bool) {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		switch code := ae.ErrorCode(); code {
+		case "SerializationException", "UnknownOperationException", "UnsupportedMediaTypeException":
+			return code, true
+		}
+	}
+	var re interface{ HTTPStatusCode() int }
+	if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusUnsupportedMediaType {
+		return "HTTP 415", true
+	}
+	return "", false
 }
 
 func (k *kinesisCaller) call(ctx context.Context, b *batch.Batch, idx []int, codes, msgs []string) error {
@@ -82,7 +116,20 @@ func (k *kinesisCaller) call(ctx context.Context, b *batch.Batch, idx []int, cod
 		ctx, release = holdBody(ctx)
 		defer release()
 	}
-	out, err := k.api.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(k.stream), Records: req}, k.optFns...)
+	opts, cbor := k.optFns, k.jsonOptFns != nil && !k.jsonOnly.Load()
+	if k.jsonOptFns != nil && !cbor {
+		opts = k.jsonOptFns
+	}
+	in := &kinesis.PutRecordsInput{StreamName: aws.String(k.stream), Records: req}
+	out, err := k.api.PutRecords(ctx, in, opts...)
+	if code, refused := cborRefused(err); cbor && refused {
+		// The same call again in JSON at once: the sender never sees the
+		// refusal (it would take it for an invalid record and halve).
+		if k.jsonOnly.CompareAndSwap(false, true) {
+			k.log.Warn(fmt.Sprintf("%s refused a PutRecords request in CBOR (application/x-amz-cbor-1.1, %s): sending JSON (application/x-amz-json-1.1) from now on; set AWS_CBOR_DISABLE=true in the agent's environment to start with JSON.", k.endpoint, code))
+		}
+		out, err = k.api.PutRecords(ctx, in, k.jsonOptFns...)
+	}
 	if err != nil {
 		return fmt.Errorf("PutRecords %s: %w", k.stream, err)
 	}

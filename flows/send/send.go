@@ -81,6 +81,12 @@ type Options struct {
 	// copy per record. Everything else (signing, endpoints, retries,
 	// errors) stays the SDK's.
 	FastCodec bool
+	// CBOR (with FastCodec, Kinesis only): PutRecords requests travel as
+	// application/x-amz-cbor-1.1, record data as bytes instead of base64:
+	// a quarter fewer bytes to encode, sign, encrypt and send. The AWS SDK
+	// for Java, and so the Java agent, speaks CBOR to Kinesis by default.
+	// Answers are decoded by their Content-Type either way.
+	CBOR bool
 }
 
 // Error classes, by AWS error code.
