@@ -1,5 +1,7 @@
 // Package sink is a fast Kinesis-compatible HTTP(S) server for tests and
-// benchmarks. It speaks the awsJson1.1 protocol the AWS SDKs use:
+// benchmarks. It speaks the awsJson1.1 protocol the AWS SDKs use (and
+// PutRecords in its CBOR form, application/x-amz-cbor-1.1, as the Java SDK
+// and the agent send it):
 //
 //   - Kinesis_20131202.PutRecords: every entry accepted, answered with one
 //     result per entry (SequenceNumber, ShardId), FailedRecordCount 0;
@@ -161,6 +163,15 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rb.body = body[:0]
 	if err != nil {
 		s.fail(w, http.StatusBadRequest, "SerializationException", err.Error())
+		return
+	}
+	if isCBOR(r) {
+		// Kinesis's CBOR protocol (the Java SDK's): PutRecords only.
+		if target != kinesisPrefix+"PutRecords" {
+			s.failCBOR(w, http.StatusBadRequest, "UnknownOperationException", "unknown operation "+target+" in CBOR")
+			return
+		}
+		s.putCBOR(w, rb, body)
 		return
 	}
 	switch target {

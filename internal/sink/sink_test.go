@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	smithycbor "github.com/aws/smithy-go/encoding/cbor"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/sink"
 )
@@ -180,4 +182,53 @@ func BenchmarkSinkPutRecords(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(s.Stats().Records)/b.Elapsed().Seconds(), "rec/s")
+}
+
+func postCBOR(t *testing.T, url, target string, body []byte) (int, http.Header, smithycbor.Value) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url+"/", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-amz-cbor-1.1")
+	req.Header.Set("X-Amz-Target", target)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	v, err := smithycbor.Decode(b)
+	if err != nil {
+		t.Fatalf("answer %x is not CBOR: %v", b, err)
+	}
+	return resp.StatusCode, resp.Header, v
+}
+
+// PutRecords in CBOR (the Java SDK's and the agent's form) is answered in
+// CBOR, and its records (data as bytes, stream name after the records) are
+// handed to the callback; a malformed body gets a CBOR SerializationException.
+func TestPutRecordsInCBORIsAnsweredInCBOR(t *testing.T) {
+	got := &seen{data: map[string]string{}, strm: map[string]bool{}}
+	s := sink.Start(t, sink.Options{OnRecord: got.add})
+	body := smithycbor.Encode(smithycbor.Map{"Records": smithycbor.List{
+		smithycbor.Map{"Data": smithycbor.Slice{0, 0xff, '\n'}, "PartitionKey": smithycbor.String("k1")},
+		smithycbor.Map{"Data": smithycbor.Slice("bad"), "PartitionKey": smithycbor.String("k2")},
+	}, "StreamName": smithycbor.String("s1")})
+	status, hdr, v := postCBOR(t, s.URL, "Kinesis_20131202.PutRecords", body)
+	m, _ := v.(smithycbor.Map)
+	recs, _ := m["Records"].(smithycbor.List)
+	if status != 200 || hdr.Get("Content-Type") != "application/x-amz-cbor-1.1" || m["FailedRecordCount"] != smithycbor.Uint(0) || len(recs) != 2 {
+		t.Fatalf("status %d, Content-Type %q, answer %#v", status, hdr.Get("Content-Type"), v)
+	}
+	if e, _ := recs[1].(smithycbor.Map); e == nil || e["SequenceNumber"] == nil || e["ShardId"] != smithycbor.String("shardId-000000000000") {
+		t.Fatalf("result entry %#v", recs[1])
+	}
+	if got.data["\x00\xff\n"] != "k1" || got.data["bad"] != "k2" || !got.strm["s1"] || len(got.strm) != 1 {
+		t.Fatalf("callback saw %q, streams %v", got.data, got.strm)
+	}
+	if st := s.Stats(); st.Records != 2 || st.Bytes != 6 || st.Bad != 1 {
+		t.Fatalf("stats %+v, want 2 records, 6 bytes, 1 bad", st)
+	}
+	status, _, v = postCBOR(t, s.URL, "Kinesis_20131202.PutRecords", body[:len(body)-3])
+	if m, _ := v.(smithycbor.Map); status != 400 || m["__type"] != smithycbor.String("SerializationException") {
+		t.Fatalf("truncated body: status %d, answer %#v", status, v)
+	}
 }
