@@ -279,9 +279,15 @@ func TestFastCodecRequestMatchesSDK(t *testing.T) {
 	}
 }
 
-// The fast codec end to end: kinesalite through the fault proxy (entry
-// throttling, 500s) and kinesis-local's real per-entry failure.
+// The fast codec end to end, in JSON and in CBOR: kinesalite through the
+// fault proxy (entry throttling, 500s, a 400 throttle).
 func TestFastCodecDeliversExactlyOnceUnderFaults(t *testing.T) {
+	for _, cbor := range []bool{false, true} {
+		t.Run(fmt.Sprintf("cbor=%v", cbor), func(t *testing.T) { fastCodecUnderFaults(t, cbor) })
+	}
+}
+
+func fastCodecUnderFaults(t *testing.T, cbor bool) {
 	px := newProxied(t, 2)
 	px.proxy.SetPlan(func(call, n int) faultproxy.Fault {
 		switch call {
@@ -295,7 +301,7 @@ func TestFastCodecDeliversExactlyOnceUnderFaults(t *testing.T) {
 		return faultproxy.Fault{}
 	})
 	st := flowstats.New("f", px.stream, false)
-	s := NewKinesis(px.client, px.stream, Options{FastCodec: true, Stats: st, Backoff: NewBackoff(time.Millisecond, 5*time.Millisecond)})
+	s := NewKinesis(px.client, px.stream, Options{FastCodec: true, CBOR: cbor, Stats: st, Backoff: NewBackoff(time.Millisecond, 5*time.Millisecond)})
 	recs := lines(1000, "fc")
 	chunk := tracked(1000)
 	bl := batch.NewBuilder(batch.Options{Limits: batch.KinesisLimits(0, 0, 0), Keys: batch.KeyRandom})

@@ -11,7 +11,9 @@
 // therefore never stored.
 //
 // Only PutRecords calls (X-Amz-Target Kinesis_20131202.PutRecords) are
-// subject to faults; every other call passes through unchanged.
+// subject to faults; every other call passes through unchanged. PutRecords
+// in CBOR (the Java SDK's and the agent's default) is translated to JSON on
+// its way up and its answer back to CBOR (cbor.go).
 package faultproxy
 
 import (
@@ -197,6 +199,16 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
+	}
+	if isCBOR(r.Header) {
+		cw := newCBORWriter(w)
+		defer cw.finish()
+		w = cw
+		if body, err = cborToJSON(body); err != nil {
+			writeError(w, http.StatusBadRequest, "SerializationException", err.Error())
+			return
+		}
+		r.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	}
 	var req putRecordsRequest
 	if err := json.Unmarshal(body, &req); err != nil {

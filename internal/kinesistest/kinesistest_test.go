@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/smithy-go/encoding/cbor"
 )
 
 func TestMain(m *testing.M) { Main(m) }
@@ -70,5 +74,57 @@ func TestStreamNamesAreUniqueAndValid(t *testing.T) {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
 			t.Fatalf("bad char %q in %s", r, a)
 		}
+	}
+}
+
+// The harness's kinesalite speaks PutRecords in CBOR (the Java SDK's and the
+// agent's default) whole: 500 records' data read back with JSON GetRecords
+// byte for byte, and the 500-entry answer complete. Stock kinesalite
+// answers a JSON-encoded Node Buffer for the data, and cuts CBOR answers at
+// 16 KiB (.ci/emulators/kinesalite.js).
+func TestKinesaliteKeepsTheDataAndAnswerOfACBORPut(t *testing.T) {
+	ep := Endpoint(t)
+	c := Client(t, ep)
+	stream := CreateStream(t, c, 1)
+	var recs cbor.List
+	var want []string
+	for i := 0; i < 500; i++ {
+		d := fmt.Sprintf("record %03d \x00\xff\n", i)
+		want = append(want, d)
+		recs = append(recs, cbor.Map{"Data": cbor.Slice(d), "PartitionKey": cbor.String(fmt.Sprint(i))})
+	}
+	body := cbor.Encode(cbor.Map{"StreamName": cbor.String(stream), "Records": recs})
+	req, err := http.NewRequest("POST", ep+"/", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-amz-cbor-1.1")
+	req.Header.Set("X-Amz-Target", "Kinesis_20131202.PutRecords")
+	req.Header.Set("X-Amz-Date", "20261121T000000Z")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIAKINESISTEST/20261121/"+Region+"/kinesis/aws4_request, SignedHeaders=host;x-amz-date, Signature=0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("CBOR PutRecords: HTTP %d, %v", resp.StatusCode, err)
+	}
+	v, err := cbor.Decode(answer)
+	if err != nil {
+		t.Fatalf("CBOR answer (%d bytes) does not decode: %v", len(answer), err)
+	}
+	if m, _ := v.(cbor.Map); m == nil || len(m["Records"].(cbor.List)) != 500 {
+		t.Fatalf("CBOR answer without 500 entries: %d bytes", len(answer))
+	}
+	got := ReadAll(t, c, stream)
+	gotS := make([]string, len(got))
+	for i, g := range got {
+		gotS[i] = string(g)
+	}
+	sort.Strings(gotS)
+	if strings.Join(gotS, "|") != strings.Join(want, "|") {
+		t.Fatalf("read back %d records, first %q; want %d, first %q", len(got), gotS[:min(1, len(gotS))], len(want), want[0])
 	}
 }
