@@ -31,6 +31,11 @@ type Options struct {
 	StatusStallAfter time.Duration
 	// ClientOptions are passed to awsclient.New (tests inject endpoints).
 	ClientOptions []awsclient.Option
+	// DisableCBOR sends PutRecords as awsJson1.1 instead of CBOR
+	// (application/x-amz-cbor-1.1, the AWS SDK for Java's default and so
+	// the Java agent's). main sets it from AWS_CBOR_DISABLE, the Java SDK's
+	// variable: kinesalite cannot give back the data of a CBOR put.
+	DisableCBOR bool
 }
 
 // Run runs the agent until ctx is cancelled (graceful shutdown, bounded by
@@ -110,6 +115,20 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 
 	alog.Info("Starting up...")
+	for _, fc := range cfg.Flows {
+		if fc.Kind == config.Firehose {
+			continue
+		}
+		if opts.DisableCBOR {
+			alog.Info("Kinesis PutRecords requests are sent in JSON (application/x-amz-json-1.1): AWS_CBOR_DISABLE is set.")
+		} else if clients.EndpointOverridden(awsclient.KinesisService) {
+			// An emulator, most likely: kinesalite accepts CBOR puts but
+			// cannot give their data back.
+			alog.Info("Kinesis PutRecords requests to " + clients.Endpoint(awsclient.KinesisService) +
+				" are sent in CBOR (application/x-amz-cbor-1.1), as the Java agent sends them; for kinesalite, set AWS_CBOR_DISABLE=true (JSON).")
+		}
+		break
+	}
 	runners := make([]*flows.Flow, 0, len(cfg.Flows))
 	flowInternal := map[string]bool{}
 	perFlowSenders := max(1, min(8, senders/len(cfg.Flows)))
@@ -136,6 +155,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 			// (docs/PERFORMANCE.md); tested against kinesalite, kinesis-local,
 			// the fault proxy and the Firehose test server.
 			FastCodec: true,
+			CBOR:      !opts.DisableCBOR,
 		}
 		var sender send.Sender
 		if fc.Kind == config.Firehose {

@@ -58,7 +58,15 @@ func writeConfig(t *testing.T, dir, endpoint, stream string, flowExtra string) s
 
 // runAgent starts the agent on the config and returns a stop function that
 // shuts it down gracefully and fails the test if Run returned an error.
+// PutRecords travel in CBOR, the default (the test harness's kinesalite
+// keeps the data of CBOR puts: .ci/emulators/kinesalite.js).
 func runAgent(t *testing.T, cfgPath string, logs *syncbuf.Buffer) (stop func()) {
+	t.Helper()
+	return runAgentWith(t, cfgPath, logs, agent.Options{Version: "test"})
+}
+
+// runAgentWith is runAgent with opts (Logger is set here).
+func runAgentWith(t *testing.T, cfgPath string, logs *syncbuf.Buffer, opts agent.Options) (stop func()) {
 	t.Helper()
 	cfg, err := config.Load(cfgPath, filepath.Join(t.TempDir(), "agent.d"))
 	if err != nil {
@@ -67,7 +75,8 @@ func runAgent(t *testing.T, cfgPath string, logs *syncbuf.Buffer) (stop func()) 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	go func() { done <- agent.Run(ctx, cfg, agent.Options{Logger: logger, Version: "test"}) }()
+	opts.Logger = logger
+	go func() { done <- agent.Run(ctx, cfg, opts) }()
 	stopped := false
 	stop = func() {
 		if stopped {
@@ -173,10 +182,20 @@ func TestRestartResumesAtCheckpointWithoutLossOrDuplicates(t *testing.T) {
 
 // TestReferenceWorkloadSampleTicketsArriveAsJSON runs the reference path:
 // api_caller --sample writes ticket CSV files, the agent tails them with
-// agent.json.example's flow (CSVTOJSON, RANDOM keys) pointed at kinesalite,
-// and every record arrives as a JSON object whose 14 fields equal the CSV.
+// agent.json.example's flow (CSVTOJSON, RANDOM keys) pointed at a local
+// Kinesis, and every record arrives as a JSON object whose 14 fields equal
+// the CSV: on kinesalite with PutRecords in JSON (AWS_CBOR_DISABLE), and on
+// kinesis-local in CBOR, the agent's default wire format.
 func TestReferenceWorkloadSampleTicketsArriveAsJSON(t *testing.T) {
-	ep := kinesistest.Endpoint(t)
+	t.Run("kinesalite, PutRecords in JSON", func(t *testing.T) {
+		referenceWorkload(t, kinesistest.Endpoint(t), true)
+	})
+	t.Run("kinesis-local, PutRecords in CBOR", func(t *testing.T) {
+		referenceWorkload(t, kinesistest.MockEndpoint(t), false)
+	})
+}
+
+func referenceWorkload(t *testing.T, ep string, disableCBOR bool) {
 	client := kinesistest.Client(t, ep)
 	stream := kinesistest.CreateStream(t, client, 2)
 	dir := t.TempDir()
@@ -202,7 +221,7 @@ func TestReferenceWorkloadSampleTicketsArriveAsJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs syncbuf.Buffer
-	stop := runAgent(t, cfgPath, &logs)
+	stop := runAgentWith(t, cfgPath, &logs, agent.Options{Version: "test", DisableCBOR: disableCBOR})
 
 	bin := filepath.Join(t.TempDir(), "api_caller")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/api_caller")
@@ -264,6 +283,13 @@ func TestReferenceWorkloadSampleTicketsArriveAsJSON(t *testing.T) {
 	}
 	if len(seen) != 1000 {
 		t.Fatalf("%d tickets arrived, want 1000", len(seen))
+	}
+	wire := "in CBOR (application/x-amz-cbor-1.1)"
+	if disableCBOR {
+		wire = "in JSON (application/x-amz-json-1.1): AWS_CBOR_DISABLE is set"
+	}
+	if !strings.Contains(logs.String(), "Kinesis PutRecords requests") || !strings.Contains(logs.String(), wire) {
+		t.Fatalf("no start-up line saying PutRecords are sent %s:\n%s", wire, logs.String())
 	}
 }
 

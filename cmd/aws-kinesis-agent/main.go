@@ -275,7 +275,7 @@ func serve(o *options, level slog.Level, stderr io.Writer) int {
 		// (docs/PERFORMANCE.md). GOGC in the environment wins.
 		debug.SetGCPercent(50)
 	}
-	err = agent.Run(ctx, cfg, agent.Options{Logger: logger, Version: version})
+	err = agent.Run(ctx, cfg, agent.Options{Logger: logger, Version: version, DisableCBOR: cborDisabled(os.LookupEnv)})
 	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		err = nil // a graceful stop that reports the cancellation
 	}
@@ -297,4 +297,11 @@ func logNotes(logger *slog.Logger, notes []config.Note) {
 			logger.Info(n.Text)
 		}
 	}
+}
+
+// cborDisabled reads AWS_CBOR_DISABLE as the AWS SDK for Java does: set to
+// anything but "false" (any case), PutRecords travels as JSON.
+func cborDisabled(lookup func(string) (string, bool)) bool {
+	v, set := lookup("AWS_CBOR_DISABLE")
+	return set && !strings.EqualFold(v, "false")
 }

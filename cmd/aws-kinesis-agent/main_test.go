@@ -221,3 +221,26 @@ func TestFatalConfigErrorLogsTheAgentDLinesBeforeIt(t *testing.T) {
 		t.Errorf("--validate exit %d, stderr:\n%s", code, stderr)
 	}
 }
+
+// AWS_CBOR_DISABLE is read as the AWS SDK for Java reads it: set to
+// anything but "false" (any case), even empty, PutRecords travel as JSON.
+func TestAWSCBORDisableIsReadAsTheJavaSDKReadsIt(t *testing.T) {
+	for _, c := range []struct {
+		value string
+		set   bool
+		want  bool
+	}{
+		{"", false, false}, {"true", true, true}, {"1", true, true}, {"", true, true},
+		{"false", true, false}, {"FALSE", true, false}, {"no", true, true},
+	} {
+		lookup := func(k string) (string, bool) {
+			if k != "AWS_CBOR_DISABLE" {
+				t.Fatalf("looked up %s", k)
+			}
+			return c.value, c.set
+		}
+		if got := cborDisabled(lookup); got != c.want {
+			t.Errorf("AWS_CBOR_DISABLE=%q (set %v): disabled %v, want %v", c.value, c.set, got, c.want)
+		}
+	}
+}
