@@ -172,8 +172,8 @@ done
 check "start-$SVC execs /usr/bin/$SVC with all arguments" \
     grep -qxF "exec /usr/bin/$SVC \"\$@\"" packaging/start-$SVC
 sysconf=$(cat packaging/$SVC.sysconfig)
-check "sysconfig: commented AWS_ACCESS_KEY_ID= AWS_SECRET_ACCESS_KEY= AWS_DEFAULT_REGION= AGENT_ARGS=\"\"" \
-    has "$sysconf" "#AWS_ACCESS_KEY_ID=" "#AWS_SECRET_ACCESS_KEY=" "#AWS_DEFAULT_REGION=" '#AGENT_ARGS=""'
+check "sysconfig: commented AWS_ACCESS_KEY_ID= AWS_SECRET_ACCESS_KEY= AWS_DEFAULT_REGION= AWS_CBOR_DISABLE=true AGENT_ARGS=\"\"" \
+    has "$sysconf" "#AWS_ACCESS_KEY_ID=" "#AWS_SECRET_ACCESS_KEY=" "#AWS_DEFAULT_REGION=" "#AWS_CBOR_DISABLE=true" '#AGENT_ARGS=""'
 lr=$(sed 's/^ *//' packaging/$SVC.logrotate)
 check "logrotate: /var/log/$SVC/*.log daily, rotate 7, compress, HUP via systemctl kill" \
     has "$lr" "/var/log/$SVC/*.log {" daily "rotate 7" compress \
