@@ -212,32 +212,43 @@ func decodeCBOREntries(r *cborscan.Reader, count int) ([]types.PutRecordsResultE
 }
 
 // cborErrorAsJSON rewrites a CBOR error answer ({"__type": ..., "message":
-// ...}) as the awsJson1.1 one, for the SDK's error decoding (typed errors,
-// codes, messages) to read it as it reads every other answer. A body that is
-// not such a map is given back unchanged.
+// ...}, tagged or not) as the awsJson1.1 one, for the SDK's error decoding
+// (typed errors, codes, messages) to read it as it reads every other answer.
+// The body is always replaced by JSON: what is not such a map becomes {},
+// so that the X-Amzn-ErrorType header, when present, names the error (the
+// SDK parses the body before it looks at the header).
 func cborErrorAsJSON(resp *smithyhttp.Response) {
 	orig := resp.Body
-	raw, err := io.ReadAll(io.LimitReader(orig, 1<<20))
-	body := raw
-	if err == nil {
+	doc := map[string]string{}
+	if raw, err := io.ReadAll(io.LimitReader(orig, 1<<20)); err == nil {
 		if v, derr := smithycbor.Decode(raw); derr == nil {
-			if m, ok := v.(smithycbor.Map); ok {
-				doc := map[string]string{}
+			if m, ok := untag(v).(smithycbor.Map); ok {
 				for _, k := range []string{"__type", "code", "message", "Message"} {
-					if s, ok := m[k].(smithycbor.String); ok {
+					if s, ok := untag(m[k]).(smithycbor.String); ok {
 						doc[k] = string(s)
 					}
-				}
-				if j, jerr := json.Marshal(doc); jerr == nil && len(doc) > 0 {
-					body = j
-					resp.Header.Set("Content-Type", jsonContentType)
-					resp.ContentLength = int64(len(j))
 				}
 			}
 		}
 	}
+	j, _ := json.Marshal(doc) // a map of strings always marshals
+	resp.Header.Set("Content-Type", jsonContentType)
+	resp.ContentLength = int64(len(j))
 	resp.Body = struct {
 		io.Reader
 		io.Closer
-	}{bytes.NewReader(body), orig}
+	}{bytes.NewReader(j), orig}
+}
+
+// untag returns the value under any tags (such as 55799, self-described
+// CBOR, which Jackson writes with WRITE_TYPE_HEADER).
+func untag(v smithycbor.Value) smithycbor.Value {
+	for range cborscan.MaxDepth {
+		t, ok := v.(*smithycbor.Tag)
+		if !ok {
+			break
+		}
+		v = t.Value
+	}
+	return v
 }

@@ -249,26 +249,26 @@ func TestCBORDecoderRefusesMalformedAnswers(t *testing.T) {
 // entry).
 func refCBORAnswer(doc []byte) (count int64, codes []string, ok bool) {
 	v, err := smithycbor.Decode(doc)
-	m, isMap := v.(smithycbor.Map)
+	m, isMap := untag(v).(smithycbor.Map)
 	if err != nil || !isMap {
 		return 0, nil, false
 	}
 	count = -1
 	if c, has := m["FailedRecordCount"]; has {
-		u, isU := c.(smithycbor.Uint)
+		u, isU := untag(c).(smithycbor.Uint)
 		if !isU {
 			return 0, nil, false
 		}
 		count = int64(u)
 	}
-	if l, has := m["Records"].(smithycbor.List); has {
+	if l, has := untag(m["Records"]).(smithycbor.List); has {
 		for _, e := range l {
-			em, isMap := e.(smithycbor.Map)
+			em, isMap := untag(e).(smithycbor.Map)
 			if !isMap {
 				return 0, nil, false
 			}
 			code := ""
-			if s, isS := em["ErrorCode"].(smithycbor.String); isS {
+			if s, isS := untag(em["ErrorCode"]).(smithycbor.String); isS {
 				code = string(s)
 			}
 			codes = append(codes, code)
@@ -380,5 +380,58 @@ func TestCBORRefusedSwitchesTheSenderToJSONOnce(t *testing.T) {
 	}
 	if n := logs.count("WARN", "refused a PutRecords request in CBOR"); n != 1 {
 		t.Fatalf("%d WARN lines about the switch, want 1:\n%s", n, logs.String())
+	}
+}
+
+// A CBOR error answer whose body does not name the error ({} or members of
+// other types) is named by its X-Amzn-ErrorType header, as its JSON form is.
+func TestCBORErrorAnswerWithoutTypeInItsBodyIsNamedByTheHeader(t *testing.T) {
+	in := &kinesis.PutRecordsInput{StreamName: aws.String("s"), Records: []types.PutRecordsRequestEntry{{Data: []byte("a"), PartitionKey: aws.String("1")}}}
+	for _, tc := range []struct {
+		name, ctype string
+		body        []byte
+	}{
+		{"json {}", jsonContentType, []byte(`{}`)},
+		{"cbor {}", cborContentType, []byte{0xa0}},
+		{"cbor {__type: 1}", cborContentType, smithycbor.Encode(smithycbor.Map{"__type": smithycbor.Uint(1)})},
+		{"cbor {message: tag(0, \"m\")}", cborContentType, smithycbor.Encode(smithycbor.Map{"message": &smithycbor.Tag{ID: 0, Value: smithycbor.String("m")}})},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tc.ctype)
+				w.Header().Set("X-Amzn-ErrorType", "ProvisionedThroughputExceededException:http://internal.amazon.com/coral/com.amazon.coral.service/")
+				w.WriteHeader(400)
+				_, _ = w.Write(tc.body)
+			}))
+			defer srv.Close()
+			_, err := benchClient(srv.URL).PutRecords(context.Background(), in, cborCodecOption())
+			var pt *types.ProvisionedThroughputExceededException
+			if !errors.As(err, &pt) {
+				t.Fatalf("got %v, want *types.ProvisionedThroughputExceededException (from X-Amzn-ErrorType)", err)
+			}
+		})
+	}
+}
+
+// The answer decoder reads tags before any item (a self-described CBOR
+// document, tag 55799, as Jackson's WRITE_TYPE_HEADER writes it); the error
+// path must too.
+// Self-described CBOR (tag 55799, Jackson's WRITE_TYPE_HEADER) is read in
+// success and error answers alike.
+func TestCBORSelfDescribedErrorAnswerIsTheSDKsTypedError(t *testing.T) {
+	in := &kinesis.PutRecordsInput{StreamName: aws.String("s"), Records: []types.PutRecordsRequestEntry{{Data: []byte("a"), PartitionKey: aws.String("1")}}}
+	selfDescribe := []byte{0xd9, 0xd9, 0xf7}
+	okAnswer := append(append([]byte(nil), selfDescribe...), smithycbor.Encode(smithycbor.Map{"FailedRecordCount": smithycbor.Uint(0), "Records": smithycbor.List{smithycbor.Map{}}})...)
+	var out kinesis.PutRecordsOutput
+	if err := decodeCBORPutRecordsOutput(okAnswer, &out); err != nil || len(out.Records) != 1 {
+		t.Fatalf("success answer with tag 55799: %v", err)
+	}
+	errAnswer := append(append([]byte(nil), selfDescribe...), smithycbor.Encode(smithycbor.Map{
+		"__type": smithycbor.String("ProvisionedThroughputExceededException"), "message": smithycbor.String("Rate exceeded for shard")})...)
+	srv, _ := cborServer(t, 400, "", errAnswer)
+	_, err := benchClient(srv.URL).PutRecords(context.Background(), in, cborCodecOption())
+	var pt *types.ProvisionedThroughputExceededException
+	if !errors.As(err, &pt) {
+		t.Fatalf("error answer with tag 55799: got %v, want *types.ProvisionedThroughputExceededException", err)
 	}
 }
