@@ -526,3 +526,36 @@ func TestPollingAnIdleFileDoesNotAllocateAReadBufferEachTime(t *testing.T) {
 		t.Logf("%d bytes allocated over %d idle polls", grown, polled)
 	}
 }
+
+// A live writer's lines are read once per coalesce pause: an iteration that
+// read every file to its end pauses, however much it read. (It used to
+// loop at once after reading 64 KiB or more, and the writer's next write
+// woke it a second time before it paused: twice the wake-ups.)
+func TestLiveWriterIsReadOncePerCoalescePause(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	mustWrite(t, path, "")
+	c := startTailer(t, testConfig(dir, "*.log"))
+	waitFor(t, "the file is open", func() bool { return c.tl.isOpen(path) })
+	line := strings.Repeat("x", 99) + "\n"
+	block := strings.Repeat(line, 160) // 16 KB per write: 50 ms of writes is over 64 KiB
+	const writes = 200
+	start := c.tl.loops.Load()
+	began := time.Now()
+	tick := time.NewTicker(5 * time.Millisecond)
+	for i := 0; i < writes; i++ {
+		<-tick.C
+		mustAppend(t, path, block)
+	}
+	tick.Stop()
+	writing := time.Since(began)
+	loops := c.tl.loops.Load() - start
+	waitFor(t, "every line", func() bool { return len(c.records()) == writes*160 })
+	// One iteration per pause, plus the pauses' rounding: well under the
+	// two or three per pause of reading at once after a large read.
+	if most := int64(writing/coalesce) + 5; loops > most {
+		t.Fatalf("%d tailer iterations while writing for %v, want at most %d (one per %v pause)", loops, writing.Round(time.Millisecond), most, coalesce)
+	} else {
+		t.Logf("%d tailer iterations while writing for %v", loops, writing.Round(time.Millisecond))
+	}
+}

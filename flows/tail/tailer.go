@@ -73,28 +73,29 @@ const (
 	smallChunk = 16 << 10
 	// maxReadsPerTurn bounds how much one file is read before the others get a turn.
 	maxReadsPerTurn = 16
-	// coalesce is the pause after an iteration that read little, so that a
-	// busy writer yields chunks of many records rather than one per write.
-	// Measured on live append at 50,000 lines/s (internal/cmd/e2ebench
-	// -scenarios live): 10 ms 4.0 CPU-µs/line, p99 delay 17 ms; 50 ms
-	// 3.1 CPU-µs/line, p99 57 ms, +3.5 MB private RSS.
+	// coalesce is the pause after an iteration that read every file it read
+	// to its end (caught up), so that a busy writer yields chunks of many
+	// records rather than one per write. Measured on live append at 50,000
+	// lines/s (internal/cmd/e2ebench -scenarios live): 10 ms 4.0
+	// CPU-µs/line, p99 delay 17 ms; 50 ms 3.1 CPU-µs/line, p99 57 ms,
+	// +3.5 MB private RSS. An iteration that stopped before the end of a
+	// file (maxReadsPerTurn) is followed at once: a backlog is read without
+	// pauses. (Until the tenth session the pause followed an iteration that
+	// read less than 64 KiB: a live writer's 50 ms of lines were read, then
+	// the next write woke the tailer a second time before it paused;
+	// docs/PERFORMANCE.md.)
 	coalesce = 50 * time.Millisecond
-	// littleRead is what an iteration reads at most to be followed by the
-	// coalesce pause: 64 KiB, chunkCap/4 when chunks were 256 KiB. With
-	// chunkCap/4 of 128 KiB chunks (32 KiB) the 50,000 lines/s live append
-	// (61 KB per 10 ms) was read every 10 ms: +25 % CPU (e2ebench live,
-	// 10 s, 3 interleaved rounds: 1.76-1.85 against 1.34-1.58 CPU-s), for
-	// p50 delays of 6-7 ms against 23-24 ms.
-	littleRead = 64 << 10
 )
 
 // Tailer follows every file of one flow.
 type Tailer struct {
-	cfg   Config
-	log   *slog.Logger
-	glob  *globMatcher
-	pool  *record.BufPool // chunk buffers of chunkCap
-	small *record.BufPool // chunk buffers of smallChunk
+	// behind: a pump of this iteration stopped before the end of its file.
+	behind bool
+	cfg    Config
+	log    *slog.Logger
+	glob   *globMatcher
+	pool   *record.BufPool // chunk buffers of chunkCap
+	small  *record.BufPool // chunk buffers of smallChunk
 
 	// Timing rules (fields so tests can shorten them).
 	mlIdle   time.Duration // multi-line record flushed after this much idleness
@@ -323,6 +324,7 @@ func (t *Tailer) Run(ctx context.Context, out chan<- *record.Chunk) error {
 			t.scan(ctx, false)
 		}
 		read := int64(0)
+		t.behind = false
 		t.pass++
 		written, full := t.takeWritten(now)
 		turn := t.turnOrder(full, written, now)
@@ -338,7 +340,7 @@ func (t *Tailer) Run(ctx context.Context, out chan<- *record.Chunk) error {
 		switch {
 		case read == 0:
 			t.idle(ctx, t.cfg.MinPoll)
-		case read < littleRead:
+		case !t.behind:
 			t.pause(ctx, coalesce)
 		}
 	}
@@ -1453,7 +1455,7 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 			return total
 		}
 		if n == 0 {
-			break
+			return total
 		}
 		// Checked after the read: if the file was truncated and refilled
 		// before it, the bytes read are not the continuation; drop them.
@@ -1470,8 +1472,11 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 		total += int64(n)
 		t.consume(ctx, h, out, data, splitNormal)
 		if n < want {
-			break
+			return total // at the end of the file: caught up
 		}
+	}
+	if h.f != nil && ctx.Err() == nil {
+		t.behind = true // the turn ended before the end of the file
 	}
 	return total
 }
