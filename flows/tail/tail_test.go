@@ -1,6 +1,7 @@
 package tail
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -535,7 +536,11 @@ func TestLiveWriterIsReadOncePerCoalescePause(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "app.log")
 	mustWrite(t, path, "")
-	c := startTailer(t, testConfig(dir, "*.log"))
+	cfg := testConfig(dir, "*.log")
+	// Idle polls would count as iterations if the writer stalled (a busy
+	// CI runner); the write notifications end every idle wait anyway.
+	cfg.MinPoll = time.Minute
+	c := startTailer(t, cfg)
 	waitFor(t, "the file is open", func() bool { return c.tl.isOpen(path) })
 	line := strings.Repeat("x", 99) + "\n"
 	block := strings.Repeat(line, 160) // 16 KB per write: 50 ms of writes is over 64 KiB
@@ -557,5 +562,28 @@ func TestLiveWriterIsReadOncePerCoalescePause(t *testing.T) {
 		t.Fatalf("%d tailer iterations while writing for %v, want at most %d (one per %v pause)", loops, writing.Round(time.Millisecond), most, coalesce)
 	} else {
 		t.Logf("%d tailer iterations while writing for %v", loops, writing.Round(time.Millisecond))
+	}
+}
+
+// A rescan asked for while an iteration ran (a blocked send's light scan
+// keeps the request but takes the wake-up) ends the coalesce pause and the
+// idle wait at once: neither waits for a wake-up that was already taken.
+func TestPendingRescanEndsThePauseAndTheIdleWaitAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	tl, err := New(testConfig(dir, "*.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, wait := range map[string]func(){
+		"pause": func() { tl.pause(context.Background(), time.Hour) },
+		"idle":  func() { tl.idle(context.Background(), time.Hour) },
+	} {
+		tl.scanReq.Store(true)
+		var done atomic.Bool
+		go func() { wait(); done.Store(true) }()
+		waitFor(t, name+" to return with a rescan pending", done.Load)
+	}
+	if n := tl.pauses.Load(); n != 0 {
+		t.Fatalf("%d pauses counted, want 0: a pending rescan is not a pause", n)
 	}
 }

@@ -169,6 +169,8 @@ type Tailer struct {
 	scans atomic.Int64
 	// pumps counts files read by passes of the loop (tests).
 	pumps atomic.Int64
+	// pauses counts coalesce pauses begun (tests).
+	pauses atomic.Int64
 }
 
 // harvester is the state of one file identity.
@@ -350,6 +352,10 @@ func (t *Tailer) Run(ctx context.Context, out chan<- *record.Chunk) error {
 // pause lets a busy writer's lines accumulate for d, but ends early when a
 // rescan is requested (a file was created, renamed or removed).
 func (t *Tailer) pause(ctx context.Context, d time.Duration) {
+	if t.scanReq.Load() {
+		return // asked while this iteration ran (a send's light scan keeps the request, not the wake-up)
+	}
+	t.pauses.Add(1)
 	tm := time.NewTimer(d)
 	defer tm.Stop()
 	for {
@@ -375,6 +381,9 @@ func (t *Tailer) idle(ctx context.Context, d time.Duration) {
 				d = max(until, time.Millisecond)
 			}
 		}
+	}
+	if t.scanReq.Load() {
+		return // asked while this iteration ran
 	}
 	tm := time.NewTimer(d)
 	defer tm.Stop()
