@@ -18,6 +18,7 @@ import (
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/batch"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/kinesistest"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/cborscan"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/sink"
 )
 
@@ -37,6 +38,10 @@ func fastSink() *httptest.Server {
 			return
 		}
 		body := buf.Bytes()
+		if r.Header.Get("Content-Type") == cborContentType {
+			cborSinkAnswer(w, body)
+			return
+		}
 		// Validate the JSON and count the entries without decoding them, so
 		// that allocations and CPU measured are the client's.
 		if !json.Valid(body) {
@@ -70,23 +75,53 @@ func benchClient(url string) *kinesis.Client {
 	})
 }
 
+// cborSinkAnswer answers a CBOR PutRecords for fastSink: the body checked
+// whole, every entry accepted.
+func cborSinkAnswer(w http.ResponseWriter, body []byte) {
+	r := &cborscan.Reader{B: body}
+	if !r.Skip() || r.I != len(body) {
+		http.Error(w, "invalid CBOR", 400)
+		return
+	}
+	n := bytes.Count(body, cborPartitionKey)
+	out := make([]byte, 0, 64+n*64) // as the JSON answer: one allocation
+	out = cborscan.AppendHead(out, cborscan.Map, 2)
+	out = cborscan.AppendText(out, "FailedRecordCount")
+	out = cborscan.AppendHead(out, cborscan.Uint, 0)
+	out = cborscan.AppendText(out, "Records")
+	out = cborscan.AppendHead(out, cborscan.Array, uint64(n))
+	for i := 0; i < n; i++ {
+		out = cborscan.AppendHead(out, cborscan.Map, 2)
+		out = cborscan.AppendText(out, "SequenceNumber")
+		var seq [24]byte
+		num := strconv.AppendInt(append(seq[:0], "4959"...), int64(i), 10)
+		out = append(cborscan.AppendHead(out, cborscan.Text, uint64(len(num))), num...)
+		out = cborscan.AppendText(out, "ShardId")
+		out = cborscan.AppendText(out, "shardId-000000000000")
+	}
+	w.Header().Set("Content-Type", cborContentType)
+	_, _ = w.Write(out)
+}
+
 // BenchmarkKinesisSendFastSink: full 500-record batches of 250-byte records
 // through the real SDK to an in-process sink; records/s is the sender's
 // ceiling on this machine (the sink shares the CPU).
 func BenchmarkKinesisSendFastSink(b *testing.B) {
 	for _, cfg := range []struct {
-		par  int
-		fast bool
-	}{{1, false}, {4, false}, {1, true}, {4, true}} {
+		par        int
+		fast, cbor bool
+	}{{1, false, false}, {4, false, false}, {1, true, false}, {4, true, false}, {1, true, true}, {4, true, true}} {
 		name := "codec=sdk/senders=" + strconv.Itoa(cfg.par)
-		if cfg.fast {
+		if cfg.cbor {
+			name = "codec=cbor/senders=" + strconv.Itoa(cfg.par)
+		} else if cfg.fast {
 			name = "codec=fast/senders=" + strconv.Itoa(cfg.par)
 		}
 		par := cfg.par
 		b.Run(name, func(b *testing.B) {
 			srv := fastSink()
 			defer srv.Close()
-			s := NewKinesis(benchClient(srv.URL), "bench", Options{FastCodec: cfg.fast})
+			s := NewKinesis(benchClient(srv.URL), "bench", Options{FastCodec: cfg.fast, CBOR: cfg.cbor})
 			rec := make([]byte, 250)
 			for i := range rec {
 				rec[i] = 'a' + byte(i%26)
