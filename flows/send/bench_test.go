@@ -17,8 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/batch"
-	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/kinesistest"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/cborscan"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/kinesistest"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/sink"
 )
 
