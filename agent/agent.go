@@ -125,7 +125,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 			// An emulator, most likely: kinesalite accepts CBOR puts but
 			// cannot give their data back.
 			alog.Info("Kinesis PutRecords requests to " + clients.Endpoint(awsclient.KinesisService) +
-				" are sent in CBOR (application/x-amz-cbor-1.1), as the Java agent sends them; for kinesalite, set AWS_CBOR_DISABLE=true (JSON).")
+				" are sent in CBOR (application/x-amz-cbor-1.1), as the Java agent sends them; stock kinesalite cannot give back the data of a CBOR put: with it, set AWS_CBOR_DISABLE=true (JSON).")
 		}
 		break
 	}

@@ -35,7 +35,7 @@ echo "== writing $N airline-ticket lines with api_caller --sample"
 dist/api_caller --sample "$N" --seed 42 --out-dir "$work/airline_tickets"
 head -2 "$work/airline_tickets"/*.log | sed 's/^/   /'
 
-echo "== running aws-kinesis-agent"
+echo "== running aws-kinesis-agent (PutRecords in CBOR, as the Java agent; this kinesalite is shimmed to keep CBOR data: .ci/emulators/kinesalite.js)"
 dist/aws-kinesis-agent -c "$work/agent.json" -d "$work/agent.d" -l "$work/agent.log" &
 agent_pid=$!
 
