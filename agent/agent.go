@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -115,10 +116,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 
 	alog.Info("Starting up...")
-	for _, fc := range cfg.Flows {
-		if fc.Kind == config.Firehose {
-			continue
-		}
+	if slices.ContainsFunc(cfg.Flows, func(fc config.Flow) bool { return fc.Kind != config.Firehose }) {
 		if opts.DisableCBOR {
 			alog.Info("Kinesis PutRecords requests are sent in JSON (application/x-amz-json-1.1): AWS_CBOR_DISABLE is set.")
 		} else if clients.EndpointOverridden(awsclient.KinesisService) {
@@ -127,7 +125,6 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 			alog.Info("Kinesis PutRecords requests to " + clients.Endpoint(awsclient.KinesisService) +
 				" are sent in CBOR (application/x-amz-cbor-1.1), as the Java agent sends them; stock kinesalite cannot give back the data of a CBOR put: with it, set AWS_CBOR_DISABLE=true (JSON).")
 		}
-		break
 	}
 	runners := make([]*flows.Flow, 0, len(cfg.Flows))
 	flowInternal := map[string]bool{}

@@ -180,13 +180,13 @@ func TestRestartResumesAtCheckpointWithoutLossOrDuplicates(t *testing.T) {
 	}
 }
 
-// TestReferenceWorkloadSampleTicketsArriveAsJSON runs the reference path:
+// TestReferenceWorkloadSampleTicketsArriveAsJSONObjects runs the reference path:
 // api_caller --sample writes ticket CSV files, the agent tails them with
 // agent.json.example's flow (CSVTOJSON, RANDOM keys) pointed at a local
 // Kinesis, and every record arrives as a JSON object whose 14 fields equal
 // the CSV: on kinesalite with PutRecords in JSON (AWS_CBOR_DISABLE), and on
 // kinesis-local in CBOR, the agent's default wire format.
-func TestReferenceWorkloadSampleTicketsArriveAsJSON(t *testing.T) {
+func TestReferenceWorkloadSampleTicketsArriveAsJSONObjects(t *testing.T) {
 	t.Run("kinesalite, PutRecords in JSON", func(t *testing.T) {
 		referenceWorkload(t, kinesistest.Endpoint(t), true)
 	})

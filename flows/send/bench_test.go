@@ -3,7 +3,6 @@ package send
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -42,12 +41,9 @@ func fastSink() *httptest.Server {
 			cborSinkAnswer(w, body)
 			return
 		}
-		// Validate the JSON and count the entries without decoding them, so
-		// that allocations and CPU measured are the client's.
-		if !json.Valid(body) {
-			http.Error(w, "invalid JSON", 400)
-			return
-		}
+		// Count the entries without decoding or validating them, so that
+		// allocations and CPU measured are the client's (the codec tests
+		// check the bodies; json.Valid alone cost more than the client).
 		n := bytes.Count(body, []byte(`"PartitionKey":`))
 		out := make([]byte, 0, 64+n*64)
 		out = append(out, `{"FailedRecordCount":0,"Records":[`...)
@@ -75,14 +71,9 @@ func benchClient(url string) *kinesis.Client {
 	})
 }
 
-// cborSinkAnswer answers a CBOR PutRecords for fastSink: the body checked
-// whole, every entry accepted.
+// cborSinkAnswer answers a CBOR PutRecords for fastSink as its JSON answer
+// is made: entries counted, not decoded; every entry accepted.
 func cborSinkAnswer(w http.ResponseWriter, body []byte) {
-	r := &cborscan.Reader{B: body}
-	if !r.Skip() || r.I != len(body) {
-		http.Error(w, "invalid CBOR", 400)
-		return
-	}
 	n := bytes.Count(body, cborPartitionKey)
 	out := make([]byte, 0, 64+n*64) // as the JSON answer: one allocation
 	out = cborscan.AppendHead(out, cborscan.Map, 2)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
@@ -22,7 +21,7 @@ import (
 // byte strings instead of base64 text. Both local emulators accept it
 // (kinesalite stores the data of a CBOR put in a form its own GetRecords
 // cannot give back: docs/COMPATIBILITY.md).
-const cborContentType = "application/x-amz-cbor-1.1"
+const cborContentType = cborscan.ContentType
 
 var (
 	cborRecords      = cborscan.AppendText(nil, "Records")
@@ -62,8 +61,12 @@ func (c *putRecordsCodec) serializeCBOR(ctx context.Context, pr *kinesis.PutReco
 
 // isCBORResponse reports whether an answer's Content-Type is Kinesis's CBOR.
 func isCBORResponse(resp *smithyhttp.Response) bool {
-	ct := resp.Header.Get("Content-Type")
-	return len(ct) >= len(cborContentType) && strings.EqualFold(ct[:len(cborContentType)], cborContentType)
+	return cborscan.IsContentType(resp.Header.Get("Content-Type"))
+}
+
+// answerErr names what a PutRecords answer lacked, and where.
+func answerErr(r *cborscan.Reader, what string) error {
+	return fmt.Errorf("PutRecords response: %w", r.Err(what))
 }
 
 // decodeCBORPutRecordsOutput reads the fields of a CBOR PutRecords answer
@@ -72,7 +75,7 @@ func isCBORResponse(resp *smithyhttp.Response) bool {
 // carry no ErrorCode is read without allocating (shared accepted entries).
 func decodeCBORPutRecordsOutput(p []byte, out *kinesis.PutRecordsOutput) error {
 	r := &cborscan.Reader{B: p}
-	fail := func(what string) error { return fmt.Errorf("PutRecords response: %w", r.Err(what)) }
+	fail := func(what string) error { return answerErr(r, what) }
 	n, ok := r.Container(cborscan.Map)
 	if !ok {
 		return fail("a map")
@@ -131,7 +134,7 @@ func decodeCBORPutRecordsOutput(p []byte, out *kinesis.PutRecordsOutput) error {
 // scanCBOREntries steps over the Records array, counting its entries and
 // reporting whether any has an ErrorCode (a text, not null).
 func scanCBOREntries(r *cborscan.Reader) (count int, failed bool, err error) {
-	fail := func(what string) error { return fmt.Errorf("PutRecords response: %w", r.Err(what)) }
+	fail := func(what string) error { return answerErr(r, what) }
 	n, ok := r.Container(cborscan.Array)
 	if !ok {
 		return 0, false, fail("the Records array")
@@ -175,7 +178,7 @@ func scanCBOREntries(r *cborscan.Reader) (count int, failed bool, err error) {
 // decodeCBOREntries reads the Records array (already checked by
 // scanCBOREntries: count entries) into result entries.
 func decodeCBOREntries(r *cborscan.Reader, count int) ([]types.PutRecordsResultEntry, error) {
-	fail := func(what string) error { return fmt.Errorf("PutRecords response: %w", r.Err(what)) }
+	fail := func(what string) error { return answerErr(r, what) }
 	n, _ := r.Container(cborscan.Array)
 	list := make([]types.PutRecordsResultEntry, 0, count)
 	for r.Next(&n) {

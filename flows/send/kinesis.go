@@ -116,9 +116,9 @@ func (k *kinesisCaller) call(ctx context.Context, b *batch.Batch, idx []int, cod
 		ctx, release = holdBody(ctx)
 		defer release()
 	}
-	opts, cbor := k.optFns, k.jsonOptFns != nil && !k.jsonOnly.Load()
-	if k.jsonOptFns != nil && !cbor {
-		opts = k.jsonOptFns
+	opts, cbor := k.optFns, k.jsonOptFns != nil
+	if cbor && k.jsonOnly.Load() {
+		opts, cbor = k.jsonOptFns, false
 	}
 	in := &kinesis.PutRecordsInput{StreamName: aws.String(k.stream), Records: req}
 	out, err := k.api.PutRecords(ctx, in, opts...)

@@ -80,22 +80,17 @@ const (
 	// CPU-µs/line, p99 delay 17 ms; 50 ms 3.1 CPU-µs/line, p99 57 ms,
 	// +3.5 MB private RSS. An iteration that stopped before the end of a
 	// file (maxReadsPerTurn) is followed at once: a backlog is read without
-	// pauses. (Until the tenth session the pause followed an iteration that
-	// read less than 64 KiB: a live writer's 50 ms of lines were read, then
-	// the next write woke the tailer a second time before it paused;
-	// docs/PERFORMANCE.md.)
+	// pauses.
 	coalesce = 50 * time.Millisecond
 )
 
 // Tailer follows every file of one flow.
 type Tailer struct {
-	// behind: a pump of this iteration stopped before the end of its file.
-	behind bool
-	cfg    Config
-	log    *slog.Logger
-	glob   *globMatcher
-	pool   *record.BufPool // chunk buffers of chunkCap
-	small  *record.BufPool // chunk buffers of smallChunk
+	cfg   Config
+	log   *slog.Logger
+	glob  *globMatcher
+	pool  *record.BufPool // chunk buffers of chunkCap
+	small *record.BufPool // chunk buffers of smallChunk
 
 	// Timing rules (fields so tests can shorten them).
 	mlIdle   time.Duration // multi-line record flushed after this much idleness
@@ -169,8 +164,6 @@ type Tailer struct {
 	scans atomic.Int64
 	// pumps counts files read by passes of the loop (tests).
 	pumps atomic.Int64
-	// pauses counts coalesce pauses begun (tests).
-	pauses atomic.Int64
 }
 
 // harvester is the state of one file identity.
@@ -325,8 +318,7 @@ func (t *Tailer) Run(ctx context.Context, out chan<- *record.Chunk) error {
 			(!t.rescanAt.IsZero() && !now.Before(t.rescanAt)) {
 			t.scan(ctx, false)
 		}
-		read := int64(0)
-		t.behind = false
+		read, behind := int64(0), false
 		t.pass++
 		written, full := t.takeWritten(now)
 		turn := t.turnOrder(full, written, now)
@@ -334,7 +326,9 @@ func (t *Tailer) Run(ctx context.Context, out chan<- *record.Chunk) error {
 			if ctx.Err() != nil {
 				break
 			}
-			read += t.pump(ctx, h, out)
+			n, caughtUp := t.pump(ctx, h, out)
+			read += n
+			behind = behind || !caughtUp
 		}
 		t.housekeep(ctx, out, turn)
 		t.endIteration()
@@ -342,7 +336,7 @@ func (t *Tailer) Run(ctx context.Context, out chan<- *record.Chunk) error {
 		switch {
 		case read == 0:
 			t.idle(ctx, t.cfg.MinPoll)
-		case !t.behind:
+		case !behind:
 			t.pause(ctx, coalesce)
 		}
 	}
@@ -355,7 +349,6 @@ func (t *Tailer) pause(ctx context.Context, d time.Duration) {
 	if t.scanReq.Load() {
 		return // asked while this iteration ran (a send's light scan keeps the request, not the wake-up)
 	}
-	t.pauses.Add(1)
 	tm := time.NewTimer(d)
 	defer tm.Stop()
 	for {
@@ -1424,17 +1417,18 @@ func (t *Tailer) drop(h *harvester, why string) {
 // ----------------------------------------------------------------- reading
 
 // pump reads what one file has and sends it as chunks; it returns the
-// number of bytes read.
-func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chunk) int64 {
+// number of bytes read, and false when its turn (maxReadsPerTurn reads)
+// ended before the end of the file.
+func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chunk) (read int64, caughtUp bool) {
 	if h.f == nil {
-		return 0
+		return 0, true
 	}
 	t.pumps.Add(1)
 	h.active = false
 	size, mtime, err := sizeOf(h.f)
 	if err != nil {
 		t.fail(fmt.Errorf("stat %s: %w", h.path, err))
-		return 0
+		return 0, true
 	}
 	h.pumped = t.pass // read in this pass: housekeep may judge it
 	h.size, h.modTime = size, mtime
@@ -1445,7 +1439,7 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 		if h.src == nil && h.pred != nil && len(h.pend) == 0 {
 			t.anchorCopy(ctx, h, out)
 		}
-		return 0 // nothing new; a read at the end would return nothing
+		return 0, true // nothing new; a read at the end would return nothing
 	}
 	var total int64
 	// h.f may be closed under the loop: a send blocked in consume runs
@@ -1461,10 +1455,10 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 		n, err := h.f.ReadAt(data[len(data):len(data)+want], h.offset)
 		if err != nil && !errors.Is(err, io.EOF) {
 			t.fail(fmt.Errorf("read %s: %w", h.path, err))
-			return total
+			return total, true
 		}
 		if n == 0 {
-			return total
+			return total, true
 		}
 		// Checked after the read: if the file was truncated and refilled
 		// before it, the bytes read are not the continuation; drop them.
@@ -1481,13 +1475,12 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 		total += int64(n)
 		t.consume(ctx, h, out, data, splitNormal)
 		if n < want {
-			return total // at the end of the file: caught up
+			return total, true // at the end of the file
 		}
 	}
-	if h.f != nil && ctx.Err() == nil {
-		t.behind = true // the turn ended before the end of the file
-	}
-	return total
+	// The turn ended before the end of the file (unless the file was
+	// closed under the loop or the tailer is stopping).
+	return total, h.f == nil || ctx.Err() != nil
 }
 
 // ensureSource gives h the Source of its chunks, at its first chunk.

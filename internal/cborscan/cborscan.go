@@ -20,7 +20,17 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 )
+
+// ContentType is the media type of Kinesis's CBOR protocol.
+const ContentType = "application/x-amz-cbor-1.1"
+
+// IsContentType reports whether a Content-Type header value is ContentType
+// (any case, parameters allowed).
+func IsContentType(ct string) bool {
+	return len(ct) >= len(ContentType) && strings.EqualFold(ct[:len(ContentType)], ContentType)
+}
 
 // Major types.
 const (

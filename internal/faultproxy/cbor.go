@@ -10,9 +10,10 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/aws/smithy-go/encoding/cbor"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/cborscan"
 )
 
 // Kinesis's CBOR protocol (application/x-amz-cbor-1.1, the Java SDK's and
@@ -21,11 +22,9 @@ import (
 // handled like any JSON one, and what the client gets back (the upstream's
 // answer, merged failures, injected errors) is re-encoded as CBOR.
 
-const cborContentType = "application/x-amz-cbor-1.1"
+const cborContentType = cborscan.ContentType
 
-func isCBOR(h http.Header) bool {
-	return strings.HasPrefix(strings.ToLower(h.Get("Content-Type")), cborContentType)
-}
+func isCBOR(h http.Header) bool { return cborscan.IsContentType(h.Get("Content-Type")) }
 
 // cborToJSON converts a CBOR document to JSON, byte strings as base64.
 func cborToJSON(body []byte) ([]byte, error) {

@@ -46,7 +46,7 @@ const (
 	stopGrace          = 2 * time.Second // in-memory servers: nothing to flush
 	maxLogTail         = 4096
 	startAttempts      = 3
-	kinesaliteRelPath  = ".ci/emulators/kinesalite.js" // kinesalite/cli.js behind a crash guard
+	kinesaliteRelPath  = ".ci/emulators/kinesalite.js" // kinesalite/cli.js with shims: crash guard, CBOR data kept, whole CBOR answers
 	kinesisMockRelPath = ".ci/emulators/node_modules/kinesis-local"
 )
 

@@ -3,18 +3,14 @@ package sink
 import (
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/cborscan"
 )
 
-const cborContentType = "application/x-amz-cbor-1.1"
+const cborContentType = cborscan.ContentType
 
-func isCBOR(r *http.Request) bool {
-	ct := r.Header.Get("Content-Type")
-	return len(ct) >= len(cborContentType) && strings.EqualFold(ct[:len(cborContentType)], cborContentType)
-}
+func isCBOR(r *http.Request) bool { return cborscan.IsContentType(r.Header.Get("Content-Type")) }
 
 // failCBOR answers with an error in Kinesis's CBOR form (as kinesis-local:
 // __type and message, no X-Amzn-Errortype header).
@@ -139,17 +135,7 @@ func (s *Sink) putCBOR(w http.ResponseWriter, rb *reqBuf, body []byte) {
 		out = cborscan.AppendText(out, "shardId-000000000000")
 	}
 	rb.out = out
-	s.calls.Add(1)
-	s.records.Add(int64(n))
-	s.bytes.Add(nbytes)
-	if bad > 0 {
-		s.bad.Add(bad)
-	}
-	h := w.Header()
-	h.Set("Content-Type", cborContentType)
-	h.Set("Content-Length", strconv.Itoa(len(out)))
-	_, _ = w.Write(out)
-	s.notify()
+	s.answered(w, out, cborContentType, n, nbytes, bad)
 }
 
 // cborMember returns the text value of the top-level member name of a CBOR

@@ -320,6 +320,11 @@ func (s *Sink) put(w http.ResponseWriter, rb *reqBuf, body []byte, firehose bool
 	}
 	out = append(out, "]}"...)
 	rb.out = out
+	s.answered(w, out, "application/x-amz-json-1.1", n, nbytes, bad)
+}
+
+// answered counts a put call of n records accepted and writes its answer.
+func (s *Sink) answered(w http.ResponseWriter, out []byte, contentType string, n int, nbytes, bad int64) {
 	s.calls.Add(1)
 	s.records.Add(int64(n))
 	s.bytes.Add(nbytes)
@@ -327,7 +332,7 @@ func (s *Sink) put(w http.ResponseWriter, rb *reqBuf, body []byte, firehose bool
 		s.bad.Add(bad)
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/x-amz-json-1.1")
+	h.Set("Content-Type", contentType)
 	h.Set("Content-Length", strconv.Itoa(len(out)))
 	_, _ = w.Write(out)
 	s.notify()
