@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -15,6 +16,17 @@ import (
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/processors/javaregex"
 )
+
+// openDenying is an openFn that refuses (EACCES, as for a file the agent
+// may not read) every name deny reports, and opens the others.
+func openDenying(deny func(name string) bool) func(string, int, os.FileMode) (*os.File, error) {
+	return func(name string, flag int, perm os.FileMode) (*os.File, error) {
+		if deny(name) {
+			return nil, &os.PathError{Op: "open", Path: name, Err: syscall.EACCES}
+		}
+		return os.OpenFile(name, flag, perm)
+	}
+}
 
 func mustWrite(t testing.TB, path, data string) {
 	t.Helper()

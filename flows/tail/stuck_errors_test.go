@@ -1,10 +1,8 @@
 package tail
 
 import (
-	"os"
 	"path/filepath"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -48,12 +46,7 @@ func TestConsecutiveErrorsCountAFileThatCannotBeOpenedUntilItCanBe(t *testing.T)
 	var deny atomic.Bool
 	deny.Store(true)
 	c := startTailer(t, cfg, func(tl *Tailer) {
-		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
-			if name == denied && deny.Load() {
-				return nil, &os.PathError{Op: "open", Path: name, Err: syscall.EACCES}
-			}
-			return os.OpenFile(name, flag, perm)
-		}
+		tl.openFn = openDenying(func(name string) bool { return name == denied && deny.Load() })
 	})
 	if errorsDroppedToZero(t, c, cfg, 30) {
 		t.Fatal("ConsecutiveErrors went back to 0 while the file still could not be opened")
@@ -73,12 +66,7 @@ func TestConsecutiveErrorsCountATrackedFileThatCannotBeReopened(t *testing.T) {
 	var deny atomic.Bool
 	c := startTailer(t, cfg, func(tl *Tailer) {
 		tl.inactive = 300 * time.Millisecond
-		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
-			if name == p && deny.Load() {
-				return nil, &os.PathError{Op: "open", Path: name, Err: syscall.EACCES}
-			}
-			return os.OpenFile(name, flag, perm)
-		}
+		tl.openFn = openDenying(func(name string) bool { return name == p && deny.Load() })
 	})
 	c.waitRecords(1)
 	waitFor(t, "closed for inactivity", func() bool { return !c.tl.isOpen(p) })

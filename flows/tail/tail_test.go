@@ -258,12 +258,7 @@ func TestPermissionDeniedFileIsReportedAndOthersShip(t *testing.T) {
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	c := startTailer(t, cfg, func(tl *Tailer) {
 		if os.Geteuid() == 0 { // root reads anything: simulate the refusal
-			tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
-				if name == denied {
-					return nil, &os.PathError{Op: "open", Path: name, Err: syscall.EACCES}
-				}
-				return os.OpenFile(name, flag, perm)
-			}
+			tl.openFn = openDenying(func(name string) bool { return name == denied })
 		}
 	})
 	if os.Geteuid() != 0 {

@@ -1,9 +1,7 @@
 package tail
 
 import (
-	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,12 +22,7 @@ func TestFileUnreadableUntilARestartIsReadFromItsStartAfterIt(t *testing.T) {
 	cfg := testConfig(dir, "*.log")
 	cfg.OnBegin = func(p record.Position) { rows <- p }
 	c := startTailer(t, cfg, func(tl *Tailer) {
-		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
-			if name == denied {
-				return nil, &os.PathError{Op: "open", Path: name, Err: syscall.EACCES}
-			}
-			return os.OpenFile(name, flag, perm)
-		}
+		tl.openFn = openDenying(func(name string) bool { return name == denied })
 	})
 	c.waitRecords(1)
 	c.stop()
