@@ -58,10 +58,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	// parse it.
 	log.Info(fmt.Sprintf("null: Agent will use up to %d threads for sending data.", senders))
 
-	store, err := openCheckpoints(cfg, alog)
+	store, unlock, err := openCheckpoints(cfg, alog)
 	if err != nil {
 		return err
 	}
+	defer unlock()
 	defer store.Close()
 	if n, err := store.DeleteExpired(cfg.CheckpointTTLDays); err != nil {
 		alog.Warn("could not delete old checkpoints", "err", err)
@@ -265,12 +266,29 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	return firstErr
 }
 
-// openCheckpoints opens the configured checkpoint file, or the default one
-// after importing the Java agent's checkpoints on first start.
-func openCheckpoints(cfg *config.Config, log *slog.Logger) (*checkpoint.Store, error) {
+// openCheckpoints takes the lifetime lock of the configured checkpoint file,
+// or of the default one, then opens it (after importing the Java agent's
+// checkpoints on first start). unlock releases the lock, after the store is
+// closed.
+func openCheckpoints(cfg *config.Config, log *slog.Logger) (_ *checkpoint.Store, unlock func(), err error) {
 	path := cfg.CheckpointFile
 	if path == "" {
 		path = checkpoint.DefaultPath
+	}
+	lock, err := checkpoint.LockFor(path)
+	switch {
+	case errors.Is(err, checkpoint.ErrLockUnsupported):
+		log.Warn("running without the checkpoint file's lock: a second agent given the same checkpointFile would not be stopped", "err", err)
+	case err != nil:
+		return nil, nil, err
+	}
+	unlock = func() { lock.Release() }
+	defer func() {
+		if err != nil {
+			unlock()
+		}
+	}()
+	if cfg.CheckpointFile == "" {
 		if _, err := os.Stat(path); os.IsNotExist(err) {
 			imported, err := checkpoint.ImportJava(path, checkpoint.JavaDefaultPath)
 			switch {
@@ -280,7 +298,7 @@ func openCheckpoints(cfg *config.Config, log *slog.Logger) (*checkpoint.Store, e
 				// It may pass (a lock held by a Java agent still running):
 				// starting now would create the new file, and the import
 				// would never be tried again. The service restarts.
-				return nil, fmt.Errorf("import the Java agent's checkpoints from %s (retried at the next start; stop any Java agent still running): %w",
+				return nil, nil, fmt.Errorf("import the Java agent's checkpoints from %s (retried at the next start; stop any Java agent still running): %w",
 					checkpoint.JavaDefaultPath, err)
 			case imported:
 				log.Info("Imported the Java agent's checkpoints", "from", checkpoint.JavaDefaultPath, "to", path)
@@ -289,7 +307,7 @@ func openCheckpoints(cfg *config.Config, log *slog.Logger) (*checkpoint.Store, e
 	}
 	store, err := checkpoint.Open(path, checkpoint.WithQueryTimeout(cfg.CheckpointQueryTimeout))
 	if err != nil {
-		return nil, fmt.Errorf("checkpoint file %s: %w", path, err)
+		return nil, nil, fmt.Errorf("checkpoint file %s: %w", path, err)
 	}
-	return store, nil
+	return store, unlock, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -177,6 +178,55 @@ func TestRestartResumesAtCheckpointWithoutLossOrDuplicates(t *testing.T) {
 	sort.Strings(s)
 	if strings.Join(s, "") != "a1\na2\na3\nb1\nb2\n" {
 		t.Fatalf("after restart the stream holds %q, want each of a1..a3, b1..b2 exactly once", s)
+	}
+}
+
+// A second agent started on the same checkpoint file (a manual run beside
+// the service) is refused at start with an error naming the file: it would
+// overwrite the first's rows and send its lines again. The first goes on,
+// and every line arrives once.
+func TestASecondAgentOnTheSameCheckpointFileIsRefusedAndLinesArriveOnce(t *testing.T) {
+	ep := kinesistest.Endpoint(t)
+	client := kinesistest.Client(t, ep)
+	stream := kinesistest.CreateStream(t, client, 1)
+	dir := t.TempDir()
+	cfgPath := writeConfig(t, dir, ep, stream, "")
+	logFile := filepath.Join(dir, "logs", "app.log")
+	if err := os.WriteFile(logFile, []byte("a1\na2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs syncbuf.Buffer
+	stop := runAgent(t, cfgPath, &logs)
+	kinesistest.WaitForRecords(t, client, stream, 2, 30*time.Second)
+
+	cfg, err := config.Load(cfgPath, filepath.Join(t.TempDir(), "agent.d"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = agent.Run(ctx, cfg, agent.Options{Version: "test"})
+	if !errors.Is(err, checkpoint.ErrInUse) || !strings.Contains(err.Error(), filepath.Join(dir, "checkpoints")) {
+		t.Fatalf("second agent: Run = %v, want checkpoint.ErrInUse naming the checkpoint file", err)
+	}
+
+	f, err := os.OpenFile(logFile, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("a3\n"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	kinesistest.WaitForRecords(t, client, stream, 3, 30*time.Second)
+	stop()
+	var s []string
+	for _, r := range kinesistest.ReadAll(t, client, stream) {
+		s = append(s, string(r))
+	}
+	sort.Strings(s)
+	if strings.Join(s, "") != "a1\na2\na3\n" {
+		t.Fatalf("the stream holds %q, want each of a1..a3 exactly once", s)
 	}
 }
 

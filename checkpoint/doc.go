@@ -68,4 +68,12 @@
 // does not exist yet, ImportJava copies Java's database there (a consistent
 // snapshot taken with VACUUM INTO) so an upgrade continues where Java
 // stopped.
+//
+// # One agent per file
+//
+// SQLite's locks last one transaction, so two agents given the same file
+// would both run, overwrite each other's rows and send lines twice (Java
+// has this problem). LockFor takes a lock on LockPath(file) for the agent's
+// lifetime; the agent takes it before the import and Open, and a second
+// agent is refused at start with the first one's pid.
 package checkpoint

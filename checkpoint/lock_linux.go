@@ -1,0 +1,19 @@
+package checkpoint
+
+import (
+	"errors"
+
+	"golang.org/x/sys/unix"
+)
+
+// setLock takes fl on fd without waiting: an open-file-description lock,
+// which also excludes another description of the same process.
+func setLock(fd uintptr, fl *unix.Flock_t) error {
+	err := unix.FcntlFlock(fd, unix.F_OFD_SETLK, fl)
+	if errors.Is(err, unix.EINVAL) {
+		// A kernel older than 3.15 has no open-file-description locks; a
+		// process lock does the same between processes.
+		err = unix.FcntlFlock(fd, unix.F_SETLK, fl)
+	}
+	return err
+}

@@ -1,0 +1,11 @@
+//go:build !linux
+
+package checkpoint
+
+import "golang.org/x/sys/unix"
+
+// setLock takes fl on fd without waiting (a process lock: between
+// processes only).
+func setLock(fd uintptr, fl *unix.Flock_t) error {
+	return unix.FcntlFlock(fd, unix.F_SETLK, fl)
+}
