@@ -282,10 +282,10 @@ func openCheckpoints(cfg *config.Config, log *slog.Logger) (_ *checkpoint.Store,
 	case err != nil:
 		return nil, nil, err
 	}
-	unlock = func() { lock.Release() }
+	release := func() { lock.Release() }
 	defer func() {
-		if err != nil {
-			unlock()
+		if err != nil { // the returns below set unlock to nil
+			release()
 		}
 	}()
 	if cfg.CheckpointFile == "" {
@@ -309,5 +309,5 @@ func openCheckpoints(cfg *config.Config, log *slog.Logger) (_ *checkpoint.Store,
 	if err != nil {
 		return nil, nil, fmt.Errorf("checkpoint file %s: %w", path, err)
 	}
-	return store, unlock, nil
+	return store, release, nil
 }

@@ -230,6 +230,32 @@ func TestASecondAgentOnTheSameCheckpointFileIsRefusedAndLinesArriveOnce(t *testi
 	}
 }
 
+// An agent that cannot open its checkpoint file (here a directory) stops
+// with an error naming it and lets go of the file's lock, so that the next
+// start (the service restarting after the operator's fix) is not refused.
+func TestAFailedStartReleasesTheCheckpointLock(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := writeConfig(t, dir, "http://127.0.0.1:1", "s", "")
+	cp := filepath.Join(dir, "checkpoints")
+	if err := os.Mkdir(cp, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(cfgPath, filepath.Join(t.TempDir(), "agent.d"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := agent.Run(ctx, cfg, agent.Options{Version: "test"}); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Fatalf("Run = %v, want the checkpoint file's error", err)
+	}
+	l, err := checkpoint.LockFor(cp)
+	if err != nil {
+		t.Fatalf("the failed start kept the lock: %v", err)
+	}
+	l.Release()
+}
+
 // TestReferenceWorkloadSampleTicketsArriveAsJSONObjects runs the reference path:
 // api_caller --sample writes ticket CSV files, the agent tails them with
 // agent.json.example's flow (CSVTOJSON, RANDOM keys) pointed at a local
