@@ -58,11 +58,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	// parse it.
 	log.Info(fmt.Sprintf("null: Agent will use up to %d threads for sending data.", senders))
 
-	store, unlock, err := openCheckpoints(cfg, alog)
+	store, lock, err := openCheckpoints(cfg, alog)
 	if err != nil {
 		return err
 	}
-	defer unlock()
+	defer lock.Release()
 	defer store.Close()
 	if n, err := store.DeleteExpired(cfg.CheckpointTTLDays); err != nil {
 		alog.Warn("could not delete old checkpoints", "err", err)
@@ -189,6 +189,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		bgWG.Add(1)
 		go func() { defer bgWG.Done(); run(bg) }()
 	}
+	goBG(func(c context.Context) { keepLock(c, lock, alog) })
 	// The preflight never delays tailing.
 	goBG(func(c context.Context) {
 		errs := clients.Preflight(c, cfg.Flows)
@@ -268,9 +269,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 
 // openCheckpoints takes the lifetime lock of the configured checkpoint file,
 // or of the default one, then opens it (after importing the Java agent's
-// checkpoints on first start). unlock releases the lock, after the store is
-// closed.
-func openCheckpoints(cfg *config.Config, log *slog.Logger) (_ *checkpoint.Store, unlock func(), err error) {
+// checkpoints on first start). The lock is nil where the file system has no
+// locks; it is released after the store is closed.
+func openCheckpoints(cfg *config.Config, log *slog.Logger) (_ *checkpoint.Store, _ *checkpoint.Lock, err error) {
 	path := cfg.CheckpointFile
 	if path == "" {
 		path = checkpoint.DefaultPath
@@ -282,10 +283,9 @@ func openCheckpoints(cfg *config.Config, log *slog.Logger) (_ *checkpoint.Store,
 	case err != nil:
 		return nil, nil, err
 	}
-	release := func() { lock.Release() }
 	defer func() {
-		if err != nil { // the returns below set unlock to nil
-			release()
+		if err != nil {
+			lock.Release()
 		}
 	}()
 	if cfg.CheckpointFile == "" {
@@ -309,5 +309,39 @@ func openCheckpoints(cfg *config.Config, log *slog.Logger) (_ *checkpoint.Store,
 	if err != nil {
 		return nil, nil, fmt.Errorf("checkpoint file %s: %w", path, err)
 	}
-	return store, release, nil
+	return store, lock, nil
+}
+
+// keepLockEvery is how often the agent checks that its checkpoint lock file
+// is still there (one stat).
+const keepLockEvery = 10 * time.Second
+
+// keepLock takes the checkpoint lock again when its file was deleted while
+// the agent ran (rm -rf of the state directory, which the store survives),
+// until ctx is done. It logs each change once.
+func keepLock(ctx context.Context, lock *checkpoint.Lock, log *slog.Logger) {
+	if lock == nil {
+		return
+	}
+	t := time.NewTicker(keepLockEvery)
+	defer t.Stop()
+	var last string
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		retaken, err := lock.Keep()
+		switch {
+		case err != nil:
+			if err.Error() != last {
+				log.Error("the checkpoint file's lock file was deleted while the agent ran, and it cannot be taken again: another agent may be sending the same lines", "err", err)
+			}
+			last = err.Error()
+		case retaken:
+			log.Warn("the checkpoint file's lock file was deleted while the agent ran; took the lock again")
+			last = ""
+		}
+	}
 }

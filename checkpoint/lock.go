@@ -4,16 +4,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
-// ErrInUse is wrapped by the error of LockFor when another agent holds the
-// checkpoint file's lock.
+// ErrInUse is wrapped by the error of LockFor (and Keep) when another agent
+// holds the checkpoint file's lock.
 var ErrInUse = errors.New("is in use by another aws-kinesis-agent")
 
 // ErrLockUnsupported is wrapped by the error of LockFor when the file system
@@ -26,7 +29,10 @@ var ErrLockUnsupported = errors.New("file locks are not supported there")
 // same checkpointFile would otherwise both run, overwrite each other's rows
 // and send the same lines twice.
 type Lock struct {
-	f *os.File
+	db   string // the checkpoint file, symlinks resolved
+	path string // its lock file
+	mu   sync.Mutex
+	f    *os.File // nil once released
 }
 
 // LockPath is the lock file of the checkpoint file at path: beside it, so a
@@ -36,27 +42,62 @@ func LockPath(path string) string { return path + ".lock" }
 
 // LockFor takes the lock of the checkpoint file at path (creating the lock
 // file and its directory if needed) and writes this process's pid in it.
-// It does not wait: when another process holds it, the error wraps ErrInUse
-// and names that process's pid. The kernel releases the lock when the
-// process exits, however it exits, so a crashed agent never leaves one
-// behind. The lock is an open-file-description lock: a second LockFor in
-// the same process is refused too (on Linux).
+// Paths are compared with symlinks resolved, so two names of one file share
+// one lock. It does not wait: when another process holds it, the error
+// wraps ErrInUse and names that process's pid. The kernel releases the lock
+// when the process exits, however it exits, so a crashed agent never leaves
+// one behind. On Linux the lock belongs to the open file description: a
+// second LockFor in the same process is refused too.
 func LockFor(path string) (*Lock, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: lock %s: %w", path, err)
 	}
-	lp := LockPath(abs)
-	if err := os.MkdirAll(filepath.Dir(lp), 0o755); err != nil {
-		return nil, fmt.Errorf("checkpoint: lock %s: create directory: %w", lp, err)
+	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+		return nil, fmt.Errorf("checkpoint: lock %s: create directory: %w", LockPath(abs), err)
 	}
-	f, err := os.OpenFile(lp, os.O_RDWR|os.O_CREATE, 0o644)
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = r
+	} else if d, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		abs = filepath.Join(d, filepath.Base(abs))
+	}
+	l := &Lock{db: abs, path: LockPath(abs)}
+	f, err := l.take()
 	if err != nil {
-		return nil, fmt.Errorf("checkpoint: lock %s: %w (the agent needs write access to the checkpoint file's directory)", lp, err)
+		return nil, err
+	}
+	l.f = f
+	return l, nil
+}
+
+// take opens (creating) the lock file and locks it, until the file locked is
+// the one at the path (it may be deleted and created again meanwhile).
+func (l *Lock) take() (*os.File, error) {
+	for attempt := 1; ; attempt++ {
+		f, err := l.lockOnce()
+		if err != nil {
+			return nil, err
+		}
+		if l.heldAtPath(f) {
+			l.stamp(f)
+			return f, nil
+		}
+		f.Close()
+		if attempt == 3 {
+			return nil, fmt.Errorf("checkpoint: lock %s: the file keeps being replaced", l.path)
+		}
+	}
+}
+
+func (l *Lock) lockOnce() (*os.File, error) {
+	f, err := os.OpenFile(l.path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: lock %s: %w%s", l.path, err, l.openHint(err))
 	}
 	fl := unix.Flock_t{Type: unix.F_WRLCK, Whence: io.SeekStart} // the whole file
 	switch err = setLock(f.Fd(), &fl); {
 	case err == nil:
+		return f, nil
 	case errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EACCES):
 		holder := "unknown"
 		if b, rerr := io.ReadAll(io.LimitReader(f, 32)); rerr == nil {
@@ -66,26 +107,102 @@ func LockFor(path string) (*Lock, error) {
 		}
 		f.Close()
 		return nil, fmt.Errorf("checkpoint file %s %w (pid %s, holding %s): stop it, or give each agent its own checkpointFile",
-			abs, ErrInUse, holder, lp)
+			l.db, ErrInUse, holder, l.path)
 	case errors.Is(err, unix.ENOLCK), errors.Is(err, unix.EOPNOTSUPP), errors.Is(err, unix.ENOSYS):
 		f.Close()
-		return nil, fmt.Errorf("checkpoint: lock %s: %w (%v)", lp, ErrLockUnsupported, err)
+		return nil, fmt.Errorf("checkpoint: lock %s: %w (%v)", l.path, ErrLockUnsupported, err)
 	default:
 		f.Close()
-		return nil, fmt.Errorf("checkpoint: lock %s: %w", lp, err)
+		return nil, fmt.Errorf("checkpoint: lock %s: %w", l.path, err)
 	}
-	// The pid only names the holder in a refusal: the lock holds without it.
-	if f.Truncate(0) == nil {
-		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
-	}
-	return &Lock{f: f}, nil
 }
 
-// Release gives the lock up. The lock file stays (removing it would let a
+// openHint explains a lock file the agent may not open: most often one a
+// run as root left behind.
+func (l *Lock) openHint(err error) string {
+	if !errors.Is(err, fs.ErrPermission) {
+		return ""
+	}
+	if fi, serr := os.Stat(l.path); serr == nil {
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+			return fmt.Sprintf(" (it belongs to uid %d and the agent runs as uid %d: give it, with the checkpoint file, to the agent's user, e.g. chown aws-kinesis-agent-user: %s*)",
+				st.Uid, os.Geteuid(), l.db)
+		}
+	}
+	return " (the agent needs write access to the checkpoint file's directory)"
+}
+
+// heldAtPath reports whether f is the file now at the lock path.
+func (l *Lock) heldAtPath(f *os.File) bool {
+	held, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	now, err := os.Stat(l.path)
+	return err == nil && os.SameFile(held, now)
+}
+
+// stamp writes this process's pid in the lock file, which only names the
+// holder in a refusal: the lock holds without it. Run as root, it gives the
+// file to the owner of the checkpoint file (or of its directory), as SQLite
+// does with its journal files, so that the service's user can take it
+// after a manual run as root.
+func (l *Lock) stamp(f *os.File) {
+	pid := []byte(strconv.Itoa(os.Getpid()) + "\n")
+	if _, err := f.WriteAt(pid, 0); err == nil {
+		f.Truncate(int64(len(pid)))
+	}
+	if os.Geteuid() != 0 {
+		return
+	}
+	owner, err := os.Stat(l.db)
+	if err != nil {
+		owner, err = os.Stat(filepath.Dir(l.db))
+	}
+	if err != nil {
+		return
+	}
+	if st, ok := owner.Sys().(*syscall.Stat_t); ok && st.Uid != 0 {
+		f.Chown(int(st.Uid), int(st.Gid))
+	}
+}
+
+// Keep checks that the lock file at the lock path is still the one held: it
+// goes when the checkpoint file's directory is deleted while the agent runs
+// (the store recreates the checkpoint file then). When it is gone, Keep
+// takes the lock again and reports retaken; an error wrapping ErrInUse
+// means another agent took it meanwhile. A released Lock is kept as is.
+func (l *Lock) Keep() (retaken bool, err error) {
+	if l == nil {
+		return false, nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil || l.heldAtPath(l.f) {
+		return false, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(l.path), 0o755); err != nil {
+		return false, fmt.Errorf("checkpoint: lock %s: create directory: %w", l.path, err)
+	}
+	f, err := l.take()
+	if err != nil {
+		return false, err
+	}
+	l.f.Close()
+	l.f = f
+	return true, nil
+}
+
+// Release gives the lock up. The lock file stays: removing it would let a
 // process that opened it before the removal and one that creates it anew
-// both hold a lock). Calling Release again, or on nil, does nothing.
+// both hold a lock. Calling Release again, or on nil, does nothing.
 func (l *Lock) Release() error {
-	if l == nil || l.f == nil {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
 		return nil
 	}
 	err := l.f.Close()

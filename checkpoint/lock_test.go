@@ -9,8 +9,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // lockHolderEnv makes the test binary a child that takes the lock of the
@@ -35,6 +38,7 @@ func init() {
 // error naming the file and the first agent's pid; once the first lets go,
 // the file is free.
 func TestASecondLockOnACheckpointFileIsRefusedNamingTheHolder(t *testing.T) {
+	needOFDLocks(t)
 	path := filepath.Join(t.TempDir(), "state", "checkpoints")
 	first, err := LockFor(path)
 	if err != nil {
@@ -110,16 +114,131 @@ func TestALockDiesWithItsProcess(t *testing.T) {
 	l.Release()
 }
 
-// A lock file the agent cannot open (another user's, from a run as root)
-// is an error that names it and what the agent needs.
-func TestALockFileThatCannotBeOpenedIsNamed(t *testing.T) {
+// A lock path that cannot be opened for writing (here a directory) is an
+// error that names it.
+func TestALockPathThatCannotBeOpenedIsNamed(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "checkpoints")
 	if err := os.Mkdir(LockPath(path), 0o755); err != nil { // a directory cannot be opened for writing
 		t.Fatal(err)
 	}
 	_, err := LockFor(path)
-	if err == nil || !strings.Contains(err.Error(), LockPath(path)) || !strings.Contains(err.Error(), "write access") {
-		t.Fatalf("err = %v, want one naming %s and write access", err, LockPath(path))
+	if err == nil || !strings.Contains(err.Error(), LockPath(path)) || !strings.Contains(err.Error(), "is a directory") {
+		t.Fatalf("err = %v, want one naming %s", err, LockPath(path))
+	}
+}
+
+// needOFDLocks skips tests that take two locks in one process where the
+// kernel has no open-file-description locks (before 3.15: process locks,
+// which only exclude other processes).
+func needOFDLocks(t *testing.T) {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "ofd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fl := unix.Flock_t{Type: unix.F_WRLCK}
+	if err := unix.FcntlFlock(f.Fd(), unix.F_OFD_GETLK, &fl); errors.Is(err, unix.EINVAL) {
+		t.Skip("no open-file-description locks on this kernel")
+	}
+}
+
+// Deleting the state directory while the agent runs (the store recreates
+// the checkpoint file then) takes the lock file with it; Keep takes the
+// lock again, so a second agent is still refused.
+func TestKeepTakesTheLockAgainAfterTheStateDirectoryIsDeleted(t *testing.T) {
+	needOFDLocks(t)
+	state := filepath.Join(t.TempDir(), "state")
+	path := filepath.Join(state, "checkpoints")
+	l, err := LockFor(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	if retaken, err := l.Keep(); retaken || err != nil {
+		t.Fatalf("Keep with the lock file in place: retaken=%v err=%v", retaken, err)
+	}
+	if err := os.RemoveAll(state); err != nil {
+		t.Fatal(err)
+	}
+	if retaken, err := l.Keep(); !retaken || err != nil {
+		t.Fatalf("Keep after rm -rf: retaken=%v err=%v, want retaken", retaken, err)
+	}
+	if _, err := LockFor(path); !errors.Is(err, ErrInUse) {
+		t.Fatalf("a second agent after the lock was taken again: %v, want ErrInUse", err)
+	}
+}
+
+// When another agent took a new lock file while the first's was deleted,
+// Keep says so (ErrInUse): the agent logs it as an ERROR.
+func TestKeepReportsAnotherAgentThatTookTheLockMeanwhile(t *testing.T) {
+	needOFDLocks(t)
+	path := filepath.Join(t.TempDir(), "checkpoints")
+	first, err := LockFor(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Release()
+	if err := os.Remove(LockPath(path)); err != nil {
+		t.Fatal(err)
+	}
+	second, err := LockFor(path)
+	if err != nil {
+		t.Fatalf("lock of a new lock file: %v", err)
+	}
+	defer second.Release()
+	if _, err := first.Keep(); !errors.Is(err, ErrInUse) {
+		t.Fatalf("Keep: %v, want ErrInUse", err)
+	}
+}
+
+// Two names of one checkpoint file (a symlinked directory) share one lock.
+func TestTwoNamesOfOneCheckpointFileShareOneLock(t *testing.T) {
+	needOFDLocks(t)
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real")
+	if err := os.Mkdir(real, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(real, filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	l, err := LockFor(filepath.Join(real, "checkpoints"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	if _, err := LockFor(filepath.Join(dir, "link", "checkpoints")); !errors.Is(err, ErrInUse) {
+		t.Fatalf("lock through the symlink: %v, want ErrInUse", err)
+	}
+}
+
+// Run as root (sudo aws-kinesis-agent beside the service), the agent gives
+// the lock file it creates to the checkpoint file's owner, so that the
+// service's user can take it afterwards.
+func TestALockFileMadeByRootBelongsToTheCheckpointFilesOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	path := filepath.Join(t.TempDir(), "checkpoints")
+	if err := os.WriteFile(path, nil, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	const uid, gid = 65534, 65533
+	if err := os.Chown(path, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	l, err := LockFor(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Release()
+	fi, err := os.Stat(LockPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := fi.Sys().(*syscall.Stat_t); st.Uid != uid || st.Gid != gid {
+		t.Fatalf("lock file owned by %d:%d, want %d:%d", st.Uid, st.Gid, uid, gid)
 	}
 }
