@@ -189,7 +189,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		bgWG.Add(1)
 		go func() { defer bgWG.Done(); run(bg) }()
 	}
-	goBG(func(c context.Context) { keepLock(c, lock, alog) })
+	goBG(func(c context.Context) { keepLock(c, lock, keepLockEvery, alog) })
 	// The preflight never delays tailing.
 	goBG(func(c context.Context) {
 		errs := clients.Preflight(c, cfg.Flows)
@@ -319,11 +319,11 @@ const keepLockEvery = 10 * time.Second
 // keepLock takes the checkpoint lock again when its file was deleted while
 // the agent ran (rm -rf of the state directory, which the store survives),
 // until ctx is done. It logs each change once.
-func keepLock(ctx context.Context, lock *checkpoint.Lock, log *slog.Logger) {
+func keepLock(ctx context.Context, lock *checkpoint.Lock, every time.Duration, log *slog.Logger) {
 	if lock == nil {
 		return
 	}
-	t := time.NewTicker(keepLockEvery)
+	t := time.NewTicker(every)
 	defer t.Stop()
 	var last string
 	for {

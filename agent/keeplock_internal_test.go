@@ -1,0 +1,54 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/checkpoint"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/syncbuf"
+)
+
+// The agent takes its checkpoint lock again after the state directory is
+// deleted under it, and says so once; a second agent is refused again.
+func TestAgentTakesItsCheckpointLockAgainAfterTheStateDirectoryIsDeleted(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state")
+	path := filepath.Join(state, "checkpoints")
+	lock, err := checkpoint.LockFor(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Release()
+	var logs syncbuf.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		keepLock(ctx, lock, 10*time.Millisecond, slog.New(slog.NewTextHandler(&logs, nil)))
+	}()
+	defer func() { cancel(); wg.Wait() }()
+
+	if err := os.RemoveAll(state); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(logs.String(), "took the lock again") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no WARN within 20 s of rm -rf; log: %s", logs.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, err := checkpoint.LockFor(path); !errors.Is(err, checkpoint.ErrInUse) {
+		t.Fatalf("a second agent after the lock was taken again: %v, want ErrInUse", err)
+	}
+	if n := strings.Count(logs.String(), "took the lock again"); n != 1 {
+		t.Fatalf("%d WARN lines, want 1: %s", n, logs.String())
+	}
+}
