@@ -64,6 +64,10 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 	defer lock.Release()
 	defer store.Close()
+	// Losing the checkpoint lock to another agent shuts this one down, as
+	// a start would have been refused.
+	ctx, stopRun := context.WithCancelCause(ctx)
+	defer stopRun(nil)
 	if n, err := store.DeleteExpired(cfg.CheckpointTTLDays); err != nil {
 		alog.Warn("could not delete old checkpoints", "err", err)
 	} else {
@@ -189,7 +193,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		bgWG.Add(1)
 		go func() { defer bgWG.Done(); run(bg) }()
 	}
-	goBG(func(c context.Context) { keepLock(c, lock, keepLockEvery, alog) })
+	goBG(func(c context.Context) { keepLock(c, lock, keepLockEvery, alog, stopRun) })
 	// The preflight never delays tailing.
 	goBG(func(c context.Context) {
 		errs := clients.Preflight(c, cfg.Flows)
@@ -264,6 +268,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 	alog.Info(fmt.Sprintf("Shut down completed in %d ms. Uptime: %d ms",
 		time.Since(shutdownStart).Milliseconds(), time.Since(start).Milliseconds()))
+	if cause := context.Cause(ctx); errors.Is(cause, checkpoint.ErrInUse) {
+		return cause
+	}
 	return firstErr
 }
 
@@ -318,8 +325,10 @@ const keepLockEvery = 10 * time.Second
 
 // keepLock takes the checkpoint lock again when its file was deleted while
 // the agent ran (rm -rf of the state directory, which the store survives),
-// until ctx is done. It logs each change once.
-func keepLock(ctx context.Context, lock *checkpoint.Lock, every time.Duration, log *slog.Logger) {
+// until ctx is done. When another agent took it meanwhile, it calls stop
+// with that error: two agents would send the same lines. Other errors are
+// logged once each, and retried.
+func keepLock(ctx context.Context, lock *checkpoint.Lock, every time.Duration, log *slog.Logger, stop func(error)) {
 	if lock == nil {
 		return
 	}
@@ -334,9 +343,13 @@ func keepLock(ctx context.Context, lock *checkpoint.Lock, every time.Duration, l
 		}
 		retaken, err := lock.Keep()
 		switch {
+		case errors.Is(err, checkpoint.ErrInUse):
+			log.Error("the checkpoint file's lock file was deleted while the agent ran and another agent has taken it; shutting down", "err", err)
+			stop(err)
+			return
 		case err != nil:
 			if err.Error() != last {
-				log.Error("the checkpoint file's lock file was deleted while the agent ran, and it cannot be taken again: another agent may be sending the same lines", "err", err)
+				log.Error("the checkpoint file's lock file was deleted while the agent ran, and it cannot be taken again (retried every "+every.String()+")", "err", err)
 			}
 			last = err.Error()
 		case retaken:

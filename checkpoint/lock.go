@@ -29,10 +29,16 @@ var ErrLockUnsupported = errors.New("file locks are not supported there")
 // same checkpointFile would otherwise both run, overwrite each other's rows
 // and send the same lines twice.
 type Lock struct {
-	db   string // the checkpoint file, symlinks resolved
+	db   string // the checkpoint file
 	path string // its lock file
-	mu   sync.Mutex
-	f    *os.File // nil once released
+	// owner is who gets a lock file made by root: the checkpoint file's
+	// owner, or its directory's, when not root (ok).
+	owner struct {
+		uid, gid int
+		ok       bool
+	}
+	mu sync.Mutex
+	f  *os.File // nil once released
 }
 
 // LockPath is the lock file of the checkpoint file at path: beside it, so a
@@ -42,26 +48,33 @@ func LockPath(path string) string { return path + ".lock" }
 
 // LockFor takes the lock of the checkpoint file at path (creating the lock
 // file and its directory if needed) and writes this process's pid in it.
-// Paths are compared with symlinks resolved, so two names of one file share
-// one lock. It does not wait: when another process holds it, the error
-// wraps ErrInUse and names that process's pid. The kernel releases the lock
-// when the process exits, however it exits, so a crashed agent never leaves
-// one behind. On Linux the lock belongs to the open file description: a
-// second LockFor in the same process is refused too.
+// It does not wait: when another process holds it, the error wraps
+// ErrInUse and names that process's pid. The kernel releases the lock when
+// the process exits, however it exits, so a crashed agent never leaves one
+// behind. On Linux the lock belongs to the open file description: a second
+// LockFor in the same process is refused too.
+//
+// The lock file is never reached through a symlink, nor written when it has
+// another name (a hard link): its directory belongs to the service's user,
+// and a run as root must not write or chown a file that user points it to.
 func LockFor(path string) (*Lock, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: lock %s: %w", path, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
-		return nil, fmt.Errorf("checkpoint: lock %s: create directory: %w", LockPath(abs), err)
-	}
-	if r, err := filepath.EvalSymlinks(abs); err == nil {
-		abs = r
-	} else if d, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
-		abs = filepath.Join(d, filepath.Base(abs))
-	}
 	l := &Lock{db: abs, path: LockPath(abs)}
+	owner, err := os.Stat(abs)
+	if err != nil {
+		owner, err = os.Stat(filepath.Dir(abs))
+	}
+	if err == nil {
+		if st, ok := owner.Sys().(*syscall.Stat_t); ok && st.Uid != 0 {
+			l.owner.uid, l.owner.gid, l.owner.ok = int(st.Uid), int(st.Gid), true
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+		return nil, fmt.Errorf("checkpoint: lock %s: create directory: %w", l.path, err)
+	}
 	f, err := l.take()
 	if err != nil {
 		return nil, err
@@ -74,30 +87,65 @@ func LockFor(path string) (*Lock, error) {
 // the one at the path (it may be deleted and created again meanwhile).
 func (l *Lock) take() (*os.File, error) {
 	for attempt := 1; ; attempt++ {
-		f, err := l.lockOnce()
-		if err != nil {
+		f, created, err := l.lockOnce()
+		if err != nil && !errors.Is(err, errReplaced) {
 			return nil, err
 		}
-		if l.heldAtPath(f) {
-			l.stamp(f)
+		if err == nil && l.heldAtPath(f) {
+			l.stamp(f, created)
 			return f, nil
 		}
-		f.Close()
+		if f != nil {
+			f.Close()
+		}
 		if attempt == 3 {
 			return nil, fmt.Errorf("checkpoint: lock %s: the file keeps being replaced", l.path)
 		}
 	}
 }
 
-func (l *Lock) lockOnce() (*os.File, error) {
-	f, err := os.OpenFile(l.path, os.O_RDWR|os.O_CREATE, 0o644)
+// errReplaced: the lock file went away between two steps of lockOnce.
+var errReplaced = errors.New("replaced")
+
+// openLockFile creates the lock file, or opens the one there, without
+// following a symlink; created tells which. It refuses anything but a
+// regular file with one name.
+func (l *Lock) openLockFile() (f *os.File, created bool, err error) {
+	f, err = os.OpenFile(l.path, os.O_RDWR|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o644)
+	created = err == nil
+	if errors.Is(err, fs.ErrExist) {
+		f, err = os.OpenFile(l.path, os.O_RDWR|unix.O_NOFOLLOW, 0)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, false, errReplaced
+		}
+	}
+	if errors.Is(err, unix.ELOOP) {
+		return nil, false, fmt.Errorf("checkpoint: lock %s: is a symlink; the agent does not follow one there: move it away", l.path)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("checkpoint: lock %s: %w%s", l.path, err, l.openHint(err))
+		return nil, false, fmt.Errorf("checkpoint: lock %s: %w%s", l.path, err, l.openHint(err))
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, false, fmt.Errorf("checkpoint: lock %s: %w", l.path, err)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); !fi.Mode().IsRegular() || !ok || uint64(st.Nlink) != 1 {
+		f.Close()
+		return nil, false, fmt.Errorf("checkpoint: lock %s: is not a regular file with a single name (%v); move it away", l.path, fi.Mode())
+	}
+	return f, created, nil
+}
+
+func (l *Lock) lockOnce() (*os.File, bool, error) {
+	f, created, err := l.openLockFile()
+	if err != nil {
+		return nil, false, err
 	}
 	fl := unix.Flock_t{Type: unix.F_WRLCK, Whence: io.SeekStart} // the whole file
 	switch err = setLock(f.Fd(), &fl); {
 	case err == nil:
-		return f, nil
+		return f, created, nil
 	case errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EACCES):
 		holder := "unknown"
 		if b, rerr := io.ReadAll(io.LimitReader(f, 32)); rerr == nil {
@@ -106,14 +154,14 @@ func (l *Lock) lockOnce() (*os.File, error) {
 			}
 		}
 		f.Close()
-		return nil, fmt.Errorf("checkpoint file %s %w (pid %s, holding %s): stop it, or give each agent its own checkpointFile",
+		return nil, false, fmt.Errorf("checkpoint file %s %w (pid %s, holding %s): stop it, or give each agent its own checkpointFile",
 			l.db, ErrInUse, holder, l.path)
 	case errors.Is(err, unix.ENOLCK), errors.Is(err, unix.EOPNOTSUPP), errors.Is(err, unix.ENOSYS):
 		f.Close()
-		return nil, fmt.Errorf("checkpoint: lock %s: %w (%v)", l.path, ErrLockUnsupported, err)
+		return nil, false, fmt.Errorf("checkpoint: lock %s: %w (%v)", l.path, ErrLockUnsupported, err)
 	default:
 		f.Close()
-		return nil, fmt.Errorf("checkpoint: lock %s: %w", l.path, err)
+		return nil, false, fmt.Errorf("checkpoint: lock %s: %w", l.path, err)
 	}
 }
 
@@ -144,26 +192,21 @@ func (l *Lock) heldAtPath(f *os.File) bool {
 
 // stamp writes this process's pid in the lock file, which only names the
 // holder in a refusal: the lock holds without it. Run as root, it gives the
-// file to the owner of the checkpoint file (or of its directory), as SQLite
-// does with its journal files, so that the service's user can take it
-// after a manual run as root.
-func (l *Lock) stamp(f *os.File) {
+// lock file to the checkpoint file's owner (or its directory's) when it
+// created it or root owns it (a manual run as root left it), so that the
+// service's user is never locked out by it.
+func (l *Lock) stamp(f *os.File, created bool) {
 	pid := []byte(strconv.Itoa(os.Getpid()) + "\n")
 	if _, err := f.WriteAt(pid, 0); err == nil {
 		f.Truncate(int64(len(pid)))
 	}
-	if os.Geteuid() != 0 {
+	if os.Geteuid() != 0 || !l.owner.ok {
 		return
 	}
-	owner, err := os.Stat(l.db)
-	if err != nil {
-		owner, err = os.Stat(filepath.Dir(l.db))
-	}
-	if err != nil {
-		return
-	}
-	if st, ok := owner.Sys().(*syscall.Stat_t); ok && st.Uid != 0 {
-		f.Chown(int(st.Uid), int(st.Gid))
+	if fi, err := f.Stat(); err == nil {
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && (created || st.Uid == 0) {
+			f.Chown(l.owner.uid, l.owner.gid)
+		}
 	}
 }
 

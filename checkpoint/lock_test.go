@@ -193,27 +193,6 @@ func TestKeepReportsAnotherAgentThatTookTheLockMeanwhile(t *testing.T) {
 	}
 }
 
-// Two names of one checkpoint file (a symlinked directory) share one lock.
-func TestTwoNamesOfOneCheckpointFileShareOneLock(t *testing.T) {
-	needOFDLocks(t)
-	dir := t.TempDir()
-	real := filepath.Join(dir, "real")
-	if err := os.Mkdir(real, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(real, filepath.Join(dir, "link")); err != nil {
-		t.Fatal(err)
-	}
-	l, err := LockFor(filepath.Join(real, "checkpoints"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Release()
-	if _, err := LockFor(filepath.Join(dir, "link", "checkpoints")); !errors.Is(err, ErrInUse) {
-		t.Fatalf("lock through the symlink: %v, want ErrInUse", err)
-	}
-}
-
 // Run as root (sudo aws-kinesis-agent beside the service), the agent gives
 // the lock file it creates to the checkpoint file's owner, so that the
 // service's user can take it afterwards.
@@ -240,5 +219,80 @@ func TestALockFileMadeByRootBelongsToTheCheckpointFilesOwner(t *testing.T) {
 	}
 	if st := fi.Sys().(*syscall.Stat_t); st.Uid != uid || st.Gid != gid {
 		t.Fatalf("lock file owned by %d:%d, want %d:%d", st.Uid, st.Gid, uid, gid)
+	}
+}
+
+// The lock file's directory belongs to the service's user, who could put a
+// symlink or a hard link there for a run as root to write through and
+// chown: the agent refuses both, and the file they point to is untouched.
+func TestALockFileThatIsASymlinkOrHardLinkIsRefusedAndItsTargetUntouched(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (the threat is a run as root)")
+	}
+	for _, kind := range []string{"symlink", "hard link"} {
+		t.Run(kind, func(t *testing.T) {
+			dir := t.TempDir()
+			victim := filepath.Join(dir, "victim")
+			if err := os.WriteFile(victim, []byte("root only\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, "state", "checkpoints")
+			if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chown(filepath.Dir(path), 65534, 65534); err != nil {
+				t.Fatal(err)
+			}
+			link := os.Symlink
+			if kind == "hard link" {
+				link = os.Link
+			}
+			if err := link(victim, LockPath(path)); err != nil {
+				t.Fatal(err)
+			}
+			l, err := LockFor(path)
+			if err == nil {
+				l.Release()
+				t.Fatal("LockFor took a lock through a " + kind)
+			}
+			if !strings.Contains(err.Error(), LockPath(path)) || !strings.Contains(err.Error(), "move it away") {
+				t.Errorf("err = %v, want one naming the lock file and what to do", err)
+			}
+			b, _ := os.ReadFile(victim)
+			fi, _ := os.Stat(victim)
+			if st := fi.Sys().(*syscall.Stat_t); string(b) != "root only\n" || st.Uid != 0 {
+				t.Fatalf("the %s's target became %q, owner %d", kind, b, st.Uid)
+			}
+		})
+	}
+}
+
+// A lock file a manual run as root left behind (owned by root) is given
+// back to the checkpoint file's owner at the next run as root.
+func TestARootOwnedLockFileIsGivenToTheCheckpointFilesOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	path := filepath.Join(t.TempDir(), "checkpoints")
+	if err := os.WriteFile(path, nil, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(path, 65534, 65533); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(LockPath(path), []byte("1\n"), 0o644); err != nil { // root's
+		t.Fatal(err)
+	}
+	l, err := LockFor(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Release()
+	fi, err := os.Stat(LockPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := fi.Sys().(*syscall.Stat_t); st.Uid != 65534 || st.Gid != 65533 {
+		t.Fatalf("lock file owned by %d:%d, want 65534:65533", st.Uid, st.Gid)
 	}
 }
