@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/config"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/checkpoint"
@@ -144,41 +146,64 @@ func TestWalkingSkeletonShipsRawLinesByteForByte(t *testing.T) {
 }
 
 func TestRestartResumesAtCheckpointWithoutLossOrDuplicates(t *testing.T) {
-	ep := kinesistest.Endpoint(t)
-	client := kinesistest.Client(t, ep)
-	stream := kinesistest.CreateStream(t, client, 1)
-	dir := t.TempDir()
-	cfgPath := writeConfig(t, dir, ep, stream, "")
-	logFile := filepath.Join(dir, "logs", "app.log")
-	if err := os.WriteFile(logFile, []byte("a1\na2\na3\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	o := newOneFile(t, "a1\na2\na3\n")
 	var logs syncbuf.Buffer
-	stop := runAgent(t, cfgPath, &logs)
-	kinesistest.WaitForRecords(t, client, stream, 3, 30*time.Second)
+	stop := runAgent(t, o.cfgPath, &logs)
+	kinesistest.WaitForRecords(t, o.client, o.stream, 3, 30*time.Second)
 	stop()
 
-	f, err := os.OpenFile(logFile, os.O_APPEND|os.O_WRONLY, 0)
+	o.append(t, "b1\nb2\n")
+	stop2 := runAgent(t, o.cfgPath, &logs)
+	kinesistest.WaitForRecords(t, o.client, o.stream, 5, 30*time.Second)
+	stop2()
+	// Nothing more may arrive: read again after the agent stopped.
+	if got := o.sortedRecords(t); got != "a1\na2\na3\nb1\nb2\n" {
+		t.Fatalf("after restart the stream holds %q, want each of a1..a3, b1..b2 exactly once", got)
+	}
+}
+
+// oneFile is a stream on the local Kinesis and an agent.json whose flow
+// tails dir/logs/*.log into it, with one file, logFile.
+type oneFile struct {
+	client           *kinesis.Client
+	stream, dir      string
+	cfgPath, logFile string
+}
+
+func newOneFile(t *testing.T, content string) *oneFile {
+	t.Helper()
+	ep := kinesistest.Endpoint(t)
+	o := &oneFile{client: kinesistest.Client(t, ep), dir: t.TempDir()}
+	o.stream = kinesistest.CreateStream(t, o.client, 1)
+	o.cfgPath = writeConfig(t, o.dir, ep, o.stream, "")
+	o.logFile = filepath.Join(o.dir, "logs", "app.log")
+	if err := os.WriteFile(o.logFile, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func (o *oneFile) append(t *testing.T, lines string) {
+	t.Helper()
+	f, err := os.OpenFile(o.logFile, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.WriteString("b1\nb2\n"); err != nil {
+	defer f.Close()
+	if _, err := f.WriteString(lines); err != nil {
 		t.Fatal(err)
 	}
-	f.Close()
-	stop2 := runAgent(t, cfgPath, &logs)
-	kinesistest.WaitForRecords(t, client, stream, 5, 30*time.Second)
-	stop2()
-	// Nothing more may arrive: read again after the agent stopped.
-	got := kinesistest.ReadAll(t, client, stream)
+}
+
+// sortedRecords is everything in the stream, records sorted, concatenated.
+func (o *oneFile) sortedRecords(t *testing.T) string {
+	t.Helper()
 	var s []string
-	for _, r := range got {
+	for _, r := range kinesistest.ReadAll(t, o.client, o.stream) {
 		s = append(s, string(r))
 	}
 	sort.Strings(s)
-	if strings.Join(s, "") != "a1\na2\na3\nb1\nb2\n" {
-		t.Fatalf("after restart the stream holds %q, want each of a1..a3, b1..b2 exactly once", s)
-	}
+	return strings.Join(s, "")
 }
 
 // A second agent started on the same checkpoint file (a manual run beside
@@ -186,47 +211,27 @@ func TestRestartResumesAtCheckpointWithoutLossOrDuplicates(t *testing.T) {
 // overwrite the first's rows and send its lines again. The first goes on,
 // and every line arrives once.
 func TestASecondAgentOnTheSameCheckpointFileIsRefusedAndLinesArriveOnce(t *testing.T) {
-	ep := kinesistest.Endpoint(t)
-	client := kinesistest.Client(t, ep)
-	stream := kinesistest.CreateStream(t, client, 1)
-	dir := t.TempDir()
-	cfgPath := writeConfig(t, dir, ep, stream, "")
-	logFile := filepath.Join(dir, "logs", "app.log")
-	if err := os.WriteFile(logFile, []byte("a1\na2\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	o := newOneFile(t, "a1\na2\n")
 	var logs syncbuf.Buffer
-	stop := runAgent(t, cfgPath, &logs)
-	kinesistest.WaitForRecords(t, client, stream, 2, 30*time.Second)
+	stop := runAgent(t, o.cfgPath, &logs)
+	kinesistest.WaitForRecords(t, o.client, o.stream, 2, 30*time.Second)
 
-	cfg, err := config.Load(cfgPath, filepath.Join(t.TempDir(), "agent.d"))
+	cfg, err := config.Load(o.cfgPath, filepath.Join(t.TempDir(), "agent.d"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	err = agent.Run(ctx, cfg, agent.Options{Version: "test"})
-	if !errors.Is(err, checkpoint.ErrInUse) || !strings.Contains(err.Error(), filepath.Join(dir, "checkpoints")) {
+	if !errors.Is(err, checkpoint.ErrInUse) || !strings.Contains(err.Error(), filepath.Join(o.dir, "checkpoints")) {
 		t.Fatalf("second agent: Run = %v, want checkpoint.ErrInUse naming the checkpoint file", err)
 	}
 
-	f, err := os.OpenFile(logFile, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WriteString("a3\n"); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	kinesistest.WaitForRecords(t, client, stream, 3, 30*time.Second)
+	o.append(t, "a3\n")
+	kinesistest.WaitForRecords(t, o.client, o.stream, 3, 30*time.Second)
 	stop()
-	var s []string
-	for _, r := range kinesistest.ReadAll(t, client, stream) {
-		s = append(s, string(r))
-	}
-	sort.Strings(s)
-	if strings.Join(s, "") != "a1\na2\na3\n" {
-		t.Fatalf("the stream holds %q, want each of a1..a3 exactly once", s)
+	if got := o.sortedRecords(t); got != "a1\na2\na3\n" {
+		t.Fatalf("the stream holds %q, want each of a1..a3 exactly once", got)
 	}
 }
 

@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -193,35 +194,6 @@ func TestKeepReportsAnotherAgentThatTookTheLockMeanwhile(t *testing.T) {
 	}
 }
 
-// Run as root (sudo aws-kinesis-agent beside the service), the agent gives
-// the lock file it creates to the checkpoint file's owner, so that the
-// service's user can take it afterwards.
-func TestALockFileMadeByRootBelongsToTheCheckpointFilesOwner(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
-	path := filepath.Join(t.TempDir(), "checkpoints")
-	if err := os.WriteFile(path, nil, 0o640); err != nil {
-		t.Fatal(err)
-	}
-	const uid, gid = 65534, 65533
-	if err := os.Chown(path, uid, gid); err != nil {
-		t.Fatal(err)
-	}
-	l, err := LockFor(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.Release()
-	fi, err := os.Stat(LockPath(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st := fi.Sys().(*syscall.Stat_t); st.Uid != uid || st.Gid != gid {
-		t.Fatalf("lock file owned by %d:%d, want %d:%d", st.Uid, st.Gid, uid, gid)
-	}
-}
-
 // The lock file's directory belongs to the service's user, who could put a
 // symlink or a hard link there for a run as root to write through and
 // chown: the agent refuses both, and the file they point to is untouched.
@@ -267,32 +239,41 @@ func TestALockFileThatIsASymlinkOrHardLinkIsRefusedAndItsTargetUntouched(t *test
 	}
 }
 
-// A lock file a manual run as root left behind (owned by root) is given
-// back to the checkpoint file's owner at the next run as root.
-func TestARootOwnedLockFileIsGivenToTheCheckpointFilesOwner(t *testing.T) {
+// Run as root (sudo aws-kinesis-agent beside the service), the agent gives
+// the lock file it creates, or one an earlier run as root left, to the
+// checkpoint file's owner, so that the service's user can take it
+// afterwards.
+func TestALockFileOfARunAsRootBelongsToTheCheckpointFilesOwner(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root")
 	}
-	path := filepath.Join(t.TempDir(), "checkpoints")
-	if err := os.WriteFile(path, nil, 0o640); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chown(path, 65534, 65533); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(LockPath(path), []byte("1\n"), 0o644); err != nil { // root's
-		t.Fatal(err)
-	}
-	l, err := LockFor(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.Release()
-	fi, err := os.Stat(LockPath(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st := fi.Sys().(*syscall.Stat_t); st.Uid != 65534 || st.Gid != 65533 {
-		t.Fatalf("lock file owned by %d:%d, want 65534:65533", st.Uid, st.Gid)
+	for _, leftByRoot := range []bool{false, true} {
+		t.Run(fmt.Sprintf("left by an earlier run=%v", leftByRoot), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "checkpoints")
+			if err := os.WriteFile(path, nil, 0o640); err != nil {
+				t.Fatal(err)
+			}
+			const uid, gid = 65534, 65533
+			if err := os.Chown(path, uid, gid); err != nil {
+				t.Fatal(err)
+			}
+			if leftByRoot {
+				if err := os.WriteFile(LockPath(path), []byte("1\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			l, err := LockFor(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.Release()
+			fi, err := os.Stat(LockPath(path))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st := fi.Sys().(*syscall.Stat_t); st.Uid != uid || st.Gid != gid {
+				t.Fatalf("lock file owned by %d:%d, want %d:%d", st.Uid, st.Gid, uid, gid)
+			}
+		})
 	}
 }
