@@ -37,6 +37,9 @@ type Options struct {
 	// the Java agent's). main sets it from AWS_CBOR_DISABLE, the Java SDK's
 	// variable: kinesalite cannot give back the data of a CBOR put.
 	DisableCBOR bool
+	// CheckpointLockCheck overrides how often the agent checks that its
+	// checkpoint lock file is still there (default 10 s).
+	CheckpointLockCheck time.Duration
 }
 
 // Run runs the agent until ctx is cancelled (graceful shutdown, bounded by
@@ -193,7 +196,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		bgWG.Add(1)
 		go func() { defer bgWG.Done(); run(bg) }()
 	}
-	goBG(func(c context.Context) { keepLock(c, lock, keepLockEvery, alog, stopRun) })
+	every := keepLockEvery
+	if opts.CheckpointLockCheck > 0 {
+		every = opts.CheckpointLockCheck
+	}
+	goBG(func(c context.Context) { keepLock(c, lock, every, alog, stopRun) })
 	// The preflight never delays tailing.
 	goBG(func(c context.Context) {
 		errs := clients.Preflight(c, cfg.Flows)

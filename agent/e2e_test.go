@@ -235,6 +235,46 @@ func TestASecondAgentOnTheSameCheckpointFileIsRefusedAndLinesArriveOnce(t *testi
 	}
 }
 
+// An agent whose lock file was deleted while it ran, and taken by another
+// agent meanwhile, shuts down and returns that error (exit 1: systemd
+// restarts it, and the start is refused while the other runs).
+func TestAnAgentThatLostItsCheckpointLockToAnotherShutsDown(t *testing.T) {
+	o := newOneFile(t, "a1\n")
+	var logs syncbuf.Buffer
+	cfg, err := config.Load(o.cfgPath, filepath.Join(t.TempDir(), "agent.d"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- agent.Run(ctx, cfg, agent.Options{Version: "test", CheckpointLockCheck: 20 * time.Millisecond,
+			Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	}()
+	kinesistest.WaitForRecords(t, o.client, o.stream, 1, 30*time.Second)
+	// The other agent's lock file replaces this one's in one step (its
+	// lock taken under another name, then renamed into place), so that
+	// this agent cannot take the lock again in between.
+	cp := filepath.Join(o.dir, "checkpoints")
+	other, err := checkpoint.LockFor(cp + ".other")
+	if err != nil {
+		t.Fatalf("the other agent's lock: %v", err)
+	}
+	defer other.Release()
+	if err := os.Rename(checkpoint.LockPath(cp+".other"), checkpoint.LockPath(cp)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if !errors.Is(err, checkpoint.ErrInUse) {
+			t.Fatalf("Run = %v, want checkpoint.ErrInUse", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the agent did not shut down within 30 s; log: %s", logs.String())
+	}
+}
+
 // An agent that cannot open its checkpoint file (here a directory) stops
 // with an error naming it and lets go of the file's lock, so that the next
 // start (the service restarting after the operator's fix) is not refused.

@@ -31,14 +31,8 @@ var ErrLockUnsupported = errors.New("file locks are not supported there")
 type Lock struct {
 	db   string // the checkpoint file
 	path string // its lock file
-	// owner is who gets a lock file made by root: the checkpoint file's
-	// owner, or its directory's, when not root (ok).
-	owner struct {
-		uid, gid int
-		ok       bool
-	}
-	mu sync.Mutex
-	f  *os.File // nil once released
+	mu   sync.Mutex
+	f    *os.File // nil once released
 }
 
 // LockPath is the lock file of the checkpoint file at path: beside it, so a
@@ -63,15 +57,6 @@ func LockFor(path string) (*Lock, error) {
 		return nil, fmt.Errorf("checkpoint: lock %s: %w", path, err)
 	}
 	l := &Lock{db: abs, path: LockPath(abs)}
-	owner, err := os.Stat(abs)
-	if err != nil {
-		owner, err = os.Stat(filepath.Dir(abs))
-	}
-	if err == nil {
-		if st, ok := owner.Sys().(*syscall.Stat_t); ok && st.Uid != 0 {
-			l.owner.uid, l.owner.gid, l.owner.ok = int(st.Uid), int(st.Gid), true
-		}
-	}
 	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
 		return nil, fmt.Errorf("checkpoint: lock %s: create directory: %w", l.path, err)
 	}
@@ -84,15 +69,23 @@ func LockFor(path string) (*Lock, error) {
 }
 
 // take opens (creating) the lock file and locks it, until the file locked is
-// the one at the path (it may be deleted and created again meanwhile).
+// the one at the path (it may be deleted and created again meanwhile). The
+// directory is opened once, by its path, and the lock file opened, checked
+// and given away relative to that handle, so that a directory swapped for a
+// symlink meanwhile cannot redirect any of it.
 func (l *Lock) take() (*os.File, error) {
+	dir, err := os.Open(filepath.Dir(l.path))
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: lock %s: %w", l.path, err)
+	}
+	defer dir.Close()
 	for attempt := 1; ; attempt++ {
-		f, created, err := l.lockOnce()
+		f, created, err := l.lockOnce(dir)
 		if err != nil && !errors.Is(err, errReplaced) {
 			return nil, err
 		}
-		if err == nil && l.heldAtPath(f) {
-			l.stamp(f, created)
+		if err == nil && l.inDir(dir, f) {
+			l.stamp(dir, f, created)
 			return f, nil
 		}
 		if f != nil {
@@ -107,15 +100,17 @@ func (l *Lock) take() (*os.File, error) {
 // errReplaced: the lock file went away between two steps of lockOnce.
 var errReplaced = errors.New("replaced")
 
-// openLockFile creates the lock file, or opens the one there, without
-// following a symlink; created tells which. It refuses anything but a
-// regular file with one name.
-func (l *Lock) openLockFile() (f *os.File, created bool, err error) {
-	f, err = os.OpenFile(l.path, os.O_RDWR|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o644)
+// openLockFile creates the lock file in dir, or opens the one there,
+// without following a symlink; created tells which. It refuses anything but
+// a regular file with one name.
+func (l *Lock) openLockFile(dir *os.File) (f *os.File, created bool, err error) {
+	name := filepath.Base(l.path)
+	const flags = unix.O_RDWR | unix.O_NOFOLLOW | unix.O_CLOEXEC
+	fd, err := unix.Openat(int(dir.Fd()), name, flags|unix.O_CREAT|unix.O_EXCL, 0o644)
 	created = err == nil
-	if errors.Is(err, fs.ErrExist) {
-		f, err = os.OpenFile(l.path, os.O_RDWR|unix.O_NOFOLLOW, 0)
-		if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, unix.EEXIST) {
+		fd, err = unix.Openat(int(dir.Fd()), name, flags, 0)
+		if errors.Is(err, unix.ENOENT) {
 			return nil, false, errReplaced
 		}
 	}
@@ -123,8 +118,10 @@ func (l *Lock) openLockFile() (f *os.File, created bool, err error) {
 		return nil, false, fmt.Errorf("checkpoint: lock %s: is a symlink; the agent does not follow one there: move it away", l.path)
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("checkpoint: lock %s: %w%s", l.path, err, l.openHint(err))
+		err = &fs.PathError{Op: "open", Path: l.path, Err: err}
+		return nil, false, fmt.Errorf("checkpoint: lock %s: %w%s", l.path, err, l.openHint(dir, err))
 	}
+	f = os.NewFile(uintptr(fd), l.path)
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
@@ -137,8 +134,8 @@ func (l *Lock) openLockFile() (f *os.File, created bool, err error) {
 	return f, created, nil
 }
 
-func (l *Lock) lockOnce() (*os.File, bool, error) {
-	f, created, err := l.openLockFile()
+func (l *Lock) lockOnce(dir *os.File) (*os.File, bool, error) {
+	f, created, err := l.openLockFile(dir)
 	if err != nil {
 		return nil, false, err
 	}
@@ -167,46 +164,69 @@ func (l *Lock) lockOnce() (*os.File, bool, error) {
 
 // openHint explains a lock file the agent may not open: most often one a
 // run as root left behind.
-func (l *Lock) openHint(err error) string {
+func (l *Lock) openHint(dir *os.File, err error) string {
 	if !errors.Is(err, fs.ErrPermission) {
 		return ""
 	}
-	if fi, serr := os.Stat(l.path); serr == nil {
-		if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
-			return fmt.Sprintf(" (it belongs to uid %d and the agent runs as uid %d: give it, with the checkpoint file, to the agent's user, e.g. chown aws-kinesis-agent-user: %s*)",
-				st.Uid, os.Geteuid(), l.db)
-		}
+	var st unix.Stat_t
+	if unix.Fstatat(int(dir.Fd()), filepath.Base(l.path), &st, unix.AT_SYMLINK_NOFOLLOW) == nil && int(st.Uid) != os.Geteuid() {
+		return fmt.Sprintf(" (it belongs to uid %d and the agent runs as uid %d, as a run as root leaves it: sudo chown -h %d %s)",
+			st.Uid, os.Geteuid(), os.Geteuid(), l.path)
 	}
 	return " (the agent needs write access to the checkpoint file's directory)"
 }
 
-// heldAtPath reports whether f is the file now at the lock path.
-func (l *Lock) heldAtPath(f *os.File) bool {
+// inDir reports whether f is the file now named in dir.
+func (l *Lock) inDir(dir, f *os.File) bool {
 	held, err := f.Stat()
 	if err != nil {
 		return false
 	}
-	now, err := os.Stat(l.path)
+	var st unix.Stat_t
+	if unix.Fstatat(int(dir.Fd()), filepath.Base(l.path), &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
+		return false
+	}
+	h, ok := held.Sys().(*syscall.Stat_t)
+	return ok && uint64(h.Dev) == uint64(st.Dev) && uint64(h.Ino) == uint64(st.Ino)
+}
+
+// atPath reports whether f is the file now at the lock path (a symlink
+// there is not).
+func (l *Lock) atPath(f *os.File) bool {
+	held, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	now, err := os.Lstat(l.path)
 	return err == nil && os.SameFile(held, now)
 }
 
 // stamp writes this process's pid in the lock file, which only names the
 // holder in a refusal: the lock holds without it. Run as root, it gives the
-// lock file to the checkpoint file's owner (or its directory's) when it
-// created it or root owns it (a manual run as root left it), so that the
-// service's user is never locked out by it.
-func (l *Lock) stamp(f *os.File, created bool) {
+// lock file to the owner of its directory (the service's user, who could
+// have made that file anyway) when it created it or root owns it (a manual
+// run as root left it), so that the service's user is never locked out by
+// it. A directory root owns keeps root's files.
+func (l *Lock) stamp(dir, f *os.File, created bool) {
 	pid := []byte(strconv.Itoa(os.Getpid()) + "\n")
 	if _, err := f.WriteAt(pid, 0); err == nil {
 		f.Truncate(int64(len(pid)))
 	}
-	if os.Geteuid() != 0 || !l.owner.ok {
+	if os.Geteuid() != 0 {
 		return
 	}
-	if fi, err := f.Stat(); err == nil {
-		if st, ok := fi.Sys().(*syscall.Stat_t); ok && (created || st.Uid == 0) {
-			f.Chown(l.owner.uid, l.owner.gid)
-		}
+	dfi, err := dir.Stat()
+	if err != nil {
+		return
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return
+	}
+	d, ok1 := dfi.Sys().(*syscall.Stat_t)
+	st, ok2 := fi.Sys().(*syscall.Stat_t)
+	if ok1 && ok2 && d.Uid != 0 && (created || st.Uid == 0) {
+		f.Chown(int(d.Uid), int(d.Gid))
 	}
 }
 
@@ -221,7 +241,7 @@ func (l *Lock) Keep() (retaken bool, err error) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.f == nil || l.heldAtPath(l.f) {
+	if l.f == nil || l.atPath(l.f) {
 		return false, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(l.path), 0o755); err != nil {

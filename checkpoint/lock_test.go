@@ -3,7 +3,6 @@ package checkpoint
 import (
 	"bufio"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -241,24 +240,36 @@ func TestALockFileThatIsASymlinkOrHardLinkIsRefusedAndItsTargetUntouched(t *test
 
 // Run as root (sudo aws-kinesis-agent beside the service), the agent gives
 // the lock file it creates, or one an earlier run as root left, to the
-// checkpoint file's owner, so that the service's user can take it
-// afterwards.
-func TestALockFileOfARunAsRootBelongsToTheCheckpointFilesOwner(t *testing.T) {
+// owner of its directory (the service's user), so that the service can take
+// it afterwards; a lock file of another user it leaves as it is.
+func TestALockFileOfARunAsRootBelongsToItsDirectorysOwner(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root")
 	}
-	for _, leftByRoot := range []bool{false, true} {
-		t.Run(fmt.Sprintf("left by an earlier run=%v", leftByRoot), func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "checkpoints")
-			if err := os.WriteFile(path, nil, 0o640); err != nil {
+	const uid, gid = 65534, 65533
+	for _, c := range []struct {
+		name             string
+		leftBy           int // -1: no lock file yet
+		wantUID, wantGID int
+	}{
+		{"created", -1, uid, gid},
+		{"left by root", 0, uid, gid},
+		{"another user's", 65532, 65532, 65532},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "state")
+			if err := os.Mkdir(dir, 0o750); err != nil {
 				t.Fatal(err)
 			}
-			const uid, gid = 65534, 65533
-			if err := os.Chown(path, uid, gid); err != nil {
+			if err := os.Chown(dir, uid, gid); err != nil {
 				t.Fatal(err)
 			}
-			if leftByRoot {
+			path := filepath.Join(dir, "checkpoints")
+			if c.leftBy >= 0 {
 				if err := os.WriteFile(LockPath(path), []byte("1\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chown(LockPath(path), c.leftBy, c.leftBy); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -271,9 +282,57 @@ func TestALockFileOfARunAsRootBelongsToTheCheckpointFilesOwner(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if st := fi.Sys().(*syscall.Stat_t); st.Uid != uid || st.Gid != gid {
-				t.Fatalf("lock file owned by %d:%d, want %d:%d", st.Uid, st.Gid, uid, gid)
+			if st := fi.Sys().(*syscall.Stat_t); int(st.Uid) != c.wantUID || int(st.Gid) != c.wantGID {
+				t.Fatalf("lock file owned by %d:%d, want %d:%d", st.Uid, st.Gid, c.wantUID, c.wantGID)
 			}
 		})
+	}
+}
+
+// A checkpoint directory the service's user swaps for a symlink to a
+// directory of root's, while a run as root holds the lock, gets no file of
+// the user's there: the lock is taken again where the path now leads, but a
+// file in a directory root owns stays root's.
+func TestKeepGivesNoFileAwayInADirectorySwappedForASymlink(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (the threat is a run as root)")
+	}
+	needOFDLocks(t)
+	top := t.TempDir()
+	users := filepath.Join(top, "users")
+	if err := os.MkdirAll(filepath.Join(users, "flows"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{users, filepath.Join(users, "flows")} {
+		if err := os.Chown(d, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+	}
+	roots := filepath.Join(top, "roots") // stands for /etc
+	if err := os.Mkdir(roots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(users, "flows", "checkpoints")
+	l, err := LockFor(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	if err := os.Rename(filepath.Join(users, "flows"), filepath.Join(users, "flows.old")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(roots, filepath.Join(users, "flows")); err != nil {
+		t.Fatal(err)
+	}
+	l.Keep()
+	entries, _ := os.ReadDir(roots)
+	for _, e := range entries {
+		fi, err := os.Lstat(filepath.Join(roots, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := fi.Sys().(*syscall.Stat_t); st.Uid != 0 {
+			t.Fatalf("%s in root's directory belongs to uid %d", e.Name(), st.Uid)
+		}
 	}
 }
