@@ -74,7 +74,7 @@ func LockFor(path string) (*Lock, error) {
 // and given away relative to that handle, so that a directory swapped for a
 // symlink meanwhile cannot redirect any of it.
 func (l *Lock) take() (*os.File, error) {
-	dir, err := os.Open(filepath.Dir(l.path))
+	dir, err := openDir(filepath.Dir(l.path))
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: lock %s: %w", l.path, err)
 	}
@@ -169,11 +169,14 @@ func (l *Lock) openHint(dir *os.File, err error) string {
 		return ""
 	}
 	var st unix.Stat_t
-	if unix.Fstatat(int(dir.Fd()), filepath.Base(l.path), &st, unix.AT_SYMLINK_NOFOLLOW) == nil && int(st.Uid) != os.Geteuid() {
-		return fmt.Sprintf(" (it belongs to uid %d and the agent runs as uid %d, as a run as root leaves it: sudo chown -h %d %s)",
-			st.Uid, os.Geteuid(), os.Geteuid(), l.path)
+	if unix.Fstatat(int(dir.Fd()), filepath.Base(l.path), &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
+		return " (the agent needs write access to the checkpoint file's directory)"
 	}
-	return " (the agent needs write access to the checkpoint file's directory)"
+	if euid := os.Geteuid(); euid != 0 && int(st.Uid) != euid {
+		return fmt.Sprintf(" (it belongs to uid %d and the agent runs as uid %d, as a run as root leaves it: sudo chown -h %d %s)",
+			st.Uid, euid, euid, l.path)
+	}
+	return fmt.Sprintf(" (mode %v: the agent needs to write it)", fs.FileMode(st.Mode&0o777))
 }
 
 // inDir reports whether f is the file now named in dir.
@@ -202,17 +205,23 @@ func (l *Lock) atPath(f *os.File) bool {
 }
 
 // stamp writes this process's pid in the lock file, which only names the
-// holder in a refusal: the lock holds without it. Run as root, it gives the
+// holder in a refusal: the lock holds without it. A file it did not create
+// is written only when it holds nothing or a pid, as this agent leaves it:
+// the directory is reached by its path, and a run as root must not
+// overwrite another file that path may lead to. Run as root, it gives the
 // lock file to the owner of its directory (the service's user, who could
 // have made that file anyway) when it created it or root owns it (a manual
 // run as root left it), so that the service's user is never locked out by
 // it. A directory root owns keeps root's files.
 func (l *Lock) stamp(dir, f *os.File, created bool) {
-	pid := []byte(strconv.Itoa(os.Getpid()) + "\n")
-	if _, err := f.WriteAt(pid, 0); err == nil {
-		f.Truncate(int64(len(pid)))
+	if !created && !holdsAPid(f) {
+		return
 	}
-	if os.Geteuid() != 0 {
+	pid := []byte(strconv.Itoa(os.Getpid()) + "\n")
+	if _, err := f.WriteAt(pid, 0); err != nil {
+		return
+	}
+	if err := f.Truncate(int64(len(pid))); err != nil || os.Geteuid() != 0 {
 		return
 	}
 	dfi, err := dir.Stat()
@@ -228,6 +237,25 @@ func (l *Lock) stamp(dir, f *os.File, created bool) {
 	if ok1 && ok2 && d.Uid != 0 && (created || st.Uid == 0) {
 		f.Chown(int(d.Uid), int(d.Gid))
 	}
+}
+
+// maxPidFile bounds what a lock file holds: a pid and a newline.
+const maxPidFile = 24
+
+// holdsAPid reports whether f is empty or holds a pid and a newline.
+func holdsAPid(f *os.File) bool {
+	b := make([]byte, maxPidFile+1)
+	n, err := f.ReadAt(b, 0)
+	if err != nil && !errors.Is(err, io.EOF) || n > maxPidFile {
+		return false
+	}
+	t := strings.TrimSuffix(string(b[:n]), "\n")
+	for _, c := range t {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Keep checks that the lock file at the lock path is still the one held: it

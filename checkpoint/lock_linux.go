@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"errors"
+	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -16,4 +17,14 @@ func setLock(fd uintptr, fl *unix.Flock_t) error {
 		err = unix.FcntlFlock(fd, unix.F_SETLK, fl)
 	}
 	return err
+}
+
+// openDir opens the lock file's directory as a path handle: openat and
+// fstat need no read permission on it.
+func openDir(path string) (*os.File, error) {
+	fd, err := unix.Open(path, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	return os.NewFile(uintptr(fd), path), nil
 }

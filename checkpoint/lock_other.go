@@ -2,10 +2,17 @@
 
 package checkpoint
 
-import "golang.org/x/sys/unix"
+import (
+	"os"
+
+	"golang.org/x/sys/unix"
+)
 
 // setLock takes fl on fd without waiting (a process lock: between
 // processes only).
 func setLock(fd uintptr, fl *unix.Flock_t) error {
 	return unix.FcntlFlock(fd, unix.F_SETLK, fl)
 }
+
+// openDir opens the lock file's directory.
+func openDir(path string) (*os.File, error) { return os.Open(path) }

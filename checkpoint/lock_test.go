@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // lockHolderEnv makes the test binary a child that takes the lock of the
@@ -125,22 +123,6 @@ func TestALockPathThatCannotBeOpenedIsNamed(t *testing.T) {
 	_, err := LockFor(path)
 	if err == nil || !strings.Contains(err.Error(), LockPath(path)) || !strings.Contains(err.Error(), "is a directory") {
 		t.Fatalf("err = %v, want one naming %s", err, LockPath(path))
-	}
-}
-
-// needOFDLocks skips tests that take two locks in one process where the
-// kernel has no open-file-description locks (before 3.15: process locks,
-// which only exclude other processes).
-func needOFDLocks(t *testing.T) {
-	t.Helper()
-	f, err := os.CreateTemp(t.TempDir(), "ofd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	fl := unix.Flock_t{Type: unix.F_WRLCK}
-	if err := unix.FcntlFlock(f.Fd(), unix.F_OFD_GETLK, &fl); errors.Is(err, unix.EINVAL) {
-		t.Skip("no open-file-description locks on this kernel")
 	}
 }
 
@@ -324,7 +306,16 @@ func TestKeepGivesNoFileAwayInADirectorySwappedForASymlink(t *testing.T) {
 	if err := os.Symlink(roots, filepath.Join(users, "flows")); err != nil {
 		t.Fatal(err)
 	}
-	l.Keep()
+	if retaken, err := l.Keep(); !retaken || err != nil {
+		t.Fatalf("Keep: retaken=%v err=%v, want the lock taken again where the path now leads", retaken, err)
+	}
+	fi, err := os.Stat(filepath.Join(roots, "checkpoints.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := fi.Sys().(*syscall.Stat_t); st.Uid != 0 {
+		t.Fatalf("the new lock file in root's directory belongs to uid %d", st.Uid)
+	}
 	entries, _ := os.ReadDir(roots)
 	for _, e := range entries {
 		fi, err := os.Lstat(filepath.Join(roots, e.Name()))
@@ -334,5 +325,37 @@ func TestKeepGivesNoFileAwayInADirectorySwappedForASymlink(t *testing.T) {
 		if st := fi.Sys().(*syscall.Stat_t); st.Uid != 0 {
 			t.Fatalf("%s in root's directory belongs to uid %d", e.Name(), st.Uid)
 		}
+	}
+}
+
+// A path the service's user leads into a directory of root's (a symlinked
+// checkpoint directory) does not make a run as root overwrite a file of
+// root's that happens to have the lock file's name: only an empty file or
+// one holding a pid is written.
+func TestALockFileHoldingOtherDataIsNotOverwritten(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (the threat is a run as root)")
+	}
+	top := t.TempDir()
+	roots := filepath.Join(top, "roots")
+	if err := os.Mkdir(roots, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	const secret = "SECRET DATA OF ROOT\n"
+	if err := os.WriteFile(filepath.Join(roots, "checkpoints.lock"), []byte(secret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	users := filepath.Join(top, "users")
+	if err := os.Mkdir(users, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(roots, filepath.Join(users, "flows")); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := LockFor(filepath.Join(users, "flows", "checkpoints")); err == nil {
+		l.Release()
+	}
+	if b, _ := os.ReadFile(filepath.Join(roots, "checkpoints.lock")); string(b) != secret {
+		t.Fatalf("root's file became %q", b)
 	}
 }
