@@ -57,9 +57,6 @@ func LockFor(path string) (*Lock, error) {
 		return nil, fmt.Errorf("checkpoint: lock %s: %w", path, err)
 	}
 	l := &Lock{db: abs, path: LockPath(abs)}
-	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
-		return nil, fmt.Errorf("checkpoint: lock %s: create directory: %w", l.path, err)
-	}
 	f, err := l.take()
 	if err != nil {
 		return nil, err
@@ -68,12 +65,16 @@ func LockFor(path string) (*Lock, error) {
 	return l, nil
 }
 
-// take opens (creating) the lock file and locks it, until the file locked is
-// the one at the path (it may be deleted and created again meanwhile). The
+// take opens (creating it, and its directory, if needed) the lock file and
+// locks it, until the file locked is the one at the path (it may be
+// deleted and created again meanwhile). The
 // directory is opened once, by its path, and the lock file opened, checked
 // and given away relative to that handle, so that a directory swapped for a
 // symlink meanwhile cannot redirect any of it.
 func (l *Lock) take() (*os.File, error) {
+	if err := os.MkdirAll(filepath.Dir(l.path), 0o755); err != nil {
+		return nil, fmt.Errorf("checkpoint: lock %s: create directory: %w", l.path, err)
+	}
 	dir, err := openDir(filepath.Dir(l.path))
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: lock %s: %w", l.path, err)
@@ -145,10 +146,8 @@ func (l *Lock) lockOnce(dir *os.File) (*os.File, bool, error) {
 		return f, created, nil
 	case errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EACCES):
 		holder := "unknown"
-		if b, rerr := io.ReadAll(io.LimitReader(f, 32)); rerr == nil {
-			if pid, perr := strconv.Atoi(strings.TrimSpace(string(b))); perr == nil && pid > 0 {
-				holder = strconv.Itoa(pid)
-			}
+		if pid, _ := pidIn(f); pid > 0 {
+			holder = strconv.Itoa(pid)
 		}
 		f.Close()
 		return nil, false, fmt.Errorf("checkpoint file %s %w (pid %s, holding %s): stop it, or give each agent its own checkpointFile",
@@ -168,8 +167,8 @@ func (l *Lock) openHint(dir *os.File, err error) string {
 	if !errors.Is(err, fs.ErrPermission) {
 		return ""
 	}
-	var st unix.Stat_t
-	if unix.Fstatat(int(dir.Fd()), filepath.Base(l.path), &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
+	st, serr := l.statIn(dir)
+	if serr != nil {
 		return " (the agent needs write access to the checkpoint file's directory)"
 	}
 	if euid := os.Geteuid(); euid != 0 && int(st.Uid) != euid {
@@ -179,14 +178,20 @@ func (l *Lock) openHint(dir *os.File, err error) string {
 	return fmt.Sprintf(" (mode %v: the agent needs to write it)", fs.FileMode(st.Mode&0o777))
 }
 
+// statIn stats the lock file's name in dir, not following a symlink.
+func (l *Lock) statIn(dir *os.File) (st unix.Stat_t, err error) {
+	err = unix.Fstatat(int(dir.Fd()), filepath.Base(l.path), &st, unix.AT_SYMLINK_NOFOLLOW)
+	return st, err
+}
+
 // inDir reports whether f is the file now named in dir.
 func (l *Lock) inDir(dir, f *os.File) bool {
 	held, err := f.Stat()
 	if err != nil {
 		return false
 	}
-	var st unix.Stat_t
-	if unix.Fstatat(int(dir.Fd()), filepath.Base(l.path), &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
+	st, err := l.statIn(dir)
+	if err != nil {
 		return false
 	}
 	h, ok := held.Sys().(*syscall.Stat_t)
@@ -214,7 +219,7 @@ func (l *Lock) atPath(f *os.File) bool {
 // run as root left it), so that the service's user is never locked out by
 // it. A directory root owns keeps root's files.
 func (l *Lock) stamp(dir, f *os.File, created bool) {
-	if !created && !holdsAPid(f) {
+	if _, clean := pidIn(f); !created && !clean {
 		return
 	}
 	pid := []byte(strconv.Itoa(os.Getpid()) + "\n")
@@ -242,20 +247,22 @@ func (l *Lock) stamp(dir, f *os.File, created bool) {
 // maxPidFile bounds what a lock file holds: a pid and a newline.
 const maxPidFile = 24
 
-// holdsAPid reports whether f is empty or holds a pid and a newline.
-func holdsAPid(f *os.File) bool {
+// pidIn reads the pid a lock file names (0 when none); clean reports
+// whether it holds nothing else (it may be empty), as this agent leaves it.
+func pidIn(f *os.File) (pid int, clean bool) {
 	b := make([]byte, maxPidFile+1)
 	n, err := f.ReadAt(b, 0)
 	if err != nil && !errors.Is(err, io.EOF) || n > maxPidFile {
-		return false
+		return 0, false
 	}
 	t := strings.TrimSuffix(string(b[:n]), "\n")
 	for _, c := range t {
 		if c < '0' || c > '9' {
-			return false
+			return 0, false
 		}
 	}
-	return true
+	pid, _ = strconv.Atoi(t)
+	return pid, true
 }
 
 // Keep checks that the lock file at the lock path is still the one held: it
@@ -271,9 +278,6 @@ func (l *Lock) Keep() (retaken bool, err error) {
 	defer l.mu.Unlock()
 	if l.f == nil || l.atPath(l.f) {
 		return false, nil
-	}
-	if err := os.MkdirAll(filepath.Dir(l.path), 0o755); err != nil {
-		return false, fmt.Errorf("checkpoint: lock %s: create directory: %w", l.path, err)
 	}
 	f, err := l.take()
 	if err != nil {
