@@ -24,6 +24,7 @@ import (
 	"github.com/kinesis-agent-go/aws-kinesis-agent/checkpoint"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/faultproxy"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/kinesistest"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/locktest"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/syncbuf"
 )
 
@@ -211,6 +212,7 @@ func (o *oneFile) sortedRecords(t *testing.T) string {
 // overwrite the first's rows and send its lines again. The first goes on,
 // and every line arrives once.
 func TestASecondAgentOnTheSameCheckpointFileIsRefusedAndLinesArriveOnce(t *testing.T) {
+	locktest.NeedOFDLocks(t)
 	o := newOneFile(t, "a1\na2\n")
 	var logs syncbuf.Buffer
 	stop := runAgent(t, o.cfgPath, &logs)
@@ -239,6 +241,7 @@ func TestASecondAgentOnTheSameCheckpointFileIsRefusedAndLinesArriveOnce(t *testi
 // agent meanwhile, shuts down and returns that error (exit 1: systemd
 // restarts it, and the start is refused while the other runs).
 func TestAnAgentThatLostItsCheckpointLockToAnotherShutsDown(t *testing.T) {
+	locktest.NeedOFDLocks(t)
 	o := newOneFile(t, "a1\n")
 	var logs syncbuf.Buffer
 	cfg, err := config.Load(o.cfgPath, filepath.Join(t.TempDir(), "agent.d"))
@@ -279,6 +282,7 @@ func TestAnAgentThatLostItsCheckpointLockToAnotherShutsDown(t *testing.T) {
 // with an error naming it and lets go of the file's lock, so that the next
 // start (the service restarting after the operator's fix) is not refused.
 func TestAFailedStartReleasesTheCheckpointLock(t *testing.T) {
+	locktest.NeedOFDLocks(t)
 	dir := t.TempDir()
 	cfgPath := writeConfig(t, dir, "http://127.0.0.1:1", "s", "")
 	cp := filepath.Join(dir, "checkpoints")

@@ -12,12 +12,14 @@ import (
 	"time"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/checkpoint"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/locktest"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/syncbuf"
 )
 
 // The agent takes its checkpoint lock again after the state directory is
 // deleted under it, and says so once; a second agent is refused again.
 func TestAgentTakesItsCheckpointLockAgainAfterTheStateDirectoryIsDeleted(t *testing.T) {
+	locktest.NeedOFDLocks(t)
 	state := filepath.Join(t.TempDir(), "state")
 	path := filepath.Join(state, "checkpoints")
 	lock, err := checkpoint.LockFor(path)
@@ -59,6 +61,7 @@ func TestAgentTakesItsCheckpointLockAgainAfterTheStateDirectoryIsDeleted(t *test
 // the agent shuts down with that error (as its start would have been
 // refused), instead of both sending the same lines.
 func TestAgentShutsDownWhenAnotherAgentTookItsCheckpointLock(t *testing.T) {
+	locktest.NeedOFDLocks(t)
 	path := filepath.Join(t.TempDir(), "checkpoints")
 	lock, err := checkpoint.LockFor(path)
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/locktest"
 )
 
 // lockHolderEnv makes the test binary a child that takes the lock of the
@@ -36,7 +38,7 @@ func init() {
 // error naming the file and the first agent's pid; once the first lets go,
 // the file is free.
 func TestASecondLockOnACheckpointFileIsRefusedNamingTheHolder(t *testing.T) {
-	needOFDLocks(t)
+	locktest.NeedOFDLocks(t)
 	path := filepath.Join(t.TempDir(), "state", "checkpoints")
 	first, err := LockFor(path)
 	if err != nil {
@@ -130,7 +132,7 @@ func TestALockPathThatCannotBeOpenedIsNamed(t *testing.T) {
 // the checkpoint file then) takes the lock file with it; Keep takes the
 // lock again, so a second agent is still refused.
 func TestKeepTakesTheLockAgainAfterTheStateDirectoryIsDeleted(t *testing.T) {
-	needOFDLocks(t)
+	locktest.NeedOFDLocks(t)
 	state := filepath.Join(t.TempDir(), "state")
 	path := filepath.Join(state, "checkpoints")
 	l, err := LockFor(path)
@@ -155,7 +157,7 @@ func TestKeepTakesTheLockAgainAfterTheStateDirectoryIsDeleted(t *testing.T) {
 // When another agent took a new lock file while the first's was deleted,
 // Keep says so (ErrInUse): the agent logs it as an ERROR.
 func TestKeepReportsAnotherAgentThatTookTheLockMeanwhile(t *testing.T) {
-	needOFDLocks(t)
+	locktest.NeedOFDLocks(t)
 	path := filepath.Join(t.TempDir(), "checkpoints")
 	first, err := LockFor(path)
 	if err != nil {
@@ -279,7 +281,7 @@ func TestKeepGivesNoFileAwayInADirectorySwappedForASymlink(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (the threat is a run as root)")
 	}
-	needOFDLocks(t)
+	locktest.NeedOFDLocks(t)
 	top := t.TempDir()
 	users := filepath.Join(top, "users")
 	if err := os.MkdirAll(filepath.Join(users, "flows"), 0o755); err != nil {

@@ -1,4 +1,6 @@
-package checkpoint
+// Package locktest holds test helpers for the checkpoint file's lifetime
+// lock.
+package locktest
 
 import (
 	"errors"
@@ -8,10 +10,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// needOFDLocks skips tests that take two locks in one process where the
-// kernel has no open-file-description locks (before 3.15: process locks,
-// which only exclude other processes).
-func needOFDLocks(t *testing.T) {
+// NeedOFDLocks skips a test that takes two checkpoint locks in one process
+// where the kernel has no open-file-description locks (before 3.15): the
+// agent then falls back to process locks, which only exclude other
+// processes.
+func NeedOFDLocks(t testing.TB) {
 	t.Helper()
 	f, err := os.CreateTemp(t.TempDir(), "ofd")
 	if err != nil {
