@@ -41,4 +41,7 @@ agent_pid=$!
 
 echo "== records read back from stream airline_tickets"
 go run ./internal/cmd/streamcat -endpoint "$KINESALITE_ENDPOINT" -stream airline_tickets -want "$N" -wait 60s -print 3
+# Stop the agent first: it logs its last progress line at shutdown.
+kill "$agent_pid" && wait "$agent_pid" || true
+agent_pid=
 grep -E 'Agent: (Progress|Startup)' "$work/agent.log" | tail -2 || true

@@ -200,6 +200,11 @@ func readConfDir(cfg *Config, dir string) ([]flowSource, error) {
 		}
 		cfg.warn(warns...)
 		cfg.Sources = append(cfg.Sources, path)
+		if !strings.HasSuffix(strings.ToLower(e.Name()), ".json") {
+			// A backup or disabled copy (x.json.bak, x.json.disabled,
+			// x.json~) would otherwise run beside the original unnoticed.
+			cfg.warn(fmt.Sprintf("%s: read as a flow file although its name does not end in .json (every regular file in %s is read, as by the Java agent); move it out of the directory to disable it", path, dir))
+		}
 		for _, m := range root.members {
 			if m.key != "flows" {
 				cfg.warn(fmt.Sprintf("%s: key %q has no effect: only \"flows\" is read from files in %s", path, m.key, dir))

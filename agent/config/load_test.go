@@ -700,6 +700,7 @@ func TestAgentDMerge(t *testing.T) {
 		main, confDir string
 		wantIDs       []string
 		wantWarn      []string
+		notWarn       []string
 		wantErr       string
 	}{
 		"agent.d flows follow the main file's in name order (spec 10.37)": {
@@ -709,7 +710,9 @@ func TestAgentDMerge(t *testing.T) {
 				filepath.Join(confDir, "c-broken.json") + ": Error reading configuration file, ignoring - c-broken.json: Failed when reading configuration file: line 1, column 12: unexpected end of input",
 				filepath.Join(confDir, "d-notlist.json") + ": Error reading configuration file, ignoring - d-notlist.json: \"flows\" must be a list, got {}",
 				filepath.Join(confDir, "b.json") + `: key "kinesis.region" has no effect: only "flows" is read`,
+				filepath.Join(confDir, "a.conf") + ": read as a flow file although its name does not end in .json",
 			},
+			notWarn: []string{"b.json: read as a flow file"},
 		},
 		"missing agent.d is fine": {
 			main: main, confDir: filepath.Join(dir, "nope"),
@@ -746,6 +749,11 @@ func TestAgentDMerge(t *testing.T) {
 			for _, w := range tc.wantWarn {
 				if !hasWarning(c, w) {
 					t.Errorf("no warning %q in %q", w, c.Warnings)
+				}
+			}
+			for _, w := range tc.notWarn {
+				if hasWarning(c, w) {
+					t.Errorf("warning %q in %q", w, c.Warnings)
 				}
 			}
 		})
