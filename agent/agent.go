@@ -174,6 +174,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 			Sender:          sender,
 			Saver:           store,
 			Resume:          resume,
+			CheckpointTTL:   time.Duration(max(cfg.CheckpointTTLDays, 0)) * 24 * time.Hour,
 			Chain:           chain,
 			Stats:           st,
 			Logger:          log,

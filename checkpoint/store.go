@@ -411,6 +411,7 @@ func (s *Store) Load(flow string) ([]record.Position, error) {
 			Size:        size.Int64,
 			Offset:      offset.Int64,
 			Updated:     parseUpdated(updated.String),
+			JavaOnly:    !fingerprint.Valid,
 		}
 		if mtime.Valid && mtime.Int64 != 0 { // Save writes 0 for a zero ModTime
 			p.ModTime = time.UnixMilli(mtime.Int64)

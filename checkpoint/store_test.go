@@ -167,7 +167,8 @@ func TestJavaWrittenFileIsLoadedWithItsOffset(t *testing.T) {
 	}
 	got := ps[0] // newest first
 	if got.Path != "/var/log/app/app.log" || got.FileID != "(dev=803,ino=12)" || got.Offset != 812 ||
-		got.Size != 900 || got.ModTime.UnixMilli() != 1_700_000_100_000 || got.Flow != testFlow || got.Fingerprint != "" {
+		got.Size != 900 || got.ModTime.UnixMilli() != 1_700_000_100_000 || got.Flow != testFlow || got.Fingerprint != "" ||
+		!got.JavaOnly || !ps[1].JavaOnly {
 		t.Errorf("newest = %+v", got)
 	}
 	if time.Since(got.Updated).Abs() > time.Hour {
@@ -183,7 +184,8 @@ func TestJavaWrittenFileIsLoadedWithItsOffset(t *testing.T) {
 		t.Fatal(err)
 	}
 	ps, _ = s.Load(testFlow)
-	if len(ps) != 2 || ps[0].Path != "/var/log/app/app.log.1" || ps[0].Offset != 5100 || ps[0].Fingerprint != "fp-(dev=803,ino=11)" {
+	if len(ps) != 2 || ps[0].Path != "/var/log/app/app.log.1" || ps[0].Offset != 5100 || ps[0].Fingerprint != "fp-(dev=803,ino=11)" ||
+		ps[0].JavaOnly || !ps[1].JavaOnly {
 		t.Errorf("after save: %+v", ps)
 	}
 }
@@ -259,8 +261,8 @@ func TestFingerprintIsNotAttachedToARowJavaRewroteForAnotherFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ps) != 1 || ps[0].FileID != "(dev=803,ino=9)" || ps[0].Fingerprint != "" {
-		t.Errorf("Load = %+v, want ino=9 without fingerprint", ps)
+	if len(ps) != 1 || ps[0].FileID != "(dev=803,ino=9)" || ps[0].Fingerprint != "" || !ps[0].JavaOnly {
+		t.Errorf("Load = %+v, want ino=9 without fingerprint, Java's only", ps)
 	}
 }
 
@@ -634,5 +636,23 @@ func TestRowCacheStaysBounded(t *testing.T) {
 	}
 	if n := len(s.last); n > 10_000 {
 		t.Fatalf("%d cached rows after 12,000 files, want at most 10,000", n)
+	}
+}
+
+// A row this agent saved is its own even without a fingerprint (a file
+// that was empty): only rows without its state are the Java agent's.
+func TestARowSavedWithoutFingerprintIsNotTakenForJavas(t *testing.T) {
+	s := mustOpen(t, filepath.Join(t.TempDir(), "checkpoints"))
+	p := pos("/d/empty.log", "(dev=803,ino=5)", 0)
+	p.Fingerprint = ""
+	if err := s.Save([]record.Position{p}); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := s.Load(testFlow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 1 || ps[0].JavaOnly {
+		t.Errorf("Load = %+v, want one row of this agent's", ps)
 	}
 }

@@ -41,6 +41,8 @@ type Deps struct {
 	Saver ack.Saver
 	// Resume holds the flow's saved positions.
 	Resume []record.Position
+	// CheckpointTTL is checkpointTimeToLiveDays (0: rows never expire).
+	CheckpointTTL time.Duration
 	// Chain is the flow's data-processing chain (nil: raw records).
 	Chain *processors.Chain
 	// Stats are the flow's counters.
@@ -106,6 +108,7 @@ func New(cfg config.Flow, deps Deps) (*Flow, error) {
 		MinPoll:                   cfg.MinTimeBetweenFilePolls,
 		MaxRefresh:                cfg.MaxTimeBetweenFileTrackerRefresh,
 		Resume:                    deps.Resume,
+		RowTTL:                    deps.CheckpointTTL,
 		Stats:                     deps.Stats,
 		Logger:                    deps.Logger, // tail names its component
 	}

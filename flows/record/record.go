@@ -171,6 +171,11 @@ type Position struct {
 	Size        int64
 	Offset      int64
 	Updated     time.Time
+	// JavaOnly marks a row holding none of this agent's own state: written
+	// by the Java agent (before an upgrade, or after a downgrade). It has
+	// no Fingerprint, and the Java agent resumes only the newest such row
+	// of a flow.
+	JavaOnly bool
 }
 
 // BufPool recycles chunk buffers of one capacity class: the record bytes

@@ -54,7 +54,7 @@ func TestResumeFromJavaCheckpointWithoutFingerprint(t *testing.T) {
 	p := filepath.Join(dir, "a.log")
 	mustWrite(t, p, "l1\nl2\n")
 	cfg := testConfig(dir, "*.log")
-	cfg.Resume = []record.Position{{Flow: "test", Path: p, FileID: fileIDOf(t, p), Offset: 3, Updated: time.Now()}}
+	cfg.Resume = []record.Position{{Flow: "test", Path: p, FileID: fileIDOf(t, p), Offset: 3, Updated: time.Now(), JavaOnly: true}}
 	c := startTailer(t, cfg)
 	eq(t, c.waitRecords(1), "l2\n")
 }
@@ -86,29 +86,105 @@ func TestResumeIsNotFooledByInodeReuse(t *testing.T) {
 	eq(t, c.waitRecords(2), "brand new file, line one\n", "line two\n")
 }
 
-// Files without a checkpoint: read from 0 when written after the newest
-// checkpoint (while the agent was down), else from their end.
-func TestResumeUncheckpointedFilesByModificationTime(t *testing.T) {
+// setMtime sets a file's modification (and access) time.
+func setMtime(t *testing.T, p string, at time.Time) {
+	t.Helper()
+	if err := os.Chtimes(p, at, at); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// This agent saves a row for every file as soon as it starts it, so a file
+// without one, found at start, is new to it: read from 0 even with an older
+// mtime (moved or restored into the directory while the agent was
+// stopped), unless it is older than checkpointTimeToLiveDays, when its row
+// may have expired: that one starts at its end.
+func TestAFileWithoutACheckpointIsReadFromItsStartUnlessOlderThanTheCheckpointTTL(t *testing.T) {
 	dir := t.TempDir()
 	ckpt := time.Now().Add(-time.Minute)
 	a := filepath.Join(dir, "a.log")
 	mustWrite(t, a, "a1\na2\n")
-	old := filepath.Join(dir, "old.log")
-	mustWrite(t, old, "o1\n")
-	if err := os.Chtimes(old, ckpt.Add(-time.Hour), ckpt.Add(-time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	moved := filepath.Join(dir, "moved.log")
+	mustWrite(t, moved, "m1\n")
+	setMtime(t, moved, ckpt.Add(-time.Hour))
+	expired := filepath.Join(dir, "expired.log")
+	mustWrite(t, expired, "e1\n")
+	setMtime(t, expired, time.Now().Add(-48*time.Hour))
 	fresh := filepath.Join(dir, "fresh.log")
 	mustWrite(t, fresh, "f1\n")
 	cfg := testConfig(dir, "*.log")
-	cfg.Resume = []record.Position{{Flow: "test", Path: a, FileID: fileIDOf(t, a), Offset: 6, Updated: ckpt}}
+	cfg.StartAtEnd = true // not applied: the flow has checkpoints
+	cfg.RowTTL = 24 * time.Hour
+	cfg.Resume = []record.Position{{Flow: "test", Path: a, FileID: fileIDOf(t, a),
+		Fingerprint: fingerprint(headOf(t, a)), Offset: 6, Updated: ckpt}}
 	c := startTailer(t, cfg)
-	eq(t, c.waitRecords(1), "f1\n")
-	mustAppend(t, old, "o2\n")
+	c.waitRecords(2)
+	mustAppend(t, expired, "e2\n")
 	mustAppend(t, a, "a3\n")
-	c.waitRecords(3)
-	eq(t, c.recordsOf("old.log"), "o2\n")
+	c.waitRecords(4)
+	eq(t, c.recordsOf("moved.log"), "m1\n")
+	eq(t, c.recordsOf("fresh.log"), "f1\n")
+	eq(t, c.recordsOf("expired.log"), "e2\n")
 	eq(t, c.recordsOf("a.log"), "a3\n")
+}
+
+// Upgraded from a Java agent that was behind: Java read one file at a
+// time, and the files newer than the one of its newest checkpoint were
+// waiting their turn (spec 3.3, 3.5), so they are read from 0 even when
+// last written before that checkpoint. Older files without a row, which
+// Java had finished or passed over, start at their end.
+func TestAfterAnUpgradeTheFilesJavaHadPendingAreReadFromTheirStart(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	done := filepath.Join(dir, "app.log.3")
+	mustWrite(t, done, "z1\n")
+	setMtime(t, done, now.Add(-2*time.Hour))
+	current := filepath.Join(dir, "app.log.2")
+	mustWrite(t, current, "a1\na2\na3\n")
+	setMtime(t, current, now.Add(-time.Hour))
+	pending := filepath.Join(dir, "app.log.1")
+	mustWrite(t, pending, "b1\nb2\n")
+	setMtime(t, pending, now.Add(-10*time.Minute))
+	mustWrite(t, filepath.Join(dir, "app.log"), "c1\n")
+	cfg := testConfig(dir, "app.log*")
+	cfg.RowTTL = 7 * 24 * time.Hour
+	cfg.Resume = []record.Position{{Flow: "test", Path: current, FileID: fileIDOf(t, current),
+		Offset: 3, Updated: now.Add(-2 * time.Minute), JavaOnly: true}}
+	c := startTailer(t, cfg)
+	c.waitRecords(5)
+	mustAppend(t, done, "z2\n")
+	c.waitRecords(6)
+	eq(t, c.recordsOf("app.log.2"), "a2\n", "a3\n")
+	eq(t, c.recordsOf("app.log.1"), "b1\n", "b2\n")
+	eq(t, c.recordsOf("app.log"), "c1\n")
+	eq(t, c.recordsOf("app.log.3"), "z2\n")
+}
+
+// The Java agent's older rows have no fingerprint: one whose inode a new
+// file took would resume that file at a stale offset. Java resumes only its
+// newest row (spec 4), and so does this agent; the new file, newer than the
+// one Java was reading, is read from 0.
+func TestAfterAnUpgradeAnOlderJavaRowDoesNotResumeANewFileOnItsInode(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	rotated := filepath.Join(dir, "app.log.1")
+	mustWrite(t, rotated, "old1\nold2\n")
+	setMtime(t, rotated, now.Add(-61*time.Minute))
+	cur := filepath.Join(dir, "app.log")
+	mustWrite(t, cur, "new1\nnew2\nnew3\n")
+	cfg := testConfig(dir, "app.log*")
+	cfg.Resume = []record.Position{
+		// Java's newest: the file it was reading, fully sent, since rotated.
+		{Flow: "test", Path: cur, FileID: fileIDOf(t, rotated), Offset: 10, Updated: now.Add(-time.Hour), JavaOnly: true},
+		// A day older, for a file since deleted, whose inode app.log took.
+		{Flow: "test", Path: rotated, FileID: fileIDOf(t, cur), Offset: 10, Updated: now.Add(-25 * time.Hour), JavaOnly: true},
+	}
+	c := startTailer(t, cfg)
+	c.waitRecords(3)
+	mustAppend(t, cur, "new4\n")
+	c.waitRecords(4)
+	eq(t, c.recordsOf("app.log"), "new1\n", "new2\n", "new3\n", "new4\n")
+	eq(t, c.recordsOf("app.log.1"))
 }
 
 // A closed (inactive) file whose inode is reused by a new file at a

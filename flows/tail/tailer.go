@@ -47,6 +47,10 @@ type Config struct {
 	MinPoll, MaxRefresh time.Duration
 	// Resume holds the checkpoints of this flow (may be empty).
 	Resume []record.Position
+	// RowTTL is checkpointTimeToLiveDays: a file without a checkpoint
+	// whose last change is older than this may have had its row deleted
+	// at startup, and is not read again from its start (0 = no limit).
+	RowTTL time.Duration
 	Stats  *flowstats.Flow
 	Logger *slog.Logger
 	// OnBegin, when set, is called from the tailer's goroutine whenever
@@ -120,7 +124,8 @@ type Tailer struct {
 	// unreadable are the files given a starting row while they could not
 	// be opened (reportUnreadable), once each.
 	unreadable map[fileKey]bool
-	newest     time.Time // newest checkpoint Updated
+	newest     time.Time  // newest checkpoint Updated
+	java       *javaStart // the newest checkpoint is the Java agent's
 	order      []*harvester
 	evBuf      []byte        // takeWriteEvents' read buffer
 	evs        []notifyEvent // takeWriteEvents' events
@@ -292,11 +297,32 @@ func New(cfg Config) (*Tailer, error) {
 		open:       map[string]int{},
 		pre:        map[fileKey]*preopened{},
 	}
-	for _, p := range cfg.Resume {
-		t.resume[p.FileID] = append(t.resume[p.FileID], p)
-		if p.Updated.After(t.newest) {
-			t.newest = p.Updated
+	// Rows only the Java agent wrote have no fingerprint to tell a reused
+	// inode from the file they were saved for, and Java resumes only its
+	// newest row (§4): they are used only when the newest row of the flow
+	// is one of them, and then only that one.
+	newest := -1
+	for i, p := range cfg.Resume {
+		if newest < 0 || p.Updated.After(cfg.Resume[newest].Updated) {
+			newest = i
 		}
+	}
+	if newest >= 0 {
+		t.newest = cfg.Resume[newest].Updated
+		if cfg.Resume[newest].JavaOnly {
+			t.java = &javaStart{row: cfg.Resume[newest]}
+		}
+	}
+	ignored := 0
+	for i, p := range cfg.Resume {
+		if p.JavaOnly && i != newest {
+			ignored++
+			continue
+		}
+		t.resume[p.FileID] = append(t.resume[p.FileID], p)
+	}
+	if ignored > 0 {
+		t.log.Info("Not resuming from older checkpoints left by the Java agent (Java resumes only the newest)", "rows", ignored)
 	}
 	return t, nil
 }
@@ -723,6 +749,11 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 	for k, h := range t.files {
 		if h.matched && !seen[k] && listed[h.path] {
 			t.unmatch(h)
+		}
+	}
+	if t.first && t.java != nil {
+		for _, c := range fresh {
+			t.java.consider(c.path, c.st)
 		}
 	}
 	for _, c := range fresh {
@@ -1248,8 +1279,23 @@ func (t *Tailer) initialOffset(p string, st fileStat, f *os.File, head []byte) i
 		}
 	}
 	if len(t.cfg.Resume) > 0 {
-		if st.modTime.After(t.newest) {
-			return 0 // written while the agent was down
+		if t.java != nil {
+			// Upgraded from the Java agent: placed as Java would. Java read
+			// one file at a time; the files newer than the one it was in
+			// were waiting their turn (§3.3): from 0. So is a file written
+			// since its last checkpoint. The older ones it had finished or
+			// passed over: at their end.
+			if st.modTime.After(t.newest) || t.java.pending(st.modTime) {
+				return 0
+			}
+			return t.endOffset(f, st.size)
+		}
+		// This agent saves a row for every file as soon as it starts it: a
+		// file without one is new to it (moved or restored into the
+		// directory while the agent was stopped, with an older mtime), unless
+		// its row expired (checkpointTimeToLiveDays) while it sat unchanged.
+		if t.cfg.RowTTL <= 0 || st.modTime.After(time.Now().Add(-t.cfg.RowTTL)) {
+			return 0
 		}
 		return t.endOffset(f, st.size)
 	}
@@ -1692,4 +1738,30 @@ func (t *Tailer) housekeep(ctx context.Context, out chan<- *record.Chunk, turn [
 			t.log.Debug("Closed inactive file; it is reopened when it changes", "path", h.path)
 		}
 	}
+}
+
+// javaStart is the Java agent's newest checkpoint of a flow and the file it
+// was reading, found at the first scan as Java finds it (§3.5): by FileId,
+// renamed or not, no shorter than the checkpoint's offset.
+type javaStart struct {
+	row   record.Position
+	found bool
+	mod   time.Time // the file's modification time
+	path  string
+}
+
+// consider looks at one file of the first scan.
+func (j *javaStart) consider(p string, st fileStat) {
+	if st.key.fileID() != j.row.FileID || st.size < j.row.Offset {
+		return
+	}
+	if !j.found || (p == j.row.Path && j.path != j.row.Path) {
+		j.found, j.mod, j.path = true, st.modTime, p
+	}
+}
+
+// pending reports whether a file modified at mod is no older than the file
+// Java was reading: Java had it pending.
+func (j *javaStart) pending(mod time.Time) bool {
+	return j.found && !mod.Before(j.mod)
 }
