@@ -15,6 +15,7 @@
 package flows
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -303,6 +304,8 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 	var scratch []byte
 	var lastFallbackLog time.Time
 	stop := ctx.Done()
+	// fit is the longest processed record the destination takes whole.
+	fit := multiLineFlushBytes(f.limits)
 	// The age timer runs only while a batch is being filled, set to when it
 	// becomes due by maxBufferAgeMillis: no wake-ups while idle.
 	age := time.NewTimer(time.Hour)
@@ -346,7 +349,21 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 		return deadline
 	}
 	var stopped time.Time
-	emit := func(full *batch.Batch) bool {
+	var emit func(full *batch.Batch) bool
+	// add puts one record into the open batch and sends the batches it
+	// fills; false once the flow stopped.
+	add := func(out []byte, c *record.Chunk) bool {
+		if full := b.Add(out, c); full != nil {
+			// The record may have sealed the previous batch and filled the
+			// next (one at least maxBufferSizeBytes): that one is not left
+			// to wait for its age.
+			if !emit(full) || (b.Full() && !emit(b.Flush(time.Now()))) {
+				return false
+			}
+		}
+		return true
+	}
+	emit = func(full *batch.Batch) bool {
 		if full == nil {
 			return true
 		}
@@ -407,6 +424,20 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 				if chain != nil {
 					var res processors.Result
 					scratch, res = chain.Process(scratch[:0], rec)
+					if res != processors.Skipped && len(scratch) > fit && lineEndNear(rec) > 0 {
+						// Too long once processed (a long multi-line record
+						// made longer by a converter): pieces cut at line
+						// ends, not one record cut short.
+						var ps pieceCounts
+						ok := addPieces(chain, rec, fit, &scratch, &ps, c, add)
+						transformed, skipped, fallback = transformed+ps.transformed, skipped+ps.skipped, fallback+ps.fallback
+						c.Ack(1) // the record itself; each piece counted one more
+						if !ok {
+							c.ReleaseData()
+							return stopped
+						}
+						continue
+					}
 					switch res {
 					case processors.Skipped:
 						skipped++
@@ -419,14 +450,9 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 					}
 					out = scratch
 				}
-				if full := b.Add(out, c); full != nil {
-					// The record may have sealed the previous batch and
-					// filled the next (one at least maxBufferSizeBytes):
-					// that one is not left to wait for its age.
-					if !emit(full) || (b.Full() && !emit(b.Flush(time.Now()))) {
-						c.ReleaseData()
-						return stopped
-					}
+				if !add(out, c) {
+					c.ReleaseData()
+					return stopped
 				}
 			}
 			c.ReleaseData()
@@ -446,4 +472,60 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 			armAge()
 		}
 	}
+}
+
+// pieceCounts are the processing outcomes of the pieces of a split record.
+type pieceCounts struct{ transformed, skipped, fallback int64 }
+
+// addPieces adds rec, a record of several lines whose processed form is
+// longer than fit, as two pieces cut at the line end nearest its middle,
+// each processed alone and split again while it is still too long. A
+// single line too long is added as it is (the batch builder cuts it, as
+// Java does). Each piece added counts one more record of c to acknowledge,
+// before it is handed on. buf is the processing scratch buffer. It returns
+// false once the flow stopped.
+func addPieces(chain *processors.Chain, rec []byte, fit int, buf *[]byte, n *pieceCounts, c *record.Chunk, add func([]byte, *record.Chunk) bool) bool {
+	cut := lineEndNear(rec)
+	for _, piece := range [2][]byte{rec[:cut], rec[cut:]} {
+		out, res := chain.Process((*buf)[:0], piece)
+		*buf = out
+		if res != processors.Skipped && len(out) > fit && lineEndNear(piece) > 0 {
+			if !addPieces(chain, piece, fit, buf, n, c, add) {
+				return false
+			}
+			continue
+		}
+		switch res {
+		case processors.Skipped:
+			n.skipped++
+			continue
+		case processors.Fallback:
+			n.fallback++
+		default:
+			n.transformed++
+		}
+		c.Grow(1)
+		if !add(out, c) {
+			return false
+		}
+	}
+	return true
+}
+
+// lineEndNear returns where to cut rec in two at a line end, the one
+// nearest its middle (the offset after the '\n'), or 0 when rec has no
+// line end before its last byte.
+func lineEndNear(rec []byte) int {
+	if len(rec) < 2 {
+		return 0
+	}
+	inner := rec[:len(rec)-1] // a last '\n' ends the record; it cuts nothing
+	mid := len(rec) / 2
+	if i := bytes.LastIndexByte(inner[:mid], '\n'); i >= 0 {
+		return i + 1
+	}
+	if i := bytes.IndexByte(inner[mid:], '\n'); i >= 0 {
+		return mid + i + 1
+	}
+	return 0
 }

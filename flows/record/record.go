@@ -157,6 +157,12 @@ func (c *Chunk) Ack(n int) {
 	}
 }
 
+// Grow counts n more records to acknowledge: the processing stage split a
+// record in n+1. Call it before an extra record is handed on, while the
+// split record is still unacknowledged, so the count cannot reach zero
+// early.
+func (c *Chunk) Grow(n int) { c.remaining.Add(int64(n)) }
+
 // Outstanding returns how many records still wait for acknowledgement.
 func (c *Chunk) Outstanding() int64 { return c.remaining.Load() }
 
