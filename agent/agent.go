@@ -111,7 +111,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 			QueueSize:    cfg.CloudWatch.QueueSize,
 			TagInstance:  cfg.CloudWatch.TagInstance,
 			InstanceID:   instanceID,
-			StatusPeriod: cfg.StatusReportingPeriod,
+			StatusPeriod: statusPeriod(cfg.StatusReportingPeriod),
 			Flows:        stats,
 			Logger:       log, // names its own component
 			Redact:       clients.Redact,
@@ -365,4 +365,14 @@ func keepLock(ctx context.Context, lock *checkpoint.Lock, every time.Duration, l
 			last = ""
 		}
 	}
+}
+
+// statusPeriod is the metrics emitter's StatusPeriod for
+// log.statusReportingPeriodSeconds: <= 0 (Java's status routine fails)
+// never samples the flows.
+func statusPeriod(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
 }

@@ -234,6 +234,11 @@ func readTopLevel(cfg *Config, r *objReader) error {
 	if n, err = r.int64Key("checkpoints.queryTimeoutSeconds", 30); err != nil {
 		return err
 	}
+	if n < 0 {
+		// Java's setQueryTimeout throws; it logs the error and starts.
+		cfg.warn(fmt.Sprintf("%s: %q (%d) is negative (the Java agent logs an SQL error and sets no limit): 0 is used, the store's own 5 s lock wait", r.file, "checkpoints.queryTimeoutSeconds", n))
+		n = 0
+	}
 	if err = r.checkRange("checkpoints.queryTimeoutSeconds", n, 0, math.MaxInt32); err != nil {
 		return err
 	}
@@ -254,6 +259,11 @@ func readTopLevel(cfg *Config, r *objReader) error {
 	}
 	if n, err = r.int64Key("cloudwatch.metricsBufferTimeMillis", 30000); err != nil {
 		return err
+	}
+	if n <= 0 {
+		// Java does not check it.
+		cfg.warn(fmt.Sprintf("%s: %q (%d) is not positive: the default, 30000, is used", r.file, "cloudwatch.metricsBufferTimeMillis", n))
+		n = 30000
 	}
 	if err = r.checkRange("cloudwatch.metricsBufferTimeMillis", n, 1, unbounded); err != nil {
 		return err
@@ -600,17 +610,15 @@ func buildFlow(src flowSource) (*Flow, []string, error) {
 	if f.PublishQueueCapacity, err = r.int32Key("publishQueueCapacity", 100); err != nil {
 		return nil, warns, err
 	}
-	if err = r.checkRange("publishQueueCapacity", int64(f.PublishQueueCapacity), 1, unbounded); err != nil {
-		return nil, warns, err
-	}
-	if r.has("publishQueueCapacity") {
+	if r.has("publishQueueCapacity") { // any value, as Java (which does not check it)
 		warn("key \"publishQueueCapacity\" has no effect here: a flow holds at most one sealed batch per sender plus one waiting (up to 9, against Java's queue of 100); reading stops while they wait")
 	}
 	if f.SkipHeaderLines, err = r.int32Key("skipHeaderLines", 0); err != nil {
 		return nil, warns, err
 	}
-	if err = r.checkRange("skipHeaderLines", int64(f.SkipHeaderLines), 0, unbounded); err != nil {
-		return nil, warns, err
+	if f.SkipHeaderLines < 0 {
+		warn("\"skipHeaderLines\" (%d) is negative: no header lines are skipped (as in Java)", f.SkipHeaderLines)
+		f.SkipHeaderLines = 0
 	}
 	if f.MultiLineStartPattern, err = r.strDefault("multiLineStartPattern", ""); err != nil {
 		return nil, warns, err

@@ -516,6 +516,22 @@ func TestLoadWarnsAboutUnknownAndIneffectiveKeys(t *testing.T) {
 			config: `{"flows":[` + kflow + `, "publishQueueCapacity": 10}]}`,
 			want:   `flows[0]: key "publishQueueCapacity" has no effect here`,
 		},
+		"negative skipHeaderLines": {
+			config: `{"flows":[` + kflow + `, "skipHeaderLines": -1}]}`,
+			want:   `flows[0]: "skipHeaderLines" (-1) is negative: no header lines are skipped (as in Java)`,
+		},
+		"publishQueueCapacity of 0": {
+			config: `{"flows":[` + kflow + `, "publishQueueCapacity": 0}]}`,
+			want:   `flows[0]: key "publishQueueCapacity" has no effect here`,
+		},
+		"negative checkpoint query timeout": {
+			config: `{"checkpoints.queryTimeoutSeconds": -1, "flows":[` + kflow + `}]}`,
+			want:   `"checkpoints.queryTimeoutSeconds" (-1) is negative (the Java agent logs an SQL error and sets no limit): 0 is used`,
+		},
+		"metrics buffer time of 0": {
+			config: `{"cloudwatch.metricsBufferTimeMillis": 0, "flows":[` + kflow + `}]}`,
+			want:   `"cloudwatch.metricsBufferTimeMillis" (0) is not positive: the default, 30000, is used`,
+		},
 		"socket timeout of 0": {
 			config: `{"socketTimeoutMillis": 0, "flows":[` + kflow + `}]}`,
 			want:   `"socketTimeoutMillis" is 0 (no limit in the Java agent): the default, 50 s, is used`,

@@ -73,7 +73,10 @@ type Options struct {
 	TagInstance bool
 	InstanceID  string
 
-	// Flows are sampled every StatusPeriod for ConsecutiveProcessingErrors.
+	// Flows are sampled every StatusPeriod for ConsecutiveProcessingErrors,
+	// and once at shutdown. A negative StatusPeriod never samples them:
+	// log.statusReportingPeriodSeconds <= 0, with which Java's status
+	// routine, the only one to send the metric, fails.
 	Flows        []*flowstats.Flow
 	StatusPeriod time.Duration // log.statusReportingPeriodSeconds
 
@@ -143,7 +146,7 @@ func NewEmitter(api CloudWatchAPI, cfg Options) *Emitter {
 	if cfg.BatchSize <= 0 || cfg.BatchSize > MaxBatchSize {
 		cfg.BatchSize = DefaultBatchSize
 	}
-	if cfg.StatusPeriod <= 0 {
+	if cfg.StatusPeriod == 0 {
 		cfg.StatusPeriod = DefaultStatusPeriod
 	}
 	if cfg.CallTimeout <= 0 {
@@ -276,17 +279,23 @@ func (e *Emitter) Run(ctx context.Context) error {
 	defer context.AfterFunc(ctx, func() { e.shutdownDeadline() })()
 	flush := time.NewTicker(e.opts.BufferTime)
 	defer flush.Stop()
-	status := time.NewTicker(e.opts.StatusPeriod)
-	defer status.Stop()
+	var statusC <-chan time.Time // nil: never sampled
+	if e.opts.StatusPeriod > 0 {
+		status := time.NewTicker(e.opts.StatusPeriod)
+		defer status.Stop()
+		statusC = status.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
-			e.SampleFlows()
+			if statusC != nil {
+				e.SampleFlows()
+			}
 			fctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), e.shutdownDeadline())
 			e.Flush(fctx)
 			cancel()
 			return nil
-		case <-status.C:
+		case <-statusC:
 			e.SampleFlows()
 		case <-flush.C:
 			e.Flush(ctx)

@@ -138,6 +138,30 @@ func TestEmitterFlushesQueueAndFlowSampleOnShutdown(t *testing.T) {
 	}
 }
 
+// log.statusReportingPeriodSeconds <= 0 makes Java's status routine fail,
+// and it is the only one that sends ConsecutiveProcessingErrors: none is
+// sent, at shutdown either, while the per-call metrics still are.
+func TestEmitterSendsNoConsecutiveProcessingErrorsWithoutAStatusPeriod(t *testing.T) {
+	cw, client := startCloudWatch(t)
+	flow := flowstats.New("fh:d:/l/*", "d", true)
+	e := NewEmitter(client, Options{BufferTime: time.Hour, StatusPeriod: -1, Flows: []*flowstats.Flow{flow}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { e.Run(ctx); close(done) }()
+	e.ObserveCall(flowstats.Call{Destination: "DeliveryStream:d", Attempted: 1, Sent: 1})
+	cancel()
+	<-done
+	ds := cw.Datums()
+	if len(ds) != 5 {
+		t.Fatalf("after shutdown %d datums sent, want the 5 per-call ones", len(ds))
+	}
+	for _, d := range ds {
+		if d.MetricName == "ConsecutiveProcessingErrors" {
+			t.Fatalf("ConsecutiveProcessingErrors sent: %+v", d)
+		}
+	}
+}
+
 func TestEmitterFailingCloudWatchWarnsAtMostOncePerMinuteAndDropsBatch(t *testing.T) {
 	cw, client := startCloudWatch(t)
 	cw.FailWith(fakeaws.CloudWatchFailure{Status: 400, Code: "InvalidParameterValue", Message: "injected"})
