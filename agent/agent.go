@@ -174,7 +174,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 			Sender:          sender,
 			Saver:           store,
 			Resume:          resume,
-			CheckpointTTL:   time.Duration(max(cfg.CheckpointTTLDays, 0)) * 24 * time.Hour,
+			CheckpointTTL:   checkpointTTL(cfg.CheckpointTTLDays),
 			Chain:           chain,
 			Stats:           st,
 			Logger:          log,
@@ -375,4 +375,10 @@ func statusPeriod(d time.Duration) time.Duration {
 		return -1
 	}
 	return d
+}
+
+// checkpointTTL is checkpointTimeToLiveDays as a duration (0 and below: 0;
+// capped at a century, within time.Duration).
+func checkpointTTL(days int) time.Duration {
+	return time.Duration(min(max(days, 0), 36500)) * 24 * time.Hour
 }

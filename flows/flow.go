@@ -302,7 +302,7 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 		chain = nil // raw records: nothing is "transformed" (Java counts converter output only)
 	}
 	var scratch []byte
-	var lastFallbackLog time.Time
+	var lastFallbackLog, lastRawLog time.Time
 	stop := ctx.Done()
 	// fit is the longest processed record the destination takes whole.
 	fit := multiLineFlushBytes(f.limits)
@@ -430,12 +430,19 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 						// ends, not one record cut short.
 						var ps pieceCounts
 						ok := addPieces(chain, rec, fit, &scratch, &ps, c, add)
-						transformed, skipped, fallback = transformed+ps.transformed, skipped+ps.skipped, fallback+ps.fallback
-						c.Ack(1) // the record itself; each piece counted one more
+						transformed, fallback = transformed+ps.transformed, fallback+ps.fallback
+						if ps.raw > 0 && time.Since(lastRawLog) >= 10*time.Second {
+							lastRawLog = time.Now()
+							f.log.Warn("Parts of a record too long once processed were sent raw: processing skips them on their own",
+								"parts", ps.raw, "note", "logged at most every 10s")
+						}
 						if !ok {
+							// Not acknowledged: the parts not handed on were
+							// never counted, so the chunk must not complete.
 							c.ReleaseData()
 							return stopped
 						}
+						c.Ack(1) // the record itself; each part counted one more
 						continue
 					}
 					switch res {
@@ -474,8 +481,10 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 	}
 }
 
-// pieceCounts are the processing outcomes of the pieces of a split record.
-type pieceCounts struct{ transformed, skipped, fallback int64 }
+// pieceCounts are the processing outcomes of the pieces of a split record:
+// raw ones are pieces processing skipped on their own (a filter only the
+// record's first line passes), sent raw.
+type pieceCounts struct{ transformed, fallback, raw int64 }
 
 // addPieces adds rec, a record of several lines whose processed form is
 // longer than fit, as two pieces cut at the line end nearest its middle,
@@ -488,18 +497,22 @@ func addPieces(chain *processors.Chain, rec []byte, fit int, buf *[]byte, n *pie
 	cut := lineEndNear(rec)
 	for _, piece := range [2][]byte{rec[:cut], rec[cut:]} {
 		out, res := chain.Process((*buf)[:0], piece)
+		skipped := res == processors.Skipped
+		if skipped {
+			// The record as a whole was taken; a piece is not dropped.
+			out = append(out[:0], piece...)
+		}
 		*buf = out
-		if res != processors.Skipped && len(out) > fit && lineEndNear(piece) > 0 {
+		if len(out) > fit && lineEndNear(piece) > 0 {
 			if !addPieces(chain, piece, fit, buf, n, c, add) {
 				return false
 			}
 			continue
 		}
-		switch res {
-		case processors.Skipped:
-			n.skipped++
-			continue
-		case processors.Fallback:
+		switch {
+		case skipped:
+			n.raw++
+		case res == processors.Fallback:
 			n.fallback++
 		default:
 			n.transformed++

@@ -9,7 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/batch"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/processors"
@@ -138,5 +140,87 @@ func TestPiecesOfASplitRecordDoNotCompleteTheirChunkEarly(t *testing.T) {
 	c.Ack(1) // the record itself
 	if done != 1 {
 		t.Fatalf("done %d times after the record's own acknowledgement, want 1", done)
+	}
+}
+
+// A stop while the pieces of a split record are being handed on leaves the
+// record unacknowledged: the pieces not handed on were never counted, so
+// acknowledging the record would complete its chunk and move the checkpoint
+// past lines never sent.
+func TestAStopAmidThePiecesOfASplitRecordKeepsItsCheckpointBeforeIt(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.log")
+	var sb strings.Builder
+	sb.WriteString("START of a long record\n")
+	lines := 0
+	for sb.Len() < 1<<20 {
+		// Control characters: ADDMETADATA writes each as \u0001, six bytes.
+		fmt.Fprintf(&sb, "\x01\x01\x01\x01\x01\x01\x01\x01L%07dE\n", lines)
+		lines++
+	}
+	sb.WriteString("START next\n")
+	if err := os.WriteFile(p, []byte(sb.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	chain, err := processors.Build([]processors.Option{{Key: "m", Name: "ADDMETADATA", Metadata: json.RawMessage(`{"host":"h"}`)}}, processors.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan struct{}, 64)
+	snd := &memSender{delay: 300 * time.Millisecond, hold: func(*batch.Batch) bool { started <- struct{}{}; return false }}
+	sv := &memSaver{saved: map[string]record.Position{}}
+	cfg := flowConfig(dir)
+	cfg.MultiLineStartPattern = "^START"
+	cfg.MaxBufferSizeRecords = 1 // a piece per batch
+	stop := startFlow(t, cfg, Deps{Sender: snd, Saver: sv, Chain: chain, Senders: 1})
+	<-started // the first piece is being sent; the next ones wait for the one sender
+	stop()
+	got := map[string]bool{}
+	line := regexp.MustCompile(`L(\d{7})E`)
+	for _, r := range snd.got() {
+		for _, m := range line.FindAllString(r, -1) {
+			got[m] = true
+		}
+	}
+	missing := 0 // the first line not sent
+	for missing < lines && got[fmt.Sprintf("L%07dE", missing)] {
+		missing++
+	}
+	if missing == lines {
+		t.Fatalf("all %d lines sent: the stop did not land amid the pieces", lines)
+	}
+	head, lineLen := int64(len("START of a long record\n")), int64(len("\x01\x01\x01\x01\x01\x01\x01\x01L0000000E\n"))
+	if off, at := sv.offset(p), head+int64(missing)*lineLen; off > at {
+		t.Fatalf("checkpoint %d past line %d (at %d), which was not sent", off, missing, at)
+	}
+	if len(snd.got()) >= 8 {
+		t.Fatalf("%d pieces sent: the stop did not land amid them", len(snd.got()))
+	}
+}
+
+// LOGTOJSON with a matchPattern only the record's first line passes takes
+// the whole record; its pieces alone would be skipped, dropping their
+// lines. They are sent raw instead.
+func TestPiecesProcessingSkipsOnTheirOwnAreSentRaw(t *testing.T) {
+	chain, err := processors.Build([]processors.Option{{Key: "l", Name: "LOGTOJSON", LogFormat: "COMMONAPACHELOG",
+		MatchPattern: `(?s)^(ERROR) (.*)$`, HasMatchPattern: true, CustomFieldNames: []string{"a", "b"}, HasCustomFieldNames: true}}, processors.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := []byte("ERROR boom\n" + strings.Repeat("\tat frame\n", 100))
+	if _, res := chain.Process(nil, rec); res == processors.Skipped {
+		t.Fatal("the whole record is skipped")
+	}
+	c := &record.Chunk{Data: rec, Ends: []int{len(rec)}}
+	c.Track(1, func(*record.Chunk) {})
+	frames := 0
+	add := func(out []byte, c *record.Chunk) bool { frames += strings.Count(string(out), "at frame"); return true }
+	var buf []byte
+	var n pieceCounts
+	if !addPieces(chain, rec, 200, &buf, &n, c, add) {
+		t.Fatal("addPieces stopped")
+	}
+	if frames != 100 || n.raw == 0 {
+		t.Fatalf("%d of 100 frame lines sent, counts %+v", frames, n)
 	}
 }

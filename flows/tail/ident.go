@@ -27,6 +27,9 @@ type fileStat struct {
 	key     fileKey
 	size    int64
 	modTime time.Time
+	// changeTime is the inode's change time (ctime), zero where unknown:
+	// a rename or a new file sets it, whatever mtime says.
+	changeTime time.Time
 }
 
 func statOf(fi os.FileInfo) (fileStat, bool) {
@@ -35,9 +38,10 @@ func statOf(fi os.FileInfo) (fileStat, bool) {
 		return fileStat{}, false
 	}
 	return fileStat{
-		key:     fileKey{dev: uint64(st.Dev), ino: uint64(st.Ino)}, //nolint:unconvert // int32 on some platforms
-		size:    fi.Size(),
-		modTime: fi.ModTime(),
+		key:        fileKey{dev: uint64(st.Dev), ino: uint64(st.Ino)}, //nolint:unconvert // int32 on some platforms
+		size:       fi.Size(),
+		modTime:    fi.ModTime(),
+		changeTime: changeTime(st),
 	}, true
 }
 

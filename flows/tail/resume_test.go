@@ -94,38 +94,116 @@ func setMtime(t *testing.T, p string, at time.Time) {
 	}
 }
 
-// This agent saves a row for every file as soon as it starts it, so a file
-// without one, found at start, is new to it: read from 0 even with an older
-// mtime (moved or restored into the directory while the agent was
-// stopped), unless it is older than checkpointTimeToLiveDays, when its row
-// may have expired: that one starts at its end.
-func TestAFileWithoutACheckpointIsReadFromItsStartUnlessOlderThanTheCheckpointTTL(t *testing.T) {
-	dir := t.TempDir()
-	ckpt := time.Now().Add(-time.Minute)
+// afterClock returns a time after every inode change made in dir so far,
+// and returns once changes made from now on are stamped after it: the
+// kernel stamps inodes with a coarse clock, a tick behind time.Now.
+func afterClock(t *testing.T, dir string) time.Time {
+	t.Helper()
+	probe := filepath.Join(dir, ".clock")
+	stamp := func() time.Time {
+		mustWrite(t, probe, "")
+		defer os.Remove(probe)
+		fi, err := os.Stat(probe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _ := statOf(fi)
+		return st.changeTime
+	}
+	last := stamp()
+	waitFor(t, "the clock past the last inode change", func() bool { return time.Now().After(last) })
+	at := time.Now()
+	waitFor(t, "inode stamps past that time", func() bool { return stamp().After(at) })
+	return at
+}
+
+// This agent saves a row for every file it starts, so a file without one
+// that changed or arrived after the last checkpoint is new to it: read from
+// 0, even one moved into the directory with an older mtime (a rename sets
+// its change time). One unchanged since (an old file whose row expired, or
+// one an interrupted start never reached) starts at its end, and so does
+// one renamed but last written before the rows' time to live (logrotate
+// renaming old rotated files while the agent was down). A grace covers a
+// file created just before the last save, which did not hold its row yet.
+func TestAFileWithoutACheckpointIsReadFromItsStartWhenItChangedOrArrivedAfterTheLastCheckpoint(t *testing.T) {
+	const grace = 300 * time.Millisecond
+	dir, elsewhere := t.TempDir(), t.TempDir()
 	a := filepath.Join(dir, "a.log")
 	mustWrite(t, a, "a1\na2\n")
-	moved := filepath.Join(dir, "moved.log")
-	mustWrite(t, moved, "m1\n")
-	setMtime(t, moved, ckpt.Add(-time.Hour))
-	expired := filepath.Join(dir, "expired.log")
-	mustWrite(t, expired, "e1\n")
-	setMtime(t, expired, time.Now().Add(-48*time.Hour))
-	fresh := filepath.Join(dir, "fresh.log")
-	mustWrite(t, fresh, "f1\n")
+	old := filepath.Join(dir, "old.log")
+	mustWrite(t, old, "o1\n")
+	setMtime(t, old, time.Now().Add(-48*time.Hour))
+	oldChange := afterClock(t, dir)
+	waitFor(t, "the grace past old.log's change", func() bool { return time.Since(oldChange) > 2*grace })
+	mustWrite(t, filepath.Join(dir, "just-before.log"), "j1\n")
+	setMtime(t, filepath.Join(dir, "just-before.log"), time.Now().Add(-48*time.Hour))
+	ckpt := afterClock(t, dir)
+	staged := filepath.Join(elsewhere, "moved.log")
+	mustWrite(t, staged, "m1\n")
+	setMtime(t, staged, ckpt.Add(-time.Hour))
+	if err := os.Rename(staged, filepath.Join(dir, "moved.log")); err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, filepath.Join(dir, "fresh.log"), "f1\n")
+	rotated := filepath.Join(elsewhere, "rotated.log")
+	mustWrite(t, rotated, "r1\n")
+	setMtime(t, rotated, ckpt.Add(-10*24*time.Hour))
+	if err := os.Rename(rotated, filepath.Join(dir, "rotated.log")); err != nil {
+		t.Fatal(err)
+	}
 	cfg := testConfig(dir, "*.log")
+	cfg.RowTTL = 7 * 24 * time.Hour
 	cfg.StartAtEnd = true // not applied: the flow has checkpoints
-	cfg.RowTTL = 24 * time.Hour
 	cfg.Resume = []record.Position{{Flow: "test", Path: a, FileID: fileIDOf(t, a),
 		Fingerprint: fingerprint(headOf(t, a)), Offset: 6, Updated: ckpt}}
-	c := startTailer(t, cfg)
-	c.waitRecords(2)
-	mustAppend(t, expired, "e2\n")
+	c := startTailer(t, cfg, func(t *Tailer) { t.newGrace = grace })
+	c.waitRecords(3)
+	mustAppend(t, old, "o2\n")
+	mustAppend(t, filepath.Join(dir, "rotated.log"), "r2\n")
 	mustAppend(t, a, "a3\n")
-	c.waitRecords(4)
+	c.waitRecords(6)
+	eq(t, c.recordsOf("rotated.log"), "r2\n")
+	eq(t, c.recordsOf("just-before.log"), "j1\n")
 	eq(t, c.recordsOf("moved.log"), "m1\n")
 	eq(t, c.recordsOf("fresh.log"), "f1\n")
-	eq(t, c.recordsOf("expired.log"), "e2\n")
+	eq(t, c.recordsOf("old.log"), "o2\n")
 	eq(t, c.recordsOf("a.log"), "a3\n")
+}
+
+// The Java agent's rows other than its newest are used for a file at their
+// own path: a file Java had left with lines unsent (it never goes back to
+// an older file) resumes there, neither losing them nor sending the rest
+// again, after an upgrade and after a downgrade and upgrade (when the
+// newest row is this agent's).
+func TestAnOlderJavaRowResumesTheFileAtItsOwnPath(t *testing.T) {
+	for name, newestIsJavas := range map[string]bool{"upgrade": true, "downgrade and upgrade": false} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			now := time.Now()
+			a := filepath.Join(dir, "a.log")
+			mustWrite(t, a, "a1\n")
+			b := filepath.Join(dir, "b.log")
+			mustWrite(t, b, "b1\nb2\nb3\nb4\n")
+			setMtime(t, b, now.Add(-30*time.Minute))
+			setMtime(t, a, now.Add(-40*time.Minute))
+			if !newestIsJavas {
+				setMtime(t, b, now.Add(-50*time.Minute))
+			}
+			cfg := testConfig(dir, "*.log")
+			newest := record.Position{Flow: "test", Path: a, FileID: fileIDOf(t, a), Offset: 3, Updated: now.Add(-time.Minute), JavaOnly: newestIsJavas}
+			if !newestIsJavas {
+				newest.Fingerprint = fingerprint(headOf(t, a))
+			}
+			cfg.Resume = []record.Position{newest,
+				{Flow: "test", Path: b, FileID: fileIDOf(t, b), Offset: 6, Updated: now.Add(-2 * time.Hour), JavaOnly: true}}
+			c := startTailer(t, cfg)
+			c.waitRecords(2)
+			mustAppend(t, a, "a2\n")
+			c.waitRecords(3)
+			eq(t, c.recordsOf("b.log"), "b3\n", "b4\n")
+			eq(t, c.recordsOf("a.log"), "a2\n")
+		})
+	}
 }
 
 // Upgraded from a Java agent that was behind: Java read one file at a
@@ -147,7 +225,6 @@ func TestAfterAnUpgradeTheFilesJavaHadPendingAreReadFromTheirStart(t *testing.T)
 	setMtime(t, pending, now.Add(-10*time.Minute))
 	mustWrite(t, filepath.Join(dir, "app.log"), "c1\n")
 	cfg := testConfig(dir, "app.log*")
-	cfg.RowTTL = 7 * 24 * time.Hour
 	cfg.Resume = []record.Position{{Flow: "test", Path: current, FileID: fileIDOf(t, current),
 		Offset: 3, Updated: now.Add(-2 * time.Minute), JavaOnly: true}}
 	c := startTailer(t, cfg)

@@ -47,9 +47,9 @@ type Config struct {
 	MinPoll, MaxRefresh time.Duration
 	// Resume holds the checkpoints of this flow (may be empty).
 	Resume []record.Position
-	// RowTTL is checkpointTimeToLiveDays: a file without a checkpoint
-	// whose last change is older than this may have had its row deleted
-	// at startup, and is not read again from its start (0 = no limit).
+	// RowTTL is checkpointTimeToLiveDays (0: no limit): a file without a
+	// checkpoint last modified longer ago than this may be an old file
+	// whose row expired, and its change time does not make it new.
 	RowTTL time.Duration
 	Stats  *flowstats.Flow
 	Logger *slog.Logger
@@ -102,6 +102,11 @@ type Tailer struct {
 	inactive time.Duration // a matched idle file's descriptor is closed after this
 	copyWait time.Duration // how long a possible copytruncate copy waits for the truncation
 	ghostTTL time.Duration // how long a truncated file's identity is remembered
+	// newGrace: a file without a row changed up to this long before the
+	// last checkpoint is still taken for a new one (inode times come from
+	// a coarse clock; a save may land between a file's creation and its
+	// own starting row).
+	newGrace time.Duration
 	openFn   func(name string, flag int, perm os.FileMode) (*os.File, error)
 	noNotify bool // tests: behave as if inotify were unavailable
 	// passReadsOnly (tests): no reader goroutine for write events; only the
@@ -284,6 +289,7 @@ func New(cfg Config) (*Tailer, error) {
 		inactive:   max(time.Minute, cfg.MaxRefresh),
 		copyWait:   max(2*time.Second, 4*cfg.MinPoll),
 		ghostTTL:   time.Minute,
+		newGrace:   2 * time.Second,
 		openFn:     os.OpenFile,
 		files:      map[fileKey]*harvester{},
 		waiting:    map[fileKey]*waitState{},
@@ -297,12 +303,9 @@ func New(cfg Config) (*Tailer, error) {
 		open:       map[string]int{},
 		pre:        map[fileKey]*preopened{},
 	}
-	// Rows only the Java agent wrote have no fingerprint to tell a reused
-	// inode from the file they were saved for, and Java resumes only its
-	// newest row (§4): they are used only when the newest row of the flow
-	// is one of them, and then only that one.
 	newest := -1
 	for i, p := range cfg.Resume {
+		t.resume[p.FileID] = append(t.resume[p.FileID], p)
 		if newest < 0 || p.Updated.After(cfg.Resume[newest].Updated) {
 			newest = i
 		}
@@ -312,17 +315,6 @@ func New(cfg Config) (*Tailer, error) {
 		if cfg.Resume[newest].JavaOnly {
 			t.java = &javaStart{row: cfg.Resume[newest]}
 		}
-	}
-	ignored := 0
-	for i, p := range cfg.Resume {
-		if p.JavaOnly && i != newest {
-			ignored++
-			continue
-		}
-		t.resume[p.FileID] = append(t.resume[p.FileID], p)
-	}
-	if ignored > 0 {
-		t.log.Info("Not resuming from older checkpoints left by the Java agent (Java resumes only the newest)", "rows", ignored)
 	}
 	return t, nil
 }
@@ -1248,7 +1240,15 @@ func (t *Tailer) begin(h *harvester, st fileStat, head []byte, off int64) {
 // initialOffset is where a file present at the first scan starts (§3.5).
 func (t *Tailer) initialOffset(p string, st fileStat, f *os.File, head []byte) int64 {
 	fid := st.key.fileID()
-	if cands := t.resume[fid]; len(cands) > 0 {
+	cands := t.resume[fid]
+	if t.javaElsewhere(cands, p) {
+		// Rows only the Java agent wrote have no fingerprint to tell a
+		// reused inode from the file they were saved for. Java resumes only
+		// its newest row (§4), following renames; its other rows are used
+		// for a file at their own path only.
+		cands = slices.DeleteFunc(slices.Clone(cands), func(c record.Position) bool { return t.javaOnlyElsewhere(c, p) })
+	}
+	if len(cands) > 0 {
 		best := cands[0]
 		for _, c := range cands[1:] {
 			if (c.Path == p) != (best.Path == p) {
@@ -1290,11 +1290,17 @@ func (t *Tailer) initialOffset(p string, st fileStat, f *os.File, head []byte) i
 			}
 			return t.endOffset(f, st.size)
 		}
-		// This agent saves a row for every file as soon as it starts it: a
-		// file without one is new to it (moved or restored into the
-		// directory while the agent was stopped, with an older mtime), unless
-		// its row expired (checkpointTimeToLiveDays) while it sat unchanged.
-		if t.cfg.RowTTL <= 0 || st.modTime.After(time.Now().Add(-t.cfg.RowTTL)) {
+		// This agent saves a row for every file it starts, so a file
+		// without one that changed, or arrived, after the last checkpoint
+		// is new to it: written while the agent was down, or moved or
+		// restored into the directory keeping an older mtime (mv, cp -p,
+		// rsync -a, tar x set the change time). One unchanged since is an
+		// old file whose row expired, or one it never reached; so is one
+		// last written before the rows' time to live, even renamed (by
+		// logrotate, while the agent was down).
+		since := t.newest.Add(-t.newGrace)
+		arrived := st.changeTime.After(since) && (t.cfg.RowTTL <= 0 || st.modTime.After(time.Now().Add(-t.cfg.RowTTL)))
+		if st.modTime.After(since) || arrived {
 			return 0
 		}
 		return t.endOffset(f, st.size)
@@ -1763,5 +1769,25 @@ func (j *javaStart) consider(p string, st fileStat) {
 // pending reports whether a file modified at mod is no older than the file
 // Java was reading: Java had it pending.
 func (j *javaStart) pending(mod time.Time) bool {
-	return j.found && !mod.Before(j.mod)
+	return j != nil && j.found && !mod.Before(j.mod)
+}
+
+// javaElsewhere reports whether cands holds a row javaOnlyElsewhere drops.
+func (t *Tailer) javaElsewhere(cands []record.Position, p string) bool {
+	for _, c := range cands {
+		if t.javaOnlyElsewhere(c, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// javaOnlyElsewhere reports whether c is a row only the Java agent wrote,
+// other than the flow's newest, for another path than p.
+func (t *Tailer) javaOnlyElsewhere(c record.Position, p string) bool {
+	if !c.JavaOnly || c.Path == p {
+		return false
+	}
+	j := t.java
+	return j == nil || c.Path != j.row.Path || c.FileID != j.row.FileID || !c.Updated.Equal(j.row.Updated)
 }
