@@ -4,7 +4,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -372,4 +376,101 @@ func TestClosedFileDeletedAndItsInodeReusedOutsideThePatternIsNotRead(t *testing
 			})
 		}
 	}
+}
+
+// A stop amid the first scan hands on none of its starting rows: saved,
+// they would make the newest checkpoint newer than the files the scan had
+// not reached, and the next start would take such a file, written while
+// the agent was down, for an old one and start it at its end. A complete
+// first scan hands them all on.
+func TestAStopAmidTheFirstScanSavesNoStartingRow(t *testing.T) {
+	dir := t.TempDir()
+	a, n := filepath.Join(dir, "a.log"), filepath.Join(dir, "n.log")
+	mustWrite(t, a, "a1\n")
+	mustWrite(t, n, "n1\n")
+	mustWrite(t, filepath.Join(dir, "z.log"), "z1\n") // not reached
+	var mu sync.Mutex
+	var begun []string
+	cfg := testConfig(dir, "*.log")
+	cfg.OnBegin = func(p record.Position) { mu.Lock(); begun = append(begun, filepath.Base(p.Path)); mu.Unlock() }
+	rows := func() []string { mu.Lock(); defer mu.Unlock(); return slices.Clone(begun) }
+
+	var c *collector
+	reached := make(chan struct{})
+	c = startTailer(t, cfg, func(tl *Tailer) {
+		open := tl.openFn
+		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			if name == n { // a.log is begun, z.log not reached: the scan lists names in order
+				c.cancel()
+				close(reached)
+			}
+			return open(name, flag, perm)
+		}
+	})
+	<-reached
+	c.stop()
+	if got := rows(); len(got) != 0 {
+		t.Fatalf("starting rows %q handed on by an interrupted first scan", got)
+	}
+
+	startTailer(t, cfg)
+	waitFor(t, "the starting rows of a complete first scan", func() bool { return len(rows()) == 3 })
+	if got := rows(); !slices.Equal(got, []string{"a.log", "n.log", "z.log"}) {
+		t.Fatalf("starting rows %q", got)
+	}
+}
+
+// After an upgrade, when the file of Java's newest checkpoint is gone
+// (deleted or compressed by a rotation while no agent ran), the files Java
+// had pending, newer than that file as the checkpoint recorded it, are
+// still read from 0 (Java itself loses them).
+func TestAfterAnUpgradeTheFilesJavaHadPendingAreReadEvenWhenItsFileIsGone(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	pending := filepath.Join(dir, "app.log.1")
+	mustWrite(t, pending, "b1\nb2\n")
+	setMtime(t, pending, now.Add(-5*time.Minute))
+	older := filepath.Join(dir, "app.log.3")
+	mustWrite(t, older, "o1\n")
+	setMtime(t, older, now.Add(-2*time.Hour))
+	mustWrite(t, filepath.Join(dir, "app.log"), "c1\n")
+	cfg := testConfig(dir, "app.log*")
+	cfg.Resume = []record.Position{{Flow: "test", Path: filepath.Join(dir, "app.log.2"), FileID: "(dev=1,ino=999999)",
+		ModTime: now.Add(-time.Hour), Size: 1000, Offset: 10, Updated: now.Add(-time.Minute), JavaOnly: true}}
+	c := startTailer(t, cfg)
+	c.waitRecords(3)
+	mustAppend(t, older, "o2\n")
+	c.waitRecords(4)
+	eq(t, c.recordsOf("app.log.1"), "b1\n", "b2\n")
+	eq(t, c.recordsOf("app.log"), "c1\n")
+	eq(t, c.recordsOf("app.log.3"), "o2\n")
+}
+
+// A checkpointed file unreadable at the start (its mode changed while the
+// agent was down) and made readable while it runs (chmod, an ACL: no
+// restart needed) resumes at its checkpoint, not from 0.
+func TestACheckpointedFileMadeReadableAfterTheStartResumesAtItsCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.log")
+	mustWrite(t, a, "a1\na2\na3\n")
+	cfg := testConfig(dir, "*.log")
+	cfg.Resume = []record.Position{{Flow: "test", Path: a, FileID: fileIDOf(t, a),
+		Fingerprint: fingerprint(headOf(t, a)), Offset: 6, Updated: time.Now()}}
+	var denied atomic.Bool
+	var refusals atomic.Int32
+	denied.Store(true)
+	c := startTailer(t, cfg, func(tl *Tailer) {
+		open := tl.openFn
+		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			if name == a && denied.Load() {
+				refusals.Add(1)
+				return nil, &os.PathError{Op: "open", Path: name, Err: syscall.EACCES}
+			}
+			return open(name, flag, perm)
+		}
+	})
+	waitFor(t, "the first scan refused", func() bool { return refusals.Load() > 0 })
+	denied.Store(false) // chmod o+r
+	c.waitRecords(1)
+	eq(t, c.recordsOf("a.log"), "a3\n")
 }

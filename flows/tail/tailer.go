@@ -129,8 +129,10 @@ type Tailer struct {
 	// unreadable are the files given a starting row while they could not
 	// be opened (reportUnreadable), once each.
 	unreadable map[fileKey]bool
-	newest     time.Time  // newest checkpoint Updated
-	java       *javaStart // the newest checkpoint is the Java agent's
+	newest     time.Time         // newest checkpoint Updated
+	java       *javaStart        // the newest checkpoint is the Java agent's
+	firstRows  []record.Position // starting rows of the first scan, not handed on yet
+	lateStart  map[fileKey]bool  // checkpointed files unreadable at the first scan
 	order      []*harvester
 	evBuf      []byte        // takeWriteEvents' read buffer
 	evs        []notifyEvent // takeWriteEvents' events
@@ -298,6 +300,7 @@ func New(cfg Config) (*Tailer, error) {
 		first:      true,
 		resume:     map[string][]record.Position{},
 		unreadable: map[fileKey]bool{},
+		lateStart:  map[fileKey]bool{},
 		wake:       make(chan struct{}, 1),
 		idling:     make(chan struct{}, 1),
 		open:       map[string]int{},
@@ -725,6 +728,7 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 		for k := range t.unreadable {
 			if !seen[k] {
 				delete(t.unreadable, k)
+				delete(t.lateStart, k)
 			}
 		}
 		if len(t.warned) > 0 {
@@ -776,6 +780,10 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 	}
 	if !light {
 		t.first = false
+		for _, p := range t.firstRows {
+			t.cfg.OnBegin(p)
+		}
+		t.firstRows = nil
 	}
 }
 
@@ -1079,6 +1087,11 @@ func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light, 
 		if f, err = t.openFile(p); err != nil {
 			if os.IsPermission(err) {
 				t.reportUnreadable(p, st, matched)
+				if t.first && len(t.resume[st.key.fileID()]) > 0 {
+					// Made readable later (chmod, an ACL): it resumes at its
+					// checkpoint then, as it would have at the start.
+					t.lateStart[st.key] = true
+				}
 				if matched {
 					t.scanErr = err // counted until it can be read (ERROR logged once)
 				}
@@ -1129,7 +1142,8 @@ func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light, 
 	h.sp.flushAt = t.cfg.MultiLineFlushBytes
 	t.files[st.key] = h
 	t.watchWrites(h)
-	if t.first {
+	if t.first || t.lateStart[st.key] {
+		delete(t.lateStart, st.key)
 		t.begin(h, st, head, t.initialOffset(p, st, f, head))
 		return
 	}
@@ -1163,7 +1177,7 @@ func (t *Tailer) reportUnreadable(p string, st fileStat, matched bool) {
 			return // let go earlier in this run: its row is saved
 		}
 	}
-	t.cfg.OnBegin(record.Position{Flow: t.cfg.FlowID, Path: p, FileID: fid, ModTime: st.modTime, Size: st.size, Offset: 0})
+	t.onBegin(record.Position{Flow: t.cfg.FlowID, Path: p, FileID: fid, ModTime: st.modTime, Size: st.size, Offset: 0})
 }
 
 // reportRenamed moves the starting row of a file not read yet to its new name.
@@ -1183,8 +1197,20 @@ func (t *Tailer) report(h *harvester, modTime time.Time, size int64, head []byte
 	if t.cfg.OnBegin == nil || !h.matched {
 		return // out of the pattern: its name may be another file's
 	}
-	t.cfg.OnBegin(record.Position{Flow: t.cfg.FlowID, Path: h.path, FileID: h.fileID,
+	t.onBegin(record.Position{Flow: t.cfg.FlowID, Path: h.path, FileID: h.fileID,
 		Fingerprint: fingerprint(head), ModTime: modTime, Size: size, Offset: off})
+}
+
+// onBegin hands a starting row to OnBegin; the first scan's wait until it
+// is complete. A stop amid it saves none: a partial save would make the
+// newest checkpoint newer than the files not reached, and the next start
+// would take a file written while the agent was down for an old one.
+func (t *Tailer) onBegin(p record.Position) {
+	if t.first {
+		t.firstRows = append(t.firstRows, p)
+		return
+	}
+	t.cfg.OnBegin(p)
 }
 
 // decide settles where a file found after the first scan starts (0, or the
@@ -1767,9 +1793,18 @@ func (j *javaStart) consider(p string, st fileStat) {
 }
 
 // pending reports whether a file modified at mod is no older than the file
-// Java was reading: Java had it pending.
+// Java was reading: Java had it pending. When that file is gone (deleted or
+// compressed by a rotation while no agent ran), its modification time in
+// the checkpoint stands in (Java itself then loses its pending files).
 func (j *javaStart) pending(mod time.Time) bool {
-	return j != nil && j.found && !mod.Before(j.mod)
+	if j == nil {
+		return false
+	}
+	ref := j.mod
+	if !j.found {
+		ref = j.row.ModTime
+	}
+	return !ref.IsZero() && !mod.Before(ref)
 }
 
 // javaElsewhere reports whether cands holds a row javaOnlyElsewhere drops.
