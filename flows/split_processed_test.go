@@ -41,10 +41,7 @@ func TestAMultiLineRecordTooLongOnceConvertedIsSentInPiecesCutAtLineEnds(t *test
 			if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			chain, err := processors.Build([]processors.Option{{Key: "m", Name: "ADDMETADATA", Metadata: json.RawMessage(`{"host":"h"}`)}}, processors.Deps{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			chain := addMetadata(t)
 			snd, sv := &memSender{}, &memSaver{saved: map[string]record.Position{}}
 			cfg := flowConfig(dir)
 			cfg.MultiLineStartPattern = pattern
@@ -112,10 +109,7 @@ func TestLineEndNearCutsAtTheLineEndClosestToTheMiddle(t *testing.T) {
 // complete the chunk while the record itself is not done, or its checkpoint
 // would move past pieces not yet delivered.
 func TestPiecesOfASplitRecordDoNotCompleteTheirChunkEarly(t *testing.T) {
-	chain, err := processors.Build([]processors.Option{{Key: "m", Name: "ADDMETADATA", Metadata: json.RawMessage(`{"host":"h"}`)}}, processors.Deps{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	chain := addMetadata(t)
 	rec := []byte(strings.Repeat("\tline\n", 100))
 	c := &record.Chunk{Data: rec, Ends: []int{len(rec)}}
 	done := 0
@@ -162,10 +156,7 @@ func TestAStopAmidThePiecesOfASplitRecordKeepsItsCheckpointBeforeIt(t *testing.T
 	if err := os.WriteFile(p, []byte(sb.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	chain, err := processors.Build([]processors.Option{{Key: "m", Name: "ADDMETADATA", Metadata: json.RawMessage(`{"host":"h"}`)}}, processors.Deps{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	chain := addMetadata(t)
 	started := make(chan struct{}, 64)
 	snd := &memSender{delay: 300 * time.Millisecond, hold: func(*batch.Batch) bool { started <- struct{}{}; return false }}
 	sv := &memSaver{saved: map[string]record.Position{}}
@@ -223,4 +214,15 @@ func TestPiecesProcessingSkipsOnTheirOwnAreSentRaw(t *testing.T) {
 	if frames != 100 || n.raw == 0 {
 		t.Fatalf("%d of 100 frame lines sent, counts %+v", frames, n)
 	}
+}
+
+// addMetadata is a chain that wraps each record in ADDMETADATA's JSON,
+// which escapes every tab, newline and control character.
+func addMetadata(t *testing.T) *processors.Chain {
+	t.Helper()
+	chain, err := processors.Build([]processors.Option{{Key: "m", Name: "ADDMETADATA", Metadata: json.RawMessage(`{"host":"h"}`)}}, processors.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return chain
 }

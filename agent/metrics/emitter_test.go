@@ -119,46 +119,36 @@ func TestEmitterFlushesEveryBufferTime(t *testing.T) {
 	waitUntil(t, "timed flush", func() bool { return len(cw.Datums()) == 5 })
 }
 
-func TestEmitterFlushesQueueAndFlowSampleOnShutdown(t *testing.T) {
-	cw, client := startCloudWatch(t)
-	flow := flowstats.New("fh:d:/l/*", "d", true)
-	e := NewEmitter(client, Options{BufferTime: time.Hour, StatusPeriod: time.Hour, Flows: []*flowstats.Flow{flow}})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { e.Run(ctx); close(done) }()
-	e.ObserveCall(flowstats.Call{Destination: "DeliveryStream:d", Attempted: 1, Sent: 1})
-	cancel()
-	<-done
-	ds := cw.Datums()
-	if len(ds) != 6 {
-		t.Fatalf("after shutdown %d datums sent, want 5 per-call + ConsecutiveProcessingErrors", len(ds))
-	}
-	if last := ds[5]; last.MetricName != "ConsecutiveProcessingErrors" || last.DimString() != "Destination=d" || last.Stats.Sum != 0 {
-		t.Errorf("flow sample = %+v", last)
-	}
-}
-
-// log.statusReportingPeriodSeconds <= 0 makes Java's status routine fail,
-// and it is the only one that sends ConsecutiveProcessingErrors: none is
-// sent, at shutdown either, while the per-call metrics still are.
-func TestEmitterSendsNoConsecutiveProcessingErrorsWithoutAStatusPeriod(t *testing.T) {
-	cw, client := startCloudWatch(t)
-	flow := flowstats.New("fh:d:/l/*", "d", true)
-	e := NewEmitter(client, Options{BufferTime: time.Hour, StatusPeriod: -1, Flows: []*flowstats.Flow{flow}})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { e.Run(ctx); close(done) }()
-	e.ObserveCall(flowstats.Call{Destination: "DeliveryStream:d", Attempted: 1, Sent: 1})
-	cancel()
-	<-done
-	ds := cw.Datums()
-	if len(ds) != 5 {
-		t.Fatalf("after shutdown %d datums sent, want the 5 per-call ones", len(ds))
-	}
-	for _, d := range ds {
-		if d.MetricName == "ConsecutiveProcessingErrors" {
-			t.Fatalf("ConsecutiveProcessingErrors sent: %+v", d)
-		}
+// At shutdown the queue is flushed and the flows sampled once more for
+// ConsecutiveProcessingErrors, unless log.statusReportingPeriodSeconds <= 0:
+// Java's status routine, the only one to send that metric, then fails, so
+// only the per-call metrics are sent.
+func TestEmitterAtShutdownFlushesItsQueueAndSamplesTheFlowsOnlyWithAStatusPeriod(t *testing.T) {
+	for name, period := range map[string]time.Duration{"status period": time.Hour, "no status period": -1} {
+		t.Run(name, func(t *testing.T) {
+			cw, client := startCloudWatch(t)
+			flow := flowstats.New("fh:d:/l/*", "d", true)
+			e := NewEmitter(client, Options{BufferTime: time.Hour, StatusPeriod: period, Flows: []*flowstats.Flow{flow}})
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { e.Run(ctx); close(done) }()
+			e.ObserveCall(flowstats.Call{Destination: "DeliveryStream:d", Attempted: 1, Sent: 1})
+			cancel()
+			<-done
+			ds := cw.Datums()
+			if period < 0 {
+				if len(ds) != 5 {
+					t.Fatalf("after shutdown %d datums sent, want the 5 per-call ones", len(ds))
+				}
+				return
+			}
+			if len(ds) != 6 {
+				t.Fatalf("after shutdown %d datums sent, want 5 per-call + ConsecutiveProcessingErrors", len(ds))
+			}
+			if last := ds[5]; last.MetricName != "ConsecutiveProcessingErrors" || last.DimString() != "Destination=d" || last.Stats.Sum != 0 {
+				t.Errorf("flow sample = %+v", last)
+			}
+		})
 	}
 }
 

@@ -243,8 +243,9 @@ func TestAfterAnUpgradeTheFilesJavaHadPendingAreReadFromTheirStart(t *testing.T)
 
 // The Java agent's older rows have no fingerprint: one whose inode a new
 // file took would resume that file at a stale offset. Java resumes only its
-// newest row (spec 4), and so does this agent; the new file, newer than the
-// one Java was reading, is read from 0.
+// newest row (spec 4); this agent uses the others only for a file at their
+// own path. The new file, newer than the one Java was reading, is read
+// from 0.
 func TestAfterAnUpgradeAnOlderJavaRowDoesNotResumeANewFileOnItsInode(t *testing.T) {
 	dir := t.TempDir()
 	now := time.Now()
