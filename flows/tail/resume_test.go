@@ -1,6 +1,7 @@
 package tail
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -379,45 +380,55 @@ func TestClosedFileDeletedAndItsInodeReusedOutsideThePatternIsNotRead(t *testing
 	}
 }
 
-// A stop amid the first scan hands on none of its starting rows: saved,
-// they would make the newest checkpoint newer than the files the scan had
-// not reached, and the next start would take such a file, written while
-// the agent was down, for an old one and start it at its end. A complete
-// first scan hands them all on.
-func TestAStopAmidTheFirstScanSavesNoStartingRow(t *testing.T) {
+// The first scan's starting rows are handed on only when it ends, so that a
+// crash amid it saves none: saved alone, they would make the newest
+// checkpoint newer than the files the scan had not reached, and the next
+// start would take one written while the agent was down for an old one. A
+// stop amid it hands on the rows of the files reached, and a row at 0 for
+// each file not reached that this start would have read from 0.
+func TestAStopAmidTheFirstScanSavesRowsOnlyWithTheNewFilesItDidNotReach(t *testing.T) {
 	dir := t.TempDir()
-	a, n := filepath.Join(dir, "a.log"), filepath.Join(dir, "n.log")
-	mustWrite(t, a, "a1\n")
-	mustWrite(t, n, "n1\n")
-	mustWrite(t, filepath.Join(dir, "z.log"), "z1\n") // not reached
+	now := time.Now()
+	a, m := filepath.Join(dir, "a.log"), filepath.Join(dir, "m.log")
+	mustWrite(t, a, "a1\na2\n")
+	mustWrite(t, m, "m1\n")
+	setMtime(t, m, now.Add(-48*time.Hour))
+	mustWrite(t, filepath.Join(dir, "y.log"), "y1\n") // not reached, old
+	setMtime(t, filepath.Join(dir, "y.log"), now.Add(-48*time.Hour))
+	setMtime(t, a, now.Add(-2*time.Hour))
+	ckpt := afterClock(t, dir)
+	mustWrite(t, filepath.Join(dir, "z.log"), "z1\n") // not reached, written while down
+	cfg := testConfig(dir, "*.log")
+	cfg.Resume = []record.Position{{Flow: "test", Path: a, FileID: fileIDOf(t, a),
+		Fingerprint: fingerprint(headOf(t, a)), Offset: 3, Updated: ckpt}}
 	var mu sync.Mutex
 	var begun []string
-	cfg := testConfig(dir, "*.log")
-	cfg.OnBegin = func(p record.Position) { mu.Lock(); begun = append(begun, filepath.Base(p.Path)); mu.Unlock() }
+	cfg.OnBegin = func(p record.Position) {
+		mu.Lock()
+		begun = append(begun, fmt.Sprintf("%s@%d", filepath.Base(p.Path), p.Offset))
+		mu.Unlock()
+	}
 	rows := func() []string { mu.Lock(); defer mu.Unlock(); return slices.Clone(begun) }
 
 	var c *collector
-	reached := make(chan struct{})
+	reached := make(chan []string, 1)
 	c = startTailer(t, cfg, func(tl *Tailer) {
+		tl.newGrace = 0 // the files' change times are just before the checkpoint
 		open := tl.openFn
 		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
-			if name == n { // a.log is begun, z.log not reached: the scan lists names in order
+			if name == m { // a.log begun; y.log and z.log not reached (names in order)
+				reached <- rows()
 				c.cancel()
-				close(reached)
 			}
 			return open(name, flag, perm)
 		}
 	})
-	<-reached
-	c.stop()
-	if got := rows(); len(got) != 0 {
-		t.Fatalf("starting rows %q handed on by an interrupted first scan", got)
+	if early := <-reached; len(early) != 0 {
+		t.Fatalf("starting rows %q handed on before the first scan ended", early)
 	}
-
-	startTailer(t, cfg)
-	waitFor(t, "the starting rows of a complete first scan", func() bool { return len(rows()) == 3 })
-	if got := rows(); !slices.Equal(got, []string{"a.log", "n.log", "z.log"}) {
-		t.Fatalf("starting rows %q", got)
+	c.stop()
+	if got := rows(); !slices.Equal(got, []string{"a.log@3", "m.log@3", "z.log@0"}) {
+		t.Fatalf("starting rows %q, want a.log@3 m.log@3 z.log@0", got)
 	}
 }
 
@@ -447,31 +458,45 @@ func TestAfterAnUpgradeTheFilesJavaHadPendingAreReadEvenWhenItsFileIsGone(t *tes
 	eq(t, c.recordsOf("app.log.3"), "o2\n")
 }
 
-// A checkpointed file unreadable at the start (its mode changed while the
-// agent was down) and made readable while it runs (chmod, an ACL: no
-// restart needed) resumes at its checkpoint, not from 0.
-func TestACheckpointedFileMadeReadableAfterTheStartResumesAtItsCheckpoint(t *testing.T) {
-	dir := t.TempDir()
-	a := filepath.Join(dir, "a.log")
-	mustWrite(t, a, "a1\na2\na3\n")
-	cfg := testConfig(dir, "*.log")
-	cfg.Resume = []record.Position{{Flow: "test", Path: a, FileID: fileIDOf(t, a),
-		Fingerprint: fingerprint(headOf(t, a)), Offset: 6, Updated: time.Now()}}
-	var denied atomic.Bool
-	var refusals atomic.Int32
-	denied.Store(true)
-	c := startTailer(t, cfg, func(tl *Tailer) {
-		open := tl.openFn
-		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
-			if name == a && denied.Load() {
-				refusals.Add(1)
-				return nil, &os.PathError{Op: "open", Path: name, Err: syscall.EACCES}
+// A checkpointed file the first scan lists but cannot open, and a later
+// scan opens, resumes at its checkpoint, not from 0: made readable while
+// the agent runs (chmod, an ACL: no restart needed), renamed between the
+// listing and the open (logrotate at start), or out of descriptors. Not on
+// a row without a fingerprint (the Java agent's), which cannot tell a file
+// rewritten meanwhile: that file is read from 0, as one found after start.
+func TestACheckpointedFileTheFirstScanCannotOpenResumesAtItsCheckpointLater(t *testing.T) {
+	for name, tc := range map[string]struct {
+		err  error
+		java bool
+		want []string
+	}{
+		"made readable":          {err: syscall.EACCES, want: []string{"a3\n"}},
+		"renamed at the listing": {err: syscall.ENOENT, want: []string{"a3\n"}},
+		"out of descriptors":     {err: syscall.EMFILE, want: []string{"a3\n"}},
+		"Java's row":             {err: syscall.EACCES, java: true, want: []string{"a1\n", "a2\n", "a3\n"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			a := filepath.Join(dir, "a.log")
+			mustWrite(t, a, "a1\na2\na3\n")
+			cfg := testConfig(dir, "*.log")
+			row := record.Position{Flow: "test", Path: a, FileID: fileIDOf(t, a), Offset: 6, Updated: time.Now(), JavaOnly: tc.java}
+			if !tc.java {
+				row.Fingerprint = fingerprint(headOf(t, a))
 			}
-			return open(name, flag, perm)
-		}
-	})
-	waitFor(t, "the first scan refused", func() bool { return refusals.Load() > 0 })
-	denied.Store(false) // chmod o+r
-	c.waitRecords(1)
-	eq(t, c.recordsOf("a.log"), "a3\n")
+			cfg.Resume = []record.Position{row}
+			var refused atomic.Bool
+			c := startTailer(t, cfg, func(tl *Tailer) {
+				open := tl.openFn
+				tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+					if name == a && refused.CompareAndSwap(false, true) {
+						return nil, &os.PathError{Op: "open", Path: name, Err: tc.err}
+					}
+					return open(name, flag, perm)
+				}
+			})
+			c.waitRecords(len(tc.want))
+			eq(t, c.recordsOf("a.log"), tc.want...)
+		})
+	}
 }

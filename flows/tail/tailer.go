@@ -636,10 +636,6 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 	}
 	listed := t.listed
 	clear(listed)
-	type cand struct {
-		path string
-		st   fileStat
-	}
 	var fresh []cand
 	for _, n := range names {
 		p := filepath.Join(t.cfg.Dir, n)
@@ -728,6 +724,10 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 		for k := range t.unreadable {
 			if !seen[k] {
 				delete(t.unreadable, k)
+			}
+		}
+		for k := range t.lateStart {
+			if !seen[k] {
 				delete(t.lateStart, k)
 			}
 		}
@@ -752,8 +752,11 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 			t.java.consider(c.path, c.st)
 		}
 	}
-	for _, c := range fresh {
+	for i, c := range fresh {
 		if ctx.Err() != nil {
+			if t.first {
+				t.stoppedFirstScan(fresh[i:])
+			}
 			return
 		}
 		var f *os.File
@@ -778,13 +781,15 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 			}
 		}
 	}
-	if !light {
-		t.first = false
-		for _, p := range t.firstRows {
-			t.cfg.OnBegin(p)
-		}
-		t.firstRows = nil
+	if !light && t.first {
+		t.handFirstRows()
 	}
+}
+
+// cand is a file of a listing not tracked yet.
+type cand struct {
+	path string
+	st   fileStat
 }
 
 // relocate looks for closed files that left the listing under another name
@@ -1085,13 +1090,15 @@ func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light, 
 	if f == nil {
 		var err error
 		if f, err = t.openFile(p); err != nil {
+			if t.first && t.ownRow(st.key.fileID()) {
+				// Opened later (made readable, renamed between listing and
+				// open, out of descriptors): it resumes at its checkpoint
+				// then, as it would have at the start. Not on a row without
+				// a fingerprint, which cannot tell a file rewritten meanwhile.
+				t.lateStart[st.key] = true
+			}
 			if os.IsPermission(err) {
 				t.reportUnreadable(p, st, matched)
-				if t.first && len(t.resume[st.key.fileID()]) > 0 {
-					// Made readable later (chmod, an ACL): it resumes at its
-					// checkpoint then, as it would have at the start.
-					t.lateStart[st.key] = true
-				}
 				if matched {
 					t.scanErr = err // counted until it can be read (ERROR logged once)
 				}
@@ -1202,15 +1209,40 @@ func (t *Tailer) report(h *harvester, modTime time.Time, size int64, head []byte
 }
 
 // onBegin hands a starting row to OnBegin; the first scan's wait until it
-// is complete. A stop amid it saves none: a partial save would make the
-// newest checkpoint newer than the files not reached, and the next start
-// would take a file written while the agent was down for an old one.
+// is complete (or stopped: stoppedFirstScan), so that a crash amid it saves
+// none of them.
 func (t *Tailer) onBegin(p record.Position) {
 	if t.first {
 		t.firstRows = append(t.firstRows, p)
 		return
 	}
 	t.cfg.OnBegin(p)
+}
+
+// stoppedFirstScan hands on the rows of a first scan stopped before it
+// reached the files in rest. Saved alone, they would make the newest
+// checkpoint newer than those files, and the next start would take one
+// written while the agent was down for an old one: each that this start
+// would have read from 0 gets a row at 0 too (decided on its listing, as
+// it is not opened). The others keep their rows, or have none, as before.
+func (t *Tailer) stoppedFirstScan(rest []cand) {
+	for _, c := range rest {
+		fid := c.st.key.fileID()
+		if len(t.resume[fid]) == 0 && t.fromStart(c.st) {
+			t.firstRows = append(t.firstRows, record.Position{Flow: t.cfg.FlowID, Path: c.path, FileID: fid,
+				ModTime: c.st.modTime, Size: c.st.size, Offset: 0})
+		}
+	}
+	t.handFirstRows()
+}
+
+// handFirstRows ends the first scan's wait: its rows go to OnBegin.
+func (t *Tailer) handFirstRows() {
+	t.first = false
+	for _, p := range t.firstRows {
+		t.cfg.OnBegin(p)
+	}
+	t.firstRows = nil
 }
 
 // decide settles where a file found after the first scan starts (0, or the
@@ -1304,37 +1336,36 @@ func (t *Tailer) initialOffset(p string, st fileStat, f *os.File, head []byte) i
 			return best.Offset
 		}
 	}
-	if len(t.cfg.Resume) > 0 {
-		if t.java != nil {
-			// Upgraded from the Java agent: placed as Java would. Java read
-			// one file at a time; the files newer than the one it was in
-			// were waiting their turn (§3.3): from 0. So is a file written
-			// since its last checkpoint. The older ones it had finished or
-			// passed over: at their end.
-			if st.modTime.After(t.newest) || t.java.pending(st.modTime) {
-				return 0
-			}
-			return t.endOffset(f, st.size)
-		}
-		// This agent saves a row for every file it starts, so a file
-		// without one that changed, or arrived, after the last checkpoint
-		// is new to it: written while the agent was down, or moved or
-		// restored into the directory keeping an older mtime (mv, cp -p,
-		// rsync -a, tar x set the change time). One unchanged since is an
-		// old file whose row expired, or one it never reached; so is one
-		// last written before the rows' time to live, even renamed (by
-		// logrotate, while the agent was down).
-		since := t.newest.Add(-t.newGrace)
-		arrived := st.changeTime.After(since) && (t.cfg.RowTTL <= 0 || st.modTime.After(time.Now().Add(-t.cfg.RowTTL)))
-		if st.modTime.After(since) || arrived {
-			return 0
-		}
-		return t.endOffset(f, st.size)
+	if t.fromStart(st) {
+		return 0
 	}
-	if t.cfg.StartAtEnd {
-		return t.endOffset(f, st.size)
+	return t.endOffset(f, st.size)
+}
+
+// fromStart reports whether a file without a usable checkpoint, found at
+// the first scan, is read from its start (else from its end).
+func (t *Tailer) fromStart(st fileStat) bool {
+	switch {
+	case len(t.cfg.Resume) == 0:
+		return !t.cfg.StartAtEnd
+	case t.java != nil:
+		// Upgraded from the Java agent: placed as Java would. Java read one
+		// file at a time; the files newer than the one it was in were
+		// waiting their turn (§3.3): from 0. So is a file written since its
+		// last checkpoint. The older ones it had finished or passed over:
+		// at their end.
+		return st.modTime.After(t.newest) || t.java.pending(st.modTime)
 	}
-	return 0
+	// This agent saves a row for every file it starts, so a file without
+	// one that changed, or arrived, after the last checkpoint is new to it:
+	// written while the agent was down, or moved or restored into the
+	// directory keeping an older mtime (mv, cp -p, rsync -a, tar x set the
+	// change time). One unchanged since is an old file whose row expired,
+	// or one it never reached; so is one last written before the rows'
+	// time to live, even renamed (by logrotate, while the agent was down).
+	since := t.newest.Add(-t.newGrace)
+	arrived := st.changeTime.After(since) && (t.cfg.RowTTL <= 0 || st.modTime.After(time.Now().Add(-t.cfg.RowTTL)))
+	return st.modTime.After(since) || arrived
 }
 
 // shorterThanPrint reports a fingerprint over more bytes than the file has now.
@@ -1805,6 +1836,17 @@ func (j *javaStart) pending(mod time.Time) bool {
 		ref = j.row.ModTime
 	}
 	return !ref.IsZero() && !mod.Before(ref)
+}
+
+// ownRow reports whether a checkpoint row of this agent's, with a
+// fingerprint, names fid.
+func (t *Tailer) ownRow(fid string) bool {
+	for _, c := range t.resume[fid] {
+		if c.Fingerprint != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // javaElsewhere reports whether cands holds a row javaOnlyElsewhere drops.
