@@ -384,9 +384,9 @@ func TestClosedFileDeletedAndItsInodeReusedOutsideThePatternIsNotRead(t *testing
 // crash amid it saves none: saved alone, they would make the newest
 // checkpoint newer than the files the scan had not reached, and the next
 // start would take one written while the agent was down for an old one. A
-// stop amid it hands on the rows of the files reached, and a row at 0 for
-// each file not reached that this start would have read from 0.
-func TestAStopAmidTheFirstScanSavesRowsOnlyWithTheNewFilesItDidNotReach(t *testing.T) {
+// stop amid it does not cut it short: every file gets its row, as without
+// the stop.
+func TestAStopAmidTheFirstScanCompletesItAndHandsOnEveryRow(t *testing.T) {
 	dir := t.TempDir()
 	now := time.Now()
 	a, m := filepath.Join(dir, "a.log"), filepath.Join(dir, "m.log")
@@ -416,7 +416,7 @@ func TestAStopAmidTheFirstScanSavesRowsOnlyWithTheNewFilesItDidNotReach(t *testi
 		tl.newGrace = 0 // the files' change times are just before the checkpoint
 		open := tl.openFn
 		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
-			if name == m { // a.log begun; y.log and z.log not reached (names in order)
+			if name == m { // a.log begun; y.log and z.log not yet (names in order)
 				reached <- rows()
 				c.cancel()
 			}
@@ -427,8 +427,8 @@ func TestAStopAmidTheFirstScanSavesRowsOnlyWithTheNewFilesItDidNotReach(t *testi
 		t.Fatalf("starting rows %q handed on before the first scan ended", early)
 	}
 	c.stop()
-	if got := rows(); !slices.Equal(got, []string{"a.log@3", "m.log@3", "z.log@0"}) {
-		t.Fatalf("starting rows %q, want a.log@3 m.log@3 z.log@0", got)
+	if got := rows(); !slices.Equal(got, []string{"a.log@3", "m.log@3", "y.log@3", "z.log@0"}) {
+		t.Fatalf("starting rows %q, want a.log@3 m.log@3 y.log@3 z.log@0", got)
 	}
 }
 
@@ -499,4 +499,33 @@ func TestACheckpointedFileTheFirstScanCannotOpenResumesAtItsCheckpointLater(t *t
 			eq(t, c.recordsOf("a.log"), tc.want...)
 		})
 	}
+}
+
+// Rotated between the first scan's listing and its open (logrotate's
+// create: renamed, and a new file made at the name): the rotated file,
+// found under its new name by the next scan, resumes at its checkpoint,
+// and the new file is read from 0.
+func TestAFileRotatedBetweenTheFirstListingAndItsOpenResumesAtItsCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.log")
+	mustWrite(t, a, "a1\na2\na3\n")
+	cfg := testConfig(dir, "a.log*")
+	cfg.Resume = []record.Position{{Flow: "test", Path: a, FileID: fileIDOf(t, a),
+		Fingerprint: fingerprint(headOf(t, a)), Offset: 6, Updated: time.Now()}}
+	var rotated atomic.Bool
+	c := startTailer(t, cfg, func(tl *Tailer) {
+		open := tl.openFn
+		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			if name == a && rotated.CompareAndSwap(false, true) {
+				if err := os.Rename(a, a+".1"); err != nil {
+					t.Error(err)
+				}
+				mustWrite(t, a, "b1\n")
+			}
+			return open(name, flag, perm)
+		}
+	})
+	c.waitRecords(2)
+	eq(t, c.recordsOf("a.log.1"), "a3\n")
+	eq(t, c.recordsOf("a.log"), "b1\n")
 }

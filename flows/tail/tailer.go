@@ -752,11 +752,12 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 			t.java.consider(c.path, c.st)
 		}
 	}
-	for i, c := range fresh {
-		if ctx.Err() != nil {
-			if t.first {
-				t.stoppedFirstScan(fresh[i:])
-			}
+	for _, c := range fresh {
+		if ctx.Err() != nil && !t.first {
+			// A stop does not cut the first scan short: the rows of the
+			// files it reached would make the newest checkpoint newer than
+			// the others, and the next start would take such a file,
+			// written while the agent was down, for an old one.
 			return
 		}
 		var f *os.File
@@ -1121,7 +1122,12 @@ func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light, 
 		t.onOpen(st2.key)
 	}
 	if st2.key != st.key {
-		// Replaced between listing and open; the next scan sees the new one.
+		// Replaced between listing and open; the next scan sees the new one,
+		// and the listed one under its new name (rotated: it resumes at its
+		// checkpoint then, as it would have now).
+		if t.first && t.ownRow(st.key.fileID()) {
+			t.lateStart[st.key] = true
+		}
 		f.Close()
 		t.poke(true)
 		return
@@ -1209,31 +1215,14 @@ func (t *Tailer) report(h *harvester, modTime time.Time, size int64, head []byte
 }
 
 // onBegin hands a starting row to OnBegin; the first scan's wait until it
-// is complete (or stopped: stoppedFirstScan), so that a crash amid it saves
-// none of them.
+// is complete, so that a crash amid it saves none of them (saved alone,
+// they would make the newest checkpoint newer than the files not reached).
 func (t *Tailer) onBegin(p record.Position) {
 	if t.first {
 		t.firstRows = append(t.firstRows, p)
 		return
 	}
 	t.cfg.OnBegin(p)
-}
-
-// stoppedFirstScan hands on the rows of a first scan stopped before it
-// reached the files in rest. Saved alone, they would make the newest
-// checkpoint newer than those files, and the next start would take one
-// written while the agent was down for an old one: each that this start
-// would have read from 0 gets a row at 0 too (decided on its listing, as
-// it is not opened). The others keep their rows, or have none, as before.
-func (t *Tailer) stoppedFirstScan(rest []cand) {
-	for _, c := range rest {
-		fid := c.st.key.fileID()
-		if len(t.resume[fid]) == 0 && t.fromStart(c.st) {
-			t.firstRows = append(t.firstRows, record.Position{Flow: t.cfg.FlowID, Path: c.path, FileID: fid,
-				ModTime: c.st.modTime, Size: c.st.size, Offset: 0})
-		}
-	}
-	t.handFirstRows()
 }
 
 // handFirstRows ends the first scan's wait: its rows go to OnBegin.
