@@ -265,16 +265,18 @@ func (t *Tracker) signalMoved() {
 // saved within the save delay unless a chunk of the file is tracked by
 // then, so that after a crash "no row" means "never seen": a file begun but
 // not yet read resumes at its start instead of being taken for a file
-// present at first start (which END_OF_FILE would skip). Safe for
+// present at first start (which END_OF_FILE would skip). Several
+// positions are recorded at once: no save holds only some of them. Safe for
 // concurrent use.
-func (t *Tracker) Seen(p record.Position) {
+func (t *Tracker) Seen(ps ...record.Position) {
 	t.mu.Lock()
-	if t.trackedLocked(p) {
-		t.mu.Unlock()
-		return // a chunk of it is tracked: its own position is saved
+	for _, p := range ps {
+		if t.trackedLocked(p) {
+			continue // a chunk of it is tracked: its own position is saved
+		}
+		p.Flow = t.flowID
+		t.seen[p.Path] = p
 	}
-	p.Flow = t.flowID
-	t.seen[p.Path] = p
 	t.mu.Unlock()
 	t.signalMoved()
 }

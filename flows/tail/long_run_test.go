@@ -20,7 +20,11 @@ func TestFilesGoneFromTheListingLeaveNoTraceInTheTailer(t *testing.T) {
 	dir := t.TempDir()
 	cfg := testConfig(dir, "*.log")
 	begun := make(chan struct{}, 1000)
-	cfg.OnBegin = func(record.Position) { begun <- struct{}{} }
+	cfg.OnBegin = func(ps ...record.Position) {
+		for range ps {
+			begun <- struct{}{}
+		}
+	}
 	c := startTailer(t, cfg, func(tl *Tailer) {
 		tl.openFn = openDenying(func(name string) bool { return strings.HasPrefix(filepath.Base(name), "secure-") })
 	})

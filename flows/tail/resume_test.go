@@ -403,9 +403,11 @@ func TestAStopAmidTheFirstScanCompletesItAndHandsOnEveryRow(t *testing.T) {
 		Fingerprint: fingerprint(headOf(t, a)), Offset: 3, Updated: ckpt}}
 	var mu sync.Mutex
 	var begun []string
-	cfg.OnBegin = func(p record.Position) {
+	cfg.OnBegin = func(ps ...record.Position) {
 		mu.Lock()
-		begun = append(begun, fmt.Sprintf("%s@%d", filepath.Base(p.Path), p.Offset))
+		for _, p := range ps {
+			begun = append(begun, fmt.Sprintf("%s@%d", filepath.Base(p.Path), p.Offset))
+		}
 		mu.Unlock()
 	}
 	rows := func() []string { mu.Lock(); defer mu.Unlock(); return slices.Clone(begun) }
@@ -461,26 +463,34 @@ func TestAfterAnUpgradeTheFilesJavaHadPendingAreReadEvenWhenItsFileIsGone(t *tes
 // A checkpointed file the first scan lists but cannot open, and a later
 // scan opens, resumes at its checkpoint, not from 0: made readable while
 // the agent runs (chmod, an ACL: no restart needed), renamed between the
-// listing and the open (logrotate at start), or out of descriptors. Not on
-// a row without a fingerprint (the Java agent's), which cannot tell a file
-// rewritten meanwhile: that file is read from 0, as one found after start.
+// listing and the open (logrotate at start), or out of descriptors. Only on
+// a row whose fingerprint covers the whole leading KiB: a Java row (none),
+// or a short one, cannot tell a file rewritten meanwhile, or a new file on
+// the inode, and that file is read from 0, as one found after start.
 func TestACheckpointedFileTheFirstScanCannotOpenResumesAtItsCheckpointLater(t *testing.T) {
+	long := strings.Repeat("x", 1100) + "\n"
 	for name, tc := range map[string]struct {
-		err  error
-		java bool
-		want []string
+		err         error
+		java, short bool
+		want        []string
 	}{
 		"made readable":          {err: syscall.EACCES, want: []string{"a3\n"}},
 		"renamed at the listing": {err: syscall.ENOENT, want: []string{"a3\n"}},
 		"out of descriptors":     {err: syscall.EMFILE, want: []string{"a3\n"}},
-		"Java's row":             {err: syscall.EACCES, java: true, want: []string{"a1\n", "a2\n", "a3\n"}},
+		"Java's row":             {err: syscall.EACCES, java: true, want: []string{long, "a2\n", "a3\n"}},
+		"short fingerprint":      {err: syscall.EACCES, short: true, want: []string{"a1\n", "a2\n", "a3\n"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			a := filepath.Join(dir, "a.log")
-			mustWrite(t, a, "a1\na2\na3\n")
+			first := long
+			if tc.short {
+				first = "a1\n"
+			}
+			mustWrite(t, a, first+"a2\na3\n")
 			cfg := testConfig(dir, "*.log")
-			row := record.Position{Flow: "test", Path: a, FileID: fileIDOf(t, a), Offset: 6, Updated: time.Now(), JavaOnly: tc.java}
+			row := record.Position{Flow: "test", Path: a, FileID: fileIDOf(t, a), Offset: int64(len(first) + 3),
+				Updated: time.Now(), JavaOnly: tc.java}
 			if !tc.java {
 				row.Fingerprint = fingerprint(headOf(t, a))
 			}
@@ -508,10 +518,11 @@ func TestACheckpointedFileTheFirstScanCannotOpenResumesAtItsCheckpointLater(t *t
 func TestAFileRotatedBetweenTheFirstListingAndItsOpenResumesAtItsCheckpoint(t *testing.T) {
 	dir := t.TempDir()
 	a := filepath.Join(dir, "a.log")
-	mustWrite(t, a, "a1\na2\na3\n")
+	long := strings.Repeat("x", 1100) + "\n"
+	mustWrite(t, a, long+"a2\na3\n")
 	cfg := testConfig(dir, "a.log*")
 	cfg.Resume = []record.Position{{Flow: "test", Path: a, FileID: fileIDOf(t, a),
-		Fingerprint: fingerprint(headOf(t, a)), Offset: 6, Updated: time.Now()}}
+		Fingerprint: fingerprint(headOf(t, a)), Offset: int64(len(long) + 3), Updated: time.Now()}}
 	var rotated atomic.Bool
 	c := startTailer(t, cfg, func(tl *Tailer) {
 		open := tl.openFn
@@ -528,4 +539,37 @@ func TestAFileRotatedBetweenTheFirstListingAndItsOpenResumesAtItsCheckpoint(t *t
 	c.waitRecords(2)
 	eq(t, c.recordsOf("a.log.1"), "a3\n")
 	eq(t, c.recordsOf("a.log"), "b1\n")
+}
+
+// A stop waits for the first scan a few seconds at most: past that (a huge
+// or slow directory) it stops as a crash would, handing on none of the
+// scan's rows.
+func TestAStopWaitsForASlowFirstScanOnlySoLong(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 6 {
+		mustWrite(t, filepath.Join(dir, fmt.Sprintf("f%d.log", i)), "x\n")
+	}
+	cfg := testConfig(dir, "*.log")
+	var mu sync.Mutex
+	var begun int
+	cfg.OnBegin = func(ps ...record.Position) { mu.Lock(); begun += len(ps); mu.Unlock() }
+	var c *collector
+	var opens atomic.Int32
+	c = startTailer(t, cfg, func(tl *Tailer) {
+		tl.firstStopGrace = 50 * time.Millisecond
+		open := tl.openFn
+		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			if opens.Add(1) == 1 {
+				c.cancel()
+			}
+			time.Sleep(30 * time.Millisecond) // a slow file system
+			return open(name, flag, perm)
+		}
+	})
+	c.stop()
+	mu.Lock()
+	defer mu.Unlock()
+	if n := opens.Load(); n >= 6 || begun != 0 {
+		t.Fatalf("%d of 6 files opened, %d rows handed on; want the scan given up, no rows", n, begun)
+	}
 }

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -59,8 +61,10 @@ type Config struct {
 	// file's checkpoint, so that after a crash a file begun but not yet
 	// read resumes at its start. It must not block. A copytruncate copy is
 	// reported at offset 0 (its real start depends on the original's
-	// in-flight records; see record.Source.Predecessor).
-	OnBegin func(record.Position)
+	// in-flight records; see record.Source.Predecessor). The first scan's
+	// come in one call once it is complete, so that no save holds only some
+	// of them.
+	OnBegin func(...record.Position)
 }
 
 const (
@@ -107,8 +111,10 @@ type Tailer struct {
 	// a coarse clock; a save may land between a file's creation and its
 	// own starting row).
 	newGrace time.Duration
-	openFn   func(name string, flag int, perm os.FileMode) (*os.File, error)
-	noNotify bool // tests: behave as if inotify were unavailable
+	// firstStopGrace bounds how long a stop waits for the first scan.
+	firstStopGrace time.Duration
+	openFn         func(name string, flag int, perm os.FileMode) (*os.File, error)
+	noNotify       bool // tests: behave as if inotify were unavailable
 	// passReadsOnly (tests): no reader goroutine for write events; only the
 	// passes' own reads (takeWriteEvents) see them.
 	passReadsOnly bool
@@ -281,30 +287,31 @@ func New(cfg Config) (*Tailer, error) {
 	}
 	lg = lg.With("component", "FileTailer["+cfg.FlowID+"]")
 	t := &Tailer{
-		cfg:        cfg,
-		log:        lg,
-		glob:       g,
-		pool:       record.NewBufPool(chunkCap),
-		small:      record.NewBufPool(smallChunk),
-		mlIdle:     max(time.Second, 4*cfg.MinPoll),
-		linger:     max(5*time.Second, 4*cfg.MinPoll),
-		inactive:   max(time.Minute, cfg.MaxRefresh),
-		copyWait:   max(2*time.Second, 4*cfg.MinPoll),
-		ghostTTL:   time.Minute,
-		newGrace:   2 * time.Second,
-		openFn:     os.OpenFile,
-		files:      map[fileKey]*harvester{},
-		waiting:    map[fileKey]*waitState{},
-		warned:     map[string]string{},
-		head:       make([]byte, fpMax),
-		first:      true,
-		resume:     map[string][]record.Position{},
-		unreadable: map[fileKey]bool{},
-		lateStart:  map[fileKey]bool{},
-		wake:       make(chan struct{}, 1),
-		idling:     make(chan struct{}, 1),
-		open:       map[string]int{},
-		pre:        map[fileKey]*preopened{},
+		cfg:            cfg,
+		log:            lg,
+		glob:           g,
+		pool:           record.NewBufPool(chunkCap),
+		small:          record.NewBufPool(smallChunk),
+		mlIdle:         max(time.Second, 4*cfg.MinPoll),
+		linger:         max(5*time.Second, 4*cfg.MinPoll),
+		inactive:       max(time.Minute, cfg.MaxRefresh),
+		copyWait:       max(2*time.Second, 4*cfg.MinPoll),
+		ghostTTL:       time.Minute,
+		newGrace:       2 * time.Second,
+		firstStopGrace: 3 * time.Second,
+		openFn:         os.OpenFile,
+		files:          map[fileKey]*harvester{},
+		waiting:        map[fileKey]*waitState{},
+		warned:         map[string]string{},
+		head:           make([]byte, fpMax),
+		first:          true,
+		resume:         map[string][]record.Position{},
+		unreadable:     map[fileKey]bool{},
+		lateStart:      map[fileKey]bool{},
+		wake:           make(chan struct{}, 1),
+		idling:         make(chan struct{}, 1),
+		open:           map[string]int{},
+		pre:            map[fileKey]*preopened{},
 	}
 	newest := -1
 	for i, p := range cfg.Resume {
@@ -752,13 +759,25 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 			t.java.consider(c.path, c.st)
 		}
 	}
+	var stopAt time.Time
 	for _, c := range fresh {
-		if ctx.Err() != nil && !t.first {
+		if ctx.Err() != nil {
+			if !t.first {
+				return
+			}
 			// A stop does not cut the first scan short: the rows of the
 			// files it reached would make the newest checkpoint newer than
 			// the others, and the next start would take such a file,
-			// written while the agent was down, for an old one.
-			return
+			// written while the agent was down, for an old one. Unless it
+			// takes too long (a huge or slow directory): then it stops as
+			// a crash would, saving none of its rows.
+			if stopAt.IsZero() {
+				stopAt = time.Now()
+			} else if time.Since(stopAt) > t.firstStopGrace {
+				t.log.Warn("Stopped amid the first scan; its starting rows are not saved", "files", len(t.firstRows))
+				t.firstRows = nil
+				return
+			}
 		}
 		var f *os.File
 		if p := pre[c.st.key]; p != nil {
@@ -1228,8 +1247,8 @@ func (t *Tailer) onBegin(p record.Position) {
 // handFirstRows ends the first scan's wait: its rows go to OnBegin.
 func (t *Tailer) handFirstRows() {
 	t.first = false
-	for _, p := range t.firstRows {
-		t.cfg.OnBegin(p)
+	if len(t.firstRows) > 0 {
+		t.cfg.OnBegin(t.firstRows...)
 	}
 	t.firstRows = nil
 }
@@ -1827,11 +1846,13 @@ func (j *javaStart) pending(mod time.Time) bool {
 	return !ref.IsZero() && !mod.Before(ref)
 }
 
-// ownRow reports whether a checkpoint row of this agent's, with a
-// fingerprint, names fid.
+// ownRow reports whether a checkpoint row of this agent's names fid, with
+// a fingerprint of the whole fpMax leading bytes: enough to tell its file
+// from a new one that took the inode after the listing.
 func (t *Tailer) ownRow(fid string) bool {
+	full := strconv.Itoa(fpMax) + ":"
 	for _, c := range t.resume[fid] {
-		if c.Fingerprint != "" {
+		if strings.HasPrefix(c.Fingerprint, full) {
 			return true
 		}
 	}

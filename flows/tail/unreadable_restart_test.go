@@ -20,7 +20,11 @@ func TestFileUnreadableUntilARestartIsReadFromItsStartAfterIt(t *testing.T) {
 	mustWrite(t, open, "o1\n")
 	rows := make(chan record.Position, 10)
 	cfg := testConfig(dir, "*.log")
-	cfg.OnBegin = func(p record.Position) { rows <- p }
+	cfg.OnBegin = func(ps ...record.Position) {
+		for _, p := range ps {
+			rows <- p
+		}
+	}
 	c := startTailer(t, cfg, func(tl *Tailer) {
 		tl.openFn = openDenying(func(name string) bool { return name == denied })
 	})
