@@ -412,19 +412,20 @@ func TestAStopAmidTheFirstScanCompletesItAndHandsOnEveryRow(t *testing.T) {
 	}
 	rows := func() []string { mu.Lock(); defer mu.Unlock(); return slices.Clone(begun) }
 
-	var c *collector
+	started := make(chan *collector, 1) // the hook runs on the tailer's goroutine
 	reached := make(chan []string, 1)
-	c = startTailer(t, cfg, func(tl *Tailer) {
+	c := startTailer(t, cfg, func(tl *Tailer) {
 		tl.newGrace = 0 // the files' change times are just before the checkpoint
 		open := tl.openFn
 		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
 			if name == m { // a.log begun; y.log and z.log not yet (names in order)
 				reached <- rows()
-				c.cancel()
+				(<-started).cancel()
 			}
 			return open(name, flag, perm)
 		}
 	})
+	started <- c
 	if early := <-reached; len(early) != 0 {
 		t.Fatalf("starting rows %q handed on before the first scan ended", early)
 	}
@@ -553,19 +554,20 @@ func TestAStopWaitsForASlowFirstScanOnlySoLong(t *testing.T) {
 	var mu sync.Mutex
 	var begun int
 	cfg.OnBegin = func(ps ...record.Position) { mu.Lock(); begun += len(ps); mu.Unlock() }
-	var c *collector
+	started := make(chan *collector, 1) // the hook runs on the tailer's goroutine
 	var opens atomic.Int32
-	c = startTailer(t, cfg, func(tl *Tailer) {
+	c := startTailer(t, cfg, func(tl *Tailer) {
 		tl.firstStopGrace = 50 * time.Millisecond
 		open := tl.openFn
 		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
 			if opens.Add(1) == 1 {
-				c.cancel()
+				(<-started).cancel()
 			}
 			time.Sleep(30 * time.Millisecond) // a slow file system
 			return open(name, flag, perm)
 		}
 	})
+	started <- c
 	c.stop()
 	mu.Lock()
 	defer mu.Unlock()
