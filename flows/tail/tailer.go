@@ -138,7 +138,7 @@ type Tailer struct {
 	newest     time.Time         // newest checkpoint Updated
 	java       *javaStart        // the newest checkpoint is the Java agent's
 	firstRows  []record.Position // starting rows of the first scan, not handed on yet
-	lateStart  map[fileKey]bool  // checkpointed files unreadable at the first scan
+	lateStart  map[fileKey]bool  // checkpointed files the first scan listed but could not open
 	order      []*harvester
 	evBuf      []byte        // takeWriteEvents' read buffer
 	evs        []notifyEvent // takeWriteEvents' events
@@ -1113,8 +1113,8 @@ func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light, 
 			if t.first && t.ownRow(st.key.fileID()) {
 				// Opened later (made readable, renamed between listing and
 				// open, out of descriptors): it resumes at its checkpoint
-				// then, as it would have at the start. Not on a row without
-				// a fingerprint, which cannot tell a file rewritten meanwhile.
+				// then, as it would have at the start. Only on a row whose
+				// fingerprint can tell a file rewritten meanwhile (ownRow).
 				t.lateStart[st.key] = true
 			}
 			if os.IsPermission(err) {
