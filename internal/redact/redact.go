@@ -28,6 +28,30 @@ func Secrets(s string, secrets ...string) string {
 	return s
 }
 
+// MinTail is the shortest start of a secret that Cut masks at the end of
+// a text.
+const MinTail = 4
+
+// Cut is Secrets for a text that may have been cut short (a body whose
+// read failed part-way): a tail that is the start of a secret of at least
+// MinInWord characters is masked too, so that a secret across the cut does
+// not show in part.
+func Cut(s string, secrets ...string) string {
+	s = Secrets(s, secrets...)
+	for _, sec := range secrets {
+		if len(sec) < MinInWord {
+			continue
+		}
+		for n := min(len(sec)-1, len(s)); n >= MinTail; n-- {
+			if strings.HasSuffix(s, sec[:n]) {
+				s = s[:len(s)-n] + Mask
+				break
+			}
+		}
+	}
+	return s
+}
+
 // word replaces the occurrences of sec in s that are not preceded or
 // followed by a letter or digit.
 func word(s, sec string) string {

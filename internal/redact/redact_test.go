@@ -24,3 +24,23 @@ func TestSecretsReplacesEverySecretGiven(t *testing.T) {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 }
+
+// Cut masks a tail that starts a secret (a text cut inside it), as well as
+// every whole secret; a short start, or a short secret, is left.
+func TestCutMasksASecretCutShortAtTheEnd(t *testing.T) {
+	const sec = "0123456789abcdef0123456789abcdef"
+	for _, tc := range []struct{ in, want string }{
+		{"token " + sec[:20], "token ***"},
+		{"token " + sec + " and " + sec[:5], "token *** and ***"},
+		{"token " + sec[:3], "token " + sec[:3]},
+		{"no secret here", "no secret here"},
+		{"", ""},
+	} {
+		if got := Cut(tc.in, sec); got != tc.want {
+			t.Errorf("Cut(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	if got := Cut("x tes", "test"); got != "x tes" {
+		t.Errorf("a short secret's start masked: %q", got)
+	}
+}

@@ -39,14 +39,8 @@ type File struct {
 // umask (a hardened 027 would keep the agent's service user out): the
 // files exist to be read by the agent.
 func Create(dir string, t time.Time) (*File, error) {
-	_, statErr := os.Stat(dir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := mkdirAll0755(dir); err != nil {
 		return nil, fmt.Errorf("create output directory %s: %w", dir, err)
-	}
-	if os.IsNotExist(statErr) {
-		if err := os.Chmod(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("create output directory %s: %w", dir, err)
-		}
 	}
 	base := t.Format(NameLayout)
 	var rnd [6]byte
@@ -170,4 +164,30 @@ func syncDir(dir string) error {
 		return err
 	}
 	return nil
+}
+
+// mkdirAll0755 is os.MkdirAll with every directory it creates given mode
+// 0755 whatever the umask (the parents too: one the agent's service user
+// cannot enter hides the files as well as their own directory would).
+func mkdirAll0755(dir string) error {
+	if fi, err := os.Stat(dir); err == nil {
+		if !fi.IsDir() {
+			return &os.PathError{Op: "mkdir", Path: dir, Err: syscall.ENOTDIR}
+		}
+		return nil
+	} else if !os.IsNotExist(err) {
+		return err
+	}
+	if parent := filepath.Dir(dir); parent != dir {
+		if err := mkdirAll0755(parent); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		if os.IsExist(err) {
+			return nil // made meanwhile by another run
+		}
+		return err
+	}
+	return os.Chmod(dir, 0o755)
 }

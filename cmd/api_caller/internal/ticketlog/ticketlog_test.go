@@ -212,22 +212,29 @@ func TestConcurrentReaderNeverSeesPartialLogFile(t *testing.T) {
 }
 
 // The files are there to be read by the agent's service user: mode 0644
-// (and a directory api_caller makes, 0755) whatever the umask. Under a
-// hardened umask 027 they were 0640 and 0750, unreadable by the agent.
+// (and every directory api_caller makes, parents too, 0755) whatever the
+// umask. Under a hardened umask 027 they were 0640 and 0750, unreadable by
+// the agent; a parent made under 077 hid them as well.
 func TestFilesAreReadableByOthersWhateverTheUmask(t *testing.T) {
-	old := syscall.Umask(0o027)
+	old := syscall.Umask(0o077)
 	t.Cleanup(func() { syscall.Umask(old) })
-	dir := filepath.Join(t.TempDir(), "airline_tickets") // made by Create
+	root := t.TempDir()
+	dir := filepath.Join(root, "var", "airline_tickets") // made by Create, with its parent
 	p := writeFile(t, dir, time.Date(2026, 11, 21, 1, 2, 3, 0, time.Local), "line\n")
 	fi, err := os.Stat(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	di, err := os.Stat(dir)
-	if err != nil {
-		t.Fatal(err)
+	if fi.Mode().Perm() != 0o644 {
+		t.Fatalf("file %v under umask 077; want -rw-r--r--", fi.Mode())
 	}
-	if fi.Mode().Perm() != 0o644 || di.Mode().Perm() != 0o755 {
-		t.Fatalf("file %v, directory %v under umask 027; want -rw-r--r-- and drwxr-xr-x", fi.Mode(), di.Mode())
+	for _, d := range []string{filepath.Join(root, "var"), dir} {
+		di, err := os.Stat(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if di.Mode().Perm() != 0o755 {
+			t.Fatalf("directory %s %v under umask 077; want drwxr-xr-x", d, di.Mode())
+		}
 	}
 }

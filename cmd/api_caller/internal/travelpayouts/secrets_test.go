@@ -1,10 +1,13 @@
 package travelpayouts_test
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/cmd/api_caller/internal/travelpayouts"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/redact"
 )
 
 // A realistic 32-character Travelpayouts token.
@@ -144,5 +148,46 @@ func TestABaseURLPasswordIsNotShownInNetworkErrors(t *testing.T) {
 	t.Logf("err: %v", err)
 	if err != nil && strings.Contains(err.Error(), "gw-PASSWORD-123") {
 		t.Errorf("base URL password printed: %v", err)
+	}
+}
+
+// A body whose read fails part-way (the connection drops) is quoted as far
+// as it was read; when it stops inside the token, that part of the token
+// is masked too.
+func TestABodyCutInsideTheTokenDoesNotShowItsStart(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			br := bufio.NewReader(conn)
+			for {
+				l, err := br.ReadString('\n')
+				if err != nil || l == "\r\n" {
+					break
+				}
+			}
+			// Promises 1000 bytes, sends part of the token, hangs up.
+			fmt.Fprintf(conn, "HTTP/1.1 400 Bad Request\r\nContent-Length: 1000\r\n\r\n{\"error\":\"invalid token %s", realToken[:20])
+			conn.Close()
+		}
+	}()
+	c, err := travelpayouts.New("http://"+ln.Addr().String(), realToken, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.MonthMatrix(context.Background(), defaultQuery)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	t.Logf("error: %v", err)
+	if strings.Contains(err.Error(), realToken[:redact.MinTail]) {
+		t.Errorf("error quotes the first characters of the token in clear: %v", err)
 	}
 }

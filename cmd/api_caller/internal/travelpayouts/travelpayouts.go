@@ -26,8 +26,11 @@ import (
 const (
 	DefaultBaseURL  = "https://api.travelpayouts.com"
 	MonthMatrixPath = "/v2/prices/month-matrix"
-	// MaxResponseBytes bounds the (decompressed) response body.
-	MaxResponseBytes = 256 << 20
+	// MaxResponseBytes bounds the (decompressed) response body. A month
+	// matrix is a few KB; decoding costs about 15 times the body in memory,
+	// so this keeps a faulty or hostile answer (a small gzip can unpack to
+	// it) to about 250 MB.
+	MaxResponseBytes = 16 << 20
 )
 
 // Sentinel errors; the returned errors wrap one of them.
@@ -249,10 +252,12 @@ func (c *Client) snippet(raw []byte) string {
 }
 
 // excerpt is s with the token masked, then cut to 200 bytes: masked first,
-// so that a token across the cut is not shown in part.
+// so that a token across the cut is not shown in part. A tail that starts
+// the token is masked too: the body itself may have been cut short (its
+// read failed part-way).
 func (c *Client) excerpt(s string) string {
 	const max = 200
-	s = c.redact(s)
+	s = redact.Cut(s, c.token)
 	if len(s) > max {
 		s = strings.ToValidUTF8(s[:max], "") + "..."
 	}
