@@ -190,6 +190,22 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		runners = append(runners, f)
 	}
 
+	// The status listener is opened before anything runs in the
+	// background: a start that fails here (its port taken) must not send
+	// the metrics emitter's final sample, which tells CloudWatch alarms
+	// the agent is alive.
+	var srv *status.Server
+	if cfg.StatusListenAddress != "" {
+		sopts := []status.Option{status.WithLatency(latency), status.WithStartTime(start),
+			status.WithLogger(log.With("component", "StatusServer"))}
+		if opts.StatusStallAfter > 0 {
+			sopts = append(sopts, status.WithStallAfter(opts.StatusStallAfter))
+		}
+		if srv, err = status.New(cfg.StatusListenAddress, cfg.StatusAllowRemote, stats, sopts...); err != nil {
+			return err
+		}
+	}
+
 	// Background services stop when bg is cancelled, after the flows.
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var bgWG sync.WaitGroup
@@ -224,18 +240,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		Start:               start,
 	})
 	goBG(func(c context.Context) { _ = reporter.Run(c) })
-	if cfg.StatusListenAddress != "" {
-		sopts := []status.Option{status.WithLatency(latency), status.WithStartTime(start),
-			status.WithLogger(log.With("component", "StatusServer"))}
-		if opts.StatusStallAfter > 0 {
-			sopts = append(sopts, status.WithStallAfter(opts.StatusStallAfter))
-		}
-		srv, err := status.New(cfg.StatusListenAddress, cfg.StatusAllowRemote, stats, sopts...)
-		if err != nil {
-			stopBG()
-			bgWG.Wait()
-			return err
-		}
+	if srv != nil {
 		alog.Info("status endpoint listening", "addr", srv.Addr())
 		goBG(func(c context.Context) { _ = srv.Run(c) })
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -179,6 +180,31 @@ func TestEmitMetricsFalseMakesNoCloudWatchCall(t *testing.T) {
 	stop() // shutdown would flush metrics if any were queued
 	if n := len(cw.Requests()); n != 0 {
 		t.Fatalf("%d CloudWatch calls with emitMetrics false, want 0", n)
+	}
+}
+
+// A start that fails (the status port taken, say by node_exporter on 9100)
+// sends nothing to CloudWatch: a final sample of ConsecutiveProcessingErrors
+// would tell OBSERVABILITY.md's "agent gone" alarm, which relies on missing
+// data, that an agent in a crash loop is alive.
+func TestAFailedStartSendsNoMetricToCloudWatch(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	_, _, cw, cfgPath := cloudWatchSetup(t, fmt.Sprintf(`"status.listenAddress": %q`, taken.Addr().String()))
+	cfg, err := config.Load(cfgPath, filepath.Join(t.TempDir(), "agent.d"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs syncbuf.Buffer
+	err = agent.Run(context.Background(), cfg, agent.Options{Version: "test", Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err == nil {
+		t.Fatal("the start succeeded on a taken status port")
+	}
+	if n := len(cw.Requests()); n != 0 {
+		t.Fatalf("a failed start (%v) made %d CloudWatch calls, want 0", err, n)
 	}
 }
 
