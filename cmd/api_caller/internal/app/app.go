@@ -139,22 +139,24 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (*option
 	if o.outDir == "" {
 		return nil, usage("--out-dir must not be empty")
 	}
-	if o.sampleMode {
-		return o, nil
-	}
 	switch strings.ToLower(o.query.ShowToAffiliates) {
 	case "true", "false":
 		o.query.ShowToAffiliates = strings.ToLower(o.query.ShowToAffiliates)
 	default:
 		return nil, usage("--show-to-affiliates wants true or false")
 	}
-	if n, err := strconv.Atoi(o.query.TripDuration); err != nil || n < 0 {
+	n, err := strconv.Atoi(o.query.TripDuration)
+	if err != nil || n < 0 {
 		return nil, usage("--trip-duration wants a non-negative integer")
 	}
+	o.query.TripDuration = strconv.Itoa(n) // "+1" is sent as "1"
 	if o.query.Month != "" {
 		if err := travelpayouts.ValidateMonth(o.query.Month); err != nil {
 			return nil, usage("--month: %v", err)
 		}
+	}
+	if o.sampleMode {
+		return o, nil // the query flags are checked all the same: a typo is a typo
 	}
 	if len(positional) == 1 {
 		o.token = positional[0]

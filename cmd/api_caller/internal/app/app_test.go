@@ -144,6 +144,8 @@ func TestRunBadFlagsAreUsageErrors(t *testing.T) {
 		"two arguments":       {token, "extra"},
 		"seed without sample": {"--seed", "1", token},
 		"zero sample":         {"--sample", "0"},
+		"bad month in sample": {"--sample", "5", "--month", "garbage"},
+		"bad show in sample":  {"--sample", "5", "--show-to-affiliates", "maybe"},
 		"unknown flag":        {"--nope", token},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -7,8 +7,10 @@
 package ticketlog
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
+	"strings"
 )
 
 // Columns are the CSV columns, in order.
@@ -56,11 +58,15 @@ func AppendValue(dst []byte, v any) []byte {
 	case int64:
 		return strconv.AppendInt(dst, x, 10)
 	default:
-		b, err := json.Marshal(x)
-		if err != nil {
+		// Compact JSON as the API sent it: no HTML escaping (<, >, & as
+		// \u003c...), which json.Marshal would add.
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(x); err != nil {
 			return dst
 		}
-		return AppendField(dst, string(b))
+		return AppendField(dst, strings.TrimSuffix(b.String(), "\n"))
 	}
 }
 

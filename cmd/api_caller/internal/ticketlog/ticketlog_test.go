@@ -46,13 +46,14 @@ func TestAppendRowReplacesCommasAndNewlines(t *testing.T) {
 		in   any
 		want string
 	}{
-		"comma":       {"S7, Siberia", "S7; Siberia"},
-		"newline":     {"a\nb", "a b"},
-		"crlf":        {"a\r\nb", "a  b"},
-		"quotes kept": {`"x"`, `"x"`},
-		"object":      {map[string]any{"a": json.Number("1"), "b": "c"}, `{"a":1;"b":"c"}`},
-		"array":       {[]any{"x", "y"}, `["x";"y"]`},
-		"bool":        {true, "true"},
+		"comma":            {"S7, Siberia", "S7; Siberia"},
+		"newline":          {"a\nb", "a b"},
+		"crlf":             {"a\r\nb", "a  b"},
+		"quotes kept":      {`"x"`, `"x"`},
+		"object":           {map[string]any{"a": json.Number("1"), "b": "c"}, `{"a":1;"b":"c"}`},
+		"array":            {[]any{"x", "y"}, `["x";"y"]`},
+		"no HTML escaping": {map[string]any{"a": "<&>"}, `{"a":"<&>"}`},
+		"bool":             {true, "true"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
