@@ -55,7 +55,7 @@ func TestRunWritesOneRowPerTicketMappedByName(t *testing.T) {
 	srv := tptest.New(t)
 	dir := filepath.Join(t.TempDir(), "out")
 	code, out := run(t, noEnv, "--base-url", srv.URL, "--out-dir", dir, "--month", "2026-12",
-		"--origin", "MOW", "--destination", "AER", "--currency", "usd", "--trip-duration", "3",
+		"--origin", "MOW", "--destination", "AER", "--currency", "usd", "--trip-duration", "+3", // sent as 3
 		"--show-to-affiliates", "TRUE", token)
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, out)
