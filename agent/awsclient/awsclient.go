@@ -261,6 +261,10 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 		r, err := imdsRegion(ctx, awsCfg, o.imdsEndpoint)
 		switch {
 		case err == nil:
+		case ctx.Err() != nil:
+			// Stopped while asking the instance metadata: a stop, not a
+			// missing region (the agent exits 0, as for any stop).
+			return nil, ctx.Err()
 		case !needsRegion(cfg, eps):
 			// Every client in use has an endpoint of its own: as Java's
 			// SDK, sign a host that names no region for us-east-1.

@@ -273,3 +273,26 @@ func TestALocalFirehoseOnlyConfigurationNeedsNoRegion(t *testing.T) {
 		t.Errorf("firehose signs for %q, want us-east-1", got)
 	}
 }
+
+// A stop while the region is looked up in the instance metadata (a host
+// that answers slowly, or not at all) is a stop, not a missing region: New
+// returns the context's error, which the agent's main exits 0 on.
+func TestAStopDuringTheRegionLookupIsAStopNotAMissingRegion(t *testing.T) {
+	isolateEnv(t)
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "")
+	asked := make(chan struct{}, 8)
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked <- struct{}{}
+		<-r.Context().Done()
+	}))
+	defer hang.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { <-asked; cancel() }()
+	cfg := baseConfig()
+	cfg.Flows = []config.Flow{{Kind: config.Kinesis}}
+	_, err := awsclient.New(ctx, cfg, awsclient.WithIMDSEndpoint(hang.URL))
+	if !errors.Is(err, context.Canceled) || errors.Is(err, awsclient.ErrNoRegion) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
