@@ -105,7 +105,7 @@ func New(cfg config.Flow, deps Deps) (*Flow, error) {
 		SkipHeaderLines:           cfg.SkipHeaderLines,
 		AggregatedRecordSizeBytes: cfg.AggregatedRecordSizeBytes,
 		ReadBufferBytes:           cfg.ReadBufferBytes(),
-		MultiLineFlushBytes:       multiLineFlushBytes(LimitsFor(cfg)),
+		MultiLineFlushBytes:       maxWholeRecordBytes(LimitsFor(cfg)),
 		MinPoll:                   cfg.MinTimeBetweenFilePolls,
 		MaxRefresh:                cfg.MaxTimeBetweenFileTrackerRefresh,
 		Resume:                    deps.Resume,
@@ -152,11 +152,12 @@ func LimitsFor(cfg config.Flow) batch.Limits {
 	return batch.KinesisLimits(cfg.MaxBufferSizeRecords, cfg.MaxBufferSizeBytes, cfg.MaxBufferAge)
 }
 
-// multiLineFlushBytes is the size at which a multi-line record without a
-// start line in sight is emitted at a line end: the destination's record
-// limit, less the longest partition key where the key counts (a record
-// any longer would be truncated by the batch builder).
-func multiLineFlushBytes(l batch.Limits) int {
+// maxWholeRecordBytes is the longest record the destination takes whole:
+// its record limit, less the longest partition key where the key counts (a
+// record any longer would be truncated by the batch builder). A multi-line
+// record without a start line in sight is emitted at a line end at this
+// size, and a record longer than this once processed is split.
+func maxWholeRecordBytes(l batch.Limits) int {
 	if l.CountKey {
 		return l.MaxRecordBytes - batch.MaxPartitionKeyBytes
 	}
@@ -305,7 +306,7 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 	var lastFallbackLog, lastRawLog time.Time
 	stop := ctx.Done()
 	// fit is the longest processed record the destination takes whole.
-	fit := multiLineFlushBytes(f.limits)
+	fit := maxWholeRecordBytes(f.limits)
 	// The age timer runs only while a batch is being filled, set to when it
 	// becomes due by maxBufferAgeMillis: no wake-ups while idle.
 	age := time.NewTimer(time.Hour)
@@ -487,7 +488,7 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 type pieceCounts struct{ transformed, fallback, raw int64 }
 
 // addPieces adds rec, a record of several lines whose processed form is
-// longer than fit, as two pieces cut at the line end nearest its middle,
+// longer than fit, as two pieces cut at a line end near its middle,
 // each processed alone and split again while it is still too long. A
 // single line too long is added as it is (the batch builder cuts it, as
 // Java does). Each piece added counts one more record of c to acknowledge,
@@ -525,9 +526,9 @@ func addPieces(chain *processors.Chain, rec []byte, fit int, buf *[]byte, n *pie
 	return true
 }
 
-// lineEndNear returns where to cut rec in two at a line end, the one
-// nearest its middle (the offset after the '\n'), or 0 when rec has no
-// line end before its last byte.
+// lineEndNear returns where to cut rec in two at a line end (the offset
+// after the '\n'): the last one before its middle, else the first after
+// it; 0 when rec has no line end before its last byte.
 func lineEndNear(rec []byte) int {
 	if len(rec) < 2 {
 		return 0

@@ -29,15 +29,9 @@ func TestAMultiLineRecordTooLongOnceConvertedIsSentInPiecesCutAtLineEnds(t *test
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			p := filepath.Join(dir, "a.log")
-			var sb strings.Builder
-			sb.WriteString("START of a long record\n")
-			frames := 0
-			for sb.Len() < 3<<20 {
-				fmt.Fprintf(&sb, "\tat frame %08d %s\n", frames, strings.Repeat("x", 70))
-				frames++
-			}
-			sb.WriteString("START next\n")
-			content := sb.String()
+			content, frames := longRecord(3<<20, func(i int) string {
+				return fmt.Sprintf("\tat frame %08d %s\n", i, strings.Repeat("x", 70))
+			})
 			if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -144,16 +138,9 @@ func TestPiecesOfASplitRecordDoNotCompleteTheirChunkEarly(t *testing.T) {
 func TestAStopAmidThePiecesOfASplitRecordKeepsItsCheckpointBeforeIt(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "a.log")
-	var sb strings.Builder
-	sb.WriteString("START of a long record\n")
-	lines := 0
-	for sb.Len() < 1<<20 {
-		// Control characters: ADDMETADATA writes each as \u0001, six bytes.
-		fmt.Fprintf(&sb, "\x01\x01\x01\x01\x01\x01\x01\x01L%07dE\n", lines)
-		lines++
-	}
-	sb.WriteString("START next\n")
-	if err := os.WriteFile(p, []byte(sb.String()), 0o644); err != nil {
+	// Control characters: ADDMETADATA writes each as \u0001, six bytes.
+	content, lines := longRecord(1<<20, func(i int) string { return fmt.Sprintf("\x01\x01\x01\x01\x01\x01\x01\x01L%07dE\n", i) })
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	chain := addMetadata(t)
@@ -225,4 +212,19 @@ func addMetadata(t *testing.T) *processors.Chain {
 		t.Fatal(err)
 	}
 	return chain
+}
+
+// longRecord is a file's content: a multi-line record that starts with
+// "START of a long record", continued by line(0), line(1)... until it holds
+// at least size bytes, and the start of the next record ("START next").
+// n is how many continuation lines it has.
+func longRecord(size int, line func(i int) string) (content string, n int) {
+	var sb strings.Builder
+	sb.WriteString("START of a long record\n")
+	for sb.Len() < size {
+		sb.WriteString(line(n))
+		n++
+	}
+	sb.WriteString("START next\n")
+	return sb.String(), n
 }

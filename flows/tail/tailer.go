@@ -643,6 +643,10 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 	}
 	listed := t.listed
 	clear(listed)
+	type cand struct { // a file of the listing not tracked yet
+		path string
+		st   fileStat
+	}
 	var fresh []cand
 	for _, n := range names {
 		p := filepath.Join(t.cfg.Dir, n)
@@ -804,12 +808,6 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 	if !light && t.first {
 		t.handFirstRows()
 	}
-}
-
-// cand is a file of a listing not tracked yet.
-type cand struct {
-	path string
-	st   fileStat
 }
 
 // relocate looks for closed files that left the listing under another name
@@ -1306,27 +1304,31 @@ func (t *Tailer) begin(h *harvester, st fileStat, head []byte, off int64) {
 // initialOffset is where a file present at the first scan starts (§3.5).
 func (t *Tailer) initialOffset(p string, st fileStat, f *os.File, head []byte) int64 {
 	fid := st.key.fileID()
-	cands := t.resume[fid]
-	if t.javaElsewhere(cands, p) {
-		// Rows only the Java agent wrote have no fingerprint to tell a
-		// reused inode from the file they were saved for. Java resumes only
-		// its newest row (§4), following renames; its other rows are used
-		// for a file at their own path only.
-		cands = slices.DeleteFunc(slices.Clone(cands), func(c record.Position) bool { return t.javaOnlyElsewhere(c, p) })
-	}
-	if len(cands) > 0 {
-		best := cands[0]
-		for _, c := range cands[1:] {
-			if (c.Path == p) != (best.Path == p) {
-				if c.Path == p {
-					best = c
-				}
-				continue
-			}
-			if c.Updated.After(best.Updated) {
+	var best record.Position
+	found := false
+	for _, c := range t.resume[fid] {
+		switch {
+		case t.javaOnlyElsewhere(c, p):
+			// Rows only the Java agent wrote have no fingerprint to tell a
+			// reused inode from the file they were saved for. Java resumes
+			// only its newest row (§4), following renames; its other rows
+			// are used for a file at their own path only.
+			continue
+		case !found:
+			best, found = c, true
+			continue
+		}
+		if (c.Path == p) != (best.Path == p) {
+			if c.Path == p {
 				best = c
 			}
+			continue
 		}
+		if c.Updated.After(best.Updated) {
+			best = c
+		}
+	}
+	if found {
 		match, known := fingerprintMatches(best.Fingerprint, head)
 		at := fmt.Sprintf("%s@%d", best.Path, best.Offset)
 		switch {
@@ -1853,16 +1855,6 @@ func (t *Tailer) ownRow(fid string) bool {
 	full := strconv.Itoa(fpMax) + ":"
 	for _, c := range t.resume[fid] {
 		if strings.HasPrefix(c.Fingerprint, full) {
-			return true
-		}
-	}
-	return false
-}
-
-// javaElsewhere reports whether cands holds a row javaOnlyElsewhere drops.
-func (t *Tailer) javaElsewhere(cands []record.Position, p string) bool {
-	for _, c := range cands {
-		if t.javaOnlyElsewhere(c, p) {
 			return true
 		}
 	}

@@ -30,15 +30,10 @@ func TestABodyExcerptNeverShowsPartOfTheToken(t *testing.T) {
 		_, _ = w.Write([]byte(body))
 	}))
 	defer srv.Close()
-	c, err := travelpayouts.New(srv.URL, realToken, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.MonthMatrix(context.Background(), defaultQuery)
+	err := monthMatrixErr(t, srv.URL, realToken)
 	if err == nil {
 		t.Fatal("no error")
 	}
-	t.Logf("error: %v", err)
 	if strings.Contains(err.Error(), realToken[:20]) {
 		t.Errorf("error quotes the first characters of the token in clear: %v", err)
 	}
@@ -122,12 +117,7 @@ func TestTheDefaultBaseURLIsHTTPS(t *testing.T) {
 func TestATokenWithACarriageReturnIsNotShown(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
-	c, err := travelpayouts.New(srv.URL, realToken+"\r", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.MonthMatrix(context.Background(), defaultQuery)
-	t.Logf("err: %v", err)
+	err := monthMatrixErr(t, srv.URL, realToken+"\r")
 	if err != nil && strings.Contains(err.Error(), realToken) {
 		t.Errorf("token in error: %v", err)
 	}
@@ -140,12 +130,7 @@ func TestABaseURLPasswordIsNotShownInNetworkErrors(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	addr := srv.Listener.Addr().String()
 	srv.Close() // connection refused from now on
-	c, err := travelpayouts.New("http://user:gw-PASSWORD-123@"+addr+"/tp", realToken, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.MonthMatrix(context.Background(), defaultQuery)
-	t.Logf("err: %v", err)
+	err := monthMatrixErr(t, "http://user:gw-PASSWORD-123@"+addr+"/tp", realToken)
 	if err != nil && strings.Contains(err.Error(), "gw-PASSWORD-123") {
 		t.Errorf("base URL password printed: %v", err)
 	}
@@ -178,16 +163,24 @@ func TestABodyCutInsideTheTokenDoesNotShowItsStart(t *testing.T) {
 			conn.Close()
 		}
 	}()
-	c, err := travelpayouts.New("http://"+ln.Addr().String(), realToken, nil)
+	err = monthMatrixErr(t, "http://"+ln.Addr().String(), realToken)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if strings.Contains(err.Error(), realToken[:redact.MinTail]) {
+		t.Errorf("error quotes the first characters of the token in clear: %v", err)
+	}
+}
+
+// monthMatrixErr asks base for the month matrix with token and returns the
+// error, logged.
+func monthMatrixErr(t *testing.T, base, token string) error {
+	t.Helper()
+	c, err := travelpayouts.New(base, token, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = c.MonthMatrix(context.Background(), defaultQuery)
-	if err == nil {
-		t.Fatal("no error")
-	}
 	t.Logf("error: %v", err)
-	if strings.Contains(err.Error(), realToken[:redact.MinTail]) {
-		t.Errorf("error quotes the first characters of the token in clear: %v", err)
-	}
+	return err
 }
