@@ -385,8 +385,9 @@ func TestClosedFileDeletedAndItsInodeReusedOutsideThePatternIsNotRead(t *testing
 // checkpoint newer than the files the scan had not reached, and the next
 // start would take one written while the agent was down for an old one. A
 // stop amid it does not cut it short: every file gets its row, as without
-// the stop.
-func TestAStopAmidTheFirstScanCompletesItAndHandsOnEveryRow(t *testing.T) {
+// the stop. They are handed on in one call, so that no checkpoint save can
+// hold some of them without the others.
+func TestAStopAmidTheFirstScanCompletesItAndHandsOnEveryRowInOneCall(t *testing.T) {
 	dir := t.TempDir()
 	now := time.Now()
 	a, m := filepath.Join(dir, "a.log"), filepath.Join(dir, "m.log")
@@ -403,8 +404,10 @@ func TestAStopAmidTheFirstScanCompletesItAndHandsOnEveryRow(t *testing.T) {
 		Fingerprint: fingerprint(headOf(t, a)), Offset: 3, Updated: ckpt}}
 	var mu sync.Mutex
 	var begun []string
+	calls := 0
 	cfg.OnBegin = func(ps ...record.Position) {
 		mu.Lock()
+		calls++
 		for _, p := range ps {
 			begun = append(begun, fmt.Sprintf("%s@%d", filepath.Base(p.Path), p.Offset))
 		}
@@ -433,6 +436,10 @@ func TestAStopAmidTheFirstScanCompletesItAndHandsOnEveryRow(t *testing.T) {
 	if got := rows(); !slices.Equal(got, []string{"a.log@3", "m.log@3", "y.log@3", "z.log@0"}) {
 		t.Fatalf("starting rows %q, want a.log@3 m.log@3 y.log@3 z.log@0", got)
 	}
+	if mu.Lock(); calls != 1 {
+		t.Fatalf("the first scan's rows handed on in %d calls, want 1", calls)
+	}
+	mu.Unlock()
 }
 
 // After an upgrade, when the file of Java's newest checkpoint is gone
