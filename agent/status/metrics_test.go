@@ -59,7 +59,7 @@ func goldenServer(t *testing.T) *Server {
 	fz.BytesSent.Store(1 << 53)
 	fz.RecordSendErrors.Store(-1)
 	fz.ConsecutiveErrors.Store(2)
-	fz.LastSuccess.Store(clock.t.Add(-1500 * time.Millisecond).UnixNano())
+	fz.LastSuccess.Store(clock.t.Add(-1500 * time.Millisecond))
 	fz.SetFile(flowstats.FileState{FileID: "1", Path: "/var/log/a.log", Size: 5000, ReadOffset: 4000, AckedOffset: 3000,
 		OldestUnacked: clock.t.Add(-42123 * time.Millisecond)})
 	fa.Calls.Store(99999999)

@@ -52,7 +52,7 @@ func TestUnreadBytesSeenByAnEarlierProbeDoNotMakeAStallAfterASuccess(t *testing.
 	// Read, sent, acknowledged a minute later (no probe meanwhile).
 	sent := clock.Now().Add(time.Minute)
 	f.UpdateFile("1", func(s *flowstats.FileState) { s.ReadOffset, s.AckedOffset = 120, 120 })
-	f.LastSuccess.Store(sent.UnixNano())
+	f.LastSuccess.Store(sent)
 	// An hour of quiet; probe 2 lands between the next write and its read.
 	clock.Set(sent.Add(time.Hour))
 	f.UpdateFile("1", func(s *flowstats.FileState) { s.Size = 140 })
@@ -83,7 +83,7 @@ func caughtUpFlow(t *testing.T) (start time.Time, clock *fakeClock, f *flowstats
 	clock = &fakeClock{t: start}
 	f = flowstats.New("k:s:/l/*", "s", false)
 	f.SetFile(flowstats.FileState{FileID: "1", Path: "/l/x", Size: 100, ReadOffset: 100, AckedOffset: 100})
-	f.LastSuccess.Store(start.UnixNano())
+	f.LastSuccess.Store(start)
 	s, err := New("127.0.0.1:0", false, []*flowstats.Flow{f}, WithClock(clock.Now), WithStartTime(start))
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +110,7 @@ func TestALineReadButNotYetReportedUnacknowledgedIsNoStall(t *testing.T) {
 func TestUnacknowledgedRecordsOfADeletedFileStillCountAsPending(t *testing.T) {
 	start, clock, f, url := caughtUpFlow(t)
 	read := start.Add(time.Minute)
-	f.OldestUnacked.Store(read.UnixNano())
+	f.OldestUnacked.Store(read)
 	f.DropFile("1")
 	clock.Set(read.Add(time.Second))
 	if code, body := get(t, url); code != 200 {
@@ -120,7 +120,7 @@ func TestUnacknowledgedRecordsOfADeletedFileStillCountAsPending(t *testing.T) {
 	if code, body := get(t, url); code != 503 {
 		t.Errorf("unacknowledged for %s with no success: /healthz %d %q, want 503", DefaultStallAfter, code, strings.TrimSpace(body))
 	}
-	f.OldestUnacked.Store(0)
+	f.OldestUnacked.Clear()
 	if code, _ := get(t, url); code != 200 {
 		t.Errorf("all acknowledged: /healthz %d, want 200", code)
 	}

@@ -186,17 +186,15 @@ func (s *Server) view(f *flowstats.Flow, now time.Time) flowView {
 			v.oldestUnacked = fs.OldestUnacked
 		}
 	}
-	if ns := f.OldestUnacked.Load(); ns > 0 {
+	if t, ok := f.OldestUnacked.At(now); ok {
 		// The flow's oldest, also of files let go since (deleted or rotated
 		// away with records still unacknowledged): no per-file entry shows
 		// those.
-		if t := time.Unix(0, ns); v.oldestUnacked.IsZero() || t.Before(v.oldestUnacked) {
+		if v.oldestUnacked.IsZero() || t.Before(v.oldestUnacked) {
 			v.oldestUnacked = t
 		}
 	}
-	if ns := f.LastSuccess.Load(); ns > 0 {
-		v.lastSuccess = time.Unix(0, ns)
-	}
+	v.lastSuccess, _ = f.LastSuccess.At(now)
 	pending := s.pendingSince(f, v, now) // kept current whether pending or not
 	v.healthy = true
 	switch {

@@ -89,7 +89,7 @@ func TestMetricsEndpointExposesFlowCountersAndLatency(t *testing.T) {
 	f.BytesSent.Store(95000)
 	f.RecordSendErrors.Store(7)
 	f.RetriedRecords.Store(7)
-	f.LastSuccess.Store(clock.t.Add(-time.Second).UnixNano())
+	f.LastSuccess.Store(clock.t.Add(-time.Second))
 	f.SetFile(flowstats.FileState{FileID: "1", Path: "/var/log/a.log", Size: 5000, ReadOffset: 4000, AckedOffset: 3000,
 		OldestUnacked: clock.t.Add(-42 * time.Second)})
 	f.SetFile(flowstats.FileState{FileID: "2", Path: "/var/log/b.log", Size: 10})
@@ -157,7 +157,7 @@ func TestHealthzReportsStalledFlowAndRecoversAfterSuccess(t *testing.T) {
 		t.Fatalf("stalled flow: %d %q", code, body)
 	}
 
-	f.LastSuccess.Store(clock.Now().UnixNano())
+	f.LastSuccess.Store(clock.Now())
 	if code, body := get(t, url); code != 200 {
 		t.Fatalf("after a success: %d %q", code, body)
 	}

@@ -474,11 +474,11 @@ func (t *Tracker) Flush() error {
 		t.vers = append(t.vers, fs.ver)
 	}
 	if t.stats != nil {
-		var ns int64
-		if !oldest.IsZero() {
-			ns = oldest.UnixNano()
+		if oldest.IsZero() {
+			t.stats.OldestUnacked.Clear()
+		} else {
+			t.stats.OldestUnacked.Store(oldest)
 		}
-		t.stats.OldestUnacked.Store(ns)
 	}
 	// Starting positions of files begun but not read: saved first, so that
 	// a real position of the same file in this Save wins.

@@ -842,15 +842,15 @@ func TestFlowOldestUnackedCoversChunksOfEveryFile(t *testing.T) {
 	if err := tr.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	if got := st.OldestUnacked.Load(); got != read.UnixNano() {
-		t.Fatalf("OldestUnacked %v, want the deleted file's chunk's read time %v", time.Unix(0, got), read)
+	if got, _ := st.OldestUnacked.At(time.Now()); !got.Equal(read) {
+		t.Fatalf("OldestUnacked %v, want the deleted file's chunk's read time %v", got, read)
 	}
 	c.Ack(1)
 	if err := tr.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	if got := st.OldestUnacked.Load(); got != 0 {
-		t.Fatalf("OldestUnacked %v after every chunk was acknowledged, want 0", time.Unix(0, got))
+	if got, ok := st.OldestUnacked.At(time.Now()); ok {
+		t.Fatalf("OldestUnacked %v after every chunk was acknowledged, want unset", got)
 	}
 }
 

@@ -33,16 +33,16 @@ type Flow struct {
 	ServiceErrors      atomic.Int64 // calls that failed as a whole
 	Calls              atomic.Int64
 	RetriedRecords     atomic.Int64
-	LastSuccess        atomic.Int64 // unix nanos of the last successful call
+	LastSuccess        Instant // the last call that delivered a record
 
 	// Tailer health.
 	ConsecutiveErrors atomic.Int64
 
-	// OldestUnacked is the unix nanos read time of the flow's oldest
-	// unacknowledged chunk, of any file, including files the tailer has let
-	// go since (deleted, rotated away) whose per-file entry is gone; 0 when
-	// every chunk is acknowledged. Set by the acknowledgement stage.
-	OldestUnacked atomic.Int64
+	// OldestUnacked is the read time of the flow's oldest unacknowledged
+	// chunk, of any file, including files the tailer has let go since
+	// (deleted, rotated away) whose per-file entry is gone; unset when every
+	// chunk is acknowledged. Set by the acknowledgement stage.
+	OldestUnacked Instant
 
 	mu    sync.Mutex
 	files map[string]FileState
@@ -61,7 +61,47 @@ type FileState struct {
 
 // New returns zeroed counters for a flow.
 func New(id, destination string, firehose bool) *Flow {
-	return &Flow{ID: id, Destination: destination, Firehose: firehose, files: map[string]FileState{}}
+	f := &Flow{ID: id, Destination: destination, Firehose: firehose, files: map[string]FileState{}}
+	epoch := time.Now()
+	f.LastSuccess.epoch, f.OldestUnacked.epoch = epoch, epoch
+	return f
+}
+
+// An Instant is a moment that stages set and readers read without a lock.
+// It is kept on the process's monotonic clock, so that a step of the wall
+// clock (an NTP step after boot, a VM restored from a snapshot, date -s)
+// moves neither the moment nor the time measured from it: /healthz
+// measures stalls with it.
+type Instant struct {
+	epoch time.Time    // set by New: a reading of the monotonic clock
+	d     atomic.Int64 // nanoseconds from epoch to the moment, +1 if not negative; 0: unset
+}
+
+// Store sets the moment to t, a time.Now reading (one without a monotonic
+// reading, as tests give, is placed by its wall clock).
+func (i *Instant) Store(t time.Time) {
+	d := int64(t.Sub(i.epoch))
+	if d >= 0 {
+		d++
+	}
+	i.d.Store(d)
+}
+
+// Clear unsets the moment.
+func (i *Instant) Clear() { i.d.Store(0) }
+
+// At returns the moment as now's clock has it: now less the time elapsed
+// since, so that its wall reading agrees with now's even when the wall
+// clock was stepped in between. ok is false when the moment is unset.
+func (i *Instant) At(now time.Time) (t time.Time, ok bool) {
+	d := i.d.Load()
+	switch {
+	case d == 0:
+		return time.Time{}, false
+	case d > 0:
+		d--
+	}
+	return now.Add(-now.Sub(i.epoch.Add(time.Duration(d)))), true
 }
 
 // SetFile records the state of one file (keyed by FileID).

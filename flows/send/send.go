@@ -322,7 +322,7 @@ func (s *sender) results(b *batch.Batch, pending []int, codes, msgs []string, la
 		if sent > 0 {
 			// A call whose every entry failed (a disabled KMS key, all
 			// throttled) delivered nothing: /healthz must not count it.
-			s.stats.LastSuccess.Store(now.UnixNano())
+			s.stats.LastSuccess.Store(now)
 		}
 	}
 	if s.observer != nil {
