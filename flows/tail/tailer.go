@@ -136,6 +136,7 @@ type Tailer struct {
 	// be opened (reportUnreadable), once each.
 	unreadable map[fileKey]bool
 	newest     time.Time         // newest checkpoint Updated
+	clockBack  bool              // newest is later than the clock at start
 	java       *javaStart        // the newest checkpoint is the Java agent's
 	firstRows  []record.Position // starting rows of the first scan, not handed on yet
 	lateStart  map[fileKey]bool  // checkpointed files the first scan listed but could not open
@@ -324,6 +325,11 @@ func New(cfg Config) (*Tailer, error) {
 		t.newest = cfg.Resume[newest].Updated
 		if cfg.Resume[newest].JavaOnly {
 			t.java = &javaStart{row: cfg.Resume[newest]}
+		} else if now := time.Now(); t.newest.After(now) {
+			t.clockBack = true
+			lg.Warn("The newest checkpoint is later than the clock: the clock was set back since it was saved. "+
+				"Files without a checkpoint are read from their start, unless last written before checkpointTimeToLiveDays",
+				"checkpointSaved", t.newest.UTC().Format(time.RFC3339), "now", now.UTC().Format(time.RFC3339))
 		}
 	}
 	return t, nil
@@ -1373,9 +1379,17 @@ func (t *Tailer) fromStart(st fileStat) bool {
 	// change time). One unchanged since is an old file whose row expired,
 	// or one it never reached; so is one last written before the rows'
 	// time to live, even renamed (by logrotate, while the agent was down).
+	recent := t.cfg.RowTTL <= 0 || st.modTime.After(time.Now().Add(-t.cfg.RowTTL))
+	if t.clockBack {
+		// The clock was set back since the last checkpoint was saved (a
+		// boot with a fast clock that NTP stepped back, a clock behind at
+		// boot, a VM restored from a snapshot): it tells nothing about
+		// which files came since, and one written while the agent was down
+		// would look old. Duplicates rather than a loss.
+		return recent
+	}
 	since := t.newest.Add(-t.newGrace)
-	arrived := st.changeTime.After(since) && (t.cfg.RowTTL <= 0 || st.modTime.After(time.Now().Add(-t.cfg.RowTTL)))
-	return st.modTime.After(since) || arrived
+	return st.modTime.After(since) || st.changeTime.After(since) && recent
 }
 
 // shorterThanPrint reports a fingerprint over more bytes than the file has now.
