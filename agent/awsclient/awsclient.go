@@ -232,6 +232,8 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 	if o.imdsEndpoint != "" {
 		load = append(load, awsconfig.WithEC2IMDSEndpoint(o.imdsEndpoint))
 	}
+	dropper := &credentialsDropper{every: dropEvery}
+	load = append(load, awsconfig.WithAPIOptions([]func(*middleware.Stack) error{dropper.apiOption}))
 	credSource := "default credential chain"
 	var secrets []string
 	id, secret := strings.TrimSpace(cfg.AWSAccessKeyID), strings.TrimSpace(cfg.AWSSecretAccessKey)
@@ -276,6 +278,18 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 		awsCfg.Region = r
 	}
 
+	if awsCfg.Credentials != nil && !(id != "" && secret != "") {
+		// The default chain: a profile's static keys are read again
+		// (sharedFileKeys).
+		awsCfg.Credentials = aws.NewCredentialsCache(&sharedFileKeys{
+			chain: awsCfg.Credentials,
+			load: func(ctx context.Context) (aws.CredentialsProvider, error) {
+				again, err := awsconfig.LoadDefaultConfig(ctx, load...)
+				return again.Credentials, err
+			},
+		}, func(o *aws.CredentialsCacheOptions) { o.ExpiryWindow = defaultChainRefreshWindow })
+	}
+
 	if arn := strings.TrimSpace(cfg.AssumeRoleARN); arn != "" {
 		stsClient := sts.NewFromConfig(awsCfg, func(so *sts.Options) {
 			if ep := eps[STSService]; ep != "" {
@@ -297,6 +311,9 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 		credSource = "assume role " + arn + " (long-lived: " + credSource + ")"
 	}
 
+	if cc, ok := awsCfg.Credentials.(*aws.CredentialsCache); ok {
+		dropper.cache.Store(cc)
+	}
 	c := &Clients{
 		imdsEndpoint: o.imdsEndpoint,
 		AWS:          awsCfg,
