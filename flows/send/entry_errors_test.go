@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/batch"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
@@ -96,5 +97,20 @@ func TestAnHTTP413IsIsolatedByHalvingLikeAnInvalidRequest(t *testing.T) {
 	st, outstanding, err := sendLines(t, srv.URL, true, 20, 2*time.Second)
 	if err != nil || outstanding != 0 {
 		t.Fatalf("%v: %d of 20 records undelivered after %d calls (%d sent)", err, outstanding, calls.Load(), st.RecordsSent.Load())
+	}
+}
+
+// A Kinesis- or Firehose-compatible server (an emulator, a gateway) that
+// answers a null failed count with proper entries is read as the SDK's
+// decoder reads it: the fast decoder refused the answer, so the call, which
+// the server had stored, was sent again for ever.
+func TestTheFastDecoderReadsANullFailedCountAsTheSDKDoes(t *testing.T) {
+	var k kinesis.PutRecordsOutput
+	if err := decodePutRecordsOutput([]byte(`{"FailedRecordCount":null,"Records":[{"SequenceNumber":"1","ShardId":"s"}]}`), &k); err != nil || len(k.Records) != 1 {
+		t.Errorf("PutRecords: %v (%d entries)", err, len(k.Records))
+	}
+	var f firehose.PutRecordBatchOutput
+	if err := decodePutRecordBatchOutput([]byte(`{"FailedPutCount":null,"Encrypted":null,"RequestResponses":[{"RecordId":"1"}]}`), &f); err != nil || len(f.RequestResponses) != 1 {
+		t.Errorf("PutRecordBatch: %v (%d entries)", err, len(f.RequestResponses))
 	}
 }

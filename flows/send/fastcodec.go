@@ -253,6 +253,9 @@ func decodeAnswer[E any](p []byte, sh *answerShape[E], count **int32, entries *[
 		}
 		switch string(key) {
 		case sh.count:
+			if s.null() {
+				continue // as the SDK's decoder: the entries decide anyway
+			}
 			n, ok := s.integer()
 			if !ok {
 				return s.err("bad " + sh.count)

@@ -98,6 +98,7 @@ var codecSeeds = []string{
 	`{"FailedRecordCount":1,"Records":[{"ErrorCode":"InvalidArgumentException","ErrorMessage":"quote \" backslash \\ unicode \u00e9 \n","X":{"a":[1,2,{"b":null}],"c":true}}],"Extra":[[],{}],"N":-1.5e3}`,
 	`{"FailedRecordCount":0,"Records":[]}`,
 	`{"Records":null}`,
+	`{"FailedRecordCount":null,"Records":[{"SequenceNumber":"1","ShardId":"s"}]}`,
 	`{}`,
 }
 
