@@ -198,6 +198,7 @@ type harvester struct {
 	src       *record.Source
 	pred      *record.Source // predecessor for the next Source (copytruncate copy)
 	head      []byte         // the file's first bytes (up to fpMax) as last verified
+	born      int64          // its birth time (birthTime); 0: not known
 	offset    int64          // next byte to read
 	pend      []byte         // bytes [offset-len(pend), offset) read but not yet accounted for
 	sp        *splitter
@@ -979,6 +980,13 @@ func (t *Tailer) reopen(h *harvester, p string, now time.Time) (opened, same boo
 		f.Close()
 		return false, false
 	}
+	// A file created since on the freed inode of a deleted one (ext4 reuses
+	// it at once) may start with the same bytes: a job's log recreated with
+	// `rm; job > job.log`. Its birth time tells it.
+	if born, ok := birthTime(f); ok && h.born != 0 && born != h.born {
+		f.Close()
+		return true, false
+	}
 	head, err := readHead(f, t.head)
 	if err != nil || len(head) < len(h.head) || !bytes.Equal(head[:len(h.head)], h.head) {
 		f.Close()
@@ -1174,6 +1182,7 @@ func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light, 
 		undecided: true,
 		hdrFrom:   -1,
 	}
+	h.born, _ = birthTime(f)
 	h.sp = newSplitter(t.cfg.MultiLineStart, t.cfg.Footer, t.cfg.AggregatedRecordSizeBytes, t.cfg.ReadBufferBytes, 0)
 	h.sp.flushAt = t.cfg.MultiLineFlushBytes
 	t.files[st.key] = h

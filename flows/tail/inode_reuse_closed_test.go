@@ -1,0 +1,91 @@
+package tail
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// A quiet file whose descriptor was closed for inactivity is deleted and
+// a new file created at its name takes its inode (ext4 reuses a freed inode
+// at once) and starts with the same bytes: a job's log recreated with
+// `rm -f job.log; job > job.log`, or logrotate deleting a quiet rotation
+// while `create` makes the new log. The new file was taken for the old one
+// grown and its first bytes were never sent (Java keeps its file open, so
+// the inode cannot be reused under it, and reads the new file from 0). Its
+// birth time tells it from the old file.
+func TestAClosedFileDeletedAndRecreatedOnItsInodeWithTheSameFirstLineIsReadFromItsStart(t *testing.T) {
+	probe := filepath.Join(t.TempDir(), "probe")
+	mustWrite(t, probe, "")
+	if f, err := os.Open(probe); err != nil {
+		t.Fatal(err)
+	} else if _, ok := birthTime(f); f.Close() != nil || !ok {
+		t.Skip("the file system keeps no birth time")
+	}
+
+	// Polling: the swap happens between two listings, every time.
+	t.Run("polling", func(t *testing.T) {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "job.log")
+		mustWrite(t, p, "status=OK\n")
+		c := startTailer(t, testConfig(dir, "*.log"), func(tl *Tailer) {
+			tl.inactive = 50 * time.Millisecond
+			tl.noNotify = true
+		})
+		c.waitRecords(1)
+		waitFor(t, "the descriptor closed", func() bool { return !c.tl.isOpen(p) })
+		ino := fileIDOf(t, p)
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+		tmp := filepath.Join(dir, "tmp.x") // out of the pattern until it has the inode
+		reused := false
+		for i := 0; i < 50 && !reused; i++ {
+			mustWrite(t, tmp, "status=OK\nrun 2 done\n")
+			if reused = fileIDOf(t, tmp) == ino; !reused {
+				if err := os.Remove(tmp); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if !reused {
+			t.Skip("the file system did not reuse the inode")
+		}
+		mustRename(t, tmp, p)
+		waitFor(t, "run 2 done", func() bool { return len(c.records()) >= 2 })
+		c.settle()
+		eq(t, c.records(), "status=OK\n", "status=OK\n", "run 2 done\n")
+	})
+
+	// With inotify, as a job does it (rm, then write at the same name): the
+	// deletion and the new file race the tailer's scan, so several rounds.
+	t.Run("inotify", func(t *testing.T) {
+		reused, lost := 0, 0
+		for range 10 {
+			dir := t.TempDir()
+			p := filepath.Join(dir, "job.log")
+			mustWrite(t, p, "status=OK\n")
+			c := startTailer(t, testConfig(dir, "*.log"), func(tl *Tailer) { tl.inactive = 50 * time.Millisecond })
+			c.waitRecords(1)
+			waitFor(t, "the descriptor closed", func() bool { return !c.tl.isOpen(p) })
+			ino := fileIDOf(t, p)
+			if err := os.Remove(p); err != nil {
+				t.Fatal(err)
+			}
+			mustWrite(t, p, "status=OK\nrun 2 done\n")
+			if fileIDOf(t, p) == ino {
+				reused++
+			}
+			waitFor(t, "run 2 done", func() bool { return len(c.records()) >= 2 })
+			c.settle()
+			if len(c.records()) != 3 {
+				lost++
+			}
+			c.stop()
+		}
+		if lost > 0 {
+			t.Fatalf("the inode was reused in %d of 10 rounds; the new file's first line was lost in %d", reused, lost)
+		}
+	})
+}
