@@ -115,6 +115,7 @@ type Tailer struct {
 	firstStopGrace time.Duration
 	openFn         func(name string, flag int, perm os.FileMode) (*os.File, error)
 	noNotify       bool // tests: behave as if inotify were unavailable
+	birthTime      func(*os.File) (int64, bool)
 	// passReadsOnly (tests): no reader goroutine for write events; only the
 	// passes' own reads (takeWriteEvents) see them.
 	passReadsOnly bool
@@ -302,6 +303,7 @@ func New(cfg Config) (*Tailer, error) {
 		newGrace:       2 * time.Second,
 		firstStopGrace: 3 * time.Second,
 		openFn:         os.OpenFile,
+		birthTime:      birthTime,
 		files:          map[fileKey]*harvester{},
 		waiting:        map[fileKey]*waitState{},
 		warned:         map[string]string{},
@@ -983,7 +985,7 @@ func (t *Tailer) reopen(h *harvester, p string, now time.Time) (opened, same boo
 	// A file created since on the freed inode of a deleted one (ext4 reuses
 	// it at once) may start with the same bytes: a job's log recreated with
 	// `rm; job > job.log`. Its birth time tells it.
-	if born, ok := birthTime(f); ok && h.born != 0 && born != h.born {
+	if born, ok := t.birthTime(f); ok && h.born != 0 && born != h.born {
 		f.Close()
 		return true, false
 	}
@@ -1182,7 +1184,7 @@ func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light, 
 		undecided: true,
 		hdrFrom:   -1,
 	}
-	h.born, _ = birthTime(f)
+	h.born, _ = t.birthTime(f)
 	h.sp = newSplitter(t.cfg.MultiLineStart, t.cfg.Footer, t.cfg.AggregatedRecordSizeBytes, t.cfg.ReadBufferBytes, 0)
 	h.sp.flushAt = t.cfg.MultiLineFlushBytes
 	t.files[st.key] = h
@@ -1346,9 +1348,15 @@ func (t *Tailer) initialOffset(p string, st fileStat, f *os.File, head []byte) i
 	if found {
 		match, known := fingerprintMatches(best.Fingerprint, head)
 		at := fmt.Sprintf("%s@%d", best.Path, best.Offset)
+		born, bornKnown := t.birthTime(f)
 		switch {
-		case known && !match && !shorterThanPrint(best.Fingerprint, head):
-			// Other leading bytes: the inode now belongs to another file.
+		case known && !match && !shorterThanPrint(best.Fingerprint, head),
+			bornKnown && time.Unix(0, born).After(best.Updated.Add(t.newGrace)):
+			// Other leading bytes, or created after the checkpoint was saved
+			// (a new file on the freed inode of a deleted one, which ext4
+			// gives out at once, starting with the same bytes: a job's log
+			// recreated while the agent was down): the inode now belongs to
+			// another file.
 			t.log.Info("Checkpoint's file identity was reused by another file; not resuming from it",
 				"path", p, "fileId", fid, "checkpoint", at)
 		case known && !match, st.size < best.Offset:
