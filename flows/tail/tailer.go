@@ -815,7 +815,75 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 		}
 	}
 	if !light && t.first {
+		t.resumeRotatedAway(now)
 		t.handFirstRows()
+	}
+}
+
+// resumeRotatedAway reads, from their checkpoints to their end, files that
+// left the pattern while the agent was down with lines not yet sent: an
+// exact file name rotated by logrotate (app.log -> app.log.1, a new
+// app.log), which the listing no longer names (Java loses those lines
+// too). Only files still in the flow's directory, and known as the row's
+// own file by a fingerprint of the whole leading KiB or by a birth time
+// from before the row was saved. They are let go once read, as files
+// renamed out of the pattern while the agent runs.
+func (t *Tailer) resumeRotatedAway(now time.Time) {
+	want := map[string]record.Position{}
+	for fid, rows := range t.resume {
+		for _, r := range rows {
+			if r.JavaOnly || r.Fingerprint == "" {
+				continue // (no fingerprint to know the file by)
+			}
+			if b, ok := want[fid]; !ok || r.Updated.After(b.Updated) {
+				want[fid] = r
+			}
+		}
+	}
+	for k := range t.files {
+		delete(want, k.fileID())
+	}
+	if len(want) == 0 {
+		return
+	}
+	ents, err := os.ReadDir(t.cfg.Dir)
+	if err != nil {
+		return
+	}
+	full := strconv.Itoa(fpMax) + ":"
+	for _, e := range ents {
+		if len(want) == 0 {
+			return
+		}
+		if !e.Type().IsRegular() || t.glob.match(e.Name()) || excludedName(e.Name()) {
+			continue // (the listing's: a listed file the scan could not open starts later)
+		}
+		fi, err := e.Info()
+		if err != nil {
+			continue
+		}
+		st, ok := statOf(fi)
+		r, found := want[st.key.fileID()]
+		if !ok || !found || st.size <= r.Offset || t.files[st.key] != nil {
+			continue
+		}
+		p := filepath.Join(t.cfg.Dir, e.Name())
+		f, err := t.openFile(p)
+		if err != nil {
+			continue
+		}
+		head, err := readHead(f, make([]byte, fpMax))
+		born, bornKnown := t.birthTime(f)
+		bornBefore := bornKnown && !time.Unix(0, born).After(r.Updated.Add(t.newGrace))
+		if match, _ := fingerprintMatches(r.Fingerprint, head); err != nil || !match ||
+			!strings.HasPrefix(r.Fingerprint, full) && !bornBefore || bornKnown && !bornBefore {
+			f.Close()
+			continue
+		}
+		delete(want, st.key.fileID())
+		t.log.Info("File left the pattern while the agent was down with lines not sent; reading it from its checkpoint to its end",
+			"path", p, "checkpoint", fmt.Sprintf("%s@%d", r.Path, r.Offset))
+		t.start(p, st, f, now, false, false)
 	}
 }
 
