@@ -205,6 +205,11 @@ type harvester struct {
 	sp        *splitter
 	size      int64
 	modTime   time.Time
+	// viaLink: begun through a symbolic link. Never closed for inactivity:
+	// once the link names another file (cronolog, svlogd, a Tomcat
+	// "current" link re-pointed at rotation), a closed file with a last
+	// line could not be found again, its target being in any directory.
+	viaLink bool
 
 	matched    bool
 	undecided  bool      // found after start; its start offset is not settled yet
@@ -514,7 +519,7 @@ func (t *Tailer) settling(h *harvester, now time.Time) bool {
 	}
 	idle := now.Sub(h.lastData)
 	return (t.cfg.MultiLineStart != nil && len(h.pend) > 0 && !h.idleFlushd && idle >= t.mlIdle) ||
-		(!h.matched && idle >= t.linger) || (h.matched && idle >= t.inactive)
+		(!h.matched && idle >= t.linger) || (h.matched && !h.viaLink && idle >= t.inactive)
 }
 
 // turnOrder returns the open harvesters the pass reads (all of them when
@@ -1253,6 +1258,11 @@ func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light, 
 		hdrFrom:   -1,
 	}
 	h.born, _ = t.birthTime(f)
+	if t.links.Load() {
+		if li, err := os.Lstat(p); err == nil && li.Mode()&os.ModeSymlink != 0 {
+			h.viaLink = true
+		}
+	}
 	h.sp = newSplitter(t.cfg.MultiLineStart, t.cfg.Footer, t.cfg.AggregatedRecordSizeBytes, t.cfg.ReadBufferBytes, 0)
 	h.sp.flushAt = t.cfg.MultiLineFlushBytes
 	t.files[st.key] = h
@@ -1900,7 +1910,7 @@ func (t *Tailer) housekeep(ctx context.Context, out chan<- *record.Chunk, turn [
 				h.f = nil
 			}
 			t.drop(h, "no longer matched and fully read")
-		case h.matched && idle >= t.inactive:
+		case h.matched && !h.viaLink && idle >= t.inactive:
 			if size, _, err := sizeOf(h.f); err == nil && size > h.offset {
 				continue // written since it was read: read it, close later
 			}
