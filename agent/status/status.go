@@ -100,9 +100,16 @@ func New(addr string, allowRemote bool, flows []*flowstats.Flow, opts ...Option)
 	s.mux.HandleFunc("GET /metrics", s.metrics)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /status", s.status)
-	s.srv = &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second}
+	// Every connection ends: one left idle after a request, or a client
+	// that stops reading, held a descriptor (shared with the tailed files)
+	// and a goroutine for ever.
+	s.srv = &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 10 * time.Second, IdleTimeout: statusIdleTimeout}
 	return s, nil
 }
+
+// statusIdleTimeout closes a keep-alive connection left without a request.
+const statusIdleTimeout = 30 * time.Second
 
 func checkLoopback(addr string) error {
 	host, _, err := net.SplitHostPort(addr)
