@@ -224,7 +224,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 			})
 		}),
 		awsconfig.WithAPIOptions(userAgentAPIOptions(userAgentPrefix(cfg, o.agentVersion))),
-		awsconfig.WithAPIOptions([]func(*middleware.Stack) error{hideBodyWriteToAPIOption}),
+		awsconfig.WithAPIOptions([]func(*middleware.Stack) error{hideBodyWriteToAPIOption, capAnswerAPIOption}),
 		awsconfig.WithCredentialsCacheOptions(func(o *aws.CredentialsCacheOptions) {
 			o.ExpiryWindow = defaultChainRefreshWindow
 		}),

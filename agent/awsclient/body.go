@@ -2,6 +2,7 @@ package awsclient
 
 import (
 	"context"
+	"errors"
 	"io"
 
 	"github.com/aws/smithy-go/middleware"
@@ -67,4 +68,53 @@ func hideBodyWriteToAPIOption(s *middleware.Stack) error {
 		return nil
 	}
 	return s.Build.Add(hideBodyWriteTo{}, middleware.After)
+}
+
+// maxAnswerBytes caps the body of every answer the SDK's clients read. A
+// PutRecords answer for 500 records is under 100 KB; a wrong endpoint, a
+// proxy or a captive portal answering with a huge or endless body was read
+// whole into memory (128 MiB: +400 MiB of heap).
+const maxAnswerBytes = 16 << 20
+
+// errAnswerTooLarge ends the reading of an answer over maxAnswerBytes: the
+// call fails (and is retried) as for any unreadable answer.
+var errAnswerTooLarge = errors.New("answer larger than 16 MiB: not an AWS answer (check the endpoint and any proxy)")
+
+// cappedBody reads at most left bytes of r, then fails.
+type cappedBody struct {
+	r    io.ReadCloser
+	left int64
+}
+
+func (c *cappedBody) Read(p []byte) (int, error) {
+	if int64(len(p)) > c.left+1 {
+		p = p[:c.left+1]
+	}
+	n, err := c.r.Read(p)
+	if int64(n) > c.left {
+		n, c.left = int(c.left), 0
+		return n, errAnswerTooLarge
+	}
+	c.left -= int64(n)
+	return n, err
+}
+
+func (c *cappedBody) Close() error { return c.r.Close() }
+
+// capAnswerAPIOption caps every answer's body at maxAnswerBytes. It sits
+// last in the deserialize step, so that it wraps the body before any
+// deserializer reads it.
+func capAnswerAPIOption(s *middleware.Stack) error {
+	const id = "KinesisAgentCapAnswer"
+	if _, ok := s.Deserialize.Get(id); ok {
+		return nil
+	}
+	return s.Deserialize.Add(middleware.DeserializeMiddlewareFunc(id,
+		func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+			out, md, err := next.HandleDeserialize(ctx, in)
+			if resp, ok := out.RawResponse.(*smithyhttp.Response); ok && resp.Body != nil {
+				resp.Body = &cappedBody{r: resp.Body, left: maxAnswerBytes}
+			}
+			return out, md, err
+		}), middleware.After)
 }

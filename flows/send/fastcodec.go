@@ -154,12 +154,20 @@ func setBody(req *smithyhttp.Request, target, contentType string, body []byte, h
 	return nil
 }
 
+// maxPooledAnswer is the largest answer buffer kept for reuse: a full
+// PutRecords answer is under 100 KB.
+const maxPooledAnswer = 1 << 20
+
 // decodeResponse reads a successful answer into a pooled buffer and
 // decodes it with decode.
 func decodeResponse(respBufs *sync.Pool, resp *smithyhttp.Response, decode func([]byte) error) error {
 	buf := respBufs.Get().(*bytes.Buffer)
 	buf.Reset()
-	defer respBufs.Put(buf)
+	defer func() {
+		if buf.Cap() <= maxPooledAnswer {
+			respBufs.Put(buf) // (a rare large answer is not kept for the agent's life)
+		}
+	}()
 	if _, err := buf.ReadFrom(resp.Body); err != nil {
 		return &smithy.DeserializationError{Err: err}
 	}
