@@ -133,6 +133,7 @@ func New(cfg config.Flow, deps Deps) (*Flow, error) {
 	if err != nil {
 		return nil, fmt.Errorf("flow %s: %w", cfg.ID, err)
 	}
+	deps.Resume = nil // the tailer's now, which drops them after its first scan
 	f := &Flow{
 		cfg:     cfg,
 		deps:    deps,

@@ -136,6 +136,7 @@ type Tailer struct {
 	// unreadable are the files given a starting row while they could not
 	// be opened (reportUnreadable), once each.
 	unreadable map[fileKey]bool
+	hadRows    bool              // the flow had checkpoint rows at start
 	newest     time.Time         // newest checkpoint Updated
 	clockBack  bool              // newest is later than the clock at start
 	java       *javaStart        // the newest checkpoint is the Java agent's
@@ -330,6 +331,7 @@ func New(cfg Config) (*Tailer, error) {
 		}
 	}
 	if newest >= 0 {
+		t.hadRows = true
 		t.newest = cfg.Resume[newest].Updated
 		if cfg.Resume[newest].JavaOnly {
 			t.java = &javaStart{row: cfg.Resume[newest]}
@@ -822,7 +824,32 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 	if !light && t.first {
 		t.resumeRotatedAway(now)
 		t.handFirstRows()
+		t.dropResumeRows()
 	}
+}
+
+// dropResumeRows forgets, once the first scan has placed every file, the
+// checkpoint rows it no longer needs: all but those of files it could not
+// open yet (lateStart, unreadable). Rows are matched to files at the first
+// scan only, and a flow with many file names within
+// checkpointTimeToLiveDays held them all for the agent's life (200,000
+// rows: 98 MiB).
+func (t *Tailer) dropResumeRows() {
+	keep := map[string]bool{}
+	for k := range t.lateStart {
+		keep[k.fileID()] = true
+	}
+	for k := range t.unreadable {
+		keep[k.fileID()] = true
+	}
+	kept := make(map[string][]record.Position, len(keep))
+	for fid, rows := range t.resume {
+		if keep[fid] {
+			kept[fid] = rows
+		}
+	}
+	t.resume = kept
+	t.cfg.Resume = nil
 }
 
 // resumeRotatedAway reads, from their checkpoints to their end, files that
@@ -1457,7 +1484,7 @@ func (t *Tailer) initialOffset(p string, st fileStat, f *os.File, head []byte) i
 // the first scan, is read from its start (else from its end).
 func (t *Tailer) fromStart(st fileStat) bool {
 	switch {
-	case len(t.cfg.Resume) == 0:
+	case !t.hadRows:
 		return !t.cfg.StartAtEnd
 	case t.java != nil:
 		// Upgraded from the Java agent: placed as Java would. Java read one
