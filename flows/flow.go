@@ -465,6 +465,9 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 				}
 			}
 			c.ReleaseData()
+			if cap(scratch) > 1<<20 {
+				scratch = nil // (a record of megabytes: not kept for the flow's life)
+			}
 			if fallback > 0 && time.Since(lastFallbackLog) >= 10*time.Second {
 				lastFallbackLog = time.Now()
 				f.log.Warn(fmt.Sprintf("Cannot process input data: %v, falling back to raw data.", chain.LastError()),

@@ -110,12 +110,31 @@ func (c *Chain) LastError() error {
 	return c.lastErr
 }
 
+// maxKeptBuffer is the largest working buffer a chain keeps between
+// records: one record of megabytes (a stack dump, a line of control bytes
+// that JSON escaping makes six times longer) left its buffers at that size
+// for the agent's life.
+const maxKeptBuffer = 1 << 20
+
 // Process appends the processed form of rec (which includes its trailing
 // '\n' when it has one) to dst.
 func (c *Chain) Process(dst, rec []byte) ([]byte, Result) {
 	if c.Empty() {
 		return append(dst, rec...), Converted
 	}
+	out, r := c.process(dst, rec)
+	if cap(c.text) > maxKeptBuffer {
+		c.text = nil
+	}
+	for i := range c.scratch {
+		if cap(c.scratch[i]) > maxKeptBuffer {
+			c.scratch[i] = nil
+		}
+	}
+	return out, r
+}
+
+func (c *Chain) process(dst, rec []byte) ([]byte, Result) {
 	base := len(dst)
 	in := rec
 	if !validUTF8(rec) {

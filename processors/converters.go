@@ -269,8 +269,15 @@ func (c *csvConv) convert(dst, in []byte) ([]byte, outcome, error) {
 			dst = append(dst, "null"...)
 		}
 	}
+	if cap(c.fields) > maxKeptFields {
+		c.fields = nil // (one line of a million delimiters: 16 MB, not kept)
+	}
 	return appendClose(dst, len(c.keys), c.pretty), outOK, nil
 }
+
+// maxKeptFields is the most field bounds a CSVTOJSON converter keeps
+// between records (64 KiB of them).
+const maxKeptFields = 4096
 
 // ---- LOGTOJSON --------------------------------------------------------------
 

@@ -1807,10 +1807,15 @@ func (t *Tailer) consume(ctx context.Context, h *harvester, out chan<- *record.C
 		c.ReleaseData()
 	}
 	rest := data[consumed:]
-	if len(rest) == 0 && cap(h.pend) > 64<<10 {
-		h.pend = nil
+	if cap(h.pend) > 64<<10 && len(rest) <= 16<<10 {
+		h.pend = append([]byte(nil), rest...) // (nil when empty)
 	} else {
 		h.pend = append(h.pend[:0], rest...)
+	}
+	if cap(t.scratch) > 1<<20 && len(h.pend) < chunkCap/2 {
+		// A line of megabytes grew the read buffer: not kept for the
+		// agent's life (its size is the longest line's plus a read).
+		t.scratch = make([]byte, 0, chunkCap)
 	}
 	if h.sp.runaways > 0 {
 		t.cfg.Stats.RecordsLargerThanBuffer.Add(h.sp.runaways)
