@@ -281,13 +281,13 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 	if awsCfg.Credentials != nil && !(id != "" && secret != "") {
 		// The default chain: a profile's static keys are read again
 		// (sharedFileKeys).
-		awsCfg.Credentials = aws.NewCredentialsCache(&sharedFileKeys{
+		awsCfg.Credentials = &sharedFileKeys{
 			chain: awsCfg.Credentials,
 			load: func(ctx context.Context) (aws.CredentialsProvider, error) {
 				again, err := awsconfig.LoadDefaultConfig(ctx, load...)
 				return again.Credentials, err
 			},
-		}, func(o *aws.CredentialsCacheOptions) { o.ExpiryWindow = defaultChainRefreshWindow })
+		}
 	}
 
 	if arn := strings.TrimSpace(cfg.AssumeRoleARN); arn != "" {
@@ -311,8 +311,8 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 		credSource = "assume role " + arn + " (long-lived: " + credSource + ")"
 	}
 
-	if cc, ok := awsCfg.Credentials.(*aws.CredentialsCache); ok {
-		dropper.cache.Store(cc)
+	if inv, ok := awsCfg.Credentials.(invalidator); ok {
+		dropper.cache.Store(&inv)
 	}
 	c := &Clients{
 		imdsEndpoint: o.imdsEndpoint,

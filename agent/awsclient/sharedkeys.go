@@ -22,42 +22,60 @@ const sharedFileRereadAfter = 5 * time.Minute
 // keys of a profile in the shared credentials or config file.
 const sharedFileSource = "SharedConfigCredentials"
 
-// sharedFileKeys is the default credential chain with a profile's static
-// keys read again every sharedFileRereadAfter. The SDK reads them once and
-// never lets them expire, so session keys that a helper rewrites in the
-// file before they expire (IAM Roles Anywhere's `aws_signing_helper
-// update`, a cron job running `aws sts assume-role`, aws-vault) were used
-// until every call failed with ExpiredToken, until a restart. The
-// chain's other sources renew themselves and pass through unchanged.
+// sharedFileKeys is the default credential chain (the SDK's cache around
+// it) with a profile's static keys read again every sharedFileRereadAfter.
+// The SDK reads them once and never lets them expire, so session keys that
+// a helper rewrites in the file before they expire (IAM Roles Anywhere's
+// `aws_signing_helper update`, a cron job running `aws sts assume-role`,
+// aws-vault) were used until every call failed with ExpiredToken, until a
+// restart. Credentials from the chain's other sources pass through as the
+// SDK's cache gives them (no second cache: its expiry window would count
+// them expired early, and Redact would miss their session token).
 type sharedFileKeys struct {
 	load func(context.Context) (aws.CredentialsProvider, error) // the chain, resolved afresh
 
 	mu       sync.Mutex
 	chain    aws.CredentialsProvider
-	fromFile bool // the last credentials came from the shared file
+	fromFile bool      // the last credentials came from the shared file
+	readAt   time.Time // when the file was last read
+	stale    bool      // read the file again at the next call
 }
 
-// Retrieve reads the shared file again if the last credentials came from
-// it, and gives credentials from the file an expiry sharedFileRereadAfter
-// ahead, so that the cache around it asks again by then. (aws.CredentialsCache
-// calls it one at a time.)
+// Retrieve gives the chain's credentials, reading the shared file again
+// first when the last ones came from it and were read
+// sharedFileRereadAfter ago (or a call was refused for an expired token).
+// It is called for every request: without a reread due, it costs a lock.
 func (s *sharedFileKeys) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.fromFile {
+	if s.fromFile && (s.stale || time.Since(s.readAt) >= sharedFileRereadAfter) && ctx.Err() == nil {
 		// A file being rewritten, or gone: keep what was read before.
 		if chain, err := s.load(ctx); err == nil {
 			s.chain = chain
 		}
+		s.readAt, s.stale = time.Now(), false
 	}
-	c, err := s.chain.Retrieve(ctx)
-	s.fromFile = err == nil && strings.HasPrefix(c.Source, sharedFileSource)
-	if s.fromFile && !c.CanExpire {
-		c.CanExpire = true
-		// The cache renews ExpiryWindow before Expires.
-		c.Expires = time.Now().Add(sharedFileRereadAfter + defaultChainRefreshWindow)
+	chain := s.chain
+	s.mu.Unlock()
+	c, err := chain.Retrieve(ctx)
+	if err == nil {
+		s.mu.Lock()
+		if file := strings.HasPrefix(c.Source, sharedFileSource); file != s.fromFile {
+			s.fromFile, s.readAt = file, time.Now()
+		}
+		s.mu.Unlock()
 	}
 	return c, err
+}
+
+// Invalidate makes the next call resolve the credentials again.
+func (s *sharedFileKeys) Invalidate() {
+	s.mu.Lock()
+	s.stale = true
+	chain := s.chain
+	s.mu.Unlock()
+	if c, ok := chain.(interface{ Invalidate() }); ok {
+		c.Invalidate()
+	}
 }
 
 // credentialsDropper drops the cached credentials when a call is refused
@@ -67,7 +85,7 @@ func (s *sharedFileKeys) Retrieve(ctx context.Context) (aws.Credentials, error) 
 // skewed against AWS's would otherwise make every failed call fetch new
 // credentials.
 type credentialsDropper struct {
-	cache atomic.Pointer[aws.CredentialsCache]
+	cache atomic.Pointer[invalidator]
 	last  atomic.Int64 // unix nanos of the last drop
 	every time.Duration
 }
@@ -78,11 +96,16 @@ const dropEvery = 10 * time.Second
 // that have expired.
 var expiredTokenCodes = map[string]bool{"ExpiredTokenException": true, "ExpiredToken": true}
 
+// invalidator is a credentials provider whose cached credentials can be
+// dropped (aws.CredentialsCache, sharedFileKeys).
+type invalidator interface{ Invalidate() }
+
 func (d *credentialsDropper) drop() {
-	c := d.cache.Load()
-	if c == nil {
+	p := d.cache.Load()
+	if p == nil {
 		return
 	}
+	c := *p
 	now := time.Now().UnixNano()
 	if last := d.last.Load(); last != 0 && now-last < int64(d.every) || !d.last.CompareAndSwap(last, now) {
 		return
