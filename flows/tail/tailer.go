@@ -136,15 +136,17 @@ type Tailer struct {
 	// unreadable are the files given a starting row while they could not
 	// be opened (reportUnreadable), once each.
 	unreadable map[fileKey]bool
-	hadRows    bool              // the flow had checkpoint rows at start
-	newest     time.Time         // newest checkpoint Updated
-	clockBack  bool              // newest is later than the clock at start
-	java       *javaStart        // the newest checkpoint is the Java agent's
-	firstRows  []record.Position // starting rows of the first scan, not handed on yet
-	lateStart  map[fileKey]bool  // checkpointed files the first scan listed but could not open
-	order      []*harvester
-	evBuf      []byte        // takeWriteEvents' read buffer
-	evs        []notifyEvent // takeWriteEvents' events
+	hadRows    bool      // the flow had checkpoint rows at start
+	newest     time.Time // newest checkpoint Updated
+	// rotatedAway: the file resumeRotatedAway is starting (harvester.ownName)
+	rotatedAway map[fileKey]bool
+	clockBack   bool              // newest is later than the clock at start
+	java        *javaStart        // the newest checkpoint is the Java agent's
+	firstRows   []record.Position // starting rows of the first scan, not handed on yet
+	lateStart   map[fileKey]bool  // checkpointed files the first scan listed but could not open
+	order       []*harvester
+	evBuf       []byte        // takeWriteEvents' read buffer
+	evs         []notifyEvent // takeWriteEvents' events
 	// unwatched counts tracked files without a write watch (watchWrites).
 	unwatched int
 	errs      int
@@ -206,6 +208,10 @@ type harvester struct {
 	sp        *splitter
 	size      int64
 	modTime   time.Time
+	// ownName: begun out of the pattern at start by its checkpoint
+	// (resumeRotatedAway): its position is saved under its own name, which
+	// no file of the pattern has.
+	ownName bool
 	// viaLink: begun through a symbolic link. Never closed for inactivity:
 	// once the link names another file (cronolog, svlogd, a Tomcat
 	// "current" link re-pointed at rotation), a closed file with a last
@@ -318,6 +324,7 @@ func New(cfg Config) (*Tailer, error) {
 		resume:         map[string][]record.Position{},
 		unreadable:     map[fileKey]bool{},
 		lateStart:      map[fileKey]bool{},
+		rotatedAway:    map[fileKey]bool{},
 		wake:           make(chan struct{}, 1),
 		idling:         make(chan struct{}, 1),
 		open:           map[string]int{},
@@ -882,7 +889,6 @@ func (t *Tailer) resumeRotatedAway(now time.Time) {
 	if err != nil {
 		return
 	}
-	full := strconv.Itoa(fpMax) + ":"
 	for _, e := range ents {
 		if len(want) == 0 {
 			return
@@ -907,15 +913,21 @@ func (t *Tailer) resumeRotatedAway(now time.Time) {
 		head, err := readHead(f, make([]byte, fpMax))
 		born, bornKnown := t.birthTime(f)
 		bornBefore := bornKnown && !time.Unix(0, born).After(r.Updated.Add(t.newGrace))
-		if match, _ := fingerprintMatches(r.Fingerprint, head); err != nil || !match ||
-			!strings.HasPrefix(r.Fingerprint, full) && !bornBefore || bornKnown && !bornBefore {
+		if match, _ := fingerprintMatches(r.Fingerprint, head); err != nil || !match || !fullPrint(r.Fingerprint) && !bornBefore {
 			f.Close()
 			continue
 		}
 		delete(want, st.key.fileID())
 		t.log.Info("File left the pattern while the agent was down with lines not sent; reading it from its checkpoint to its end",
 			"path", p, "checkpoint", fmt.Sprintf("%s@%d", r.Path, r.Offset))
+		// Its position is saved under its own name: the row it was found
+		// by is under the name the pattern's new file takes (its starting
+		// row replaces it in this same scan), and a restart before its
+		// lines are acknowledged would lose them, or, without a new file
+		// there, send them again at every start.
+		t.rotatedAway[st.key] = true
 		t.start(p, st, f, now, false, false)
+		delete(t.rotatedAway, st.key)
 	}
 }
 
@@ -1003,7 +1015,7 @@ func syncSource(h *harvester) {
 	if h.src.PathNow() != h.path {
 		h.src.SetPath(h.path)
 	}
-	h.src.SetDetached(!h.matched)
+	h.src.SetDetached(!h.matched && !h.ownName)
 }
 
 // unmatch marks h as out of the pattern.
@@ -1084,8 +1096,10 @@ func (t *Tailer) reopen(h *harvester, p string, now time.Time) (opened, same boo
 	}
 	// A file created since on the freed inode of a deleted one (ext4 reuses
 	// it at once) may start with the same bytes: a job's log recreated with
-	// `rm; job > job.log`. Its birth time tells it.
-	if born, ok := t.birthTime(f); ok && h.born != 0 && born != h.born {
+	// `rm; job > job.log`. Its birth time tells it, where the head known is
+	// too short to (a whole leading KiB is trusted: a birth time can change
+	// for the same file, as an overlayfs copy-up does).
+	if born, ok := t.birthTime(f); ok && h.born != 0 && born != h.born && len(h.head) < fpMax {
 		f.Close()
 		return true, false
 	}
@@ -1285,6 +1299,7 @@ func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light, 
 		hdrFrom:   -1,
 	}
 	h.born, _ = t.birthTime(f)
+	h.ownName = !matched && t.rotatedAway[st.key]
 	if t.links.Load() {
 		if li, err := os.Lstat(p); err == nil && li.Mode()&os.ModeSymlink != 0 {
 			h.viaLink = true
@@ -1346,7 +1361,7 @@ func (t *Tailer) reportRenamed(h *harvester) {
 
 // report tells OnBegin where h starts.
 func (t *Tailer) report(h *harvester, modTime time.Time, size int64, head []byte, off int64) {
-	if t.cfg.OnBegin == nil || !h.matched {
+	if t.cfg.OnBegin == nil || !h.matched && !h.ownName {
 		return // out of the pattern: its name may be another file's
 	}
 	t.onBegin(record.Position{Flow: t.cfg.FlowID, Path: h.path, FileID: h.fileID,
@@ -1455,15 +1470,20 @@ func (t *Tailer) initialOffset(p string, st fileStat, f *os.File, head []byte) i
 		at := fmt.Sprintf("%s@%d", best.Path, best.Offset)
 		born, bornKnown := t.birthTime(f)
 		switch {
-		case known && !match && !shorterThanPrint(best.Fingerprint, head),
-			bornKnown && time.Unix(0, born).After(best.Updated.Add(t.newGrace)):
-			// Other leading bytes, or created after the checkpoint was saved
-			// (a new file on the freed inode of a deleted one, which ext4
-			// gives out at once, starting with the same bytes: a job's log
-			// recreated while the agent was down): the inode now belongs to
-			// another file.
+		case known && !match && !shorterThanPrint(best.Fingerprint, head):
+			// Other leading bytes: the inode now belongs to another file.
 			t.log.Info("Checkpoint's file identity was reused by another file; not resuming from it",
 				"path", p, "fileId", fid, "checkpoint", at)
+		case match && !fullPrint(best.Fingerprint) && bornKnown && time.Unix(0, born).After(best.Updated.Add(t.newGrace)):
+			// Its first bytes match a short fingerprint, but it was created
+			// after the checkpoint was saved: likely a new file on the freed
+			// inode of a deleted one (ext4 gives it out at once) that starts
+			// with the same bytes, a job's log recreated while the agent was
+			// down. Read from 0: if the clocks disagree instead (the row
+			// saved under a clock behind), that is duplicates, not a loss.
+			t.log.Info("Checkpoint's file identity may have been reused by a new file (created after the checkpoint); reading it from the start",
+				"path", p, "fileId", fid, "checkpoint", at)
+			return 0
 		case known && !match, st.size < best.Offset:
 			// Truncated (or rewritten shorter) while the agent was down.
 			t.log.Warn("Failed to start tailing from previous checkpoint "+at+
@@ -1993,14 +2013,13 @@ func (j *javaStart) pending(mod time.Time) bool {
 // a fingerprint of the whole fpMax leading bytes: enough to tell its file
 // from a new one that took the inode after the listing.
 func (t *Tailer) ownRow(fid string) bool {
-	full := strconv.Itoa(fpMax) + ":"
-	for _, c := range t.resume[fid] {
-		if strings.HasPrefix(c.Fingerprint, full) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(t.resume[fid], func(c record.Position) bool { return fullPrint(c.Fingerprint) })
 }
+
+// fullPrint reports a fingerprint over the whole leading KiB (fpMax).
+func fullPrint(fp string) bool { return strings.HasPrefix(fp, fullPrintPrefix) }
+
+var fullPrintPrefix = strconv.Itoa(fpMax) + ":"
 
 // javaOnlyElsewhere reports whether c is a row only the Java agent wrote,
 // other than the flow's newest, for another path than p.
