@@ -342,7 +342,9 @@ func New(cfg Config) (*Tailer, error) {
 		t.newest = cfg.Resume[newest].Updated
 		if cfg.Resume[newest].JavaOnly {
 			t.java = &javaStart{row: cfg.Resume[newest]}
-		} else if now := time.Now(); t.newest.After(now) {
+		} else if now := time.Now(); t.newest.After(now.Add(t.newGrace)) {
+			// (Within the grace, the usual rule still reads a file written
+			// while the agent was down: a restart within a small step back.)
 			t.clockBack = true
 			lg.Warn("The newest checkpoint is later than the clock: the clock was set back since it was saved. "+
 				"Files without a checkpoint are read from their start, unless last written before checkpointTimeToLiveDays",
