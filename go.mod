@@ -15,6 +15,7 @@ require (
 	github.com/dlclark/regexp2 v1.12.0
 	github.com/emmansun/base64 v0.9.0
 	github.com/google/uuid v1.6.0
+	golang.org/x/sync v0.24.0
 	golang.org/x/sys v0.49.0
 	modernc.org/sqlite v1.61.1
 )

@@ -23,6 +23,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/config"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/ack"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/batch"
@@ -52,6 +54,9 @@ type Deps struct {
 	Logger *slog.Logger
 	// Senders is how many batches may be in flight at once (>= 1).
 	Senders int
+	// MaxInflightBytes bounds the bytes of those batches (0:
+	// DefaultMaxInflightBytes).
+	MaxInflightBytes int64
 	// ShutdownTimeout bounds how long in-flight sends may finish after
 	// reading stops.
 	ShutdownTimeout time.Duration
@@ -223,6 +228,10 @@ func (f *Flow) Run(ctx context.Context) error {
 	// takes it, so at most Senders+1 batches exist (measured: -6 MB RSS,
 	// same throughput; docs/PERFORMANCE.md).
 	batches := make(chan *batch.Batch)
+	// And their bytes: with records of tens of kilobytes every batch fills
+	// to the call's byte limit (5 MiB), and Senders of them in flight, with
+	// their request bodies, took 104 MB of RSS for one flow.
+	inflight := semaphore.NewWeighted(f.inflightMax())
 
 	var wg sync.WaitGroup
 	var tailErr error
@@ -248,12 +257,14 @@ func (f *Flow) Run(ctx context.Context) error {
 				if err := f.deps.Sender.Send(sendCtx, b); err != nil && sendCtx.Err() == nil {
 					f.log.Error("send failed", "err", err)
 				}
+				w := f.inflightWeight(b)
 				b.Release()
+				inflight.Release(w)
 			}
 		}()
 	}
 
-	deadline := f.process(ctx, chunks, batches)
+	deadline := f.process(ctx, chunks, batches, inflight)
 	close(batches)
 	wg.Wait()
 
@@ -284,13 +295,30 @@ func (f *Flow) Run(ctx context.Context) error {
 	return nil
 }
 
+// DefaultMaxInflightBytes bounds the bytes of a flow's batches handed to
+// its senders and not yet released: three calls at the 5 MiB limit.
+const DefaultMaxInflightBytes = 16 << 20
+
+func (f *Flow) inflightMax() int64 {
+	if f.deps.MaxInflightBytes > 0 {
+		return f.deps.MaxInflightBytes
+	}
+	return DefaultMaxInflightBytes
+}
+
+// inflightWeight is b's share of the in-flight budget: its bytes, no more
+// than the whole budget (a batch over it goes alone).
+func (f *Flow) inflightWeight(b *batch.Batch) int64 {
+	return min(max(int64(b.Bytes), 1), f.inflightMax())
+}
+
 // process is the single goroutine that owns the processing chain and the
 // batch builder. It returns when ctx is cancelled, with the shutdown
 // deadline (cancellation + ShutdownTimeout); before that it hands the
 // sealed and the partly filled batch to the senders, waiting for a free
 // one until the deadline, so that their records are delivered now rather
 // than read again after the restart.
-func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches chan<- *batch.Batch) (deadline time.Time) {
+func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches chan<- *batch.Batch, inflight *semaphore.Weighted) (deadline time.Time) {
 	b := batch.NewBuilder(batch.Options{
 		Limits:     f.limits,
 		Keys:       keyMode(f.cfg),
@@ -342,10 +370,16 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 			if bt == nil {
 				continue
 			}
+			w := f.inflightWeight(bt)
+			if inflight.Acquire(dctx, w) != nil {
+				bt.Release()
+				continue
+			}
 			select {
 			case batches <- bt:
 			case <-dctx.Done():
 				bt.Release()
+				inflight.Release(w)
 			}
 		}
 		return deadline
@@ -369,10 +403,16 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 		if full == nil {
 			return true
 		}
+		w := f.inflightWeight(full)
+		if inflight.Acquire(ctx, w) != nil {
+			stopped = finish(full)
+			return false
+		}
 		select {
 		case batches <- full:
 			return true
 		case <-ctx.Done():
+			inflight.Release(w)
 			stopped = finish(full)
 			return false
 		}
