@@ -148,11 +148,15 @@ type csvConv struct {
 	re     *javaregex.Regexp
 	delim  string
 	fields [][2]int
+	need   int // fields read: those after are not kept (split)
 }
 
 func newCSV(names []string, re *javaregex.Regexp, pretty bool) *csvConv {
 	c := &csvConv{pretty: pretty, re: re, delim: re.String(), names: names}
 	c.keys, c.src = uniqueKeys(names)
+	for _, col := range c.src {
+		c.need = max(c.need, col+1)
+	}
 	if l, ok := re.Literal(); ok && l != "" {
 		c.lit = []byte(l)
 	}
@@ -173,7 +177,7 @@ func (c *csvConv) split(s []byte) (plain bool) {
 		return !needsEscape(s)
 	}
 	if d := c.lit; len(d) == 1 {
-		c.fields = splitByte(f, s, d[0])
+		c.fields = splitByte(f, s, d[0], c.need)
 		if escapeByte[d[0]] != 0 {
 			// A tab, say: the fields may still be copied as they are.
 			return !needsEscapeBut(s, d[0])
@@ -182,6 +186,15 @@ func (c *csvConv) split(s []byte) (plain bool) {
 	}
 	start := 0
 	for {
+		if len(f) >= c.need {
+			c.fields = restFields(f, s, start, func(r []byte) bool {
+				for bytes.HasPrefix(r, c.lit) {
+					r = r[len(c.lit):]
+				}
+				return len(r) > 0
+			})
+			return !needsEscape(s)
+		}
 		i := bytes.Index(s[start:], c.lit)
 		if i < 0 {
 			break
@@ -193,10 +206,23 @@ func (c *csvConv) split(s []byte) (plain bool) {
 	return !needsEscape(s)
 }
 
+// restFields ends a split stopped once it has the fields the converter
+// reads (f), the rest of s starting at start: the fields after are not
+// kept (a line of a million delimiters made 16 MB of field bounds), only
+// whether one of them is not empty (nonEmpty), which decides whether Java's
+// dropping of trailing empty fields reaches the fields kept. The field
+// appended past them stands for the rest and is never read.
+func restFields(f [][2]int, s []byte, start int, nonEmpty func([]byte) bool) [][2]int {
+	if nonEmpty(s[start:]) {
+		return append(f, [2]int{start, len(s)})
+	}
+	return trimEmptyTail(append(f, [2]int{start, start}))
+}
+
 // splitByte is split on a delimiter of one byte, eight bytes at a time:
 // fields are short, and bytes.IndexByte's set-up per field costs more than
 // the scan (BenchmarkCSVToJSONAirline).
-func splitByte(f [][2]int, s []byte, d byte) [][2]int {
+func splitByte(f [][2]int, s []byte, d byte, need int) [][2]int {
 	const (
 		ones = 0x0101010101010101
 		lows = 0x7f7f7f7f7f7f7f7f
@@ -207,6 +233,11 @@ func splitByte(f [][2]int, s []byte, d byte) [][2]int {
 	f = f[:cap(f)]
 	n, i, start := 0, 0, 0
 	for ; i+8 <= len(s); i += 8 {
+		if n >= need {
+			return restFields(f[:n], s, start, func(r []byte) bool {
+				return slices.ContainsFunc(r, func(b byte) bool { return b != d })
+			})
+		}
 		if n+8 > len(f) {
 			f = slices.Grow(f[:n], 8)
 			f = f[:cap(f)]

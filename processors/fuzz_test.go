@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -223,16 +224,19 @@ func FuzzCSVLiteralSplitMatchesRegexSplit(f *testing.F) {
 	f.Add([]byte("a\tb\t\tc\t\t"), byte('\t'))
 	f.Fuzz(func(t *testing.T, s []byte, d byte) {
 		d &= 0x7f // a delimiter of one byte is ASCII: agent.json is UTF-8
-		lit := newCSV([]string{"a"}, javaregex.MustCompile(fmt.Sprintf(`\x%02x`, d), 0), false)
-		if len(lit.lit) != 1 {
-			t.Fatalf("delimiter %q is not taken as a literal", d)
-		}
-		lit.split(s)
-		ref := newCSV([]string{"a"}, lit.re, false)
-		ref.lit = nil
-		ref.split(s)
-		if !slices.Equal(lit.fields, ref.fields) {
-			t.Fatalf("%q split by %q:\n got %v\nwant %v", s, d, lit.fields, ref.fields)
+		for _, names := range [][]string{{"a"}, {"a", "b", "c"}, strings.Split("abcdefghijklmnopqrstuvwxyz", "")} {
+			lit := newCSV(names, javaregex.MustCompile(fmt.Sprintf(`\x%02x`, d), 0), false)
+			if len(lit.lit) != 1 {
+				t.Fatalf("delimiter %q is not taken as a literal", d)
+			}
+			lit.split(s)
+			ref := newCSV(names, lit.re, false)
+			ref.lit = nil
+			ref.split(s)
+			// The literal split keeps only the fields the converter reads.
+			if got, want := fieldsRead(lit), fieldsRead(ref); !slices.Equal(got, want) {
+				t.Fatalf("%q split by %q (%d fields read):\n got %v\nwant %v", s, d, len(names), got, want)
+			}
 		}
 	})
 }
@@ -254,4 +258,17 @@ func FuzzNeedsEscapeBut(f *testing.F) {
 			t.Fatalf("%q but %q: needsEscapeBut %v, want %v", s, d, got, want)
 		}
 	})
+}
+
+// fieldsRead is the bounds of each field c's converter reads, {-1, -1}
+// for one past the split (null).
+func fieldsRead(c *csvConv) [][2]int {
+	out := make([][2]int, c.need)
+	for i := range out {
+		out[i] = [2]int{-1, -1}
+		if i < len(c.fields) {
+			out[i] = c.fields[i]
+		}
+	}
+	return out
 }

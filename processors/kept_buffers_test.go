@@ -2,7 +2,11 @@ package processors
 
 import (
 	"bytes"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/processors/javaregex"
 )
 
 // One record of megabytes (a stack dump, a line of delimiters, invalid
@@ -45,5 +49,29 @@ func TestAChainKeepsNoBufferOfMegabytesAfterAHugeRecord(t *testing.T) {
 				t.Fatalf("next record: %q", out)
 			}
 		})
+	}
+}
+
+// A split stopped once it has the fields the converter reads gives those
+// fields as the full split does, Java's dropping of trailing empty fields
+// included, for delimiters of several bytes too (overlapping ones).
+func TestACSVSplitStoppedAtTheFieldsReadMatchesTheFullSplit(t *testing.T) {
+	for d, pattern := range map[string]string{"||": `\|\|`, "aa": "aa", "aba": "aba", "::": "::"} {
+		for _, s := range []string{"", "x", d, d + d, "x" + d, d + "x", "x" + d + d + d, "x" + d + "y" + d + d,
+			"x" + d + d + "z", "aaa", "aaaa", "aaaaa", "abababa", "a" + d + "b" + d + "c" + d + "d" + d, strings.Repeat(d, 9) + "q"} {
+			for _, names := range [][]string{{"a"}, {"a", "b"}, {"a", "b", "c", "d", "e"}} {
+				lit := newCSV(names, javaregex.MustCompile(pattern, 0), false)
+				if lit.lit == nil {
+					t.Fatalf("%q not taken as a literal", d)
+				}
+				ref := newCSV(names, lit.re, false)
+				ref.lit = nil
+				lit.split([]byte(s))
+				ref.split([]byte(s))
+				if got, want := fieldsRead(lit), fieldsRead(ref); !slices.Equal(got, want) {
+					t.Errorf("%q split by %q (%d read): got %v, want %v", s, d, len(names), got, want)
+				}
+			}
+		}
 	}
 }
