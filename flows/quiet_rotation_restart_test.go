@@ -17,10 +17,18 @@ import (
 // Flow's wiring (OnBegin=Seen, Add on receipt, Ack on delivery). backdate: ReadAt 11 min
 // back = a file quiet for idleEvictAfter. pause: the process loop stops taking chunks (outage).
 func quietPipe(t *testing.T, dir string, sv ack.Saver, resume []record.Position, backdate bool) (stats *flowstats.Flow, pause chan struct{}, got func() []string, stop func()) {
+	return pipeOn(t, dir, "app.log*", sv, resume, backdate)
+}
+
+// pipeOn is quietPipe on the files of dir that glob matches.
+func pipeOn(t *testing.T, dir, glob string, sv ack.Saver, resume []record.Position, backdate bool) (stats *flowstats.Flow, pause chan struct{}, got func() []string, stop func()) {
 	stats, pause = flowstats.New("f", "s", false), make(chan struct{})
 	tr := ack.New("f", sv, ack.WithFlushInterval(20*time.Millisecond))
-	tl, _ := tail.New(tail.Config{FlowID: "f", Dir: dir, Glob: "app.log*", MinPoll: 20 * time.Millisecond,
+	tl, err := tail.New(tail.Config{FlowID: "f", Dir: dir, Glob: glob, MinPoll: 20 * time.Millisecond,
 		MaxRefresh: time.Second, Resume: resume, Stats: stats, OnBegin: tr.Seen})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	actx, acancel := context.WithCancel(context.Background())
 	out, tdone, adone := make(chan *record.Chunk), make(chan struct{}), make(chan struct{})

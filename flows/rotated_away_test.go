@@ -1,59 +1,21 @@
 package flows
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/ack"
-	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
-	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/tail"
 )
 
-// exactPipe is a flow's wiring (OnBegin=Seen, Add on receipt, Ack on
-// delivery) on the exact file name app.log, with the real checkpoint store.
+// exactPipe is a flow's wiring on the exact file name app.log, with the
+// real checkpoint store.
 func exactPipe(t *testing.T, dir string, sv ack.Saver, resume []record.Position) (got func() []string, stop func()) {
-	stats := flowstats.New("f", "s", false)
-	tr := ack.New("f", sv, ack.WithFlushInterval(20*time.Millisecond))
-	tl, err := tail.New(tail.Config{FlowID: "f", Dir: dir, Glob: "app.log", MinPoll: 20 * time.Millisecond,
-		MaxRefresh: time.Second, Resume: resume, Stats: stats, OnBegin: tr.Seen})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	actx, acancel := context.WithCancel(context.Background())
-	out, tdone, adone := make(chan *record.Chunk), make(chan struct{}), make(chan struct{})
-	var mu sync.Mutex
-	var recs []string
-	go func() { defer close(tdone); tl.Run(ctx, out) }()
-	go func() { defer close(adone); tr.Run(actx) }()
-	go func() {
-		for {
-			select {
-			case <-tdone:
-				return
-			case c := <-out:
-				n := c.Len()
-				tr.Add(c)
-				mu.Lock()
-				for i := 0; i < n; i++ {
-					recs = append(recs, string(c.Record(i)))
-				}
-				mu.Unlock()
-				c.Ack(n)
-			}
-		}
-	}()
-	var once sync.Once
-	stop = func() { once.Do(func() { cancel(); <-tdone; acancel(); <-adone; tr.Flush() }) }
-	t.Cleanup(stop)
-	got = func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), recs...) }
+	_, _, got, stop = pipeOn(t, dir, "app.log", sv, resume, false)
 	return got, stop
 }
 

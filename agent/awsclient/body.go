@@ -105,16 +105,24 @@ func (c *cappedBody) Close() error { return c.r.Close() }
 // last in the deserialize step, so that it wraps the body before any
 // deserializer reads it.
 func capAnswerAPIOption(s *middleware.Stack) error {
-	const id = "KinesisAgentCapAnswer"
+	return afterEachAttempt(s, "KinesisAgentCapAnswer", middleware.After, func(out middleware.DeserializeOutput, _ error) {
+		if resp, ok := out.RawResponse.(*smithyhttp.Response); ok && resp.Body != nil {
+			resp.Body = &cappedBody{r: resp.Body, left: maxAnswerBytes}
+		}
+	})
+}
+
+// afterEachAttempt adds to the deserialize step, once, at pos (After: next
+// to the transport, before any deserializer reads the answer; Before:
+// after they did), a middleware that gives fn each attempt's outcome.
+func afterEachAttempt(s *middleware.Stack, id string, pos middleware.RelativePosition, fn func(middleware.DeserializeOutput, error)) error {
 	if _, ok := s.Deserialize.Get(id); ok {
 		return nil
 	}
 	return s.Deserialize.Add(middleware.DeserializeMiddlewareFunc(id,
 		func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
 			out, md, err := next.HandleDeserialize(ctx, in)
-			if resp, ok := out.RawResponse.(*smithyhttp.Response); ok && resp.Body != nil {
-				resp.Body = &cappedBody{r: resp.Body, left: maxAnswerBytes}
-			}
+			fn(out, err)
 			return out, md, err
-		}), middleware.After)
+		}), pos)
 }

@@ -115,17 +115,10 @@ func (d *credentialsDropper) drop() {
 
 // apiOption adds the middleware that watches every call's outcome.
 func (d *credentialsDropper) apiOption(s *middleware.Stack) error {
-	const id = "kinesisAgentDropExpiredCredentials"
-	if _, ok := s.Deserialize.Get(id); ok {
-		return nil
-	}
-	return s.Deserialize.Add(middleware.DeserializeMiddlewareFunc(id,
-		func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
-			out, md, err := next.HandleDeserialize(ctx, in)
-			var ae smithy.APIError
-			if err != nil && errors.As(err, &ae) && expiredTokenCodes[ae.ErrorCode()] {
-				d.drop()
-			}
-			return out, md, err
-		}), middleware.Before)
+	return afterEachAttempt(s, "kinesisAgentDropExpiredCredentials", middleware.Before, func(_ middleware.DeserializeOutput, err error) {
+		var ae smithy.APIError
+		if err != nil && errors.As(err, &ae) && expiredTokenCodes[ae.ErrorCode()] {
+			d.drop()
+		}
+	})
 }

@@ -41,20 +41,7 @@ func TestAClosedFileDeletedAndRecreatedOnItsInodeWithTheSameFirstLineIsReadFromI
 		if err := os.Remove(p); err != nil {
 			t.Fatal(err)
 		}
-		tmp := filepath.Join(dir, "tmp.x") // out of the pattern until it has the inode
-		reused := false
-		for i := 0; i < 50 && !reused; i++ {
-			mustWrite(t, tmp, "status=OK\nrun 2 done\n")
-			if reused = fileIDOf(t, tmp) == ino; !reused {
-				if err := os.Remove(tmp); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-		if !reused {
-			t.Skip("the file system did not reuse the inode")
-		}
-		mustRename(t, tmp, p)
+		mustRename(t, onFreedInode(t, dir, ino, "status=OK\nrun 2 done\n"), p)
 		waitFor(t, "run 2 done", func() bool { return len(c.records()) >= 2 })
 		c.settle()
 		eq(t, c.records(), "status=OK\n", "status=OK\n", "run 2 done\n")
@@ -108,19 +95,7 @@ func TestAFileRecreatedOnItsInodeWhileTheAgentWasDownIsReadFromItsStart(t *testi
 	if err := os.Remove(p); err != nil {
 		t.Fatal(err)
 	}
-	tmp := filepath.Join(dir, "tmp.x")
-	reused := false
-	for i := 0; i < 50 && !reused; i++ {
-		mustWrite(t, tmp, "status=OK\nrun 2 done\n")
-		if reused = fileIDOf(t, tmp) == ino; !reused {
-			if err := os.Remove(tmp); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if !reused {
-		t.Skip("the file system did not reuse the inode")
-	}
+	tmp := onFreedInode(t, dir, ino, "status=OK\nrun 2 done\n")
 	if f, err := os.Open(tmp); err != nil {
 		t.Fatal(err)
 	} else if _, ok := birthTime(f); f.Close() != nil || !ok {
@@ -134,4 +109,24 @@ func TestAFileRecreatedOnItsInodeWhileTheAgentWasDownIsReadFromItsStart(t *testi
 	c.waitRecords(2)
 	c.settle()
 	eq(t, c.records(), "status=OK\n", "run 2 done\n")
+}
+
+// onFreedInode writes content to a new file of dir, out of any test's
+// pattern, until it gets the inode ino of a file just deleted (ext4 and
+// tmpfs give it out at once), and returns its path; the test is skipped
+// when the file system does not.
+func onFreedInode(t *testing.T, dir, ino, content string) string {
+	t.Helper()
+	tmp := filepath.Join(dir, "tmp.x")
+	for range 50 {
+		mustWrite(t, tmp, content)
+		if fileIDOf(t, tmp) == ino {
+			return tmp
+		}
+		if err := os.Remove(tmp); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Skip("the file system did not reuse the inode")
+	return ""
 }
