@@ -295,14 +295,14 @@ func (f *Flow) Run(ctx context.Context) error {
 	return nil
 }
 
-// DefaultMaxInflightBytes bounds the bytes of a flow's batches handed to
-// its senders and not yet released: one call at the 5 MiB PutRecords
-// limit beside smaller ones, two at Firehose's 4 MiB. Measured with
-// 100 KB records (one flow, 1,500 of them): peak RSS 100 MB against a
-// fast sink and 110 MB against one answering in 30 s with eight senders
-// unbounded; 79 and 39 MB with 8 MiB (16 MiB: 100 and 60 MB). Small
-// records fill batches by count (500 records) long before: no change.
+// DefaultMaxInflightBytes bounds the bytes beyond inflightAllowance of a
+// flow's batches handed to its senders and not yet released: two calls at
+// the 5 MiB PutRecords limit. Records of a few KiB (500 of 4 KiB: 2 MiB a
+// batch) still keep every sender busy.
 const DefaultMaxInflightBytes = 8 << 20
+
+// inflightAllowance is the part of each batch the budget does not count.
+const inflightAllowance = 1 << 20
 
 func (f *Flow) inflightMax() int64 {
 	if f.deps.MaxInflightBytes > 0 {
@@ -311,10 +311,11 @@ func (f *Flow) inflightMax() int64 {
 	return DefaultMaxInflightBytes
 }
 
-// inflightWeight is b's share of the in-flight budget: its bytes, no more
-// than the whole budget (a batch over it goes alone).
+// inflightWeight is b's share of the in-flight budget: its bytes beyond
+// inflightAllowance, no more than the whole budget (a batch over it goes
+// alone).
 func (f *Flow) inflightWeight(b *batch.Batch) int64 {
-	return min(max(int64(b.Bytes), 1), f.inflightMax())
+	return min(max(int64(b.Bytes)-inflightAllowance, 1), f.inflightMax())
 }
 
 // process is the single goroutine that owns the processing chain and the

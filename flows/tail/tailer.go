@@ -703,7 +703,7 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 				t.cfg.Stats.UpdateFile(h.fileID, func(s *flowstats.FileState) { s.Size = size })
 			}
 			if light {
-				h.matched = true
+				h.matched, h.ownName = true, false // (back in the pattern: its name is the pattern's again)
 				t.setPath(h, p)
 				continue
 			}
@@ -1029,7 +1029,7 @@ func (t *Tailer) unmatch(h *harvester) {
 // refresh reconciles a tracked file with its listing. It returns false
 // when the file at this identity is not the one tracked (inode reuse).
 func (t *Tailer) refresh(h *harvester, p string, st fileStat) bool {
-	h.matched = true
+	h.matched, h.ownName = true, false // (back in the pattern: its name is the pattern's again)
 	if h.undecided {
 		if h.path != p {
 			h.path = p
