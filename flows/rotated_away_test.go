@@ -12,6 +12,16 @@ import (
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
 )
 
+// overAKiB is 40 numbered lines, 1,400 bytes: a fingerprint of the whole
+// leading KiB.
+func overAKiB() string {
+	var b strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&b, "a%02d %s\n", i, strings.Repeat("x", 30))
+	}
+	return b.String()
+}
+
 // exactPipe is a flow's wiring on the exact file name app.log, with the
 // real checkpoint store.
 func exactPipe(t *testing.T, dir string, sv ack.Saver, resume []record.Position) (got func() []string, stop func()) {
@@ -29,16 +39,13 @@ func exactPipe(t *testing.T, dir string, sv ack.Saver, resume []record.Position)
 func TestLinesReadAfterARenameWhileRunningAreNotSentAgainAtEveryRestart(t *testing.T) {
 	dir := t.TempDir()
 	live := filepath.Join(dir, "app.log")
-	var b strings.Builder
-	for i := range 40 {
-		fmt.Fprintf(&b, "a%02d %s\n", i, strings.Repeat("x", 30))
-	}
-	writeFile(t, live, b.String())
+	first := overAKiB()
+	writeFile(t, live, first)
 	store := openStore(t)
 	got, stop := exactPipe(t, dir, store, nil)
 	eventually(t, "app.log read and saved", func() bool {
 		ps, _ := store.Load("f")
-		return len(got()) == 40 && len(ps) == 1 && ps[0].Offset == int64(b.Len())
+		return len(got()) == 40 && len(ps) == 1 && ps[0].Offset == int64(len(first))
 	})
 	if err := os.Rename(live, live+".1"); err != nil {
 		t.Fatal(err)
@@ -53,7 +60,7 @@ func TestLinesReadAfterARenameWhileRunningAreNotSentAgainAtEveryRestart(t *testi
 			eventually(t, "app.log.1's position saved under its own name", func() bool {
 				ps, _ := store.Load("f")
 				for _, p := range ps {
-					if p.Path == live+".1" && p.Offset == int64(b.Len()+5) {
+					if p.Path == live+".1" && p.Offset == int64(len(first)+5) {
 						return true
 					}
 				}

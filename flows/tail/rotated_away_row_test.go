@@ -1,9 +1,7 @@
 package tail
 
 import (
-	"fmt"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,13 +20,10 @@ import (
 func TestARotatedAwayFileReadAtStartIsStillReadAfterARestartBeforeItsLinesWereAcknowledged(t *testing.T) {
 	dir := t.TempDir()
 	live := filepath.Join(dir, "app.log")
-	var sent strings.Builder
-	for i := range 40 {
-		fmt.Fprintf(&sent, "a%02d %s\n", i, strings.Repeat("x", 30))
-	}
-	mustWrite(t, live, sent.String())
+	sent := numbered(40)
+	mustWrite(t, live, sent)
 	row := record.Position{Flow: "test", Path: live, FileID: fileIDOf(t, live),
-		Fingerprint: fingerprint(headOf(t, live)), Offset: int64(sent.Len()), Updated: time.Now()}
+		Fingerprint: fingerprint(headOf(t, live)), Offset: int64(len(sent)), Updated: time.Now()}
 	mustAppend(t, live, "u1\nu2\n") // not sent when the agent stopped
 	mustRename(t, live, live+".1")  // logrotate while the agent was down
 	mustWrite(t, live, "b0\n")

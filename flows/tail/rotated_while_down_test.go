@@ -23,16 +23,13 @@ func TestAnExactNameRotatedWhileTheAgentWasDownHasItsUnsentLinesRead(t *testing.
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			live := filepath.Join(dir, "app.log")
-			var sent strings.Builder
-			for i := range lines {
-				fmt.Fprintf(&sent, "a%02d %s\n", i, strings.Repeat("x", 30))
-			}
-			mustWrite(t, live, sent.String())
+			sent := numbered(lines)
+			mustWrite(t, live, sent)
 			if name == "short" && !hasBirthTime(t, live) {
 				t.Skip("the file system keeps no birth time")
 			}
 			row := record.Position{Flow: "test", Path: live, FileID: fileIDOf(t, live),
-				Fingerprint: fingerprint(headOf(t, live)), Offset: int64(sent.Len()), Updated: time.Now()}
+				Fingerprint: fingerprint(headOf(t, live)), Offset: int64(len(sent)), Updated: time.Now()}
 			// While the agent is down: two more lines, then logrotate.
 			mustAppend(t, live, "u1\nu2\n")
 			mustRename(t, live, live+".1")
@@ -64,6 +61,16 @@ func TestAnotherFileOnACheckpointedInodeOutsideThePatternIsNotRead(t *testing.T)
 	c.waitRecords(1)
 	c.settle()
 	eq(t, c.records(), "b0\n")
+}
+
+// numbered is n numbered lines of 35 bytes (40 of them: a fingerprint of
+// the whole leading KiB).
+func numbered(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "a%02d %s\n", i, strings.Repeat("x", 30))
+	}
+	return b.String()
 }
 
 func hasBirthTime(t *testing.T, p string) bool {
