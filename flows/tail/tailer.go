@@ -1685,6 +1685,15 @@ func (t *Tailer) drop(h *harvester, why string) {
 		t.log.Info("Stopped tailing file", "path", h.path, "fileId", h.fileID, "reason", why, "offset", h.done(), "size", h.size)
 	}
 	delete(t.files, h.key)
+	if h.ownName {
+		// Let go (deleted, or read and quiet): its name may be gone, and its
+		// inode given to a new file of the pattern, whose starting row a
+		// late acknowledgement saved under the old name would delete (the
+		// store keeps one row per file id). Not saved any more: a start
+		// that finds it again sends its unacknowledged tail again.
+		h.ownName = false
+		syncSource(h)
+	}
 	if h.src != nil {
 		h.src.Release()
 	}
