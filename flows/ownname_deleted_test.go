@@ -1,80 +1,25 @@
 package flows
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/ack"
-	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
-	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/tail"
 )
 
-// heldPipe is pipeOn's wiring on the exact name app.log, where the
+// heldPipe is a flow's wiring on the exact name app.log, where the
 // acknowledgements of chunks read from holdAck are held until release() is
 // called, and chunks read from holdAdd are not handed to the tracker at all
 // (they wait behind a backlog: the flow's pending-chunk limit).
 func heldPipe(t *testing.T, dir string, sv ack.Saver, resume []record.Position, holdAck, holdAdd string) (got func() []string, release func(), stop func()) {
-	stats := flowstats.New("f", "s", false)
-	tr := ack.New("f", sv, ack.WithFlushInterval(20*time.Millisecond))
-	tl, err := tail.New(tail.Config{FlowID: "f", Dir: dir, Glob: "app.log", MinPoll: 20 * time.Millisecond,
-		MaxRefresh: time.Second, Resume: resume, Stats: stats, OnBegin: tr.Seen})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	actx, acancel := context.WithCancel(context.Background())
-	out, tdone, adone := make(chan *record.Chunk), make(chan struct{}), make(chan struct{})
-	var mu sync.Mutex
-	var recs []string
-	var held []*record.Chunk
-	go func() { defer close(tdone); tl.Run(ctx, out) }()
-	go func() { defer close(adone); tr.Run(actx) }()
-	go func() {
-		for {
-			select {
-			case <-tdone:
-				return
-			case c := <-out:
-				n := c.Len()
-				p := c.Source.PathNow()
-				if holdAdd != "" && p == holdAdd {
-					continue // never added: waits behind the backlog
-				}
-				tr.Add(c)
-				mu.Lock()
-				for i := 0; i < n; i++ {
-					recs = append(recs, string(c.Record(i)))
-				}
-				if p == holdAck {
-					held = append(held, c)
-					mu.Unlock()
-					continue
-				}
-				mu.Unlock()
-				c.Ack(n)
-			}
-		}
-	}()
-	var once sync.Once
-	stop = func() { once.Do(func() { cancel(); <-tdone; acancel(); <-adone; tr.Flush() }) }
-	t.Cleanup(stop)
-	got = func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), recs...) }
-	release = func() {
-		mu.Lock()
-		h := held
-		held = nil
-		mu.Unlock()
-		for _, c := range h {
-			c.Ack(c.Len())
-		}
-	}
+	_, _, got, release, stop = routedPipe(t, dir, "app.log", sv, resume, false, func(p string) (bool, bool) {
+		return p != holdAdd, p == holdAck
+	})
 	return got, release, stop
 }
 
@@ -90,16 +35,7 @@ func heldPipe(t *testing.T, dir string, sv ack.Saver, resume []record.Position, 
 // before the newest checkpoint, starts at its end. Its lines are lost.
 func TestADeletedFileResumedOutOfThePatternDoesNotDeleteTheRowOfANewFileOnItsInode(t *testing.T) {
 	dir := t.TempDir()
-	live := filepath.Join(dir, "app.log")
-	first := overAKiB()
-	writeFile(t, live, first)
-	store := openStore(t)
-	got, stop := exactPipe(t, dir, store, nil)
-	eventually(t, "app.log read and saved", func() bool {
-		_, off, ok := rowOf(store, live)
-		return len(got()) == 40 && ok && off == int64(len(first))
-	})
-	stop()
+	live, store := savedAppLog(t, dir)
 
 	// While the agent is down: rotated (nocreate), a line not sent.
 	must(t, os.Rename(live, live+".1"))

@@ -27,16 +27,7 @@ func rowOf(st *checkpoint.Store, path string) (fid string, off int64, ok bool) {
 // file of the pattern again.
 func TestAFileResumedOutOfThePatternThatComesBackAndLeavesAgainDoesNotOverwriteTheNewFilesRow(t *testing.T) {
 	dir := t.TempDir()
-	live := filepath.Join(dir, "app.log")
-	first := overAKiB()
-	writeFile(t, live, first)
-	store := openStore(t)
-	got, stop := exactPipe(t, dir, store, nil)
-	eventually(t, "app.log read and saved", func() bool {
-		_, off, ok := rowOf(store, live)
-		return len(got()) == 40 && ok && off == int64(len(first))
-	})
-	stop()
+	live, store := savedAppLog(t, dir)
 
 	// While the agent is down: rotated, a line not sent, a new app.log.
 	must(t, os.Rename(live, live+".1"))
@@ -45,7 +36,7 @@ func TestAFileResumedOutOfThePatternThatComesBackAndLeavesAgainDoesNotOverwriteT
 	fidO := fileIDOf(t, live+".1")
 
 	ps, _ := store.Load("f")
-	got, stop = exactPipe(t, dir, store, ps)
+	got, stop := exactPipe(t, dir, store, ps)
 	eventually(t, "u1 and n0 read, O saved under its own name", func() bool {
 		fid, _, ok := rowOf(store, live+".1")
 		return len(got()) == 2 && ok && fid == fidO
@@ -76,6 +67,23 @@ func TestAFileResumedOutOfThePatternThatComesBackAndLeavesAgainDoesNotOverwriteT
 	if fid != fidN2 {
 		t.Fatalf("row of app.log (the new file N2 %s) now names %s@%d: the out-of-pattern file O overwrote it", fidN2, fid, off)
 	}
+}
+
+// savedAppLog writes app.log (over a KiB) in dir and runs a flow on it
+// until all of it is read and its checkpoint saved, then stops it.
+func savedAppLog(t *testing.T, dir string) (live string, store *checkpoint.Store) {
+	t.Helper()
+	live = filepath.Join(dir, "app.log")
+	first := overAKiB()
+	writeFile(t, live, first)
+	store = openStore(t)
+	got, stop := exactPipe(t, dir, store, nil)
+	eventually(t, "app.log read and saved", func() bool {
+		_, off, ok := rowOf(store, live)
+		return len(got()) == 40 && ok && off == int64(len(first))
+	})
+	stop()
+	return live, store
 }
 
 func must(t *testing.T, err error) {

@@ -22,6 +22,15 @@ func quietPipe(t *testing.T, dir string, sv ack.Saver, resume []record.Position,
 
 // pipeOn is quietPipe on the files of dir that glob matches.
 func pipeOn(t *testing.T, dir, glob string, sv ack.Saver, resume []record.Position, backdate bool) (stats *flowstats.Flow, pause chan struct{}, got func() []string, stop func()) {
+	stats, pause, got, _, stop = routedPipe(t, dir, glob, sv, resume, backdate, nil)
+	return
+}
+
+// routedPipe is pipeOn where route, when set, decides for each chunk by
+// its file's path: not added to the tracker at all (waits behind a
+// backlog), or its acknowledgement held until release is called.
+func routedPipe(t *testing.T, dir, glob string, sv ack.Saver, resume []record.Position, backdate bool,
+	route func(path string) (add, holdAck bool)) (stats *flowstats.Flow, pause chan struct{}, got func() []string, release, stop func()) {
 	stats, pause = flowstats.New("f", "s", false), make(chan struct{})
 	tr := ack.New("f", sv, ack.WithFlushInterval(20*time.Millisecond))
 	tl, err := tail.New(tail.Config{FlowID: "f", Dir: dir, Glob: glob, MinPoll: 20 * time.Millisecond,
@@ -34,6 +43,7 @@ func pipeOn(t *testing.T, dir, glob string, sv ack.Saver, resume []record.Positi
 	out, tdone, adone := make(chan *record.Chunk), make(chan struct{}), make(chan struct{})
 	var mu sync.Mutex
 	var recs []string
+	var held []*record.Chunk
 	go func() { defer close(tdone); tl.Run(ctx, out) }()
 	go func() { defer close(adone); tr.Run(actx) }()
 	go func() {
@@ -47,14 +57,26 @@ func pipeOn(t *testing.T, dir, glob string, sv ack.Saver, resume []record.Positi
 				if backdate {
 					c.ReadAt = c.ReadAt.Add(-11 * time.Minute)
 				}
+				add, holdAck := true, false
+				if route != nil {
+					add, holdAck = route(c.Source.PathNow())
+				}
+				if !add {
+					continue
+				}
 				n := c.Len()
 				tr.Add(c)
 				mu.Lock()
 				for i := 0; i < n; i++ {
 					recs = append(recs, string(c.Record(i)))
 				}
+				if holdAck {
+					held = append(held, c)
+				}
 				mu.Unlock()
-				c.Ack(n)
+				if !holdAck {
+					c.Ack(n)
+				}
 			}
 		}
 	}()
@@ -62,6 +84,15 @@ func pipeOn(t *testing.T, dir, glob string, sv ack.Saver, resume []record.Positi
 	stop = func() { once.Do(func() { cancel(); <-tdone; acancel(); <-adone; tr.Flush() }) }
 	t.Cleanup(stop)
 	got = func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), recs...) }
+	release = func() {
+		mu.Lock()
+		h := held
+		held = nil
+		mu.Unlock()
+		for _, c := range h {
+			c.Ack(c.Len())
+		}
+	}
 	return
 }
 
