@@ -204,7 +204,7 @@ func (c *collector) waitRecords(want int) []string {
 	c.settle()
 	got := c.records()
 	if len(got) != want {
-		c.t.Fatalf("got %d records, want %d: %q", len(got), want, got)
+		c.t.Fatalf("got %d records, want %d: %.200q", len(got), want, got)
 	}
 	return got
 }

@@ -79,6 +79,14 @@ const (
 	chunkCap = 128 << 10
 	// smallChunk is the buffer class for chunks made from little data.
 	smallChunk = 16 << 10
+	// spillAt: an unterminated run (no '\n' in it) longer than this, left
+	// at the end of a file, is not held in memory but read back from the
+	// file when a '\n' or the read buffer's size ends it (harvester.spill).
+	// Held, every such file cost up to the read buffer (5 MiB) and every
+	// small write to it copied the run again: ten '\r'-only progress logs
+	// written in 2 KiB pieces every 5 ms took 14 % of a core and 108 MB
+	// (docs/PERFORMANCE.md, fourteenth session).
+	spillAt = smallChunk
 	// maxReadsPerTurn bounds how much one file is read before the others get a turn.
 	maxReadsPerTurn = 16
 	// coalesce is the pause after an iteration that read every file it read
@@ -205,6 +213,7 @@ type harvester struct {
 	born      int64          // its birth time (birthTime); 0: not known
 	offset    int64          // next byte to read
 	pend      []byte         // bytes [offset-len(pend), offset) read but not yet accounted for
+	spill     int64          // or [offset-spill, offset), not held (spillAt): no '\n' in them, pend empty
 	sp        *splitter
 	size      int64
 	modTime   time.Time
@@ -228,7 +237,11 @@ type harvester struct {
 	lastEnds   int       // records in the last chunk (capacity hint)
 }
 
-func (h *harvester) done() int64 { return h.offset - int64(len(h.pend)) }
+func (h *harvester) done() int64 { return h.offset - h.unaccounted() }
+
+// unaccounted is how many bytes before h.offset were read but not yet
+// accounted for (pend or spill).
+func (h *harvester) unaccounted() int64 { return h.spill + int64(len(h.pend)) }
 
 // ghost remembers what was read of a file, for one of two ends:
 //   - truncated (f nil): its copytruncate copy, another inode with the same
@@ -529,6 +542,8 @@ func (t *Tailer) settling(h *harvester, now time.Time) bool {
 		return false
 	}
 	idle := now.Sub(h.lastData)
+	// (A spilled run holds no '\n': the idle flush, which takes a record
+	// ending with one, has nothing to do then.)
 	return (t.cfg.MultiLineStart != nil && len(h.pend) > 0 && !h.idleFlushd && idle >= t.mlIdle) ||
 		(!h.matched && idle >= t.linger) || (h.matched && !h.viaLink && idle >= t.inactive)
 }
@@ -1161,7 +1176,7 @@ func (t *Tailer) truncated(h *harvester, size int64) {
 		"path", h.path, "size", size, "offset", h.done())
 	t.rememberRead(h)
 	h.offset = 0
-	h.pend = h.pend[:0]
+	h.pend, h.spill = h.pend[:0], 0
 	h.head = h.head[:0]
 	if h.src != nil {
 		h.src.Release()
@@ -1722,7 +1737,7 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 		t.truncated(h, h.size)
 	}
 	if h.size == h.offset {
-		if h.src == nil && h.pred != nil && len(h.pend) == 0 {
+		if h.src == nil && h.pred != nil && h.unaccounted() == 0 {
 			t.anchorCopy(ctx, h, out)
 		}
 		return 0, true // nothing new; a read at the end would return nothing
@@ -1731,6 +1746,8 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 	// h.f may be closed under the loop: a send blocked in consume runs
 	// light scans, and a start there out of descriptors sheds idle files.
 	for i := 0; i < maxReadsPerTurn && ctx.Err() == nil && h.f != nil; i++ {
+		// With a spilled run pend is empty: the new bytes alone are read,
+		// and most often they do not end it (nothing is copied again).
 		want := max(chunkCap, len(h.pend))
 		data := append(t.scratch[:0], h.pend...)
 		data = slices.Grow(data, want)
@@ -1754,19 +1771,73 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 		}
 		data = data[:len(data)+n]
 		t.scratch = data[:0]
+		if h.spill > 0 && (bytes.IndexByte(data, '\n') >= 0 || h.spill+int64(n) >= int64(h.sp.max)) {
+			// These bytes end the spilled run: read it back, with them.
+			whole, err := t.readBack(h, n)
+			if err != nil {
+				t.fail(fmt.Errorf("read %s: %w", h.path, err))
+				return total, true // (read again from h.offset next time)
+			}
+			if whole == nil {
+				t.truncated(h, h.size) // shorter than what was read: rewritten
+				continue
+			}
+			data = whole
+		}
 		h.offset += int64(n)
 		h.lastData = time.Now()
 		h.idleFlushd = false
 		h.active = true
 		total += int64(n)
+		if h.spill > 0 {
+			// Nothing in them can end a record yet (split would account
+			// for none of the run): it grows, still unheld.
+			h.spill += int64(n)
+			if n < want {
+				return total, true
+			}
+			continue
+		}
 		t.consume(ctx, h, out, data, splitNormal)
 		if n < want {
-			return total, true // at the end of the file
+			// At the end of the file: the writer may be mid-line.
+			t.spillRun(h)
+			return total, true
 		}
 	}
 	// The turn ended before the end of the file (unless the file was
 	// closed under the loop or the tailer is stopping).
 	return total, h.f == nil || ctx.Err() != nil
+}
+
+// spillRun lets go of h's pending bytes when they are a long run with no
+// '\n' (harvester.spill): they are read back when the run ends.
+func (t *Tailer) spillRun(h *harvester) {
+	if len(h.pend) > spillAt && bytes.IndexByte(h.pend, '\n') < 0 {
+		h.spill, h.pend = int64(len(h.pend)), nil
+	}
+}
+
+// readBack returns h's unaccounted bytes and the next more bytes,
+// [h.done(), h.offset+more), in t.scratch: pend (more is then 0), or a
+// spilled run read again from the file, which ends the spill. It returns
+// nil when the file no longer holds them all.
+func (t *Tailer) readBack(h *harvester, more int) ([]byte, error) {
+	if h.spill == 0 {
+		return append(t.scratch[:0], h.pend...), nil
+	}
+	n := int(h.spill) + more // pend is empty while spilled
+	data := slices.Grow(t.scratch[:0], n)[:n]
+	t.scratch = data[:0]
+	k, err := h.f.ReadAt(data, h.done())
+	if k < n {
+		if errors.Is(err, io.EOF) {
+			err = nil
+		}
+		return nil, err
+	}
+	h.spill = 0
+	return data, nil
 }
 
 // ensureSource gives h the Source of its chunks, at its first chunk.
@@ -1959,8 +2030,13 @@ func (t *Tailer) housekeep(ctx context.Context, out chan<- *record.Chunk, turn [
 			if err == nil && fi.Size() > h.offset {
 				continue
 			}
-			if len(h.pend) > 0 {
-				t.consume(ctx, h, out, append(t.scratch[:0], h.pend...), splitFinal)
+			if h.unaccounted() > 0 {
+				if data, err := t.readBack(h, 0); data != nil {
+					t.consume(ctx, h, out, data, splitFinal)
+				} else {
+					t.log.Warn("Could not read back the unterminated last line of a file let go; it is not sent",
+						"path", h.path, "offset", h.done(), "bytes", h.unaccounted(), "err", err)
+				}
 			}
 			// A deleted file (no link left) never comes back: a file that
 			// gets its inode and first bytes later is a new one, read from

@@ -1,0 +1,193 @@
+package tail
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// run returns n bytes with no '\n' ('\r'-only progress output).
+func run(n int) string {
+	return strings.Repeat("progress 42%\r", n/13+1)[:n]
+}
+
+// eqLong is eq for long records: it names the first that differs, by its
+// length and first bytes.
+func eqLong(t testing.TB, got []string, want ...string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%d records, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("record %d: %d bytes %.30q..., want %d bytes %.30q...", i, len(got[i]), got[i], len(want[i]), want[i])
+		}
+	}
+}
+
+// Each file's unterminated last line was held in memory until its '\n'
+// arrived, up to the read buffer (5 MiB) per file, and copied again at
+// every small write: ten '\r'-only progress logs took 108 MB and 14 % of a
+// core. A long run without '\n' at the end of a file is now read back from
+// the file when it ends.
+func TestLongUnterminatedLinesAreNotHeldInMemory(t *testing.T) {
+	dir := t.TempDir()
+	const files, size, pieces = 8, 1 << 20, 4
+	c := startTailer(t, testConfig(dir, "*.log"))
+	for i := range pieces {
+		for f := range files {
+			mustAppend(t, filepath.Join(dir, fmt.Sprintf("p%d.log", f)), run(size/pieces))
+		}
+		if i == 0 {
+			waitFor(t, "the files are open", func() bool {
+				for f := range files {
+					if !c.tl.isOpen(filepath.Join(dir, fmt.Sprintf("p%d.log", f))) {
+						return false
+					}
+				}
+				return true
+			})
+		}
+		c.settle() // read at the end of each file, mid-line
+	}
+	c.stop()
+	held, spilled := 0, int64(0)
+	for _, h := range c.tl.files {
+		held += cap(h.pend)
+		spilled += h.spill
+	}
+	if held > files*spillAt {
+		t.Fatalf("%d KiB held for %d files whose last line is %d KiB without a newline; want at most %d KiB",
+			held>>10, files, size>>10, files*spillAt>>10)
+	}
+	if spilled != files*size {
+		t.Fatalf("%d bytes read and left for later, want %d", spilled, files*size)
+	}
+	if got := c.records(); len(got) != 0 {
+		t.Fatalf("records sent from unterminated lines: %d", len(got))
+	}
+}
+
+// A run left unheld is read back whole: when a '\n' ends it, when it
+// reaches the read buffer's size (a runaway, cut and the rest discarded),
+// when a multi-line record's next start line comes, when the file is let
+// go out of the pattern (its last line sent unterminated), and not after
+// the file was truncated.
+func TestAnUnheldRunIsSentWholeWhenItEnds(t *testing.T) {
+	t.Run("newline", func(t *testing.T) {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "a.log")
+		c := startTailer(t, testConfig(dir, "*.log"))
+		mustAppend(t, p, "first\n"+run(40<<10))
+		waitFor(t, "first", func() bool { return len(c.records()) == 1 })
+		c.settle()
+		mustAppend(t, p, run(30<<10))
+		c.settle()
+		mustAppend(t, p, "end\nnext\n")
+		eqLong(t, c.waitRecords(3), "first\n", run(40<<10)+run(30<<10)+"end\n", "next\n")
+		c.checkContiguous()
+	})
+	t.Run("runaway", func(t *testing.T) {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "a.log")
+		cfg := testConfig(dir, "*.log")
+		cfg.ReadBufferBytes = 100 << 10
+		c := startTailer(t, cfg)
+		whole := run(130 << 10)
+		for i := 0; i < len(whole); i += 20 << 10 {
+			mustAppend(t, p, whole[i:min(len(whole), i+20<<10)])
+			c.settle()
+		}
+		// Cut once the run reaches the buffer's size, not at its '\n'.
+		waitFor(t, "the runaway's first bytes", func() bool { return len(c.records()) == 1 })
+		mustAppend(t, p, "tail\nnext\n")
+		eqLong(t, c.waitRecords(2), whole[:100<<10], "next\n")
+		if n := cfg.Stats.BytesDiscarded.Load(); n != int64(len(whole))-100<<10+5 {
+			t.Fatalf("BytesDiscarded = %d, want %d", n, int64(len(whole))-100<<10+5)
+		}
+		if e := c.endOf("a.log"); e != int64(len(whole))+10 {
+			t.Fatalf("end %d, want %d", e, len(whole)+10)
+		}
+	})
+	t.Run("multi-line", func(t *testing.T) {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "a.log")
+		cfg := testConfig(dir, "*.log")
+		cfg.MultiLineStart = mustRegexp(t, `S`)
+		// Idle at once: the idle flush has nothing to do with the run,
+		// then sends the last record ending with '\n'.
+		c := startTailer(t, cfg, func(tl *Tailer) { tl.mlIdle = 0 })
+		mustAppend(t, p, "S"+run(40<<10))
+		c.settle()
+		mustAppend(t, p, run(20<<10)+"\n cont\nS2\n")
+		eqLong(t, c.waitRecords(2), "S"+run(40<<10)+run(20<<10)+"\n cont\n", "S2\n")
+	})
+	t.Run("let go", func(t *testing.T) {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "a.log")
+		c := startTailer(t, testConfig(dir, "*.log"))
+		mustAppend(t, p, "first\n"+run(40<<10))
+		waitFor(t, "first", func() bool { return len(c.records()) == 1 })
+		c.settle()
+		mustRename(t, p, filepath.Join(dir, "a.old"))
+		eqLong(t, c.waitRecords(2), "first\n", run(40<<10))
+	})
+	t.Run("truncated", func(t *testing.T) {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "a.log")
+		c := startTailer(t, testConfig(dir, "*.log"))
+		mustAppend(t, p, "first\n"+run(40<<10))
+		waitFor(t, "first", func() bool { return len(c.records()) == 1 })
+		c.settle()
+		mustTruncate(t, p, 0)
+		mustAppend(t, p, "fresh\n")
+		eqLong(t, c.waitRecords(2), "first\n", "fresh\n")
+	})
+}
+
+// However a file's bytes arrive (pieces that end mid-line, runs longer
+// than spillAt, lines longer than the read buffer), the tailer sends the
+// records that splitting the whole file at once gives.
+func TestRecordsDoNotDependOnWhereReadsEndMidLine(t *testing.T) {
+	for seed := range uint64(4) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			rnd := rand.New(rand.NewPCG(seed, 1))
+			var b strings.Builder
+			for b.Len() < 1<<20 {
+				switch rnd.IntN(4) {
+				case 0:
+					b.WriteString(run(rnd.IntN(120 << 10)))
+				case 1:
+					b.WriteString(run(rnd.IntN(spillAt)))
+				default:
+					b.WriteString(run(rnd.IntN(200)))
+				}
+				b.WriteByte('\n')
+			}
+			b.WriteString(run(30 << 10)) // unterminated: not sent
+			all := b.String()
+
+			var want []string
+			sp := newSplitter(nil, nil, 0, 64<<10, 1)
+			sp.split([]byte(all), splitNormal, func(s, e int) { want = append(want, all[s:e]) })
+
+			dir := t.TempDir()
+			p := filepath.Join(dir, "a.log")
+			cfg := testConfig(dir, "*.log")
+			cfg.ReadBufferBytes, cfg.SkipHeaderLines = 64<<10, 1
+			c := startTailer(t, cfg)
+			for i := 0; i < len(all); {
+				n := min(len(all)-i, 1+rnd.IntN(48<<10))
+				mustAppend(t, p, all[i:i+n])
+				i += n
+				if rnd.IntN(3) == 0 {
+					c.settle()
+				}
+			}
+			eqLong(t, c.waitRecords(len(want)), want...)
+			c.checkContiguous()
+		})
+	}
+}
