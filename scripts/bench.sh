@@ -8,14 +8,15 @@
 #   2. internal/cmd/e2ebench: dist/aws-kinesis-agent against the fast sink over
 #      HTTPS (CSVTOJSON and raw million-line runs, live append, alone and
 #      beside 500 quiet files, 1 GB backlog
-#      against a slow sink, a busy neighbour file in the flow's directory)
+#      against a slow sink, a busy neighbour file in the flow's directory, ten
+#      progress logs whose lines never end)
 #      and against kinesalite; results in
 #      bench/out/e2e-<date>.{json,md} with a comparison to the previous run,
 #      CPU/allocation profiles of one CSVTOJSON run in bench/out/prof-<date>/.
 #
 # Knobs (environment): BENCH_COUNT (micro -count, default 6), BENCH_TIME
 # (micro -benchtime, default 200ms), E2E_RUNS (default 3), E2E_SCENARIOS
-# (default csv,raw,live,live-lines,live-quiet,kinesalite,backlog,neighbour), E2E_AGENT (agent binary, default
+# (default csv,raw,live,live-lines,live-quiet,kinesalite,backlog,neighbour,progress), E2E_AGENT (agent binary, default
 # dist/aws-kinesis-agent), E2E_ARGS (more e2ebench flags, e.g.
 # "--agent-env GOGC=50 --sink-http1"), BENCH_SKIP_MICRO=1, BENCH_SKIP_E2E=1.
 # It stops everything it started (kinesalite by its PID file).
@@ -47,7 +48,7 @@ if [ "${BENCH_SKIP_MICRO:-}" != 1 ]; then
 fi
 
 if [ "${BENCH_SKIP_E2E:-}" != 1 ]; then
-  scenarios=${E2E_SCENARIOS:-csv,raw,live,live-lines,live-quiet,kinesalite,backlog,neighbour}
+  scenarios=${E2E_SCENARIOS:-csv,raw,live,live-lines,live-quiet,kinesalite,backlog,neighbour,progress}
   work=$(mktemp -d /tmp/aws-kinesis-agent-bench.XXXXXX)
   export EMU_DIR=$work/emulators
   cleanup() { .ci/emulators/stop.sh; rm -rf "$work"; }

@@ -26,6 +26,10 @@
 //	            directory (not matching the pattern, as a busy syslog beside
 //	            the flow's logs) gets --neighbour-rate single-line writes a
 //	            second for --live-for: what someone else's log costs the agent
+//	progress    ten matching files each get 1 KiB without '\n' every 5 ms
+//	            for --live-for ('\r'-only progress output: lines of 4 MB
+//	            that never end); CPU-µs/line is per KiB written, and the
+//	            sink must get no record
 //
 // Results are printed as a Markdown table and written as JSON (--out);
 // --previous names an earlier JSON to compare with.
@@ -83,7 +87,7 @@ type options struct {
 }
 
 // scenarioOrder is the order scenarios run and are tabulated in.
-var scenarioOrder = []string{"csv", "raw", "live", "live-lines", "live-quiet", "kinesalite", "backlog", "neighbour"}
+var scenarioOrder = []string{"csv", "raw", "live", "live-lines", "live-quiet", "kinesalite", "backlog", "neighbour", "progress"}
 
 // liveQuietFiles is how many quiet matching files lie beside the live file
 // in the live-quiet scenario: a directory of many logs of which one is busy.
@@ -283,6 +287,8 @@ func run(o options) error {
 				r, err = b.backlog(i, backlogDir)
 			case "neighbour":
 				r, err = b.neighbour(i, liveLines)
+			case "progress":
+				r, err = b.progress(i)
 			}
 			if err := add(r, err); err != nil {
 				return err
@@ -917,6 +923,77 @@ func (b *bench) neighbour(runNo int, lines [][]byte) (Result, error) {
 	r.PeakAnonMB, r.PeakFileMB = p.anonMB, p.fileMB
 	if st := s.Stats(); st.Records != 1 {
 		r.Note = fmt.Sprintf("the sink got %d records, want the agent's own 1", st.Records)
+	}
+	return r, nil
+}
+
+// progress measures files whose lines never end: progressFiles matching
+// files each get a KiB of '\r'-separated progress output without '\n'
+// every 5 ms for liveFor. Lines counts the KiB written.
+func (b *bench) progress(runNo int) (Result, error) {
+	const progressFiles = 10
+	r := Result{Scenario: "progress", Run: runNo}
+	s, ca, err := b.tlsSink(sink.Options{})
+	if err != nil {
+		return r, err
+	}
+	defer s.Close()
+	dir := filepath.Join(b.o.work, fmt.Sprintf("progress%02d", runNo))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return r, err
+	}
+	files := make([]*os.File, progressFiles)
+	for i := range files {
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("progress%02d.log", i)))
+		if err != nil {
+			return r, err
+		}
+		defer f.Close()
+		files[i] = f
+	}
+	piece := bytes.Repeat([]byte("progress 42%\r"), 1024/13+1)[:1024]
+	cfgPath, runDir, err := b.config(dir, s.URL, false, nil)
+	if err != nil {
+		return r, err
+	}
+	p, err := b.startAgent(cfgPath, runDir, "AWS_CA_BUNDLE="+ca)
+	if err != nil {
+		return r, err
+	}
+	defer p.kill()
+	pid := p.cmd.Process.Pid
+	cpu0, sys0 := procCPU(pid)
+	start := time.Now()
+	tick := time.NewTicker(5 * time.Millisecond)
+	var written int64
+	for now := range tick.C {
+		if now.Sub(start) >= b.o.liveFor {
+			break
+		}
+		for _, f := range files {
+			if _, err := f.Write(piece); err != nil {
+				tick.Stop()
+				return r, err
+			}
+			written++
+		}
+	}
+	tick.Stop()
+	el := time.Since(start)
+	cpu1, sys1 := procCPU(pid)
+	hwm := readProcMem(pid).hwm
+	_, maxRSS, err := p.stop()
+	if err != nil {
+		return r, err
+	}
+	r.Lines, r.Seconds = written, el.Seconds()
+	r.LinesPerS = float64(written) / el.Seconds()
+	r.CPUSeconds, r.SysSeconds = cpu1-cpu0, sys1-sys0
+	r.CPUusLine = r.CPUSeconds * 1e6 / float64(max(written, 1))
+	r.PeakRSSMB = max(maxRSS, hwm)
+	r.PeakAnonMB, r.PeakFileMB = p.anonMB, p.fileMB
+	if st := s.Stats(); st.Records != 0 {
+		r.Note = fmt.Sprintf("the sink got %d records from lines that never end", st.Records)
 	}
 	return r, nil
 }
