@@ -185,6 +185,45 @@ func FuzzSplitterReadBoundaries(f *testing.F) {
 	})
 }
 
+// The tailer leaves a run without '\n' unheld (harvester.spill) and skips
+// the split while the bytes that follow hold no '\n' and the run stays
+// shorter than the buffer: the split must then account for nothing, emit
+// nothing and keep its state, in every mode. (A splitter dropping a
+// runaway's rest consumes such bytes, but it leaves none unaccounted.)
+func FuzzSplitterIgnoresARunWithoutNewline(f *testing.F) {
+	f.Add([]byte("a\nbbbbbbb"), uint8(3), uint8(0), uint16(0), false)
+	f.Add([]byte("2024-a\n x\n2024-b y z"), uint8(5), uint8(1), uint16(0), true)
+	f.Add([]byte("AAAA\nBBBBCCCC"), uint8(7), uint8(2), uint16(10), false)
+	re, _ := javaregex.Compile(`\d{4}-`, 0)
+	f.Fuzz(func(t *testing.T, data []byte, cut uint8, hdr uint8, agg uint16, multi bool) {
+		const max = 16
+		var m *javaregex.Regexp
+		if multi {
+			m = re
+		}
+		sp := newSplitter(m, nil, int(agg%64), max, int(hdr%3))
+		if multi && cut&1 == 1 {
+			sp.flushAt = 8
+		}
+		step := int(cut%17) + 1
+		var pend []byte
+		for i := 0; i < len(data); i += step {
+			piece := data[i:min(len(data), i+step)]
+			buf := append(append([]byte(nil), pend...), piece...)
+			// (pend is never empty then: spilling begins with a run left.)
+			skip := len(pend) > 0 && bytes.IndexByte(pend, '\n') < 0 && bytes.IndexByte(piece, '\n') < 0 && len(buf) < max
+			before := *sp
+			emitted := 0
+			n := sp.split(buf, splitNormal, func(s, e int) { emitted++ })
+			if skip && (n != 0 || emitted != 0 || *sp != before) {
+				t.Fatalf("a run of %d bytes without '\\n' (%q): accounted %d, emitted %d, state %+v -> %+v",
+					len(buf), buf, n, emitted, before, *sp)
+			}
+			pend = buf[n:]
+		}
+	})
+}
+
 func benchData(lineLen, n int) []byte {
 	var b bytes.Buffer
 	line := strings.Repeat("x", lineLen-1) + "\n"
