@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
 )
 
 // run returns n bytes with no '\n' ('\r'-only progress output).
@@ -189,5 +192,207 @@ func TestRecordsDoNotDependOnWhereReadsEndMidLine(t *testing.T) {
 			eqLong(t, c.waitRecords(len(want)), want...)
 			c.checkContiguous()
 		})
+	}
+}
+
+// The same for multi-line records and a long header line, the file let go
+// at the end (its unterminated last line sent). From a review.
+func TestMultiLineRecordsDoNotDependOnWhereReadsEndMidLine(t *testing.T) {
+	for seed := range uint64(6) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			rnd := rand.New(rand.NewPCG(seed, 7))
+			var b strings.Builder
+			b.WriteString("H1\n" + run(20<<10) + "\n") // two header lines, the second long
+			for b.Len() < 600<<10 {
+				if rnd.IntN(3) == 0 {
+					b.WriteString("S")
+				} else {
+					b.WriteString(" ")
+				}
+				switch rnd.IntN(4) {
+				case 0:
+					b.WriteString(run(rnd.IntN(80 << 10)))
+				case 1:
+					b.WriteString(run(rnd.IntN(spillAt)))
+				default:
+					b.WriteString(run(rnd.IntN(200)))
+				}
+				b.WriteByte('\n')
+			}
+			b.WriteString("S" + run(30<<10)) // unterminated: sent when let go
+			all := b.String()
+
+			re := mustRegexp(t, `S`)
+			var want []string
+			sp := newSplitter(re, nil, 0, 64<<10, 2)
+			sp.split([]byte(all), splitFinal, func(s, e int) { want = append(want, all[s:e]) })
+
+			dir := t.TempDir()
+			p := filepath.Join(dir, "a.log")
+			cfg := testConfig(dir, "*.log")
+			cfg.ReadBufferBytes, cfg.SkipHeaderLines = 64<<10, 2
+			cfg.MultiLineStart = re
+			c := startTailer(t, cfg, func(tl *Tailer) { tl.mlIdle = time.Hour })
+			for i := 0; i < len(all); {
+				n := min(len(all)-i, 1+rnd.IntN(48<<10))
+				mustAppend(t, p, all[i:i+n])
+				i += n
+				if rnd.IntN(3) == 0 {
+					c.settle()
+				}
+			}
+			c.settle()
+			mustRename(t, p, filepath.Join(dir, "a.old"))
+			eqLong(t, c.waitRecords(len(want)), want...)
+			c.checkContiguous()
+		})
+	}
+}
+
+// A file's size in the flow's stats ("bytes behind": the 'Tailer is X MB
+// behind' log line, /metrics, /status) follows the file while its unheld
+// last line grows: the reads that only grow the run skip consume, which
+// sets it, and the rescan sets it only when the listing's size differs
+// from the size pump already knows. From a review.
+func TestStatsSizeFollowsAFileWhoseLastLineIsUnheld(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.log")
+	cfg := testConfig(dir, "*.log")
+	cfg.MaxRefresh = time.Hour // rescans only when asked (inotify): no race with the listing's size
+	c := startTailer(t, cfg)
+	mustAppend(t, p, "first\n"+run(40<<10))
+	waitFor(t, "first", func() bool { return len(c.records()) == 1 })
+	c.settle()
+	mustAppend(t, p, run(1<<20))
+	want := int64(len("first\n") + 40<<10 + 1<<20)
+	c.settle() // read to its end: the run is spilled, 1 MiB longer
+	deadline := time.Now().Add(3 * time.Second)
+	var size, behind int64
+	for time.Now().Before(deadline) {
+		for _, s := range cfg.Stats.Files() {
+			size = s.Size
+		}
+		behind, _ = cfg.Stats.BytesBehind()
+		if size == want {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("stats: size %d, bytes behind %d; the file has %d bytes, %d of them not yet sent", size, behind, want, want-6)
+}
+
+// An unheld run is sent whole after its file was closed for inactivity
+// (reopened, or renamed out of the pattern while closed), when a
+// copytruncate copy of it is let go, and at the read buffer's edge.
+func TestAnUnheldRunSurvivesCloseRenameCopytruncateAndTheBufferEdge(t *testing.T) {
+	t.Run("closed for inactivity, reopened, ended", func(t *testing.T) {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "a.log")
+		c := startTailer(t, testConfig(dir, "*.log"), func(tl *Tailer) { tl.inactive = 100 * time.Millisecond })
+		mustAppend(t, p, "first\n"+run(40<<10))
+		waitFor(t, "first", func() bool { return len(c.records()) == 1 })
+		waitFor(t, "closed", func() bool { return !c.tl.isOpen(p) })
+		mustAppend(t, p, run(10<<10)+"end\n")
+		eqLong(t, c.waitRecords(2), "first\n", run(40<<10)+run(10<<10)+"end\n")
+		c.checkContiguous()
+	})
+	t.Run("closed, renamed out and appended: let go", func(t *testing.T) {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "a.log")
+		c := startTailer(t, testConfig(dir, "*.log"), func(tl *Tailer) { tl.inactive = 100 * time.Millisecond })
+		mustAppend(t, p, "first\n"+run(40<<10))
+		waitFor(t, "first", func() bool { return len(c.records()) == 1 })
+		waitFor(t, "closed", func() bool { return !c.tl.isOpen(p) })
+		mustRename(t, p, filepath.Join(dir, "a.old"))
+		mustAppend(t, filepath.Join(dir, "a.old"), run(20<<10))
+		eqLong(t, c.waitRecords(2), "first\n", run(40<<10)+run(20<<10))
+	})
+	t.Run("copytruncate", func(t *testing.T) {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "app.log")
+		c := startTailer(t, testConfig(dir, "app.log*"))
+		mustAppend(t, p, "first\n"+run(40<<10))
+		waitFor(t, "first", func() bool { return len(c.records()) == 1 })
+		c.settle()
+		mustWrite(t, p+".1", "first\n"+run(40<<10))
+		mustTruncate(t, p, 0)
+		mustAppend(t, p, "new\n")
+		waitFor(t, "new", func() bool { return len(c.records()) == 2 })
+		c.settle()
+		mustRename(t, p+".1", filepath.Join(dir, "old"))
+		got := c.waitRecords(3)
+		eqLong(t, got, "first\n", "new\n", run(40<<10))
+	})
+	t.Run("runaway exactly max", func(t *testing.T) {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "a.log")
+		cfg := testConfig(dir, "*.log")
+		cfg.ReadBufferBytes = 100 << 10
+		c := startTailer(t, cfg)
+		whole := run(100 << 10)
+		mustAppend(t, p, whole[:40<<10])
+		c.settle()
+		mustAppend(t, p, whole[40<<10:])
+		waitFor(t, "the runaway", func() bool { return len(c.records()) == 1 })
+		mustAppend(t, p, "tail\nnext\n")
+		eqLong(t, c.waitRecords(2), whole, "next\n")
+		if e := c.endOf("a.log"); e != int64(len(whole))+10 {
+			t.Fatalf("end %d", e)
+		}
+	})
+	t.Run("runaway max-1 then newline", func(t *testing.T) {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "a.log")
+		cfg := testConfig(dir, "*.log")
+		cfg.ReadBufferBytes = 100 << 10
+		c := startTailer(t, cfg)
+		whole := run(100<<10 - 1)
+		mustAppend(t, p, whole[:40<<10])
+		c.settle()
+		mustAppend(t, p, whole[40<<10:])
+		c.settle()
+		mustAppend(t, p, "\nnext\n")
+		eqLong(t, c.waitRecords(2), whole+"\n", "next\n")
+	})
+}
+
+// A run that ends exactly where a read ends was left held: the next read
+// returned 0 bytes, and pump returned before spilling it. From a review.
+func TestARunEndingExactlyAtAReadBoundaryIsNotHeld(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.log")
+	// Reads of 128 KiB, 128 KiB, 256 KiB, ... 2 MiB (want = max(chunkCap,
+	// len(pend))) end exactly at 4 MiB; the next read returns 0 bytes.
+	const size = 32 * chunkCap
+	mustWrite(t, p, run(size))
+	c := startTailer(t, testConfig(dir, "*.log"))
+	waitFor(t, "open", func() bool { return c.tl.isOpen(p) })
+	c.settle()
+	c.stop()
+	for _, h := range c.tl.files {
+		if len(h.pend) > spillAt {
+			t.Fatalf("%d bytes held (spill %d) for a %d-byte run without a newline; want at most %d", len(h.pend), h.spill, size, spillAt)
+		}
+	}
+}
+
+// A restart from a checkpoint at the start of a long unterminated run
+// (where the last chunk's End left it) reads it and sends it whole.
+func TestARestartBeforeAnUnheldRunReadsItWhole(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.log")
+	mustWrite(t, p, "first\n"+run(40<<10))
+	cfg := testConfig(dir, "*.log")
+	cfg.Resume = []record.Position{{Flow: "test", Path: p, FileID: fileIDOf(t, p),
+		Fingerprint: fingerprint(headOf(t, p)), Offset: 6, Updated: time.Now()}}
+	c := startTailer(t, cfg)
+	waitFor(t, "open", func() bool { return c.tl.isOpen(p) })
+	c.settle()
+	mustAppend(t, p, run(30<<10))
+	c.settle()
+	mustAppend(t, p, "\nnext\n")
+	eqLong(t, c.waitRecords(2), run(40<<10)+run(30<<10)+"\n", "next\n")
+	if g := c.snapshot()[0]; g.start != 6 {
+		t.Fatalf("first chunk starts at %d", g.start)
 	}
 }

@@ -1740,6 +1740,7 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 		if h.src == nil && h.pred != nil && h.unaccounted() == 0 {
 			t.anchorCopy(ctx, h, out)
 		}
+		t.spillRun(h)  // (a turn that ended exactly at the end of the file)
 		return 0, true // nothing new; a read at the end would return nothing
 	}
 	var total int64
@@ -1761,6 +1762,7 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 			return total, true
 		}
 		if n == 0 {
+			t.spillRun(h) // the last read ended exactly at the end of the file
 			return total, true
 		}
 		// Checked after the read: if the file was truncated and refilled
@@ -1791,8 +1793,11 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 		total += int64(n)
 		if h.spill > 0 {
 			// Nothing in them can end a record yet (split would account
-			// for none of the run): it grows, still unheld.
+			// for none of the run): it grows, still unheld. The file's
+			// size goes to the stats as consume would ("bytes behind").
 			h.spill += int64(n)
+			size := h.size
+			t.cfg.Stats.UpdateFile(h.fileID, func(s *flowstats.FileState) { s.Size = size })
 			if n < want {
 				return total, true
 			}
@@ -2031,12 +2036,20 @@ func (t *Tailer) housekeep(ctx context.Context, out chan<- *record.Chunk, turn [
 				continue
 			}
 			if h.unaccounted() > 0 {
-				if data, err := t.readBack(h, 0); data != nil {
-					t.consume(ctx, h, out, data, splitFinal)
-				} else {
-					t.log.Warn("Could not read back the unterminated last line of a file let go; it is not sent",
-						"path", h.path, "offset", h.done(), "bytes", h.unaccounted(), "err", err)
+				data, err := t.readBack(h, 0)
+				if err != nil {
+					// Kept, and tried again at the next pass.
+					t.fail(fmt.Errorf("read %s: %w", h.path, err))
+					continue
 				}
+				if data == nil {
+					// Shorter than what was read: rewritten, read again
+					// from its start (as pump does).
+					size, _, _ := sizeOf(h.f)
+					t.truncated(h, size)
+					continue
+				}
+				t.consume(ctx, h, out, data, splitFinal)
 			}
 			// A deleted file (no link left) never comes back: a file that
 			// gets its inode and first bytes later is a new one, read from
