@@ -225,6 +225,12 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 			return // stopped before it finished: its errors are the cancellation's
 		}
 		for _, err := range errs {
+			// A role allowed to send but not to describe (least
+			// privilege) is not an error: sending will tell.
+			if pe := (*awsclient.PreflightError)(nil); errors.As(err, &pe) && pe.DescribeDenied {
+				alog.Warn(err.Error())
+				continue
+			}
 			alog.Error(err.Error())
 		}
 	})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -272,5 +273,51 @@ func TestStartupLinesKeepJavasTextAndOrder(t *testing.T) {
 		`\S+ \S+ INFO Deleted 0 old checkpoints\.\n.*INFO Agent: Starting up\.\.\.`)
 	if !re.MatchString(out) {
 		t.Errorf("start-up lines differ from Java's text or order:\n%s", out)
+	}
+}
+
+// A least-privilege role may send but not describe: the start-up check
+// then logs a WARN naming the permission it lacks (not an ERROR, which
+// reads as "cannot send"), and the records go out.
+func TestARoleThatMaySendButNotDescribeGetsAWarnAndShips(t *testing.T) {
+	fh := fakeaws.NewFirehose("s1")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Amz-Target") == "Firehose_20150804.DescribeDeliveryStream" {
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+			w.WriteHeader(400)
+			_, _ = w.Write([]byte(`{"__type":"AccessDeniedException","message":"not authorized to perform: firehose:DescribeDeliveryStream"}`))
+			return
+		}
+		fh.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	cfgPath := writeRawConfig(t, dir, fmt.Sprintf(`{
+	  "cloudwatch.emitMetrics": false, "kinesis.region": "us-east-1", "firehose.endpoint": %q,
+	  "awsAccessKeyId": "AKIDFH", "awsSecretAccessKey": "fh-secret", "checkpointFile": "%%DIR%%/cp",
+	  "flows": [{"filePattern": "%%DIR%%/logs/*.log", "deliveryStream": "s1",
+	             "initialPosition": "START_OF_FILE", "maxBufferAgeMillis": 1000}]}`, srv.URL))
+	if err := os.WriteFile(filepath.Join(dir, "logs", "a.log"), []byte("one\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs syncbuf.Buffer
+	stop := runAgent(t, cfgPath, &logs)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := fh.WaitForRecords(ctx, "s1", 1); err != nil {
+		t.Fatalf("waiting for the record: %v\n%s", err, logs.String())
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), "needs firehose:DescribeDeliveryStream") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	out := logs.String()
+	warn := regexp.MustCompile(`(?m)^.* level=WARN .*firehose delivery stream .*s1.*AccessDeniedException.*needs firehose:DescribeDeliveryStream; sending needs firehose:PutRecordBatch`)
+	if !warn.MatchString(out) {
+		t.Errorf("no WARN naming the describe permission:\n%s", out)
+	}
+	if strings.Contains(out, "level=ERROR") {
+		t.Errorf("an ERROR was logged for a role that may send:\n%s", out)
 	}
 }

@@ -26,6 +26,12 @@ type PreflightError struct {
 	Code    string
 	Message string
 	Err     error
+	// DescribeDenied: these credentials may not describe the destination
+	// (AccessDeniedException from Kinesis or Firehose, not from getting
+	// credentials). Sending needs another permission, which this check
+	// does not test: a least-privilege role with only PutRecords /
+	// PutRecordBatch sends fine.
+	DescribeDenied bool
 }
 
 func (e *PreflightError) Error() string {
@@ -37,7 +43,15 @@ func (e *PreflightError) Error() string {
 	if e.Code != "" {
 		detail = e.Code + ": " + e.Message
 	}
-	return fmt.Sprintf("%s %q (region %s, endpoint %s): %s", what, e.Destination, e.Region, e.Endpoint, detail)
+	msg := fmt.Sprintf("%s %q (region %s, endpoint %s): %s", what, e.Destination, e.Region, e.Endpoint, detail)
+	if e.DescribeDenied {
+		describe, put := "kinesis:DescribeStreamSummary", "kinesis:PutRecords"
+		if e.Kind == config.Firehose {
+			describe, put = "firehose:DescribeDeliveryStream", "firehose:PutRecordBatch"
+		}
+		msg += fmt.Sprintf(" (this check needs %s; sending needs %s, which it does not test)", describe, put)
+	}
+	return msg
 }
 
 func (e *PreflightError) Unwrap() error { return e.Err }
@@ -95,6 +109,8 @@ func (c *Clients) preflightError(ctx context.Context, f *config.Flow, svc Servic
 		// error came from the credential provider (e.g. STS AssumeRole).
 		if strings.Contains(err.Error(), "get identity") {
 			pe.Message += " (while getting credentials)"
+		} else {
+			pe.DescribeDenied = pe.Code == "AccessDeniedException"
 		}
 	} else {
 		pe.Message = err.Error()

@@ -73,7 +73,7 @@ func TestPreflightAgainstKinesalite(t *testing.T) {
 		t.Fatalf("%d errors, want 2 (missing, fh-stream): %v", len(errs), errs)
 	}
 	var pe *awsclient.PreflightError
-	if !errors.As(errs[0], &pe) || pe.Destination != "missing" || pe.Code != "ResourceNotFoundException" {
+	if !errors.As(errs[0], &pe) || pe.Destination != "missing" || pe.Code != "ResourceNotFoundException" || pe.DescribeDenied {
 		t.Errorf("first error %v (%+v)", errs[0], pe)
 	}
 	msg := errs[0].Error()
@@ -114,5 +114,46 @@ func TestPreflightReportsUnreachableEndpoint(t *testing.T) {
 	errs := c.Preflight(context.Background(), []config.Flow{{Kind: config.Kinesis, Destination: "s"}})
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), ep) || !strings.Contains(errs[0].Error(), "connection refused") {
 		t.Fatalf("errors %v", errs)
+	}
+}
+
+// A role allowed to send but not to describe (least privilege) failed the
+// start-up check with a bare AccessDeniedException, read as "cannot send".
+// The error now says which permission the check needs and that sending is
+// not tested, and marks itself as a denied describe.
+func TestADeniedDescribeNamesThePermissionAndSaysSendingIsNotTested(t *testing.T) {
+	isolateEnv(t)
+	deny := newFakeAWS(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.WriteHeader(400)
+		_, _ = w.Write([]byte(`{"__type":"AccessDeniedException","message":"not authorized to perform: describe"}`))
+	})
+	cfg := baseConfig()
+	cfg.KinesisRegion = "us-east-1"
+	cfg.KinesisEndpoint, cfg.FirehoseEndpoint = deny.URL, deny.URL
+	cfg.AWSAccessKeyID, cfg.AWSSecretAccessKey = "AKIDEXAMPLE", "secret"
+	c := mustNew(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	errs := c.Preflight(ctx, []config.Flow{
+		{Kind: config.Kinesis, Destination: "k"},
+		{Kind: config.Firehose, Destination: "f"},
+	})
+	if len(errs) != 2 {
+		t.Fatalf("%d errors, want 2: %v", len(errs), errs)
+	}
+	for i, want := range [][]string{
+		{`kinesis stream "k"`, "AccessDeniedException", "needs kinesis:DescribeStreamSummary", "sending needs kinesis:PutRecords, which it does not test"},
+		{`firehose delivery stream "f"`, "needs firehose:DescribeDeliveryStream", "sending needs firehose:PutRecordBatch"},
+	} {
+		var pe *awsclient.PreflightError
+		if !errors.As(errs[i], &pe) || !pe.DescribeDenied {
+			t.Errorf("error %d %v: not marked as a denied describe", i, errs[i])
+		}
+		for _, w := range want {
+			if !strings.Contains(errs[i].Error(), w) {
+				t.Errorf("error %d %q lacks %q", i, errs[i], w)
+			}
+		}
 	}
 }

@@ -41,8 +41,9 @@ const usageText = `Usage: aws-kinesis-agent [options]
     -L, --log-level LEVEL     DEBUG, INFO, WARN or ERROR (default: INFO)
     --validate                load and check the configuration, list each flow
                               and the files it matches now, send nothing, exit
-    --check-destinations      with --validate: also check that each destination
-                              stream exists and is writable
+    --check-destinations      with --validate: also describe each destination
+                              (it exists and these credentials can see it);
+                              sending permissions are not tested
     --version                 print the version and exit
     -h, --help                print this help and exit
 `
@@ -207,7 +208,7 @@ func validate(o *options, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "ERROR", err)
 		}
 		if len(errs) == 0 {
-			fmt.Fprintln(stdout, "\nAll destinations are reachable.")
+			fmt.Fprintln(stdout, "\nAll destinations exist and can be described (sending permissions are not tested).")
 			return status
 		}
 		status = 1
