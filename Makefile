@@ -5,7 +5,7 @@ VERSION ?= 3.0.0
 LDFLAGS := -s -w -X main.version=$(VERSION)
 EMU := .ci/emulators
 
-.PHONY: all build test test-race test-short soak demo bench vet fmt emulators clean
+.PHONY: all build test test-race soak demo bench vet fmt emulators clean
 
 all: build
 
@@ -19,6 +19,9 @@ emulators:
 
 vet:
 	$(GO) vet ./...
+
+fmt:
+	gofmt -l -w $$(git ls-files '*.go')
 
 # The one test command. Tests start kinesalite / kinesis-local themselves (internal/kinesistest).
 test: emulators vet
