@@ -142,6 +142,10 @@ func (c *Chain) process(dst, rec []byte) ([]byte, Result) {
 		in = c.text
 	}
 	last := len(c.convs) - 1
+	// allPass: every converter so far passed the record through; the raw
+	// bytes then go out, as Java's converters hand on their input buffer
+	// (not its UTF-8-repaired copy).
+	allPass := true
 	for i, cv := range c.convs {
 		var out []byte
 		var oc outcome
@@ -159,7 +163,7 @@ func (c *Chain) process(dst, rec []byte) ([]byte, Result) {
 		case outPass:
 			if i == last {
 				src := in
-				if i == 0 {
+				if allPass {
 					src = rec
 				}
 				return append(out, src...), Converted
@@ -178,6 +182,7 @@ func (c *Chain) process(dst, rec []byte) ([]byte, Result) {
 			return out, Converted
 		}
 		in = out
+		allPass = false
 	}
 	return dst, Converted // not reached
 }

@@ -238,3 +238,25 @@ func TestAddEC2MetadataNeverUsesTheEnvironmentsProxy(t *testing.T) {
 		t.Fatalf("the metadata client's transport %T has a proxy function (HTTP_PROXY would be used)", e.client.Transport)
 	}
 }
+
+// Two ADDEC2METADATA without metadata both pass the record through: the
+// raw bytes go out, as from one (Java's converters hand on their input
+// buffer). The second used to get the UTF-8-repaired copy, so a byte 0xFF
+// went out as EF BF BD. From a parity review.
+func TestAChainOfConvertersThatAllPassSendsTheRawBytes(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close() // connection refused: no metadata
+	c, err := Build([]Option{
+		{Name: "ADDEC2METADATA", LogFormat: "SYSLOG"},
+		{Name: "ADDEC2METADATA", LogFormat: "SYSLOG"},
+	}, Deps{IMDSEndpoint: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := "{\"a\":1}\xff\n"
+	out, res := c.Process(nil, []byte(in))
+	if res != Converted || string(out) != in {
+		t.Fatalf("got %v %q, want Converted %q", res, out, in)
+	}
+}
