@@ -30,6 +30,38 @@ func eqLong(t testing.TB, got []string, want ...string) {
 	}
 }
 
+// randomRun is a run without '\n' of random length: up to long, up to
+// spillAt, or short (half the time).
+func randomRun(rnd *rand.Rand, long int) string {
+	switch rnd.IntN(4) {
+	case 0:
+		return run(rnd.IntN(long))
+	case 1:
+		return run(rnd.IntN(spillAt))
+	}
+	return run(rnd.IntN(200))
+}
+
+// splitWhole returns the records of all split at once.
+func splitWhole(sp *splitter, all string, mode splitMode) []string {
+	var recs []string
+	sp.split([]byte(all), mode, func(s, e int) { recs = append(recs, all[s:e]) })
+	return recs
+}
+
+// appendInPieces appends all to p in pieces of 1 B to 48 KiB, letting the
+// tailer read after about a third of them: reads end mid-line.
+func appendInPieces(c *collector, rnd *rand.Rand, p, all string) {
+	for i := 0; i < len(all); {
+		n := min(len(all)-i, 1+rnd.IntN(48<<10))
+		mustAppend(c.t, p, all[i:i+n])
+		i += n
+		if rnd.IntN(3) == 0 {
+			c.settle()
+		}
+	}
+}
+
 // Each file's unterminated last line was held in memory until its '\n'
 // arrived, up to the read buffer (5 MiB) per file, and copied again at
 // every small write: ten '\r'-only progress logs took 108 MB and 14 % of a
@@ -159,36 +191,18 @@ func TestRecordsDoNotDependOnWhereReadsEndMidLine(t *testing.T) {
 			rnd := rand.New(rand.NewPCG(seed, 1))
 			var b strings.Builder
 			for b.Len() < 1<<20 {
-				switch rnd.IntN(4) {
-				case 0:
-					b.WriteString(run(rnd.IntN(120 << 10)))
-				case 1:
-					b.WriteString(run(rnd.IntN(spillAt)))
-				default:
-					b.WriteString(run(rnd.IntN(200)))
-				}
-				b.WriteByte('\n')
+				b.WriteString(randomRun(rnd, 120<<10) + "\n")
 			}
 			b.WriteString(run(30 << 10)) // unterminated: not sent
 			all := b.String()
-
-			var want []string
-			sp := newSplitter(nil, nil, 0, 64<<10, 1)
-			sp.split([]byte(all), splitNormal, func(s, e int) { want = append(want, all[s:e]) })
+			want := splitWhole(newSplitter(nil, nil, 0, 64<<10, 1), all, splitNormal)
 
 			dir := t.TempDir()
 			p := filepath.Join(dir, "a.log")
 			cfg := testConfig(dir, "*.log")
 			cfg.ReadBufferBytes, cfg.SkipHeaderLines = 64<<10, 1
 			c := startTailer(t, cfg)
-			for i := 0; i < len(all); {
-				n := min(len(all)-i, 1+rnd.IntN(48<<10))
-				mustAppend(t, p, all[i:i+n])
-				i += n
-				if rnd.IntN(3) == 0 {
-					c.settle()
-				}
-			}
+			appendInPieces(c, rnd, p, all)
 			eqLong(t, c.waitRecords(len(want)), want...)
 			c.checkContiguous()
 		})
@@ -209,23 +223,13 @@ func TestMultiLineRecordsDoNotDependOnWhereReadsEndMidLine(t *testing.T) {
 				} else {
 					b.WriteString(" ")
 				}
-				switch rnd.IntN(4) {
-				case 0:
-					b.WriteString(run(rnd.IntN(80 << 10)))
-				case 1:
-					b.WriteString(run(rnd.IntN(spillAt)))
-				default:
-					b.WriteString(run(rnd.IntN(200)))
-				}
-				b.WriteByte('\n')
+				b.WriteString(randomRun(rnd, 80<<10) + "\n")
 			}
 			b.WriteString("S" + run(30<<10)) // unterminated: sent when let go
 			all := b.String()
 
 			re := mustRegexp(t, `S`)
-			var want []string
-			sp := newSplitter(re, nil, 0, 64<<10, 2)
-			sp.split([]byte(all), splitFinal, func(s, e int) { want = append(want, all[s:e]) })
+			want := splitWhole(newSplitter(re, nil, 0, 64<<10, 2), all, splitFinal)
 
 			dir := t.TempDir()
 			p := filepath.Join(dir, "a.log")
@@ -233,14 +237,7 @@ func TestMultiLineRecordsDoNotDependOnWhereReadsEndMidLine(t *testing.T) {
 			cfg.ReadBufferBytes, cfg.SkipHeaderLines = 64<<10, 2
 			cfg.MultiLineStart = re
 			c := startTailer(t, cfg, func(tl *Tailer) { tl.mlIdle = time.Hour })
-			for i := 0; i < len(all); {
-				n := min(len(all)-i, 1+rnd.IntN(48<<10))
-				mustAppend(t, p, all[i:i+n])
-				i += n
-				if rnd.IntN(3) == 0 {
-					c.settle()
-				}
-			}
+			appendInPieces(c, rnd, p, all)
 			c.settle()
 			mustRename(t, p, filepath.Join(dir, "a.old"))
 			eqLong(t, c.waitRecords(len(want)), want...)

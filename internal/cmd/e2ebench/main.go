@@ -908,19 +908,9 @@ func (b *bench) neighbour(runNo int, lines [][]byte) (Result, error) {
 		}
 	}
 	tick.Stop()
-	el := time.Since(start)
-	cpu1, sys1 := procCPU(pid)
-	hwm := readProcMem(pid).hwm
-	_, maxRSS, err := p.stop()
-	if err != nil {
+	if err := p.finish(&r, cpu0, sys0, start, written); err != nil {
 		return r, err
 	}
-	r.Lines, r.Seconds = written, el.Seconds()
-	r.LinesPerS = float64(written) / el.Seconds()
-	r.CPUSeconds, r.SysSeconds = cpu1-cpu0, sys1-sys0
-	r.CPUusLine = r.CPUSeconds * 1e6 / float64(max(written, 1))
-	r.PeakRSSMB = max(maxRSS, hwm)
-	r.PeakAnonMB, r.PeakFileMB = p.anonMB, p.fileMB
 	if st := s.Stats(); st.Records != 1 {
 		r.Note = fmt.Sprintf("the sink got %d records, want the agent's own 1", st.Records)
 	}
@@ -979,12 +969,26 @@ func (b *bench) progress(runNo int) (Result, error) {
 		}
 	}
 	tick.Stop()
+	if err := p.finish(&r, cpu0, sys0, start, written); err != nil {
+		return r, err
+	}
+	if st := s.Stats(); st.Records != 0 {
+		r.Note = fmt.Sprintf("the sink got %d records from lines that never end", st.Records)
+	}
+	return r, nil
+}
+
+// finish stops the agent after a window begun at start with CPU readings
+// cpu0/sys0 in which written lines (or pieces) were written, and fills r
+// with the window's figures and the run's peak memory.
+func (p *proc) finish(r *Result, cpu0, sys0 float64, start time.Time, written int64) error {
+	pid := p.cmd.Process.Pid
 	el := time.Since(start)
 	cpu1, sys1 := procCPU(pid)
 	hwm := readProcMem(pid).hwm
 	_, maxRSS, err := p.stop()
 	if err != nil {
-		return r, err
+		return err
 	}
 	r.Lines, r.Seconds = written, el.Seconds()
 	r.LinesPerS = float64(written) / el.Seconds()
@@ -992,10 +996,7 @@ func (b *bench) progress(runNo int) (Result, error) {
 	r.CPUusLine = r.CPUSeconds * 1e6 / float64(max(written, 1))
 	r.PeakRSSMB = max(maxRSS, hwm)
 	r.PeakAnonMB, r.PeakFileMB = p.anonMB, p.fileMB
-	if st := s.Stats(); st.Records != 0 {
-		r.Note = fmt.Sprintf("the sink got %d records from lines that never end", st.Records)
-	}
-	return r, nil
+	return nil
 }
 
 var recordsSent = regexp.MustCompile(`"recordsSent":\s*(\d+)`)
