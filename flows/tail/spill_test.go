@@ -2,13 +2,18 @@ package tail
 
 import (
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/syncbuf"
 )
 
 // run returns n bytes with no '\n' ('\r'-only progress output).
@@ -391,5 +396,49 @@ func TestARestartBeforeAnUnheldRunReadsItWhole(t *testing.T) {
 	eqLong(t, c.waitRecords(2), run(40<<10)+run(30<<10)+"\n", "next\n")
 	if g := c.snapshot()[0]; g.start != 6 {
 		t.Fatalf("first chunk starts at %d", g.start)
+	}
+}
+
+// A read error at let-go that does not go away (here a descriptor on which
+// unaligned reads fail with EINVAL, standing in for EIO on a bad disk or a
+// stale network file) kept the file for ever: never let go, its descriptor
+// held, an ERROR line every iteration. It is now tried again for a linger
+// period, then let go with a WARN. From a review.
+func TestALastLineThatCannotBeReadBackDoesNotKeepItsFileForever(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.log")
+	old := filepath.Join(dir, "a.old")
+	cfg := testConfig(dir, "*.log")
+	var logs syncbuf.Buffer
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	var direct atomic.Bool
+	c := startTailer(t, cfg, func(tl *Tailer) {
+		tl.inactive = 100 * time.Millisecond
+		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			if direct.Load() {
+				flag |= syscall.O_DIRECT // reads of the head at 0 work; at 6 they fail
+			}
+			return os.OpenFile(name, flag, perm)
+		}
+	})
+	mustAppend(t, p, "first\n"+run(40<<10))
+	waitFor(t, "first", func() bool { return len(c.records()) == 1 })
+	waitFor(t, "closed for inactivity", func() bool { return !c.tl.isOpen(p) })
+	direct.Store(true)
+	// Changed (a new mtime) before it is renamed: the next scan reopens it,
+	// by its old name or its new one.
+	future := time.Now().Add(time.Minute)
+	if err := os.Chtimes(p, future, future); err != nil {
+		t.Fatal(err)
+	}
+	mustRename(t, p, old)
+	open := func() bool { return c.tl.isOpen(p) || c.tl.isOpen(old) }
+	waitFor(t, "reopened", open)
+	waitFor(t, "let go", func() bool { return len(cfg.Stats.Files()) == 0 && !open() })
+	if n := strings.Count(logs.String(), readBackRetry); n != 1 {
+		t.Errorf("%d WARN lines %q, want 1:\n%s", n, readBackRetry, logs.String())
+	}
+	if !strings.Contains(logs.String(), "it is not sent") {
+		t.Errorf("no WARN that the last line is not sent:\n%s", logs.String())
 	}
 }

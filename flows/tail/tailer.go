@@ -235,6 +235,9 @@ type harvester struct {
 	idleFlushd bool      // the multi-line idle flush ran for the current pending data
 	hdrFrom    int64     // start of header bytes consumed but not sent; -1: none
 	lastEnds   int       // records in the last chunk (capacity hint)
+	// readBackErr: since when reading its unheld last line back at let-go
+	// has failed (zero: it has not).
+	readBackErr time.Time
 }
 
 func (h *harvester) done() int64 { return h.offset - h.unaccounted() }
@@ -2038,18 +2041,26 @@ func (t *Tailer) housekeep(ctx context.Context, out chan<- *record.Chunk, turn [
 			if h.unaccounted() > 0 {
 				data, err := t.readBack(h, 0)
 				if err != nil {
-					// Kept, and tried again at the next pass.
-					t.fail(fmt.Errorf("read %s: %w", h.path, err))
-					continue
-				}
-				if data == nil {
+					// Kept and tried again at the next passes, for a linger
+					// period (a passing error); then let go without it.
+					if h.readBackErr.IsZero() {
+						h.readBackErr = now
+						t.log.Warn(readBackRetry, "path", h.path, "err", err)
+					}
+					if now.Sub(h.readBackErr) < t.linger {
+						continue
+					}
+					t.log.Warn("Could not read back the unterminated last line of a file no longer matched; it is not sent",
+						"path", h.path, "offset", h.done(), "bytes", h.unaccounted(), "err", err)
+				} else if data == nil {
 					// Shorter than what was read: rewritten, read again
 					// from its start (as pump does).
 					size, _, _ := sizeOf(h.f)
 					t.truncated(h, size)
 					continue
+				} else {
+					t.consume(ctx, h, out, data, splitFinal)
 				}
-				t.consume(ctx, h, out, data, splitFinal)
 			}
 			// A deleted file (no link left) never comes back: a file that
 			// gets its inode and first bytes later is a new one, read from
@@ -2073,6 +2084,10 @@ func (t *Tailer) housekeep(ctx context.Context, out chan<- *record.Chunk, turn [
 		}
 	}
 }
+
+// readBackRetry is the WARN at the first failure to read an unheld last
+// line back at let-go.
+const readBackRetry = "Cannot read back the unterminated last line of a file no longer matched; trying again"
 
 // javaStart is the Java agent's newest checkpoint of a flow and the file it
 // was reading, found at the first scan as Java finds it (§3.5): by FileId,
