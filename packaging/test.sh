@@ -8,7 +8,10 @@
 #      in-place upgrade of a Java 2.x package (built here with nfpm, like Amazon's: same name, noarch);
 #   5. the install scripts, run for real by rpm --root / dpkg --root in a throw-away chroot that holds a
 #      shell, coreutils and stubs for systemctl/useradd/usermod: RPM $1 counts and posttrans, DEB
-#      install/upgrade/remove/purge arguments, with and without systemd as PID 1.
+#      install/upgrade/remove/purge arguments, with and without systemd as PID 1;
+#   6. DEB has no conffiles: every dpkg run has stdin closed and no --force-confold, over /etc files
+#      that differ from the defaults (written beforehand, Java's, edited), and from a DEB of the
+#      earlier layout where they were conffiles; the defaults are copied to /etc only where missing.
 # Needs root (chroot, rpm/dpkg --root). Installs rpm and cpio with apt-get when missing.
 # Prints one line per check and ends with "N passed, M failed"; exits 1 on any failure.
 set -uo pipefail
@@ -82,8 +85,6 @@ rpmq() { rpm -qp "$@" 2>/dev/null; }
 section "RPM metadata and contents"
 FILES_COMMON="/etc/aws-kinesis
 /etc/aws-kinesis/agent.d
-/etc/aws-kinesis/agent.json
-/etc/logrotate.d/$SVC
 /usr/bin/api_caller
 /usr/bin/$SVC
 /usr/bin/start-$SVC
@@ -96,8 +97,9 @@ for pkg in "$RPM_AMD" "$RPM_ARM"; do
     check "$want_arch: name version release arch" same "$(rpmq --qf '%{NAME} %{VERSION} %{RELEASE} %{ARCH}' "$pkg")" "$SVC $VERSION 1 $want_arch"
     list=$(rpmq -l "$pkg")
     # shellcheck disable=SC2086
-    check "$want_arch: rpm -qpl lists the files" has "$list" $FILES_COMMON /etc/sysconfig/$SVC
-    check "$want_arch: rpm -qpl has no /etc/default file" lacks "$list" /etc/default/$SVC
+    check "$want_arch: rpm -qpl lists the files" has "$list" $FILES_COMMON /etc/aws-kinesis/agent.json /etc/logrotate.d/$SVC /etc/sysconfig/$SVC
+    check "$want_arch: rpm -qpl has no /etc/default file and no DEB defaults" lacks "$list" /etc/default/$SVC \
+        /usr/share/$SVC/agent.json /usr/share/$SVC/$SVC.default /usr/share/$SVC/$SVC.logrotate
 done
 check "rpm -qpc: exactly the three config files" \
     same "$(rpmq -c "$RPM_AMD" | sort | tr '\n' ' ')" "/etc/aws-kinesis/agent.json /etc/logrotate.d/$SVC /etc/sysconfig/$SVC "
@@ -133,13 +135,16 @@ for pkg in "$DEB_AMD" "$DEB_ARM"; do
         same "$(dpkg-deb -f "$pkg" Package Version Architecture | tr '\n' ' ')" "Package: $SVC Version: $VERSION-1 Architecture: $want_arch "
     list=$(dpkg-deb -c "$pkg" | awk '{ print $6 }' | sed 's#^\./#/#; s#/$##')
     # shellcheck disable=SC2086
-    check "$want_arch: dpkg-deb -c lists the files" has "$list" $FILES_COMMON /etc/default/$SVC
-    check "$want_arch: dpkg-deb -c has no /etc/sysconfig file" lacks "$list" /etc/sysconfig/$SVC
+    check "$want_arch: dpkg-deb -c lists the files, the /etc defaults under /usr/share/$SVC" has "$list" $FILES_COMMON \
+        /usr/share/$SVC/agent.json /usr/share/$SVC/$SVC.default /usr/share/$SVC/$SVC.logrotate
+    check "$want_arch: dpkg-deb -c: only directories in /etc (postinst copies the defaults there)" \
+        same "$(grep '^/etc' <<<"$list" | tr '\n' ' ')" "/etc /etc/aws-kinesis /etc/aws-kinesis/agent.d "
 done
-dpkg-deb -c "$DEB_AMD" | grep -E "$USR|etc/(default|aws-kinesis)/" | sed 's/^/        /'
+dpkg-deb -c "$DEB_AMD" | grep -E "$USR|etc/|usr/share/$SVC/" | sed 's/^/        /'
 check "dpkg-deb -c: owners and modes" has "$(dpkg-deb -c "$DEB_AMD" | awk '{ print $1, $2, $6 }')" \
-    "-rw-r--r-- root/root ./etc/aws-kinesis/agent.json" \
-    "-rw------- root/root ./etc/default/$SVC" \
+    "-rw-r--r-- root/root ./usr/share/$SVC/agent.json" \
+    "-rw------- root/root ./usr/share/$SVC/$SVC.default" \
+    "-rw-r--r-- root/root ./usr/share/$SVC/$SVC.logrotate" \
     "-rwxr-xr-x root/root ./usr/bin/$SVC" \
     "drwxr-x--- $USR/$USR ./var/lib/$SVC/" \
     "drwxr-x--- $USR/$USR ./var/log/$SVC/"
@@ -154,13 +159,10 @@ stale() {
     done
 }
 check "packages are up to date with packaging/ (else run make package)" stale
-check "conffiles: exactly agent.json, /etc/default file, logrotate" \
-    same "$(sort "$T/debctl/conffiles" | tr '\n' ' ')" "/etc/aws-kinesis/agent.json /etc/default/$SVC /etc/logrotate.d/$SVC "
-info=$(dpkg-deb -I "$DEB_AMD")
+check "no conffiles (dpkg would ask about a differing one, and fail without a terminal)" \
+    sh -c "test ! -s '$T/debctl/conffiles'"
 check "dpkg-deb -I: preinst postinst prerm postrm, executable" \
-    sh -c "for s in preinst postinst prerm postrm; do test -x '$T/debctl/'\$s || exit 1; done; grep -q conffiles <<'EOF'
-$info
-EOF"
+    sh -c "for s in preinst postinst prerm postrm; do test -x '$T/debctl/'\$s || exit 1; done"
 check "Depends: passwd only (no Java)" same "$(dpkg-deb -f "$DEB_AMD" Depends)" "passwd"
 check "deb version $VERSION-1 sorts above 2.0.13" dpkg --compare-versions "$VERSION-1" gt 2.0.13
 
@@ -244,24 +246,38 @@ mkdir -p "$T/x/rpm" "$T/x/deb"
 dpkg-deb -x "$DEB_AMD" "$T/x/deb"
 for kind in rpm deb; do
     r=$T/x/$kind
+    cfg=$r/etc/aws-kinesis/agent.json
+    [ $kind = deb ] && cfg=$r/usr/share/$SVC/agent.json
     check "$kind: extracted binary is the one built" cmp "$r/usr/bin/$SVC" "dist/linux_amd64/$SVC"
-    check "$kind: $SVC --validate -c $r/etc/aws-kinesis/agent.json -d $r/etc/aws-kinesis/agent.d" \
-        "$r/usr/bin/$SVC" --validate -c "$r/etc/aws-kinesis/agent.json" -d "$r/etc/aws-kinesis/agent.d"
+    check "$kind: $SVC --validate -c ${cfg#"$r"} -d $r/etc/aws-kinesis/agent.d" \
+        "$r/usr/bin/$SVC" --validate -c "$cfg" -d "$r/etc/aws-kinesis/agent.d"
     check "$kind: start-$SVC --validate ... (the shim passes its arguments)" \
-        sh -c "sed 's#/usr/bin/$SVC#$r/usr/bin/$SVC#' '$r/usr/bin/start-$SVC' > '$T/shim' && sh '$T/shim' --validate -c '$r/etc/aws-kinesis/agent.json' -d '$r/etc/aws-kinesis/agent.d'"
+        sh -c "sed 's#/usr/bin/$SVC#$r/usr/bin/$SVC#' '$r/usr/bin/start-$SVC' > '$T/shim' && sh '$T/shim' --validate -c '$cfg' -d '$r/etc/aws-kinesis/agent.d'"
 done
+check "deb: the defaults are the files RPM ships in /etc" sh -c \
+    "cmp '$T/x/deb/usr/share/$SVC/agent.json' '$T/x/rpm/etc/aws-kinesis/agent.json' && cmp '$T/x/deb/usr/share/$SVC/$SVC.default' '$T/x/rpm/etc/sysconfig/$SVC' && cmp '$T/x/deb/usr/share/$SVC/$SVC.logrotate' '$T/x/rpm/etc/logrotate.d/$SVC'"
 
 # ---------------------------------------------------------------------------------------------
 section "building comparison packages ($SVC $UPGRADE_VERSION, fake Java 2.0.13)"
 mkdir -p "$T/pkg"
-# The upgrade ships a changed default agent.json: RPM writes .rpmnew (dpkg .dpkg-dist) only when the
-# packaged file changed between the two versions and the installed one was edited.
+# The upgrade ships a changed default agent.json: RPM writes .rpmnew only when the packaged file
+# changed between the two versions and the installed one was edited; the DEB's postinst replaces
+# the /etc copy only when it is the previous default, unedited.
 sed 's/"cloudwatch.emitMetrics": true/"cloudwatch.emitMetrics": false/' packaging/agent.json >"$T/agent-up.json"
 sed "s#src: ./packaging/agent.json#src: $T/agent-up.json#" packaging/nfpm.yaml >"$T/nfpm-up.yaml"
 VERSION=$UPGRADE_VERSION ARCH=amd64 "$NFPM" package --config "$T/nfpm-up.yaml" --packager rpm --target "$T/pkg/" >/dev/null &&
     VERSION=$UPGRADE_VERSION ARCH=amd64 "$NFPM" package --config "$T/nfpm-up.yaml" --packager deb --target "$T/pkg/" >/dev/null
 RPM_UP=$T/pkg/$SVC-$UPGRADE_VERSION-1.x86_64.rpm
 DEB_UP=$T/pkg/${SVC}_$UPGRADE_VERSION-1_amd64.deb
+# The DEB as it was before its /etc files left dpkg's conffiles: the same package with agent.json,
+# the /etc/default file and the logrotate file as conffiles, release 0 (sorts below $VERSION-1).
+sed -e "s#^\( *\)dst: /usr/share/$SVC/agent.json\$#\1dst: /etc/aws-kinesis/agent.json\n\1type: config|noreplace#" \
+    -e "s#^\( *\)dst: /usr/share/$SVC/$SVC.default .*#\1dst: /etc/default/$SVC\n\1type: config|noreplace#" \
+    -e "s#^\( *\)dst: /usr/share/$SVC/$SVC.logrotate .*#\1dst: /etc/logrotate.d/$SVC\n\1type: config|noreplace#" \
+    -e 's/^release: 1$/release: 0/' packaging/nfpm.yaml >"$T/nfpm-old.yaml"
+mkdir -p "$T/pkg-old"
+VERSION=$VERSION ARCH=amd64 "$NFPM" package --config "$T/nfpm-old.yaml" --packager deb --target "$T/pkg-old/" >/dev/null
+DEB_OLD=$T/pkg-old/${SVC}_$VERSION-0_amd64.deb
 # What Amazon's Java RPM lays down (spec §8): same package name, noarch, SysV script, cron babysitter.
 J=$T/java
 mkdir -p "$J"
@@ -300,7 +316,11 @@ contents:
 EOF
 "$NFPM" package --config "$J/nfpm.yaml" --packager rpm --target "$T/pkg/" >/dev/null
 RPM_JAVA=$T/pkg/$SVC-2.0.13-1.noarch.rpm
-check "built $SVC $UPGRADE_VERSION (rpm, deb) and fake Java 2.0.13 (noarch rpm)" present "$RPM_UP" "$DEB_UP" "$RPM_JAVA"
+check "built $SVC $UPGRADE_VERSION (rpm, deb), $VERSION-0 (deb, conffile layout) and fake Java 2.0.13 (noarch rpm)" \
+    present "$RPM_UP" "$DEB_UP" "$DEB_OLD" "$RPM_JAVA"
+check "$VERSION-0 deb: conffiles are agent.json, the /etc/default file and logrotate" \
+    same "$(dpkg-deb --ctrl-tarfile "$DEB_OLD" | tar -xOf - ./conffiles | sort | tr '\n' ' ')" \
+    "/etc/aws-kinesis/agent.json /etc/default/$SVC /etc/logrotate.d/$SVC "
 
 # ---------------------------------------------------------------------------------------------
 section "noreplace in an alternate rpm root (--noscripts)"
@@ -324,7 +344,7 @@ mkroot() {
     mkdir -p "$r/usr/bin" "$r/usr/sbin" "$r/usr/lib" "$r/usr/lib64" "$r/etc" "$r/run" "$r/tmp" "$r/var/lib"
     for l in bin sbin lib lib64; do ln -s "usr/$l" "$r/$l"; done
     ln -s ../run "$r/var/run"
-    for b in sh rm mkdir install chown chmod find cp mv basename ls rmdir id cat touch grep sed; do
+    for b in sh rm mkdir install chown chmod find cp mv ln cmp basename ls rmdir id cat touch grep sed; do
         p=$(command -v "$b") || return 1
         cp -L "$p" "$r/usr/bin/$b"
         for l in $(ldd "$p" 2>/dev/null | grep -o '/[^ ]*'); do
@@ -439,25 +459,38 @@ check "erase removes the drop-in" absent "$dropin" "${dropin%/*}"
 # ---------------------------------------------------------------------------------------------
 section "DEB scripts: install, upgrade while running, remove, purge (systemd is PID 1)"
 R=$T/debroot
-mkroot "$R" booted
-mkdir -p "$R/var/lib/dpkg/info" "$R/var/lib/dpkg/updates"
-: >"$R/var/lib/dpkg/status"
-: >"$R/var/lib/dpkg/available"
-dpkgr() { dpkg --root="$R" --force-depends --force-confold "$@" >>"$T/dpkg.log" 2>&1 || { tail -n 20 "$T/dpkg.log"; return 1; }; }
+mkdebroot() {
+    mkroot "$1" "$2" && mkdir -p "$1/var/lib/dpkg/info" "$1/var/lib/dpkg/updates" &&
+        : >"$1/var/lib/dpkg/status" && : >"$1/var/lib/dpkg/available"
+}
+mkdebroot "$R" booted
+# Never --force-confold, and stdin closed: a dpkg question fails the step ("end of file on stdin").
+dpkgr() { dpkg --root="$R" --force-depends "$@" </dev/null >>"$T/dpkg.log" 2>&1 || { tail -n 20 "$T/dpkg.log"; return 1; }; }
+# etc_files ROOT: owner, group, mode and content of the three /etc files.
+ETC_FILES="/etc/aws-kinesis/agent.json /etc/default/$SVC /etc/logrotate.d/$SVC"
+etc_files() { local f; for f in $ETC_FILES; do stat -c '%n %U:%G %a' "$1$f" | sed "s#^$1##"; done; }
+etc_sums() { (cd "$1" && md5sum ${ETC_FILES//\/etc/etc}); }
 reset_calls "$R"
 check "dpkg -i $VERSION" dpkgr -i "$DEB_AMD"
 check "install: user, dirs, enabled, not started" same "$(calls "$R" | sed 's/groupadd[^;]*;//; s/useradd[^;]*;usermod[^;]*;//')" \
     "systemctl daemon-reload;systemctl --no-reload enable $SVC.service;"
 check "state and log dirs owned by $USR, mode 0750" \
     same "$(stat -c '%u %a' "$R/var/lib/$SVC" "$R/var/log/$SVC" | tr '\n' ' ')" "990 750 990 750 "
+check "fresh install: the /etc files are created from the defaults, root-owned, agent.json 0644, /etc/default 0600, logrotate 0644" \
+    same "$(etc_files "$R" | tr '\n' ';')" \
+    "/etc/aws-kinesis/agent.json root:root 644;/etc/default/$SVC root:root 600;/etc/logrotate.d/$SVC root:root 644;"
+check "fresh install: their contents are the packaged defaults" sh -c \
+    "cmp '$R/etc/aws-kinesis/agent.json' packaging/agent.json && cmp '$R/etc/default/$SVC' packaging/$SVC.sysconfig && cmp '$R/etc/logrotate.d/$SVC' packaging/$SVC.logrotate"
+check "fresh install: no temporary copy or package marker left" absent "$R/etc/aws-kinesis/.agent.json.$SVC-new" \
+    "$R/etc/default/.$SVC.$SVC-new" "$R/etc/logrotate.d/.$SVC.$SVC-new" "$R/var/lib/$SVC-pkg"
 echo '{ "flows": [], "edited": "yes" }' >"$R/etc/aws-kinesis/agent.json"
 : >"$R/stub-active"
 reset_calls "$R"
-check "dpkg -i $UPGRADE_VERSION while running" dpkgr -i "$DEB_UP"
+check "dpkg -i $UPGRADE_VERSION while running (its default agent.json changed)" dpkgr -i "$DEB_UP"
 check "upgrade: stopped before, started after, enablement untouched" same "$(calls "$R")" \
     "usermod -L $USR;systemctl stop $SVC.service;systemctl daemon-reload;systemctl daemon-reload;systemctl start $SVC.service;"
-check "edited conffile kept, new one as .dpkg-dist" \
-    sh -c "grep -q edited '$R/etc/aws-kinesis/agent.json' && cmp '$R/etc/aws-kinesis/agent.json.dpkg-dist' '$T/agent-up.json'"
+check "edited agent.json kept, no .dpkg-dist, the new default in /usr/share/$SVC" \
+    sh -c "grep -q edited '$R/etc/aws-kinesis/agent.json' && ! ls '$R/etc/aws-kinesis/' | grep -q dpkg && cmp '$R/usr/share/$SVC/agent.json' '$T/agent-up.json'"
 echo "checkpoint data" >"$R/var/lib/$SVC/checkpoints"
 echo "log line" >"$R/var/log/$SVC/$SVC.log"
 reset_calls "$R"
@@ -471,16 +504,76 @@ check "reinstall: enabled again (it was enabled before the removal), not started
     "usermod -L $USR;systemctl daemon-reload;systemctl --no-reload enable $SVC.service;"
 check "dpkg -r again" dpkgr -r $SVC
 mkdir -p "$R/run/$SVC" # kept by the unit after a stop (RuntimeDirectoryPreserve=yes)
-check "dpkg -P: purge removes conffiles, state, log and runtime dirs" \
-    sh -c "dpkg --root='$R' -P $SVC >>'$T/dpkg.log' 2>&1 && ! test -e '$R/etc/aws-kinesis/agent.json' && ! test -e '$R/var/lib/$SVC' && ! test -e '$R/var/log/$SVC' && ! test -e '$R/run/$SVC'"
+check "dpkg -P" dpkgr -P $SVC
+# shellcheck disable=SC2086
+check "purge removes the /etc files, /etc/aws-kinesis, state, log and runtime dirs" \
+    absent ${ETC_FILES//\/etc/$R/etc} "$R/etc/aws-kinesis" "$R/var/lib/$SVC" "$R/var/log/$SVC" "$R/run/$SVC" "$R/usr/share/$SVC"
+
+section "DEB: an unedited /etc file follows a changed default; symlinks are left alone"
+R=$T/debunedited
+mkdebroot "$R" container
+check "dpkg -i $VERSION" dpkgr -i "$DEB_AMD"
+echo "# the operator's" >"$R/elsewhere"
+rm "$R/etc/default/$SVC" && ln -s /elsewhere "$R/etc/default/$SVC"
+rm "$R/etc/logrotate.d/$SVC" && ln -s /nowhere "$R/etc/logrotate.d/$SVC"
+check "dpkg -i $UPGRADE_VERSION" dpkgr -i "$DEB_UP"
+check "the unedited agent.json is now the new default, root 0644" sh -c \
+    "cmp '$R/etc/aws-kinesis/agent.json' '$T/agent-up.json' && test \"\$(stat -c '%U:%G %a' '$R/etc/aws-kinesis/agent.json')\" = 'root:root 644'"
+check "a symlink (and a dangling one) in place of an /etc file is kept, its target untouched" sh -c \
+    "test \"\$(readlink '$R/etc/default/$SVC')\" = /elsewhere && test \"\$(readlink '$R/etc/logrotate.d/$SVC')\" = /nowhere && grep -qx \"# the operator's\" '$R/elsewhere' && test ! -e '$R/nowhere'"
+check "no previous-default copies left in /var/lib/$SVC-pkg" absent "$R/var/lib/$SVC-pkg"
+
+section "DEB: install over different /etc files (configuration management), stdin closed, no --force-confold"
+R=$T/debpreseed
+mkdebroot "$R" booted
+mkdir -p "$R/etc/aws-kinesis" "$R/etc/default" "$R/etc/logrotate.d"
+echo '{ "flows": [ { "filePattern": "/var/log/app/*.log", "kinesisStream": "preseeded" } ] }' >"$R/etc/aws-kinesis/agent.json"
+printf 'AWS_DEFAULT_REGION=eu-west-1\nAGENT_ARGS="-L DEBUG"\n' >"$R/etc/default/$SVC"
+chmod 0640 "$R/etc/default/$SVC"
+printf '/var/log/%s/*.log {\n    weekly\n}\n' $SVC >"$R/etc/logrotate.d/$SVC"
+before=$(etc_sums "$R")
+before_modes=$(etc_files "$R")
+reset_calls "$R"
+check "dpkg -i $VERSION </dev/null succeeds" dpkgr -i "$DEB_AMD"
+check "dpkg -s: installed and configured (ii)" sh -c "dpkg --root='$R' -s $SVC | grep -qx 'Status: install ok installed'"
+check "the operator's three /etc files are kept byte for byte" same "$(etc_sums "$R")" "$before"
+check "... with their owners and modes" same "$(etc_files "$R")" "$before_modes"
+check "no .dpkg-dist/.dpkg-new beside them, no question in the log" sh -c \
+    "! ls '$R/etc/aws-kinesis' '$R/etc/default' '$R/etc/logrotate.d' | grep -q dpkg && ! grep -qiE 'conffile|end of file' '$T/dpkg.log'"
+check "install: enabled, not started (as a fresh install)" same "$(calls "$R" | sed 's/groupadd[^;]*;//; s/useradd[^;]*;usermod[^;]*;//')" \
+    "systemctl daemon-reload;systemctl --no-reload enable $SVC.service;"
+: >"$R/stub-active"
+reset_calls "$R"
+check "dpkg -i $UPGRADE_VERSION </dev/null while running" dpkgr -i "$DEB_UP"
+check "upgrade: stopped before, started after" same "$(calls "$R")" \
+    "usermod -L $USR;systemctl stop $SVC.service;systemctl daemon-reload;systemctl daemon-reload;systemctl start $SVC.service;"
+check "upgrade: the three /etc files still byte for byte the operator's" same "$(etc_sums "$R")" "$before"
+
+section "DEB: upgrade from $VERSION-0, where the /etc files were conffiles"
+R=$T/debold
+mkdebroot "$R" booted
+check "dpkg -i $VERSION-0 (conffile layout)" dpkgr -i "$DEB_OLD"
+echo '{ "flows": [], "edited": "before the upgrade" }' >"$R/etc/aws-kinesis/agent.json"
+before=$(etc_sums "$R")
+: >"$R/stub-active"
+reset_calls "$R"
+check "dpkg -i $VERSION-1 </dev/null while running" dpkgr -i "$DEB_AMD"
+check "upgrade: stopped before, started after" same "$(calls "$R")" \
+    "usermod -L $USR;systemctl stop $SVC.service;systemctl daemon-reload;systemctl daemon-reload;systemctl start $SVC.service;"
+check "the /etc files (edited and unedited) are kept byte for byte" same "$(etc_sums "$R")" "$before"
+check "dpkg keeps them as obsolete conffiles" sh -c \
+    "test \$(dpkg --root='$R' -s $SVC | grep -cE '^ /etc/(aws-kinesis/agent.json|default/$SVC|logrotate.d/$SVC) [0-9a-f]{32} obsolete\$') = 3"
+check "dpkg -r" dpkgr -r $SVC
+check "dpkg -P" dpkgr -P $SVC
+# shellcheck disable=SC2086
+check "purge removes the /etc files and /etc/aws-kinesis" absent ${ETC_FILES//\/etc/$R/etc} "$R/etc/aws-kinesis"
+check "dpkg -s: not installed" sh -c "! dpkg --root='$R' -s $SVC >/dev/null 2>&1"
 
 section "DEB scripts: install over a running Java agent laid down by its setup script (no systemd as PID 1)"
 R=$T/debjava
-mkroot "$R" container
-mkdir -p "$R/var/lib/dpkg/info" "$R/var/lib/dpkg/updates" "$R/etc/init.d" "$R/etc/rc2.d" "$R/etc/cron.d" \
+mkdebroot "$R" container
+mkdir -p "$R/etc/init.d" "$R/etc/rc2.d" "$R/etc/cron.d" \
     "$R/etc/default" "$R/etc/aws-kinesis/agent.d" "$R/usr/share/aws-kinesis-agent/lib" "$R/run/$SVC" "$R/var/log/$SVC"
-: >"$R/var/lib/dpkg/status"
-: >"$R/var/lib/dpkg/available"
 echo "$USR:x:991:991::/home/$USR:/bin/sh" >>"$R/etc/passwd"
 echo "$USR:x:991:" >>"$R/etc/group"
 cp "$J/init" "$R/etc/init.d/$SVC" && chmod 755 "$R/etc/init.d/$SVC"
@@ -500,16 +593,17 @@ ln -s /secret "$R/run/$SVC/checkpoints-journal"
 : >"$R/stub-active"
 reset_calls "$R"
 : >"$T/dpkg.log"
-check "dpkg -i $VERSION over the Java agent" dpkgr -i "$DEB_AMD"
+check "dpkg -i $VERSION </dev/null over the Java agent (no --force-confold)" dpkgr -i "$DEB_AMD"
 check "the Java agent was stopped with its SysV script; no user created; only the enable symlink edit" \
     same "$(calls "$R")" "usermod -L $USR;init stop;systemctl --no-reload enable $SVC.service;"
 check "told that systemd is not running and that /tmp flows are invisible" sh -c \
     "grep -q 'systemd is not running' '$T/dpkg.log' && grep -q 'PrivateTmp=yes' '$T/dpkg.log'"
 check "Java leftovers removed: cron babysitter, SysV script and links, babysit, jars" absent \
     "$R/etc/cron.d/$SVC" "$R/etc/init.d/$SVC" "$R/etc/rc2.d/S01$SVC" \
-    "$R/usr/bin/aws-kinesis-agent-babysit" "$R/usr/share/aws-kinesis-agent"
-check "Java's agent.json and /etc/default file kept (--force-confold), ours beside them as .dpkg-dist" sh -c \
-    "cmp '$R/etc/aws-kinesis/agent.json' '$J/agent.json' && cmp '$R/etc/default/$SVC' '$J/sysconfig' && cmp '$R/etc/aws-kinesis/agent.json.dpkg-dist' packaging/agent.json"
+    "$R/usr/bin/aws-kinesis-agent-babysit" "$R/usr/share/aws-kinesis-agent/lib"
+check "Java's agent.json and /etc/default file kept byte for byte, no .dpkg-dist; logrotate from the default" sh -c \
+    "cmp '$R/etc/aws-kinesis/agent.json' '$J/agent.json' && cmp '$R/etc/default/$SVC' '$J/sysconfig' && ! ls '$R/etc/aws-kinesis' '$R/etc/default' | grep -q dpkg && cmp '$R/etc/logrotate.d/$SVC' packaging/$SVC.logrotate"
+check "dpkg -s: installed and configured" sh -c "dpkg --root='$R' -s $SVC | grep -qx 'Status: install ok installed'"
 check "start-$SVC now execs the Go agent" grep -qxF "exec /usr/bin/$SVC \"\$@\"" "$R/usr/bin/start-$SVC"
 check "Java checkpoints imported, owned by $USR" \
     sh -c "cmp '$R/run/$SVC/checkpoints' '$R/var/lib/$SVC/checkpoints' && test \$(stat -c %u '$R/var/lib/$SVC/checkpoints') = 991"

@@ -15,6 +15,8 @@ LOG_DIR=/var/log/aws-kinesis-agent
 PKG_DIR=/var/lib/aws-kinesis-agent-pkg
 RESTART_MARK=$PKG_DIR/restart
 JAVA_CHECKPOINTS=/var/run/aws-kinesis-agent/checkpoints
+# DEB only: the packaged defaults of the /etc files, which are not dpkg conffiles (see nfpm.yaml).
+DEFAULTS=/usr/share/$SVC
 
 booted() { [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; }
 have_systemctl() { command -v systemctl >/dev/null 2>&1; }
@@ -35,6 +37,34 @@ remove_java_leftovers() {
     return 0
 }
 
+# install_default SRC DST MODE: DEB's configuration files. SRC is copied to DST when DST is missing,
+# or when DST is the previous version's default, unedited ($PKG_DIR/prev-*, kept by preinstall);
+# anything else in DST (an edited file, a symlink, even a dangling one) is left alone. The copy is
+# made root-owned with its mode under a temporary name in DST's directory, then linked (only if DST
+# is still missing: ln fails on an existing entry) or renamed over the unedited default. These
+# directories are root's: the service user cannot plant anything there.
+install_default() {
+    src=$DEFAULTS/$1 dst=$2 mode=$3 prev=$PKG_DIR/prev-$1 replace=
+    [ -f "$src" ] || return 0
+    # Left by an earlier version's conffile question that failed without a terminal.
+    rm -f "$dst.dpkg-new"
+    if [ -e "$dst" ] || [ -L "$dst" ]; then
+        [ -f "$prev" ] && [ -f "$dst" ] && [ ! -L "$dst" ] && cmp -s "$dst" "$prev" && ! cmp -s "$dst" "$src" || return 0
+        replace=1
+    fi
+    [ -d "${dst%/*}" ] || install -d -m 0755 "${dst%/*}" || return 1
+    tmp="${dst%/*}/.${dst##*/}.$SVC-new"
+    rm -f "$tmp"
+    if install -m "$mode" -o root -g root "$src" "$tmp"; then
+        if [ -n "$replace" ]; then
+            mv -f -T "$tmp" "$dst" && echo "$SVC: updated $dst to the new default (it was unedited)"
+        else
+            ln "$tmp" "$dst"
+        fi
+    fi
+    rm -f "$tmp"
+}
+
 start_if_marked() {
     [ -e "$RESTART_MARK" ] || return 0
     rm -f "$RESTART_MARK"
@@ -50,7 +80,7 @@ case "$1" in
     1) fresh=1 ;;
     [2-9]|[1-9][0-9]*) ;;
     configure) [ -z "$2" ] && fresh=1 ;;
-    abort-upgrade|abort-remove|abort-deconfigure) start_if_marked; rmdir "$PKG_DIR" 2>/dev/null; exit 0 ;;
+    abort-upgrade|abort-remove|abort-deconfigure) rm -f "$PKG_DIR"/prev-*; start_if_marked; rmdir "$PKG_DIR" 2>/dev/null; exit 0 ;;
     *) exit 0 ;;
 esac
 
@@ -59,6 +89,15 @@ install -d -m 0750 "$STATE_DIR" "$LOG_DIR"
 chown "$USR:$USR" "$STATE_DIR" "$LOG_DIR" 2>/dev/null || chown "$USR" "$STATE_DIR" "$LOG_DIR" || true
 # Log files left by the Java agent (it ran as the same user; this is for safety).
 find "$LOG_DIR" -maxdepth 1 -type f -name '*.log' -exec chown -h "$USR" {} + 2>/dev/null || true
+
+# DEB: the configuration files, from the defaults, where missing. An operator's file (edited, written
+# by configuration management or by the Java agent's setup script) is never replaced and never asked about.
+if [ "$1" = configure ]; then
+    install_default agent.json /etc/aws-kinesis/agent.json 0644
+    install_default $SVC.default /etc/default/$SVC 0600
+    install_default $SVC.logrotate /etc/logrotate.d/$SVC 0644
+    rm -f "$PKG_DIR"/prev-*
+fi
 
 # Java checkpoints: the agent imports them itself at first start when checkpointFile is unset; copy
 # them now too (the Java agent is stopped), so they survive a reboot that clears /var/run.

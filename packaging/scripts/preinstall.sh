@@ -11,6 +11,8 @@ USR=aws-kinesis-agent-user
 # user, who could plant a symlink there for root to write through.
 PKG_DIR=/var/lib/aws-kinesis-agent-pkg
 RESTART_MARK=$PKG_DIR/restart
+# DEB only: the packaged defaults of the /etc files (see postinstall.sh).
+DEFAULTS=/usr/share/$SVC
 
 booted() { [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; }
 
@@ -57,6 +59,17 @@ else
 fi
 if [ -n "$was_running" ]; then
     install -d -m 0700 -o root -g root "$PKG_DIR" && : > "$RESTART_MARK"
+fi
+
+# DEB upgrade: keep the previous version's defaults (about to be replaced), so that postinstall
+# updates an /etc copy that still equals its default and leaves an edited one alone.
+rm -f "$PKG_DIR"/prev-* 2>/dev/null
+if [ "$1" = upgrade ]; then
+    for n in agent.json $SVC.default $SVC.logrotate; do
+        if [ -f "$DEFAULTS/$n" ] && [ ! -L "$DEFAULTS/$n" ] && install -d -m 0700 -o root -g root "$PKG_DIR"; then
+            cp "$DEFAULTS/$n" "$PKG_DIR/prev-$n" || rm -f "$PKG_DIR/prev-$n"
+        fi
+    done
 fi
 
 # The Java agent's cron babysitter would restart the Java agent during the upgrade; its other
