@@ -278,6 +278,19 @@ sed -e "s#^\( *\)dst: /usr/share/$SVC/agent.json\$#\1dst: /etc/aws-kinesis/agent
 mkdir -p "$T/pkg-old"
 VERSION=$VERSION ARCH=amd64 "$NFPM" package --config "$T/nfpm-old.yaml" --packager deb --target "$T/pkg-old/" >/dev/null
 DEB_OLD=$T/pkg-old/${SVC}_$VERSION-0_amd64.deb
+# A package owning one of our paths: installing ours next to it fails at unpack (after preinst).
+printf 'doc\n' >"$T/conflict.txt"
+cat >"$T/nfpm-conflict.yaml" <<EOF
+name: conflicting-doc
+arch: all
+version: 1.0.0
+maintainer: test
+description: owns a path of $SVC, so that its unpack fails
+contents:
+  - {src: $T/conflict.txt, dst: /usr/share/doc/$SVC/INSTALL.md}
+EOF
+"$NFPM" package --config "$T/nfpm-conflict.yaml" --packager deb --target "$T/pkg-old/" >/dev/null
+DEB_CONFLICT=$T/pkg-old/conflicting-doc_1.0.0_all.deb
 # What Amazon's Java RPM lays down (spec §8): same package name, noarch, SysV script, cron babysitter.
 J=$T/java
 mkdir -p "$J"
@@ -317,7 +330,7 @@ EOF
 "$NFPM" package --config "$J/nfpm.yaml" --packager rpm --target "$T/pkg/" >/dev/null
 RPM_JAVA=$T/pkg/$SVC-2.0.13-1.noarch.rpm
 check "built $SVC $UPGRADE_VERSION (rpm, deb), $VERSION-0 (deb, conffile layout) and fake Java 2.0.13 (noarch rpm)" \
-    present "$RPM_UP" "$DEB_UP" "$DEB_OLD" "$RPM_JAVA"
+    present "$RPM_UP" "$DEB_UP" "$DEB_OLD" "$DEB_CONFLICT" "$RPM_JAVA"
 check "$VERSION-0 deb: conffiles are agent.json, the /etc/default file and logrotate" \
     same "$(dpkg-deb --ctrl-tarfile "$DEB_OLD" | tar -xOf - ./conffiles | sort | tr '\n' ' ')" \
     "/etc/aws-kinesis/agent.json /etc/default/$SVC /etc/logrotate.d/$SVC "
@@ -612,6 +625,31 @@ check "import: a symlink planted at the destination is replaced, not written thr
 check "import: a symlinked source is copied as a link, its target's content is not" \
     sh -c "test -L '$R/var/lib/$SVC/checkpoints-journal' && test \$(stat -c %U '$R/secret') = root"
 check "no restart marker left (root-only /var/lib/$SVC-pkg removed)" absent "$R/var/lib/$SVC-pkg"
+
+section "DEB: a failed unpack starts the agent that preinst stopped (postrm abort-install / abort-upgrade)"
+R=$T/debabort
+mkdebroot "$R" container
+mkdir -p "$R/etc/init.d"
+cp "$J/init" "$R/etc/init.d/$SVC" && chmod 755 "$R/etc/init.d/$SVC"
+cp "$J/start" "$R/usr/bin/start-$SVC"
+check "dpkg -i conflicting-doc (owns /usr/share/doc/$SVC/INSTALL.md)" dpkgr -i "$DEB_CONFLICT"
+: >"$R/stub-active"
+reset_calls "$R"
+check "Java agent, no systemd: dpkg -i $VERSION fails at unpack" sh -c "! dpkg --root='$R' --force-depends -i '$DEB_AMD' </dev/null >>'$T/dpkg.log' 2>&1"
+check "the Java agent was stopped, then started again with its SysV script" same "$(calls "$R" | sed 's/groupadd[^;]*;//; s/useradd[^;]*;usermod[^;]*;//')" \
+    "init stop;init start;"
+check "Java's launcher is back, no package marker left, $SVC not installed" sh -c \
+    "cmp '$J/start' '$R/usr/bin/start-$SVC' && test ! -e '$R/var/lib/$SVC-pkg' && dpkg --root='$R' -s $SVC 2>/dev/null | grep -qx 'Status: install ok not-installed'"
+R=$T/debabort2
+mkdebroot "$R" booted
+check "dpkg -i $VERSION, then conflicting-doc over it (--force-overwrite)" sh -c \
+    "dpkg --root='$R' --force-depends -i '$DEB_AMD' </dev/null >>'$T/dpkg.log' 2>&1 && dpkg --root='$R' --force-overwrite -i '$DEB_CONFLICT' </dev/null >>'$T/dpkg.log' 2>&1"
+: >"$R/stub-active"
+reset_calls "$R"
+check "running, systemd: dpkg -i $UPGRADE_VERSION fails at unpack" sh -c "! dpkg --root='$R' --force-depends -i '$DEB_UP' </dev/null >>'$T/dpkg.log' 2>&1"
+check "stopped, then started again" same "$(calls "$R")" "usermod -L $USR;systemctl stop $SVC.service;systemctl start $SVC.service;"
+check "$VERSION still installed and configured" sh -c \
+    "dpkg --root='$R' -s $SVC | grep -qx 'Version: $VERSION-1' && dpkg --root='$R' -s $SVC | grep -qx 'Status: install ok installed'"
 
 # ---------------------------------------------------------------------------------------------
 section "sizes"

@@ -7,8 +7,35 @@
 # The service user is kept (its files may remain). Must never fail because systemd is not PID 1.
 
 SVC=aws-kinesis-agent
+PKG_DIR=/var/lib/aws-kinesis-agent-pkg   # root-only (see preinstall.sh)
+RESTART_MARK=$PKG_DIR/restart
 
-if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+booted() { [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; }
+
+# DEB: the unpack failed after preinstall stopped a running agent (ours or the Java agent), and dpkg
+# has put the previous files back: start it again rather than leave it stopped. Systemd was not
+# reloaded since the stop, so the unit it starts is the one that ran (Java's SysV one included).
+case "$1" in
+    abort-install|abort-upgrade)
+        rm -f "$PKG_DIR"/prev-*
+        if [ -e "$RESTART_MARK" ]; then
+            rm -f "$RESTART_MARK"
+            if booted; then
+                systemctl start "$SVC.service" || echo "$SVC: start failed; see: journalctl -u $SVC" >&2
+            elif [ -x /etc/init.d/$SVC ]; then
+                /etc/init.d/$SVC start || true
+            elif [ -x /etc/rc.d/init.d/$SVC ]; then
+                /etc/rc.d/init.d/$SVC start || true
+            else
+                echo "$SVC: the installation failed after the agent was stopped; start it again yourself" >&2
+            fi
+        fi
+        rmdir "$PKG_DIR" 2>/dev/null
+        exit 0
+        ;;
+esac
+
+if booted; then
     systemctl daemon-reload || true
     case "$1" in
         0|remove|purge) systemctl reset-failed "$SVC.service" >/dev/null 2>&1 || true ;;
