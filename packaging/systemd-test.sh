@@ -203,7 +203,7 @@ info "$SYSTEMD_VERSION"
 info "system state: $(ct systemctl is-system-running)"
 
 section "install"
-check "dpkg -i $(basename "$DEB")" ct dpkg -i --force-confold /root/agent.deb
+check "dpkg -i $(basename "$DEB") </dev/null (no --force-confold)" ct dpkg -i /root/agent.deb </dev/null
 check "user $USR exists" ct id $USR
 check "enabled, not started" same "$(ct systemctl is-enabled $SVC) $(ct systemctl is-active $SVC)" "enabled inactive"
 check "systemd-analyze verify: silent" same "$(ct systemd-analyze verify $SVC.service 2>&1)" ""
@@ -290,7 +290,7 @@ check "kill -9: restarted by Restart=always (RestartSec=5s)" waitfor 15 sh -c \
 
 section "upgrade while running"
 PID=$(mainpid)
-check "dpkg -i again (upgrade) while running" ct dpkg -i --force-confold /root/agent.deb
+check "dpkg -i again (upgrade) while running, </dev/null" ct dpkg -i /root/agent.deb </dev/null
 check "upgrade: stopped and started again" sh -c "[ '$(mainpid)' != '$PID' ] && [ \"\$(nsenter -t $PID1 -a systemctl is-active $SVC)\" = active ]"
 check "upgrade: edited agent.json kept" ct grep -q "$SINK_URL" /etc/aws-kinesis/agent.json
 
