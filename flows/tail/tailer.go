@@ -1144,7 +1144,7 @@ func (t *Tailer) reopen(h *harvester, p string, now time.Time) (opened, same boo
 func (t *Tailer) headOK(h *harvester) bool {
 	head, err := readHead(h.f, t.head)
 	if err != nil {
-		t.fail(fmt.Errorf("read %s: %w", h.path, err))
+		t.fail(readErr(h.path, err))
 		return true
 	}
 	if len(head) < len(h.head) || !bytes.Equal(head[:len(h.head)], h.head) {
@@ -1303,7 +1303,7 @@ func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light, 
 	head, err := readHead(f, make([]byte, fpMax))
 	if err != nil {
 		f.Close()
-		t.fail(fmt.Errorf("read %s: %w", p, err))
+		t.fail(readErr(p, err))
 		return
 	}
 	h := &harvester{
@@ -1420,7 +1420,7 @@ func (t *Tailer) decide(h *harvester, now time.Time, mayWait bool) {
 	st, _ := statOf(fi)
 	head, err := readHead(h.f, make([]byte, fpMax)) // not t.head: copyOffset reads other heads
 	if err != nil {
-		t.fail(fmt.Errorf("read %s: %w", h.path, err))
+		t.fail(readErr(h.path, err))
 		return
 	}
 	off, pred, wait := t.copyOffset(h.path, st, head, now)
@@ -1761,7 +1761,7 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 		t.scratch = data[:0]
 		n, err := h.f.ReadAt(data[len(data):len(data)+want], h.offset)
 		if err != nil && !errors.Is(err, io.EOF) {
-			t.fail(fmt.Errorf("read %s: %w", h.path, err))
+			t.fail(readErr(h.path, err))
 			return total, true
 		}
 		if n == 0 {
@@ -1780,7 +1780,7 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 			// These bytes end the spilled run: read it back, with them.
 			whole, err := t.readBack(h, n)
 			if err != nil {
-				t.fail(fmt.Errorf("read %s: %w", h.path, err))
+				t.fail(readErr(h.path, err))
 				return total, true // (read again from h.offset next time)
 			}
 			if whole == nil {
@@ -2083,6 +2083,15 @@ func (t *Tailer) housekeep(ctx context.Context, out chan<- *record.Chunk, turn [
 			t.log.Debug("Closed inactive file; it is reopened when it changes", "path", h.path)
 		}
 	}
+}
+
+// readErr names path in a read error, unless the error already names it
+// (an *os.PathError from a read of the file under that name).
+func readErr(path string, err error) error {
+	if pe := (*os.PathError)(nil); errors.As(err, &pe) && pe.Path == path {
+		return err
+	}
+	return fmt.Errorf("read %s: %w", path, err)
 }
 
 // readBackRetry is the WARN at the first failure to read an unheld last
