@@ -238,6 +238,9 @@ type harvester struct {
 	// readBackErr: since when reading its unheld last line back at let-go
 	// has failed (zero: it has not).
 	readBackErr time.Time
+	// anchorDue: a copy's Source has its predecessor and no chunk yet: its
+	// first chunk moves its row from the 0 reported at its start.
+	anchorDue bool
 }
 
 func (h *harvester) done() int64 { return h.offset - h.unaccounted() }
@@ -1860,6 +1863,7 @@ func (t *Tailer) ensureSource(h *harvester) {
 	}
 	h.src = record.NewSource(t.cfg.FlowID, h.path, h.fileID, h.key.dev, h.key.ino, fingerprint(h.head))
 	h.src.Predecessor, h.pred = h.pred, nil
+	h.anchorDue = h.src.Predecessor != nil
 	syncSource(h)
 }
 
@@ -1915,6 +1919,12 @@ func (t *Tailer) consume(ctx context.Context, h *harvester, out chan<- *record.C
 			h.hdrFrom = c.Start
 		}
 		c.ReleaseData()
+		if h.anchorDue {
+			// A copy whose bytes end no record yet (it ends mid-line: a
+			// copy of a file being written): anchored as anchorCopy does,
+			// or its row stayed at 0 and a restart sent it all again.
+			t.send(ctx, out, h, t.newChunk(h, c.Start, now, 0))
+		}
 	}
 	rest := data[consumed:]
 	if cap(h.pend) > 64<<10 && len(rest) <= 16<<10 {
@@ -1974,6 +1984,7 @@ func (t *Tailer) newChunk(h *harvester, start int64, now time.Time, need int) *r
 // blocked it still opens newly created files (light scans), so that a file
 // created and deleted during the wait is held open and not lost.
 func (t *Tailer) send(ctx context.Context, out chan<- *record.Chunk, h *harvester, c *record.Chunk) {
+	h.anchorDue = false
 	t.cfg.Stats.RecordsParsed.Add(int64(len(c.Ends)))
 	// Every byte the chunk accounts for, as Java's TotalBytesConsumed:
 	// header lines, footers and discarded bytes included.
