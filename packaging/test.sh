@@ -616,6 +616,8 @@ check "Java leftovers removed: cron babysitter, SysV script and links, babysit, 
     "$R/usr/bin/aws-kinesis-agent-babysit" "$R/usr/share/aws-kinesis-agent/lib"
 check "Java's agent.json and /etc/default file kept byte for byte, no .dpkg-dist; logrotate from the default" sh -c \
     "cmp '$R/etc/aws-kinesis/agent.json' '$J/agent.json' && cmp '$R/etc/default/$SVC' '$J/sysconfig' && ! ls '$R/etc/aws-kinesis' '$R/etc/default' | grep -q dpkg && cmp '$R/etc/logrotate.d/$SVC' packaging/$SVC.logrotate"
+check "Java's /etc/default file (it may hold AWS keys) no longer readable by others: 0644 -> 0640" \
+    same "$(stat -c '%U %a' "$R/etc/default/$SVC")" "root 640"
 check "dpkg -s: installed and configured" sh -c "dpkg --root='$R' -s $SVC | grep -qx 'Status: install ok installed'"
 check "start-$SVC now execs the Go agent" grep -qxF "exec /usr/bin/$SVC \"\$@\"" "$R/usr/bin/start-$SVC"
 check "Java checkpoints imported, owned by $USR" \
@@ -650,6 +652,71 @@ check "running, systemd: dpkg -i $UPGRADE_VERSION fails at unpack" sh -c "! dpkg
 check "stopped, then started again" same "$(calls "$R")" "usermod -L $USR;systemctl stop $SVC.service;systemctl start $SVC.service;"
 check "$VERSION still installed and configured" sh -c \
     "dpkg --root='$R' -s $SVC | grep -qx 'Version: $VERSION-1' && dpkg --root='$R' -s $SVC | grep -qx 'Status: install ok installed'"
+
+# ---------------------------------------------------------------------------------------------
+# The DEB's non-conffile /etc handling keeps what dpkg's conffiles gave operators (from a review).
+# A second changed default ($UP2_VERSION).
+UP2_VERSION=$(echo "$UPGRADE_VERSION" | awk -F. '{ printf "%d.%d.%d", $1, $2, $3 + 1 }')
+sed 's/"cloudwatch.emitMetrics": true/"cloudwatch.emitMetrics": false, "up2": true/' packaging/agent.json >"$T/agent-up2.json"
+sed "s#src: $T/agent-up.json#src: $T/agent-up2.json#" "$T/nfpm-up.yaml" >"$T/nfpm-up2.yaml"
+DEB_UP2=$T/pkg-old/${SVC}_$UP2_VERSION-1_amd64.deb
+VERSION=$UP2_VERSION ARCH=amd64 "$NFPM" package --config "$T/nfpm-up2.yaml" --packager deb --target "$DEB_UP2" >/dev/null
+
+section "DEB: an operator's deletion, owner and mode of an /etc file survive an upgrade (as with conffiles)"
+R=$T/debdeleted
+mkdebroot "$R" container
+check "dpkg -i $VERSION" dpkgr -i "$DEB_AMD"
+rm "$R/etc/logrotate.d/$SVC"
+chmod 0640 "$R/etc/aws-kinesis/agent.json" && chgrp 4 "$R/etc/aws-kinesis/agent.json"
+check "dpkg -i $UPGRADE_VERSION" dpkgr -i "$DEB_UP"
+check "a deleted logrotate file stays deleted (dpkg keeps a deleted conffile deleted)" absent "$R/etc/logrotate.d/$SVC"
+check "the unedited agent.json follows the new default" cmp "$R/etc/aws-kinesis/agent.json" "$T/agent-up.json"
+check "... keeping the owner and mode the operator gave it (root:adm 640, as dpkg does for a conffile)" \
+    same "$(stat -c '%U:%G %a' "$R/etc/aws-kinesis/agent.json")" "root:adm 640"
+R=$T/debdeletedold
+mkdebroot "$R" container
+check "dpkg -i $VERSION-0 (conffile layout)" dpkgr -i "$DEB_OLD"
+rm "$R/etc/logrotate.d/$SVC"
+check "dpkg -i $VERSION-1" dpkgr -i "$DEB_AMD"
+check "a logrotate conffile deleted before the upgrade to the new layout stays deleted" absent "$R/etc/logrotate.d/$SVC"
+
+section "DEB: an upgrade over an unpacked, never configured upgrade"
+R=$T/debunpacked
+mkdebroot "$R" booted
+check "dpkg -i $VERSION" dpkgr -i "$DEB_AMD"
+: >"$R/stub-active"
+check "dpkg --unpack $UPGRADE_VERSION while running (configure never runs)" dpkgr --unpack "$DEB_UP"
+check "dpkg -i $UP2_VERSION" dpkgr -i "$DEB_UP2"
+check "the unedited agent.json (still $VERSION's default) follows to $UP2_VERSION's default" \
+    cmp "$R/etc/aws-kinesis/agent.json" "$T/agent-up2.json"
+R=$T/debunpackedrm
+mkdebroot "$R" booted
+check "dpkg -i $VERSION" dpkgr -i "$DEB_AMD"
+: >"$R/stub-active"
+check "dpkg --unpack $UPGRADE_VERSION while running (preinst stops it)" dpkgr --unpack "$DEB_UP"
+check "dpkg -r (the operator removes the half-upgraded agent)" dpkgr -r $SVC
+reset_calls "$R"
+check "dpkg -i $UPGRADE_VERSION" dpkgr -i "$DEB_UP"
+check "the removed agent is not started by a stale restart marker" \
+    sh -c "! grep -q 'systemctl start' '$R/stub.log' || { cat '$R/stub.log'; exit 1; }"
+
+section "DEB: recovery from the conffile prompt that failed (the bug this layout fixes)"
+R=$T/debstuck
+mkdebroot "$R" booted
+sed -e 's/^release: 0$/release: 9/' -e "s#src: ./packaging/agent.json#src: $T/agent-up.json#" "$T/nfpm-old.yaml" >"$T/nfpm-stuck.yaml"
+DEB_STUCK=$T/pkg-old/${SVC}_$VERSION-9_amd64.deb
+check "dpkg -i $VERSION-0 (conffile layout)" dpkgr -i "$DEB_OLD"
+echo '{ "flows": [], "edited": "before the upgrade" }' >"$R/etc/aws-kinesis/agent.json"
+: >"$R/stub-active"
+VERSION=$VERSION ARCH=amd64 "$NFPM" package --config "$T/nfpm-stuck.yaml" --packager deb --target "$DEB_STUCK" >/dev/null
+check "a conffile-layout upgrade with a changed default fails at the prompt (stdin closed), agent stopped" sh -c \
+    "! dpkg --root='$R' --force-depends -i '$DEB_STUCK' </dev/null >>'$T/dpkg.log' 2>&1 && test ! -e '$R/stub-active' && test -e '$R/etc/aws-kinesis/agent.json.dpkg-new'"
+reset_calls "$R"
+check "dpkg -i $UPGRADE_VERSION over it" dpkgr -i "$DEB_UP"
+check "installed, edited agent.json kept, no .dpkg-new left, the agent started again" sh -c \
+    "dpkg --root='$R' -s $SVC | grep -qx 'Status: install ok installed' && grep -q edited '$R/etc/aws-kinesis/agent.json' && test ! -e '$R/etc/aws-kinesis/agent.json.dpkg-new' && grep -q 'systemctl start' '$R/stub.log'"
+check "dpkg -P" dpkgr -P $SVC
+check "purge: obsolete conffiles and the copies gone, no error" absent "$R/etc/aws-kinesis" "$R/etc/default/$SVC" "$R/etc/logrotate.d/$SVC"
 
 # ---------------------------------------------------------------------------------------------
 section "sizes"

@@ -37,32 +37,40 @@ remove_java_leftovers() {
     return 0
 }
 
-# install_default SRC DST MODE: DEB's configuration files. SRC is copied to DST when DST is missing,
-# or when DST is the previous version's default, unedited ($PKG_DIR/prev-*, kept by preinstall);
-# anything else in DST (an edited file, a symlink, even a dangling one) is left alone. The copy is
-# made root-owned with its mode under a temporary name in DST's directory, then linked (only if DST
-# is still missing: ln fails on an existing entry) or renamed over the unedited default. These
-# directories are root's: the service user cannot plant anything there.
+# install_default SRC DST MODE: DEB's configuration files. On a fresh install SRC is copied to DST
+# when DST is missing; on an upgrade a missing DST stays missing (the operator deleted it, as dpkg
+# keeps a deleted conffile deleted), and DST is replaced only when it is the previous version's
+# default, unedited ($PKG_DIR/prev-*, kept by preinstall), keeping its owner and mode. Anything else
+# in DST (an edited file, a symlink, even a dangling one) is left alone. The copy is made under a
+# temporary name in DST's directory (a suffix logrotate and run-parts ignore), then linked (only if
+# DST is still missing: ln fails on an existing entry) or renamed over the unedited default. These
+# directories are root's: the service user cannot plant anything there. Returns 1 on a failure.
 install_default() {
-    src=$DEFAULTS/$1 dst=$2 mode=$3 prev=$PKG_DIR/prev-$1 replace=
+    src=$DEFAULTS/$1 dst=$2 mode=$3 prev=$PKG_DIR/prev-$1 replace= ok=0
     [ -f "$src" ] || return 0
     # Left by an earlier version's conffile question that failed without a terminal.
     rm -f "$dst.dpkg-new"
     if [ -e "$dst" ] || [ -L "$dst" ]; then
         [ -f "$prev" ] && [ -f "$dst" ] && [ ! -L "$dst" ] && cmp -s "$dst" "$prev" && ! cmp -s "$dst" "$src" || return 0
         replace=1
+    elif [ -z "$fresh" ]; then
+        return 0
     fi
     [ -d "${dst%/*}" ] || install -d -m 0755 "${dst%/*}" || return 1
-    tmp="${dst%/*}/.${dst##*/}.$SVC-new"
+    tmp=$dst.dpkg-tmp
     rm -f "$tmp"
     if install -m "$mode" -o root -g root "$src" "$tmp"; then
         if [ -n "$replace" ]; then
-            mv -f -T "$tmp" "$dst" && echo "$SVC: updated $dst to the new default (it was unedited)"
+            chown --reference="$dst" "$tmp" && chmod --reference="$dst" "$tmp" &&
+                mv -f -T "$tmp" "$dst" && echo "$SVC: updated $dst to the new default (it was unedited)" || ok=1
         else
-            ln "$tmp" "$dst"
+            ln "$tmp" "$dst" || [ -e "$dst" ] || [ -L "$dst" ] || ok=1
         fi
+    else
+        ok=1
     fi
     rm -f "$tmp"
+    return $ok
 }
 
 start_if_marked() {
@@ -92,12 +100,20 @@ find "$LOG_DIR" -maxdepth 1 -type f -name '*.log' -exec chown -h "$USR" {} + 2>/
 
 # DEB: the configuration files, from the defaults, where missing. An operator's file (edited, written
 # by configuration management or by the Java agent's setup script) is never replaced and never asked about.
+config_failed=
 if [ "$1" = configure ]; then
-    install_default agent.json /etc/aws-kinesis/agent.json 0644
-    install_default $SVC.default /etc/default/$SVC 0600
-    install_default $SVC.logrotate /etc/logrotate.d/$SVC 0644
+    install_default agent.json /etc/aws-kinesis/agent.json 0644 || config_failed=/etc/aws-kinesis/agent.json
+    install_default $SVC.default /etc/default/$SVC 0600 || config_failed="$config_failed /etc/default/$SVC"
+    install_default $SVC.logrotate /etc/logrotate.d/$SVC 0644 || config_failed="$config_failed /etc/logrotate.d/$SVC"
     rm -f "$PKG_DIR"/prev-*
 fi
+# The environment file may hold AWS keys: the Java agent's setup script left /etc/default's readable
+# by all (0644). Only root (systemd) needs to read it.
+for f in /etc/default/$SVC /etc/sysconfig/$SVC; do
+    if [ -f "$f" ] && [ ! -L "$f" ] && [ -n "$(find "$f" -maxdepth 0 -user 0 -perm /007 2>/dev/null)" ]; then
+        chmod o-rwx "$f" && echo "$SVC: $f may hold AWS keys; it is no longer readable by other users"
+    fi
+done
 
 # Java checkpoints: the agent imports them itself at first start when checkpointFile is unset; copy
 # them now too (the Java agent is stopped), so they survive a reboot that clears /var/run.
@@ -189,4 +205,9 @@ case "$1" in
 esac
 # Empty unless RPM's posttrans has a restart still to do.
 rmdir "$PKG_DIR" 2>/dev/null
+if [ -n "$config_failed" ]; then
+    # dpkg leaves the package half-configured; `dpkg --configure -a` tries again.
+    echo "$SVC: could not create$config_failed from /usr/share/$SVC" >&2
+    exit 1
+fi
 exit 0

@@ -35,6 +35,12 @@ case "$1" in
         ;;
 esac
 
+# Removed (not upgraded): a restart marker left by an unpack that was never configured must not start
+# an agent installed later; the previous defaults are of no use either.
+case "$1" in
+    0|remove|purge) rm -f "$RESTART_MARK" "$PKG_DIR"/prev-*; rmdir "$PKG_DIR" 2>/dev/null ;;
+esac
+
 if booted; then
     systemctl daemon-reload || true
     case "$1" in
@@ -47,7 +53,7 @@ if [ "$1" = purge ]; then
     # With dpkg's leftovers from versions where they were conffiles (dpkg purges those it still
     # lists as obsolete conffiles itself) and an interrupted postinstall's temporary copy.
     for f in /etc/aws-kinesis/agent.json /etc/default/$SVC /etc/logrotate.d/$SVC; do
-        rm -f "$f" "$f.dpkg-dist" "$f.dpkg-old" "$f.dpkg-new" "$f.dpkg-tmp" "${f%/*}/.${f##*/}.$SVC-new"
+        rm -f "$f" "$f.dpkg-dist" "$f.dpkg-old" "$f.dpkg-new" "$f.dpkg-tmp"
     done
     rmdir /etc/aws-kinesis/agent.d /etc/aws-kinesis 2>/dev/null
 fi

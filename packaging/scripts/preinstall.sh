@@ -62,14 +62,17 @@ if [ -n "$was_running" ]; then
 fi
 
 # DEB upgrade: keep the previous version's defaults (about to be replaced), so that postinstall
-# updates an /etc copy that still equals its default and leaves an edited one alone.
-rm -f "$PKG_DIR"/prev-* 2>/dev/null
+# updates an /etc copy that still equals its default and leaves an edited one alone. Those of an
+# earlier upgrade unpacked but never configured are kept: they are the defaults /etc still has.
 if [ "$1" = upgrade ]; then
     for n in agent.json $SVC.default $SVC.logrotate; do
+        [ -e "$PKG_DIR/prev-$n" ] && continue
         if [ -f "$DEFAULTS/$n" ] && [ ! -L "$DEFAULTS/$n" ] && install -d -m 0700 -o root -g root "$PKG_DIR"; then
             cp "$DEFAULTS/$n" "$PKG_DIR/prev-$n" || rm -f "$PKG_DIR/prev-$n"
         fi
     done
+else
+    rm -f "$PKG_DIR"/prev-* 2>/dev/null
 fi
 
 # The Java agent's cron babysitter would restart the Java agent during the upgrade; its other
