@@ -57,26 +57,21 @@ func spillExpect(m byte, n int64, max int) []byte {
 	return l
 }
 
+// spillWriter writes long lines in pieces to one file and rotates it
+// mid-line. Its seq is the line being written: lines before it ended with
+// '\n'.
 type spillWriter struct {
 	mode   string // "rename", "copytruncate", "create"
 	letter byte
 	dir    string
-	path   string
-	seq    atomic.Int64 // the line being written (or next): lines before it ended with '\n'
 	// outOfPattern: rename sometimes renames out of the glob (let go) and
 	// abandons lines (their prefix is the file's unterminated last line).
 	outOfPattern, abandon bool
-
-	mu sync.Mutex
-	// copytruncate: lines being written between the start of a copy and
-	// the end of its truncation (lost or split, inherently).
-	atRisk [][2]int64
+	rotations
 	// abandoned lines: bytes written (no '\n'), and whether their file
 	// was let go (out of the pattern or deleted: the prefix is sent).
 	abandoned map[int64]int
 	letGo     map[int64]bool
-	lives     []fileLife // create, rename out of the pattern: every such file's lines and lifetime (in the pattern)
-	rots      int
 	outRots   int
 	pieces    int
 	bytes     int64
@@ -106,7 +101,7 @@ func (w *spillWriter) run(ctx context.Context, t *testing.T, rng *rand.Rand) {
 	var rotDone chan struct{}
 	if w.mode == "copytruncate" {
 		rotDone = make(chan struct{})
-		go w.copyTruncateLoop(ctx, t, rand.New(rand.NewPCG(rng.Uint64(), 3)), rotDone)
+		go w.copyTruncateLoop(ctx, t, rand.New(rand.NewPCG(rng.Uint64(), 3)), spillGap, rotDone)
 	}
 	next := time.Now().Add(spillGap(rng))
 	created, firstSeq := time.Now(), int64(0)
@@ -197,52 +192,6 @@ func (w *spillWriter) run(ctx context.Context, t *testing.T, rng *rand.Rand) {
 	if rotDone != nil {
 		<-rotDone
 	}
-}
-
-func (w *spillWriter) copyTruncateLoop(ctx context.Context, t *testing.T, rng *rand.Rand, done chan struct{}) {
-	defer close(done)
-	for i := 1; ; i++ {
-		tm := time.NewTimer(spillGap(rng))
-		select {
-		case <-ctx.Done():
-			tm.Stop()
-			return
-		case <-tm.C:
-		}
-		lo := w.seq.Load()
-		if err := copyFile(w.path, fmt.Sprintf("%s.%d", w.path, i)); err != nil {
-			t.Error(err)
-			return
-		}
-		mustTruncate(t, w.path, 0)
-		hi := w.seq.Load()
-		w.mu.Lock()
-		w.atRisk = append(w.atRisk, [2]int64{lo, hi})
-		w.rots++
-		w.mu.Unlock()
-	}
-}
-
-func (w *spillWriter) risky(n int64) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for _, r := range w.atRisk {
-		if n >= r[0] && n <= r[1] {
-			return true
-		}
-	}
-	return false
-}
-
-func (w *spillWriter) fileOf(n int64) (fileLife, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for _, l := range w.lives {
-		if n >= l.first && n <= l.last {
-			return l, true
-		}
-	}
-	return fileLife{}, false
 }
 
 // spillTally classifies every record that arrives.
@@ -426,12 +375,12 @@ func spillStress(t *testing.T, dur time.Duration, bufSize int, restarts bool) {
 	}()
 
 	writers := []*spillWriter{
-		{mode: "rename", letter: 'r', path: filepath.Join(dir, "r.log"), outOfPattern: !restarts, abandon: !restarts},
-		{mode: "copytruncate", letter: 'c', path: filepath.Join(dir, "c.log")},
-		{mode: "create", letter: 'd', path: filepath.Join(dir, "d.log"), abandon: true},
+		{mode: "rename", letter: 'r', outOfPattern: !restarts, abandon: !restarts},
+		{mode: "copytruncate", letter: 'c'},
+		{mode: "create", letter: 'd', abandon: true},
 	}
 	for _, w := range writers {
-		w.dir = dir
+		w.dir, w.path = dir, filepath.Join(dir, string(w.letter)+".log")
 		w.abandoned, w.letGo = map[int64]int{}, map[int64]bool{}
 	}
 

@@ -67,6 +67,20 @@ func appendInPieces(c *collector, rnd *rand.Rand, p, all string) {
 	}
 }
 
+// tailA starts a tailer on a new directory's *.log, for its a.log.
+func tailA(t *testing.T, tune ...func(*Tailer)) (dir, p string, c *collector) {
+	dir = t.TempDir()
+	return dir, filepath.Join(dir, "a.log"), startTailer(t, testConfig(dir, "*.log"), tune...)
+}
+
+// lineThenRun appends a line and a 40 KiB run without '\n' to p and waits
+// for the line: read at the end of the file, the run is then left unheld.
+func lineThenRun(t *testing.T, c *collector, p string) {
+	t.Helper()
+	mustAppend(t, p, "first\n"+run(40<<10))
+	waitFor(t, "first", func() bool { return len(c.records()) == 1 })
+}
+
 // Each file's unterminated last line was held in memory until its '\n'
 // arrived, up to the read buffer (5 MiB) per file, and copied again at
 // every small write: ten '\r'-only progress logs took 108 MB and 14 % of a
@@ -117,11 +131,8 @@ func TestLongUnterminatedLinesAreNotHeldInMemory(t *testing.T) {
 // the file was truncated.
 func TestAnUnheldRunIsSentWholeWhenItEnds(t *testing.T) {
 	t.Run("newline", func(t *testing.T) {
-		dir := t.TempDir()
-		p := filepath.Join(dir, "a.log")
-		c := startTailer(t, testConfig(dir, "*.log"))
-		mustAppend(t, p, "first\n"+run(40<<10))
-		waitFor(t, "first", func() bool { return len(c.records()) == 1 })
+		_, p, c := tailA(t)
+		lineThenRun(t, c, p)
 		c.settle()
 		mustAppend(t, p, run(30<<10))
 		c.settle()
@@ -165,21 +176,15 @@ func TestAnUnheldRunIsSentWholeWhenItEnds(t *testing.T) {
 		eqLong(t, c.waitRecords(2), "S"+run(40<<10)+run(20<<10)+"\n cont\n", "S2\n")
 	})
 	t.Run("let go", func(t *testing.T) {
-		dir := t.TempDir()
-		p := filepath.Join(dir, "a.log")
-		c := startTailer(t, testConfig(dir, "*.log"))
-		mustAppend(t, p, "first\n"+run(40<<10))
-		waitFor(t, "first", func() bool { return len(c.records()) == 1 })
+		dir, p, c := tailA(t)
+		lineThenRun(t, c, p)
 		c.settle()
 		mustRename(t, p, filepath.Join(dir, "a.old"))
 		eqLong(t, c.waitRecords(2), "first\n", run(40<<10))
 	})
 	t.Run("truncated", func(t *testing.T) {
-		dir := t.TempDir()
-		p := filepath.Join(dir, "a.log")
-		c := startTailer(t, testConfig(dir, "*.log"))
-		mustAppend(t, p, "first\n"+run(40<<10))
-		waitFor(t, "first", func() bool { return len(c.records()) == 1 })
+		_, p, c := tailA(t)
+		lineThenRun(t, c, p)
 		c.settle()
 		mustTruncate(t, p, 0)
 		mustAppend(t, p, "fresh\n")
@@ -262,8 +267,7 @@ func TestStatsSizeFollowsAFileWhoseLastLineIsUnheld(t *testing.T) {
 	cfg := testConfig(dir, "*.log")
 	cfg.MaxRefresh = time.Hour // rescans only when asked (inotify): no race with the listing's size
 	c := startTailer(t, cfg)
-	mustAppend(t, p, "first\n"+run(40<<10))
-	waitFor(t, "first", func() bool { return len(c.records()) == 1 })
+	lineThenRun(t, c, p)
 	c.settle()
 	mustAppend(t, p, run(1<<20))
 	want := int64(len("first\n") + 40<<10 + 1<<20)
@@ -288,22 +292,16 @@ func TestStatsSizeFollowsAFileWhoseLastLineIsUnheld(t *testing.T) {
 // copytruncate copy of it is let go, and at the read buffer's edge.
 func TestAnUnheldRunSurvivesCloseRenameCopytruncateAndTheBufferEdge(t *testing.T) {
 	t.Run("closed for inactivity, reopened, ended", func(t *testing.T) {
-		dir := t.TempDir()
-		p := filepath.Join(dir, "a.log")
-		c := startTailer(t, testConfig(dir, "*.log"), func(tl *Tailer) { tl.inactive = 100 * time.Millisecond })
-		mustAppend(t, p, "first\n"+run(40<<10))
-		waitFor(t, "first", func() bool { return len(c.records()) == 1 })
+		_, p, c := tailA(t, func(tl *Tailer) { tl.inactive = 100 * time.Millisecond })
+		lineThenRun(t, c, p)
 		waitFor(t, "closed", func() bool { return !c.tl.isOpen(p) })
 		mustAppend(t, p, run(10<<10)+"end\n")
 		eqLong(t, c.waitRecords(2), "first\n", run(40<<10)+run(10<<10)+"end\n")
 		c.checkContiguous()
 	})
 	t.Run("closed, renamed out and appended: let go", func(t *testing.T) {
-		dir := t.TempDir()
-		p := filepath.Join(dir, "a.log")
-		c := startTailer(t, testConfig(dir, "*.log"), func(tl *Tailer) { tl.inactive = 100 * time.Millisecond })
-		mustAppend(t, p, "first\n"+run(40<<10))
-		waitFor(t, "first", func() bool { return len(c.records()) == 1 })
+		dir, p, c := tailA(t, func(tl *Tailer) { tl.inactive = 100 * time.Millisecond })
+		lineThenRun(t, c, p)
 		waitFor(t, "closed", func() bool { return !c.tl.isOpen(p) })
 		mustRename(t, p, filepath.Join(dir, "a.old"))
 		mustAppend(t, filepath.Join(dir, "a.old"), run(20<<10))
@@ -313,8 +311,7 @@ func TestAnUnheldRunSurvivesCloseRenameCopytruncateAndTheBufferEdge(t *testing.T
 		dir := t.TempDir()
 		p := filepath.Join(dir, "app.log")
 		c := startTailer(t, testConfig(dir, "app.log*"))
-		mustAppend(t, p, "first\n"+run(40<<10))
-		waitFor(t, "first", func() bool { return len(c.records()) == 1 })
+		lineThenRun(t, c, p)
 		c.settle()
 		mustWrite(t, p+".1", "first\n"+run(40<<10))
 		mustTruncate(t, p, 0)
@@ -421,8 +418,7 @@ func TestALastLineThatCannotBeReadBackDoesNotKeepItsFileForever(t *testing.T) {
 			return os.OpenFile(name, flag, perm)
 		}
 	})
-	mustAppend(t, p, "first\n"+run(40<<10))
-	waitFor(t, "first", func() bool { return len(c.records()) == 1 })
+	lineThenRun(t, c, p)
 	waitFor(t, "closed for inactivity", func() bool { return !c.tl.isOpen(p) })
 	direct.Store(true)
 	// Changed (a new mtime) before it is renamed: the next scan reopens it,

@@ -20,17 +20,23 @@ import (
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/syncbuf"
 )
 
+// rotations is what a stress writer of one file records: the line it is
+// at, and what its rotations put at risk.
+type rotations struct {
+	path string
+	seq  atomic.Int64 // next sequence number to write
+	mu   sync.Mutex
+	// copytruncate: sequence ranges written while a copy was being made
+	// (lines in them may be lost, inherently).
+	atRisk [][2]int64
+	lives  []fileLife // files let go (deleted, renamed out): their lines and lifetime
+	rots   int
+}
+
 // stressWriter appends sequence-numbered lines to one file and rotates it.
 type stressWriter struct {
 	mode string // "rename", "copytruncate", "create"
-	path string
-	seq  atomic.Int64 // next sequence number to write
-	// copytruncate: sequence ranges written while a copy was being made
-	// (lines in them may be lost, inherently).
-	mu     sync.Mutex
-	atRisk [][2]int64
-	lives  []fileLife // create: every file's lines and lifetime
-	rots   int
+	rotations
 }
 
 func (w *stressWriter) line(n int64) string {
@@ -50,7 +56,7 @@ func (w *stressWriter) run(ctx context.Context, t *testing.T, rng *rand.Rand) {
 	var rotDone chan struct{}
 	if w.mode == "copytruncate" {
 		rotDone = make(chan struct{})
-		go w.copyTruncateLoop(ctx, t, rand.New(rand.NewPCG(rng.Uint64(), 2)), rotDone)
+		go w.copyTruncateLoop(ctx, t, rand.New(rand.NewPCG(rng.Uint64(), 2)), gap, rotDone)
 	}
 	next := time.Now().Add(gap(rng))
 	created, firstSeq := time.Now(), int64(0)
@@ -142,8 +148,8 @@ func (o *opens) during(ino uint64, from, to time.Time) bool {
 	return false
 }
 
-// fileOf returns the life of the file that held line n (create mode).
-func (w *stressWriter) fileOf(n int64) (fileLife, bool) {
+// fileOf returns the life of the file that held line n.
+func (w *rotations) fileOf(n int64) (fileLife, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, l := range w.lives {
@@ -158,7 +164,9 @@ func gap(rng *rand.Rand) time.Duration {
 	return time.Duration(5+rng.IntN(46)) * time.Millisecond
 }
 
-func (w *stressWriter) copyTruncateLoop(ctx context.Context, t *testing.T, rng *rand.Rand, done chan struct{}) {
+// copyTruncateLoop copies and truncates the file every gap until ctx is
+// done, recording the lines written meanwhile as at risk.
+func (w *rotations) copyTruncateLoop(ctx context.Context, t *testing.T, rng *rand.Rand, gap func(*rand.Rand) time.Duration, done chan struct{}) {
 	defer close(done)
 	for i := 1; ; i++ {
 		tm := time.NewTimer(gap(rng))
@@ -202,7 +210,7 @@ func copyFile(from, to string) error {
 	return out.Close()
 }
 
-func (w *stressWriter) risky(n int64) bool {
+func (w *rotations) risky(n int64) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, r := range w.atRisk {
@@ -245,10 +253,9 @@ func TestRotationStress(t *testing.T) {
 	opened := &opens{at: map[uint64][]time.Time{}}
 	tl.onOpen = opened.add
 
-	writers := []*stressWriter{
-		{mode: "rename", path: filepath.Join(dir, "r.log")},
-		{mode: "copytruncate", path: filepath.Join(dir, "c.log")},
-		{mode: "create", path: filepath.Join(dir, "d.log")},
+	writers := []*stressWriter{{mode: "rename"}, {mode: "copytruncate"}, {mode: "create"}}
+	for i, w := range writers {
+		w.path = filepath.Join(dir, []string{"r.log", "c.log", "d.log"}[i])
 	}
 	for _, w := range writers {
 		mustWrite(t, w.path, "")
