@@ -719,6 +719,77 @@ check "dpkg -P" dpkgr -P $SVC
 check "purge: obsolete conffiles and the copies gone, no error" absent "$R/etc/aws-kinesis" "$R/etc/default/$SVC" "$R/etc/logrotate.d/$SVC"
 
 # ---------------------------------------------------------------------------------------------
+# From the review of the packaging follow-up: a failed copy fails configure and is done by the retry,
+# prev-* kept for an unpacked upgrade, fresh only for `configure ""`, the environment file's chmod,
+# RPM untouched.
+section "DEB: a failed replacement of an unedited file, then dpkg --configure -a"
+R=$T/debreplacefail
+mkdebroot "$R" container
+check "dpkg -i $VERSION" dpkgr -i "$DEB_AMD"
+if chattr +i "$R/etc/aws-kinesis/agent.json" 2>/dev/null; then
+    : >"$T/dpkg-rf.log"
+    check "dpkg -i $UPGRADE_VERSION over an immutable unedited agent.json: configure fails" sh -c \
+        "! dpkg --root='$R' --force-depends -i '$DEB_UP' </dev/null >'$T/dpkg-rf.log' 2>&1"
+    sed 's/^/          | /' "$T/dpkg-rf.log" | grep -E 'could not|mv:|error' | head -n 5
+    check "the failure message names the file with a space before it" contains "$(cat "$T/dpkg-rf.log")" "could not create or update /etc/aws-kinesis/agent.json"
+    chattr -i "$R/etc/aws-kinesis/agent.json"
+    check "dpkg --configure -a (the cause fixed)" dpkgr --configure -a
+    check "after the retry the unedited agent.json follows the new default" cmp "$R/etc/aws-kinesis/agent.json" "$T/agent-up.json"
+else
+    echo "  (chattr +i unsupported here: skipped)"
+fi
+
+section "DEB: an unpacked upgrade, then a newer upgrade whose unpack fails (abort-upgrade)"
+R=$T/debunpackedabort
+mkdebroot "$R" container
+check "dpkg -i $VERSION" dpkgr -i "$DEB_AMD"
+check "dpkg --unpack $UPGRADE_VERSION (configure never runs)" dpkgr --unpack "$DEB_UP"
+check "conflicting-doc over it (--force-overwrite)" sh -c "dpkg --root='$R' --force-overwrite -i '$DEB_CONFLICT' </dev/null >>'$T/dpkg.log' 2>&1"
+check "dpkg -i $UP2_VERSION fails at unpack" sh -c "! dpkg --root='$R' --force-depends -i '$DEB_UP2' </dev/null >>'$T/dpkg.log' 2>&1"
+check "dpkg --configure -a configures $UPGRADE_VERSION" dpkgr --configure -a
+check "the unedited agent.json (still $VERSION's default) follows $UPGRADE_VERSION's default" \
+    cmp "$R/etc/aws-kinesis/agent.json" "$T/agent-up.json"
+
+section "DEB: remove, delete an /etc file, reinstall (config-files state: postinst configure <old>)"
+R=$T/debreinst
+mkdebroot "$R" container
+check "new layout: dpkg -i, dpkg -r, rm logrotate file, dpkg -i" sh -c \
+    "dpkg --root='$R' --force-depends -i '$DEB_AMD' </dev/null >>'$T/dpkg.log' 2>&1 && dpkg --root='$R' -r $SVC >>'$T/dpkg.log' 2>&1 && rm '$R/etc/logrotate.d/$SVC' && dpkg --root='$R' --force-depends -i '$DEB_AMD' </dev/null >>'$T/dpkg.log' 2>&1"
+newlayout=absent; [ -e "$R/etc/logrotate.d/$SVC" ] && newlayout=present
+R=$T/debreinstold
+mkdebroot "$R" container
+check "conffile layout: dpkg -i, dpkg -r, rm logrotate file, dpkg -i" sh -c \
+    "dpkg --root='$R' --force-depends -i '$DEB_OLD' </dev/null >>'$T/dpkg.log' 2>&1 && dpkg --root='$R' -r $SVC >>'$T/dpkg.log' 2>&1 && rm '$R/etc/logrotate.d/$SVC' && dpkg --root='$R' --force-depends -i '$DEB_OLD' </dev/null >>'$T/dpkg.log' 2>&1"
+oldlayout=absent; [ -e "$R/etc/logrotate.d/$SVC" ] && oldlayout=present
+check "after the reinstall the deleted file is $newlayout (new layout) and $oldlayout (conffiles): the same" same "$newlayout" "$oldlayout"
+
+section "RPM: no /etc/default, no DEB defaults; erase clears a stale restart marker; sysconfig chmod"
+R=$T/rpmreview
+mkroot "$R" container
+rpm --root "$R" --initdb
+check "rpm -i $VERSION" rpm -i --root "$R" --nodeps "$RPM_AMD"
+check "RPM install: no /etc/default file, no /usr/share/$SVC, no .dpkg-tmp" absent "$R/etc/default/$SVC" "$R/usr/share/$SVC" \
+    "$R/etc/aws-kinesis/agent.json.dpkg-tmp" "$R/etc/logrotate.d/$SVC.dpkg-tmp"
+check "RPM install: sysconfig 0600 root" same "$(stat -c '%U %a' "$R/etc/sysconfig/$SVC")" "root 600"
+install -d -m 0700 "$R/var/lib/$SVC-pkg" && : >"$R/var/lib/$SVC-pkg/restart"
+check "rpm -e with a stale restart marker" rpm -e --root "$R" --nodeps $SVC
+check "erase (\$1 = 0) removed the marker and its directory" absent "$R/var/lib/$SVC-pkg"
+R=$T/rpmjavaenv
+mkroot "$R" container
+rpm --root "$R" --initdb
+rpm -i --root "$R" --nodeps "$RPM_JAVA" >"$T/rpm.log" 2>&1
+printf 'AWS_ACCESS_KEY_ID=AKIAEXAMPLE\n' >>"$R/etc/sysconfig/$SVC"
+chmod 0644 "$R/etc/sysconfig/$SVC"
+check "rpm -U Java (edited sysconfig, 0644) -> $VERSION" sh -c "rpm -U --root '$R' --nodeps '$RPM_AMD' >'$T/rpm-env.log' 2>&1"
+check "the edited sysconfig is kept, now 0640, and the change is said" sh -c \
+    "grep -q AKIAEXAMPLE '$R/etc/sysconfig/$SVC' && test \"\$(stat -c '%U %a' '$R/etc/sysconfig/$SVC')\" = 'root 640' && grep -q 'no longer readable by other users' '$T/rpm-env.log'"
+chgrp 4 "$R/etc/sysconfig/$SVC" && chmod 0664 "$R/etc/sysconfig/$SVC"
+check "rpm -U $VERSION -> $UPGRADE_VERSION (sysconfig root:adm 0664)" sh -c "rpm -U --root '$R' --nodeps '$RPM_UP' >'$T/rpm-env.log' 2>&1"
+check "group bits kept: root:adm 0660" same "$(stat -c '%U:%G %a' "$R/etc/sysconfig/$SVC")" "root:adm 660"
+check "rpm -U --replacepkgs again: nothing said (idempotent)" sh -c \
+    "rpm -U --replacepkgs --root '$R' --nodeps '$RPM_UP' >'$T/rpm-env.log' 2>&1 && ! grep -q 'readable by other' '$T/rpm-env.log' && test \"\$(stat -c '%a' '$R/etc/sysconfig/$SVC')\" = 660"
+
+# ---------------------------------------------------------------------------------------------
 section "sizes"
 for f in dist/linux_amd64/$SVC dist/linux_arm64/$SVC dist/linux_amd64/api_caller "$RPM_AMD" "$RPM_ARM" "$DEB_AMD" "$DEB_ARM"; do
     stat -c '%s %n' "$f" | awk '{ printf "  %10d bytes  %5.1f MiB  %s\n", $1, $1 / 1048576, $2 }'

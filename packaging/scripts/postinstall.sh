@@ -88,7 +88,8 @@ case "$1" in
     1) fresh=1 ;;
     [2-9]|[1-9][0-9]*) ;;
     configure) [ -z "$2" ] && fresh=1 ;;
-    abort-upgrade|abort-remove|abort-deconfigure) rm -f "$PKG_DIR"/prev-*; start_if_marked; rmdir "$PKG_DIR" 2>/dev/null; exit 0 ;;
+    # (prev-* are kept: they are still the defaults /etc has, configured or not.)
+    abort-upgrade|abort-remove|abort-deconfigure) start_if_marked; rmdir "$PKG_DIR" 2>/dev/null; exit 0 ;;
     *) exit 0 ;;
 esac
 
@@ -102,10 +103,11 @@ find "$LOG_DIR" -maxdepth 1 -type f -name '*.log' -exec chown -h "$USR" {} + 2>/
 # by configuration management or by the Java agent's setup script) is never replaced and never asked about.
 config_failed=
 if [ "$1" = configure ]; then
-    install_default agent.json /etc/aws-kinesis/agent.json 0644 || config_failed=/etc/aws-kinesis/agent.json
+    install_default agent.json /etc/aws-kinesis/agent.json 0644 || config_failed=" /etc/aws-kinesis/agent.json"
     install_default $SVC.default /etc/default/$SVC 0600 || config_failed="$config_failed /etc/default/$SVC"
     install_default $SVC.logrotate /etc/logrotate.d/$SVC 0644 || config_failed="$config_failed /etc/logrotate.d/$SVC"
-    rm -f "$PKG_DIR"/prev-*
+    # Kept after a failure, so that `dpkg --configure -a` does the update.
+    [ -n "$config_failed" ] || rm -f "$PKG_DIR"/prev-*
 fi
 # The environment file may hold AWS keys: the Java agent's setup script left /etc/default's readable
 # by all (0644). Only root (systemd) needs to read it.
@@ -207,7 +209,7 @@ esac
 rmdir "$PKG_DIR" 2>/dev/null
 if [ -n "$config_failed" ]; then
     # dpkg leaves the package half-configured; `dpkg --configure -a` tries again.
-    echo "$SVC: could not create$config_failed from /usr/share/$SVC" >&2
+    echo "$SVC: could not create or update$config_failed from /usr/share/$SVC" >&2
     exit 1
 fi
 exit 0

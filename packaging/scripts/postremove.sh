@@ -17,7 +17,7 @@ booted() { [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; }
 # reloaded since the stop, so the unit it starts is the one that ran (Java's SysV one included).
 case "$1" in
     abort-install|abort-upgrade)
-        rm -f "$PKG_DIR"/prev-*
+        # (prev-* are kept: still the defaults /etc has, configured or not.)
         if [ -e "$RESTART_MARK" ]; then
             rm -f "$RESTART_MARK"
             if booted; then
