@@ -265,6 +265,9 @@ type ghost struct {
 	src  *record.Source // the content lifetime that was read up to done
 	key  fileKey        // the file's identity
 	f    *os.File       // a let-go file's descriptor; nil for a truncated file
+	// discarding: done is inside a line longer than the read buffer, whose
+	// rest was being discarded (its first bytes went out as a record).
+	discarding bool
 }
 
 // letGo reports whether g is a let-go file's (not a truncated file's).
@@ -1201,7 +1204,8 @@ func (t *Tailer) truncated(h *harvester, size int64) {
 // truncated or replaced.
 func (t *Tailer) rememberRead(h *harvester) {
 	if h.done() > 0 && len(h.head) > 0 {
-		t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: time.Now(), path: h.path, src: h.src, key: h.key})
+		t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: time.Now(), path: h.path, src: h.src, key: h.key,
+			discarding: h.sp.skipping && h.sp.countSkip})
 	}
 }
 
@@ -1426,12 +1430,18 @@ func (t *Tailer) decide(h *harvester, now time.Time, mayWait bool) {
 		t.fail(readErr(h.path, err))
 		return
 	}
-	off, pred, wait := t.copyOffset(h.path, st, head, now)
+	off, pred, discarding, wait := t.copyOffset(h.path, st, head, now)
 	if wait && mayWait {
 		return
 	}
 	h.pred = pred
 	t.begin(h, st, head, off)
+	if discarding {
+		// It starts inside a line longer than the buffer whose first bytes
+		// went out from the original: the rest is discarded, as it was
+		// being there (not sent as a record of its own).
+		h.sp.skipping, h.sp.countSkip = true, true
+	}
 }
 
 // begin starts reading h at off.
@@ -1618,8 +1628,9 @@ func (t *Tailer) linesBefore(f *os.File, off int64, limit int) int {
 // one whose original is not truncated yet.
 //
 // pred is the original's Source when the file continues a copy (its
-// chunks up to off may still be in flight).
-func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (off int64, pred *record.Source, wait bool) {
+// chunks up to off may still be in flight); discarding, that off is inside
+// a line longer than the read buffer whose rest the original was dropping.
+func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (off int64, pred *record.Source, discarding, wait bool) {
 	for i := len(t.ghosts) - 1; i >= 0; i-- {
 		g := t.ghosts[i]
 		if !samePrefix(head, g.head) || !g.letGo() && g.key == st.key {
@@ -1632,7 +1643,7 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (
 		}
 		if (len(head) < len(g.head) || st.size < g.done) && t.keepWaiting(st, now) {
 			// Maybe a copy still being written: wait while it grows.
-			return 0, nil, true
+			return 0, nil, false, true
 		}
 		if len(head) == 0 {
 			continue
@@ -1648,7 +1659,7 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (
 			t.log.Info("File is a copy of a truncated file; continuing at the offset already read",
 				"path", p, "original", g.path, "offset", off)
 		}
-		return off, g.src, false
+		return off, g.src, g.discarding && off == g.done, false
 	}
 	// A prefix of a live file: maybe a copy being written, or a copy whose
 	// original is about to be truncated. Wait a little while it grows.
@@ -1669,11 +1680,11 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (
 		}
 
 		if t.keepWaiting(st, now) {
-			return 0, nil, true
+			return 0, nil, false, true
 		}
 		break
 	}
-	return 0, nil, false
+	return 0, nil, false, false
 }
 
 // keepWaiting reports whether a new file whose role is unclear should
@@ -2080,7 +2091,8 @@ func (t *Tailer) housekeep(ctx context.Context, out chan<- *record.Chunk, turn [
 				// If it comes back into the pattern (renamed out and back,
 				// a listing that missed it), it resumes here, not at 0. The
 				// ghost keeps the descriptor (see ghost.f).
-				t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: time.Now(), path: h.path, src: h.src, key: h.key, f: h.f})
+				t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: time.Now(), path: h.path, src: h.src, key: h.key, f: h.f,
+					discarding: h.sp.skipping && h.sp.countSkip})
 				h.f = nil
 			}
 			t.drop(h, "no longer matched and fully read")
