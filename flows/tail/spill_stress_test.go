@@ -98,11 +98,7 @@ func (w *spillWriter) run(ctx context.Context, t *testing.T, rng *rand.Rand) {
 		return
 	}
 	defer func() { f.Close() }()
-	var rotDone chan struct{}
-	if w.mode == "copytruncate" {
-		rotDone = make(chan struct{})
-		go w.copyTruncateLoop(ctx, t, rand.New(rand.NewPCG(rng.Uint64(), 3)), spillGap, rotDone)
-	}
+	rotDone := w.startRotator(ctx, t, w.mode, rand.New(rand.NewPCG(rng.Uint64(), 3)), spillGap)
 	next := time.Now().Add(spillGap(rng))
 	created, firstSeq := time.Now(), int64(0)
 	var ino uint64

@@ -53,11 +53,7 @@ func (w *stressWriter) run(ctx context.Context, t *testing.T, rng *rand.Rand) {
 		return
 	}
 	defer func() { f.Close() }()
-	var rotDone chan struct{}
-	if w.mode == "copytruncate" {
-		rotDone = make(chan struct{})
-		go w.copyTruncateLoop(ctx, t, rand.New(rand.NewPCG(rng.Uint64(), 2)), gap, rotDone)
-	}
+	rotDone := w.startRotator(ctx, t, w.mode, rand.New(rand.NewPCG(rng.Uint64(), 2)), gap)
 	next := time.Now().Add(gap(rng))
 	created, firstSeq := time.Now(), int64(0)
 	for ctx.Err() == nil {
@@ -162,6 +158,17 @@ func (w *rotations) fileOf(n int64) (fileLife, bool) {
 
 func gap(rng *rand.Rand) time.Duration {
 	return time.Duration(5+rng.IntN(46)) * time.Millisecond
+}
+
+// startRotator starts copyTruncateLoop for the copytruncate mode; the
+// channel it returns (nil otherwise) is closed when the loop has ended.
+func (w *rotations) startRotator(ctx context.Context, t *testing.T, mode string, rng *rand.Rand, gap func(*rand.Rand) time.Duration) chan struct{} {
+	if mode != "copytruncate" {
+		return nil
+	}
+	done := make(chan struct{})
+	go w.copyTruncateLoop(ctx, t, rng, gap, done)
+	return done
 }
 
 // copyTruncateLoop copies and truncates the file every gap until ctx is
