@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -195,10 +196,11 @@ type spillTally struct {
 	max int
 
 	mu       sync.Mutex
-	whole    map[byte]map[int64]int   // arrived as expected (whole, or a runaway's first max bytes)
-	prefixes map[byte]map[int64][]int // a proper prefix of the line (no '\n'): lengths
-	frags    map[byte]map[int64]int   // not starting at the line's start (copytruncate split)
-	bad      []string                 // merged, corrupt, unattributable
+	whole    map[byte]map[int64]int      // arrived as expected (whole, or a runaway's first max bytes)
+	from     map[byte]map[int64][]string // where each whole arrival was read (for a duplicate's report)
+	prefixes map[byte]map[int64][]int    // a proper prefix of the line (no '\n'): lengths
+	frags    map[byte]map[int64]int      // not starting at the line's start (copytruncate split)
+	bad      []string                    // merged, corrupt, unattributable
 	// shortTails: records of a few bytes ending a line (a copytruncate
 	// split just before the line's end), too short to name their line.
 	shortTails int
@@ -206,14 +208,15 @@ type spillTally struct {
 }
 
 func newSpillTally(max int, letters ...byte) *spillTally {
-	s := &spillTally{max: max, whole: map[byte]map[int64]int{}, prefixes: map[byte]map[int64][]int{}, frags: map[byte]map[int64]int{}}
+	s := &spillTally{max: max, whole: map[byte]map[int64]int{}, from: map[byte]map[int64][]string{}, prefixes: map[byte]map[int64][]int{}, frags: map[byte]map[int64]int{}}
 	for _, l := range letters {
-		s.whole[l], s.prefixes[l], s.frags[l] = map[int64]int{}, map[int64][]int{}, map[int64]int{}
+		s.whole[l], s.from[l], s.prefixes[l], s.frags[l] = map[int64]int{}, map[int64][]string{}, map[int64][]int{}, map[int64]int{}
 	}
 	return s
 }
 
-func (s *spillTally) add(r []byte) {
+// add classifies record r; where names the file and chunk it came from.
+func (s *spillTally) add(r []byte, where func() string) {
 	s.total.Add(1)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -225,6 +228,7 @@ func (s *spillTally) add(r []byte) {
 			switch {
 			case bytes.Equal(r, exp):
 				s.whole[m][n]++
+				s.from[m][n] = append(s.from[m][n], where())
 			case len(r) < len(exp) && bytes.Equal(r, line[:len(r)]):
 				s.prefixes[m][n] = append(s.prefixes[m][n], len(r))
 			default:
@@ -328,7 +332,10 @@ func spillStress(t *testing.T, dur time.Duration, bufSize int, restarts bool) {
 
 	var curMu sync.Mutex
 	var cur *spillRun
+	runs := 0
 	start := func(resume []record.Position) *spillRun {
+		runs++
+		run := runs
 		cfg := Config{FlowID: "stress", Dir: dir, Glob: "*.log*", MinPoll: 10 * time.Millisecond,
 			MaxRefresh: time.Second, Stats: stats, ReadBufferBytes: bufSize, Logger: logger, Resume: resume}
 		r := &spillRun{done: make(chan struct{}), coll: make(chan struct{}), trkEnd: make(chan struct{})}
@@ -357,7 +364,9 @@ func spillStress(t *testing.T, dur time.Duration, bufSize int, restarts bool) {
 				case c := <-out:
 					r.trk.Add(c)
 					for i := 0; i < c.Len(); i++ {
-						tally.add(c.Record(i))
+						tally.add(c.Record(i), func() string {
+							return fmt.Sprintf("run %d %s %s chunk %d-%d", run, c.Source.PathNow(), c.Source.FileID, c.Start, c.End)
+						})
 					}
 					c.Ack(c.Len())
 					c.ReleaseData()
@@ -437,9 +446,12 @@ func spillStress(t *testing.T, dur time.Duration, bufSize int, restarts bool) {
 		return ok && !opened.during(l.ino, l.created, l.unlinked)
 	}
 	// A deleted file's lines not read before a restart are gone with it:
-	// a file deleted while the tailer was down, or shortly before (a
-	// deleted file is let go, its last line sent, only after a linger
-	// period; the tailer may also be behind).
+	// a file deleted shortly before the stop (a deleted file is let go, its
+	// last line sent, only after a linger period; the tailer may also be
+	// behind), while the tailer was down, or after its start but before
+	// it opened the file (its first scan takes a while; the file's inode
+	// may then go to the next file at once: an open after the unlink is
+	// that file's).
 	goneAtRestart := func(w *spillWriter, n int64) bool {
 		if w.mode != "create" {
 			return false
@@ -449,7 +461,8 @@ func spillStress(t *testing.T, dur time.Duration, bufSize int, restarts bool) {
 			return false
 		}
 		for _, r := range restartsDone {
-			if !r.stop.Before(l.created) && l.unlinked.After(r.stop.Add(-2*time.Second)) && l.unlinked.Before(r.start) {
+			if !r.stop.Before(l.created) && l.unlinked.After(r.stop.Add(-2*time.Second)) &&
+				l.unlinked.Before(r.start.Add(time.Second)) && !opened.during(l.ino, r.start, l.unlinked) {
 				return true
 			}
 		}
@@ -574,6 +587,7 @@ func spillStress(t *testing.T, dur time.Duration, bufSize int, restarts bool) {
 				dup++
 				if len(firstDup) < 8 {
 					firstDup = append(firstDup, i)
+					t.Logf("%s: line %d duplicated, read from: %v", w.mode, i, tally.from[w.letter][i])
 				}
 			}
 		}
@@ -592,6 +606,27 @@ func spillStress(t *testing.T, dur time.Duration, bufSize int, restarts bool) {
 		}
 		if lost > 0 || dup > 0 {
 			t.Errorf("%s: %d lost (first %v), %d duplicated (first %v)", w.mode, lost, firstLost, dup, firstDup)
+		}
+		if len(firstLost) > 0 {
+			if l, ok := w.fileOf(firstLost[0]); ok {
+				opened.mu.Lock()
+				at := slices.Clone(opened.at[l.ino])
+				opened.mu.Unlock()
+				t0 := l.created
+				if len(restartsDone) > 0 {
+					t0 = restartsDone[0].stop
+				}
+				ms := func(x time.Time) int64 { return x.Sub(t0).Milliseconds() }
+				t.Logf("%s: line %d's file: ino %d lines %d-%d created %d ms unlinked %d ms, opened at %v", w.mode, firstLost[0], l.ino, l.first, l.last, ms(l.created), ms(l.unlinked), func() (o []int64) {
+					for _, x := range at {
+						o = append(o, ms(x))
+					}
+					return o
+				}())
+				for _, r := range restartsDone {
+					t.Logf("restart: stop %d ms start %d ms", ms(r.stop), ms(r.start))
+				}
+			}
 		}
 	}
 	if restarts {
