@@ -11,7 +11,9 @@ import (
 // §5.5). Every Send of the flow waits on it before each call:
 //
 //   - a call that fails as a whole adds 1 to failures; a partial failure
-//     adds remaining/original records of the batch;
+//     adds the call's failed records / the call's records (Java:
+//     the buffer's remaining records / the records of the request it
+//     sent, which after a partial failure holds only those left);
 //   - a call that fully succeeds divides failures by 10 (0 when below 1)
 //     and wakes every waiting sender at once;
 //   - with F = round(failures) > 0 the wait is
@@ -82,8 +84,7 @@ func (b *Backoff) Failure() {
 	b.mu.Unlock()
 }
 
-// Partial records a call after which remaining of original records still
-// wait to be sent.
+// Partial records a call of original records of which remaining failed.
 func (b *Backoff) Partial(remaining, original int) {
 	if original <= 0 {
 		return

@@ -161,8 +161,10 @@ func TestThrottledEntryIsResentAloneWithItsKeyAndAckedAfterSuccess(t *testing.T)
 		t.Fatalf("acks at calls %d %d %d, want 1 4 1", ackedAtCall[0].Load(), ackedAtCall[1].Load(), ackedAtCall[2].Load())
 	}
 	exactlyOnce(t, kinesistest.WaitForRecords(t, px.direct, px.stream, 3, 10*time.Second), recs)
-	// Partial failure of 1 of 3 adds 1/3 per call: round(1/3)=0, round(2/3)=1, round(1)=1 -> waits 0, 100, 100 ms.
-	if d := sl.all(); fmt.Sprint(d) != "[100ms 100ms]" {
+	// The first call fails 1 of 3 (+1/3), each retry its 1 of 1 (+1, as
+	// Java scores the request it sent): round(1/3)=0, round(4/3)=1,
+	// round(7/3)=2 -> waits 0, 100, 200 ms.
+	if d := sl.all(); fmt.Sprint(d) != "[100ms 200ms]" {
 		t.Fatalf("backoff waits %v", d)
 	}
 	if st.RecordSendErrors.Load() != 3 || st.RecordsSent.Load() != 3 || st.RetriedRecords.Load() != 3 || st.Calls.Load() != 4 {

@@ -271,7 +271,10 @@ func (s *sender) Send(ctx context.Context, b *batch.Batch) error {
 			s.backoff.Success()
 			s.noteThrottled(0, end) // flush a pending summary once throttling stops
 		} else {
-			s.backoff.Partial(len(pending), n)
+			// Java scores the request just made (remaining records of the
+			// buffer it sent / that buffer's records): a retry whose every
+			// record fails again counts a whole failure.
+			s.backoff.Partial(len(failed), len(part))
 		}
 		if ctx.Err() != nil && len(pending) > 0 {
 			return ctx.Err()
