@@ -320,6 +320,12 @@ func openCheckpoints(cfg *config.Config, log *slog.Logger) (_ *checkpoint.Store,
 			switch {
 			case errors.Is(err, checkpoint.ErrNotJavaCheckpoints):
 				log.Warn("could not import the Java agent's checkpoints; starting without them", "from", checkpoint.JavaDefaultPath, "err", err)
+			case errors.Is(err, checkpoint.ErrJavaCheckpointsUnreadable):
+				// Starting without its rows would resume every file by
+				// initialPosition: lines skipped or sent again. The
+				// operator decides.
+				return nil, nil, fmt.Errorf("the Java agent's checkpoint file %s cannot be read by this agent's user: make it readable (chown or chmod), or move it away to start without the Java agent's positions: %w",
+					checkpoint.JavaDefaultPath, err)
 			case err != nil:
 				// It may pass (a lock held by a Java agent still running):
 				// starting now would create the new file, and the import

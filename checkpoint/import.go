@@ -34,11 +34,24 @@ func ImportJava(dst, src string) (imported bool, err error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
+	if errors.Is(err, fs.ErrPermission) {
+		return false, fmt.Errorf("checkpoint: import from %s: %w: %w", src, ErrJavaCheckpointsUnreadable, err)
+	}
 	if err != nil {
 		return false, fmt.Errorf("checkpoint: import from %s: %w", src, err)
 	}
 	if fi.IsDir() {
 		return false, fmt.Errorf("checkpoint: import from %s: is a directory", src)
+	}
+	// A file this process may not read (left by a Java agent that ran as
+	// root under umask 077) never becomes readable by waiting: say so
+	// (SQLite would only say "unable to open database file").
+	if f, err := os.Open(src); err != nil {
+		if errors.Is(err, fs.ErrPermission) {
+			return false, fmt.Errorf("checkpoint: import from %s (mode %v, this process's uid %d): %w: %w", src, fi.Mode().Perm(), os.Geteuid(), ErrJavaCheckpointsUnreadable, err)
+		}
+	} else {
+		f.Close()
 	}
 	absSrc, err := filepath.Abs(src)
 	if err != nil {
@@ -84,8 +97,14 @@ func ImportJava(dst, src string) (imported bool, err error) {
 // ErrNotJavaCheckpoints is returned (wrapped) by ImportJava when the file is
 // not a Java agent checkpoint database (another schema, not SQLite, or
 // corrupt): importing it will never succeed. Other errors (a lock held
-// longer than the busy timeout, an I/O error) may pass.
+// longer than the busy timeout, an I/O error) may pass, except
+// ErrJavaCheckpointsUnreadable.
 var ErrNotJavaCheckpoints = errors.New("not a Java agent checkpoint database")
+
+// ErrJavaCheckpointsUnreadable is returned (wrapped, with the fs error) by
+// ImportJava when this process may not read the Java file: it does not
+// pass by waiting.
+var ErrJavaCheckpointsUnreadable = errors.New("this process may not read the Java agent's checkpoint file")
 
 // notJava reports whether err says the file cannot be a readable Java
 // checkpoint database, as opposed to one that cannot be read now.

@@ -1,0 +1,98 @@
+package checkpoint
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// A Java checkpoint file this process may not read (a Java agent that ran
+// as root under umask 077 leaves it 0600 root:root; this agent runs as its
+// own user) is reported as such: an error wrapping fs.ErrPermission that
+// names the file and its mode. It was reported as SQLite's "unable to
+// open database file", an error that may pass, so the agent refused every
+// start telling the operator to stop a Java agent that was not running.
+func TestAJavaCheckpointFileThisProcessMayNotReadIsReportedAsPermissionDenied(t *testing.T) {
+	if src := os.Getenv("CKPT_IMPORT_SRC"); src != "" {
+		_, err := ImportJava(os.Getenv("CKPT_IMPORT_DST"), src)
+		fmt.Printf("RESULT permission=%v err=%v\n", errors.Is(err, ErrJavaCheckpointsUnreadable) && errors.Is(err, fs.ErrPermission), err)
+		return
+	}
+	tmp := t.TempDir()
+	src := filepath.Join(tmp, "run", "checkpoints")
+	dst := filepath.Join(tmp, "lib", "checkpoints")
+	if err := os.MkdirAll(filepath.Dir(src), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	db := javaDB(t, src)
+	if _, err := db.Exec(javaDDL); err != nil {
+		t.Fatal(err)
+	}
+	javaSave(t, db, testFlow, "/var/log/app/app.log", "(dev=803,ino=12)", 1_700_000_000_000, 900, 812)
+	db.Close()
+	if err := os.Chmod(src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	var permission bool
+	var msg string
+	if os.Geteuid() != 0 {
+		if err := os.Chmod(src, 0); err != nil {
+			t.Fatal(err)
+		}
+		_, err := ImportJava(dst, src)
+		permission, msg = errors.Is(err, ErrJavaCheckpointsUnreadable) && errors.Is(err, fs.ErrPermission), fmt.Sprint(err)
+	} else {
+		// Root reads any file: the import runs in a copy of this test
+		// binary as uid 65534.
+		for d := tmp; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
+			if err := os.Chmod(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The agent's own state directory is its user's.
+		if err := os.Mkdir(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(filepath.Dir(dst), 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		exe, err := os.Executable()
+		if err != nil {
+			t.Fatal(err)
+		}
+		bin := filepath.Join(tmp, "checkpoint.test")
+		b, err := os.ReadFile(exe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(bin, b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(bin, "-test.run=^"+t.Name()+"$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "CKPT_IMPORT_SRC="+src, "CKPT_IMPORT_DST="+dst)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("as uid 65534: %v\n%s", err, out)
+		}
+		i := strings.Index(string(out), "RESULT ")
+		if i < 0 {
+			t.Fatalf("no result from the run as uid 65534:\n%s", out)
+		}
+		line, _, _ := strings.Cut(string(out[i+len("RESULT "):]), "\n")
+		permission, msg = strings.HasPrefix(line, "permission=true"), line
+	}
+	if !permission || !strings.Contains(msg, src) || !strings.Contains(msg, "mode") {
+		t.Fatalf("import of an unreadable Java file: %s; want ErrJavaCheckpointsUnreadable wrapping fs.ErrPermission, naming %s and its mode", msg, src)
+	}
+	if _, err := os.Stat(dst); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("%s was created: %v", dst, err)
+	}
+}
