@@ -241,7 +241,9 @@ func isIdentByte(c byte) bool {
 }
 
 // maxEchoedWord is the longest unquoted word a syntax error repeats: a typo
-// of true, false or null is shown; a longer word may be a secret.
+// of true, false or null is shown; a longer word may be a secret, and so may
+// a short one that does not end where a value ends (a secret key's first
+// characters up to its first '/' or '+').
 const maxEchoedWord = 8
 
 func (p *parser) parseLiteral(lit string, v *value) (*value, error) {
@@ -251,7 +253,8 @@ func (p *parser) parseLiteral(lit string, v *value) (*value, error) {
 	}
 	if string(p.data[p.pos:end]) != lit {
 		word := string(p.data[p.pos:end])
-		if len(word) > maxEchoedWord {
+		if len(word) > maxEchoedWord || (end < len(p.data) && !strings.ContainsRune(" \t\r\n,}]/", rune(p.data[end]))) ||
+			(end+1 < len(p.data) && p.data[end] == '/' && p.data[end+1] != '/' && p.data[end+1] != '*') {
 			// Not echoed: an unquoted value this long may be a secret key.
 			return nil, p.errorf("unrecognized token (an unquoted word of %d characters, not shown): expected a JSON value (true, false, null, a number, a string, an object or an array); put strings in double quotes", len(word))
 		}

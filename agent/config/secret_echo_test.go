@@ -18,9 +18,21 @@ func TestSyntaxErrorDoesNotEchoAnUnquotedSecret(t *testing.T) {
 	if strings.Contains(err.Error(), secret[:8]) || !strings.Contains(err.Error(), "13 characters") {
 		t.Errorf("error echoes the secret access key, or does not say what it found: %v", err)
 	}
+	// Its first characters up to a '/' or '+' (a secret key holds both)
+	// are not shown either, however few.
+	for _, secret := range []string{"tK7wJalr/XUtnFEMI+K7MDENGbPxRfiCYEXAMPLE", "nK7+wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLE"} {
+		_, _, err = loadText(t, `{"awsAccessKeyId":"AKIAIOSFODNN7EXAMPLE","awsSecretAccessKey": `+secret+`, "flows":[{"filePattern":"/a/b","kinesisStream":"s"}]}`)
+		if err == nil || strings.Contains(err.Error(), secret[:3]) {
+			t.Errorf("error echoes the start of the secret access key %s...: %v", secret[:3], err)
+		}
+	}
 	_, _, err = loadText(t, `{"flows":[{"filePattern":"/a/b","kinesisStream":"s","truncatedRecordTerminator":ture}]}`)
 	if err == nil || !strings.Contains(err.Error(), "'ture'") {
 		t.Errorf("a typo of true is not shown: %v", err)
+	}
+	_, _, err = loadText(t, "{\"flows\":[{\"filePattern\":\"/a/b\",\"kinesisStream\":\"s\",\"x\":nul /* a comment */}]}")
+	if err == nil || !strings.Contains(err.Error(), "'nul'") {
+		t.Errorf("a typo of null before a comment is not shown: %v", err)
 	}
 }
 
