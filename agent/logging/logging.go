@@ -116,10 +116,12 @@ func (o *Output) Write(p []byte) (int, error) {
 	return o.w.Write(p)
 }
 
-// ParseLevel parses DEBUG, INFO, WARN (or WARNING) and ERROR, in any case.
+// ParseLevel parses DEBUG, INFO, WARN (or WARNING) and ERROR, in any case,
+// and TRACE as DEBUG (the Java agent's 1.x -L took TRACE; its init script
+// passed -L $AGENT_LOG_LEVEL, which may still be in AGENT_ARGS).
 func ParseLevel(s string) (slog.Level, error) {
 	switch strings.ToUpper(strings.TrimSpace(s)) {
-	case "DEBUG":
+	case "DEBUG", "TRACE":
 		return slog.LevelDebug, nil
 	case "INFO":
 		return slog.LevelInfo, nil
@@ -128,7 +130,7 @@ func ParseLevel(s string) (slog.Level, error) {
 	case "ERROR":
 		return slog.LevelError, nil
 	}
-	return 0, fmt.Errorf("unknown log level %q (use DEBUG, INFO, WARN or ERROR)", s)
+	return 0, fmt.Errorf("unknown log level %q (use DEBUG, INFO, WARN or ERROR; TRACE is DEBUG)", s)
 }
 
 // Redacted replaces the value of an attribute that looks like a secret.

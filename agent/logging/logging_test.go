@@ -123,6 +123,7 @@ func TestParseLevel(t *testing.T) {
 		ok   bool
 	}{
 		"debug":   {"DEBUG", slog.LevelDebug, true},
+		"trace":   {"TRACE", slog.LevelDebug, true}, // Java 1.x's -L TRACE: a restart loop if refused
 		"lower":   {"info", slog.LevelInfo, true},
 		"warn":    {"WARN", slog.LevelWarn, true},
 		"warning": {"warning", slog.LevelWarn, true},

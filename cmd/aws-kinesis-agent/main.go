@@ -38,7 +38,7 @@ const usageText = `Usage: aws-kinesis-agent [options]
                               (default: /etc/aws-kinesis/agent.d)
     -l, --log-file PATH       log file, "-" for stderr
                               (default: /var/log/aws-kinesis-agent/aws-kinesis-agent.log)
-    -L, --log-level LEVEL     DEBUG, INFO, WARN or ERROR (default: INFO)
+    -L, --log-level LEVEL     DEBUG, INFO, WARN or ERROR (default: INFO; TRACE is DEBUG)
     --validate                load and check the configuration, list each flow
                               and the files it matches now, send nothing, exit
     --check-destinations      with --validate: also describe each destination
