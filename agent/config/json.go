@@ -105,6 +105,10 @@ type parser struct {
 // non-comment content after the value is reported by trailing (Jackson does
 // not read past the root value, so the Java agent ignores it too).
 func parseJSON(data []byte) (root *value, trailing bool, err error) {
+	data, err = toUTF8(data)
+	if err != nil {
+		return nil, false, err
+	}
 	p := &parser{data: data}
 	// Jackson skips a UTF-8 byte order mark.
 	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
@@ -613,4 +617,77 @@ func writeJSONString(sb *strings.Builder, s string) {
 		}
 	}
 	sb.WriteByte('"')
+}
+
+// toUTF8 returns data as UTF-8. Jackson (which reads agent.json for the
+// Java agent) detects UTF-16 and UTF-32, big- or little-endian, by a byte
+// order mark or, without one, by the zero bytes around the first
+// character (JSON text starts with an ASCII character): Windows PowerShell
+// 5 writes UTF-16LE with a mark. Anything else is taken as UTF-8.
+func toUTF8(data []byte) ([]byte, error) {
+	var width int
+	var big bool
+	skip := 0
+	switch {
+	case len(data) >= 4 && data[0] == 0 && data[1] == 0 && data[2] == 0xFE && data[3] == 0xFF:
+		width, big, skip = 4, true, 4
+	case len(data) >= 4 && data[0] == 0xFF && data[1] == 0xFE && data[2] == 0 && data[3] == 0:
+		width, big, skip = 4, false, 4
+	case len(data) >= 2 && data[0] == 0xFE && data[1] == 0xFF:
+		width, big, skip = 2, true, 2
+	case len(data) >= 2 && data[0] == 0xFF && data[1] == 0xFE:
+		width, big, skip = 2, false, 2
+	case len(data) >= 4 && data[0] == 0 && data[1] == 0 && data[2] == 0 && data[3] != 0:
+		width, big = 4, true
+	case len(data) >= 4 && data[0] != 0 && data[1] == 0 && data[2] == 0 && data[3] == 0:
+		width, big = 4, false
+	case len(data) >= 2 && data[0] == 0 && data[1] != 0:
+		width, big = 2, true
+	case len(data) >= 2 && data[0] != 0 && data[1] == 0:
+		width, big = 2, false
+	default:
+		return data, nil
+	}
+	enc := fmt.Sprintf("UTF-%d", 8*width)
+	if big {
+		enc += "BE"
+	} else {
+		enc += "LE"
+	}
+	body := data[skip:]
+	if len(body)%width != 0 {
+		return nil, fmt.Errorf("the file is %s (detected as Jackson does) but its length is not a multiple of %d bytes", enc, width)
+	}
+	unit := func(i int) uint32 {
+		var u uint32
+		for k := 0; k < width; k++ {
+			b := uint32(body[i+k])
+			if big {
+				u = u<<8 | b
+			} else {
+				u |= b << (8 * k)
+			}
+		}
+		return u
+	}
+	out := make([]byte, 0, len(body)/width+8)
+	for i := 0; i < len(body); i += width {
+		u := unit(i)
+		r := rune(u)
+		if width == 2 && utf16.IsSurrogate(r) {
+			if i+2 < len(body) {
+				if r2 := utf16.DecodeRune(r, rune(unit(i+2))); r2 != utf8.RuneError {
+					out = utf8.AppendRune(out, r2)
+					i += 2
+					continue
+				}
+			}
+			return nil, fmt.Errorf("the file is %s (detected as Jackson does) but has an unpaired surrogate at byte %d", enc, skip+i)
+		}
+		if u > utf8.MaxRune || utf16.IsSurrogate(r) {
+			return nil, fmt.Errorf("the file is %s (detected as Jackson does) but has an invalid character at byte %d", enc, skip+i)
+		}
+		out = utf8.AppendRune(out, r)
+	}
+	return out, nil
 }
