@@ -329,6 +329,23 @@ func readTopLevel(cfg *Config, r *objReader) error {
 	if r.has("maxSendingThreads") && r.has("maxSendingThreadsPerCore") {
 		cfg.warn(fmt.Sprintf("%s: key \"maxSendingThreadsPerCore\" has no effect because \"maxSendingThreads\" is set", r.file))
 	}
+	// No effect here, but Java reads them at start (its sending thread
+	// pool and queue, its checkpoint store) and stops on a value of the
+	// wrong type, a negative keep-alive or an empty queue: so do we, so
+	// that a file this agent takes runs on a Java host too.
+	if keep, err := r.int64Key("sendingThreadsKeepAliveMillis", 60000); err != nil {
+		return err
+	} else if err := r.checkRange("sendingThreadsKeepAliveMillis", keep, 0, unbounded); err != nil {
+		return err
+	}
+	if q, err := r.int32Key("sendingThreadsMaxQueueSize", 100); err != nil {
+		return err
+	} else if err := r.checkRange("sendingThreadsMaxQueueSize", int64(q), 1, unbounded); err != nil {
+		return err
+	}
+	if _, err := r.int32Key("checkpoints.connectionTimeoutSeconds", 5); err != nil {
+		return err
+	}
 	if cfg.MaxConnections, err = r.int32Key("maxConnections", max(50, cfg.MaxSendingThreads)); err != nil {
 		return err
 	}

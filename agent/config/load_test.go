@@ -902,3 +902,28 @@ func TestFilePatternWithAnEmptyClassIsRejectedAtLoad(t *testing.T) {
 		}
 	}
 }
+
+// Keys without effect here that Java reads at start (its sending thread
+// pool and queue, its checkpoint store) are still checked as Java checks
+// them: a value Java stops on (wrong type, negative keep-alive, empty
+// queue) is refused naming the key, so that a file this agent accepts runs
+// on a Java host too. Valid values only warn.
+func TestNoEffectKeysJavaReadsAtStartAreStillChecked(t *testing.T) {
+	for _, kv := range []string{
+		`"sendingThreadsKeepAliveMillis": "abc"`,
+		`"sendingThreadsKeepAliveMillis": -1`,
+		`"sendingThreadsMaxQueueSize": 0`,
+		`"sendingThreadsMaxQueueSize": 1.5`,
+		`"checkpoints.connectionTimeoutSeconds": "five"`,
+	} {
+		key, _, _ := strings.Cut(strings.Trim(kv, `"`), `"`)
+		_, _, err := loadText(t, `{`+kv+`, "flows":[`+kflow+`}]}`)
+		if err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("%s: %v; want an error naming %s", kv, err, key)
+		}
+	}
+	_, p, err := loadText(t, `{"sendingThreadsKeepAliveMillis": 1000, "sendingThreadsMaxQueueSize": "10", "checkpoints.connectionTimeoutSeconds": 3, "flows":[`+kflow+`}]}`)
+	if err != nil {
+		t.Fatalf("%s: %v", p, err)
+	}
+}
