@@ -249,14 +249,21 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 		log.Warn("awsSecretAccessKey is set but awsAccessKeyId is not; both are needed: using the default credential chain")
 	}
 
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, load...)
-	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration: %s", redact.Secrets(err.Error(), secrets...))
+	loadConfig := func() (aws.Config, error) {
+		awsCfg, err := awsconfig.LoadDefaultConfig(ctx, load...)
+		if err != nil {
+			return awsCfg, fmt.Errorf("load AWS configuration: %s", redact.Secrets(err.Error(), secrets...))
+		}
+		if bc, ok := awsCfg.HTTPClient.(*awshttp.BuildableClient); ok && o.httpClient == nil {
+			// Last, after the SDK's AWS_CA_BUNDLE: the dialers capture the
+			// final TLS configuration (conn.go).
+			awsCfg.HTTPClient = withPooledCopy(bc)
+		}
+		return awsCfg, nil
 	}
-	if bc, ok := awsCfg.HTTPClient.(*awshttp.BuildableClient); ok && o.httpClient == nil {
-		// Last, after the SDK's AWS_CA_BUNDLE: the dialers capture the
-		// final TLS configuration (conn.go).
-		awsCfg.HTTPClient = withPooledCopy(bc)
+	awsCfg, err := loadConfig()
+	if err != nil {
+		return nil, err
 	}
 
 	if awsCfg.Region == "" {
@@ -267,15 +274,32 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 			// Stopped while asking the instance metadata: a stop, not a
 			// missing region (the agent exits 0, as for any stop).
 			return nil, ctx.Err()
-		case !needsRegion(cfg, eps):
-			// Every client in use has an endpoint of its own: as Java's
-			// SDK, sign a host that names no region for us-east-1.
-			r = javaDefaultRegion
+		case !needsRegion(cfg, eps, false):
+			// Every destination in use has an endpoint of its own (a
+			// Firehose-only configuration with firehose.endpoint): the
+			// region one of them names, else, as Java's SDK, us-east-1
+			// (Java sends metrics there too).
+			if r = RegionFromEndpoint(eps[FirehoseService]); r == "" {
+				if r = RegionFromEndpoint(eps[CloudWatchService]); r == "" {
+					r = javaDefaultRegion
+				}
+			}
+			if needsRegion(cfg, eps, true) {
+				log.Warn("No AWS region found (kinesis.region, AWS_REGION, a profile, instance metadata); CloudWatch metrics go to "+r+
+					" (set kinesis.region or cloudwatch.endpoint to choose)", "region", r)
+			}
 		default:
 			return nil, fmt.Errorf("%w: set kinesis.region in agent.json, AWS_REGION, or a profile region, "+
 				"or run on EC2 (instance metadata: %s)", ErrNoRegion, redact.Secrets(err.Error(), secrets...))
 		}
-		awsCfg.Region = r
+		// Loaded again with it: the default chain's own STS clients (web
+		// identity, a profile's role_arn) are built by LoadDefaultConfig
+		// with the region it has then (Java's find the instance
+		// metadata's region themselves).
+		load = append(load, awsconfig.WithRegion(r))
+		if awsCfg, err = loadConfig(); err != nil {
+			return nil, err
+		}
 	}
 
 	if awsCfg.Credentials != nil && !(id != "" && secret != "") {
@@ -438,14 +462,15 @@ func NormalizeEndpoint(s string) (string, error) {
 // needsRegion reports whether a client the configuration uses would
 // reach its default endpoint, which depends on the region: a flow's
 // destination without its endpoint key, CloudWatch metrics without
-// cloudwatch.endpoint, assumeRoleARN without sts.endpoint.
-func needsRegion(cfg *config.Config, eps map[Service]string) bool {
+// cloudwatch.endpoint (counted only when metrics is true), assumeRoleARN
+// without sts.endpoint.
+func needsRegion(cfg *config.Config, eps map[Service]string, metrics bool) bool {
 	for _, f := range cfg.Flows {
 		if (f.Kind == config.Firehose && eps[FirehoseService] == "") || (f.Kind == config.Kinesis && eps[KinesisService] == "") {
 			return true
 		}
 	}
-	return (cfg.CloudWatch.EmitMetrics && eps[CloudWatchService] == "") ||
+	return (metrics && cfg.CloudWatch.EmitMetrics && eps[CloudWatchService] == "") ||
 		(strings.TrimSpace(cfg.AssumeRoleARN) != "" && eps[STSService] == "")
 }
 
