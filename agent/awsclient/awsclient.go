@@ -259,6 +259,12 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 			// final TLS configuration (conn.go).
 			awsCfg.HTTPClient = withPooledCopy(bc)
 		}
+		// The endpoints are agent.json's (as for Java, whose SDK reads no
+		// AWS_ENDPOINT_URL*): one left in the service's environment or a
+		// profile's endpoint_url would send elsewhere than the start-up
+		// line says.
+		awsCfg.BaseEndpoint = nil
+		awsCfg.ConfigSources = append([]any{ignoreConfiguredEndpoints{}}, awsCfg.ConfigSources...)
 		return awsCfg, nil
 	}
 	awsCfg, err := loadConfig()
@@ -743,3 +749,12 @@ func (c *Clients) remember(ss ...string) {
 }
 
 const rememberedSecrets = 8
+
+// ignoreConfiguredEndpoints is a configuration source that makes the
+// service clients ignore AWS_ENDPOINT_URL_<SERVICE> and a profile's
+// endpoint_url (the SDK's AWS_IGNORE_CONFIGURED_ENDPOINT_URLS).
+type ignoreConfiguredEndpoints struct{}
+
+func (ignoreConfiguredEndpoints) GetIgnoreConfiguredEndpoints(context.Context) (bool, bool, error) {
+	return true, true, nil
+}

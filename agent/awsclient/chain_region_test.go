@@ -2,6 +2,7 @@ package awsclient_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,29 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/awsclient"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/config"
 )
-
-// connectRecorder is an HTTPS proxy that records the hosts it is asked to
-// CONNECT to and refuses them (no traffic leaves the machine).
-type connectRecorder struct {
-	*httptest.Server
-	mu    sync.Mutex
-	hosts []string
-}
-
-func newConnectRecorder(t *testing.T) *connectRecorder {
-	p := &connectRecorder{}
-	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.mu.Lock()
-		p.hosts = append(p.hosts, r.Host)
-		p.mu.Unlock()
-		w.WriteHeader(http.StatusForbidden)
-	}))
-	t.Cleanup(p.Close)
-	return p
-}
 
 // The region found in the instance metadata is also the region of the STS
 // calls the default chain makes (web identity, a profile's role_arn), as
@@ -42,10 +26,6 @@ func newConnectRecorder(t *testing.T) *connectRecorder {
 // fetch failed with "Missing Region" for ever (EKS IRSA without AWS_REGION,
 // a cross-account profile on EC2).
 func TestTheInstanceMetadataRegionReachesTheCredentialChainsSTSCalls(t *testing.T) {
-	// One proxy for every subtest: net/http reads HTTPS_PROXY once per
-	// process. (Set earlier by another test or not, no call leaves the
-	// machine that the host in the error does not name.)
-	proxy := newConnectRecorder(t)
 	for name, setup := range map[string]func(t *testing.T, dir string){
 		"web identity": func(t *testing.T, dir string) {
 			tok := filepath.Join(dir, "token")
@@ -68,7 +48,18 @@ func TestTheInstanceMetadataRegionReachesTheCredentialChainsSTSCalls(t *testing.
 		t.Run(name, func(t *testing.T) {
 			isolateEnv(t)
 			t.Setenv("AWS_EC2_METADATA_DISABLED", "false")
-			t.Setenv("HTTPS_PROXY", proxy.URL)
+			// The chain's STS calls (which, built by the SDK, follow
+			// AWS_ENDPOINT_URL_STS) reach a local server that refuses them.
+			var mu sync.Mutex
+			var auth []string
+			stsSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				auth = append(auth, r.Header.Get("Authorization"))
+				mu.Unlock()
+				w.WriteHeader(http.StatusForbidden)
+			}))
+			defer stsSrv.Close()
+			t.Setenv("AWS_ENDPOINT_URL_STS", stsSrv.URL)
 			setup(t, t.TempDir())
 			imds := newFakeIMDS(t, "eu-west-3")
 
@@ -85,13 +76,19 @@ func TestTheInstanceMetadataRegionReachesTheCredentialChainsSTSCalls(t *testing.
 			defer cancel()
 			_, err = c.AWS.Credentials.Retrieve(ctx)
 			if err == nil {
-				t.Fatal("credentials retrieved through a proxy that refuses everything")
+				t.Fatal("credentials retrieved from an STS that refuses everything")
 			}
 			if strings.Contains(err.Error(), "Missing Region") {
 				t.Fatalf("the chain's STS call has no region although the agent runs in eu-west-3: %v", err)
 			}
-			if !strings.Contains(err.Error(), "https://sts.eu-west-3.amazonaws.com/") {
-				t.Fatalf("the chain's STS call did not go to sts.eu-west-3.amazonaws.com: %v", err)
+			mu.Lock()
+			defer mu.Unlock()
+			if len(auth) == 0 {
+				t.Fatalf("no STS call was made: %v", err)
+			}
+			// AssumeRole is signed (for the region); AssumeRoleWithWebIdentity is not.
+			if a := auth[0]; a != "" && !strings.Contains(a, "/eu-west-3/sts/aws4_request") {
+				t.Fatalf("STS call signed %q, want for eu-west-3", a)
 			}
 		})
 	}
@@ -135,5 +132,52 @@ func TestAFirehoseOnlyConfigurationWithItsEndpointAndMetricsStartsWithoutARegion
 	cfg.FirehoseEndpoint = "https://firehose.eu-west-1.amazonaws.com"
 	if _, err := awsclient.New(context.Background(), cfg); err == nil {
 		t.Error("a Kinesis flow without kinesis.endpoint started with a region guessed from firehose.endpoint")
+	}
+}
+
+// hostRecorder is an HTTP client that records where a call would go and
+// sends nothing.
+type hostRecorder struct{ hosts []string }
+
+func (h *hostRecorder) Do(r *http.Request) (*http.Response, error) {
+	h.hosts = append(h.hosts, r.URL.Host)
+	return nil, errors.New("not sent")
+}
+
+// The endpoints are agent.json's, as for the Java agent (its SDK reads no
+// AWS_ENDPOINT_URL*): an AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_KINESIS left
+// in the service's environment, or a profile's endpoint_url, sent the
+// records elsewhere while the start-up line named the regional endpoint.
+func TestEndpointURLsFromTheEnvironmentOrAProfileAreNotFollowed(t *testing.T) {
+	const stray = "http://127.0.0.1:9"
+	for name, setup := range map[string]func(t *testing.T){
+		"AWS_ENDPOINT_URL":         func(t *testing.T) { t.Setenv("AWS_ENDPOINT_URL", stray) },
+		"AWS_ENDPOINT_URL_KINESIS": func(t *testing.T) { t.Setenv("AWS_ENDPOINT_URL_KINESIS", stray) },
+		"profile endpoint_url": func(t *testing.T) {
+			f := filepath.Join(t.TempDir(), "config")
+			if err := os.WriteFile(f, []byte("[default]\nendpoint_url = "+stray+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv("AWS_CONFIG_FILE", f)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			isolateEnv(t)
+			setup(t)
+			cfg := baseConfig()
+			cfg.KinesisRegion = "eu-west-1"
+			cfg.AWSAccessKeyID, cfg.AWSSecretAccessKey = "AKIDEXAMPLE", "secretExample"
+			cfg.Flows = []config.Flow{{Kind: config.Kinesis, Destination: "s"}}
+			c, err := awsclient.New(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := &hostRecorder{}
+			c.Kinesis.ListShards(context.Background(), &kinesis.ListShardsInput{StreamName: aws.String("s")},
+				func(o *kinesis.Options) { o.HTTPClient = rec })
+			if len(rec.hosts) == 0 || rec.hosts[0] != "kinesis.eu-west-1.amazonaws.com" {
+				t.Fatalf("the call would go to %v, want kinesis.eu-west-1.amazonaws.com (start-up line: %s)", rec.hosts, c.Endpoint(awsclient.KinesisService))
+			}
+		})
 	}
 }
