@@ -128,6 +128,7 @@ type Tailer struct {
 	// passes' own reads (takeWriteEvents) see them.
 	passReadsOnly bool
 	onOpen        func(fileKey) // tests: told of every descriptor taken on a file
+	afterList     func()        // tests: run between a full scan's listing and its stats
 	// addFileWatch replaces notifier.addFile (tests: a file that cannot be watched).
 	addFileWatch func(path string, f *os.File, mask uint32) (int32, error)
 
@@ -697,46 +698,64 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 		st   fileStat
 	}
 	var fresh []cand
-	for _, n := range names {
-		p := filepath.Join(t.cfg.Dir, n)
-		fi, err := os.Stat(p)
-		if err != nil {
-			if _, lerr := os.Lstat(p); lerr == nil && os.IsNotExist(err) {
-				t.warnOnce(slog.LevelWarn, p, "Skipping dangling symbolic link")
-			} else if !os.IsNotExist(err) {
-				t.warnOnce(slog.LevelError, p, "Cannot stat file", "err", err)
-			}
-			continue
-		}
-		if !fi.Mode().IsRegular() {
-			t.warnOnce(slog.LevelWarn, p, "Skipping matching entry that is not a regular file", "mode", fi.Mode().Type().String())
-			continue
-		}
-		st, ok := statOf(fi)
-		listed[p] = true
-		if !ok || seen[st.key] {
-			continue // a second name (hard or symbolic link) of a file already listed
-		}
-		seen[st.key] = true
-		if h := t.files[st.key]; h != nil {
-			if st.size != h.size {
-				// Kept current for "bytes behind" (log, /metrics, /status)
-				// while reading waits, as during an outage: the tailer's
-				// own size moves only when it reads.
-				size := st.size
-				t.cfg.Stats.UpdateFile(h.fileID, func(s *flowstats.FileState) { s.Size = size })
-			}
-			if light {
-				h.matched, h.ownName = true, false // (back in the pattern: its name is the pattern's again)
-				t.setPath(h, p)
+	reconcile := func(names []string) {
+		for _, n := range names {
+			p := filepath.Join(t.cfg.Dir, n)
+			fi, err := os.Stat(p)
+			if err != nil {
+				if _, lerr := os.Lstat(p); lerr == nil && os.IsNotExist(err) {
+					t.warnOnce(slog.LevelWarn, p, "Skipping dangling symbolic link")
+				} else if !os.IsNotExist(err) {
+					t.warnOnce(slog.LevelError, p, "Cannot stat file", "err", err)
+				}
 				continue
 			}
-			if t.refresh(h, p, st) {
+			if !fi.Mode().IsRegular() {
+				t.warnOnce(slog.LevelWarn, p, "Skipping matching entry that is not a regular file", "mode", fi.Mode().Type().String())
 				continue
 			}
-			t.drop(h, "file at this identity was replaced (inode reused)")
+			st, ok := statOf(fi)
+			listed[p] = true
+			if !ok || seen[st.key] {
+				continue // a second name (hard or symbolic link) of a file already listed
+			}
+			seen[st.key] = true
+			if h := t.files[st.key]; h != nil {
+				if st.size != h.size {
+					// Kept current for "bytes behind" (log, /metrics, /status)
+					// while reading waits, as during an outage: the tailer's
+					// own size moves only when it reads.
+					size := st.size
+					t.cfg.Stats.UpdateFile(h.fileID, func(s *flowstats.FileState) { s.Size = size })
+				}
+				if light {
+					h.matched, h.ownName = true, false // (back in the pattern: its name is the pattern's again)
+					t.setPath(h, p)
+					continue
+				}
+				if t.refresh(h, p, st) {
+					continue
+				}
+				t.drop(h, "file at this identity was replaced (inode reused)")
+			}
+			fresh = append(fresh, cand{p, st})
 		}
-		fresh = append(fresh, cand{p, st})
+	}
+	if t.afterList != nil && !light {
+		t.afterList()
+	}
+	reconcile(names)
+	if !light && t.renamedUnseen(seen) {
+		// A file renamed between the listing and the stats (logrotate
+		// renaming app.log while a new app.log is created) is in neither:
+		// taken for gone, it would be out of the pattern, its position
+		// unsaved, until the next scan, and a stop meanwhile would
+		// resume it from an older row (duplicates). One more listing
+		// finds it under its new name.
+		if again, _, err := listNames(t.cfg.Dir, t.glob); err == nil {
+			names = again
+			reconcile(names)
+		}
 	}
 	if !light {
 		var lost map[fileKey]*harvester // closed files gone from the listing
@@ -1004,6 +1023,22 @@ func (t *Tailer) relocate(lost map[fileKey]*harvester, now time.Time) {
 		delete(lost, st.key)
 		t.log.Debug("Closed file changed and left the pattern; reading it to its end before letting it go", "path", p)
 	}
+}
+
+// renamedUnseen reports whether a file still matched is missing from a
+// full listing (seen) but still has a name: renamed, maybe within the
+// pattern after the listing was read. One fstat per such file, only when
+// files disappear.
+func (t *Tailer) renamedUnseen(seen map[fileKey]bool) bool {
+	for k, h := range t.files {
+		if seen[k] || !h.matched || h.f == nil {
+			continue
+		}
+		if fi, err := h.f.Stat(); err == nil && !unlinked(fi) {
+			return true
+		}
+	}
+	return false
 }
 
 func (t *Tailer) rescanSoon(now time.Time) {
