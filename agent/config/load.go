@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/processors"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/processors/javaregex"
@@ -884,10 +885,10 @@ func checkGlob(g string) string {
 				return "Unclosed character class: [] and [!] are empty (write \\] for a literal ']')"
 			}
 			closed := false
-			var last byte
+			var last rune // characters, as Java's (and the tailer's) compare them
 			hasLast := false
 			for ; i < len(g); i++ {
-				c := g[i]
+				c, n := utf8.DecodeRuneInString(g[i:])
 				if c == ']' {
 					closed = true
 					break
@@ -903,7 +904,7 @@ func checkGlob(g string) string {
 						break
 					}
 					i++
-					c2 := g[i]
+					c2, n2 := utf8.DecodeRuneInString(g[i:])
 					if c2 == ']' {
 						closed = true
 						break
@@ -911,10 +912,12 @@ func checkGlob(g string) string {
 					if c2 < last {
 						return "Invalid range"
 					}
+					i += n2 - 1
 					hasLast = false
 					continue
 				}
 				last, hasLast = c, true
+				i += n - 1
 			}
 			if !closed {
 				return "Missing ']'"

@@ -806,19 +806,25 @@ func TestRepositoryExampleLoads(t *testing.T) {
 
 func TestGlobErrorsAsJava(t *testing.T) {
 	tests := map[string]struct{ glob, want string }{
-		"plain":               {"*.log", ""},
-		"group":               {"app.{log,txt}", ""},
-		"class":               {"[a-c]*", ""},
-		"negated class":       {"[!a]*", ""},
-		"leading dash":        {"[-a]", ""},
-		"escaped brace":       {`\{x`, ""},
-		"unclosed group":      {"{a,b", "Missing '}'"},
-		"nested group":        {"{a,{b}}", "Cannot nest groups"},
-		"unclosed class":      {"[ab", "Missing ']'"},
-		"reversed range":      {"[z-a]", "Invalid range"},
-		"range without start": {"[^-a]", "Invalid range"},
-		"trailing backslash":  {`a\`, "No character to escape"},
-		"dangling range":      {"[a-", "Missing ']'"},
+		"plain":          {"*.log", ""},
+		"group":          {"app.{log,txt}", ""},
+		"class":          {"[a-c]*", ""},
+		"negated class":  {"[!a]*", ""},
+		"leading dash":   {"[-a]", ""},
+		"escaped brace":  {`\{x`, ""},
+		"unclosed group": {"{a,b", "Missing '}'"},
+		"nested group":   {"{a,{b}}", "Cannot nest groups"},
+		"unclosed class": {"[ab", "Missing ']'"},
+		"reversed range": {"[z-a]", "Invalid range"},
+		// Characters, not bytes, are compared (as Java, and the tailer,
+		// do): a reversed range of letters beyond ASCII passed here and
+		// made the start fail.
+		"reversed non-ASCII range": {"[ü-é].log", "Invalid range"},
+		"non-ASCII range":          {"[é-ü].log", ""},
+		"non-ASCII after a range":  {"[a-zé]*", ""},
+		"range without start":      {"[^-a]", "Invalid range"},
+		"trailing backslash":       {`a\`, "No character to escape"},
+		"dangling range":           {"[a-", "Missing ']'"},
 		// Java translates these to an empty regex class, which does not compile.
 		"empty class":         {"app[].log", `Unclosed character class: [] and [!] are empty (write \] for a literal ']')`},
 		"empty negated class": {"x[!]", `Unclosed character class: [] and [!] are empty (write \] for a literal ']')`},
