@@ -254,8 +254,15 @@ func (f *Flow) Run(ctx context.Context) error {
 		go func() {
 			defer sendWG.Done()
 			for b := range batches {
-				if err := f.deps.Sender.Send(sendCtx, b); err != nil && sendCtx.Err() == nil {
-					f.log.Error("send failed", "err", err)
+				if err := f.deps.Sender.Send(sendCtx, b); err != nil {
+					if sendCtx.Err() == nil {
+						f.log.Error("send failed", "err", err)
+					} else {
+						// Cut by the stop (also with shutdownTimeoutMillis 0,
+						// which has no deadline timer): Java's "Not all
+						// executing send tasks finished cleanly".
+						f.sendsUnfinished.Store(true)
+					}
 				}
 				w := f.inflightWeight(b)
 				b.Release()

@@ -85,3 +85,27 @@ func TestStopDoesNotWaitForTheRestOfASlowChunk(t *testing.T) {
 		t.Errorf("the chunk was not processed whole, checkpoint at %d", off)
 	}
 }
+
+// With shutdownTimeoutMillis 0 a send still in flight at the stop is cut at
+// once, and the stop says so (Java: "Not all executing send tasks finished
+// cleanly by shutdown"); without a deadline timer it was not reported. A
+// stop with nothing in flight says nothing.
+func TestAStopWithoutShutdownTimeoutReportsTheSendsItCut(t *testing.T) {
+	for _, inFlight := range []bool{true, false} {
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, "a.log"), strings.Repeat("line\n", 10))
+		cfg := flowConfig(dir)
+		stats := flowstats.New(cfg.ID, "s", false)
+		var held atomic.Int32
+		sender := &memSender{hold: func(*batch.Batch) bool { held.Add(1); return inFlight }}
+		saver := &memSaver{saved: map[string]record.Position{}}
+		f, err := New(cfg, Deps{Sender: sender, Saver: saver, Stats: stats, Senders: 1, ShutdownTimeout: 0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runUntilStopped(t, f, "one batch in the sender", func() bool { return held.Load() >= 1 }, 10*time.Second)
+		if f.SendsUnfinished() != inFlight {
+			t.Errorf("send in flight at the stop: %v; SendsUnfinished() = %v", inFlight, f.SendsUnfinished())
+		}
+	}
+}
