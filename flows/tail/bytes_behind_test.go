@@ -45,3 +45,26 @@ func TestBytesBehindGrowsWhileTheTailerWaitsToSend(t *testing.T) {
 		return behind >= grow
 	})
 }
+
+// A chunk the stop drops (the flow no longer takes it) is not counted as
+// parsed: the last progress line and /status said one chunk more than ever
+// entered the flow.
+func TestAChunkDroppedAtTheStopIsNotCountedAsParsed(t *testing.T) {
+	dir := t.TempDir()
+	mustWrite(t, filepath.Join(dir, "a.log"), "first\nsecond\n")
+	cfg := testConfig(dir, "*.log")
+	tl, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	out := make(chan *record.Chunk) // nobody reads: the first send waits
+	done := make(chan struct{})
+	go func() { defer close(done); tl.Run(ctx, out) }()
+	waitFor(t, "the tailer waiting in its first send", func() bool { return cfg.Stats.RecordsParsed.Load() > 0 })
+	cancel()
+	<-done
+	if r, b := cfg.Stats.RecordsParsed.Load(), cfg.Stats.BytesParsed.Load(); r != 0 || b != 0 {
+		t.Errorf("after a stop that dropped the only chunk: parsed %d records, %d bytes; want 0, 0", r, b)
+	}
+}

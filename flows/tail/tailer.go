@@ -2031,17 +2031,25 @@ func (t *Tailer) newChunk(h *harvester, start int64, now time.Time, need int) *r
 // created and deleted during the wait is held open and not lost.
 func (t *Tailer) send(ctx context.Context, out chan<- *record.Chunk, h *harvester, c *record.Chunk) {
 	h.anchorDue = false
-	t.cfg.Stats.RecordsParsed.Add(int64(len(c.Ends)))
+	// Counted before the hand-over, so that sent never runs ahead of
+	// parsed; taken back if the stop drops the chunk.
+	nRec, nBytes := int64(len(c.Ends)), c.End-c.Start
+	t.cfg.Stats.RecordsParsed.Add(nRec)
 	// Every byte the chunk accounts for, as Java's TotalBytesConsumed:
 	// header lines, footers and discarded bytes included.
-	t.cfg.Stats.BytesParsed.Add(c.End - c.Start)
+	t.cfg.Stats.BytesParsed.Add(nBytes)
+	drop := func() {
+		t.cfg.Stats.RecordsParsed.Add(-nRec)
+		t.cfg.Stats.BytesParsed.Add(-nBytes)
+		c.ReleaseData()
+	}
 	var tick <-chan time.Time
 	for {
 		select {
 		case out <- c:
 			return
 		case <-ctx.Done():
-			c.ReleaseData()
+			drop()
 			return
 		default:
 		}
@@ -2058,7 +2066,7 @@ func (t *Tailer) send(ctx context.Context, out chan<- *record.Chunk, h *harveste
 		case out <- c:
 			return
 		case <-ctx.Done():
-			c.ReleaseData()
+			drop()
 			return
 		case <-t.wake:
 			if t.scanReq.Swap(false) {
