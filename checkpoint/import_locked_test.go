@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -16,16 +17,7 @@ import (
 // file and never tried the import again.
 func TestALockedJavaCheckpointFileIsImportedAtTheNextStart(t *testing.T) {
 	tmp := t.TempDir()
-	src := filepath.Join(tmp, "run", "checkpoints")
-	dst := filepath.Join(tmp, "lib", "checkpoints")
-	if err := os.MkdirAll(filepath.Dir(src), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	db := javaDB(t, src)
-	if _, err := db.Exec(javaDDL); err != nil {
-		t.Fatal(err)
-	}
-	javaSave(t, db, testFlow, "/var/log/app/app.log", "(dev=803,ino=12)", 1_700_000_000_000, 900, 812)
+	src, dst, db := javaFileToImport(t, tmp)
 	conn, err := db.Conn(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -67,4 +59,22 @@ func TestAFileWithoutJavasTableIsNotJavaCheckpoints(t *testing.T) {
 	if _, err := ImportJava(filepath.Join(tmp, "dst"), src); !errors.Is(err, ErrNotJavaCheckpoints) {
 		t.Fatalf("err = %v, want ErrNotJavaCheckpoints", err)
 	}
+}
+
+// javaFileToImport writes a Java checkpoint file with one row under
+// tmp/run, and returns it, where the import is to write it (tmp/lib) and
+// the open database.
+func javaFileToImport(t *testing.T, tmp string) (src, dst string, db *sql.DB) {
+	t.Helper()
+	src = filepath.Join(tmp, "run", "checkpoints")
+	dst = filepath.Join(tmp, "lib", "checkpoints")
+	if err := os.MkdirAll(filepath.Dir(src), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	db = javaDB(t, src)
+	if _, err := db.Exec(javaDDL); err != nil {
+		t.Fatal(err)
+	}
+	javaSave(t, db, testFlow, "/var/log/app/app.log", "(dev=803,ino=12)", 1_700_000_000_000, 900, 812)
+	return src, dst, db
 }

@@ -25,16 +25,7 @@ func TestAJavaCheckpointFileThisProcessMayNotReadIsReportedAsPermissionDenied(t 
 		return
 	}
 	tmp := t.TempDir()
-	src := filepath.Join(tmp, "run", "checkpoints")
-	dst := filepath.Join(tmp, "lib", "checkpoints")
-	if err := os.MkdirAll(filepath.Dir(src), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	db := javaDB(t, src)
-	if _, err := db.Exec(javaDDL); err != nil {
-		t.Fatal(err)
-	}
-	javaSave(t, db, testFlow, "/var/log/app/app.log", "(dev=803,ino=12)", 1_700_000_000_000, 900, 812)
+	src, dst, db := javaFileToImport(t, tmp)
 	db.Close()
 	if err := os.Chmod(src, 0o600); err != nil {
 		t.Fatal(err)

@@ -19,17 +19,8 @@ func TestBytesBehindGrowsWhileTheTailerWaitsToSend(t *testing.T) {
 	dir := t.TempDir()
 	a := filepath.Join(dir, "a.log")
 	mustWrite(t, a, "first\nsecond\n")
-	cfg := testConfig(dir, "*.log")
-	tl, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	out := make(chan *record.Chunk) // nobody reads: the first send waits
-	done := make(chan struct{})
-	go func() { defer close(done); tl.Run(ctx, out) }()
-	defer func() { cancel(); <-done }()
-	waitFor(t, "the tailer waiting in its first send", func() bool { return cfg.Stats.RecordsParsed.Load() > 0 })
+	cfg, stop := tailerInItsFirstSend(t, dir)
+	defer stop()
 
 	const grow = 1 << 20
 	f, err := os.OpenFile(a, os.O_WRONLY|os.O_APPEND, 0)
@@ -52,7 +43,18 @@ func TestBytesBehindGrowsWhileTheTailerWaitsToSend(t *testing.T) {
 func TestAChunkDroppedAtTheStopIsNotCountedAsParsed(t *testing.T) {
 	dir := t.TempDir()
 	mustWrite(t, filepath.Join(dir, "a.log"), "first\nsecond\n")
-	cfg := testConfig(dir, "*.log")
+	cfg, stop := tailerInItsFirstSend(t, dir)
+	stop()
+	if r, b := cfg.Stats.RecordsParsed.Load(), cfg.Stats.BytesParsed.Load(); r != 0 || b != 0 {
+		t.Errorf("after a stop that dropped the only chunk: parsed %d records, %d bytes; want 0, 0", r, b)
+	}
+}
+
+// tailerInItsFirstSend starts a tailer on dir's *.log whose output nobody
+// reads, and waits until it holds its first chunk; stop stops it.
+func tailerInItsFirstSend(t *testing.T, dir string) (cfg Config, stop func()) {
+	t.Helper()
+	cfg = testConfig(dir, "*.log")
 	tl, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -62,9 +64,5 @@ func TestAChunkDroppedAtTheStopIsNotCountedAsParsed(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); tl.Run(ctx, out) }()
 	waitFor(t, "the tailer waiting in its first send", func() bool { return cfg.Stats.RecordsParsed.Load() > 0 })
-	cancel()
-	<-done
-	if r, b := cfg.Stats.RecordsParsed.Load(), cfg.Stats.BytesParsed.Load(); r != 0 || b != 0 {
-		t.Errorf("after a stop that dropped the only chunk: parsed %d records, %d bytes; want 0, 0", r, b)
-	}
+	return cfg, func() { cancel(); <-done }
 }
