@@ -274,10 +274,17 @@ type spillSaver struct {
 	saved map[string]record.Position
 }
 
+// Save keeps one row per path, and, as the checkpoint store does, a
+// file's row under a path deletes its rows under other paths.
 func (m *spillSaver) Save(ps []record.Position) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, p := range ps {
+		for path, q := range m.saved {
+			if q.FileID == p.FileID && path != p.Path {
+				delete(m.saved, path)
+			}
+		}
 		m.saved[p.Path] = p
 	}
 	return nil

@@ -269,10 +269,20 @@ type ghost struct {
 	// discarding: done is inside a line longer than the read buffer, whose
 	// rest was being discarded (its first bytes went out as a record).
 	discarding bool
+	// closed: a file closed for inactivity that left the listing (renamed
+	// out of the pattern, or missed by a listing while renamed within
+	// it): no descriptor pins its inode, so it is known again by a whole
+	// leading KiB or else its birth time (born, 0 if unknown).
+	closed bool
+	born   int64
 }
 
 // letGo reports whether g is a let-go file's (not a truncated file's).
 func (g ghost) letGo() bool { return g.f != nil }
+
+// sameFile reports whether g stands for a file that may come back under
+// another name (let go or closed), not for a truncated file's content.
+func (g ghost) sameFile() bool { return g.f != nil || g.closed }
 
 // forget closes what g holds.
 func (g ghost) forget() {
@@ -745,15 +755,20 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 		t.afterList()
 	}
 	reconcile(names)
-	if !light && t.renamedUnseen(seen) {
+	if t.relistNeeded(seen, listed, light) {
 		// A file renamed between the listing and the stats (logrotate
 		// renaming app.log while a new app.log is created) is in neither:
 		// taken for gone, it would be out of the pattern, its position
 		// unsaved, until the next scan, and a stop meanwhile would
-		// resume it from an older row (duplicates). One more listing
-		// finds it under its new name.
+		// resume it from an older row (duplicates); at the first scan, a
+		// file with a checkpoint would start as a new one. One more
+		// listing, reconciled afresh, finds it under its new name (and
+		// gives the files the first one saw their names now).
 		if again, _, err := listNames(t.cfg.Dir, t.glob); err == nil {
 			names = again
+			clear(seen)
+			clear(listed)
+			fresh = fresh[:0]
 			reconcile(names)
 		}
 	}
@@ -781,6 +796,12 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 		if len(lost) > 0 {
 			t.relocate(lost, now)
 			for _, h := range lost {
+				if h.done() > 0 && len(h.head) > 0 {
+					// If it comes back (renamed back into the pattern, or a
+					// listing missed it), it resumes where it was read.
+					t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: now, path: h.path, src: h.src, key: h.key,
+						discarding: h.sp.skipping && h.sp.countSkip, closed: true, born: h.born})
+				}
 				t.drop(h, "")
 			}
 		}
@@ -1025,17 +1046,31 @@ func (t *Tailer) relocate(lost map[fileKey]*harvester, now time.Time) {
 	}
 }
 
-// renamedUnseen reports whether a file still matched is missing from a
-// full listing (seen) but still has a name: renamed, maybe within the
-// pattern after the listing was read. One fstat per such file, only when
-// files disappear.
-func (t *Tailer) renamedUnseen(seen map[fileKey]bool) bool {
+// relistNeeded reports whether a scan's listing may have missed a file
+// renamed while it was read: a file still matched, missing from the
+// listing (seen) but still linked (in a light scan, only one whose name
+// now holds another file: it does not unmatch the others); at the first
+// scan, a checkpoint row whose file is missing. One fstat per such file,
+// only when files disappear (and a second listing at a start with rows of
+// deleted files).
+func (t *Tailer) relistNeeded(seen map[fileKey]bool, listed map[string]bool, light bool) bool {
 	for k, h := range t.files {
-		if seen[k] || !h.matched || h.f == nil {
+		if seen[k] || !h.matched || h.f == nil || light && !listed[h.path] {
 			continue
 		}
 		if fi, err := h.f.Stat(); err == nil && !unlinked(fi) {
 			return true
+		}
+	}
+	if t.first && len(t.resume) > 0 {
+		ids := make(map[string]bool, len(seen))
+		for k := range seen {
+			ids[k.fileID()] = true
+		}
+		for fid := range t.resume {
+			if !ids[fid] {
+				return true
+			}
 		}
 	}
 	return false
@@ -1465,7 +1500,8 @@ func (t *Tailer) decide(h *harvester, now time.Time, mayWait bool) {
 		t.fail(readErr(h.path, err))
 		return
 	}
-	off, pred, discarding, wait := t.copyOffset(h.path, st, head, now)
+	born, _ := t.birthTime(h.f)
+	off, pred, discarding, wait := t.copyOffset(h.path, st, head, born, now)
 	if wait && mayWait {
 		return
 	}
@@ -1665,15 +1701,22 @@ func (t *Tailer) linesBefore(f *os.File, off int64, limit int) int {
 // pred is the original's Source when the file continues a copy (its
 // chunks up to off may still be in flight); discarding, that off is inside
 // a line longer than the read buffer whose rest the original was dropping.
-func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (off int64, pred *record.Source, discarding, wait bool) {
+func (t *Tailer) copyOffset(p string, st fileStat, head []byte, born int64, now time.Time) (off int64, pred *record.Source, discarding, wait bool) {
 	for i := len(t.ghosts) - 1; i >= 0; i-- {
 		g := t.ghosts[i]
-		if !samePrefix(head, g.head) || !g.letGo() && g.key == st.key {
+		if !samePrefix(head, g.head) || !g.sameFile() && g.key == st.key {
 			continue // (a truncated file rewritten in place: new content, read from 0)
 		}
-		if g.letGo() && (g.key != st.key || len(head) < len(g.head) || st.size < g.done) {
+		if g.sameFile() && (g.key != st.key || len(head) < len(g.head) || st.size < g.done) {
 			// A let-go file comes back whole, as the same inode: a shorter
 			// file there is a new one (its inode reused), read from 0.
+			continue
+		}
+		if g.closed && len(g.head) < fpMax && (g.born == 0 || born != g.born) {
+			// No descriptor pinned its inode: as reopen does, a whole
+			// leading KiB is trusted (a birth time can change for the same
+			// file: an overlayfs copy-up), else the same birth time must
+			// tell it from a new file on the freed inode (read from 0).
 			continue
 		}
 		if (len(head) < len(g.head) || st.size < g.done) && t.keepWaiting(st, now) {
@@ -1687,7 +1730,7 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (
 		off := min(g.done, st.size)
 		g.forget()
 		t.ghosts = slices.Delete(t.ghosts, i, i+1)
-		if g.letGo() {
+		if g.sameFile() {
 			t.log.Info("File came back into the pattern; continuing at the offset already read",
 				"path", p, "was", g.path, "offset", off)
 		} else {
@@ -1704,7 +1747,7 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (
 		}
 		if h.f != nil {
 			if fi, err := h.f.Stat(); err == nil && t.checkTruncated(h, fi.Size()) {
-				return t.copyOffset(p, st, head, now)
+				return t.copyOffset(p, st, head, born, now)
 			}
 		}
 		if len(h.head) == 0 || !samePrefix(head, h.head) {

@@ -1,0 +1,129 @@
+package tail
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/ack"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
+)
+
+// hookHandler runs fn (once) when a record with message msg is logged:
+// a deterministic hook inside scan's reconcile (warnOnce runs on the Run
+// goroutine, between two stats of the same listing).
+type hookHandler struct {
+	msg  string
+	fn   func()
+	done atomic.Bool
+}
+
+func (h *hookHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *hookHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg && !h.done.Swap(true) {
+		h.fn()
+	}
+	return nil
+}
+func (h *hookHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *hookHandler) WithGroup(string) slog.Handler      { return h }
+
+// The second listing of a scan is reconciled afresh: a file the first
+// listing saw under its old name and renamed before the second one
+// (app-a.log -> app-a.log.1, a new app-a.log) kept its stale path, so it
+// and the new file both said app-a.log, and the checkpoint (one row per
+// path) kept one of them.
+func TestASecondListingGivesTheFilesTheFirstOneSawTheirNamesNow(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "app-a.log")
+	cc := filepath.Join(dir, "app-c.log")
+	mustWrite(t, a, lines("a", 0, 5))
+	mustWrite(t, cc, lines("c", 0, 5))
+	saver := &spillSaver{saved: map[string]record.Position{}}
+	trk := ack.New("f", saver, ack.WithSaveDelay(time.Hour), ack.WithFlushInterval(time.Hour))
+	hook := &hookHandler{msg: "Skipping dangling symbolic link", fn: func() {
+		// Between the first listing's stat of app-a.log and the stat of
+		// app-c.log: logrotate renames both, a new app-a.log is created.
+		if err := os.Rename(a, a+".1"); err != nil {
+			t.Error(err)
+		}
+		if err := os.WriteFile(a, []byte(lines("b", 0, 3)), 0o644); err != nil {
+			t.Error(err)
+		}
+		if err := os.Rename(cc, cc+".1"); err != nil {
+			t.Error(err)
+		}
+	}}
+	tl, err := New(Config{FlowID: "f", Dir: dir, Glob: "app*", MinPoll: 10 * time.Millisecond,
+		MaxRefresh: 10 * time.Second, Stats: flowstats.New("f", "s", false), OnBegin: trk.Seen,
+		Logger: slog.New(hook)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl.noNotify = true // (polling: the next full scan comes after 1 s)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tctx, tcancel := context.WithCancel(context.Background())
+	trkDone := make(chan struct{})
+	go func() { defer close(trkDone); trk.Run(tctx) }()
+	out := make(chan *record.Chunk, 64)
+	done := make(chan struct{})
+	go func() { defer close(done); tl.Run(ctx, out) }()
+	var records, bRecords atomic.Int64
+	collDone := make(chan struct{})
+	go func() {
+		defer close(collDone)
+		for {
+			select {
+			case <-done:
+				return
+			case c := <-out:
+				trk.Add(c)
+				records.Add(int64(c.Len()))
+				for i := 0; i < c.Len(); i++ {
+					if c.Record(i)[0] == 'b' {
+						bRecords.Add(1)
+					}
+				}
+				c.Ack(c.Len())
+				c.ReleaseData()
+			}
+		}
+	}()
+	waitFor(t, "10 records", func() bool { return records.Load() == 10 })
+	if err := os.Symlink(filepath.Join(dir, "nowhere"), filepath.Join(dir, "app-b")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the new file's 3 records", func() bool { return bRecords.Load() == 3 })
+	time.Sleep(50 * time.Millisecond) // (acknowledged; well before the next scan, 1 s)
+	cancel()
+	<-done
+	<-collDone
+	tcancel()
+	<-trkDone
+
+	byID := map[string]record.Position{}
+	for _, r := range saver.rows() {
+		byID[r.FileID] = r
+	}
+	for _, name := range []string{"app-a.log", "app-a.log.1", "app-c.log.1"} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _ := statOf(fi)
+		r, ok := byID[st.key.fileID()]
+		if !ok {
+			t.Errorf("%s: no checkpoint row for its file (rows %v): a restart reads it again", name, saver.rows())
+			continue
+		}
+		if r.Path != filepath.Join(dir, name) || r.Offset != fi.Size() {
+			t.Errorf("%s: row %s@%d, want %s@%d", name, filepath.Base(r.Path), r.Offset, name, fi.Size())
+		}
+	}
+}
