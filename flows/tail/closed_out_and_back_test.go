@@ -1,6 +1,7 @@
 package tail
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -27,5 +28,31 @@ func TestAClosedFileRenamedOutOfThePatternAndBackIsNotReadAgain(t *testing.T) {
 	c.settle()
 	if n := len(c.records()); n != 201 {
 		t.Fatalf("%d records, want 201 (the file was read again from 0)", n)
+	}
+}
+
+// A closed file deleted (gone from the directory when its scan drops it) is
+// not remembered: a new file that takes its freed inode (ext4 gives it at
+// once) and starts with the same whole KiB (a long header, a banner) is
+// read from its start, not resumed at the deleted file's offset (a loss).
+func TestAClosedFileDeletedIsNotRememberedForANewFileOnItsInode(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "job.log")
+	head := lines("h", 0, 200) // 1800 bytes: a whole leading KiB
+	mustWrite(t, p, head)
+	cfg := testConfig(dir, "*.log")
+	c := startTailer(t, cfg, func(tl *Tailer) { tl.inactive = 200 * time.Millisecond })
+	c.waitRecords(200)
+	waitFor(t, "closed for inactivity", func() bool { return !c.tl.isOpen(p) })
+	ino := fileIDOf(t, p)
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the file let go", func() bool { return len(cfg.Stats.Files()) == 0 })
+	mustRename(t, onFreedInode(t, dir, ino, head+"run 2\n"), p)
+	waitFor(t, "run 2", func() bool { r := c.records(); return len(r) > 200 && r[len(r)-1] == "run 2\n" })
+	c.settle()
+	if n := len(c.records()); n != 401 {
+		t.Fatalf("%d records, want 401 (the new file read from its start)", n)
 	}
 }

@@ -794,11 +794,14 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 			}
 		}
 		if len(lost) > 0 {
-			t.relocate(lost, now)
+			alive := t.relocate(lost, now)
 			for _, h := range lost {
-				if h.done() > 0 && len(h.head) > 0 {
-					// If it comes back (renamed back into the pattern, or a
-					// listing missed it), it resumes where it was read.
+				if alive[h.key] && h.done() > 0 && len(h.head) > 0 {
+					// Still in the directory under another name: if it comes
+					// back (renamed back into the pattern, or a listing
+					// missed it), it resumes where it was read. (A file gone
+					// from the directory is not remembered: its inode may go
+					// to a new file.)
 					t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: now, path: h.path, src: h.src, key: h.key,
 						discarding: h.sp.skipping && h.sp.countSkip, closed: true, born: h.born})
 				}
@@ -1005,15 +1008,17 @@ func (t *Tailer) resumeRotatedAway(now time.Time) {
 // and the rename are not lost. Files shorter than a KiB when closed are not
 // looked for (their identity is too weak to read a file outside the
 // pattern). Found files are removed from lost; the directory is listed in
-// full only when lost is not empty.
-func (t *Tailer) relocate(lost map[fileKey]*harvester, now time.Time) {
+// full only when lost is not empty. alive holds the lost files seen in the
+// directory (under any name).
+func (t *Tailer) relocate(lost map[fileKey]*harvester, now time.Time) (alive map[fileKey]bool) {
 	ents, err := os.ReadDir(t.cfg.Dir)
 	if err != nil {
-		return
+		return nil
 	}
+	alive = map[fileKey]bool{}
 	for _, e := range ents {
 		if len(lost) == 0 {
-			return
+			return alive
 		}
 		if !e.Type().IsRegular() {
 			continue
@@ -1027,6 +1032,7 @@ func (t *Tailer) relocate(lost map[fileKey]*harvester, now time.Time) {
 		if !ok || h == nil {
 			continue
 		}
+		alive[st.key] = true
 		// Only a file known by a full fingerprint: a deleted file's inode is
 		// reused at once on ext4, and a stranger outside the pattern that
 		// starts with the same few bytes (or anything, for a file that was
@@ -1044,6 +1050,7 @@ func (t *Tailer) relocate(lost map[fileKey]*harvester, now time.Time) {
 		delete(lost, st.key)
 		t.log.Debug("Closed file changed and left the pattern; reading it to its end before letting it go", "path", p)
 	}
+	return alive
 }
 
 // relistNeeded reports whether a scan's listing may have missed a file
