@@ -269,20 +269,10 @@ type ghost struct {
 	// discarding: done is inside a line longer than the read buffer, whose
 	// rest was being discarded (its first bytes went out as a record).
 	discarding bool
-	// closed: a file closed for inactivity that left the listing (renamed
-	// out of the pattern, or missed by a listing while renamed within
-	// it): no descriptor pins its inode, so it is known again by a whole
-	// leading KiB or else its birth time (born, 0 if unknown).
-	closed bool
-	born   int64
 }
 
 // letGo reports whether g is a let-go file's (not a truncated file's).
 func (g ghost) letGo() bool { return g.f != nil }
-
-// sameFile reports whether g stands for a file that may come back under
-// another name (let go or closed), not for a truncated file's content.
-func (g ghost) sameFile() bool { return g.f != nil || g.closed }
 
 // forget closes what g holds.
 func (g ghost) forget() {
@@ -796,14 +786,16 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 		if len(lost) > 0 {
 			alive := t.relocate(lost, now)
 			for _, h := range lost {
-				if alive[h.key] && h.done() > 0 && len(h.head) > 0 {
-					// Still in the directory under another name: if it comes
-					// back (renamed back into the pattern, or a listing
-					// missed it), it resumes where it was read. (A file gone
-					// from the directory is not remembered: its inode may go
-					// to a new file.)
-					t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: now, path: h.path, src: h.src, key: h.key,
-						discarding: h.sp.skipping && h.sp.countSkip, closed: true, born: h.born})
+				if p, ok := alive[h.key]; ok && h.done() > 0 && len(h.head) > 0 {
+					// Still in the directory under another name: let go as
+					// an open file is (a ghost holding a descriptor, so
+					// that its inode cannot go to a new file meanwhile):
+					// if it comes back (renamed back into the pattern, or
+					// a listing missed it), it resumes where it was read.
+					if f := t.pin(h, p); f != nil {
+						t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: now, path: h.path, src: h.src, key: h.key, f: f,
+							discarding: h.sp.skipping && h.sp.countSkip})
+					}
 				}
 				t.drop(h, "")
 			}
@@ -1010,12 +1002,12 @@ func (t *Tailer) resumeRotatedAway(now time.Time) {
 // pattern). Found files are removed from lost; the directory is listed in
 // full only when lost is not empty. alive holds the lost files seen in the
 // directory (under any name).
-func (t *Tailer) relocate(lost map[fileKey]*harvester, now time.Time) (alive map[fileKey]bool) {
+func (t *Tailer) relocate(lost map[fileKey]*harvester, now time.Time) (alive map[fileKey]string) {
 	ents, err := os.ReadDir(t.cfg.Dir)
 	if err != nil {
 		return nil
 	}
-	alive = map[fileKey]bool{}
+	alive = map[fileKey]string{}
 	for _, e := range ents {
 		if len(lost) == 0 {
 			return alive
@@ -1032,7 +1024,7 @@ func (t *Tailer) relocate(lost map[fileKey]*harvester, now time.Time) (alive map
 		if !ok || h == nil {
 			continue
 		}
-		alive[st.key] = true
+		alive[st.key] = filepath.Join(t.cfg.Dir, e.Name())
 		// Only a file known by a full fingerprint: a deleted file's inode is
 		// reused at once on ext4, and a stranger outside the pattern that
 		// starts with the same few bytes (or anything, for a file that was
@@ -1172,6 +1164,25 @@ func (t *Tailer) refresh(h *harvester, p string, st fileStat) bool {
 		t.truncated(h, st.size)
 	}
 	return true
+}
+
+// pin opens the closed file h at p for its ghost: a descriptor, if p is
+// still h's inode and starts with the bytes h knows (else nil: read from 0
+// if it comes back).
+func (t *Tailer) pin(h *harvester, p string) *os.File {
+	f, err := t.openFile(p)
+	if err != nil {
+		return nil
+	}
+	if fi, err := f.Stat(); err == nil {
+		if st, ok := statOf(fi); ok && st.key == h.key {
+			if head, err := readHead(f, t.head); err == nil && len(head) >= len(h.head) && bytes.Equal(head[:len(h.head)], h.head) {
+				return f
+			}
+		}
+	}
+	f.Close()
+	return nil
 }
 
 // reopen opens the closed file h at p and, if it still starts with the
@@ -1507,8 +1518,7 @@ func (t *Tailer) decide(h *harvester, now time.Time, mayWait bool) {
 		t.fail(readErr(h.path, err))
 		return
 	}
-	born, _ := t.birthTime(h.f)
-	off, pred, discarding, wait := t.copyOffset(h.path, st, head, born, now)
+	off, pred, discarding, wait := t.copyOffset(h.path, st, head, now)
 	if wait && mayWait {
 		return
 	}
@@ -1708,22 +1718,15 @@ func (t *Tailer) linesBefore(f *os.File, off int64, limit int) int {
 // pred is the original's Source when the file continues a copy (its
 // chunks up to off may still be in flight); discarding, that off is inside
 // a line longer than the read buffer whose rest the original was dropping.
-func (t *Tailer) copyOffset(p string, st fileStat, head []byte, born int64, now time.Time) (off int64, pred *record.Source, discarding, wait bool) {
+func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (off int64, pred *record.Source, discarding, wait bool) {
 	for i := len(t.ghosts) - 1; i >= 0; i-- {
 		g := t.ghosts[i]
-		if !samePrefix(head, g.head) || !g.sameFile() && g.key == st.key {
+		if !samePrefix(head, g.head) || !g.letGo() && g.key == st.key {
 			continue // (a truncated file rewritten in place: new content, read from 0)
 		}
-		if g.sameFile() && (g.key != st.key || len(head) < len(g.head) || st.size < g.done) {
+		if g.letGo() && (g.key != st.key || len(head) < len(g.head) || st.size < g.done) {
 			// A let-go file comes back whole, as the same inode: a shorter
 			// file there is a new one (its inode reused), read from 0.
-			continue
-		}
-		if g.closed && len(g.head) < fpMax && (g.born == 0 || born != g.born) {
-			// No descriptor pinned its inode: as reopen does, a whole
-			// leading KiB is trusted (a birth time can change for the same
-			// file: an overlayfs copy-up), else the same birth time must
-			// tell it from a new file on the freed inode (read from 0).
 			continue
 		}
 		if (len(head) < len(g.head) || st.size < g.done) && t.keepWaiting(st, now) {
@@ -1737,7 +1740,7 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, born int64, now 
 		off := min(g.done, st.size)
 		g.forget()
 		t.ghosts = slices.Delete(t.ghosts, i, i+1)
-		if g.sameFile() {
+		if g.letGo() {
 			t.log.Info("File came back into the pattern; continuing at the offset already read",
 				"path", p, "was", g.path, "offset", off)
 		} else {
@@ -1754,7 +1757,7 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, born int64, now 
 		}
 		if h.f != nil {
 			if fi, err := h.f.Stat(); err == nil && t.checkTruncated(h, fi.Size()) {
-				return t.copyOffset(p, st, head, born, now)
+				return t.copyOffset(p, st, head, now)
 			}
 		}
 		if len(h.head) == 0 || !samePrefix(head, h.head) {
