@@ -677,6 +677,11 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 		}
 	}()
 	names, links, err := listNames(t.cfg.Dir, t.glob)
+	if err != nil && (errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)) && t.shed() > 0 {
+		// Out of descriptors (let-go files' held the last ones): the
+		// listing is what finds new files; shed frees let-go files first.
+		names, links, err = listNames(t.cfg.Dir, t.glob)
+	}
 	t.links.Store(links)
 	if err != nil {
 		t.warnOnce(slog.LevelError, t.cfg.Dir, "Cannot list directory", "err", err)
@@ -1176,6 +1181,13 @@ func (t *Tailer) pin(h *harvester, p string) *os.File {
 	}
 	if fi, err := f.Stat(); err == nil {
 		if st, ok := statOf(fi); ok && st.key == h.key {
+			// As reopen: a head shorter than a KiB is trusted only with the
+			// same birth time (a new file on the freed inode of a deleted
+			// one may start with the same bytes).
+			if born, ok := t.birthTime(f); ok && h.born != 0 && born != h.born && len(h.head) < fpMax {
+				f.Close()
+				return nil
+			}
 			if head, err := readHead(f, t.head); err == nil && len(head) >= len(h.head) && bytes.Equal(head[:len(h.head)], h.head) {
 				return f
 			}
