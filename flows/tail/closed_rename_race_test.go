@@ -34,7 +34,8 @@ func TestAClosedFileRenamedWithinThePatternBetweenAListingAndItsStatsIsNotReadAg
 	waitFor(t, "closed for inactivity", func() bool { return !c.tl.isOpen(p) })
 	armed.Store(true)
 	waitFor(t, "the rename between listing and stats", fired.Load)
-	time.Sleep(500 * time.Millisecond)
+	n := c.tl.scans.Load()
+	waitFor(t, "three more scans (the next finds app.log.1)", func() bool { return c.tl.scans.Load() >= n+3 })
 	c.settle()
 	if got := c.records(); len(got) != 200 {
 		t.Fatalf("%d records, want 200 (%d read again from app.log.1)", len(got), len(c.recordsOf("app.log.1")))

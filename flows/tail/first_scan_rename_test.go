@@ -33,7 +33,8 @@ func TestACheckpointedFileRenamedDuringTheFirstScanResumesAtItsCheckpoint(t *tes
 		}
 	})
 	waitFor(t, "records", func() bool { return len(c.records()) >= 5 })
-	time.Sleep(300 * time.Millisecond)
+	n := c.tl.scans.Load()
+	waitFor(t, "three more scans", func() bool { return c.tl.scans.Load() >= n+3 })
 	c.settle()
 	eq(t, c.records(), "a-000005\n", "a-000006\n", "a-000007\n", "a-000008\n", "a-000009\n")
 }

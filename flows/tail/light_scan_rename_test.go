@@ -72,18 +72,5 @@ func TestALightScanKeepsThePositionOfAFileRenamedBetweenItsListingAndStats(t *te
 	tcancel()
 	<-trkDone
 
-	fi, err := os.Stat(p + ".1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, _ := statOf(fi)
-	for _, r := range saver.rows() {
-		if r.FileID == st.key.fileID() {
-			if r.Path != p+".1" || r.Offset != first {
-				t.Fatalf("row of the renamed file: %s @ %d, want %s @ %d (else a restart sends its lines again)", r.Path, r.Offset, p+".1", first)
-			}
-			return
-		}
-	}
-	t.Fatalf("no row for the renamed file (rows %+v): a restart would send its lines again", saver.rows())
+	wantRow(t, saver, p+".1", first)
 }

@@ -78,7 +78,8 @@ func TestANewShortFileOnAFreedInodeIsNotRememberedAsTheClosedFileThatHadIt(t *te
 	c.settle()
 	mustRename(t, tmp, p) // the job publishes its log
 	waitFor(t, "run 2 done", func() bool { return len(c.records()) >= 2 })
-	time.Sleep(300 * time.Millisecond)
+	n := c.tl.scans.Load()
+	waitFor(t, "three more scans", func() bool { return c.tl.scans.Load() >= n+3 })
 	c.settle()
 	eq(t, c.records(), "status=OK\n", "status=OK\n", "run 2 done\n")
 }

@@ -113,7 +113,8 @@ func TestRememberedFilesHoldingTheLastDescriptorsDoNotStopTheListing(t *testing.
 	} else {
 		t.Logf("after pins: %d fds, base %d, limit %d, ghosts?", len(ents)-1, base, lim.Cur)
 	}
-	time.Sleep(1500 * time.Millisecond) // 5 ghost TTLs, many scans
+	t0, scans := time.Now(), c.tl.scans.Load()
+	waitFor(t, "5 ghost TTLs and many scans", func() bool { return time.Since(t0) > 1500*time.Millisecond && c.tl.scans.Load() >= scans+5 })
 	if _, err := lf.WriteString("late line\n"); err != nil {
 		restore()
 		t.Fatal(err)

@@ -68,62 +68,25 @@ func TestASecondListingGivesTheFilesTheFirstOneSawTheirNamesNow(t *testing.T) {
 	tl.noNotify = true // (polling: the next full scan comes after 1 s)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	tctx, tcancel := context.WithCancel(context.Background())
-	trkDone := make(chan struct{})
-	go func() { defer close(trkDone); trk.Run(tctx) }()
-	out := make(chan *record.Chunk, 64)
-	done := make(chan struct{})
-	go func() { defer close(done); tl.Run(ctx, out) }()
-	var records, bRecords atomic.Int64
-	collDone := make(chan struct{})
-	go func() {
-		defer close(collDone)
-		for {
-			select {
-			case <-done:
-				return
-			case c := <-out:
-				trk.Add(c)
-				records.Add(int64(c.Len()))
-				for i := 0; i < c.Len(); i++ {
-					if c.Record(i)[0] == 'b' {
-						bRecords.Add(1)
-					}
-				}
-				c.Ack(c.Len())
-				c.ReleaseData()
-			}
+	var bRecords atomic.Int64
+	run := runAcked(ctx, tl, trk, func(r []byte) {
+		if r[0] == 'b' {
+			bRecords.Add(1)
 		}
-	}()
-	waitFor(t, "10 records", func() bool { return records.Load() == 10 })
+	})
+	waitFor(t, "10 records", func() bool { return run.records.Load() == 10 })
 	if err := os.Symlink(filepath.Join(dir, "nowhere"), filepath.Join(dir, "app-b")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the new file's 3 records", func() bool { return bRecords.Load() == 3 })
-	time.Sleep(50 * time.Millisecond) // (acknowledged; well before the next scan, 1 s)
-	cancel()
-	<-done
-	<-collDone
-	tcancel()
-	<-trkDone
-
-	byID := map[string]record.Position{}
-	for _, r := range saver.rows() {
-		byID[r.FileID] = r
-	}
+	waitFor(t, "the new file's 3 records acknowledged", func() bool { return bRecords.Load() == 3 && trk.Pending() == 0 })
+	cancel() // well before the next scan (polling: 1 s)
+	run.stopped(t, "stop")
 	for _, name := range []string{"app-a.log", "app-a.log.1", "app-c.log.1"} {
-		fi, err := os.Stat(filepath.Join(dir, name))
+		p := filepath.Join(dir, name)
+		fi, err := os.Stat(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		st, _ := statOf(fi)
-		r, ok := byID[st.key.fileID()]
-		if !ok {
-			t.Errorf("%s: no checkpoint row for its file (rows %v): a restart reads it again", name, saver.rows())
-			continue
-		}
-		if r.Path != filepath.Join(dir, name) || r.Offset != fi.Size() {
-			t.Errorf("%s: row %s@%d, want %s@%d", name, filepath.Base(r.Path), r.Offset, name, fi.Size())
-		}
+		wantRow(t, saver, p, fi.Size())
 	}
 }

@@ -55,51 +55,9 @@ func TestAFileRenamedBetweenAListingAndItsStatsKeepsItsPositionAcrossAStop(t *te
 			cancel() // the stop comes before the next scan
 		}
 	}
-	tctx, tcancel := context.WithCancel(context.Background())
-	trkDone := make(chan struct{})
-	go func() { defer close(trkDone); trk.Run(tctx) }()
-	out := make(chan *record.Chunk)
-	done := make(chan struct{})
-	go func() { defer close(done); tl.Run(ctx, out) }()
-	var records atomic.Int64
-	collDone := make(chan struct{})
-	go func() {
-		defer close(collDone)
-		for {
-			select {
-			case <-done:
-				return
-			case c := <-out:
-				trk.Add(c)
-				records.Add(int64(c.Len()))
-				c.Ack(c.Len())
-				c.ReleaseData()
-			}
-		}
-	}()
-	waitFor(t, "5 records", func() bool { return records.Load() == 5 })
+	run := runAcked(ctx, tl, trk, nil)
+	waitFor(t, "5 records", func() bool { return run.records.Load() == 5 })
 	armed.Store(true)
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("no scan listed the directory within 10 s")
-	}
-	<-collDone
-	tcancel()
-	<-trkDone
-
-	fi, err := os.Stat(p + ".1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, _ := statOf(fi)
-	for _, r := range saver.rows() {
-		if r.FileID == st.key.fileID() {
-			if r.Path != p+".1" || r.Offset != int64(body.Len()) {
-				t.Fatalf("row of the renamed file: %s @ %d, want %s @ %d (else a restart sends its lines again)", r.Path, r.Offset, p+".1", body.Len())
-			}
-			return
-		}
-	}
-	t.Fatalf("no row for the renamed file (rows %+v): a restart would send its lines again", saver.rows())
+	run.stopped(t, "no scan listed the directory")
+	wantRow(t, saver, p+".1", int64(body.Len()))
 }
