@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 )
 
 // A closed file renamed out of the pattern is remembered with a descriptor
@@ -13,15 +12,7 @@ import (
 // inode was taken by a new job.log with the same leading KiB, which was
 // resumed at the old file's offset (its first lines lost; found by review).
 func TestANewFileOnTheInodeOfARememberedClosedFileIsReadFromItsStart(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "job.log")
-	head := lines("h", 0, 200) // 1800 bytes: a whole leading KiB
-	mustWrite(t, p, head)
-	cfg := testConfig(dir, "*.log")
-	c := startTailer(t, cfg, func(tl *Tailer) { tl.inactive = 200 * time.Millisecond })
-	c.waitRecords(200)
-	waitFor(t, "closed for inactivity", func() bool { return !c.tl.isOpen(p) })
-	ino := fileIDOf(t, p)
+	dir, p, head, cfg, c, ino := closedJobLog(t)
 	old := filepath.Join(dir, "job.log.old") // out of the pattern, still in the directory
 	mustRename(t, p, old)
 	waitFor(t, "the file let go", func() bool { return len(cfg.Stats.Files()) == 0 })

@@ -36,15 +36,7 @@ func TestAClosedFileRenamedOutOfThePatternAndBackIsNotReadAgain(t *testing.T) {
 // once) and starts with the same whole KiB (a long header, a banner) is
 // read from its start, not resumed at the deleted file's offset (a loss).
 func TestAClosedFileDeletedIsNotRememberedForANewFileOnItsInode(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "job.log")
-	head := lines("h", 0, 200) // 1800 bytes: a whole leading KiB
-	mustWrite(t, p, head)
-	cfg := testConfig(dir, "*.log")
-	c := startTailer(t, cfg, func(tl *Tailer) { tl.inactive = 200 * time.Millisecond })
-	c.waitRecords(200)
-	waitFor(t, "closed for inactivity", func() bool { return !c.tl.isOpen(p) })
-	ino := fileIDOf(t, p)
+	dir, p, head, cfg, c, ino := closedJobLog(t)
 	if err := os.Remove(p); err != nil {
 		t.Fatal(err)
 	}
@@ -55,4 +47,21 @@ func TestAClosedFileDeletedIsNotRememberedForANewFileOnItsInode(t *testing.T) {
 	if n := len(c.records()); n != 401 {
 		t.Fatalf("%d records, want 401 (the new file read from its start)", n)
 	}
+}
+
+// closedJobLog starts a tailer on a directory holding job.log (200 lines,
+// a whole leading KiB: head), waits until they arrived and the file was
+// closed for inactivity, and returns the directory, job.log's path, head,
+// the tailer's configuration and collector, and job.log's file id.
+func closedJobLog(t *testing.T) (dir, p, head string, cfg Config, c *collector, ino string) {
+	t.Helper()
+	dir = t.TempDir()
+	p = filepath.Join(dir, "job.log")
+	head = lines("h", 0, 200)
+	mustWrite(t, p, head)
+	cfg = testConfig(dir, "*.log")
+	c = startTailer(t, cfg, func(tl *Tailer) { tl.inactive = 200 * time.Millisecond })
+	c.waitRecords(200)
+	waitFor(t, "closed for inactivity", func() bool { return !c.tl.isOpen(p) })
+	return dir, p, head, cfg, c, fileIDOf(t, p)
 }

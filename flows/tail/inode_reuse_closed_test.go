@@ -18,13 +18,7 @@ import (
 // the inode cannot be reused under it, and reads the new file from 0). Its
 // birth time tells it from the old file.
 func TestAClosedFileDeletedAndRecreatedOnItsInodeWithTheSameFirstLineIsReadFromItsStart(t *testing.T) {
-	probe := filepath.Join(t.TempDir(), "probe")
-	mustWrite(t, probe, "")
-	if f, err := os.Open(probe); err != nil {
-		t.Fatal(err)
-	} else if _, ok := birthTime(f); f.Close() != nil || !ok {
-		t.Skip("the file system keeps no birth time")
-	}
+	needBirthTimes(t)
 
 	// Polling: the swap happens between two listings, every time.
 	t.Run("polling", func(t *testing.T) {
@@ -129,4 +123,16 @@ func onFreedInode(t *testing.T, dir, ino, content string) string {
 	}
 	t.Skip("the file system did not reuse the inode")
 	return ""
+}
+
+// needBirthTimes skips the test where the file system keeps no birth time.
+func needBirthTimes(t *testing.T) {
+	t.Helper()
+	probe := filepath.Join(t.TempDir(), "probe")
+	mustWrite(t, probe, "")
+	if f, err := os.Open(probe); err != nil {
+		t.Fatal(err)
+	} else if _, ok := birthTime(f); f.Close() != nil || !ok {
+		t.Skip("the file system keeps no birth time")
+	}
 }

@@ -8,13 +8,6 @@ import (
 	"time"
 )
 
-// REVIEW: a short closed file (head < 1 KiB) deleted and its inode reused
-// at once by a new file outside the pattern with the same first bytes
-// (`rm -f job.log; job > job.log.tmp; mv job.log.tmp job.log`), all before
-// the scan that drops it: relocate sees the inode alive, pin checks only
-// inode + head prefix (not the birth time reopen checks), the ghost is
-// pinned with the old offset, and the new file, once renamed into the
-// pattern, is resumed at the deleted file's offset: its first line lost.
 // A short (under a KiB) closed file deleted and replaced by a new file
 // that took its freed inode and starts with the same bytes, seen by a scan
 // before it is renamed into the pattern, is not taken for the old file when
@@ -22,13 +15,7 @@ import (
 // short head needs the same birth time. It was resumed at the old offset,
 // its first line never sent (found by review).
 func TestANewShortFileOnAFreedInodeIsNotRememberedAsTheClosedFileThatHadIt(t *testing.T) {
-	probe := filepath.Join(t.TempDir(), "probe")
-	mustWrite(t, probe, "")
-	if f, err := os.Open(probe); err != nil {
-		t.Fatal(err)
-	} else if _, ok := birthTime(f); f.Close() != nil || !ok {
-		t.Skip("the file system keeps no birth time")
-	}
+	needBirthTimes(t)
 	dir := t.TempDir()
 	p := filepath.Join(dir, "job.log")
 	tmp := filepath.Join(dir, "job.log.tmp") // out of "*.log"
