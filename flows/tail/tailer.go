@@ -797,7 +797,7 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 					// that its inode cannot go to a new file meanwhile):
 					// if it comes back (renamed back into the pattern, or
 					// a listing missed it), it resumes where it was read.
-					if f := t.pin(h, p); f != nil {
+					if f, _ := t.openSame(h, p); f != nil {
 						t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: now, path: h.path, src: h.src, key: h.key, f: f,
 							discarding: h.sp.skipping && h.sp.countSkip})
 					}
@@ -1171,68 +1171,14 @@ func (t *Tailer) refresh(h *harvester, p string, st fileStat) bool {
 	return true
 }
 
-// pin opens the closed file h at p for its ghost: a descriptor, if p is
-// still h's inode and starts with the bytes h knows (else nil: read from 0
-// if it comes back).
-func (t *Tailer) pin(h *harvester, p string) *os.File {
-	f, err := t.openFile(p)
-	if err != nil {
-		return nil
-	}
-	if fi, err := f.Stat(); err == nil {
-		if st, ok := statOf(fi); ok && st.key == h.key {
-			// As reopen: a head shorter than a KiB is trusted only with the
-			// same birth time (a new file on the freed inode of a deleted
-			// one may start with the same bytes).
-			if born, ok := t.birthTime(f); ok && h.born != 0 && born != h.born && len(h.head) < fpMax {
-				f.Close()
-				return nil
-			}
-			if head, err := readHead(f, t.head); err == nil && len(head) >= len(h.head) && bytes.Equal(head[:len(h.head)], h.head) {
-				return f
-			}
-		}
-	}
-	f.Close()
-	return nil
-}
-
 // reopen opens the closed file h at p and, if it still starts with the
 // bytes h knows, takes it as h's descriptor (at path p). opened is false
 // when p could not be opened or names another inode by now; same is false
 // when it holds another file.
 func (t *Tailer) reopen(h *harvester, p string, now time.Time) (opened, same bool) {
-	f, err := t.openFile(p)
-	if err != nil {
-		if os.IsPermission(err) && h.matched {
-			t.scanErr = err // counted until it can be read, as a new file is
-		}
-		return false, false
-	}
-	// The name may have been given to another file since it was listed
-	// (renamed over): that one is not h, and taking it would make two
-	// harvesters of one inode. h is left closed for the next scan, which
-	// the rename's notification asks for.
-	if fi, err := f.Stat(); err != nil {
-		f.Close()
-		return false, false
-	} else if st, ok := statOf(fi); !ok || st.key != h.key {
-		f.Close()
-		return false, false
-	}
-	// A file created since on the freed inode of a deleted one (ext4 reuses
-	// it at once) may start with the same bytes: a job's log recreated with
-	// `rm; job > job.log`. Its birth time tells it, where the head known is
-	// too short to (a whole leading KiB is trusted: a birth time can change
-	// for the same file, as an overlayfs copy-up does).
-	if born, ok := t.birthTime(f); ok && h.born != 0 && born != h.born && len(h.head) < fpMax {
-		f.Close()
-		return true, false
-	}
-	head, err := readHead(f, t.head)
-	if err != nil || len(head) < len(h.head) || !bytes.Equal(head[:len(h.head)], h.head) {
-		f.Close()
-		return true, false
+	f, opened := t.openSame(h, p)
+	if f == nil {
+		return opened, false
 	}
 	t.setPath(h, p)
 	h.f = f
@@ -1241,6 +1187,46 @@ func (t *Tailer) reopen(h *harvester, p string, now time.Time) (opened, same boo
 	t.setOpen(h, true)
 	t.watchWrites(h) // it may be another inode (or its watch was dropped)
 	return true, true
+}
+
+// openSame opens p if it is still the closed file h: its inode, starting
+// with the bytes h knows. f is nil otherwise; opened is false when p could
+// not be opened or names another inode by now, true when it is h's inode
+// holding another file.
+func (t *Tailer) openSame(h *harvester, p string) (f *os.File, opened bool) {
+	f, err := t.openFile(p)
+	if err != nil {
+		if os.IsPermission(err) && h.matched {
+			t.scanErr = err // counted until it can be read, as a new file is
+		}
+		return nil, false
+	}
+	// The name may have been given to another file since it was listed
+	// (renamed over): that one is not h, and taking it would make two
+	// harvesters of one inode. h is left closed for the next scan, which
+	// the rename's notification asks for.
+	if fi, err := f.Stat(); err != nil {
+		f.Close()
+		return nil, false
+	} else if st, ok := statOf(fi); !ok || st.key != h.key {
+		f.Close()
+		return nil, false
+	}
+	// A file created since on the freed inode of a deleted one (ext4 reuses
+	// it at once) may start with the same bytes: a job's log recreated with
+	// `rm; job > job.log`. Its birth time tells it, where the head known is
+	// too short to (a whole leading KiB is trusted: a birth time can change
+	// for the same file, as an overlayfs copy-up does).
+	if born, ok := t.birthTime(f); ok && h.born != 0 && born != h.born && len(h.head) < fpMax {
+		f.Close()
+		return nil, true
+	}
+	head, err := readHead(f, t.head)
+	if err != nil || len(head) < len(h.head) || !bytes.Equal(head[:len(h.head)], h.head) {
+		f.Close()
+		return nil, true
+	}
+	return f, true
 }
 
 // headOK re-reads the first bytes of an open file: false when they no
