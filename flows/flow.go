@@ -77,12 +77,12 @@ type Flow struct {
 	limits  batch.Limits
 	log     *slog.Logger
 
-	sendsUnfinished atomic.Bool // the last stop gave up on sends in flight
+	sendsUnfinished atomic.Bool // the last stop cut a send in flight (set by the senders)
 }
 
-// SendsUnfinished reports whether Run's stop reached the shutdown timeout
-// with sends still in flight (their records are read again after a
-// restart); the agent logs Java's line for it.
+// SendsUnfinished reports whether Run's stop cut sends still in flight at
+// the shutdown timeout (their records are read again after a restart);
+// the agent logs Java's line for it.
 func (f *Flow) SendsUnfinished() bool { return f.sendsUnfinished.Load() }
 
 // New builds a flow from its validated configuration.
@@ -283,8 +283,7 @@ func (f *Flow) Run(ctx context.Context) error {
 		select {
 		case <-done:
 		case <-time.After(time.Until(deadline)):
-			f.sendsUnfinished.Store(true)
-			cancelSend()
+			cancelSend() // a send cut by it sets sendsUnfinished
 			<-done
 		}
 	} else {
