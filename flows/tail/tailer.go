@@ -127,8 +127,9 @@ type Tailer struct {
 	// passReadsOnly (tests): no reader goroutine for write events; only the
 	// passes' own reads (takeWriteEvents) see them.
 	passReadsOnly bool
-	onOpen        func(fileKey) // tests: told of every descriptor taken on a file
-	afterList     func()        // tests: run between a full scan's listing and its stats
+	onOpen        func(fileKey)    // tests: told of every descriptor taken on a file
+	afterList     func()           // tests: run between a full scan's listing and its stats
+	afterSize     func(*harvester) // tests: run between pump's fstat and its first read
 	// addFileWatch replaces notifier.addFile (tests: a file that cannot be watched).
 	addFileWatch func(path string, f *os.File, mask uint32) (int32, error)
 
@@ -1836,6 +1837,9 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 	}
 	h.pumped = t.pass // read in this pass: housekeep may judge it
 	h.size, h.modTime = size, mtime
+	if t.afterSize != nil {
+		t.afterSize(h)
+	}
 	if h.size < h.offset {
 		t.truncated(h, h.size)
 	}
@@ -1890,6 +1894,14 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 			data = whole
 		}
 		h.offset += int64(n)
+		if h.offset > h.size {
+			// Written between the fstat and this read (a write(2) seen
+			// half done by the fstat): the file has at least what was
+			// read. Else the stats kept the half size until the file
+			// grew again, since the next pass, finding the size it read
+			// to, has nothing to read and nothing to tell them.
+			h.size = h.offset
+		}
 		h.lastData = time.Now()
 		h.idleFlushd = false
 		h.active = true
