@@ -82,6 +82,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
+	// Last, when every user of the clients has stopped (the flows and the
+	// background services are waited for before Run returns).
+	defer clients.Close()
 
 	stats := make([]*flowstats.Flow, len(cfg.Flows))
 	for i, fc := range cfg.Flows {

@@ -152,6 +152,8 @@ type Clients struct {
 	secrets      []string
 	logger       *slog.Logger
 
+	conns *connSet // of the agent's own HTTP client (nil with WithHTTPClient)
+
 	seenMu sync.Mutex
 	seen   []string // secret key and token of credentials Redact saw, newest last
 }
@@ -249,6 +251,13 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 		log.Warn("awsSecretAccessKey is set but awsAccessKeyId is not; both are needed: using the default credential chain")
 	}
 
+	conns := &connSet{}
+	built := false
+	defer func() {
+		if !built {
+			conns.close() // the instance metadata's, the region lookup's
+		}
+	}()
 	loadConfig := func() (aws.Config, error) {
 		awsCfg, err := awsconfig.LoadDefaultConfig(ctx, load...)
 		if err != nil {
@@ -257,7 +266,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 		if bc, ok := awsCfg.HTTPClient.(*awshttp.BuildableClient); ok && o.httpClient == nil {
 			// Last, after the SDK's AWS_CA_BUNDLE: the dialers capture the
 			// final TLS configuration (conn.go).
-			awsCfg.HTTPClient = withPooledCopy(bc)
+			awsCfg.HTTPClient = withPooledCopy(bc, conns)
 		}
 		// The endpoints are agent.json's (as for Java, whose SDK reads no
 		// AWS_ENDPOINT_URL*): one left in the service's environment or a
@@ -354,6 +363,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 		credentials:  credSource,
 		secrets:      secrets,
 		logger:       log,
+		conns:        conns,
 	}
 	for _, svc := range []Service{KinesisService, FirehoseService, CloudWatchService, STSService} {
 		c.regions[svc] = awsCfg.Region
@@ -404,6 +414,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 		"firehoseEndpoint", c.endpoints[FirehoseService],
 		"cloudwatchEndpoint", c.endpoints[CloudWatchService],
 		"credentialSource", c.credentials)
+	built = true
 	return c, nil
 }
 
@@ -709,6 +720,14 @@ func proxyExceptInstanceMetadata(req *http.Request) (*url.URL, error) {
 func isEC2IPv6Metadata(ip net.IP) bool {
 	ip16 := ip.To16()
 	return ip.To4() == nil && ip16 != nil && ip16[0] == 0xfd && ip16[1] == 0 && ip16[2] == 0x0e && ip16[3] == 0xc2
+}
+
+// Close closes the connections of the clients' HTTP pools, and fails
+// every later call. Call it when nothing uses the clients any more.
+func (c *Clients) Close() {
+	if c.conns != nil {
+		c.conns.close()
+	}
 }
 
 // Redact replaces every secret the clients know (agent.json's secret key,

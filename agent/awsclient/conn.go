@@ -151,6 +151,63 @@ func (c *gatherConn) Write(p []byte) (int, error) {
 
 type writerOnly struct{ io.Writer }
 
+// connSet holds the open connections of the clients' HTTP pools. Closing
+// it closes them, which ends net/http's two goroutines per pooled
+// connection; those otherwise outlived the agent's Run until the server
+// or the idle timeout closed the connection (a process that runs the
+// agent again, or embeds it, kept them).
+type connSet struct {
+	mu     sync.Mutex
+	conns  map[*trackedConn]struct{}
+	closed bool
+}
+
+// track wraps dial so that its connections are in s; once s is closed it
+// dials nothing.
+func (s *connSet) track(dial func(context.Context, string, string) (net.Conn, error)) func(context.Context, string, string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		tc := &trackedConn{Conn: c, set: s}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed {
+			c.Close()
+			return nil, net.ErrClosed
+		}
+		if s.conns == nil {
+			s.conns = map[*trackedConn]struct{}{}
+		}
+		s.conns[tc] = struct{}{}
+		return tc, nil
+	}
+}
+
+// close closes every connection and every later one.
+func (s *connSet) close() {
+	s.mu.Lock()
+	conns := s.conns
+	s.conns, s.closed = nil, true
+	s.mu.Unlock()
+	for c := range conns {
+		c.Conn.Close()
+	}
+}
+
+type trackedConn struct {
+	net.Conn
+	set *connSet
+}
+
+func (c *trackedConn) Close() error {
+	c.set.mu.Lock()
+	delete(c.set.conns, c)
+	c.set.mu.Unlock()
+	return c.Conn.Close()
+}
+
 // withPooledCopy returns bc with an https dialer whose connections copy
 // request bodies through pooled buffers and write their TLS records in
 // batches (pooledCopyConn). It captures the transport's TLS
@@ -170,7 +227,11 @@ type writerOnly struct{ io.Writer }
 // Service clients change the dialer and handshake timeout only in a
 // non-legacy SDK defaults mode, which the agent pins to legacy (New): the
 // agent.json keys decide, for http:// and https:// alike.
-func withPooledCopy(bc *awshttp.BuildableClient) *awshttp.BuildableClient {
+//
+// Every connection it dials is in conns, which closes them when the
+// clients are closed (net/http's pools are per copy of the transport,
+// each service client's own, out of reach).
+func withPooledCopy(bc *awshttp.BuildableClient, conns *connSet) *awshttp.BuildableClient {
 	readTimeout, ok := bc.GetReadTimeout()
 	if !ok {
 		readTimeout = 0
@@ -182,6 +243,8 @@ func withPooledCopy(bc *awshttp.BuildableClient) *awshttp.BuildableClient {
 		if dial == nil {
 			dial = (&net.Dialer{}).DialContext
 		}
+		dial = conns.track(dial)
+		tr.DialContext = dial
 		var tlsCfg *tls.Config
 		if tr.TLSClientConfig != nil {
 			tlsCfg = tr.TLSClientConfig.Clone()

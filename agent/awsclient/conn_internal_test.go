@@ -224,7 +224,7 @@ func TestTLSHandshakeTimeoutIsReported(t *testing.T) {
 	}()
 	c := withPooledCopy(buildHTTPClient(&config.Config{}).WithTransportOptions(func(tr *http.Transport) {
 		tr.TLSHandshakeTimeout = 200 * time.Millisecond
-	}))
+	}), &connSet{})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "https://"+ln.Addr().String(), bytes.NewReader([]byte("x")))
@@ -300,7 +300,7 @@ func TestHTTPSThroughAProxy(t *testing.T) {
 			c := withPooledCopy(buildHTTPClient(&config.Config{}).WithTransportOptions(func(tr *http.Transport) {
 				tr.TLSClientConfig.RootCAs = roots
 				tr.Proxy = http.ProxyURL(proxyURL)
-			}))
+			}), &connSet{})
 			req, err := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(make([]byte, 100<<10)))
 			if err != nil {
 				t.Fatal(err)
