@@ -63,6 +63,10 @@ func newEC2Metadata(o *Option, deps Deps, pretty bool) *ec2Metadata {
 		// EC2MetadataUtils: Proxy.NO_PROXY).
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.Proxy = nil
+		// Calls minutes or hours apart (metadataTTL): a pooled connection
+		// would keep two goroutines and a descriptor for nothing, and
+		// after the agent stops.
+		tr.DisableKeepAlives = true
 		e.client = &http.Client{Timeout: 2 * time.Second, Transport: tr}
 	}
 	if o.MetadataTTL != "" {
