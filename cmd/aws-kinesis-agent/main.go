@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -239,8 +240,14 @@ func serve(o *options, level slog.Level, stderr io.Writer) int {
 	signal.Notify(quit, syscall.SIGQUIT)
 	defer signal.Stop(quit)
 	hupDone := make(chan struct{})
-	defer close(hupDone)
+	var sigWG sync.WaitGroup
+	defer func() {
+		close(hupDone)
+		sigWG.Wait() // before out.Close: a SIGHUP then reopened the file after it
+	}()
+	sigWG.Add(1)
 	go func() {
+		defer sigWG.Done()
 		for {
 			select {
 			case <-hupDone:
