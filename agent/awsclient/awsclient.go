@@ -337,6 +337,11 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 			}
 		})
 		ext := strings.TrimSpace(cfg.AssumeRoleExternalID)
+		if ext != "" {
+			// A shared secret with the role's owner (the configuration
+			// never echoes it either): an STS answer may quote the request.
+			secrets = append(secrets, ext)
+		}
 		prov := stscreds.NewAssumeRoleProvider(stsClient, arn, func(ao *stscreds.AssumeRoleOptions) {
 			ao.RoleSessionName = SessionName
 			ao.Duration = AssumeRoleDuration

@@ -2,7 +2,11 @@
 // from servers before they reach an error or a log line.
 package redact
 
-import "strings"
+import (
+	"net/url"
+	"regexp"
+	"strings"
+)
 
 // Mask is what a secret is replaced with.
 const Mask = "***"
@@ -14,18 +18,43 @@ const Mask = "***"
 // that "exceeded" does not become "e***ceeded".
 const MinInWord = 8
 
-// Secrets returns s with every non-empty secret replaced by Mask.
+// Secrets returns s with every non-empty secret replaced by Mask, as it
+// is and percent-encoded (a server that quotes a request's query or form
+// body: X-Amz-Security-Token=…%2F…, ExternalId=…), and with the value of
+// every field that names a secret masked (Fields): a secret nobody knew
+// yet, such as the output of a credential_process the SDK could not
+// parse and quotes whole in its error.
 func Secrets(s string, secrets ...string) string {
 	for _, sec := range secrets {
 		switch {
 		case sec == "":
 		case len(sec) >= MinInWord:
 			s = strings.ReplaceAll(s, sec, Mask)
+			for _, enc := range [...]string{url.QueryEscape(sec), url.PathEscape(sec)} {
+				if enc != sec {
+					s = strings.ReplaceAll(s, enc, Mask)
+				}
+			}
 		default:
 			s = word(s, sec)
 		}
 	}
-	return s
+	return Fields(s)
+}
+
+// secretField matches a field that names a secret and its value: JSON
+// ("SecretAccessKey": "…", "SessionToken", "Token" of container
+// credentials), ini and environment (aws_secret_access_key = …), query
+// and header (X-Amz-Security-Token=…, X-Amz-Security-Token: …).
+var secretField = regexp.MustCompile(`(?i)((?:"(?:secret_?access_?key|session_?token|token)"|\b(?:aws_)?secret_?access_?key|\b(?:aws_)?session_?token|x-amz-security-token)\s*[:=]\s*"?)([^"\s,&;}]+)`)
+
+// Fields masks the value of every field in s that names a secret (see
+// secretField).
+func Fields(s string) string {
+	if !strings.ContainsAny(s, ":=") {
+		return s
+	}
+	return secretField.ReplaceAllString(s, "${1}"+Mask)
 }
 
 // MinTail is the shortest start of a secret that Cut masks at the end of

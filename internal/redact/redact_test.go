@@ -44,3 +44,28 @@ func TestCutMasksASecretCutShortAtTheEnd(t *testing.T) {
 		t.Errorf("a short secret's start masked: %q", got)
 	}
 }
+
+// A secret nobody knew (the output of a credential_process the SDK could
+// not parse, quoted whole in its error) is masked by the field that names
+// it; a known secret is masked percent-encoded too (a server quoting a
+// request's query: X-Amz-Security-Token=…%2F…). From a review.
+func TestSecretsMasksSecretFieldsAndPercentEncodedSecrets(t *testing.T) {
+	const tok = "IQoJb3JpZ2luX2Vj/EXAMPLE+TOKEN=="
+	for _, c := range []struct{ in, want string }{
+		{`parse failed of process output: {"Version": 1, "AccessKeyId": "AKIAPROC", "SecretAccessKey": "PROCSECRETwJalr/XUtn+FEMI", "SessionToken": "PROCTOKENabc", "Expiration": "2030-01-01 00:00:00"}`,
+			`parse failed of process output: {"Version": 1, "AccessKeyId": "AKIAPROC", "SecretAccessKey": "***", "SessionToken": "***", "Expiration": "2030-01-01 00:00:00"}`},
+		{`{"AccessKeyId":"A","SecretAccessKey":"s3cr3t","Token":"t0k3n","Expiration":"x"}`,
+			`{"AccessKeyId":"A","SecretAccessKey":"***","Token":"***","Expiration":"x"}`},
+		{"aws_secret_access_key = abc/def+ghi\naws_session_token=xyz", "aws_secret_access_key = ***\naws_session_token=***"},
+		{"X-Amz-Security-Token: FQoG/abc+d==\r\nHost: h", "X-Amz-Security-Token: ***\r\nHost: h"},
+		{"request was X-Amz-Security-Token=" + "IQoJb3JpZ2luX2Vj%2FEXAMPLE%2BTOKEN%3D%3D" + "&X-Amz-Date=1", "request was X-Amz-Security-Token=***&X-Amz-Date=1"},
+		{"body Action=AssumeRole&ExternalId=" + "IQoJb3JpZ2luX2Vj%2FEXAMPLE%2BTOKEN%3D%3D", "body Action=AssumeRole&ExternalId=***"},
+		{"path /IQoJb3JpZ2luX2Vj%2FEXAMPLE+TOKEN==", "path /***"},
+		{"awsSecretAccessKey is set but awsAccessKeyId is not", "awsSecretAccessKey is set but awsAccessKeyId is not"},
+		{"operation error Kinesis: PutRecords, StatusCode: 400", "operation error Kinesis: PutRecords, StatusCode: 400"},
+	} {
+		if got := Secrets(c.in, tok); got != c.want {
+			t.Errorf("Secrets(%q)\n = %q\nwant %q", c.in, got, c.want)
+		}
+	}
+}
