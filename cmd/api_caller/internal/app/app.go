@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -68,7 +69,7 @@ flags:
 func parse(args []string, getenv func(string) string, stderr io.Writer) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("api_caller", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(valueHider{stderr})
 	fs.Usage = func() {
 		_, _ = io.WriteString(stderr, usageText)
 		fs.PrintDefaults()
@@ -152,7 +153,9 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (*option
 	o.query.TripDuration = strconv.Itoa(n) // "+1" is sent as "1"
 	if o.query.Month != "" {
 		if err := travelpayouts.ValidateMonth(o.query.Month); err != nil {
-			return nil, usage("--month: %v", err)
+			// (Not the value: it may be the token, the flag's own value
+			// missing: --month $UNSET TOKEN.)
+			return nil, usage("--month wants YYYY-MM, such as 2026-12")
 		}
 	}
 	if o.sampleMode {
@@ -304,4 +307,19 @@ func (r *runner) once(ctx context.Context, iter int) error {
 	}
 	r.log.Info(fmt.Sprintf("%d rows have been saved into %s", len(tickets), path))
 	return nil
+}
+
+// valueHider writes the flag package's messages without the value it
+// quotes: 'invalid value "…" for flag -interval' showed the token when a
+// flag's own value was missing and the flag took the token instead
+// (--interval $UNSET TOKEN).
+type valueHider struct{ w io.Writer }
+
+var quotedFlagValue = regexp.MustCompile(`invalid value ".*?" for flag`)
+
+func (h valueHider) Write(p []byte) (int, error) {
+	if _, err := h.w.Write(quotedFlagValue.ReplaceAll(p, []byte("invalid value for flag"))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
