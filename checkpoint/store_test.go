@@ -656,3 +656,31 @@ func TestARowSavedWithoutFingerprintIsNotTakenForJavas(t *testing.T) {
 		t.Errorf("Load = %+v, want one row of this agent's", ps)
 	}
 }
+
+// What the warning of checkpointTimeToLiveDays 0 says (agent/config): with
+// Java's query, 0 deletes every row, even one saved a second ago, and a
+// negative number deletes none ('+-1 days' is not a modifier SQLite reads:
+// the condition is NULL), however old.
+func TestATTLOfZeroDeletesEveryRowAndANegativeOneNone(t *testing.T) {
+	s := mustOpen(t, filepath.Join(t.TempDir(), "checkpoints"))
+	save := func() {
+		t.Helper()
+		if err := s.Save([]record.Position{pos("/d/a", "(dev=1,ino=1)", 1)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.db.Exec(`update FILE_CHECKPOINTS set lastUpdated=strftime('%Y-%m-%d %H:%M:%f','now','-1 seconds')`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save()
+	if n, err := s.DeleteExpired(0); err != nil || n != 1 {
+		t.Errorf("ttl 0: deleted %d (%v), want the row saved a second ago", n, err)
+	}
+	save()
+	if _, err := s.db.Exec(`update FILE_CHECKPOINTS set lastUpdated=strftime('%Y-%m-%d %H:%M:%f','now','-4000 days')`); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.DeleteExpired(-1); err != nil || n != 0 {
+		t.Errorf("ttl -1: deleted %d (%v), want none, even 4000 days old", n, err)
+	}
+}

@@ -232,6 +232,10 @@ func readTopLevel(cfg *Config, r *objReader) error {
 	if cfg.CheckpointTTLDays, err = r.int32Key("checkpointTimeToLiveDays", 7); err != nil {
 		return err
 	}
+	if cfg.CheckpointTTLDays == 0 {
+		// Java's query: rows older than now - 0 days, every one of them.
+		cfg.warn(fmt.Sprintf("%s: %q is 0: every checkpoint is deleted at each start (as in the Java agent), so files are read again from their initialPosition after a restart; use a number of days, or -1 to keep checkpoints for ever", r.file, "checkpointTimeToLiveDays"))
+	}
 	if n, err = r.int64Key("checkpoints.queryTimeoutSeconds", 30); err != nil {
 		return err
 	}
@@ -557,6 +561,12 @@ func buildFlow(src flowSource) (*Flow, []string, error) {
 	if msg := checkGlob(f.Glob); msg != "" {
 		return nil, warns, r.errf("filePattern %q: invalid file name glob %q: %s", f.FilePattern, f.Glob, msg)
 	}
+	if strings.ContainsAny(f.Dir, "*?[{") {
+		// As in Java: only the last part is a pattern. /var/log/*/app.log
+		// names the directory "/var/log/*", which most often does not
+		// exist: the flow starts and tails nothing.
+		warn("filePattern %q: the directory part %q is taken literally (only the file name, %q, is a pattern): to tail files of several directories, give each its own flow", f.FilePattern, f.Dir, f.Glob)
+	}
 
 	var n int64
 	if n, err = r.int64Key("maxBufferAgeMillis", 60000); err != nil {
@@ -812,6 +822,10 @@ func readOption(r *objReader, o *processors.Option) error {
 		}
 		if !o.HasCustomFieldNames {
 			return r.errf("Required list missing: customFieldNames")
+		}
+		if len(o.CustomFieldNames) == 0 {
+			// Java accepts it, and sends {} for every line.
+			return r.errf("\"customFieldNames\" is empty: every line would become {} (its fields are named by this list); expected the field names, e.g. [\"a\", \"b\"]")
 		}
 		if o.Delimiter, o.HasDelimiter, err = r.str("delimiter"); err != nil {
 			return err
