@@ -455,6 +455,15 @@ func (t *Tailer) idle(ctx context.Context, d time.Duration) {
 	if t.scanReq.Load() {
 		return // asked while this iteration ran
 	}
+	t.openMu.Lock()
+	marked := len(t.written) > 0 || t.writtenAll
+	t.openMu.Unlock()
+	if marked {
+		// Writes marked for the next pass: their wake-up may be gone, taken
+		// by a send this pass blocked in (an idle flush, a let-go's last
+		// line), and nothing else would wake the loop before MinPoll.
+		return
+	}
 	tm := time.NewTimer(d)
 	defer tm.Stop()
 	select {
@@ -570,8 +579,11 @@ func (t *Tailer) turnOrder(full bool, written map[int32]bool, now time.Time) []*
 			t.order = append(t.order, h)
 		} else if h.f == nil && h.wd != 0 && written[h.wd] {
 			// Written while it was being closed for inactivity (the event
-			// was read while it was still open): the rescan reopens it.
-			t.rescanSoon(now)
+			// was read while it was still open), or a closed file whose
+			// path an open one shares (a rotated file still read under the
+			// live name: the reader goroutine tells a closed file by path):
+			// the rescan reopens it, at once.
+			t.scanReq.Store(true)
 		}
 	}
 	slices.SortFunc(t.order, func(a, b *harvester) int {
@@ -1821,6 +1833,17 @@ func (t *Tailer) drop(h *harvester, why string) {
 
 // ----------------------------------------------------------------- reading
 
+// sizeAgain takes h's size anew, for a truncation found by a read: the
+// size pump's fstat saw was the old content's, and the stats, told it,
+// kept it while the new content was read to its end (the next pass,
+// finding nothing to read, tells them nothing).
+func (t *Tailer) sizeAgain(h *harvester) int64 {
+	if size, _, err := sizeOf(h.f); err == nil {
+		h.size = size
+	}
+	return h.size
+}
+
 // pump reads what one file has and sends it as chunks; it returns the
 // number of bytes read, and false when its turn (maxReadsPerTurn reads)
 // ended before the end of the file.
@@ -1875,7 +1898,7 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 		// Checked after the read: if the file was truncated and refilled
 		// before it, the bytes read are not the continuation; drop them.
 		if !t.headOK(h) {
-			t.truncated(h, h.size)
+			t.truncated(h, t.sizeAgain(h))
 			continue
 		}
 		data = data[:len(data)+n]
@@ -1888,7 +1911,7 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 				return total, true // (read again from h.offset next time)
 			}
 			if whole == nil {
-				t.truncated(h, h.size) // shorter than what was read: rewritten
+				t.truncated(h, t.sizeAgain(h)) // shorter than what was read: rewritten
 				continue
 			}
 			data = whole
@@ -2107,6 +2130,7 @@ func (t *Tailer) send(ctx context.Context, out chan<- *record.Chunk, h *harveste
 		c.ReleaseData()
 	}
 	var tick <-chan time.Time
+	var lastLight time.Time
 	for {
 		select {
 		case out <- c:
@@ -2117,13 +2141,17 @@ func (t *Tailer) send(ctx context.Context, out chan<- *record.Chunk, h *harveste
 		default:
 		}
 		if tick == nil {
+			// Every second at most: the open files' sizes for the stats
+			// (bytes behind) while the send waits, as during an outage;
+			// a light scan every scanEvery.
+			every := min(t.scanEvery(), time.Second)
 			if t.sendTick == nil {
-				t.sendTick = time.NewTicker(t.scanEvery())
+				t.sendTick = time.NewTicker(every)
 			} else {
-				t.sendTick.Reset(t.scanEvery())
+				t.sendTick.Reset(every)
 			}
 			defer t.sendTick.Stop()
-			tick = t.sendTick.C
+			tick, lastLight = t.sendTick.C, time.Now()
 		}
 		select {
 		case out <- c:
@@ -2136,8 +2164,28 @@ func (t *Tailer) send(ctx context.Context, out chan<- *record.Chunk, h *harveste
 				t.scan(ctx, true)
 				t.scanReq.Store(true) // the full scan still runs later
 			}
-		case <-tick:
-			t.scan(ctx, true)
+		case now := <-tick:
+			if now.Sub(lastLight) >= t.scanEvery()-10*time.Millisecond {
+				lastLight = now
+				t.scan(ctx, true)
+			} else {
+				t.showSizes()
+			}
+		}
+	}
+}
+
+// showSizes tells the stats the open files' sizes ("bytes behind": log,
+// /metrics, /status) while a send waits: the tailer's own sizes move only
+// when it reads, and with inotify the light scans, which also tell them,
+// run only every MaxRefresh.
+func (t *Tailer) showSizes() {
+	for _, h := range t.files {
+		if h.f == nil {
+			continue
+		}
+		if size, _, err := sizeOf(h.f); err == nil && size != h.size {
+			t.cfg.Stats.UpdateFile(h.fileID, func(s *flowstats.FileState) { s.Size = size })
 		}
 	}
 }
