@@ -450,36 +450,9 @@ func (c *Clients) String() string {
 // GoString is String, for %#v.
 func (c *Clients) GoString() string { return c.String() }
 
-// NormalizeEndpoint trims s and gives a scheme-less value "https://".
-// Only http and https with a host are accepted; "" stays "".
-func NormalizeEndpoint(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", nil
-	}
-	if !strings.Contains(s, "://") {
-		s = "https://" + s
-	}
-	if strings.Contains(s, "@") {
-		// Before parsing: a secret key with a '/' in it makes the parse
-		// fail with an error quoting the text.
-		return "", fmt.Errorf("invalid endpoint: user information (user:password@) is not allowed")
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return "", fmt.Errorf("invalid endpoint %q: %v", s, err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("invalid endpoint %q: scheme must be http or https", s)
-	}
-	if u.Host == "" {
-		return "", fmt.Errorf("invalid endpoint %q: no host", s)
-	}
-	if u.User != nil {
-		return "", fmt.Errorf("invalid endpoint: user information is not allowed")
-	}
-	return strings.TrimRight(s, "/"), nil
-}
+// NormalizeEndpoint trims s and gives a scheme-less value "https://"
+// (config.NormalizeEndpoint, which the configuration's checks use).
+func NormalizeEndpoint(s string) (string, error) { return config.NormalizeEndpoint(s) }
 
 // needsRegion reports whether a client the configuration uses would
 // reach its default endpoint, which depends on the region: a flow's
