@@ -64,6 +64,7 @@ type options struct {
 	showVersion    bool
 	help           bool
 	configExplicit bool
+	dirExplicit    bool // -d/--config-dir given
 }
 
 // parseArgs parses the command line; "--name=value" and "--name value"
@@ -99,6 +100,9 @@ func parseArgs(args []string) (*options, error) {
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name == "c" || f.Name == "configuration" {
 			o.configExplicit = true
+		}
+		if f.Name == "d" || f.Name == "config-dir" {
+			o.dirExplicit = true
 		}
 	})
 	if o.checkDest && !o.validate {
@@ -156,6 +160,23 @@ func checkConfigFile(flagName, path string) string {
 	return fmt.Sprintf("Parameter %s points to a file that's not accessible: %s", flagName, path)
 }
 
+// configDirProblem says why a -d/--config-dir given on the command line
+// adds nothing (a typo, or a file named instead of its directory): the
+// default's absence is normal, an explicit one's is not.
+func configDirProblem(o *options) string {
+	if !o.dirExplicit || o.configDir == "" {
+		return ""
+	}
+	st, err := os.Stat(o.configDir)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("--config-dir %s: %v; no flows are read from it", o.configDir, errors.Unwrap(err))
+	case !st.IsDir():
+		return fmt.Sprintf("--config-dir %s: not a directory (the directory of *.json flow files is expected); no flows are read from it", o.configDir)
+	}
+	return ""
+}
+
 // validate loads everything, prints each flow and the files it matches
 // now, and sends nothing.
 func validate(o *options, stdout, stderr io.Writer) int {
@@ -168,6 +189,9 @@ func validate(o *options, stdout, stderr io.Writer) int {
 		if n.Warn {
 			fmt.Fprintln(stderr, "WARN", n.Text)
 		}
+	}
+	if msg := configDirProblem(o); msg != "" {
+		fmt.Fprintln(stderr, "WARN", msg)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "ERROR", err)
@@ -276,6 +300,9 @@ func serve(o *options, level slog.Level, stderr io.Writer) int {
 		return 1
 	}
 	logNotes(logger, cfg.Notes)
+	if msg := configDirProblem(o); msg != "" {
+		logger.Warn(msg, "component", "Agent")
+	}
 
 	if os.Getenv("GOGC") == "" {
 		// A shipper's heap is mostly short-lived batch buffers: collecting

@@ -23,3 +23,25 @@ func TestValidateRefusesAnEndpointTheStartRefuses(t *testing.T) {
 		t.Errorf("--validate: exit %d, want 1 naming %s and kinesis.endpoint\nstdout:\n%s\nstderr:\n%s", code, p, stdout, stderr)
 	}
 }
+
+// A -d given on the command line that is missing or a file adds no flows;
+// said (the default's absence is normal and not). From a review.
+func TestAnExplicitConfigDirThatIsNoDirectoryIsWarned(t *testing.T) {
+	tmp := t.TempDir()
+	p := filepath.Join(tmp, "agent.json")
+	if err := os.WriteFile(p, []byte(`{"kinesis.region":"us-east-1","flows":[{"filePattern":"/a/b","kinesisStream":"s"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{filepath.Join(tmp, "typo"), p} {
+		_, stderr, code := runAgent(t, "--validate", "-c", p, "-d", d)
+		if code != 0 || !strings.Contains(stderr, "WARN --config-dir "+d) {
+			t.Errorf("-d %s: exit %d, stderr:\n%s", d, code, stderr)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(tmp, "agent.d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, _ := runAgent(t, "--validate", "-c", p, "-d", filepath.Join(tmp, "agent.d")); strings.Contains(stderr, "--config-dir") {
+		t.Errorf("an existing directory warned:\n%s", stderr)
+	}
+}

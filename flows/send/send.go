@@ -373,7 +373,7 @@ func (s *sender) callFailed(b *batch.Batch, attempted int, err error, latency ti
 	case unusableCodes[code]:
 		if ok, suppressed := s.unusableLim.allow(code, now); ok {
 			s.log.Error(fmt.Sprintf("Cannot send to %s %s in region %s at endpoint %s: %s: %s. Will keep retrying%s.",
-				s.kind, s.name, s.region, s.endpoint, code, s.redact(msg), suppressedText(suppressed)))
+				s.kind, s.name, s.region, s.endpoint, code, strings.TrimRight(s.redact(msg), ". "), suppressedText(suppressed)))
 		}
 	case invalidCodes[code]:
 		if ok, suppressed := s.unusableLim.allow(code, now); ok {

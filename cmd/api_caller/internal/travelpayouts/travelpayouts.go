@@ -108,7 +108,7 @@ func New(baseURL, token string, hc *http.Client) (*Client, error) {
 	// follow redirects only to the same scheme and host.
 	hc2 := *hc
 	hc2.CheckRedirect = sameOrigin
-	return &Client{baseURL: strings.TrimRight(baseURL, "/"), shownBase: u.Redacted(), token: token, http: &hc2}, nil
+	return &Client{baseURL: strings.TrimRight(baseURL, "/"), shownBase: strings.TrimRight(u.Redacted(), "/"), token: token, http: &hc2}, nil
 }
 
 // sameOrigin refuses a redirect to another scheme or host, which would
