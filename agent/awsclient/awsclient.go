@@ -255,7 +255,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 	built := false
 	defer func() {
 		if !built {
-			conns.close() // the instance metadata's, the region lookup's
+			conns.close() // a failed start's (the STS region lookup, a credential check)
 		}
 	}()
 	loadConfig := func() (aws.Config, error) {
@@ -589,6 +589,7 @@ func (c *Clients) InstanceID(ctx context.Context) (string, error) {
 		if c.imdsEndpoint != "" {
 			io.Endpoint = c.imdsEndpoint
 		}
+		io.HTTPClient = noKeepAlive(io.HTTPClient)
 	})
 	ctx, cancel := context.WithTimeout(ctx, imdsRegionTimeout)
 	defer cancel()
@@ -608,11 +609,24 @@ func (c *Clients) InstanceID(ctx context.Context) (string, error) {
 	return id, nil
 }
 
+// noKeepAlive returns h without keep-alive, for the start-up's instance
+// metadata calls: the metadata client rebuilds its dialer (its own short
+// timeouts), which drops the tracking of connSet, so a pooled connection
+// would outlive Close. (The default chain's instance-profile and container
+// credentials keep theirs until the transport's idle timeout.)
+func noKeepAlive(h imds.HTTPClient) imds.HTTPClient {
+	if bc, ok := h.(*awshttp.BuildableClient); ok {
+		return bc.WithTransportOptions(func(tr *http.Transport) { tr.DisableKeepAlives = true })
+	}
+	return h
+}
+
 func imdsRegion(ctx context.Context, cfg aws.Config, endpoint string) (string, error) {
 	client := imds.NewFromConfig(cfg, func(io *imds.Options) {
 		if endpoint != "" {
 			io.Endpoint = endpoint
 		}
+		io.HTTPClient = noKeepAlive(io.HTTPClient)
 	})
 	ctx, cancel := context.WithTimeout(ctx, imdsRegionTimeout)
 	defer cancel()

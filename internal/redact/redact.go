@@ -42,18 +42,30 @@ func Secrets(s string, secrets ...string) string {
 	return Fields(s)
 }
 
-// secretField matches a field that names a secret and its value: JSON
-// ("SecretAccessKey": "…", "SessionToken", "Token" of container
-// credentials), ini and environment (aws_secret_access_key = …), query
-// and header (X-Amz-Security-Token=…, X-Amz-Security-Token: …).
-var secretField = regexp.MustCompile(`(?i)((?:"(?:secret_?access_?key|session_?token|token)"|\b(?:aws_)?secret_?access_?key|\b(?:aws_)?session_?token|x-amz-security-token)\s*[:=]\s*"?)([^"\s,&;}]+)`)
+// secretField matches a field that names a secret and its value: JSON or
+// a printed dict ("SecretAccessKey": "…", 'SessionToken': '…', "Token" of
+// container credentials), ini, YAML and environment (aws_secret_access_key
+// = …), query and header (X-Amz-Security-Token=…, X-Amz-Security-Token: …).
+var secretField = regexp.MustCompile(`(?i)((?:["'](?:secret_?access_?key|session_?token|token)["']|\b(?:aws_)?secret_?access_?key|\b(?:aws_)?session_?token|x-amz-security-token)\s*[:=]\s*["']?)([^"'\s,&;}]+)`)
+
+// secretElement matches the XML elements of STS answers that hold a
+// secret.
+var secretElement = regexp.MustCompile(`(?i)(<(?:SecretAccessKey|SessionToken)>)[^<]*`)
+
+// processOutput matches the output of a credential_process the SDK quotes
+// whole when it cannot parse it ("parse failed of process output: …,
+// error: …"): never useful in a log, and in any format.
+var processOutput = regexp.MustCompile(`(?s)(parse failed of process output: ).*(, error: )`)
 
 // Fields masks the value of every field in s that names a secret (see
-// secretField).
+// secretField and secretElement), and the quoted output of a
+// credential_process.
 func Fields(s string) string {
-	if !strings.ContainsAny(s, ":=") {
+	if !strings.ContainsAny(s, ":=<") {
 		return s
 	}
+	s = processOutput.ReplaceAllString(s, "${1}"+Mask+"${2}")
+	s = secretElement.ReplaceAllString(s, "${1}"+Mask)
 	return secretField.ReplaceAllString(s, "${1}"+Mask)
 }
 

@@ -315,10 +315,17 @@ func (r *runner) once(ctx context.Context, iter int) error {
 // (--interval $UNSET TOKEN).
 type valueHider struct{ w io.Writer }
 
-var quotedFlagValue = regexp.MustCompile(`invalid value ".*?" for flag`)
+var (
+	quotedFlagValue = regexp.MustCompile(`invalid value ".*?" for flag`)
+	// An unknown flag as long as a token (ours are at most 18 characters
+	// long): the token given with a leading '-'.
+	longFlagName = regexp.MustCompile(`(flag provided but not defined|bad flag syntax): -*[^\s-][^\s]{19,}`)
+)
 
 func (h valueHider) Write(p []byte) (int, error) {
-	if _, err := h.w.Write(quotedFlagValue.ReplaceAll(p, []byte("invalid value for flag"))); err != nil {
+	q := quotedFlagValue.ReplaceAll(p, []byte("invalid value for flag"))
+	q = longFlagName.ReplaceAll(q, []byte("$1 (an argument of 20 characters or more, not shown: the token given with a leading '-'?)"))
+	if _, err := h.w.Write(q); err != nil {
 		return 0, err
 	}
 	return len(p), nil
