@@ -21,7 +21,7 @@ func TestRecordsOfAFewKilobytesStillUseEverySender(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "a.log"), []byte(strings.Repeat(line, 8000)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	snd := &peakSender{memSender: memSender{delay: 200 * time.Millisecond}}
+	snd := &peakSender{memSender: memSender{delay: 10 * time.Millisecond}, hold: 8}
 	sv := &memSaver{saved: map[string]record.Position{}}
 	cfg := flowConfig(dir)
 	stop := startFlow(t, cfg, Deps{Sender: snd, Saver: sv, Senders: 8,

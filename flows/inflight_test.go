@@ -20,6 +20,14 @@ type peakSender struct {
 	mu         sync.Mutex
 	now, peak  int
 	calls, max int
+	// hold > 0: each send waits until hold sends are in flight at once,
+	// or no send has started for 2 s (the flow holds back the next one),
+	// so that the peak does not depend on how fast the flow fills batches
+	// on a loaded machine.
+	hold      int
+	held      bool
+	reached   chan struct{}
+	lastStart time.Time
 }
 
 func (p *peakSender) Send(ctx context.Context, b *batch.Batch) error {
@@ -27,7 +35,30 @@ func (p *peakSender) Send(ctx context.Context, b *batch.Batch) error {
 	p.now += b.Bytes
 	p.calls++
 	p.peak, p.max = max(p.peak, p.now), max(p.max, p.calls)
+	if p.hold > 0 && p.reached == nil {
+		p.reached = make(chan struct{})
+	}
+	reached := p.reached
+	if p.hold > 0 && p.calls == p.hold && !p.held {
+		p.held = true
+		close(p.reached)
+	}
+	p.lastStart = time.Now()
 	p.mu.Unlock()
+	for reached != nil {
+		select {
+		case <-reached:
+			reached = nil
+		case <-ctx.Done():
+			reached = nil
+		case <-time.After(50 * time.Millisecond):
+			p.mu.Lock()
+			if time.Since(p.lastStart) >= 2*time.Second {
+				reached = nil
+			}
+			p.mu.Unlock()
+		}
+	}
 	defer func() {
 		p.mu.Lock()
 		p.now -= b.Bytes
