@@ -171,6 +171,7 @@ type Tailer struct {
 	nextFull time.Time    // when a pass next reads every open file (the poll safety net)
 	pass     uint64       // passes of the loop started
 	sendTick *time.Ticker // light-scan period while a send is blocked
+	shownAt  time.Time    // the last showSizes
 	watcher  watcher
 
 	wake    chan struct{}
@@ -2140,6 +2141,11 @@ func (t *Tailer) send(ctx context.Context, out chan<- *record.Chunk, h *harveste
 			return
 		default:
 		}
+		if time.Since(t.shownAt) >= time.Second {
+			// (Also here: a throttled consumer makes every send wait,
+			// each less than a tick.)
+			t.showSizes()
+		}
 		if tick == nil {
 			// Every second at most: the open files' sizes for the stats
 			// (bytes behind) while the send waits, as during an outage;
@@ -2168,9 +2174,11 @@ func (t *Tailer) send(ctx context.Context, out chan<- *record.Chunk, h *harveste
 			if now.Sub(lastLight) >= t.scanEvery()-10*time.Millisecond {
 				lastLight = now
 				t.scan(ctx, true)
-			} else {
-				t.showSizes()
 			}
+			// After a light scan too: it tells the stats only the files
+			// its listing names, not one renamed out of the pattern and
+			// still being read.
+			t.showSizes()
 		}
 	}
 }
@@ -2180,6 +2188,7 @@ func (t *Tailer) send(ctx context.Context, out chan<- *record.Chunk, h *harveste
 // when it reads, and with inotify the light scans, which also tell them,
 // run only every MaxRefresh.
 func (t *Tailer) showSizes() {
+	t.shownAt = time.Now()
 	for _, h := range t.files {
 		if h.f == nil {
 			continue

@@ -204,3 +204,126 @@ func TestStatsSizeOfAFileWrittenWhileASendIsBlockedIsKeptCurrent(t *testing.T) {
 		return size == want
 	})
 }
+
+// While a send waits, the open files' sizes reach the stats every second
+// also when every tick is a light scan (maxRefresh of a second or less,
+// polling): a light scan tells the stats only the files its listing
+// names, not a rotated file still being read (renamed out of a one-name
+// pattern). From a review of the first fix.
+func TestStatsSizeOfARotatedFileWrittenWhileASendIsBlockedIsKeptCurrent(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		refresh  time.Duration
+		noNotify bool
+	}{
+		{"inotify, MaxRefresh an hour", time.Hour, false},
+		{"inotify, MaxRefresh 500ms", 500 * time.Millisecond, false},
+		{"polling, MaxRefresh an hour", time.Hour, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := filepath.Join(dir, "app.log")
+			mustWrite(t, p, "first\n")
+			cfg := testConfig(dir, "app.log")
+			cfg.MaxRefresh = tc.refresh
+			tl, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tl.linger = time.Hour // the rotated file is still being read
+			tl.noNotify = tc.noNotify
+			ctx, cancel := context.WithCancel(context.Background())
+			out, done := make(chan *record.Chunk), make(chan struct{})
+			go func() { defer close(done); _ = tl.Run(ctx, out) }()
+			defer func() { cancel(); <-done }()
+			// Nobody receives: the first chunk's send stays blocked.
+			waitFor(t, "the blocked send", func() bool { return cfg.Stats.RecordsParsed.Load() == 1 })
+			var old string
+			for _, s := range cfg.Stats.Files() {
+				old = s.FileID
+			}
+			mustRename(t, p, p+".1") // the writer has not reopened yet: it still writes app.log.1
+			mustWrite(t, p, "")
+			more := strings.Repeat("x", 99) + "\n"
+			mustAppend(t, p+".1", more)
+			want := int64(len("first\n") + len(more))
+			var size int64
+			waitFor(t, fmt.Sprintf("the rotated file's size %d in the stats", want), func() bool {
+				for _, s := range cfg.Stats.Files() {
+					if s.FileID == old {
+						size = s.Size
+					}
+				}
+				return size == want
+			})
+		})
+	}
+}
+
+// A throttled consumer (a chunk taken every 600 ms) makes every send wait,
+// each less than the send's one-second tick: the sizes still reach the
+// stats every second, not when the busy file's turn ends. From a review of
+// the first fix.
+func TestStatsSizeIsKeptCurrentWhileAThrottledConsumerTakesAChunkEvery600ms(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	mustWrite(t, b, "b-first\n")
+	mustWrite(t, a, lines(strings.Repeat("a", 90), 0, 40000)) // ~3.9 MB: 16 reads of 128 KiB per turn
+	cfg := testConfig(dir, "*.log")
+	cfg.MaxRefresh = time.Hour
+	tl, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	out, done := make(chan *record.Chunk), make(chan struct{})
+	go func() { defer close(done); _ = tl.Run(ctx, out) }()
+	defer func() { cancel(); <-done }()
+	go func() { // the throttled consumer (a model of the destination, not synchronisation)
+		tk := time.NewTicker(600 * time.Millisecond)
+		defer tk.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tk.C:
+				select {
+				case c := <-out:
+					c.ReleaseData()
+				case <-done:
+					return
+				}
+			}
+		}
+	}()
+	waitFor(t, "both files begun, a.log's backlog being sent", func() bool {
+		return len(cfg.Stats.Files()) == 2 && cfg.Stats.RecordsParsed.Load() > 2000
+	})
+	var bid string
+	for _, s := range cfg.Stats.Files() {
+		if strings.HasSuffix(s.Path, "b.log") {
+			bid = s.FileID
+		}
+	}
+	more := strings.Repeat("y", 99) + "\n"
+	mustAppend(t, b, more)
+	want := int64(len("b-first\n") + len(more))
+	// Within 5 s, well before a.log's turn ends (16 chunks, ~10 s at this
+	// pace) and b.log is read.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var size int64
+		for _, s := range cfg.Stats.Files() {
+			if s.FileID == bid {
+				size = s.Size
+			}
+		}
+		if size == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("5 s into a throttled drain, b.log's size in the stats is %d; the file has %d bytes", size, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
