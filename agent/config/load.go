@@ -390,6 +390,8 @@ func readTopLevel(cfg *Config, r *objReader) error {
 	cfg.ConnectionTTL = millis(n)
 	if n < 0 {
 		cfg.ConnectionTTL = -1
+	} else {
+		cfg.warn(fmt.Sprintf("%s: key %q has no effect here: connections are kept until they have been idle for 60 s (as with Java's default, -1, apart from the idle limit)", r.file, "connectionTTLMillis"))
 	}
 	if cfg.UseTCPKeepAlive, err = r.boolean("useTcpKeepAlive", false); err != nil {
 		return err

@@ -60,3 +60,23 @@ func TestAGlobInTheDirectoryPartOfFilePatternIsWarned(t *testing.T) {
 		t.Errorf("a literal directory warned; notes: %+v", c.Notes)
 	}
 }
+
+// connectionTTLMillis is read and type-checked but has no effect: a value
+// other than Java's default (-1) is warned, as other keys without effect
+// are. From a docs audit.
+func TestAConnectionTTLIsWarnedAsWithoutEffect(t *testing.T) {
+	c, _, err := loadText(t, `{"connectionTTLMillis": 60000, "flows":[`+kflow+`}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasWarning(c, `"connectionTTLMillis" has no effect`) {
+		t.Errorf("no warning; notes: %+v", c.Notes)
+	}
+	c, _, err = loadText(t, `{"connectionTTLMillis": -1, "flows":[`+kflow+`}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hasWarning(c, "connectionTTLMillis") {
+		t.Errorf("the default warned; notes: %+v", c.Notes)
+	}
+}
