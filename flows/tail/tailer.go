@@ -130,6 +130,7 @@ type Tailer struct {
 	onOpen        func(fileKey)    // tests: told of every descriptor taken on a file
 	afterList     func()           // tests: run between a full scan's listing and its stats
 	afterSize     func(*harvester) // tests: run between pump's fstat and its first read
+	afterRead     func(*harvester) // tests: run between a read and its head check
 	// addFileWatch replaces notifier.addFile (tests: a file that cannot be watched).
 	addFileWatch func(path string, f *os.File, mask uint32) (int32, error)
 
@@ -1243,6 +1244,26 @@ func (t *Tailer) openSame(h *harvester, p string) (f *os.File, opened bool) {
 	return f, true
 }
 
+// headFromRead lengthens h's known head with the bytes just read at
+// h.offset that fall in its first KiB: they are the head of the content
+// the read came from. headOK then compares the file's head with them. It
+// lengthened the known head from the file itself, after the read: the
+// first read of a content (an empty known head) took the head of whatever
+// the file held by then, so a copytruncate between the read and the check
+// made the new content's head the one of the bytes read: those bytes were
+// read again from the copy (duplicates) and as many bytes of the new
+// content skipped (loss).
+func (t *Tailer) headFromRead(h *harvester, read []byte) {
+	l := int64(len(h.head))
+	if l >= fpMax || h.offset > l || h.offset+int64(len(read)) <= l {
+		return
+	}
+	h.head = append(h.head, read[l-h.offset:min(int64(len(read)), fpMax-h.offset)]...)
+	if h.src != nil {
+		h.src.SetFingerprint(fingerprint(h.head))
+	}
+}
+
 // headOK re-reads the first bytes of an open file: false when they no
 // longer start with the bytes seen before (truncated and rewritten, a case
 // a size check misses once the file has grown past the read offset). It
@@ -1895,6 +1916,10 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 		if n == 0 {
 			t.spillRun(h) // the last read ended exactly at the end of the file
 			return total, true
+		}
+		t.headFromRead(h, data[len(data):len(data)+n])
+		if t.afterRead != nil {
+			t.afterRead(h)
 		}
 		// Checked after the read: if the file was truncated and refilled
 		// before it, the bytes read are not the continuation; drop them.
