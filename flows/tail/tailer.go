@@ -1246,7 +1246,9 @@ func (t *Tailer) openSame(h *harvester, p string) (f *os.File, opened bool) {
 
 // headFromRead lengthens h's known head with the bytes just read at
 // h.offset that fall in its first KiB: they are the head of the content
-// the read came from. headOK then compares the file's head with them. It
+// the read came from, if it is still the one read before (pump takes the
+// lengthening back when headOK, which compares the file's head with them,
+// fails: the read may have taken a new content's bytes). It
 // lengthened the known head from the file itself, after the read: the
 // first read of a content (an empty known head) took the head of whatever
 // the file held by then, so a copytruncate between the read and the check
@@ -1259,9 +1261,6 @@ func (t *Tailer) headFromRead(h *harvester, read []byte) {
 		return
 	}
 	h.head = append(h.head, read[l-h.offset:min(int64(len(read)), fpMax-h.offset)]...)
-	if h.src != nil {
-		h.src.SetFingerprint(fingerprint(h.head))
-	}
 }
 
 // headOK re-reads the first bytes of an open file: false when they no
@@ -1917,6 +1916,7 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 			t.spillRun(h) // the last read ended exactly at the end of the file
 			return total, true
 		}
+		known := len(h.head)
 		t.headFromRead(h, data[len(data):len(data)+n])
 		if t.afterRead != nil {
 			t.afterRead(h)
@@ -1924,8 +1924,14 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 		// Checked after the read: if the file was truncated and refilled
 		// before it, the bytes read are not the continuation; drop them.
 		if !t.headOK(h) {
+			// The bytes read may be the new content's: the ghost keeps the
+			// head verified before the read (a mixed one matched no copy).
+			h.head = h.head[:known]
 			t.truncated(h, t.sizeAgain(h))
 			continue
+		}
+		if len(h.head) > known && h.src != nil {
+			h.src.SetFingerprint(fingerprint(h.head))
 		}
 		data = data[:len(data)+n]
 		t.scratch = data[:0]
@@ -1936,8 +1942,10 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 				t.fail(readErr(h.path, err))
 				return total, true // (read again from h.offset next time)
 			}
-			if whole == nil {
-				t.truncated(h, t.sizeAgain(h)) // shorter than what was read: rewritten
+			if whole == nil || !t.headOK(h) {
+				// Shorter than what was read, or truncated and refilled
+				// since the check above: rewritten.
+				t.truncated(h, t.sizeAgain(h))
 				continue
 			}
 			data = whole
