@@ -36,13 +36,20 @@ func spillMix(n uint64) uint64 { // splitmix64
 }
 
 // spillLine returns line n of the writer with letter m: "m 0000000n " then
-// "[m0000000n]" tags (a fragment names its line), ending with '\n'.
+// "[m0000000n]" tags (a fragment names its line), each followed by its
+// count in the line, ending with '\n'. (The count: with the tag alone, a
+// line repeated 11 bytes over and over, and two contents of a copytruncated
+// file that both began inside one long line had the same first KiB one
+// time in 11: the identity a copy is matched by, which cannot tell them
+// apart (docs/compat/tail.md). A copy decided late then took the newer
+// content's offset.)
 func spillLine(m byte, n int64) []byte {
 	size := spillMinLine + int(spillMix(uint64(n)*8+uint64(m))%uint64(spillMaxLine-spillMinLine+1))
 	b := make([]byte, 0, size)
 	b = fmt.Appendf(b, "%c %08d ", m, n)
-	tag := fmt.Appendf(nil, "[%c%08d]", m, n)
-	for len(b) < size-1 {
+	var tag []byte
+	for i := 0; len(b) < size-1; i++ {
+		tag = fmt.Appendf(tag[:0], "[%c%08d]%06d", m, n, i)
 		b = append(b, tag[:min(len(tag), size-1-len(b))]...)
 	}
 	return append(b, '\n')
