@@ -2,10 +2,8 @@ package awsclient_test
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,18 +30,7 @@ func TestClosingTheClientsLeavesNoInstanceMetadataConnection(t *testing.T) {
 			http.NotFound(w, r)
 		}
 	}))
-	var mu sync.Mutex
-	open := map[net.Conn]bool{}
-	imds.Config.ConnState = func(c net.Conn, s http.ConnState) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch s {
-		case http.StateNew:
-			open[c] = true
-		case http.StateClosed, http.StateHijacked:
-			delete(open, c)
-		}
-	}
+	open := countConns(imds)
 	imds.Start()
 	defer imds.Close()
 	cfg := baseConfig() // no region: New asks the instance metadata
@@ -58,17 +45,5 @@ func TestClosingTheClientsLeavesNoInstanceMetadataConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		mu.Lock()
-		n := len(open)
-		mu.Unlock()
-		if n == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("5 s after Close the instance metadata server still has %d connection(s) of the clients open", n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitNoConns(t, open, "Close")
 }

@@ -21,18 +21,7 @@ func TestClosingTheClientsClosesTheirPooledConnections(t *testing.T) {
 			isolateEnv(t)
 			bodies := make(chan int, 4)
 			srv := httptest.NewUnstartedServer(putRecordsServer(bodies))
-			var mu sync.Mutex
-			open := map[net.Conn]bool{}
-			srv.Config.ConnState = func(c net.Conn, s http.ConnState) {
-				mu.Lock()
-				defer mu.Unlock()
-				switch s {
-				case http.StateNew:
-					open[c] = true
-				case http.StateClosed, http.StateHijacked:
-					delete(open, c)
-				}
-			}
+			open := countConns(srv)
 			if scheme == "https" {
 				srv.StartTLS()
 				caBundle(t, srv)
@@ -48,22 +37,43 @@ func TestClosingTheClientsClosesTheirPooledConnections(t *testing.T) {
 			}
 			<-bodies
 			c.Close()
-			deadline := time.Now().Add(10 * time.Second)
-			for {
-				mu.Lock()
-				n := len(open)
-				mu.Unlock()
-				if n == 0 {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("10 s after Close the server still has %d connection(s) of the clients open", n)
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
+			waitNoConns(t, open, "Close")
 			if _, err := putOne(ctx, c); err == nil {
 				t.Fatal("a call after Close succeeded")
 			}
 		})
+	}
+}
+
+// countConns makes the unstarted srv count its open connections.
+func countConns(srv *httptest.Server) func() int {
+	var mu sync.Mutex
+	open := map[net.Conn]bool{}
+	srv.Config.ConnState = func(c net.Conn, s http.ConnState) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch s {
+		case http.StateNew:
+			open[c] = true
+		case http.StateClosed, http.StateHijacked:
+			delete(open, c)
+		}
+	}
+	return func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(open)
+	}
+}
+
+// waitNoConns waits until open counts none, for 10 s at most.
+func waitNoConns(t *testing.T, open func() int, after string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for n := open(); n > 0; n = open() {
+		if time.Now().After(deadline) {
+			t.Fatalf("10 s after %s the server still has %d connection(s) of the clients open", after, n)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -37,15 +37,7 @@ func TestAWriteWhileAPassThatReadNothingIsBlockedSendingIsReadWithoutWaitingForM
 	cfg := testConfig(dir, "*.log")
 	cfg.MinPoll, cfg.MaxRefresh = time.Hour, time.Hour // only inotify wakes the loop
 	cfg.MultiLineStart = mustRegexp(t, "^S")
-	tl, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tl.mlIdle = 200 * time.Millisecond
-	ctx, cancel := context.WithCancel(context.Background())
-	out, done := make(chan *record.Chunk), make(chan struct{})
-	go func() { defer close(done); _ = tl.Run(ctx, out) }()
-	defer func() { cancel(); <-done }()
+	tl, out, _ := runUnreceived(t, cfg, func(tl *Tailer) { tl.mlIdle = 200 * time.Millisecond })
 
 	// S1 read and held (no next start line yet); the loop idles.
 	waitFor(t, "S1 read, then a pass that read nothing", func() bool { return tl.loops.Load() >= 2 })
@@ -181,14 +173,7 @@ func TestStatsSizeOfAFileWrittenWhileASendIsBlockedIsKeptCurrent(t *testing.T) {
 	mustWrite(t, p, "first\n")
 	cfg := testConfig(dir, "*.log")
 	cfg.MaxRefresh = time.Hour
-	tl, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	out, done := make(chan *record.Chunk), make(chan struct{})
-	go func() { defer close(done); _ = tl.Run(ctx, out) }()
-	defer func() { cancel(); <-done }()
+	tl, _, _ := runUnreceived(t, cfg)
 	// Nobody receives: the first chunk's send stays blocked.
 	waitFor(t, "the blocked send", func() bool { return cfg.Stats.RecordsParsed.Load() == 1 })
 	wakes := tl.writeWakes.Load()
@@ -226,16 +211,10 @@ func TestStatsSizeOfARotatedFileWrittenWhileASendIsBlockedIsKeptCurrent(t *testi
 			mustWrite(t, p, "first\n")
 			cfg := testConfig(dir, "app.log")
 			cfg.MaxRefresh = tc.refresh
-			tl, err := New(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tl.linger = time.Hour // the rotated file is still being read
-			tl.noNotify = tc.noNotify
-			ctx, cancel := context.WithCancel(context.Background())
-			out, done := make(chan *record.Chunk), make(chan struct{})
-			go func() { defer close(done); _ = tl.Run(ctx, out) }()
-			defer func() { cancel(); <-done }()
+			runUnreceived(t, cfg, func(tl *Tailer) {
+				tl.linger = time.Hour // the rotated file is still being read
+				tl.noNotify = tc.noNotify
+			})
 			// Nobody receives: the first chunk's send stays blocked.
 			waitFor(t, "the blocked send", func() bool { return cfg.Stats.RecordsParsed.Load() == 1 })
 			var old string
@@ -271,14 +250,7 @@ func TestStatsSizeIsKeptCurrentWhileAThrottledConsumerTakesAChunkEvery600ms(t *t
 	mustWrite(t, a, lines(strings.Repeat("a", 90), 0, 40000)) // ~3.9 MB: 16 reads of 128 KiB per turn
 	cfg := testConfig(dir, "*.log")
 	cfg.MaxRefresh = time.Hour
-	tl, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	out, done := make(chan *record.Chunk), make(chan struct{})
-	go func() { defer close(done); _ = tl.Run(ctx, out) }()
-	defer func() { cancel(); <-done }()
+	_, out, done := runUnreceived(t, cfg)
 	go func() { // the throttled consumer (a model of the destination, not synchronisation)
 		tk := time.NewTicker(600 * time.Millisecond)
 		defer tk.Stop()
@@ -326,4 +298,23 @@ func TestStatsSizeIsKeptCurrentWhileAThrottledConsumerTakesAChunkEvery600ms(t *t
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// runUnreceived runs a tailer of cfg whose chunks the test receives (or
+// not: a send that stays blocked) from out; done closes when Run returns,
+// at the test's end.
+func runUnreceived(t *testing.T, cfg Config, tune ...func(*Tailer)) (*Tailer, chan *record.Chunk, chan struct{}) {
+	t.Helper()
+	tl, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range tune {
+		f(tl)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	out, done := make(chan *record.Chunk), make(chan struct{})
+	go func() { defer close(done); _ = tl.Run(ctx, out) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return tl, out, done
 }
