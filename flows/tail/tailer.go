@@ -131,6 +131,7 @@ type Tailer struct {
 	afterList     func()           // tests: run between a full scan's listing and its stats
 	afterSize     func(*harvester) // tests: run between pump's fstat and its first read
 	afterRead     func(*harvester) // tests: run between a read and its head check
+	beforeBack    func(*harvester) // tests: run between the head check and a spilled run's read-back
 	// addFileWatch replaces notifier.addFile (tests: a file that cannot be watched).
 	addFileWatch func(path string, f *os.File, mask uint32) (int32, error)
 
@@ -1937,6 +1938,10 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 		t.scratch = data[:0]
 		if h.spill > 0 && (bytes.IndexByte(data, '\n') >= 0 || h.spill+int64(n) >= int64(h.sp.max)) {
 			// These bytes end the spilled run: read it back, with them.
+			spill := h.spill
+			if t.beforeBack != nil {
+				t.beforeBack(h)
+			}
 			whole, err := t.readBack(h, n)
 			if err != nil {
 				t.fail(readErr(h.path, err))
@@ -1944,7 +1949,10 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 			}
 			if whole == nil || !t.headOK(h) {
 				// Shorter than what was read, or truncated and refilled
-				// since the check above: rewritten.
+				// since the check above: rewritten. The run is not
+				// accounted for (readBack took it): the copy's ghost ends
+				// before it.
+				h.spill = spill
 				t.truncated(h, t.sizeAgain(h))
 				continue
 			}

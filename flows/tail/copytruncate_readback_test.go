@@ -1,0 +1,47 @@
+package tail
+
+import (
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// A copytruncate (and the writer's next lines, longer than what was read)
+// between the head check of the read that ends a spilled run and the
+// run's read-back: the read-back took the new content's bytes for the
+// run's. It is checked again now, and the copy resumes before the run,
+// which is sent whole, from the copy. From a review.
+func TestACopytruncateBeforeASpilledRunIsReadBackSendsTheRunFromTheCopy(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "c.log")
+	var armed atomic.Bool
+	y := lines("y", 0, 6000) // 54 KB: longer than what was read
+	col := startTailer(t, testConfig(dir, "c.log*"), func(tl *Tailer) {
+		tl.beforeBack = func(h *harvester) {
+			if filepath.Base(h.path) == "c.log" && armed.CompareAndSwap(true, false) {
+				mustWrite(t, p+".1", "first\n"+run(40<<10)+"end\n") // the copy
+				mustWrite(t, p, y)                                  // truncated, and the writer's next lines
+			}
+		}
+	})
+	lineThenRun(t, col, p)
+	col.settle() // the run read to its end: spilled
+	armed.Store(true)
+	mustAppend(t, p, "end\n")
+	waitFor(t, "the copytruncate before the read-back", func() bool { return !armed.Load() })
+	got := col.waitRecords(2 + 6000)
+	seen := map[string]int{}
+	for _, r := range got {
+		seen[r]++
+	}
+	if n := seen[run(40<<10)+"end\n"]; n != 1 {
+		t.Errorf("the run and its end received %d times", n)
+	}
+	for _, l := range strings.SplitAfter(y, "\n") {
+		if l != "" && seen[l] != 1 {
+			t.Errorf("%q received %d times", l, seen[l])
+			break
+		}
+	}
+}
