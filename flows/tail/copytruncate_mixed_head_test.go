@@ -2,7 +2,6 @@ package tail
 
 import (
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -39,15 +38,7 @@ func TestACopytruncateBeforeAReadPastASmallHeadKeepsTheCopysGhost(t *testing.T) 
 	mustAppend(t, p, x1)
 	waitFor(t, "the copytruncate before the read", func() bool { return !armed.Load() })
 	got := col.waitRecords(80 + 100)
-	seen := map[string]int{}
-	for _, r := range got {
-		seen[r]++
-	}
-	for _, l := range strings.SplitAfter(x0+x1+x2+y, "\n") {
-		if l != "" && seen[l] != 1 {
-			t.Errorf("%q received %d times", l, seen[l])
-		}
-	}
+	wantLines(t, countRecords(got), x0+x1+x2+y, 1, "")
 }
 
 // The same at a start from a checkpoint: the known head is the file's
@@ -80,18 +71,7 @@ func TestACopytruncateBeforeTheFirstReadAfterAResumeKeepsTheCopysGhost(t *testin
 	})
 	waitFor(t, "the copytruncate before the first read", func() bool { return !armed.Load() })
 	got := col.waitRecords(30 + 100)
-	seen := map[string]int{}
-	for _, r := range got {
-		seen[r]++
-	}
-	for _, l := range strings.SplitAfter(x1+x2+y, "\n") {
-		if l != "" && seen[l] != 1 {
-			t.Errorf("%q received %d times", l, seen[l])
-		}
-	}
-	for _, l := range strings.SplitAfter(x0, "\n") {
-		if l != "" && seen[l] != 0 {
-			t.Errorf("%q (before the checkpoint) received %d times", l, seen[l])
-		}
-	}
+	seen := countRecords(got)
+	wantLines(t, seen, x1+x2+y, 1, "")
+	wantLines(t, seen, x0, 0, " (before the checkpoint)")
 }

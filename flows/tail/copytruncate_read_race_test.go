@@ -33,13 +33,26 @@ func TestACopytruncateBetweenAReadAndItsHeadCheckLosesAndDuplicatesNothing(t *te
 	mustWrite(t, p, b) // truncated and refilled: read from 0, the read the hook interrupts
 	waitFor(t, "the copytruncate in between", func() bool { return !armed.Load() })
 	got := col.waitRecords(1 + 20 + 40)
+	wantLines(t, countRecords(got), b+c, 1, "")
+}
+
+// countRecords counts how many times each record was received.
+func countRecords(got []string) map[string]int {
 	seen := map[string]int{}
 	for _, r := range got {
 		seen[r]++
 	}
-	for _, l := range strings.SplitAfter(b+c, "\n") {
-		if l != "" && seen[l] != 1 {
-			t.Errorf("%q received %d times", l, seen[l])
+	return seen
+}
+
+// wantLines checks that every line of text was received n times (what
+// says which lines, in the error).
+func wantLines(t *testing.T, seen map[string]int, text string, n int, what string) {
+	t.Helper()
+	for _, l := range strings.SplitAfter(text, "\n") {
+		if l != "" && seen[l] != n {
+			t.Errorf("%q%s received %d times, want %d", l, what, seen[l], n)
+			return
 		}
 	}
 }

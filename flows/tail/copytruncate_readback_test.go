@@ -2,7 +2,6 @@ package tail
 
 import (
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 )
@@ -31,17 +30,9 @@ func TestACopytruncateBeforeASpilledRunIsReadBackSendsTheRunFromTheCopy(t *testi
 	mustAppend(t, p, "end\n")
 	waitFor(t, "the copytruncate before the read-back", func() bool { return !armed.Load() })
 	got := col.waitRecords(2 + 6000)
-	seen := map[string]int{}
-	for _, r := range got {
-		seen[r]++
-	}
+	seen := countRecords(got)
 	if n := seen[run(40<<10)+"end\n"]; n != 1 {
 		t.Errorf("the run and its end received %d times", n)
 	}
-	for _, l := range strings.SplitAfter(y, "\n") {
-		if l != "" && seen[l] != 1 {
-			t.Errorf("%q received %d times", l, seen[l])
-			break
-		}
-	}
+	wantLines(t, seen, y, 1, "")
 }
