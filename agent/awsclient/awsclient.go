@@ -183,7 +183,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 		CloudWatchService: cfg.CloudWatch.Endpoint,
 		STSService:        cfg.STSEndpoint,
 	} {
-		ep, err := NormalizeEndpoint(raw)
+		ep, err := config.NormalizeEndpoint(raw)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", endpointKey(svc), err)
 		}
@@ -449,10 +449,6 @@ func (c *Clients) String() string {
 
 // GoString is String, for %#v.
 func (c *Clients) GoString() string { return c.String() }
-
-// NormalizeEndpoint trims s and gives a scheme-less value "https://"
-// (config.NormalizeEndpoint, which the configuration's checks use).
-func NormalizeEndpoint(s string) (string, error) { return config.NormalizeEndpoint(s) }
 
 // needsRegion reports whether a client the configuration uses would
 // reach its default endpoint, which depends on the region: a flow's

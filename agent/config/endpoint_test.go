@@ -32,3 +32,33 @@ func TestAnEndpointOrRegionTheClientsWouldRefuseIsRefusedAtLoad(t *testing.T) {
 		}
 	}
 }
+
+func TestNormalizeEndpoint(t *testing.T) {
+	tests := map[string]struct {
+		in, want string
+		bad      bool
+	}{
+		"empty":       {"", "", false},
+		"host only":   {"kinesis.us-east-1.amazonaws.com", "https://kinesis.us-east-1.amazonaws.com", false},
+		"host port":   {"localhost:4567", "https://localhost:4567", false},
+		"plain http":  {"http://127.0.0.1:4567", "http://127.0.0.1:4567", false},
+		"https slash": {" https://example.com/ ", "https://example.com", false},
+		"ftp":         {"ftp://example.com", "", true},
+		"no host":     {"http://", "", true},
+		"userinfo":    {"https://user:pw@example.com", "", true},
+		// A secret key with '/' makes the URL unparsable: still not shown.
+		"userinfo with slash": {"https://AKIA:wJalrXUtnFEMI/K7MDENGpw@kinesis.example.com", "", true},
+		"bad escaping":        {"https://exa mple.com/%zz", "", true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := NormalizeEndpoint(tc.in)
+			if (err != nil) != tc.bad || got != tc.want {
+				t.Errorf("NormalizeEndpoint(%q) = %q, %v", tc.in, got, err)
+			}
+			if err != nil && (strings.Contains(err.Error(), "pw") || strings.Contains(err.Error(), "wJalr")) {
+				t.Errorf("password in error: %v", err)
+			}
+		})
+	}
+}

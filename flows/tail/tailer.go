@@ -1246,16 +1246,12 @@ func (t *Tailer) openSame(h *harvester, p string) (f *os.File, opened bool) {
 }
 
 // headFromRead lengthens h's known head with the bytes just read at
-// h.offset that fall in its first KiB: they are the head of the content
-// the read came from, if it is still the one read before (pump takes the
-// lengthening back when headOK, which compares the file's head with them,
-// fails: the read may have taken a new content's bytes). It
-// lengthened the known head from the file itself, after the read: the
-// first read of a content (an empty known head) took the head of whatever
-// the file held by then, so a copytruncate between the read and the check
-// made the new content's head the one of the bytes read: those bytes were
-// read again from the copy (duplicates) and as many bytes of the new
-// content skipped (loss).
+// h.offset that fall in its first KiB, before headOK compares the file's
+// head with it: the head is the bytes that were read, not what the file
+// holds by the check (a copytruncate in between made the new content's
+// head the one of the bytes read: the copy was read again and as many
+// new bytes skipped). pump takes the lengthening back when the check
+// fails (the read may have taken a new content's bytes).
 func (t *Tailer) headFromRead(h *harvester, read []byte) {
 	l := int64(len(h.head))
 	if l >= fpMax || h.offset > l || h.offset+int64(len(read)) <= l {
@@ -2172,7 +2168,7 @@ func (t *Tailer) send(ctx context.Context, out chan<- *record.Chunk, h *harveste
 		c.ReleaseData()
 	}
 	var tick <-chan time.Time
-	var lastLight time.Time
+	var ticks, lightEvery int
 	for {
 		select {
 		case out <- c:
@@ -2192,13 +2188,14 @@ func (t *Tailer) send(ctx context.Context, out chan<- *record.Chunk, h *harveste
 			// (bytes behind) while the send waits, as during an outage;
 			// a light scan every scanEvery.
 			every := min(t.scanEvery(), time.Second)
+			lightEvery = max(1, int(t.scanEvery()/every))
 			if t.sendTick == nil {
 				t.sendTick = time.NewTicker(every)
 			} else {
 				t.sendTick.Reset(every)
 			}
 			defer t.sendTick.Stop()
-			tick, lastLight = t.sendTick.C, time.Now()
+			tick = t.sendTick.C
 		}
 		select {
 		case out <- c:
@@ -2211,9 +2208,8 @@ func (t *Tailer) send(ctx context.Context, out chan<- *record.Chunk, h *harveste
 				t.scan(ctx, true)
 				t.scanReq.Store(true) // the full scan still runs later
 			}
-		case now := <-tick:
-			if now.Sub(lastLight) >= t.scanEvery()-10*time.Millisecond {
-				lastLight = now
+		case <-tick:
+			if ticks++; ticks%lightEvery == 0 {
 				t.scan(ctx, true)
 			}
 			// After a light scan too: it tells the stats only the files
