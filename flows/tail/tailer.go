@@ -131,7 +131,7 @@ type Tailer struct {
 	afterList     func()           // tests: run between a full scan's listing and its stats
 	afterSize     func(*harvester) // tests: run between pump's fstat and its first read
 	afterRead     func(*harvester) // tests: run between a read and its head check
-	beforeBack    func(*harvester) // tests: run between the head check and a spilled run's read-back
+	beforeBack    func(*harvester) // tests: run before a spilled run's read-back (after pump's head check; at let-go)
 	// addFileWatch replaces notifier.addFile (tests: a file that cannot be watched).
 	addFileWatch func(path string, f *os.File, mask uint32) (int32, error)
 
@@ -2261,6 +2261,10 @@ func (t *Tailer) housekeep(ctx context.Context, out chan<- *record.Chunk, turn [
 				continue
 			}
 			if h.unaccounted() > 0 {
+				spill := h.spill
+				if t.beforeBack != nil {
+					t.beforeBack(h)
+				}
 				data, err := t.readBack(h, 0)
 				if err != nil {
 					// Kept and tried again at the next passes, for a linger
@@ -2274,9 +2278,12 @@ func (t *Tailer) housekeep(ctx context.Context, out chan<- *record.Chunk, turn [
 					}
 					t.log.Warn("Could not read back the unterminated last line of a file no longer matched; it is not sent",
 						"path", h.path, "offset", h.done(), "bytes", h.unaccounted(), "err", err)
-				} else if data == nil {
-					// Shorter than what was read: rewritten, read again
-					// from its start (as pump does).
+				} else if data == nil || !t.headOK(h) {
+					// Shorter than what was read, or truncated and refilled
+					// to as long: rewritten, read again from its start (as
+					// pump does). The run is not accounted for (readBack
+					// took it): the ghost ends before it.
+					h.spill = spill
 					size, _, _ := sizeOf(h.f)
 					t.truncated(h, size)
 					continue
