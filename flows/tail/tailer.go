@@ -129,6 +129,7 @@ type Tailer struct {
 	passReadsOnly bool
 	onOpen        func(fileKey)    // tests: told of every descriptor taken on a file
 	afterList     func()           // tests: run between a full scan's listing and its stats
+	beforeSize    func(*harvester) // tests: run before pump's fstat
 	afterSize     func(*harvester) // tests: run between pump's fstat and its first read
 	afterRead     func(*harvester) // tests: run between a read and its head check
 	beforeBack    func(*harvester) // tests: run before a spilled run's read-back (after pump's head check; at let-go)
@@ -1871,6 +1872,9 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 	}
 	t.pumps.Add(1)
 	h.active = false
+	if t.beforeSize != nil {
+		t.beforeSize(h)
+	}
 	size, mtime, err := sizeOf(h.f)
 	if err != nil {
 		t.fail(fmt.Errorf("stat %s: %w", h.path, err))
@@ -2260,6 +2264,14 @@ func (t *Tailer) housekeep(ctx context.Context, out chan<- *record.Chunk, turn [
 			if err == nil && fi.Size() > h.offset {
 				continue
 			}
+			if err == nil && (fi.Size() < h.offset || h.unaccounted() == 0 && !t.headOK(h)) {
+				// Truncated, or truncated and refilled to the length read
+				// (pump reads nothing, and checks nothing, at that size):
+				// read again from its start. (With bytes unaccounted for,
+				// their read-back is checked below.)
+				t.truncated(h, fi.Size())
+				continue
+			}
 			if h.unaccounted() > 0 {
 				spill := h.spill
 				if t.beforeBack != nil {
@@ -2306,6 +2318,12 @@ func (t *Tailer) housekeep(ctx context.Context, out chan<- *record.Chunk, turn [
 		case h.matched && !h.viaLink && idle >= t.inactive:
 			if size, _, err := sizeOf(h.f); err == nil && size > h.offset {
 				continue // written since it was read: read it, close later
+			} else if err == nil && t.checkTruncated(h, size) {
+				// Rewritten to the length read (`cmd > status.log`): pump
+				// checks nothing at that size, and once closed the file
+				// looks unchanged to the scans (the size and the mtime
+				// pump saw). Read it again before it is closed.
+				continue
 			}
 			h.f.Close()
 			h.f = nil
