@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -15,6 +16,7 @@ func NormalizeEndpoint(s string) (string, error) {
 	if s == "" {
 		return "", nil
 	}
+	written := s
 	if !strings.Contains(s, "://") {
 		s = "https://" + s
 	}
@@ -25,13 +27,16 @@ func NormalizeEndpoint(s string) (string, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return "", fmt.Errorf("invalid endpoint %q: %v", s, err)
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			err = ue.Err // (which quotes the URL again)
+		}
+		return "", fmt.Errorf("invalid endpoint %q: %v", written, err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("invalid endpoint %q: scheme must be http or https", s)
+		return "", fmt.Errorf("invalid endpoint %q: scheme must be http or https", written)
 	}
 	if u.Host == "" {
-		return "", fmt.Errorf("invalid endpoint %q: no host", s)
+		return "", fmt.Errorf("invalid endpoint %q: no host", written)
 	}
 	if u.User != nil {
 		return "", fmt.Errorf("invalid endpoint: user information is not allowed")
@@ -56,20 +61,44 @@ func validRegion(r string) bool {
 }
 
 // checkEndpoints refuses, at load, an endpoint or region the AWS clients
-// would refuse at start (or the SDK at every call).
+// would refuse at start (or the SDK at every call). An endpoint key this
+// configuration does not use (the Java agent never reads it: no Firehose
+// flow, no assumeRoleARN, no metrics) is only warned about, and cleared.
 func checkEndpoints(r *objReader, cfg *Config) error {
-	for _, e := range []struct{ key, v string }{
-		{"kinesis.endpoint", cfg.KinesisEndpoint},
-		{"firehose.endpoint", cfg.FirehoseEndpoint},
-		{"cloudwatch.endpoint", cfg.CloudWatch.Endpoint},
-		{"sts.endpoint", cfg.STSEndpoint},
+	firehose := false
+	for _, f := range cfg.Flows {
+		firehose = firehose || f.Kind == Firehose
+	}
+	for _, e := range []struct {
+		key, host string
+		v         *string
+		unused    string // why it is not used; "" if it is
+	}{
+		{"kinesis.endpoint", "kinesis", &cfg.KinesisEndpoint, ""},
+		{"firehose.endpoint", "firehose", &cfg.FirehoseEndpoint, cond(!firehose, "no flow sends to Firehose")},
+		{"cloudwatch.endpoint", "monitoring", &cfg.CloudWatch.Endpoint, cond(!cfg.CloudWatch.EmitMetrics, `"cloudwatch.emitMetrics" is false`)},
+		{"sts.endpoint", "sts", &cfg.STSEndpoint, cond(cfg.AssumeRoleARN == "", `no "assumeRoleARN"`)},
 	} {
-		if _, err := NormalizeEndpoint(e.v); err != nil {
-			return &Error{File: r.file, Key: e.key, Msg: err.Error() + "; expected a URL such as https://kinesis.us-east-1.amazonaws.com or a host name"}
+		_, err := NormalizeEndpoint(*e.v)
+		switch {
+		case err == nil:
+		case e.unused != "":
+			cfg.warn(fmt.Sprintf("%s: key %q: %v; ignored, as this configuration does not use it (%s)", r.file, e.key, err, e.unused))
+			*e.v = ""
+		default:
+			return &Error{File: r.file, Key: e.key, Msg: err.Error() + "; expected a URL such as https://" + e.host + ".us-east-1.amazonaws.com or a host name"}
 		}
 	}
 	if reg := strings.TrimSpace(cfg.KinesisRegion); reg != "" && !validRegion(reg) {
 		return &Error{File: r.file, Key: "kinesis.region", Msg: fmt.Sprintf("%q is not a region name: expected letters, digits and '-', such as us-east-1", reg)}
 	}
 	return nil
+}
+
+// cond is s if c, else "".
+func cond(c bool, s string) string {
+	if c {
+		return s
+	}
+	return ""
 }

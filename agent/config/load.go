@@ -301,9 +301,6 @@ func readTopLevel(cfg *Config, r *objReader) error {
 			return err
 		}
 	}
-	if err := checkEndpoints(r, cfg); err != nil {
-		return err
-	}
 	// The keys never appear in an error: only their type is reported. The
 	// access key id is read as Java reads strings (any scalar as its text).
 	if v, ok := r.get("awsAccessKeyId"); ok && (v.kind == kObject || v.kind == kArray) {
@@ -417,6 +414,9 @@ func readTopLevel(cfg *Config, r *objReader) error {
 		return err
 	}
 	if err := checkListenAddress(r, cfg.StatusListenAddress, cfg.StatusAllowRemote); err != nil {
+		return err
+	}
+	if err := checkEndpoints(r, cfg); err != nil {
 		return err
 	}
 
