@@ -30,7 +30,10 @@ func Secrets(s string, secrets ...string) string {
 		case sec == "":
 		case len(sec) >= MinInWord:
 			s = strings.ReplaceAll(s, sec, Mask)
-			for _, enc := range [...]string{url.QueryEscape(sec), url.PathEscape(sec)} {
+			q, p := url.QueryEscape(sec), url.PathEscape(sec)
+			// Also JSON with '/' escaped ("\/": nearly every secret key and
+			// token has a '/') and lower-case percent-encoding (%2f).
+			for _, enc := range [...]string{q, p, lowerHex(q), lowerHex(p), strings.ReplaceAll(sec, "/", `\/`)} {
 				if enc != sec {
 					s = strings.ReplaceAll(s, enc, Mask)
 				}
@@ -44,9 +47,11 @@ func Secrets(s string, secrets ...string) string {
 
 // secretField matches a field that names a secret and its value: JSON or
 // a printed dict ("SecretAccessKey": "…", 'SessionToken': '…', "Token" of
-// container credentials), ini, YAML and environment (aws_secret_access_key
-// = …), query and header (X-Amz-Security-Token=…, X-Amz-Security-Token: …).
-var secretField = regexp.MustCompile(`(?i)((?:["'](?:secret_?access_?key|session_?token|token)["']|\b(?:aws_)?secret_?access_?key|\b(?:aws_)?session_?token|x-amz-security-token)\s*[:=]\s*["']?)([^"'\s,&;}]+)`)
+// container credentials, SSO's "accessToken"), also inside a JSON string
+// (\"SessionToken\": \"…\"), ini, YAML and environment
+// (aws_secret_access_key = …), query and header (X-Amz-Security-Token=…,
+// X-Amz-Security-Token: …, WebIdentityToken=…).
+var secretField = regexp.MustCompile(`(?i)((?:\\?["'](?:secret_?access_?key|session_?token|token|access_?token|web_?identity_?token|x-amz-security-token)\\?["']|\b(?:aws_)?secret_?access_?key|\b(?:aws_)?session_?token|\bweb_?identity_?token|x-amz-security-token)\s*[:=]\s*(?:\\?["'])?)([^"'\s,&;}\\]+)`)
 
 // secretElement matches the XML elements of STS answers that hold a
 // secret.
@@ -120,6 +125,26 @@ func word(s, sec string) string {
 	return b.String()
 }
 
+// isWordByte: letters, digits, and the '-' and '_' of names (a stream
+// "test-stream" with the placeholder secret "test" is left as it is).
 func isWordByte(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-' || c == '_'
+}
+
+// lowerHex is s with the hex digits of its percent-escapes in lower case.
+func lowerHex(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	b := []byte(s)
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == '%' {
+			for _, j := range [2]int{i + 1, i + 2} {
+				if b[j] >= 'A' && b[j] <= 'F' {
+					b[j] += 'a' - 'A'
+				}
+			}
+		}
+	}
+	return string(b)
 }

@@ -1,6 +1,9 @@
 package redact
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestSecretsMasksLongSecretsEverywhereAndShortOnesOnlyAsWholeWords(t *testing.T) {
 	for _, c := range []struct{ in, secret, want string }{
@@ -76,5 +79,56 @@ func TestSecretsMasksSecretFieldsAndPercentEncodedSecrets(t *testing.T) {
 		if got := Secrets(c.in, tok); got != c.want {
 			t.Errorf("Secrets(%q)\n = %q\nwant %q", c.in, got, c.want)
 		}
+	}
+}
+
+// A session token nobody knew (the default chain's, used for STS under
+// assumeRoleARN; a web identity or SSO token) is masked by the field that
+// names it in the other usual shapes too: a JSON echo of request headers,
+// a JSON document quoted inside a JSON string (\"), and the form/JSON
+// names of the other tokens of the default chain. From a review.
+func TestSecretsMasksUnknownTokensInJSONQuotedAndEscapedFields(t *testing.T) {
+	const tok = "FwoGZXIvYXdzEBYaDH/UNKNOWN+tok"
+	for _, in := range []string{
+		`{"headers": {"Host": "kinesis.us-east-1.amazonaws.com", "X-Amz-Security-Token": "` + tok + `"}}`,
+		`api error InternalFailure: upstream said "{\"SessionToken\": \"` + tok + `\"}"`,
+		`{\"SecretAccessKey\":\"` + tok + `\"}`,
+		`Action=AssumeRoleWithWebIdentity&RoleArn=arn:aws:iam::1:role/r&WebIdentityToken=` + tok,
+		`{"accessToken": "` + tok + `", "expiresAt": "2030-01-01T00:00:00Z"}`,
+	} {
+		if got := Secrets(in); strings.Contains(got, "UNKNOWN") {
+			t.Errorf("token shown:\n in  %s\n out %s", in, got)
+		}
+	}
+}
+
+// A known secret (the agent.json secret key, the current session token)
+// is masked in the other common escapings: JSON's "\/" (PHP and others
+// escape '/', which nearly every secret key and token contains) and
+// lower-case percent-encoding (%2f: .NET's UrlEncode, some proxies).
+// From a review.
+func TestSecretsMasksAKnownSecretJSONEscapedOrLowerCasePercentEncoded(t *testing.T) {
+	const key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	const tok = "IQoJb3JpZ2luX2Vj/EXAMPLE+TOKEN=="
+	for _, in := range []string{
+		`{"echo":"` + strings.ReplaceAll(key, "/", `\/`) + `"}`,
+		`{"echo":"` + strings.ReplaceAll(tok, "/", `\/`) + `"}`,
+		"request: Tok=IQoJb3JpZ2luX2Vj%2fEXAMPLE%2bTOKEN%3d%3d",
+	} {
+		got := Secrets(in, key, tok)
+		if strings.Contains(got, "EXAMPLE") {
+			t.Errorf("secret shown:\n in  %s\n out %s", in, got)
+		}
+	}
+}
+
+// A short placeholder secret (LocalStack's documented "test"/"test" keys)
+// is masked as a whole word, but a stream, role or file name that merely
+// contains it as a hyphenated part is what the operator must read.
+// From a review.
+func TestSecretsKeepsNamesThatContainAShortSecretAsAHyphenatedPart(t *testing.T) {
+	in := "ResourceNotFoundException: Stream test-stream under account 000000000000 not found."
+	if got := Secrets(in, "test"); got != in {
+		t.Errorf("Secrets(%q, \"test\") = %q", in, got)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/kinesis-agent-go/aws-kinesis-agent/cmd/api_caller/internal/sample"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/cmd/api_caller/internal/ticketlog"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/cmd/api_caller/internal/travelpayouts"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/redact"
 )
 
 // TokenEnv is the environment variable holding the API token.
@@ -169,7 +170,35 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (*option
 	if o.token == "" {
 		return nil, usage("no API token: pass it as the argument or set %s", TokenEnv)
 	}
+	var took string
+	fs.Visit(func(f *flag.Flag) {
+		if took == "" && f.Value.String() == o.token {
+			took = f.Name
+		}
+	})
+	if took != "" {
+		// (--base-url $UNSET TOKEN, with the token exported too: it would
+		// be quoted in an error, or made a directory's name.)
+		return nil, usage("--%s: its value is the API token (is the flag's own value missing?)", took)
+	}
 	return o, nil
+}
+
+// tokenHider masks the token in each line written (the log handler writes
+// whole lines): a last defence, should a value quote it.
+type tokenHider struct {
+	w     io.Writer
+	token string
+}
+
+func (h tokenHider) Write(p []byte) (int, error) {
+	if h.token == "" {
+		return h.w.Write(p)
+	}
+	if _, err := io.WriteString(h.w, redact.Secrets(string(p), h.token)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 var errUsage = errors.New("usage")
@@ -184,7 +213,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil { // the message and usage are already printed
 		return ExitUsage
 	}
-	log := slog.New(logline.New(stderr, nil))
+	log := slog.New(logline.New(tokenHider{stderr, o.token}, nil))
 	r, err := newRunner(o, log)
 	if err != nil {
 		log.Error(err.Error())

@@ -46,3 +46,26 @@ func TestATokenGivenAsAFlagIsNotPrinted(t *testing.T) {
 		t.Errorf("a mistyped flag is not named:\n%s", out)
 	}
 }
+
+// `api_caller --base-url $BASE $TRAVELPAYOUTS_TOKEN` with BASE unset and
+// the token exported too: --base-url took the token, and its error quoted
+// it; --out-dir made it a directory's name, printed in "rows have been
+// saved into <token>/…". A flag whose value is the token is refused now,
+// unnamed. From a review.
+func TestAStringFlagThatTookTheExportedTokenIsRefusedWithoutPrintingIt(t *testing.T) {
+	env := func(k string) string {
+		if k == app.TokenEnv {
+			return token
+		}
+		return ""
+	}
+	for _, flag := range []string{"--base-url", "--out-dir", "--origin"} {
+		t.Run(flag, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			code, out := run(t, env, flag, token)
+			if code != app.ExitUsage || !strings.Contains(out, flag+": its value is the API token") {
+				t.Errorf("exit %d:\n%s", code, out)
+			}
+		})
+	}
+}
