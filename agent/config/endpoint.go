@@ -77,7 +77,7 @@ func checkEndpoints(r *objReader, cfg *Config) error {
 		{"kinesis.endpoint", "kinesis", &cfg.KinesisEndpoint, ""},
 		{"firehose.endpoint", "firehose", &cfg.FirehoseEndpoint, cond(!firehose, "no flow sends to Firehose")},
 		{"cloudwatch.endpoint", "monitoring", &cfg.CloudWatch.Endpoint, cond(!cfg.CloudWatch.EmitMetrics, `"cloudwatch.emitMetrics" is false`)},
-		{"sts.endpoint", "sts", &cfg.STSEndpoint, cond(cfg.AssumeRoleARN == "", `no "assumeRoleARN"`)},
+		{"sts.endpoint", "sts", &cfg.STSEndpoint, cond(strings.TrimSpace(cfg.AssumeRoleARN) == "", `no "assumeRoleARN"`)},
 	} {
 		_, err := NormalizeEndpoint(*e.v)
 		switch {

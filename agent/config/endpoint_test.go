@@ -114,3 +114,18 @@ func TestAnEndpointErrorGivesAnExampleOfItsOwnKeyAndQuotesTheValueOnce(t *testin
 		t.Errorf("the value is not quoted once as written: %s", msg)
 	}
 }
+
+// An "assumeRoleARN" of blanks does not make the clients use STS
+// (awsclient.New trims it: no assume-role provider, no STS client), so an
+// invalid sts.endpoint beside it is as unused as without the key: warned
+// about and cleared, not refused. checkEndpoints tests the untrimmed
+// value and refused the start. From a review.
+func TestABlankAssumeRoleARNLeavesAnInvalidSTSEndpointUnused(t *testing.T) {
+	cfg, _, err := loadText(t, `{"sts.endpoint": "https://sts.{{ region }}.amazonaws.com", "assumeRoleARN": "  ", "flows":[`+kflow+`}]}`)
+	if err != nil {
+		t.Fatalf("refused, though the clients would not use sts.endpoint: %v", err)
+	}
+	if cfg.STSEndpoint != "" {
+		t.Errorf("the invalid value was kept for the clients: %q", cfg.STSEndpoint)
+	}
+}

@@ -430,7 +430,7 @@ func readTopLevel(cfg *Config, r *objReader) error {
 	case cfg.AWSAccessKeyID == "" && cfg.AWSSecretAccessKey != "":
 		warnf("\"awsSecretAccessKey\" is set but \"awsAccessKeyId\" is not: the static keys are ignored and the standard AWS credential chain is used (as in the Java agent)")
 	}
-	if cfg.AssumeRoleARN == "" {
+	if strings.TrimSpace(cfg.AssumeRoleARN) == "" { // (as the clients read it)
 		for _, k := range []string{"assumeRoleExternalId", "sts.endpoint"} {
 			if v, _, _ := r.str(k); v != "" {
 				warnf("key %q has no effect without \"assumeRoleARN\"", k)

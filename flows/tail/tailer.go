@@ -1304,6 +1304,7 @@ func (t *Tailer) truncated(h *harvester, size int64) {
 	t.rememberRead(h)
 	h.offset = 0
 	h.pend, h.spill = h.pend[:0], 0
+	h.readBackErr = time.Time{} // (the new content's last line gets its own linger)
 	h.head = h.head[:0]
 	if h.src != nil {
 		h.src.Release()

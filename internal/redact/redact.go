@@ -50,8 +50,9 @@ func Secrets(s string, secrets ...string) string {
 // container credentials, SSO's "accessToken"), also inside a JSON string
 // (\"SessionToken\": \"…\"), ini, YAML and environment
 // (aws_secret_access_key = …), query and header (X-Amz-Security-Token=…,
-// X-Amz-Security-Token: …, WebIdentityToken=…).
-var secretField = regexp.MustCompile(`(?i)((?:\\?["'](?:secret_?access_?key|session_?token|token|access_?token|web_?identity_?token|x-amz-security-token)\\?["']|\b(?:aws_)?secret_?access_?key|\b(?:aws_)?session_?token|\bweb_?identity_?token|x-amz-security-token)\s*[:=]\s*(?:\\?["'])?)([^"'\s,&;}\\]+)`)
+// X-Amz-Security-Token: …, WebIdentityToken=…). A value ends at a '\'
+// (of \"…\") unless it escapes a '/' (JSON's "\/").
+var secretField = regexp.MustCompile(`(?i)((?:\\?["'](?:secret_?access_?key|session_?token|token|access_?token|web_?identity_?token|x-amz-security-token)\\?["']|\b(?:aws_)?secret_?access_?key|\b(?:aws_)?session_?token|\bweb_?identity_?token|x-amz-security-token)\s*[:=]\s*(?:\\?["'])?)((?:[^"'\s,&;}\\]|\\/)+)`)
 
 // secretElement matches the XML elements of STS answers that hold a
 // secret.

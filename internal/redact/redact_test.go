@@ -132,3 +132,26 @@ func TestSecretsKeepsNamesThatContainAShortSecretAsAHyphenatedPart(t *testing.T)
 		t.Errorf("Secrets(%q, \"test\") = %q", in, got)
 	}
 }
+
+// A secret nobody knew yet (Fields), in JSON that escapes '/' as "\/"
+// (PHP, many Java encoders; nearly every secret key and session token has
+// a '/'): the whole value is masked. 5396d1d stopped the value at the
+// first '\' (to end a value inside a JSON string, \"…\"), so everything
+// after the secret's first '/' was printed; before it the whole value
+// was masked. From a review.
+func TestAnUnknownSecretWithJSONEscapedSlashesIsMaskedWhole(t *testing.T) {
+	for _, s := range []string{
+		`{"SecretAccessKey": "wJalrXUtnFEMI\/K7MDENG\/bPxRfiCYEXAMPLEKEY"}`,
+		`{"Token": "IQoJb3JpZ2luX2VjE\/\/wEaCXVzLWVhc3QtMSJHMEUCIQ"}`,
+		`aws_secret_access_key = wJalrXUtnFEMI\/K7MDENG\/bPxRfiCYEXAMPLEKEY`,
+		`{\"SessionToken\": \"IQoJb3JpZ2luX2VjE\/\/wEaCXVzLWVhc3QtMSJHMEUCIQ\"}`,
+	} {
+		got := Secrets(s)
+		for _, part := range []string{"K7MDENG", "bPxRfiCY", "wEaCXVzLWVhc3Qt"} {
+			if strings.Contains(s, part) && strings.Contains(got, part) {
+				t.Errorf("part of the secret shows:\n in: %s\nout: %s", s, got)
+				break
+			}
+		}
+	}
+}
