@@ -125,6 +125,13 @@ func globClass(rs []rune) (string, int, error) {
 		c := rs[i]
 		i++
 		if c == ']' {
+			if s := b.String(); s == "[" || s == "[^" {
+				// "[]", "[!]": in Java's regex the ']' is a literal and
+				// the class never closes, so Java rejects the glob. Go's
+				// regexp would read the ']' as a literal too and swallow
+				// the pattern up to a later class's ']'.
+				return "", 0, errors.New("Unclosed character class")
+			}
 			closed = true
 			break
 		}
