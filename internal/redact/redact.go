@@ -50,9 +50,10 @@ func Secrets(s string, secrets ...string) string {
 // container credentials, SSO's "accessToken"), also inside a JSON string
 // (\"SessionToken\": \"…\"), ini, YAML and environment
 // (aws_secret_access_key = …), query and header (X-Amz-Security-Token=…,
-// X-Amz-Security-Token: …, WebIdentityToken=…). A value ends at a '\'
+// X-Amz-Security-Token: …, WebIdentityToken=…), also with a prefix
+// (MY_AWS_SECRET_ACCESS_KEY=…, TF_VAR_aws_session_token=…). A value ends at a '\'
 // (of \"…\") unless it escapes a '/' (JSON's "\/").
-var secretField = regexp.MustCompile(`(?i)((?:\\?["'](?:secret_?access_?key|session_?token|token|access_?token|web_?identity_?token|x-amz-security-token)\\?["']|\b(?:aws_)?secret_?access_?key|\b(?:aws_)?session_?token|\bweb_?identity_?token|x-amz-security-token)\s*[:=]\s*(?:\\?["'])?)((?:[^"'\s,&;}\\]|\\/)+)`)
+var secretField = regexp.MustCompile(`(?i)((?:\\?["'](?:secret_?access_?key|session_?token|token|access_?token|web_?identity_?token|x-amz-security-token)\\?["']|(?:aws_)?secret_?access_?key|(?:aws_)?session_?token|\bweb_?identity_?token|x-amz-security-token)\s*[:=]\s*(?:\\?["'])?)((?:[^"'\s,&;}\\]|\\/)+)`)
 
 // secretElement matches the XML elements of STS answers that hold a
 // secret.
@@ -100,7 +101,7 @@ func Cut(s string, secrets ...string) string {
 }
 
 // word replaces the occurrences of sec in s that are not preceded or
-// followed by a letter or digit.
+// followed by a word byte (isWordByte).
 func word(s, sec string) string {
 	var b strings.Builder
 	i := 0
@@ -114,10 +115,12 @@ func word(s, sec string) string {
 		b.WriteString(s[i:j])
 		if (j == 0 || !isWordByte(s[j-1])) && (end == len(s) || !isWordByte(s[end])) {
 			b.WriteString(Mask)
+			i = end
 		} else {
-			b.WriteString(sec)
+			// Not alone here; one alone may overlap it ("ba.a.a", "a.a").
+			b.WriteByte(s[j])
+			i = j + 1
 		}
-		i = end
 	}
 	if i == 0 {
 		return s

@@ -155,3 +155,22 @@ func TestAnUnknownSecretWithJSONEscapedSlashesIsMaskedWhole(t *testing.T) {
 		}
 	}
 }
+
+// A secret field glued to a prefix (an environment dump's
+// MY_AWS_SECRET_ACCESS_KEY, Terraform's TF_VAR_aws_session_token) was not
+// masked (a word boundary was required before the name); and a short
+// secret standing alone right after an occurrence it overlaps was not
+// either. Both found by fuzz targets.
+func TestSecretsMasksPrefixedFieldsAndOverlappingShortSecrets(t *testing.T) {
+	for in, want := range map[string]string{
+		"MY_AWS_SECRET_ACCESS_KEY=abcdef/ghij":  "MY_AWS_SECRET_ACCESS_KEY=***",
+		"TF_VAR_aws_session_token=FQoG/abc+d==": "TF_VAR_aws_session_token=***",
+	} {
+		if got := Secrets(in); got != want {
+			t.Errorf("Secrets(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := Secrets("ba.a.a", "a.a"); got != "ba.***" {
+		t.Errorf(`Secrets("ba.a.a", "a.a") = %q, want "ba.***"`, got)
+	}
+}
