@@ -128,6 +128,7 @@ type Tailer struct {
 	// passes' own reads (takeWriteEvents) see them.
 	passReadsOnly bool
 	onOpen        func(fileKey)    // tests: told of every descriptor taken on a file
+	orphaned      int              // harvesters with orphans (harvester.orphans)
 	afterList     func()           // tests: run between a full scan's listing and its stats
 	beforeSize    func(*harvester) // tests: run before pump's fstat
 	afterSize     func(*harvester) // tests: run between pump's fstat and its first read
@@ -220,9 +221,13 @@ type harvester struct {
 	offset    int64          // next byte to read
 	pend      []byte         // bytes [offset-len(pend), offset) read but not yet accounted for
 	spill     int64          // or [offset-spill, offset), not held (spillAt): no '\n' in them, pend empty
-	sp        *splitter
-	size      int64
-	modTime   time.Time
+	// orphans: the chunks of a truncated content's last multi-line record,
+	// taken from pend by truncated (which cannot send): sent first at the
+	// next pump.
+	orphans []*record.Chunk
+	sp      *splitter
+	size    int64
+	modTime time.Time
 	// ownName: begun out of the pattern at start by its checkpoint
 	// (resumeRotatedAway): its position is saved under its own name, which
 	// no file of the pattern has.
@@ -1301,6 +1306,14 @@ func (t *Tailer) checkTruncated(h *harvester, size int64) bool {
 func (t *Tailer) truncated(h *harvester, size int64) {
 	t.log.Info("File was truncated; reading it again from the start",
 		"path", h.path, "size", size, "offset", h.done())
+	if t.cfg.MultiLineStart != nil && len(h.pend) > 0 {
+		// A multi-line record held for its next start line or the idle
+		// wait (complete lines: Java would have sent them at their read).
+		// A truncation in place leaves no copy to resume it from: sent
+		// from what was read. The ghost then ends after it, so a copy,
+		// if there is one, does not send it again.
+		t.consume(nil, h, nil, append([]byte(nil), h.pend...), splitIdle)
+	}
 	t.rememberRead(h)
 	h.offset = 0
 	h.pend, h.spill = h.pend[:0], 0
@@ -1845,6 +1858,13 @@ func (t *Tailer) drop(h *harvester, why string) {
 		h.ownName = false
 		syncSource(h)
 	}
+	if len(h.orphans) > 0 { // (not pumped since its truncation: gone with it)
+		for _, c := range h.orphans {
+			c.ReleaseData()
+		}
+		h.orphans = nil
+		t.orphaned--
+	}
 	if h.src != nil {
 		h.src.Release()
 	}
@@ -1872,6 +1892,9 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 		return 0, true
 	}
 	t.pumps.Add(1)
+	if len(h.orphans) > 0 {
+		t.sendOrphans(ctx, out, h)
+	}
 	h.active = false
 	if t.beforeSize != nil {
 		t.beforeSize(h)
@@ -2155,10 +2178,41 @@ func (t *Tailer) newChunk(h *harvester, start int64, now time.Time, need int) *r
 	return c
 }
 
+// sendOrphans sends h's orphans (see harvester.orphans).
+func (t *Tailer) sendOrphans(ctx context.Context, out chan<- *record.Chunk, h *harvester) {
+	orphans := h.orphans
+	h.orphans = nil
+	t.orphaned--
+	for _, c := range orphans {
+		t.send(ctx, out, h, c)
+	}
+}
+
 // send hands a chunk to the consumer, blocking while it is busy. While
 // blocked it still opens newly created files (light scans), so that a file
 // created and deleted during the wait is held open and not lost.
 func (t *Tailer) send(ctx context.Context, out chan<- *record.Chunk, h *harvester, c *record.Chunk) {
+	if out == nil { // (from truncated: see harvester.orphans)
+		if len(h.orphans) == 0 {
+			t.orphaned++
+		}
+		h.orphans = append(h.orphans, c)
+		return
+	}
+	if len(h.orphans) > 0 {
+		t.sendOrphans(ctx, out, h) // before anything newer of h
+	}
+	if t.orphaned > 0 && c.Source != nil && c.Source.Predecessor != nil {
+		// A copy's chunk: its original's orphans first, or the
+		// acknowledgement stage, which holds a copy's row behind the
+		// original's chunks in flight when the copy's first chunk comes,
+		// would let the copy's row pass the held record.
+		for _, o := range t.files {
+			if len(o.orphans) > 0 && o.orphans[0].Source == c.Source.Predecessor {
+				t.sendOrphans(ctx, out, o)
+			}
+		}
+	}
 	h.anchorDue = false
 	// Counted before the hand-over, so that sent never runs ahead of
 	// parsed; taken back if the stop drops the chunk.

@@ -1,0 +1,108 @@
+package tail
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// A multi-line record held for its next start line (or the idle wait) was
+// dropped when its file was truncated in place without a copy (`: >
+// app.log`); Java sends it at its read. It is sent from what was read now,
+// and with a copytruncate copy it is not sent twice (the copy resumes after
+// it).
+func TestAHeldMultiLineRecordSurvivesATruncationInPlace(t *testing.T) {
+	const old = "2024-a\n at x\n2024-b\n at y\n"
+	start := func(t *testing.T, glob string) (string, *collector) {
+		dir := t.TempDir()
+		cfg := testConfig(dir, glob)
+		cfg.MultiLineStart = mustRegexp(t, `\d{4}-`)
+		c := startTailer(t, cfg, func(tl *Tailer) { tl.mlIdle = time.Hour })
+		p := filepath.Join(dir, "app.log")
+		mustWrite(t, p, old)
+		waitFor(t, "2024-a", func() bool { return len(c.records()) == 1 })
+		c.settle() // 2024-b read and held
+		return p, c
+	}
+	t.Run("truncated in place", func(t *testing.T) {
+		p, c := start(t, "app.log")
+		mustTruncate(t, p, 0)
+		mustAppend(t, p, "2025-c\n2025-d\n") // (shorter than what was read)
+		eq(t, c.waitRecords(3), "2024-a\n at x\n", "2024-b\n at y\n", "2025-c\n")
+	})
+	t.Run("copytruncate", func(t *testing.T) {
+		p, c := start(t, "app.log*")
+		mustWrite(t, p+".1", old)
+		mustTruncate(t, p, 0)
+		mustAppend(t, p, "2025-c\n2025-d\n")
+		waitFor(t, "the copy at its end", func() bool { return c.endOf("app.log.1") == int64(len(old)) })
+		eq(t, c.waitRecords(3), "2024-a\n at x\n", "2024-b\n at y\n", "2025-c\n")
+		c.settle()
+		eq(t, c.records(), "2024-a\n at x\n", "2024-b\n at y\n", "2025-c\n")
+	})
+}
+
+// The held record of a copytruncated file went out after the copy's first
+// chunk (a copy whose name or mtime sorts first is pumped first): the
+// acknowledgement stage, which holds a copy's row behind its original's
+// chunks in flight when the copy's first chunk comes, let the copy's row
+// pass the record, which a crash before its delivery lost. The original's
+// held record now goes out before any chunk of its copy. From a review.
+func TestTheOrphanOfATruncationGoesOutBeforeItsCopysFirstChunk(t *testing.T) {
+	const old = "2024-a\n at x\n2024-b\n at y\n"
+	dir := t.TempDir()
+	cfg := testConfig(dir, "app*")
+	cfg.MultiLineStart = mustRegexp(t, `\d{4}-`)
+	c := startTailer(t, cfg, func(tl *Tailer) { tl.mlIdle = time.Hour })
+	p := filepath.Join(dir, "app.log")
+	mustWrite(t, p, old)
+	waitFor(t, "2024-a", func() bool { return len(c.records()) == 1 })
+	c.settle() // 2024-b read and held
+	// copytruncate with the copy's times preserved (cp -p); the copy's name
+	// sorts before the live one's.
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := filepath.Join(dir, "app-1.log")
+	mustWrite(t, q, old)
+	if err := os.Chtimes(q, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	mustTruncate(t, p, 0)
+	waitFor(t, "the copy anchored at its end and the held record", func() bool {
+		return c.endOf("app-1.log") == int64(len(old)) && len(c.records()) == 2
+	})
+	c.settle()
+	eq(t, c.records(), "2024-a\n at x\n", "2024-b\n at y\n")
+	chunks := c.snapshot()
+	orphan, copyFirst := -1, -1
+	for i, g := range chunks {
+		if len(g.records) == 1 && g.records[0] == "2024-b\n at y\n" {
+			orphan = i
+		}
+	}
+	for i, g := range chunks {
+		if copyFirst < 0 && g.src != nil && g.src.Predecessor != nil && g.src.Predecessor == chunks[orphan].src {
+			copyFirst = i
+		}
+	}
+	for i, g := range chunks {
+		t.Logf("chunk %d: path=%s [%d,%d) records=%q pred=%v", i, filepath.Base(g.path), g.start, g.end, g.records, g.src.Predecessor != nil)
+	}
+	if copyFirst < 0 {
+		t.Fatal("no chunk of the copy names the original as its predecessor")
+	}
+	if copyFirst < orphan {
+		t.Fatalf("the copy's first chunk (#%d, [%d,%d)) went out before the original's held record (#%d): "+
+			"the acknowledgement stage does not hold the copy's row behind the record, which a crash then loses",
+			copyFirst, chunks[copyFirst].start, chunks[copyFirst].end, orphan)
+	}
+}
+
+// The held record is followed by the first bytes of the next start line
+// (the writer was mid-line when the file was truncated in place): the
+// record itself is complete (its lines end with '\n' and a start line
+// follows), yet splitIdle takes a record only when the data ends with its
+// last line, and truncated drops it with the partial line.
