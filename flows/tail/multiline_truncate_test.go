@@ -3,6 +3,8 @@ package tail
 import (
 	"os"
 	"path/filepath"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -106,3 +108,62 @@ func TestTheOrphanOfATruncationGoesOutBeforeItsCopysFirstChunk(t *testing.T) {
 // record itself is complete (its lines end with '\n' and a start line
 // follows), yet splitIdle takes a record only when the data ends with its
 // last line, and truncated drops it with the partial line.
+
+// A file holding the record a truncation in place left (orphans), whose
+// descriptor was shed (out of descriptors) before its next pump, was never
+// pumped again (the scans saw it unchanged: size 0 = offset 0, same mtime):
+// the record waited for the file's next write, and was lost if it was
+// deleted first. A file with orphans is not shed now. From a review.
+func TestTheHeldRecordOfATruncatedFileIsSentThoughDescriptorsRunOut(t *testing.T) {
+	const old = "2024-a\n at x\n2024-b\n at y\n"
+	dir := t.TempDir()
+	p := filepath.Join(dir, "app.log")
+	trig := filepath.Join(dir, "trigger.log")
+	var opens atomic.Int32
+	var armed, fired atomic.Bool
+	cfg := testConfig(dir, "*.log")
+	cfg.MultiLineStart = mustRegexp(t, `\d{4}-`)
+	var tl *Tailer
+	c := startTailer(t, cfg, func(x *Tailer) {
+		tl = x
+		tl.mlIdle = time.Hour
+		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			if name == trig && opens.Add(1) <= 2 {
+				return nil, &os.PathError{Op: "open", Path: name, Err: syscall.EMFILE}
+			}
+			return os.OpenFile(name, flag, perm)
+		}
+		// The pump that finds app.log truncated (it queues the orphan and
+		// returns, size == offset == 0): a new file appears meanwhile, and
+		// the next iteration's scan, out of descriptors, sheds app.log
+		// before its next pump.
+		tl.beforeSize = func(h *harvester) {
+			if h.path != p || !armed.Load() {
+				return
+			}
+			if fi, err := os.Stat(p); err != nil || fi.Size() != 0 || !fired.CompareAndSwap(false, true) {
+				return
+			}
+			if err := os.WriteFile(trig, []byte("2025-t\n"), 0o644); err != nil {
+				t.Error(err)
+			}
+			tl.scanReq.Store(true)
+		}
+	})
+	mustWrite(t, p, old)
+	waitFor(t, "2024-a", func() bool { return len(c.records()) == 1 })
+	c.settle() // 2024-b read and held
+	armed.Store(true)
+	mustTruncate(t, p, 0) // `: > app.log`
+	waitFor(t, "app.log's truncation found by a pump", fired.Load)
+	c.settle()
+	t.Logf("app.log open: %v; records %q", c.tl.isOpen(p), c.records())
+	waitFor(t, "the held record 2024-b", func() bool {
+		for _, r := range c.records() {
+			if r == "2024-b\n at y\n" {
+				return true
+			}
+		}
+		return false
+	})
+}

@@ -1375,7 +1375,11 @@ func (t *Tailer) shed() int {
 		return false
 	})
 	for _, h := range t.files {
-		if h.f != nil && h.matched && !h.undecided && h.offset >= h.size {
+		// (Not one holding a record to send: a truncation's (orphans), or
+		// a multi-line one held for its next start line, which a
+		// truncation while closed would drop.)
+		if h.f != nil && h.matched && !h.undecided && h.offset >= h.size && len(h.orphans) == 0 &&
+			(t.cfg.MultiLineStart == nil || len(h.pend) == 0) {
 			// h.size may be a few passes old (due): check it is all read.
 			if fi, err := h.f.Stat(); err != nil || fi.Size() > h.offset {
 				continue
@@ -2208,7 +2212,7 @@ func (t *Tailer) send(ctx context.Context, out chan<- *record.Chunk, h *harveste
 		// original's chunks in flight when the copy's first chunk comes,
 		// would let the copy's row pass the held record.
 		for _, o := range t.files {
-			if len(o.orphans) > 0 && o.orphans[0].Source == c.Source.Predecessor {
+			if slices.ContainsFunc(o.orphans, func(oc *record.Chunk) bool { return oc.Source == c.Source.Predecessor }) {
 				t.sendOrphans(ctx, out, o)
 			}
 		}
