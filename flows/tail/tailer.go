@@ -222,8 +222,8 @@ type harvester struct {
 	pend      []byte         // bytes [offset-len(pend), offset) read but not yet accounted for
 	spill     int64          // or [offset-spill, offset), not held (spillAt): no '\n' in them, pend empty
 	// orphans: the chunks of a truncated content's last multi-line record,
-	// taken from pend by truncated (which cannot send): sent first at the
-	// next pump.
+	// taken from pend by truncated (which cannot send): sent at the next
+	// pump, and before any newer chunk of this file or of its copy (send).
 	orphans []*record.Chunk
 	sp      *splitter
 	size    int64
