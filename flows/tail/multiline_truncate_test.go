@@ -9,32 +9,39 @@ import (
 	"time"
 )
 
+// heldOld is app.log's content in heldMultiLine: two multi-line records.
+const heldOld = "2024-a\n at x\n2024-b\n at y\n"
+
+// heldMultiLine starts a multi-line tailer on glob in a new directory,
+// writes heldOld to app.log there and waits until the second record is
+// read and held (the idle wait is an hour). It returns app.log's path.
+func heldMultiLine(t *testing.T, glob string) (string, *collector) {
+	dir := t.TempDir()
+	cfg := testConfig(dir, glob)
+	cfg.MultiLineStart = mustRegexp(t, `\d{4}-`)
+	c := startTailer(t, cfg, func(tl *Tailer) { tl.mlIdle = time.Hour })
+	p := filepath.Join(dir, "app.log")
+	mustWrite(t, p, heldOld)
+	waitFor(t, "2024-a", func() bool { return len(c.records()) == 1 })
+	c.settle() // 2024-b read and held
+	return p, c
+}
+
 // A multi-line record held for its next start line (or the idle wait) was
 // dropped when its file was truncated in place without a copy (`: >
 // app.log`); Java sends it at its read. It is sent from what was read now,
 // and with a copytruncate copy it is not sent twice (the copy resumes after
 // it).
 func TestAHeldMultiLineRecordSurvivesATruncationInPlace(t *testing.T) {
-	const old = "2024-a\n at x\n2024-b\n at y\n"
-	start := func(t *testing.T, glob string) (string, *collector) {
-		dir := t.TempDir()
-		cfg := testConfig(dir, glob)
-		cfg.MultiLineStart = mustRegexp(t, `\d{4}-`)
-		c := startTailer(t, cfg, func(tl *Tailer) { tl.mlIdle = time.Hour })
-		p := filepath.Join(dir, "app.log")
-		mustWrite(t, p, old)
-		waitFor(t, "2024-a", func() bool { return len(c.records()) == 1 })
-		c.settle() // 2024-b read and held
-		return p, c
-	}
+	const old = heldOld
 	t.Run("truncated in place", func(t *testing.T) {
-		p, c := start(t, "app.log")
+		p, c := heldMultiLine(t, "app.log")
 		mustTruncate(t, p, 0)
 		mustAppend(t, p, "2025-c\n2025-d\n") // (shorter than what was read)
 		eq(t, c.waitRecords(3), "2024-a\n at x\n", "2024-b\n at y\n", "2025-c\n")
 	})
 	t.Run("copytruncate", func(t *testing.T) {
-		p, c := start(t, "app.log*")
+		p, c := heldMultiLine(t, "app.log*")
 		mustWrite(t, p+".1", old)
 		mustTruncate(t, p, 0)
 		mustAppend(t, p, "2025-c\n2025-d\n")
@@ -52,15 +59,9 @@ func TestAHeldMultiLineRecordSurvivesATruncationInPlace(t *testing.T) {
 // pass the record, which a crash before its delivery lost. The original's
 // held record now goes out before any chunk of its copy. From a review.
 func TestTheOrphanOfATruncationGoesOutBeforeItsCopysFirstChunk(t *testing.T) {
-	const old = "2024-a\n at x\n2024-b\n at y\n"
-	dir := t.TempDir()
-	cfg := testConfig(dir, "app*")
-	cfg.MultiLineStart = mustRegexp(t, `\d{4}-`)
-	c := startTailer(t, cfg, func(tl *Tailer) { tl.mlIdle = time.Hour })
-	p := filepath.Join(dir, "app.log")
-	mustWrite(t, p, old)
-	waitFor(t, "2024-a", func() bool { return len(c.records()) == 1 })
-	c.settle() // 2024-b read and held
+	const old = heldOld
+	p, c := heldMultiLine(t, "app*")
+	dir := filepath.Dir(p)
 	// copytruncate with the copy's times preserved (cp -p); the copy's name
 	// sorts before the live one's.
 	fi, err := os.Stat(p)
