@@ -118,6 +118,13 @@ type Tracker struct {
 	// earlier one's (renamed away meanwhile), as its row would. Saved
 	// once, unless a chunk of the file is tracked by then.
 	seen map[string]record.Position
+	// seenAt is the path of each file id's entry in seen: a file's later
+	// starting row is under its current name (renamed), and replaces its
+	// earlier one. Both saved, in map order, the earlier could come last
+	// and put the row back under the old name (a row of a file id deletes
+	// its rows under other paths), where the next file of that name
+	// writes over it.
+	seenAt map[string]string
 
 	flushMu    sync.Mutex // one flush at a time; guards the fields below
 	buf        []record.Position
@@ -162,6 +169,7 @@ func New(flowID string, saver Saver, opts ...Option) *Tracker {
 		files:     map[*record.Source]*fileState{},
 		byID:      map[string]*fileState{},
 		seen:      map[string]record.Position{},
+		seenAt:    map[string]string{},
 	}
 	for _, o := range opts {
 		o(t)
@@ -275,10 +283,25 @@ func (t *Tracker) Seen(ps ...record.Position) {
 			continue // a chunk of it is tracked: its own position is saved
 		}
 		p.Flow = t.flowID
+		if old, ok := t.seenAt[p.FileID]; ok && old != p.Path && t.seen[old].FileID == p.FileID {
+			delete(t.seen, old)
+		}
+		if q, ok := t.seen[p.Path]; ok && q.FileID != p.FileID && t.seenAt[q.FileID] == p.Path {
+			delete(t.seenAt, q.FileID) // (another file's, replaced: the name is this one's now)
+		}
 		t.seen[p.Path] = p
+		t.seenAt[p.FileID] = p.Path
 	}
 	t.mu.Unlock()
 	t.signalMoved()
+}
+
+// forgetSeenLocked deletes seen's entry p under path.
+func (t *Tracker) forgetSeenLocked(path string, p record.Position) {
+	delete(t.seen, path)
+	if t.seenAt[p.FileID] == path {
+		delete(t.seenAt, p.FileID)
+	}
 }
 
 // trackedLocked reports whether the file of the starting row p has chunks
@@ -485,7 +508,7 @@ func (t *Tracker) Flush() error {
 	t.seenBuf = t.seenBuf[:0]
 	for k, p := range t.seen {
 		if t.trackedLocked(p) { // a chunk of it is tracked now
-			delete(t.seen, k)
+			t.forgetSeenLocked(k, p)
 			continue
 		}
 		p.Updated = now
@@ -519,7 +542,7 @@ func (t *Tracker) Flush() error {
 	t.mu.Lock()
 	for _, p := range t.seenBuf {
 		if t.seen[p.Path].FileID == p.FileID {
-			delete(t.seen, p.Path)
+			t.forgetSeenLocked(p.Path, p)
 		}
 	}
 	for i, fs := range t.refs {

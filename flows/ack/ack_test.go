@@ -870,3 +870,65 @@ func TestPredecessorIsDroppedAfterTheSourcesFirstChunk(t *testing.T) {
 	}
 	c1.Ack(1)
 }
+
+// A file renamed before its starting row was saved, then the next file of
+// its old name begun (logrotate's new app.log), all within one save delay:
+// the renamed file keeps its row, under its new name. Both of its starting
+// rows saved in one Save, in map order, the old name's could come last and
+// take the row back there (the store keeps a file id's row under one path),
+// where the new app.log's row then replaced it: the renamed file, rowless,
+// was taken for an old one at the next start.
+func TestAFileRenamedBeforeItsStartingRowIsSavedKeepsItsRowUnderTheNewName(t *testing.T) {
+	st, err := checkpoint.Open(filepath.Join(t.TempDir(), "checkpoints"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for i := range 20 { // (map order: the old row came last about half the time)
+		tr := New(flow, st, WithFlushInterval(time.Hour))
+		ino := uint64(100 + 2*i)
+		old, renamed := fmt.Sprintf("/d/app%d.log", i), fmt.Sprintf("/d/app%d.log.1", i)
+		a, b := fmt.Sprintf("(dev=803,ino=%d)", ino), fmt.Sprintf("(dev=803,ino=%d)", ino+1)
+		tr.Seen(record.Position{Path: old, FileID: a, Fingerprint: "fpA", Offset: 40})
+		tr.Seen(record.Position{Path: renamed, FileID: a, Fingerprint: "fpA", Offset: 40})
+		if err := tr.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		tr.Seen(record.Position{Path: old, FileID: b, Fingerprint: "fpB", Offset: 0})
+		if err := tr.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		ps, err := st.Load(flow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rowA *record.Position
+		for _, p := range ps {
+			if p.FileID == a {
+				rowA = &p
+			}
+		}
+		if rowA == nil || rowA.Path != renamed || rowA.Offset != 40 {
+			t.Fatalf("round %d: the renamed file's row is %+v, want %s@40 (rows %+v)", i, rowA, renamed, ps)
+		}
+	}
+}
+
+// The index of starting rows by file id holds nothing once they are saved,
+// also when a name's row was replaced by another file's before the save
+// (a log rotated within the save delay, again and again).
+func TestTheStartingRowsIndexIsEmptyOnceTheyAreSaved(t *testing.T) {
+	tr := New(flow, newMemSaver(), WithFlushInterval(time.Hour))
+	for i := range 5 {
+		tr.Seen(record.Position{Path: "/d/app.log", FileID: fmt.Sprintf("(dev=803,ino=%d)", 10+i)})
+		tr.Seen(record.Position{Path: fmt.Sprintf("/d/app.log.%d", i), FileID: fmt.Sprintf("(dev=803,ino=%d)", 20+i)})
+	}
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if len(tr.seen) != 0 || len(tr.seenAt) != 0 {
+		t.Fatalf("after the save: %d starting rows, %d index entries, want none", len(tr.seen), len(tr.seenAt))
+	}
+}

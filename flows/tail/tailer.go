@@ -216,11 +216,15 @@ type harvester struct {
 	unwatched bool
 	src       *record.Source
 	pred      *record.Source // predecessor for the next Source (copytruncate copy)
-	head      []byte         // the file's first bytes (up to fpMax) as last verified
-	born      int64          // its birth time (birthTime); 0: not known
-	offset    int64          // next byte to read
-	pend      []byte         // bytes [offset-len(pend), offset) read but not yet accounted for
-	spill     int64          // or [offset-spill, offset), not held (spillAt): no '\n' in them, pend empty
+	// startRow: the offset of the starting row reported for the current
+	// content (0 for a copy and after a truncation): where a restart
+	// resumes it until a chunk of it reaches the acknowledgement stage.
+	startRow int64
+	head     []byte // the file's first bytes (up to fpMax) as last verified
+	born     int64  // its birth time (birthTime); 0: not known
+	offset   int64  // next byte to read
+	pend     []byte // bytes [offset-len(pend), offset) read but not yet accounted for
+	spill    int64  // or [offset-spill, offset), not held (spillAt): no '\n' in them, pend empty
 	// orphans: the chunks of a truncated content's last multi-line record,
 	// taken from pend by truncated (which cannot send): sent at the next
 	// pump, and before any newer chunk of this file or of its copy (send).
@@ -1323,6 +1327,7 @@ func (t *Tailer) truncated(h *harvester, size int64) {
 		h.src.Release()
 	}
 	h.src = nil // a new content lifetime: new Source, offsets start again
+	h.startRow = 0
 	h.sp.reset(t.cfg.SkipHeaderLines)
 	h.hdrFrom = -1
 	h.lastData = time.Now()
@@ -1510,16 +1515,30 @@ func (t *Tailer) reportUnreadable(p string, st fileStat, matched bool) {
 	t.onBegin(record.Position{Flow: t.cfg.FlowID, Path: p, FileID: fid, ModTime: st.modTime, Size: st.size, Offset: 0})
 }
 
-// reportRenamed moves the starting row of a file not read yet to its new name.
+// reportRenamed moves the starting row of a file to its new name, unless
+// a chunk of it has reached the acknowledgement stage, which saves its
+// position under the new name.
 func (t *Tailer) reportRenamed(h *harvester) {
-	if h.src != nil || !h.matched {
+	if !h.matched || t.cfg.OnBegin == nil {
 		return
 	}
-	off := h.offset
-	if h.undecided || h.pred != nil {
-		off = 0
+	if h.src == nil { // not read yet
+		off := h.offset
+		if h.undecided || h.pred != nil {
+			off = 0
+		}
+		t.report(h, h.modTime, h.size, h.head, off)
+		return
 	}
-	t.report(h, h.modTime, h.size, h.head, off)
+	// Read already, but its chunks may not have reached the stage: its
+	// first line is still being read, or they wait behind a slow or failed
+	// destination (queued, or in send). Its only row would stay under the
+	// old name, where the file now there (logrotate's new app.log) writes
+	// its own, and a restart would take this file, rowless, for an old one
+	// and start it at its end. The stage ignores this row once a chunk of
+	// the file is tracked (the Source's fingerprint tells it).
+	t.onBegin(record.Position{Flow: t.cfg.FlowID, Path: h.path, FileID: h.fileID,
+		Fingerprint: h.src.Fingerprint(), ModTime: h.modTime, Size: h.size, Offset: h.startRow})
 }
 
 // report tells OnBegin where h starts.
@@ -1604,6 +1623,7 @@ func (t *Tailer) begin(h *harvester, st fileStat, head []byte, off int64) {
 	if h.pred != nil {
 		off = 0 // a copy: its real start depends on the original's in-flight records
 	}
+	h.startRow = off
 	t.report(h, st.modTime, st.size, h.head, off)
 }
 
