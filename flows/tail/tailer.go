@@ -786,6 +786,7 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 		// listing, reconciled afresh, finds it under its new name (and
 		// gives the files the first one saw their names now).
 		if again, _, err := listNames(t.cfg.Dir, t.glob); err == nil {
+			t.log.Debug("Listed the directory again (a tracked file or a checkpoint's file is missing)", "first", t.first, "files", len(again))
 			names = again
 			clear(seen)
 			clear(listed)
@@ -1406,6 +1407,7 @@ func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light, 
 	if f == nil {
 		var err error
 		if f, err = t.openFile(p); err != nil {
+			t.log.Debug("Cannot open listed file", "path", p, "fileId", st.key.fileID(), "err", err)
 			if t.first && t.ownRow(st.key.fileID()) {
 				// Opened later (made readable, renamed between listing and
 				// open, out of descriptors): it resumes at its checkpoint
@@ -1437,6 +1439,7 @@ func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light, 
 		t.onOpen(st2.key)
 	}
 	if st2.key != st.key {
+		t.log.Debug("File replaced between listing and open", "path", p, "listed", st.key.fileID(), "opened", st2.key.fileID())
 		// Replaced between listing and open; the next scan sees the new one,
 		// and the listed one under its new name (rotated: it resumes at its
 		// checkpoint then, as it would have now).
