@@ -310,10 +310,13 @@ func (t *Tracker) forgetSeenLocked(path string, p record.Position) {
 // while (idleEvictAfter), and ext4 gives its inode to the next new file at
 // once. The fingerprint tells them apart (a file's own may differ too, when
 // its head has grown since: its starting row is then saved once more, in
-// the same save as its position, which wins).
+// the same save as its position, which wins). Nor does a detached state
+// (out of the pattern, or content before a truncation), whose position is
+// not saved: a file let go and back, or rewritten with the same first
+// bytes, would have no row until its first chunk.
 func (t *Tracker) trackedLocked(p record.Position) bool {
 	fs := t.byID[p.FileID]
-	return fs != nil && fs.src.Fingerprint() == p.Fingerprint
+	return fs != nil && fs.src.Fingerprint() == p.Fingerprint && !fs.src.Detached()
 }
 
 // Pending is the number of chunks added whose position has not been

@@ -932,3 +932,28 @@ func TestTheStartingRowsIndexIsEmptyOnceTheyAreSaved(t *testing.T) {
 		t.Fatalf("after the save: %d starting rows, %d index entries, want none", len(tr.seen), len(tr.seenAt))
 	}
 }
+
+// A file whose tracked state is detached (let go out of the pattern, or its
+// content before a truncation: its position is not saved) gets its
+// starting row saved when it begins again with the same first bytes (back
+// into the pattern, rewritten alike): the detached state cannot stand in
+// for it, or the file had no row until its first chunk.
+func TestAStartingRowIsSavedThoughADetachedStateOfTheSameFileExists(t *testing.T) {
+	ms := newMemSaver()
+	tr := New(flow, ms, WithFlushInterval(time.Hour))
+	s := src("/d/app.log", 7)
+	c := chunk(s, 0, 100, 1)
+	tr.Add(c)
+	c.Ack(1)
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	s.SetDetached(true) // let go out of the pattern
+	tr.Seen(record.Position{Path: "/d/app.log.1", FileID: s.FileID, Fingerprint: s.Fingerprint(), Offset: 100})
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := ms.get("/d/app.log.1"); !ok || p.Offset != 100 {
+		t.Fatalf("starting row %+v (saved %v), want /d/app.log.1@100", p, ok)
+	}
+}

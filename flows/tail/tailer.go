@@ -1325,6 +1325,12 @@ func (t *Tailer) truncated(h *harvester, size int64) {
 	h.readBackErr = time.Time{} // (the new content's last line gets its own linger)
 	h.head = h.head[:0]
 	if h.src != nil {
+		// The content before the truncation: its late acknowledgements are
+		// not saved. Under the name it had then, which a rotation may since
+		// have given to another file, its row would replace that file's
+		// and, one row per file id, delete this file's under its new name.
+		// The file's row is its new content's; a copy has its own.
+		h.src.SetDetached(true)
 		h.src.Release()
 	}
 	h.src = nil // a new content lifetime: new Source, offsets start again

@@ -1,0 +1,96 @@
+package tail
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/ack"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
+)
+
+// Review experiment (not part of 42dee5f): a file truncated in place while a
+// chunk of its old content is tracked but unacknowledged, then rotated
+// (a.log -> a.log.1, a new a.log) while the new content's first chunk waits
+// for the destination. The old content's Source keeps the name it had at
+// the truncation (syncSource only updates h.src), so its late
+// acknowledgement saves a.log:A, which overwrites the new a.log's only row
+// and deletes a.log.1's row (the store keeps one row per file id).
+// TestALateAcknowledgementOfContentBeforeATruncationDoesNotTakeTheNameOfARotatedFile:
+// a file truncated in place while a chunk of its old content waits for its
+// acknowledgement, then rotated (a.log -> a.log.1, a new a.log). The late
+// acknowledgement saved the old content's row under the name it had then:
+// it replaced the new a.log's row and, one row per file id, deleted
+// a.log.1's (found by a review).
+func TestALateAcknowledgementOfContentBeforeATruncationDoesNotTakeTheNameOfARotatedFile(t *testing.T) {
+	dir := t.TempDir()
+	live := filepath.Join(dir, "a.log")
+	mustWrite(t, live, "old1\n")
+	fidA := fileIDOf(t, live)
+
+	saver := &spillSaver{saved: map[string]record.Position{}}
+	stats := flowstats.New("test", "s", false)
+	cfg := testConfig(dir, "*.log*")
+	cfg.Stats = stats
+	trk := ack.New("test", saver, ack.WithSaveDelay(10*time.Millisecond), ack.WithFlushInterval(50*time.Millisecond))
+	cfg.OnBegin = trk.Seen
+	tl, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	tctx, tcancel := context.WithCancel(context.Background())
+	trkDone, done := make(chan struct{}), make(chan struct{})
+	go func() { defer close(trkDone); trk.Run(tctx) }()
+	out := make(chan *record.Chunk)
+	go func() { defer close(done); tl.Run(ctx, out) }()
+	defer func() { cancel(); <-done; tcancel(); <-trkDone }()
+
+	// The old content's chunk reaches the stage and stays unacknowledged;
+	// nothing more is received (the destination is slow).
+	var c1 *record.Chunk
+	select {
+	case c1 = <-out:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no first chunk")
+	}
+	trk.Add(c1)
+	rowOf := func(path string) (record.Position, bool) {
+		for _, r := range saver.rows() {
+			if r.Path == path {
+				return r, true
+			}
+		}
+		return record.Position{}, false
+	}
+	waitFor(t, "a.log's row", func() bool { r, ok := rowOf(live); return ok && r.FileID == fidA })
+
+	// Truncated in place and rewritten; its new first line waits in send.
+	mustWrite(t, live, "n\n")
+	waitFor(t, "the new content's chunk in send", func() bool { return stats.RecordsParsed.Load() >= 2 })
+
+	// Rotated: a.log -> a.log.1, a new a.log.
+	rotated := live + ".1"
+	mustRename(t, live, rotated)
+	mustWrite(t, live, "b\n")
+	fidB := fileIDOf(t, live)
+	waitFor(t, "a.log.1's row (A) and the new a.log's row (B)", func() bool {
+		r1, ok1 := rowOf(rotated)
+		r0, ok0 := rowOf(live)
+		return ok1 && r1.FileID == fidA && ok0 && r0.FileID == fidB
+	})
+
+	// The old content's chunk is acknowledged late.
+	c1.Ack(c1.Len())
+	if err := trk.Flush(); err != nil { // (Flush is safe beside Run's)
+		t.Fatal(err)
+	}
+	r0, ok0 := rowOf(live)
+	r1, ok1 := rowOf(rotated)
+	if !ok0 || r0.FileID != fidB || !ok1 || r1.FileID != fidA {
+		t.Fatalf("after the old content's late ack: a.log row %+v (want file %s), a.log.1 row %+v (want file %s); rows %+v",
+			r0, fidB, r1, fidA, saver.rows())
+	}
+}
