@@ -2259,6 +2259,14 @@ func (t *Tailer) send(ctx context.Context, out chan<- *record.Chunk, h *harveste
 		t.cfg.Stats.BytesParsed.Add(-nBytes)
 		c.ReleaseData()
 	}
+	if ctx.Err() != nil {
+		// Stopped: nothing more goes out. (The select below picks at
+		// random among ready cases: after a stop it could drop one chunk
+		// and send the file's next, whose acknowledgement then moved the
+		// row past the dropped one's records, lost at the restart.)
+		drop()
+		return
+	}
 	var tick <-chan time.Time
 	var ticks, lightEvery int
 	for {
