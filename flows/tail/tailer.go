@@ -130,6 +130,7 @@ type Tailer struct {
 	onOpen        func(fileKey)    // tests: told of every descriptor taken on a file
 	orphaned      int              // harvesters with orphans (harvester.orphans)
 	afterList     func()           // tests: run between a full scan's listing and its stats
+	afterRelist   func()           // tests: the same for the scan's second listing
 	beforeSize    func(*harvester) // tests: run before pump's fstat
 	afterSize     func(*harvester) // tests: run between pump's fstat and its first read
 	afterRead     func(*harvester) // tests: run between a read and its head check
@@ -787,11 +788,29 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 		// gives the files the first one saw their names now).
 		if again, _, err := listNames(t.cfg.Dir, t.glob); err == nil {
 			t.log.Debug("Listed the directory again (a tracked file or a checkpoint's file is missing)", "first", t.first, "files", len(again))
+			if t.afterRelist != nil && !light {
+				t.afterRelist()
+			}
+			var before []cand
+			if t.first {
+				before = slices.Clone(fresh)
+			}
 			names = again
 			clear(seen)
 			clear(listed)
 			fresh = fresh[:0]
 			reconcile(names)
+			for _, c := range before {
+				if !seen[c.st.key] {
+					// Found by the first listing, not by this one: renamed
+					// between this listing and its stat. Dropped, it was
+					// taken for a new file at the next scan and read from
+					// 0; its start now finds it gone or replaced at that
+					// name, and a later scan resumes it at its checkpoint
+					// (lateStart).
+					fresh = append(fresh, c)
+				}
+			}
 		}
 	}
 	if !light {
