@@ -730,6 +730,7 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 		st   fileStat
 	}
 	var fresh []cand
+	var kept map[fileKey]bool // of the first scan's first listing only (see the second)
 	reconcile := func(names []string) {
 		for _, n := range names {
 			p := filepath.Join(t.cfg.Dir, n)
@@ -807,8 +808,14 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 					// taken for a new file at the next scan and read from
 					// 0; its start now finds it gone or replaced at that
 					// name, and a later scan resumes it at its checkpoint
-					// (lateStart).
+					// (lateStart). Not with a descriptor opened on its
+					// creation: that would start it under the old name,
+					// which is another file's now.
 					fresh = append(fresh, c)
+					if kept == nil {
+						kept = map[fileKey]bool{}
+					}
+					kept[c.st.key] = true
 				}
 			}
 		}
@@ -919,7 +926,7 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 			}
 		}
 		var f *os.File
-		if p := pre[c.st.key]; p != nil {
+		if p := pre[c.st.key]; p != nil && !kept[c.st.key] {
 			f = p.f
 			delete(pre, c.st.key)
 		}
