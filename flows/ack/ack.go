@@ -83,6 +83,14 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
+// WithGapReport sets a function called when a chunk does not start where
+// the file's previous chunk ended, or a Source's first chunk not at its
+// Start: records the tailer skipped (a bug). The file's saved position is
+// held before them either way. Tests use it to fail.
+func WithGapReport(f func(path string, from, to int64)) Option {
+	return func(t *Tracker) { t.onGap = f }
+}
+
 // WithStats makes the tracker keep AckedOffset and OldestUnacked of the
 // flow's file states current (files are keyed by FileID and must have been
 // registered with SetFile by the tailer). They are refreshed at every flush
@@ -104,6 +112,7 @@ type Tracker struct {
 	log       *slog.Logger
 	stats     *flowstats.Flow
 	doneFn    func(*record.Chunk) // t.done, bound once (a method value allocates)
+	onGap     func(path string, from, to int64)
 
 	mu    sync.Mutex
 	files map[*record.Source]*fileState
@@ -154,7 +163,13 @@ type fileState struct {
 	lastAdd    time.Time  // ReadAt of the newest chunk added (idle eviction)
 	superseded bool       // a newer Source of the same file id exists: never save again
 	pred       *fileState // copytruncate original still in flight: cap the saved offset at its own
-	statsDirty bool       // AckedOffset or OldestUnacked changed since the last flush
+	// end is the End of the last chunk added (hasEnd): the next one must
+	// start there. A gap (records the tailer skipped, a bug) holds the
+	// saved position at gapAt, before the first one, for good: after a
+	// restart they are read again (duplicates, not a loss).
+	end, gapAt  int64
+	hasEnd, gap bool
+	statsDirty  bool // AckedOffset or OldestUnacked changed since the last flush
 }
 
 // New returns a Tracker for the flow flowID that saves through saver.
@@ -232,6 +247,21 @@ func (t *Tracker) Add(c *record.Chunk) {
 			firstRow = true
 		}
 	}
+	gapFrom := int64(-1)
+	switch {
+	case fs.hasEnd:
+		if c.Start > fs.end {
+			gapFrom = fs.end
+		}
+	case c.Source.Start >= 0 && c.Start > c.Source.Start:
+		gapFrom = c.Source.Start
+	}
+	if gapFrom >= 0 && (!fs.gap || gapFrom < fs.gapAt) {
+		fs.gap, fs.gapAt = true, gapFrom
+	} else {
+		gapFrom = -1
+	}
+	fs.end, fs.hasEnd = c.End, true
 	if !fs.has {
 		// Everything before the first chunk's Start is done (checkpointed
 		// earlier, or skipped on purpose by END_OF_FILE). Saving it now
@@ -254,6 +284,14 @@ func (t *Tracker) Add(c *record.Chunk) {
 		fs.statsDirty = true // c is now the oldest unacknowledged chunk
 	}
 	t.mu.Unlock()
+	if gapFrom >= 0 {
+		path := c.Source.PathNow()
+		t.log.Error("Records of a file were skipped before they were sent (a bug: please report it); its checkpoint is held before them, so that a restart reads them again",
+			"path", path, "fileId", c.Source.FileID, "from", gapFrom, "to", c.Start)
+		if t.onGap != nil {
+			t.onGap(path, gapFrom, c.Start)
+		}
+	}
 	if moved {
 		t.signalMoved()
 	}
@@ -414,6 +452,10 @@ func (t *Tracker) Position(src *record.Source) (p record.Position, ok bool) {
 }
 
 func (t *Tracker) positionLocked(fs *fileState, path string, now time.Time) record.Position {
+	off := fs.offset
+	if fs.gap && fs.gapAt < off {
+		off = fs.gapAt
+	}
 	return record.Position{
 		Flow:        t.flowID,
 		Path:        path,
@@ -421,7 +463,7 @@ func (t *Tracker) positionLocked(fs *fileState, path string, now time.Time) reco
 		Fingerprint: fs.src.Fingerprint(),
 		ModTime:     fs.modTime,
 		Size:        fs.size,
-		Offset:      fs.offset,
+		Offset:      off,
 		Updated:     now,
 	}
 }

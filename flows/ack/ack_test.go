@@ -723,8 +723,10 @@ func TestRunSavesAMovedPositionWithinTheSaveDelayNotTheFlushInterval(t *testing.
 	done := make(chan error, 1)
 	go func() { done <- tr.Run(ctx) }()
 	s := src("/d/app.log", 1)
+	prev := int64(0)
 	for i, end := range []int64{100, 250, 400} {
-		c := chunk(s, end-100, end, 3)
+		c := chunk(s, prev, end, 3) // (contiguous: a gap holds the position)
+		prev = end
 		tr.Add(c)
 		c.Ack(3)
 		waitSaved(t, ms, "/d/app.log", end, fmt.Sprintf("move %d without a flush tick", i))
@@ -955,5 +957,48 @@ func TestAStartingRowIsSavedThoughADetachedStateOfTheSameFileExists(t *testing.T
 	}
 	if p, ok := ms.get("/d/app.log.1"); !ok || p.Offset != 100 {
 		t.Fatalf("starting row %+v (saved %v), want /d/app.log.1@100", p, ok)
+	}
+}
+
+// Records the tailer skipped (a chunk not starting where the file's last
+// one ended, or a Source's first chunk past its Start) are a bug upstream:
+// the file's position is held before them for good, so that a restart
+// reads them again (duplicates, not a loss), and the gap is reported.
+func TestAGapBeforeAChunkHoldsThePositionBeforeItAndIsReported(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		start       int64 // the Source's Start
+		chunks      [][2]int64
+		want        int64
+		wantFrom    int64
+		wantReports int
+	}{
+		{"contiguous", 0, [][2]int64{{0, 100}, {100, 200}}, 200, -1, 0},
+		{"between chunks", 0, [][2]int64{{0, 100}, {150, 250}, {250, 300}}, 100, 100, 1},
+		{"before the first chunk", 40, [][2]int64{{90, 200}, {200, 300}}, 40, 40, 1},
+		{"first chunk at its start", 40, [][2]int64{{40, 200}}, 200, -1, 0},
+		{"start unknown", -1, [][2]int64{{90, 200}}, 200, -1, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ms := newMemSaver()
+			var reports []int64
+			tr := New(flow, ms, WithGapReport(func(path string, from, to int64) { reports = append(reports, from) }))
+			s := src("/d/app.log", 1)
+			s.Start = tc.start
+			for _, r := range tc.chunks {
+				c := chunk(s, r[0], r[1], 1)
+				tr.Add(c)
+				c.Ack(1)
+			}
+			if err := tr.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if p, _ := ms.get("/d/app.log"); p.Offset != tc.want {
+				t.Errorf("saved offset %d, want %d", p.Offset, tc.want)
+			}
+			if len(reports) != tc.wantReports || tc.wantReports > 0 && reports[0] != tc.wantFrom {
+				t.Errorf("gap reports %v, want %d from %d", reports, tc.wantReports, tc.wantFrom)
+			}
+		})
 	}
 }

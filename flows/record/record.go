@@ -33,6 +33,12 @@ type Source struct {
 	// original's last chunks may still be in flight. The checkpoint of this
 	// Source never passes the predecessor's until those are acknowledged.
 	Predecessor *Source
+	// Start, when not negative, is the offset the tailer began reading this
+	// content at (a checkpoint, 0, a copy's offset, END_OF_FILE): its first
+	// chunk starts there. The acknowledgement stage checks it, as it checks
+	// that each later chunk starts where the one before ended. NewSource
+	// sets -1 (unknown: not checked).
+	Start int64
 
 	// detached is set while the file is out of the flow's pattern
 	// (renamed out of it, or deleted): its last name may be another
@@ -46,7 +52,7 @@ type Source struct {
 
 // NewSource returns a Source for the file at path.
 func NewSource(flowID, path, fileID string, dev, ino uint64, fingerprint string) *Source {
-	s := &Source{FlowID: flowID, FileID: fileID, Dev: dev, Ino: ino}
+	s := &Source{FlowID: flowID, FileID: fileID, Dev: dev, Ino: ino, Start: -1}
 	s.SetPath(path)
 	s.SetFingerprint(fingerprint)
 	return s

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/ack"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/processors/javaregex"
@@ -274,4 +275,12 @@ func (c *collector) bySource() [][]string {
 		out[i] = append(out[i], g.records...)
 	}
 	return out
+}
+
+// gapFails makes an acknowledgement tracker fail t when a chunk does not
+// start where its file's previous one ended (records the tailer skipped).
+func gapFails(t testing.TB) ack.Option {
+	return ack.WithGapReport(func(path string, from, to int64) {
+		t.Errorf("the tailer skipped %s's bytes %d-%d: a chunk does not start where the one before ended", path, from, to)
+	})
 }

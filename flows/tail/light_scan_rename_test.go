@@ -24,7 +24,7 @@ func TestALightScanKeepsThePositionOfAFileRenamedBetweenItsListingAndStats(t *te
 	mustWrite(t, p, lines("a", 0, 5))
 	first := int64(len(lines("a", 0, 5)))
 	saver := &spillSaver{saved: map[string]record.Position{}}
-	trk := ack.New("f", saver, ack.WithSaveDelay(time.Hour), ack.WithFlushInterval(time.Hour))
+	trk := ack.New("f", saver, ack.WithSaveDelay(time.Hour), ack.WithFlushInterval(time.Hour), gapFails(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	hook := &hookHandler{msg: "Skipping dangling symbolic link", fn: func() {

@@ -35,7 +35,7 @@ func TestAFileKeptFromTheFirstListingDoesNotStartUnderItsOldNameWithADescriptorO
 	aID := fileIDOf(t, a)
 
 	saver := &spillSaver{saved: map[string]record.Position{}}
-	trk := ack.New("test", saver, ack.WithSaveDelay(time.Hour), ack.WithFlushInterval(time.Hour))
+	trk := ack.New("test", saver, ack.WithSaveDelay(time.Hour), ack.WithFlushInterval(time.Hour), gapFails(t))
 	rows := make(chan []record.Position, 1)
 	cfg := testConfig(dir, "app*")
 	cfg.Resume = []record.Position{{Flow: "test", Path: gone, FileID: goneID, Fingerprint: "2:x", Offset: 2,

@@ -45,7 +45,7 @@ func TestASecondListingGivesTheFilesTheFirstOneSawTheirNamesNow(t *testing.T) {
 	mustWrite(t, a, lines("a", 0, 5))
 	mustWrite(t, cc, lines("c", 0, 5))
 	saver := &spillSaver{saved: map[string]record.Position{}}
-	trk := ack.New("f", saver, ack.WithSaveDelay(time.Hour), ack.WithFlushInterval(time.Hour))
+	trk := ack.New("f", saver, ack.WithSaveDelay(time.Hour), ack.WithFlushInterval(time.Hour), gapFails(t))
 	hook := &hookHandler{msg: "Skipping dangling symbolic link", fn: func() {
 		// Between the first listing's stat of app-a.log and the stat of
 		// app-c.log: logrotate renames both, a new app-a.log is created.

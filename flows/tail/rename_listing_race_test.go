@@ -34,7 +34,7 @@ func TestAFileRenamedBetweenAListingAndItsStatsKeepsItsPositionAcrossAStop(t *te
 	}
 	saver := &spillSaver{saved: map[string]record.Position{}}
 	// Nothing is saved before the stop: the final flush decides.
-	trk := ack.New("f", saver, ack.WithSaveDelay(time.Hour), ack.WithFlushInterval(time.Hour))
+	trk := ack.New("f", saver, ack.WithSaveDelay(time.Hour), ack.WithFlushInterval(time.Hour), gapFails(t))
 	tl, err := New(Config{FlowID: "f", Dir: dir, Glob: "app.log*", MinPoll: 10 * time.Millisecond,
 		MaxRefresh: 50 * time.Millisecond, Stats: flowstats.New("f", "s", false), OnBegin: trk.Seen})
 	if err != nil {

@@ -42,7 +42,7 @@ func TestAFileRenamedWhileItsFirstChunkWaitsForTheDestinationKeepsItsRow(t *test
 	stats := flowstats.New("test", "s", false)
 	cfg := testConfig(dir, "*.log*")
 	cfg.Stats = stats
-	trk := ack.New("test", saver, ack.WithSaveDelay(10*time.Millisecond), ack.WithFlushInterval(50*time.Millisecond))
+	trk := ack.New("test", saver, ack.WithSaveDelay(10*time.Millisecond), ack.WithFlushInterval(50*time.Millisecond), gapFails(t))
 	cfg.OnBegin = trk.Seen
 	tl, err := New(cfg)
 	if err != nil {
@@ -83,7 +83,7 @@ func TestAFileRenamedWhileItsFirstChunkWaitsForTheDestinationKeepsItsRow(t *test
 	var mu sync.Mutex
 	var got []string
 	cfg2 := testConfig(dir, "*.log*")
-	trk2 := ack.New("test", saver, ack.WithSaveDelay(10*time.Millisecond), ack.WithFlushInterval(50*time.Millisecond))
+	trk2 := ack.New("test", saver, ack.WithSaveDelay(10*time.Millisecond), ack.WithFlushInterval(50*time.Millisecond), gapFails(t))
 	cfg2.OnBegin = trk2.Seen
 	cfg2.Resume = saver.rows()
 	tl2, err := New(cfg2)

@@ -358,7 +358,7 @@ func spillStress(t *testing.T, dur time.Duration, bufSize int, restarts bool) {
 		cfg := Config{FlowID: "stress", Dir: dir, Glob: "*.log*", MinPoll: 10 * time.Millisecond,
 			MaxRefresh: time.Second, Stats: stats, ReadBufferBytes: bufSize, Logger: logger, Resume: resume}
 		r := &spillRun{done: make(chan struct{}), coll: make(chan struct{}), trkEnd: make(chan struct{})}
-		r.trk = ack.New("stress", saver, ack.WithSaveDelay(20*time.Millisecond), ack.WithFlushInterval(100*time.Millisecond))
+		r.trk = ack.New("stress", saver, ack.WithSaveDelay(20*time.Millisecond), ack.WithFlushInterval(100*time.Millisecond), gapFails(t))
 		cfg.OnBegin = r.trk.Seen
 		tl, err := New(cfg)
 		if err != nil {

@@ -221,6 +221,9 @@ type harvester struct {
 	// content (0 for a copy and after a truncation): where a restart
 	// resumes it until a chunk of it reaches the acknowledgement stage.
 	startRow int64
+	// beginOff: the offset its current content began to be read at (0
+	// after a truncation): its Source's Start.
+	beginOff int64
 	head     []byte // the file's first bytes (up to fpMax) as last verified
 	born     int64  // its birth time (birthTime); 0: not known
 	offset   int64  // next byte to read
@@ -1360,7 +1363,7 @@ func (t *Tailer) truncated(h *harvester, size int64) {
 		h.src.Release()
 	}
 	h.src = nil // a new content lifetime: new Source, offsets start again
-	h.startRow = 0
+	h.startRow, h.beginOff = 0, 0
 	h.sp.reset(t.cfg.SkipHeaderLines)
 	h.hdrFrom = -1
 	h.lastData = time.Now()
@@ -1639,7 +1642,7 @@ func (t *Tailer) begin(h *harvester, st fileStat, head []byte, off int64) {
 	delete(t.waiting, h.key)
 	h.undecided = false
 	h.head = append(h.head[:0], head...)
-	h.offset = off
+	h.offset, h.beginOff = off, off
 	h.size, h.modTime = st.size, st.modTime
 	hdr := 0
 	if off == 0 {
@@ -2120,6 +2123,7 @@ func (t *Tailer) ensureSource(h *harvester) {
 	}
 	h.src = record.NewSource(t.cfg.FlowID, h.path, h.fileID, h.key.dev, h.key.ino, fingerprint(h.head))
 	h.src.Predecessor, h.pred = h.pred, nil
+	h.src.Start = h.beginOff
 	h.anchorDue = h.src.Predecessor != nil
 	syncSource(h)
 }

@@ -34,7 +34,7 @@ func TestALateAcknowledgementOfContentBeforeATruncationDoesNotTakeTheNameOfARota
 	stats := flowstats.New("test", "s", false)
 	cfg := testConfig(dir, "*.log*")
 	cfg.Stats = stats
-	trk := ack.New("test", saver, ack.WithSaveDelay(10*time.Millisecond), ack.WithFlushInterval(50*time.Millisecond))
+	trk := ack.New("test", saver, ack.WithSaveDelay(10*time.Millisecond), ack.WithFlushInterval(50*time.Millisecond), gapFails(t))
 	cfg.OnBegin = trk.Seen
 	tl, err := New(cfg)
 	if err != nil {
