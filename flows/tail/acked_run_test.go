@@ -3,11 +3,13 @@ package tail
 import (
 	"context"
 	"os"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/ack"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
 )
 
@@ -84,4 +86,37 @@ func wantRow(t *testing.T, saver *spillSaver, path string, offset int64) {
 		}
 	}
 	t.Fatalf("no row for the file at %s (rows %+v): a restart would send its lines again", path, saver.rows())
+}
+
+// heldRun is a tailer whose chunks the test takes from out itself, or
+// never (a destination that is down), with a tracker saving to saver.
+type heldRun struct {
+	tl    *Tailer
+	trk   *ack.Tracker
+	stats *flowstats.Flow
+	out   chan *record.Chunk // unbuffered
+	stop  func()             // stops the tailer, then the tracker after its last flush
+}
+
+func startHeld(t *testing.T, dir string, saver ack.Saver) *heldRun {
+	t.Helper()
+	r := &heldRun{stats: flowstats.New("test", "s", false), out: make(chan *record.Chunk)}
+	cfg := testConfig(dir, "*.log*")
+	cfg.Stats = r.stats
+	r.trk = ack.New("test", saver, ack.WithSaveDelay(10*time.Millisecond), ack.WithFlushInterval(50*time.Millisecond), gapFails(t))
+	cfg.OnBegin = r.trk.Seen
+	tl, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.tl = tl
+	ctx, cancel := context.WithCancel(context.Background())
+	tctx, tcancel := context.WithCancel(context.Background())
+	trkDone, done := make(chan struct{}), make(chan struct{})
+	go func() { defer close(trkDone); r.trk.Run(tctx) }()
+	go func() { defer close(done); tl.Run(ctx, r.out) }()
+	var once sync.Once
+	r.stop = func() { once.Do(func() { cancel(); <-done; tcancel(); <-trkDone }) }
+	t.Cleanup(r.stop)
+	return r
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/ack"
-	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
 )
 
@@ -39,21 +38,8 @@ func TestAFileRenamedWhileItsFirstChunkWaitsForTheDestinationKeepsItsRow(t *test
 	hasRow := func(fid string) bool { _, ok := rowOf(fid); return ok }
 
 	// Run 1: its destination stops taking chunks after the first read.
-	stats := flowstats.New("test", "s", false)
-	cfg := testConfig(dir, "*.log*")
-	cfg.Stats = stats
-	trk := ack.New("test", saver, ack.WithSaveDelay(10*time.Millisecond), ack.WithFlushInterval(50*time.Millisecond), gapFails(t))
-	cfg.OnBegin = trk.Seen
-	tl, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	tctx, tcancel := context.WithCancel(context.Background())
-	trkDone, done := make(chan struct{}), make(chan struct{})
-	go func() { defer close(trkDone); trk.Run(tctx) }()
-	out := make(chan *record.Chunk) // never received from: the destination is down
-	go func() { defer close(done); tl.Run(ctx, out) }()
+	r1 := startHeld(t, dir, saver)
+	tl, stats := r1.tl, r1.stats
 	waitFor(t, "r.log's starting row", func() bool { return hasRow(fidR) })
 	n := tl.loops.Load()
 	waitFor(t, "passes (r.log's first bytes read)", func() bool { return tl.loops.Load() >= n+3 })
@@ -74,10 +60,7 @@ func TestAFileRenamedWhileItsFirstChunkWaitsForTheDestinationKeepsItsRow(t *test
 	other := filepath.Join(dir, "x.log")
 	mustWrite(t, other, "x\n")
 	waitFor(t, "x.log's row", func() bool { return hasRow(fileIDOf(t, other)) })
-	cancel()
-	<-done
-	tcancel()
-	<-trkDone
+	r1.stop()
 
 	// Run 2: a restart with the saved rows.
 	var mu sync.Mutex

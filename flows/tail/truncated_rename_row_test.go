@@ -1,23 +1,13 @@
 package tail
 
 import (
-	"context"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/ack"
-	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
 )
 
-// Review experiment (not part of 42dee5f): a file truncated in place while a
-// chunk of its old content is tracked but unacknowledged, then rotated
-// (a.log -> a.log.1, a new a.log) while the new content's first chunk waits
-// for the destination. The old content's Source keeps the name it had at
-// the truncation (syncSource only updates h.src), so its late
-// acknowledgement saves a.log:A, which overwrites the new a.log's only row
-// and deletes a.log.1's row (the store keeps one row per file id).
 // TestALateAcknowledgementOfContentBeforeATruncationDoesNotTakeTheNameOfARotatedFile:
 // a file truncated in place while a chunk of its old content waits for its
 // acknowledgement, then rotated (a.log -> a.log.1, a new a.log). The late
@@ -31,22 +21,8 @@ func TestALateAcknowledgementOfContentBeforeATruncationDoesNotTakeTheNameOfARota
 	fidA := fileIDOf(t, live)
 
 	saver := &spillSaver{saved: map[string]record.Position{}}
-	stats := flowstats.New("test", "s", false)
-	cfg := testConfig(dir, "*.log*")
-	cfg.Stats = stats
-	trk := ack.New("test", saver, ack.WithSaveDelay(10*time.Millisecond), ack.WithFlushInterval(50*time.Millisecond), gapFails(t))
-	cfg.OnBegin = trk.Seen
-	tl, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	tctx, tcancel := context.WithCancel(context.Background())
-	trkDone, done := make(chan struct{}), make(chan struct{})
-	go func() { defer close(trkDone); trk.Run(tctx) }()
-	out := make(chan *record.Chunk)
-	go func() { defer close(done); tl.Run(ctx, out) }()
-	defer func() { cancel(); <-done; tcancel(); <-trkDone }()
+	r := startHeld(t, dir, saver)
+	trk, stats, out := r.trk, r.stats, r.out
 
 	// The old content's chunk reaches the stage and stays unacknowledged;
 	// nothing more is received (the destination is slow).
