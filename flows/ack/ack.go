@@ -253,7 +253,10 @@ func (t *Tracker) Add(c *record.Chunk) {
 		if c.Start > fs.end {
 			gapFrom = fs.end
 		}
-	case c.Source.Start >= 0 && c.Start > c.Source.Start:
+	case c.Source.Start >= 0 && c.Start > c.Source.Start && !c.Source.Released():
+		// (A released Source's state may have been evicted since its last
+		// chunk: a truncation's held record follows it, from where it
+		// ended, not from Start.)
 		gapFrom = c.Source.Start
 	}
 	if gapFrom >= 0 && (!fs.gap || gapFrom < fs.gapAt) {
@@ -388,8 +391,9 @@ func (t *Tracker) advanceLocked(fs *fileState) bool {
 		fs.queue[fs.head] = nil
 		fs.head++
 		t.pending.Add(-1)
-		// Set, not max: after a truncation the tailer reads the same
-		// Source from a lower offset, and the position must follow.
+		// Set, not max: a Source read again from a lower offset is
+		// followed there. (The tailer gives a truncated file a new Source
+		// now; this stays for any other producer.)
 		fs.offset, fs.modTime, fs.size = c.End, c.ModTime, c.Size
 		fs.has = true
 		moved = true
