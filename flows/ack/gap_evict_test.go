@@ -40,34 +40,3 @@ func TestAReleasedSourcesChunkAfterItsStateWasEvictedIsNoGap(t *testing.T) {
 		t.Errorf("false gap reported: %v (the orphan starts where the Source's last chunk ended)", reports)
 	}
 }
-
-// The same on a Source released but not detached: its row stays where its
-// chunks took it.
-func TestAReleasedSourcesChunkAfterItsStateWasEvictedDoesNotTakeItsRowBackToStart(t *testing.T) {
-	saver := newMemSaver()
-	var reports [][2]int64
-	tr := New(flow, saver, WithGapReport(func(path string, from, to int64) { reports = append(reports, [2]int64{from, to}) }))
-	s := src("/d/app.log", 7)
-	s.Start = 0
-	c := chunk(s, 0, 100, 2)
-	tr.Add(c)
-	c.Ack(2)
-	if err := tr.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	s.Release()
-	if err := tr.Flush(); err != nil { // dropped
-		t.Fatal(err)
-	}
-	c2 := chunk(s, 100, 150, 1)
-	c2.ReadAt = time.Now()
-	tr.Add(c2)
-	c2.Ack(1)
-	if err := tr.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	p, _ := saver.get("/d/app.log")
-	if p.Offset != 150 || len(reports) > 0 {
-		t.Errorf("saved offset %d (want 150), gap reports %v (want none)", p.Offset, reports)
-	}
-}
