@@ -582,6 +582,9 @@ func spillStress(t *testing.T, dur time.Duration, bufSize int, restarts bool) {
 				default:
 					truncated++
 					t.Errorf("%s: abandoned line %d (%d bytes written, let go %v): prefixes sent %v", w.mode, i, p, lg, prefs)
+					if len(prefs) == 0 && len(firstLost) < 8 {
+						firstLost = append(firstLost, i) // (its file's life and the restarts are reported below)
+					}
 				}
 				continue
 			}
