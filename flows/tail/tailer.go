@@ -626,6 +626,7 @@ func (t *Tailer) stopAll() {
 	t.watcher.close()
 	t.preMu.Lock()
 	for _, p := range t.pre {
+		t.log.Debug("Stopped before a file opened on its creation was started", "path", p.path, "fileId", p.st.key.fileID())
 		p.f.Close()
 	}
 	t.pre = nil

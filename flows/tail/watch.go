@@ -455,6 +455,7 @@ func (t *Tailer) preopen(path string) {
 	}
 	t.pre[st.key] = &preopened{f: f, path: path, st: st}
 	t.preMu.Unlock()
+	t.log.Debug("Opened a new file on its creation", "path", path, "fileId", st.key.fileID(), "size", st.size)
 }
 
 // takePreopened returns the descriptors opened by the watcher so far.
