@@ -98,11 +98,12 @@ type heldRun struct {
 	stop  func()             // stops the tailer, then the tracker after its last flush
 }
 
-func startHeld(t *testing.T, dir string, saver ack.Saver) *heldRun {
+func startHeld(t *testing.T, dir string, saver ack.Saver, resume ...record.Position) *heldRun {
 	t.Helper()
 	r := &heldRun{stats: flowstats.New("test", "s", false), out: make(chan *record.Chunk)}
 	cfg := testConfig(dir, "*.log*")
 	cfg.Stats = r.stats
+	cfg.Resume = resume
 	r.trk = ack.New("test", saver, ack.WithSaveDelay(10*time.Millisecond), ack.WithFlushInterval(50*time.Millisecond), gapFails(t))
 	cfg.OnBegin = r.trk.Seen
 	tl, err := New(cfg)

@@ -70,3 +70,41 @@ func TestALateAcknowledgementOfContentBeforeATruncationDoesNotTakeTheNameOfARota
 			r0, fidB, r1, fidA, saver.rows())
 	}
 }
+
+// A file resumed at its checkpoint, then truncated and rewritten, then
+// rotated while its new content's first chunk waits for the destination:
+// its starting row moves to the new name at 0, where the new content
+// begins, not at the checkpoint the old content was resumed from.
+func TestARenamedFileTruncatedSinceItsResumeMovesItsRowAtZero(t *testing.T) {
+	dir := t.TempDir()
+	live := filepath.Join(dir, "a.log")
+	mustWrite(t, live, lines("a", 0, 200)) // more than the fingerprint's KiB
+	fidA := fileIDOf(t, live)
+	resumeAt := int64(len(lines("a", 0, 100)))
+	saver := &spillSaver{saved: map[string]record.Position{}}
+	r := startHeld(t, dir, saver, record.Position{Flow: "test", Path: live, FileID: fidA,
+		Fingerprint: fingerprint(headOf(t, live)), Offset: resumeAt, Updated: time.Now()})
+	select { // the old content's rest, delivered
+	case c := <-r.out:
+		r.trk.Add(c)
+		c.Ack(c.Len())
+	case <-time.After(10 * time.Second):
+		t.Fatal("no first chunk")
+	}
+	mustWrite(t, live, "n\n") // truncated in place, rewritten; its chunk waits in send
+	waitFor(t, "the new content's chunk in send", func() bool { return r.stats.RecordsParsed.Load() >= 101 })
+	rotated := live + ".1"
+	mustRename(t, live, rotated)
+	mustWrite(t, live, "b\n")
+	waitFor(t, "a.log.1's row", func() bool {
+		for _, p := range saver.rows() {
+			if p.FileID == fidA && p.Path == rotated {
+				if p.Offset != 0 {
+					t.Fatalf("a.log.1's row at %d, want 0 (its new content's start; %d was the old content's checkpoint)", p.Offset, resumeAt)
+				}
+				return true
+			}
+		}
+		return false
+	})
+}
