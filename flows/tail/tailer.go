@@ -217,6 +217,10 @@ type harvester struct {
 	unwatched bool
 	src       *record.Source
 	pred      *record.Source // predecessor for the next Source (copytruncate copy)
+	// copyOf is the Source's predecessor, kept on the tailer's side (send):
+	// the acknowledgement stage clears Source.Predecessor once it has read
+	// it, on its own goroutine, so the tailer must not read that again.
+	copyOf *record.Source
 	// startRow: the offset of the starting row reported for the current
 	// content (0 for a copy and after a truncation): where a restart
 	// resumes it until a chunk of it reaches the acknowledgement stage.
@@ -233,9 +237,12 @@ type harvester struct {
 	// taken from pend by truncated (which cannot send): sent at the next
 	// pump, and before any newer chunk of this file or of its copy (send).
 	orphans []*record.Chunk
-	sp      *splitter
-	size    int64
-	modTime time.Time
+	// orphansOf is the copyOf of the content the orphans are from: its
+	// original's orphans go out before them.
+	orphansOf *record.Source
+	sp        *splitter
+	size      int64
+	modTime   time.Time
 	// ownName: begun out of the pattern at start by its checkpoint
 	// (resumeRotatedAway): its position is saved under its own name, which
 	// no file of the pattern has.
@@ -1363,7 +1370,7 @@ func (t *Tailer) truncated(h *harvester, size int64) {
 		h.src.SetDetached(true)
 		h.src.Release()
 	}
-	h.src = nil // a new content lifetime: new Source, offsets start again
+	h.src, h.copyOf = nil, nil // a new content lifetime: new Source, offsets start again
 	h.startRow, h.beginOff = 0, 0
 	h.sp.reset(t.cfg.SkipHeaderLines)
 	h.hdrFrom = -1
@@ -1925,7 +1932,7 @@ func (t *Tailer) drop(h *harvester, why string) {
 		for _, c := range h.orphans {
 			c.ReleaseData()
 		}
-		h.orphans = nil
+		h.orphans, h.orphansOf = nil, nil
 		t.orphaned--
 	}
 	if h.src != nil {
@@ -2123,9 +2130,9 @@ func (t *Tailer) ensureSource(h *harvester) {
 		}
 	}
 	h.src = record.NewSource(t.cfg.FlowID, h.path, h.fileID, h.key.dev, h.key.ino, fingerprint(h.head))
-	h.src.Predecessor, h.pred = h.pred, nil
+	h.src.Predecessor, h.copyOf, h.pred = h.pred, h.pred, nil
 	h.src.Start = h.beginOff
-	h.anchorDue = h.src.Predecessor != nil
+	h.anchorDue = h.copyOf != nil
 	syncSource(h)
 }
 
@@ -2244,11 +2251,27 @@ func (t *Tailer) newChunk(h *harvester, start int64, now time.Time, need int) *r
 
 // sendOrphans sends h's orphans (see harvester.orphans).
 func (t *Tailer) sendOrphans(ctx context.Context, out chan<- *record.Chunk, h *harvester) {
-	orphans := h.orphans
-	h.orphans = nil
+	orphans, pred := h.orphans, h.orphansOf
+	h.orphans, h.orphansOf = nil, nil
 	t.orphaned--
+	t.predecessorFirst(ctx, out, pred)
 	for _, c := range orphans {
 		t.send(ctx, out, h, c)
+	}
+}
+
+// predecessorFirst sends the orphans of the original pred, if any, before
+// a chunk of its copy: the acknowledgement stage, which holds a copy's row
+// behind the original's chunks in flight when the copy's first chunk
+// comes, would otherwise let the copy's row pass the held record.
+func (t *Tailer) predecessorFirst(ctx context.Context, out chan<- *record.Chunk, pred *record.Source) {
+	if t.orphaned == 0 || pred == nil {
+		return
+	}
+	for _, o := range t.files {
+		if slices.ContainsFunc(o.orphans, func(oc *record.Chunk) bool { return oc.Source == pred }) {
+			t.sendOrphans(ctx, out, o)
+		}
 	}
 }
 
@@ -2259,6 +2282,7 @@ func (t *Tailer) send(ctx context.Context, out chan<- *record.Chunk, h *harveste
 	if out == nil { // (from truncated: see harvester.orphans)
 		if len(h.orphans) == 0 {
 			t.orphaned++
+			h.orphansOf = h.copyOf // (truncated clears copyOf after)
 		}
 		h.orphans = append(h.orphans, c)
 		return
@@ -2266,16 +2290,8 @@ func (t *Tailer) send(ctx context.Context, out chan<- *record.Chunk, h *harveste
 	if len(h.orphans) > 0 {
 		t.sendOrphans(ctx, out, h) // before anything newer of h
 	}
-	if t.orphaned > 0 && c.Source != nil && c.Source.Predecessor != nil {
-		// A copy's chunk: its original's orphans first, or the
-		// acknowledgement stage, which holds a copy's row behind the
-		// original's chunks in flight when the copy's first chunk comes,
-		// would let the copy's row pass the held record.
-		for _, o := range t.files {
-			if slices.ContainsFunc(o.orphans, func(oc *record.Chunk) bool { return oc.Source == c.Source.Predecessor }) {
-				t.sendOrphans(ctx, out, o)
-			}
-		}
+	if c.Source == h.src {
+		t.predecessorFirst(ctx, out, h.copyOf) // a copy's chunk
 	}
 	h.anchorDue = false
 	// Counted before the hand-over, so that sent never runs ahead of
