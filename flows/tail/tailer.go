@@ -1483,13 +1483,16 @@ func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light, 
 	}
 	if st2.key != st.key {
 		t.log.Debug("File replaced between listing and open", "path", p, "listed", st.key.fileID(), "opened", st2.key.fileID())
-		// Replaced between listing and open; the next scan sees the new one,
-		// and the listed one under its new name (rotated: it resumes at its
-		// checkpoint then, as it would have now).
+		// Replaced between listing and open; the next scan sees the listed
+		// one under its new name (rotated: it resumes at its checkpoint
+		// then, as it would have now), and takes the new one with this
+		// descriptor, as one opened on its creation: deleted meanwhile
+		// (delete-and-create rotation, the watcher late or not yet
+		// watching), it is still read.
 		if t.first && t.ownRow(st.key.fileID()) {
 			t.lateStart[st.key] = true
 		}
-		f.Close()
+		t.handToNextScan(&preopened{f: f, path: p, st: st2})
 		t.poke(true)
 		return
 	}

@@ -419,7 +419,8 @@ func (w *watcher) close() {
 }
 
 // preopened is a descriptor opened by the watcher goroutine for a file
-// just created, handed to the Run goroutine at its next scan.
+// just created, or by a scan that found it at a listed file's name,
+// handed to the Run goroutine at its next scan.
 type preopened struct {
 	f    *os.File
 	path string
@@ -447,18 +448,31 @@ func (t *Tailer) preopen(path string) {
 	if ok && t.onOpen != nil {
 		t.onOpen(st.key)
 	}
-	t.preMu.Lock()
-	if !ok || t.pre[st.key] != nil || t.pre == nil {
-		t.preMu.Unlock()
+	if !ok {
 		f.Close()
 		return
 	}
-	t.pre[st.key] = &preopened{f: f, path: path, st: st}
-	t.preMu.Unlock()
-	t.log.Debug("Opened a new file on its creation", "path", path, "fileId", st.key.fileID(), "size", st.size)
+	if t.handToNextScan(&preopened{f: f, path: path, st: st}) {
+		t.log.Debug("Opened a new file on its creation", "path", path, "fileId", st.key.fileID(), "size", st.size)
+	}
 }
 
-// takePreopened returns the descriptors opened by the watcher so far.
+// handToNextScan keeps p's descriptor for the next scan (takePreopened),
+// unless one of the same file is kept already or the tailer has stopped:
+// then it closes it and reports false.
+func (t *Tailer) handToNextScan(p *preopened) bool {
+	t.preMu.Lock()
+	if t.pre == nil || t.pre[p.st.key] != nil {
+		t.preMu.Unlock()
+		p.f.Close()
+		return false
+	}
+	t.pre[p.st.key] = p
+	t.preMu.Unlock()
+	return true
+}
+
+// takePreopened returns the descriptors handed to the next scan so far.
 func (t *Tailer) takePreopened() map[fileKey]*preopened {
 	t.preMu.Lock()
 	defer t.preMu.Unlock()
