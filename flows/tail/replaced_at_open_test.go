@@ -3,8 +3,10 @@ package tail
 import (
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // A scan that opened a listed file and found another one there (replaced
@@ -73,4 +75,50 @@ func TestAFileThatReplacedAListedOneBeforeItsOpenIsReadThoughDeletedAtOnce(t *te
 			eq(t, c.waitRecords(len(want)), want...)
 		})
 	}
+}
+
+// The same at the reopen of a file closed for inactivity: the name given
+// to another file between the listing and the open (renamed over it), and
+// that file deleted before the next scan, unseen by the watcher.
+func TestAFileRenamedOverAClosedOneBeforeItsReopenIsReadThoughDeletedAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	app, b := filepath.Join(dir, "app.log"), filepath.Join(dir, "b.tmp")
+	mustWrite(t, app, "one\n")
+	mustWrite(t, b, "new-1\nnew-2\n")
+	cfg := testConfig(dir, "*.log")
+	cfg.MaxRefresh = time.Minute
+	var armed, replaced atomic.Bool
+	var mu sync.Mutex
+	c := startTailer(t, cfg, func(tl *Tailer) {
+		tl.inactive = 50 * time.Millisecond
+		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			if name != app {
+				return os.OpenFile(name, flag, perm)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if replaced.Load() {
+				// The watcher's open on the rename: too late, the file is gone.
+				return nil, &os.PathError{Op: "open", Path: name, Err: os.ErrNotExist}
+			}
+			if !armed.CompareAndSwap(true, false) {
+				return os.OpenFile(name, flag, perm)
+			}
+			if err := os.Rename(b, app); err != nil { // between the listing and the open
+				return nil, err
+			}
+			f, err := os.OpenFile(name, flag, perm)
+			if err := os.Remove(name); err != nil {
+				t.Error(err)
+			}
+			replaced.Store(true)
+			return f, err
+		}
+	})
+	waitFor(t, "the first line", func() bool { return len(c.records()) == 1 })
+	waitFor(t, "app.log closed for inactivity", func() bool { return !c.tl.isOpen(app) })
+	armed.Store(true)
+	mustAppend(t, app, "two\n") // its write event has the closed app.log reopened
+	waitFor(t, "the reopen that found another file", replaced.Load)
+	eq(t, c.waitRecords(3), "one\n", "new-1\n", "new-2\n")
 }

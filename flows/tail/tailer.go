@@ -861,7 +861,7 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 					// that its inode cannot go to a new file meanwhile):
 					// if it comes back (renamed back into the pattern, or
 					// a listing missed it), it resumes where it was read.
-					if f, _ := t.openSame(h, p); f != nil {
+					if f, _ := t.openSame(h, p, false); f != nil {
 						t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: now, path: h.path, src: h.src, key: h.key, f: f,
 							discarding: h.sp.skipping && h.sp.countSkip})
 					}
@@ -1105,7 +1105,7 @@ func (t *Tailer) relocate(lost map[fileKey]*harvester, now time.Time) (alive map
 			continue // unchanged: nothing left to read
 		}
 		p := filepath.Join(t.cfg.Dir, e.Name())
-		if _, same := t.reopen(h, p, now); !same {
+		if _, same := t.reopen(h, p, now, false); !same {
 			continue // not openable, or another file at this identity
 		}
 		delete(lost, st.key)
@@ -1217,7 +1217,7 @@ func (t *Tailer) refresh(h *harvester, p string, st fileStat) bool {
 		return true
 	}
 	// Closed and changed: the inode may belong to another file now.
-	opened, same := t.reopen(h, p, time.Now())
+	opened, same := t.reopen(h, p, time.Now(), true)
 	if !opened {
 		return true // (reopen counts a permission error)
 	}
@@ -1238,9 +1238,10 @@ func (t *Tailer) refresh(h *harvester, p string, st fileStat) bool {
 // reopen opens the closed file h at p and, if it still starts with the
 // bytes h knows, takes it as h's descriptor (at path p). opened is false
 // when p could not be opened or names another inode by now; same is false
-// when it holds another file.
-func (t *Tailer) reopen(h *harvester, p string, now time.Time) (opened, same bool) {
-	f, opened := t.openSame(h, p)
+// when it holds another file. listed: p is a name of the scan's listing
+// (see openSame).
+func (t *Tailer) reopen(h *harvester, p string, now time.Time, listed bool) (opened, same bool) {
+	f, opened := t.openSame(h, p, listed)
 	if f == nil {
 		return opened, false
 	}
@@ -1257,7 +1258,7 @@ func (t *Tailer) reopen(h *harvester, p string, now time.Time) (opened, same boo
 // with the bytes h knows. f is nil otherwise; opened is false when p could
 // not be opened or names another inode by now, true when it is h's inode
 // holding another file.
-func (t *Tailer) openSame(h *harvester, p string) (f *os.File, opened bool) {
+func (t *Tailer) openSame(h *harvester, p string, listed bool) (f *os.File, opened bool) {
 	f, err := t.openFile(p)
 	if err != nil {
 		if os.IsPermission(err) && h.matched {
@@ -1268,12 +1269,18 @@ func (t *Tailer) openSame(h *harvester, p string) (f *os.File, opened bool) {
 	// The name may have been given to another file since it was listed
 	// (renamed over): that one is not h, and taking it would make two
 	// harvesters of one inode. h is left closed for the next scan, which
-	// the rename's notification asks for.
+	// the rename's notification asks for. At a listed name (listed), the
+	// other file goes to that scan with this descriptor, as in start.
 	if fi, err := f.Stat(); err != nil {
 		f.Close()
 		return nil, false
 	} else if st, ok := statOf(fi); !ok || st.key != h.key {
-		f.Close()
+		if listed && ok && fi.Mode().IsRegular() && t.files[st.key] == nil {
+			t.handToNextScan(&preopened{f: f, path: p, st: st})
+			t.poke(true)
+		} else {
+			f.Close()
+		}
 		return nil, false
 	}
 	// A file created since on the freed inode of a deleted one (ext4 reuses
