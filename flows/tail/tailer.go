@@ -852,6 +852,29 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 				lost[k] = h
 			}
 		}
+		for k, h := range lost {
+			// Its descriptor handed to this scan (opened at another name,
+			// listed or created: renamed there, then deleted or renamed on):
+			// taken back, and read from where it was, to its end. Started
+			// as a new file, it was read again from 0.
+			p := pre[k]
+			if p == nil {
+				continue
+			}
+			delete(pre, k)
+			if !t.holdsSame(h, p.f) {
+				p.f.Close()
+				continue
+			}
+			delete(lost, k)
+			h.f = p.f
+			h.lastData = now
+			h.active = true
+			t.setOpen(h, true)
+			t.watchWrites(h)
+			t.log.Debug("Closed file gone from the listing reopened by a descriptor taken at another name; reading it to its end before letting it go",
+				"path", h.path, "openedAt", p.path)
+		}
 		if len(lost) > 0 {
 			alive := t.relocate(lost, now)
 			for _, h := range lost {
@@ -891,7 +914,9 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 			}
 		}
 		for k := range t.lateStart {
-			if !seen[k] {
+			if !seen[k] && pre[k] == nil {
+				// (One whose descriptor was handed to this scan is
+				// started below: at its checkpoint still.)
 				delete(t.lateStart, k)
 			}
 		}
@@ -1283,21 +1308,25 @@ func (t *Tailer) openSame(h *harvester, p string, listed bool) (f *os.File, open
 		}
 		return nil, false
 	}
-	// A file created since on the freed inode of a deleted one (ext4 reuses
-	// it at once) may start with the same bytes: a job's log recreated with
-	// `rm; job > job.log`. Its birth time tells it, where the head known is
-	// too short to (a whole leading KiB is trusted: a birth time can change
-	// for the same file, as an overlayfs copy-up does).
-	if born, ok := t.birthTime(f); ok && h.born != 0 && born != h.born && len(h.head) < fpMax {
-		f.Close()
-		return nil, true
-	}
-	head, err := readHead(f, t.head)
-	if err != nil || len(head) < len(h.head) || !bytes.Equal(head[:len(h.head)], h.head) {
+	if !t.holdsSame(h, f) {
 		f.Close()
 		return nil, true
 	}
 	return f, true
+}
+
+// holdsSame reports whether f, a descriptor of h's inode, still holds h's
+// file. A file created since on the freed inode of a deleted one (ext4
+// reuses it at once) may start with the same bytes: a job's log recreated
+// with `rm; job > job.log`. Its birth time tells it, where the head known
+// is too short to (a whole leading KiB is trusted: a birth time can change
+// for the same file, as an overlayfs copy-up does).
+func (t *Tailer) holdsSame(h *harvester, f *os.File) bool {
+	if born, ok := t.birthTime(f); ok && h.born != 0 && born != h.born && len(h.head) < fpMax {
+		return false
+	}
+	head, err := readHead(f, t.head)
+	return err == nil && len(head) >= len(h.head) && bytes.Equal(head[:len(h.head)], h.head)
 }
 
 // headFromRead lengthens h's known head with the bytes just read at
