@@ -1,10 +1,14 @@
 package tail
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -107,4 +111,204 @@ func TestACheckpointedFileHandedToTheNextScanAndDeletedResumesAtItsCheckpoint(t 
 	}
 	want := strings.SplitAfter(lines("a", 190, 200), "\n")
 	eq(t, got, want[:len(want)-1]...)
+}
+
+func inoOf(t *testing.T, p string) uint64 {
+	t.Helper()
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Sys().(*syscall.Stat_t).Ino
+}
+
+// The take-back closed a handed descriptor that was not the closed file's
+// (a new file on its freed inode: ext4 reuses it at once), so that file was
+// never read. It is started as a new file once the closed one is dropped.
+// From a review.
+func TestANewFileOnAClosedFilesFreedInodeHandedToTheScanIsRead(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	mustWrite(t, b, "b-1\n")
+	inoB := inoOf(t, b)
+	var armed, fired, reused atomic.Bool
+	c := startTailer(t, testConfig(dir, "*.log"), func(tl *Tailer) {
+		tl.noNotify = true
+		tl.inactive = 200 * time.Millisecond
+		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			if name == a && armed.Load() && !fired.Swap(true) {
+				// Between the listing and this open: b.log (closed) is
+				// deleted, a new file gets its inode and is renamed onto
+				// a.log; deleted after the open.
+				if err := os.Remove(b); err != nil {
+					t.Error(err)
+				}
+				for i := 0; i < 200; i++ {
+					n := filepath.Join(dir, fmt.Sprintf("n%d.tmp", i)) // out of the pattern
+					if err := os.WriteFile(n, []byte("new-1\nnew-2\n"), 0o644); err != nil {
+						t.Error(err)
+						break
+					}
+					if inoOf(t, n) == inoB {
+						reused.Store(true)
+						if err := os.Rename(n, a); err != nil {
+							t.Error(err)
+						}
+						break
+					}
+				}
+				f, err := os.OpenFile(name, flag, perm)
+				if err := os.Remove(a); err != nil {
+					t.Error(err)
+				}
+				return f, err
+			}
+			return os.OpenFile(name, flag, perm)
+		}
+	})
+	eq(t, c.waitRecords(1), "b-1\n")
+	waitFor(t, "b.log closed for inactivity", func() bool { return !c.tl.isOpen(b) })
+	armed.Store(true)
+	mustWrite(t, a, "") // a new (empty) file: the next scan opens it
+	waitFor(t, "the open of a.log", fired.Load)
+	if !reused.Load() {
+		t.Skip("the file system did not reuse b.log's inode")
+	}
+	n := c.tl.scans.Load()
+	waitFor(t, "three more scans", func() bool { return c.tl.scans.Load() >= n+3 })
+	eq(t, c.waitRecords(3), "b-1\n", "new-1\n", "new-2\n")
+}
+
+// A light scan (while a send is blocked) closed a descriptor handed for a
+// closed file gone from the listing before a full scan could give it back
+// to that file: its last lines were lost. Light scans hand it on to the
+// full scan now. From a review.
+func TestAClosedFilesHandedDescriptorSurvivesALightScan(t *testing.T) {
+	dir := t.TempDir()
+	a, b, big := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log"), filepath.Join(dir, "big.log")
+	mustWrite(t, b, "b-1\nb-2\n")
+	var armed, fired atomic.Bool
+	tl, err := New(testConfig(dir, "*.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl.noNotify = true
+	tl.linger = 300 * time.Millisecond
+	tl.inactive = 200 * time.Millisecond
+	tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+		if name == a && armed.Load() && !fired.Swap(true) {
+			if err := os.Rename(b, a); err != nil {
+				t.Error(err)
+			}
+			mustAppend(t, a, "b-3\n")
+			f, err := os.OpenFile(name, flag, perm)
+			if err := os.Remove(a); err != nil {
+				t.Error(err)
+			}
+			return f, err
+		}
+		return os.OpenFile(name, flag, perm)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	out := make(chan *record.Chunk) // unbuffered: a send blocks until read
+	done := make(chan struct{})
+	go func() { defer close(done); tl.Run(ctx, out) }()
+	defer func() { cancel(); <-done }()
+
+	var mu sync.Mutex
+	recs := map[string]int{}
+	take := func(ch *record.Chunk) {
+		mu.Lock()
+		for i := 0; i < ch.Len(); i++ {
+			recs[string(ch.Record(i))]++
+		}
+		mu.Unlock()
+		ch.ReleaseData()
+	}
+	deadline := time.After(10 * time.Second)
+	for n := 0; n < 2; {
+		select {
+		case ch := <-out:
+			n += ch.Len()
+			take(ch)
+		case <-deadline:
+			t.Fatal("no b.log records")
+		}
+	}
+	waitFor(t, "b.log closed for inactivity", func() bool { return !tl.isOpen(b) })
+	mustWrite(t, big, lines("x", 0, 40000)) // the consumer stalls: its first send blocks
+	armed.Store(true)
+	mustWrite(t, a, "")
+	waitFor(t, "the rename at the open", fired.Load)
+	n := tl.scans.Load()
+	waitFor(t, "a light scan during the blocked send", func() bool { return tl.scans.Load() >= n+1 })
+	stop, drained := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(drained)
+		for {
+			select {
+			case ch := <-out:
+				take(ch)
+			case <-stop:
+				return
+			}
+		}
+	}()
+	count := func(k string) int { mu.Lock(); defer mu.Unlock(); return recs[k] }
+	waitFor(t, "big.log read", func() bool { return count(lines("x", 39999, 40000)) == 1 })
+	m := tl.scans.Load()
+	waitFor(t, "three more scans", func() bool { return tl.scans.Load() >= m+3 })
+	close(stop)
+	<-drained
+	if count("b-1\n") != 1 || count("b-2\n") != 1 || count("b-3\n") != 1 {
+		t.Fatalf("b.log records: b-1 %d, b-2 %d, b-3 %d times (want once each)", count("b-1\n"), count("b-2\n"), count("b-3\n"))
+	}
+}
+
+// The reopen of a closed file that finds another closed file renamed over
+// it handed that descriptor on only for an untracked file: the renamed
+// file, deleted before the next scan, was dropped with its last lines. It
+// is handed on, and taken back by that file: in the next scan when its
+// name sorts before (its listing saw it), or in this one (its own stat
+// found it gone). From a review.
+func TestAClosedFileRenamedOverAClosedOneAtItsReopenIsReadToItsEnd(t *testing.T) {
+	for _, mover := range []string{"a.log", "c.log"} {
+		t.Run(mover+" renamed over b.log", func(t *testing.T) {
+			dir := t.TempDir()
+			m, b := filepath.Join(dir, mover), filepath.Join(dir, "b.log")
+			mustWrite(t, m, "m-1\n")
+			mustWrite(t, b, "b-1\n")
+			var armed, fired atomic.Bool
+			c := startTailer(t, testConfig(dir, "*.log"), func(tl *Tailer) {
+				tl.noNotify = true
+				tl.inactive = 200 * time.Millisecond
+				tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+					if name == b && armed.Load() && !fired.Swap(true) {
+						mustAppend(t, m, "m-2\n")
+						if err := os.Rename(m, b); err != nil {
+							t.Error(err)
+						}
+						f, err := os.OpenFile(name, flag, perm)
+						if err := os.Remove(b); err != nil {
+							t.Error(err)
+						}
+						return f, err
+					}
+					return os.OpenFile(name, flag, perm)
+				}
+			})
+			waitFor(t, "m-1 and b-1", func() bool { return len(c.records()) == 2 })
+			waitFor(t, "both closed for inactivity", func() bool { return !c.tl.isOpen(m) && !c.tl.isOpen(b) })
+			armed.Store(true)
+			mustAppend(t, b, "b-2\n") // changed: the next scan reopens b.log
+			waitFor(t, "the rename at the reopen", fired.Load)
+			n := c.tl.scans.Load()
+			waitFor(t, "three more scans", func() bool { return c.tl.scans.Load() >= n+3 })
+			c.settle()
+			counts := countRecords(c.records())
+			if counts["m-1\n"] != 1 || counts["m-2\n"] != 1 {
+				t.Fatalf("records %q: m-1 %d, m-2 %d times, want once each", c.records(), counts["m-1\n"], counts["m-2\n"])
+			}
+		})
+	}
 }

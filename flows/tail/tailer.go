@@ -852,20 +852,38 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 				lost[k] = h
 			}
 		}
+		if len(lost) > 0 {
+			// Descriptors handed since this scan took them (by this scan's
+			// own opens and reopens, or the watcher): one of a lost file
+			// is taken back below, in this scan, before it is dropped.
+			t.preMu.Lock()
+			for k := range lost {
+				if p := t.pre[k]; p != nil {
+					if pre == nil {
+						pre = map[fileKey]*preopened{}
+					}
+					if pre[k] == nil {
+						pre[k] = p
+					} else {
+						p.f.Close()
+					}
+					delete(t.pre, k)
+				}
+			}
+			t.preMu.Unlock()
+		}
 		for k, h := range lost {
 			// Its descriptor handed to this scan (opened at another name,
 			// listed or created: renamed there, then deleted or renamed on):
 			// taken back, and read from where it was, to its end. Started
 			// as a new file, it was read again from 0.
 			p := pre[k]
-			if p == nil {
+			if p == nil || !t.holdsSame(h, p.f) {
+				// (Another file on its freed inode: started below as a
+				// new one, once h is dropped.)
 				continue
 			}
 			delete(pre, k)
-			if !t.holdsSame(h, p.f) {
-				p.f.Close()
-				continue
-			}
 			delete(lost, k)
 			h.f = p.f
 			h.lastData = now
@@ -972,6 +990,13 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 	// renamed out of the pattern): read them to their end all the same.
 	for k, p := range pre {
 		delete(pre, k)
+		if h := t.files[k]; light && h != nil && h.f == nil && !seen[k] {
+			// A closed file's inode, gone from the listing: the full scan
+			// decides (taken back by the file, or another file on its
+			// freed inode, started as a new one).
+			t.handToNextScan(p)
+			continue
+		}
 		if t.files[k] != nil || seen[k] {
 			p.f.Close()
 			continue
@@ -1300,7 +1325,8 @@ func (t *Tailer) openSame(h *harvester, p string, listed bool) (f *os.File, open
 		f.Close()
 		return nil, false
 	} else if st, ok := statOf(fi); !ok || st.key != h.key {
-		if listed && ok && fi.Mode().IsRegular() && t.files[st.key] == nil {
+		if o := t.files[st.key]; listed && ok && fi.Mode().IsRegular() && (o == nil || o.f == nil) {
+			// (A closed file's: it takes it back if gone from the listing.)
 			t.handToNextScan(&preopened{f: f, path: p, st: st})
 			t.poke(true)
 		} else {
