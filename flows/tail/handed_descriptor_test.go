@@ -312,3 +312,136 @@ func TestAClosedFileRenamedOverAClosedOneAtItsReopenIsReadToItsEnd(t *testing.T)
 		})
 	}
 }
+
+// The same when the light scan's listing names the file (renamed within
+// the pattern): the light scan does not reopen a closed file, so seeing
+// it proves nothing; deleted before the full scan, it was dropped with its
+// last lines. From a review.
+func TestAClosedFilesHandedDescriptorListedByALightScanIsKept(t *testing.T) {
+	dir := t.TempDir()
+	n, b, big := filepath.Join(dir, "n.log"), filepath.Join(dir, "b.log"), filepath.Join(dir, "big.log")
+	mustWrite(t, b, "b-1\nb-2\n")
+	var armed, fired atomic.Bool
+	var firedAt atomic.Int64
+	tl, err := New(testConfig(dir, "*.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl.noNotify = true
+	tl.linger = 300 * time.Millisecond
+	tl.inactive = 200 * time.Millisecond
+	tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+		if name == n && armed.Load() && !fired.Swap(true) {
+			// b.log, closed, written and renamed onto n.log after the
+			// light scan's listing (n.log, a new file, is replaced).
+			mustAppend(t, b, "b-3\n")
+			if err := os.Rename(b, n); err != nil {
+				t.Error(err)
+			}
+			firedAt.Store(tl.scans.Load())
+		}
+		return os.OpenFile(name, flag, perm)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	out := make(chan *record.Chunk) // unbuffered: a send blocks until read
+	done := make(chan struct{})
+	go func() { defer close(done); tl.Run(ctx, out) }()
+	defer func() { cancel(); <-done }()
+
+	var mu sync.Mutex
+	recs := map[string]int{}
+	take := func(ch *record.Chunk) {
+		mu.Lock()
+		for i := 0; i < ch.Len(); i++ {
+			recs[string(ch.Record(i))]++
+		}
+		mu.Unlock()
+		ch.ReleaseData()
+	}
+	deadline := time.After(10 * time.Second)
+	for got := 0; got < 2; {
+		select {
+		case ch := <-out:
+			got += ch.Len()
+			take(ch)
+		case <-deadline:
+			t.Fatal("no b.log records")
+		}
+	}
+	waitFor(t, "b.log closed for inactivity", func() bool { return !tl.isOpen(b) })
+	mustWrite(t, big, lines("x", 0, 40000)) // the consumer stalls: its first send blocks
+	armed.Store(true)
+	mustWrite(t, n, "n-1\n") // a new file: a light scan opens it
+	waitFor(t, "the rename at the open", fired.Load)
+	waitFor(t, "a light scan after it", func() bool { return tl.scans.Load() >= firedAt.Load()+2 })
+	if err := os.Remove(n); err != nil { // deleted before any full scan
+		t.Fatal(err)
+	}
+	stop, drained := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(drained)
+		for {
+			select {
+			case ch := <-out:
+				take(ch)
+			case <-stop:
+				return
+			}
+		}
+	}()
+	count := func(k string) int { mu.Lock(); defer mu.Unlock(); return recs[k] }
+	waitFor(t, "big.log read", func() bool { return count(lines("x", 39999, 40000)) == 1 })
+	m := tl.scans.Load()
+	waitFor(t, "three more scans", func() bool { return tl.scans.Load() >= m+3 })
+	close(stop)
+	<-drained
+	if count("b-1\n") != 1 || count("b-2\n") != 1 || count("b-3\n") != 1 {
+		t.Fatalf("b.log records: b-1 %d, b-2 %d, b-3 %d times (want once each)", count("b-1\n"), count("b-2\n"), count("b-3\n"))
+	}
+}
+
+// A full scan lists a closed file with a descriptor handed for it, and its
+// reopen by name fails (renamed on after the listing, then deleted): the
+// scan closed the handed descriptor, and the next one dropped the file with
+// its last lines. It takes the descriptor back now.
+func TestAClosedFileWhoseReopenFailsTakesBackItsHandedDescriptor(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	mustWrite(t, b, "b-1\nb-2\n")
+	var armed atomic.Bool
+	var calls atomic.Int32
+	c := startTailer(t, testConfig(dir, "*.log"), func(tl *Tailer) {
+		tl.noNotify = true
+		tl.inactive = 200 * time.Millisecond
+		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			if name != a || !armed.Load() {
+				return os.OpenFile(name, flag, perm)
+			}
+			switch calls.Add(1) {
+			case 1:
+				// The new a.log's open: b.log (closed) written and
+				// renamed onto it after the listing; handed on.
+				mustAppend(t, b, "b-3\n")
+				if err := os.Rename(b, a); err != nil {
+					t.Error(err)
+				}
+			case 2:
+				// The next scan's reopen of b's file listed as a.log:
+				// gone since the listing.
+				if err := os.Remove(a); err != nil {
+					t.Error(err)
+				}
+				return nil, &os.PathError{Op: "open", Path: name, Err: os.ErrNotExist}
+			}
+			return os.OpenFile(name, flag, perm)
+		}
+	})
+	eq(t, c.waitRecords(2), "b-1\n", "b-2\n")
+	waitFor(t, "b.log closed for inactivity", func() bool { return !c.tl.isOpen(b) })
+	armed.Store(true)
+	mustWrite(t, a, "a-1\n") // a new file: the next scan opens it
+	waitFor(t, "the reopen that failed", func() bool { return calls.Load() >= 2 })
+	n := c.tl.scans.Load()
+	waitFor(t, "three more scans", func() bool { return c.tl.scans.Load() >= n+3 })
+	eq(t, c.waitRecords(3), "b-1\n", "b-2\n", "b-3\n")
+}

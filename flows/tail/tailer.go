@@ -885,13 +885,7 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 			}
 			delete(pre, k)
 			delete(lost, k)
-			h.f = p.f
-			h.lastData = now
-			h.active = true
-			t.setOpen(h, true)
-			t.watchWrites(h)
-			t.log.Debug("Closed file gone from the listing reopened by a descriptor taken at another name; reading it to its end before letting it go",
-				"path", h.path, "openedAt", p.path)
+			t.takeBack(h, p, now)
 		}
 		if len(lost) > 0 {
 			alive := t.relocate(lost, now)
@@ -990,12 +984,20 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 	// renamed out of the pattern): read them to their end all the same.
 	for k, p := range pre {
 		delete(pre, k)
-		if h := t.files[k]; light && h != nil && h.f == nil && !seen[k] {
-			// A closed file's inode, gone from the listing: the full scan
-			// decides (taken back by the file, or another file on its
-			// freed inode, started as a new one).
-			t.handToNextScan(p)
-			continue
+		if h := t.files[k]; h != nil && h.f == nil {
+			// A closed file's inode. A light scan does not reopen closed
+			// files: the full scan decides (taken back by the file, or
+			// another file on its freed inode, started as a new one). A
+			// full scan's reopen by name may have failed (renamed on, or
+			// deleted, since the listing): the file takes it back.
+			if light {
+				t.handToNextScan(p)
+				continue
+			}
+			if t.holdsSame(h, p.f) {
+				t.takeBack(h, p, now)
+				continue
+			}
 		}
 		if t.files[k] != nil || seen[k] {
 			p.f.Close()
@@ -1339,6 +1341,17 @@ func (t *Tailer) openSame(h *harvester, p string, listed bool) (f *os.File, open
 		return nil, true
 	}
 	return f, true
+}
+
+// takeBack gives the closed file h the descriptor p of its inode, handed
+// to the scan (see holdsSame): read from where it was.
+func (t *Tailer) takeBack(h *harvester, p *preopened, now time.Time) {
+	h.f = p.f
+	h.lastData = now
+	h.active = true
+	t.setOpen(h, true)
+	t.watchWrites(h)
+	t.log.Debug("Closed file reopened by a descriptor taken at another name", "path", h.path, "openedAt", p.path)
 }
 
 // holdsSame reports whether f, a descriptor of h's inode, still holds h's
