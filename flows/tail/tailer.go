@@ -1328,7 +1328,7 @@ func (t *Tailer) openSame(h *harvester, p string, listed bool) (f *os.File, open
 		return nil, false
 	} else if st, ok := statOf(fi); !ok || st.key != h.key {
 		if o := t.files[st.key]; listed && ok && fi.Mode().IsRegular() && (o == nil || o.f == nil) {
-			// (A closed file's: it takes it back if gone from the listing.)
+			// (A closed file's: it takes it back at that scan, see scan.)
 			t.handToNextScan(&preopened{f: f, path: p, st: st})
 			t.poke(true)
 		} else {
