@@ -188,80 +188,33 @@ func TestAClosedFilesHandedDescriptorSurvivesALightScan(t *testing.T) {
 	a, b, big := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log"), filepath.Join(dir, "big.log")
 	mustWrite(t, b, "b-1\nb-2\n")
 	var armed, fired atomic.Bool
-	tl, err := New(testConfig(dir, "*.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tl.noNotify = true
-	tl.linger = 300 * time.Millisecond
-	tl.inactive = 200 * time.Millisecond
-	tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
-		if name == a && armed.Load() && !fired.Swap(true) {
-			if err := os.Rename(b, a); err != nil {
-				t.Error(err)
+	r := startStalled(t, dir, func(tl *Tailer) {
+		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			if name == a && armed.Load() && !fired.Swap(true) {
+				if err := os.Rename(b, a); err != nil {
+					t.Error(err)
+				}
+				mustAppend(t, a, "b-3\n")
+				f, err := os.OpenFile(name, flag, perm)
+				if err := os.Remove(a); err != nil {
+					t.Error(err)
+				}
+				return f, err
 			}
-			mustAppend(t, a, "b-3\n")
-			f, err := os.OpenFile(name, flag, perm)
-			if err := os.Remove(a); err != nil {
-				t.Error(err)
-			}
-			return f, err
+			return os.OpenFile(name, flag, perm)
 		}
-		return os.OpenFile(name, flag, perm)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	out := make(chan *record.Chunk) // unbuffered: a send blocks until read
-	done := make(chan struct{})
-	go func() { defer close(done); tl.Run(ctx, out) }()
-	defer func() { cancel(); <-done }()
-
-	var mu sync.Mutex
-	recs := map[string]int{}
-	take := func(ch *record.Chunk) {
-		mu.Lock()
-		for i := 0; i < ch.Len(); i++ {
-			recs[string(ch.Record(i))]++
-		}
-		mu.Unlock()
-		ch.ReleaseData()
-	}
-	deadline := time.After(10 * time.Second)
-	for n := 0; n < 2; {
-		select {
-		case ch := <-out:
-			n += ch.Len()
-			take(ch)
-		case <-deadline:
-			t.Fatal("no b.log records")
-		}
-	}
-	waitFor(t, "b.log closed for inactivity", func() bool { return !tl.isOpen(b) })
+	})
+	r.takeRecords(t, 2)
+	waitFor(t, "b.log closed for inactivity", func() bool { return !r.tl.isOpen(b) })
 	mustWrite(t, big, lines("x", 0, 40000)) // the consumer stalls: its first send blocks
 	armed.Store(true)
 	mustWrite(t, a, "")
 	waitFor(t, "the rename at the open", fired.Load)
-	n := tl.scans.Load()
-	waitFor(t, "a light scan during the blocked send", func() bool { return tl.scans.Load() >= n+1 })
-	stop, drained := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(drained)
-		for {
-			select {
-			case ch := <-out:
-				take(ch)
-			case <-stop:
-				return
-			}
-		}
-	}()
-	count := func(k string) int { mu.Lock(); defer mu.Unlock(); return recs[k] }
-	waitFor(t, "big.log read", func() bool { return count(lines("x", 39999, 40000)) == 1 })
-	m := tl.scans.Load()
-	waitFor(t, "three more scans", func() bool { return tl.scans.Load() >= m+3 })
-	close(stop)
-	<-drained
-	if count("b-1\n") != 1 || count("b-2\n") != 1 || count("b-3\n") != 1 {
-		t.Fatalf("b.log records: b-1 %d, b-2 %d, b-3 %d times (want once each)", count("b-1\n"), count("b-2\n"), count("b-3\n"))
+	n := r.tl.scans.Load()
+	waitFor(t, "a light scan during the blocked send", func() bool { return r.tl.scans.Load() >= n+1 })
+	r.drain(t, lines("x", 39999, 40000))
+	if r.count("b-1\n") != 1 || r.count("b-2\n") != 1 || r.count("b-3\n") != 1 {
+		t.Fatalf("b.log records: b-1 %d, b-2 %d, b-3 %d times (want once each)", r.count("b-1\n"), r.count("b-2\n"), r.count("b-3\n"))
 	}
 }
 
@@ -323,80 +276,33 @@ func TestAClosedFilesHandedDescriptorListedByALightScanIsKept(t *testing.T) {
 	mustWrite(t, b, "b-1\nb-2\n")
 	var armed, fired atomic.Bool
 	var firedAt atomic.Int64
-	tl, err := New(testConfig(dir, "*.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tl.noNotify = true
-	tl.linger = 300 * time.Millisecond
-	tl.inactive = 200 * time.Millisecond
-	tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
-		if name == n && armed.Load() && !fired.Swap(true) {
-			// b.log, closed, written and renamed onto n.log after the
-			// light scan's listing (n.log, a new file, is replaced).
-			mustAppend(t, b, "b-3\n")
-			if err := os.Rename(b, n); err != nil {
-				t.Error(err)
+	r := startStalled(t, dir, func(tl *Tailer) {
+		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			if name == n && armed.Load() && !fired.Swap(true) {
+				// b.log, closed, written and renamed onto n.log after the
+				// light scan's listing (n.log, a new file, is replaced).
+				mustAppend(t, b, "b-3\n")
+				if err := os.Rename(b, n); err != nil {
+					t.Error(err)
+				}
+				firedAt.Store(tl.scans.Load())
 			}
-			firedAt.Store(tl.scans.Load())
+			return os.OpenFile(name, flag, perm)
 		}
-		return os.OpenFile(name, flag, perm)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	out := make(chan *record.Chunk) // unbuffered: a send blocks until read
-	done := make(chan struct{})
-	go func() { defer close(done); tl.Run(ctx, out) }()
-	defer func() { cancel(); <-done }()
-
-	var mu sync.Mutex
-	recs := map[string]int{}
-	take := func(ch *record.Chunk) {
-		mu.Lock()
-		for i := 0; i < ch.Len(); i++ {
-			recs[string(ch.Record(i))]++
-		}
-		mu.Unlock()
-		ch.ReleaseData()
-	}
-	deadline := time.After(10 * time.Second)
-	for got := 0; got < 2; {
-		select {
-		case ch := <-out:
-			got += ch.Len()
-			take(ch)
-		case <-deadline:
-			t.Fatal("no b.log records")
-		}
-	}
-	waitFor(t, "b.log closed for inactivity", func() bool { return !tl.isOpen(b) })
+	})
+	r.takeRecords(t, 2)
+	waitFor(t, "b.log closed for inactivity", func() bool { return !r.tl.isOpen(b) })
 	mustWrite(t, big, lines("x", 0, 40000)) // the consumer stalls: its first send blocks
 	armed.Store(true)
 	mustWrite(t, n, "n-1\n") // a new file: a light scan opens it
 	waitFor(t, "the rename at the open", fired.Load)
-	waitFor(t, "a light scan after it", func() bool { return tl.scans.Load() >= firedAt.Load()+2 })
+	waitFor(t, "a light scan after it", func() bool { return r.tl.scans.Load() >= firedAt.Load()+2 })
 	if err := os.Remove(n); err != nil { // deleted before any full scan
 		t.Fatal(err)
 	}
-	stop, drained := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(drained)
-		for {
-			select {
-			case ch := <-out:
-				take(ch)
-			case <-stop:
-				return
-			}
-		}
-	}()
-	count := func(k string) int { mu.Lock(); defer mu.Unlock(); return recs[k] }
-	waitFor(t, "big.log read", func() bool { return count(lines("x", 39999, 40000)) == 1 })
-	m := tl.scans.Load()
-	waitFor(t, "three more scans", func() bool { return tl.scans.Load() >= m+3 })
-	close(stop)
-	<-drained
-	if count("b-1\n") != 1 || count("b-2\n") != 1 || count("b-3\n") != 1 {
-		t.Fatalf("b.log records: b-1 %d, b-2 %d, b-3 %d times (want once each)", count("b-1\n"), count("b-2\n"), count("b-3\n"))
+	r.drain(t, lines("x", 39999, 40000))
+	if r.count("b-1\n") != 1 || r.count("b-2\n") != 1 || r.count("b-3\n") != 1 {
+		t.Fatalf("b.log records: b-1 %d, b-2 %d, b-3 %d times (want once each)", r.count("b-1\n"), r.count("b-2\n"), r.count("b-3\n"))
 	}
 }
 
@@ -444,4 +350,86 @@ func TestAClosedFileWhoseReopenFailsTakesBackItsHandedDescriptor(t *testing.T) {
 	n := c.tl.scans.Load()
 	waitFor(t, "three more scans", func() bool { return c.tl.scans.Load() >= n+3 })
 	eq(t, c.waitRecords(3), "b-1\n", "b-2\n", "b-3\n")
+}
+
+// stalledRun is a tailer whose consumer takes chunks only while told to:
+// meanwhile the tailer's send blocks, and only light scans run (a slow or
+// failed destination).
+type stalledRun struct {
+	tl   *Tailer
+	out  chan *record.Chunk // unbuffered
+	mu   sync.Mutex
+	recs map[string]int
+}
+
+// startStalled starts a tailer without notifications on dir's *.log,
+// closing files after 200 ms of inactivity.
+func startStalled(t *testing.T, dir string, tune func(*Tailer)) *stalledRun {
+	t.Helper()
+	tl, err := New(testConfig(dir, "*.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl.noNotify = true
+	tl.linger = 300 * time.Millisecond
+	tl.inactive = 200 * time.Millisecond
+	tune(tl)
+	r := &stalledRun{tl: tl, out: make(chan *record.Chunk), recs: map[string]int{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); tl.Run(ctx, r.out) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return r
+}
+
+func (r *stalledRun) take(c *record.Chunk) {
+	r.mu.Lock()
+	for i := 0; i < c.Len(); i++ {
+		r.recs[string(c.Record(i))]++
+	}
+	r.mu.Unlock()
+	c.ReleaseData()
+}
+
+func (r *stalledRun) count(rec string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.recs[rec]
+}
+
+// takeRecords takes chunks until n records came.
+func (r *stalledRun) takeRecords(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for got := 0; got < n; {
+		select {
+		case c := <-r.out:
+			got += c.Len()
+			r.take(c)
+		case <-deadline:
+			t.Fatalf("%d records of %d", got, n)
+		}
+	}
+}
+
+// drain takes chunks again until the record last came and three more
+// scans ran.
+func (r *stalledRun) drain(t *testing.T, last string) {
+	t.Helper()
+	stop, drained := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(drained)
+		for {
+			select {
+			case c := <-r.out:
+				r.take(c)
+			case <-stop:
+				return
+			}
+		}
+	}()
+	defer func() { close(stop); <-drained }()
+	waitFor(t, last, func() bool { return r.count(last) == 1 })
+	m := r.tl.scans.Load()
+	waitFor(t, "three more scans", func() bool { return r.tl.scans.Load() >= m+3 })
 }
