@@ -30,22 +30,7 @@ func TestAClosedFileRenamedOntoAListedNameAndDeletedIsNotReadAgainFromZero(t *te
 	c := startTailer(t, testConfig(dir, "*.log"), func(tl *Tailer) {
 		tl.noNotify = true
 		tl.inactive = 200 * time.Millisecond
-		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
-			if name == a && armed.Load() && !fired.Swap(true) {
-				// b.log renamed onto a.log after the listing, and
-				// written; deleted after the open.
-				if err := os.Rename(b, a); err != nil {
-					t.Error(err)
-				}
-				mustAppend(t, a, "b-3\n")
-				f, err := os.OpenFile(name, flag, perm)
-				if err := os.Remove(a); err != nil {
-					t.Error(err)
-				}
-				return f, err
-			}
-			return os.OpenFile(name, flag, perm)
-		}
+		tl.openFn = renamedOntoAtOpen(t, b, a, &armed, &fired)
 	})
 	eq(t, c.waitRecords(2), "b-1\n", "b-2\n")
 	waitFor(t, "b.log closed for inactivity", func() bool { return !c.tl.isOpen(b) })
@@ -189,20 +174,7 @@ func TestAClosedFilesHandedDescriptorSurvivesALightScan(t *testing.T) {
 	mustWrite(t, b, "b-1\nb-2\n")
 	var armed, fired atomic.Bool
 	r := startStalled(t, dir, func(tl *Tailer) {
-		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
-			if name == a && armed.Load() && !fired.Swap(true) {
-				if err := os.Rename(b, a); err != nil {
-					t.Error(err)
-				}
-				mustAppend(t, a, "b-3\n")
-				f, err := os.OpenFile(name, flag, perm)
-				if err := os.Remove(a); err != nil {
-					t.Error(err)
-				}
-				return f, err
-			}
-			return os.OpenFile(name, flag, perm)
-		}
+		tl.openFn = renamedOntoAtOpen(t, b, a, &armed, &fired)
 	})
 	r.takeRecords(t, 2)
 	waitFor(t, "b.log closed for inactivity", func() bool { return !r.tl.isOpen(b) })
@@ -432,4 +404,24 @@ func (r *stalledRun) drain(t *testing.T, last string) {
 	waitFor(t, last, func() bool { return r.count(last) == 1 })
 	m := r.tl.scans.Load()
 	waitFor(t, "three more scans", func() bool { return r.tl.scans.Load() >= m+3 })
+}
+
+// renamedOntoAtOpen is an openFn whose first open of a once armed (fired
+// then) finds b renamed onto a after the listing, with "b-3\n" written,
+// and deletes it right after the open.
+func renamedOntoAtOpen(t *testing.T, b, a string, armed, fired *atomic.Bool) func(string, int, os.FileMode) (*os.File, error) {
+	return func(name string, flag int, perm os.FileMode) (*os.File, error) {
+		if name == a && armed.Load() && !fired.Swap(true) {
+			if err := os.Rename(b, a); err != nil {
+				t.Error(err)
+			}
+			mustAppend(t, a, "b-3\n")
+			f, err := os.OpenFile(name, flag, perm)
+			if err := os.Remove(a); err != nil {
+				t.Error(err)
+			}
+			return f, err
+		}
+		return os.OpenFile(name, flag, perm)
+	}
 }
