@@ -633,7 +633,8 @@ func (t *Tailer) stopAll() {
 	t.watcher.close()
 	t.preMu.Lock()
 	for _, p := range t.pre {
-		t.log.Debug("Stopped before a file opened on its creation was started", "path", p.path, "fileId", p.st.key.fileID())
+		// (Opened on its creation, or found by a scan at a listed name.)
+		t.log.Debug("Stopped before a file handed to the next scan was started", "path", p.path, "fileId", p.st.key.fileID())
 		p.f.Close()
 	}
 	t.pre = nil
