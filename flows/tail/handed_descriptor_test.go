@@ -425,3 +425,43 @@ func renamedOntoAtOpen(t *testing.T, b, a string, armed, fired *atomic.Bool) fun
 		return os.OpenFile(name, flag, perm)
 	}
 }
+
+// A file closed for inactivity, written while a send waits (a slow or
+// failed destination: only light scans run) and deleted before the send
+// goes through (a delete-and-create rotation), lost what was written since
+// its close: light scans did not open closed files, and the full scan
+// after found it gone. A light scan hands the changed file's descriptor to
+// the full scan now, which gives it back to the file.
+func TestAClosedFileWrittenAndDeletedWhileASendWaitsIsReadToItsEnd(t *testing.T) {
+	for _, notify := range []bool{false, true} {
+		t.Run(fmt.Sprintf("inotify=%v", notify), func(t *testing.T) {
+			dir := t.TempDir()
+			b, big := filepath.Join(dir, "b.log"), filepath.Join(dir, "big.log")
+			mustWrite(t, b, "b-1\nb-2\n")
+			var full atomic.Int64
+			r := startStalled(t, dir, func(tl *Tailer) {
+				tl.noNotify = !notify
+				tl.afterList = func() { full.Add(1) }
+			})
+			light := r.tl.lightScans.Load
+			r.takeRecords(t, 2)
+			waitFor(t, "b.log closed for inactivity", func() bool { return !r.tl.isOpen(b) })
+			mustWrite(t, big, lines("x", 0, 40000)) // the consumer stalls: a send blocks
+			waitFor(t, "a light scan (the send waits)", func() bool { return light() >= 1 })
+			f0 := full.Load()
+			mustAppend(t, b, "b-3\n")
+			n := light()
+			waitFor(t, "two more light scans", func() bool { return light() >= n+2 })
+			if err := os.Remove(b); err != nil {
+				t.Fatal(err)
+			}
+			if full.Load() != f0 {
+				t.Fatalf("a full scan ran while the send waited")
+			}
+			r.drain(t, lines("x", 39999, 40000))
+			if r.count("b-1\n") != 1 || r.count("b-2\n") != 1 || r.count("b-3\n") != 1 {
+				t.Fatalf("b.log records: b-1 %d, b-2 %d, b-3 %d times (want once each)", r.count("b-1\n"), r.count("b-2\n"), r.count("b-3\n"))
+			}
+		})
+	}
+}

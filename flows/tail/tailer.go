@@ -201,6 +201,8 @@ type Tailer struct {
 	writeReads atomic.Int64
 	// scans counts directory scans, full and light (tests).
 	scans atomic.Int64
+	// lightScans counts the light ones (tests).
+	lightScans atomic.Int64
 	// pumps counts files read by passes of the loop (tests).
 	pumps atomic.Int64
 }
@@ -702,7 +704,9 @@ func (t *Tailer) warnOnce(level slog.Level, path, problem string, args ...any) {
 func (t *Tailer) scan(ctx context.Context, light bool) {
 	t.scans.Add(1)
 	now := time.Now()
-	if !light {
+	if light {
+		t.lightScans.Add(1)
+	} else {
 		t.lastScan = now
 		t.rescanAt = time.Time{}
 		t.scanErr = nil
@@ -776,6 +780,17 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 				if light {
 					h.matched, h.ownName = true, false // (back in the pattern: its name is the pattern's again)
 					t.setPath(h, p)
+					if h.f == nil && !h.undecided && pre[st.key] == nil && (st.size != h.offset || !st.modTime.Equal(h.modTime)) {
+						// Closed and written since (a write notification
+						// asks for this scan): a light scan decides nothing,
+						// but a file deleted before the full scan would lose
+						// what was written. Its descriptor goes to that scan,
+						// which gives it back to the file if it is gone from
+						// the listing then (and closes it otherwise).
+						if f, _ := t.openSame(h, p, true); f != nil {
+							t.handToNextScan(&preopened{f: f, path: p, st: st})
+						}
+					}
 					continue
 				}
 				if t.refresh(h, p, st) {
