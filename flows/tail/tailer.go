@@ -730,6 +730,13 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 		t.warnOnce(slog.LevelError, t.cfg.Dir, "Cannot list directory", "err", err)
 		t.fail(err)
 		t.scanErr = err
+		// The descriptors taken stay for the next scan: a file deleted
+		// meanwhile is read only through one (out of descriptors, this
+		// holds them until the files are read, not until their deletion).
+		for k, p := range pre {
+			delete(pre, k)
+			t.handToNextScan(p)
+		}
 		return
 	}
 	if t.warned[t.cfg.Dir] != "" {
@@ -781,15 +788,7 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 					h.matched, h.ownName = true, false // (back in the pattern: its name is the pattern's again)
 					t.setPath(h, p)
 					if h.f == nil && !h.undecided && pre[st.key] == nil && (st.size != h.offset || !st.modTime.Equal(h.modTime)) {
-						// Closed and written since (a write notification
-						// asks for this scan): a light scan decides nothing,
-						// but a file deleted before the full scan would lose
-						// what was written. Its descriptor goes to that scan,
-						// which gives it back to the file if it is gone from
-						// the listing then (and closes it otherwise).
-						if f, _ := t.openSame(h, p, true); f != nil {
-							t.handToNextScan(&preopened{f: f, path: p, st: st})
-						}
+						t.holdChanged(h, p)
 					}
 					continue
 				}
@@ -1357,6 +1356,43 @@ func (t *Tailer) openSame(h *harvester, p string, listed bool) (f *os.File, open
 		return nil, true
 	}
 	return f, true
+}
+
+// holdChanged opens the closed file h, changed at p since it was closed
+// (a write notification asks for this scan), and hands the descriptor to
+// the next scan (light scans, while a send waits: they decide nothing).
+// Deleted before the full scan, the file would lose what was written
+// since. That scan gives the descriptor back to h if h is gone from the
+// listing (takeBack), starts it as a new file if it holds another content
+// now (rewritten in place: `cmd > app.log`), and closes it otherwise (h
+// reopened by name). Later light scans hand it on (see scan).
+func (t *Tailer) holdChanged(h *harvester, p string) {
+	f, err := t.openFile(p)
+	if err != nil {
+		return // (the full scan reports it)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return
+	}
+	st, ok := statOf(fi)
+	if !ok || !fi.Mode().IsRegular() {
+		f.Close()
+		return
+	}
+	if st.key != h.key {
+		// Renamed over since the listing: the other file goes to the next
+		// scan with it, as in openSame, unless it is open already.
+		if o := t.files[st.key]; o == nil || o.f == nil {
+			t.handToNextScan(&preopened{f: f, path: p, st: st})
+			t.poke(true)
+		} else {
+			f.Close()
+		}
+		return
+	}
+	t.handToNextScan(&preopened{f: f, path: p, st: st})
 }
 
 // takeBack gives the closed file h the descriptor p of its inode, handed
