@@ -388,6 +388,19 @@ func (r *stalledRun) takeRecords(t *testing.T, n int) {
 // scans ran.
 func (r *stalledRun) drain(t *testing.T, last string) {
 	t.Helper()
+	r.drainUntil(t, last, func() bool {
+		if r.count(last) != 1 {
+			return false
+		}
+		m := r.tl.scans.Load()
+		waitFor(t, "three more scans", func() bool { return r.tl.scans.Load() >= m+3 })
+		return true
+	})
+}
+
+// drainUntil takes chunks again until done reports true.
+func (r *stalledRun) drainUntil(t *testing.T, what string, done func() bool) {
+	t.Helper()
 	stop, drained := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(drained)
@@ -401,9 +414,7 @@ func (r *stalledRun) drain(t *testing.T, last string) {
 		}
 	}()
 	defer func() { close(stop); <-drained }()
-	waitFor(t, last, func() bool { return r.count(last) == 1 })
-	m := r.tl.scans.Load()
-	waitFor(t, "three more scans", func() bool { return r.tl.scans.Load() >= m+3 })
+	waitFor(t, what, done)
 }
 
 // renamedOntoAtOpen is an openFn whose first open of a once armed (fired
@@ -556,4 +567,38 @@ func TestAHeldDescriptorSurvivesALightScanWhoseListingFails(t *testing.T) {
 	if r.count("b-1\n") != 1 || r.count("b-2\n") != 1 || r.count("b-3\n") != 1 {
 		t.Fatalf("b.log records: b-1 %d, b-2 %d, b-3 %d times (want once each)", r.count("b-1\n"), r.count("b-2\n"), r.count("b-3\n"))
 	}
+}
+
+// While a send waits, a change in the directory wakes a light scan, but
+// writes to an open file, which wake the loop too, do not: each of them
+// listed and stat'ed the whole directory once a change had come (about
+// nine a second for a busy file during an outage).
+func TestWritesToAnOpenFileWhileASendWaitsDoNotRescanTheDirectory(t *testing.T) {
+	dir := t.TempDir()
+	big, other := filepath.Join(dir, "big.log"), filepath.Join(dir, "other.log")
+	mustWrite(t, big, lines("x", 0, 40000))
+	r := startStalled(t, dir, func(tl *Tailer) {
+		tl.noNotify = false
+		tl.cfg.MaxRefresh = time.Hour // no light scan by the clock
+	})
+	waitFor(t, "a send that waits", func() bool { return r.tl.sendWaits.Load() >= 1 })
+	n := r.tl.lightScans.Load()
+	// A change: one light scan. (An empty file: a write to it, unread
+	// among those below, would itself ask for a rescan.)
+	if f, err := os.Create(other); err != nil {
+		t.Fatal(err)
+	} else {
+		f.Close()
+	}
+	waitFor(t, "a light scan for the new file", func() bool { return r.tl.lightScans.Load() >= n+1 })
+	n = r.tl.lightScans.Load()
+	for i := range 5 {
+		w := r.tl.writeWakes.Load()
+		mustAppend(t, big, fmt.Sprintf("y-%d\n", i))
+		waitFor(t, "a wake-up for the write", func() bool { return r.tl.writeWakes.Load() > w })
+	}
+	if got := r.tl.lightScans.Load() - n; got != 0 {
+		t.Fatalf("%d light scans for 5 writes to an open file while the send waited, want 0", got)
+	}
+	r.drainUntil(t, "y-4", func() bool { return r.count("y-4\n") == 1 })
 }

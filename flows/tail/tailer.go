@@ -183,8 +183,12 @@ type Tailer struct {
 	links   atomic.Bool   // a matching entry is a symlink (concerns: its target may have any name)
 	idling  chan struct{} // the loop waits for a change (write notifications are wanted)
 	scanReq atomic.Bool
-	openMu  sync.Mutex
-	open    map[string]int // paths with an open descriptor: how many (for the watcher)
+	// lightReq: a rescan was asked for since the last light scan a wake-up
+	// ran while a send waits (see send); scanReq stays set for the full
+	// scan after.
+	lightReq atomic.Bool
+	openMu   sync.Mutex
+	open     map[string]int // paths with an open descriptor: how many (for the watcher)
 	// written: write watches with events since the last pass; writtenAll:
 	// events were lost (an overflow). Both under openMu. writtenPass is the
 	// map the current pass reads (Run goroutine): the two are swapped.
@@ -203,6 +207,8 @@ type Tailer struct {
 	scans atomic.Int64
 	// lightScans counts the light ones (tests).
 	lightScans atomic.Int64
+	// sendWaits counts sends that had to wait for the consumer (tests).
+	sendWaits atomic.Int64
 	// pumps counts files read by passes of the loop (tests).
 	pumps atomic.Int64
 }
@@ -610,6 +616,7 @@ func (t *Tailer) turnOrder(full bool, written map[int32]bool, now time.Time) []*
 			// live name: the reader goroutine tells a closed file by path):
 			// the rescan reopens it, at once.
 			t.scanReq.Store(true)
+			t.lightReq.Store(true)
 		}
 	}
 	slices.SortFunc(t.order, func(a, b *harvester) int {
@@ -680,6 +687,7 @@ func (t *Tailer) isOpen(path string) bool {
 func (t *Tailer) poke(scan bool) {
 	if scan {
 		t.scanReq.Store(true)
+		t.lightReq.Store(true)
 	}
 	select {
 	case t.wake <- struct{}{}:
@@ -703,6 +711,7 @@ func (t *Tailer) warnOnce(level slog.Level, path, problem string, args ...any) {
 // renames, so that files deleted soon after creation are still held open.
 func (t *Tailer) scan(ctx context.Context, light bool) {
 	t.scans.Add(1)
+	t.lightReq.Store(false) // (changes from now on ask again)
 	now := time.Now()
 	if light {
 		t.lightScans.Add(1)
@@ -2473,6 +2482,7 @@ func (t *Tailer) send(ctx context.Context, out chan<- *record.Chunk, h *harveste
 			}
 			defer t.sendTick.Stop()
 			tick = t.sendTick.C
+			t.sendWaits.Add(1)
 		}
 		select {
 		case out <- c:
@@ -2481,9 +2491,11 @@ func (t *Tailer) send(ctx context.Context, out chan<- *record.Chunk, h *harveste
 			drop()
 			return
 		case <-t.wake:
-			if t.scanReq.Swap(false) {
+			// A light scan for a change in the directory (not for every
+			// wake-up: writes to open files wake it too, and scanReq stays
+			// set once a change came).
+			if t.lightReq.Swap(false) {
 				t.scan(ctx, true)
-				t.scanReq.Store(true) // the full scan still runs later
 			}
 		case <-tick:
 			if ticks++; ticks%lightEvery == 0 {

@@ -230,6 +230,7 @@ func (t *Tailer) takeWriteEvents() {
 	}
 	if scan, _ := t.noteWrites(evs); scan {
 		t.scanReq.Store(true)
+		t.lightReq.Store(true) // (for a send that waits in this pass)
 	}
 }
 
