@@ -185,9 +185,7 @@ func TestAClosedFilesHandedDescriptorSurvivesALightScan(t *testing.T) {
 	n := r.tl.scans.Load()
 	waitFor(t, "a light scan during the blocked send", func() bool { return r.tl.scans.Load() >= n+1 })
 	r.drain(t, lines("x", 39999, 40000))
-	if r.count("b-1\n") != 1 || r.count("b-2\n") != 1 || r.count("b-3\n") != 1 {
-		t.Fatalf("b.log records: b-1 %d, b-2 %d, b-3 %d times (want once each)", r.count("b-1\n"), r.count("b-2\n"), r.count("b-3\n"))
-	}
+	r.wantOnce(t, "b-1\n", "b-2\n", "b-3\n")
 }
 
 // The reopen of a closed file that finds another closed file renamed over
@@ -273,9 +271,7 @@ func TestAClosedFilesHandedDescriptorListedByALightScanIsKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.drain(t, lines("x", 39999, 40000))
-	if r.count("b-1\n") != 1 || r.count("b-2\n") != 1 || r.count("b-3\n") != 1 {
-		t.Fatalf("b.log records: b-1 %d, b-2 %d, b-3 %d times (want once each)", r.count("b-1\n"), r.count("b-2\n"), r.count("b-3\n"))
-	}
+	r.wantOnce(t, "b-1\n", "b-2\n", "b-3\n")
 }
 
 // A full scan lists a closed file with a descriptor handed for it, and its
@@ -398,6 +394,16 @@ func (r *stalledRun) drain(t *testing.T, last string) {
 	})
 }
 
+// wantOnce fails t unless each of recs came exactly once.
+func (r *stalledRun) wantOnce(t *testing.T, recs ...string) {
+	t.Helper()
+	for _, rec := range recs {
+		if n := r.count(rec); n != 1 {
+			t.Errorf("%q read %d times, want once", rec, n)
+		}
+	}
+}
+
 // drainUntil takes chunks again until done reports true.
 func (r *stalledRun) drainUntil(t *testing.T, what string, done func() bool) {
 	t.Helper()
@@ -470,9 +476,7 @@ func TestAClosedFileWrittenAndDeletedWhileASendWaitsIsReadToItsEnd(t *testing.T)
 				t.Fatalf("a full scan ran while the send waited")
 			}
 			r.drain(t, lines("x", 39999, 40000))
-			if r.count("b-1\n") != 1 || r.count("b-2\n") != 1 || r.count("b-3\n") != 1 {
-				t.Fatalf("b.log records: b-1 %d, b-2 %d, b-3 %d times (want once each)", r.count("b-1\n"), r.count("b-2\n"), r.count("b-3\n"))
-			}
+			r.wantOnce(t, "b-1\n", "b-2\n", "b-3\n")
 		})
 	}
 }
@@ -519,11 +523,7 @@ func TestAClosedFileRewrittenAndDeletedWhileASendWaitsIsRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.drain(t, lines("x", 39999, 40000))
-	for _, rec := range []string{"b-1\n", "b-2\n", "n-1\n", "n-2\n", "n-3\n"} {
-		if r.count(rec) != 1 {
-			t.Errorf("%q read %d times, want once", rec, r.count(rec))
-		}
-	}
+	r.wantOnce(t, "b-1\n", "b-2\n", "n-1\n", "n-2\n", "n-3\n")
 }
 
 // A light scan whose listing failed closed the descriptors it had taken,
@@ -564,9 +564,7 @@ func TestAHeldDescriptorSurvivesALightScanWhoseListingFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.drain(t, lines("x", 39999, 40000))
-	if r.count("b-1\n") != 1 || r.count("b-2\n") != 1 || r.count("b-3\n") != 1 {
-		t.Fatalf("b.log records: b-1 %d, b-2 %d, b-3 %d times (want once each)", r.count("b-1\n"), r.count("b-2\n"), r.count("b-3\n"))
-	}
+	r.wantOnce(t, "b-1\n", "b-2\n", "b-3\n")
 }
 
 // While a send waits, a change in the directory wakes a light scan, but
