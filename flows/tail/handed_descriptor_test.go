@@ -528,43 +528,55 @@ func TestAClosedFileRewrittenAndDeletedWhileASendWaitsIsRead(t *testing.T) {
 
 // A light scan whose listing failed closed the descriptors it had taken,
 // among them one it had held for a changed closed file: deleted before the
-// full scan, the file lost its last lines. They wait for the next scan now.
+// full scan, the file lost its last lines. They wait for the next scan now,
+// and a full scan whose listing fails too gives the file its descriptor
+// back (handed on forever, it was never read while the listing failed).
 // (The listing fails here because the directory's path names a regular
-// file for a while; from a review, which found it with EMFILE.)
-func TestAHeldDescriptorSurvivesALightScanWhoseListingFails(t *testing.T) {
-	root := t.TempDir()
-	dir, aside := filepath.Join(root, "logs"), filepath.Join(root, "aside")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
+// file for a while; from two reviews, the first of which found it with
+// EMFILE.)
+func TestAHeldDescriptorSurvivesScansWhoseListingFails(t *testing.T) {
+	for _, relisted := range []bool{true, false} {
+		t.Run(fmt.Sprintf("listed again=%v", relisted), func(t *testing.T) {
+			root := t.TempDir()
+			dir, aside := filepath.Join(root, "logs"), filepath.Join(root, "aside")
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			b, big := filepath.Join(dir, "b.log"), filepath.Join(dir, "big.log")
+			mustWrite(t, b, "b-1\nb-2\n")
+			r := startStalled(t, dir, func(tl *Tailer) {})
+			light := r.tl.lightScans.Load
+			r.takeRecords(t, 2)
+			waitFor(t, "b.log closed for inactivity", func() bool { return !r.tl.isOpen(b) })
+			key := fileKeyOf(t, b)
+			mustWrite(t, big, lines("x", 0, 40000)) // the consumer stalls: a send blocks
+			waitFor(t, "a light scan (the send waits)", func() bool { return light() >= 1 })
+			mustAppend(t, b, "b-3\n")
+			waitFor(t, "b.log's descriptor held", func() bool { return handed(r.tl, key) })
+			if err := os.Rename(dir, aside); err != nil {
+				t.Fatal(err)
+			}
+			mustWrite(t, dir, "not a directory\n")
+			n := light()
+			waitFor(t, "two light scans that cannot list", func() bool { return light() >= n+2 })
+			if err := os.Remove(filepath.Join(aside, "b.log")); err != nil {
+				t.Fatal(err)
+			}
+			if !relisted {
+				r.drainUntil(t, "b-3", func() bool { return r.count("b-3\n") >= 1 })
+				r.wantOnce(t, "b-1\n", "b-2\n", "b-3\n")
+				return
+			}
+			if err := os.Remove(dir); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(aside, dir); err != nil {
+				t.Fatal(err)
+			}
+			r.drain(t, lines("x", 39999, 40000))
+			r.wantOnce(t, "b-1\n", "b-2\n", "b-3\n")
+		})
 	}
-	b, big := filepath.Join(dir, "b.log"), filepath.Join(dir, "big.log")
-	mustWrite(t, b, "b-1\nb-2\n")
-	r := startStalled(t, dir, func(tl *Tailer) {})
-	light := r.tl.lightScans.Load
-	r.takeRecords(t, 2)
-	waitFor(t, "b.log closed for inactivity", func() bool { return !r.tl.isOpen(b) })
-	key := fileKeyOf(t, b)
-	mustWrite(t, big, lines("x", 0, 40000)) // the consumer stalls: a send blocks
-	waitFor(t, "a light scan (the send waits)", func() bool { return light() >= 1 })
-	mustAppend(t, b, "b-3\n")
-	waitFor(t, "b.log's descriptor held", func() bool { return handed(r.tl, key) })
-	if err := os.Rename(dir, aside); err != nil {
-		t.Fatal(err)
-	}
-	mustWrite(t, dir, "not a directory\n")
-	n := light()
-	waitFor(t, "two light scans that cannot list", func() bool { return light() >= n+2 })
-	if err := os.Remove(filepath.Join(aside, "b.log")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Remove(dir); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(aside, dir); err != nil {
-		t.Fatal(err)
-	}
-	r.drain(t, lines("x", 39999, 40000))
-	r.wantOnce(t, "b-1\n", "b-2\n", "b-3\n")
 }
 
 // While a send waits, a change in the directory wakes a light scan, but
@@ -599,4 +611,35 @@ func TestWritesToAnOpenFileWhileASendWaitsDoNotRescanTheDirectory(t *testing.T) 
 		t.Fatalf("%d light scans for 5 writes to an open file while the send waited, want 0", got)
 	}
 	r.drainUntil(t, "y-4", func() bool { return r.count("y-4\n") == 1 })
+}
+
+// Writes to a closed file whose descriptor a light scan holds while a send
+// waits need the full scan after it, not another light one: each of them
+// listed and stat'ed the directory again. From a review.
+func TestWritesToAHeldClosedFileWhileASendWaitsDoNotRescanTheDirectory(t *testing.T) {
+	dir := t.TempDir()
+	b, big := filepath.Join(dir, "b.log"), filepath.Join(dir, "big.log")
+	mustWrite(t, b, "b-1\nb-2\n")
+	r := startStalled(t, dir, func(tl *Tailer) {
+		tl.noNotify = false
+		tl.cfg.MaxRefresh = time.Hour // no light scan by the clock
+	})
+	r.takeRecords(t, 2)
+	waitFor(t, "b.log closed for inactivity", func() bool { return !r.tl.isOpen(b) })
+	key := fileKeyOf(t, b)
+	mustWrite(t, big, lines("x", 0, 40000)) // the consumer stalls: a send blocks
+	waitFor(t, "a send that waits", func() bool { return r.tl.sendWaits.Load() >= 1 })
+	mustAppend(t, b, "b-3\n")
+	waitFor(t, "b.log's descriptor held", func() bool { return handed(r.tl, key) })
+	n := r.tl.lightScans.Load()
+	for i := range 10 {
+		w := r.tl.writeReads.Load()
+		mustAppend(t, b, fmt.Sprintf("y-%d\n", i))
+		waitFor(t, "the write's notification read", func() bool { return r.tl.writeReads.Load() > w })
+	}
+	if got := r.tl.lightScans.Load() - n; got > 1 {
+		t.Errorf("%d light scans for 10 writes to a closed file already held, want at most 1", got)
+	}
+	r.drainUntil(t, "y-9", func() bool { return r.count("y-9\n") == 1 })
+	r.wantOnce(t, "b-1\n", "b-2\n", "b-3\n", "y-0\n", "y-9\n")
 }

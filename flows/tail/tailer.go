@@ -189,6 +189,10 @@ type Tailer struct {
 	lightReq atomic.Bool
 	openMu   sync.Mutex
 	open     map[string]int // paths with an open descriptor: how many (for the watcher)
+	// held: the write watches of closed files whose descriptor a light
+	// scan holds for the full scan (holdChanged), under openMu; cleared by
+	// each full scan. Their writes need that scan, not another light one.
+	held map[int32]bool
 	// written: write watches with events since the last pass; writtenAll:
 	// events were lost (an overflow). Both under openMu. writtenPass is the
 	// map the current pass reads (Run goroutine): the two are swapped.
@@ -716,6 +720,9 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 	if light {
 		t.lightScans.Add(1)
 	} else {
+		t.openMu.Lock()
+		clear(t.held)
+		t.openMu.Unlock()
 		t.lastScan = now
 		t.rescanAt = time.Time{}
 		t.scanErr = nil
@@ -739,12 +746,21 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 		t.warnOnce(slog.LevelError, t.cfg.Dir, "Cannot list directory", "err", err)
 		t.fail(err)
 		t.scanErr = err
-		// The descriptors taken stay for the next scan: a file deleted
-		// meanwhile is read only through one (out of descriptors, this
-		// holds them until the files are read, not until their deletion).
+		// A file deleted while a send waits is read only through the
+		// descriptor a light scan took for it: a light scan hands them on
+		// to the full scan; a full scan gives a closed file its own back
+		// (read, then closed when idle, as a reopen by name would be). The
+		// rest is closed: held across a listing that keeps failing, they
+		// would never be read, nor their space freed.
 		for k, p := range pre {
 			delete(pre, k)
-			t.handToNextScan(p)
+			if light {
+				t.handToNextScan(p)
+			} else if h := t.files[k]; h != nil && h.f == nil && t.holdsSame(h, p.f) {
+				t.takeBack(h, p, now)
+			} else {
+				p.f.Close()
+			}
 		}
 		return
 	}
@@ -1401,7 +1417,22 @@ func (t *Tailer) holdChanged(h *harvester, p string) {
 		}
 		return
 	}
-	t.handToNextScan(&preopened{f: f, path: p, st: st})
+	if t.handToNextScan(&preopened{f: f, path: p, st: st}) && h.wd != 0 {
+		t.openMu.Lock()
+		if t.held == nil {
+			t.held = map[int32]bool{}
+		}
+		t.held[h.wd] = true
+		t.openMu.Unlock()
+	}
+}
+
+// isHeld reports whether wd is the write watch of a closed file whose
+// descriptor a light scan holds (see held).
+func (t *Tailer) isHeld(wd int32) bool {
+	t.openMu.Lock()
+	defer t.openMu.Unlock()
+	return t.held[wd]
 }
 
 // takeBack gives the closed file h the descriptor p of its inode, handed

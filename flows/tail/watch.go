@@ -201,11 +201,17 @@ func (t *Tailer) noteWrites(evs []notifyEvent) (scan, read bool) {
 			t.log.Debug("Write notifications overflowed; rescanning")
 			t.markLost()
 			scan = true
-		} else if !t.isOpen(ev.path) {
-			scan = true
-		} else {
+		} else if t.isOpen(ev.path) {
 			t.markWritten(ev.wd)
 			read = true
+		} else if t.isHeld(ev.wd) {
+			// A closed file a light scan holds while a send waits: the
+			// full scan after reopens it; another light scan would only
+			// list the directory again.
+			t.scanReq.Store(true)
+			read = true
+		} else {
+			scan = true
 		}
 	}
 	return scan, read
