@@ -613,6 +613,54 @@ func TestWritesToAnOpenFileWhileASendWaitsDoNotRescanTheDirectory(t *testing.T) 
 	r.drainUntil(t, "y-4", func() bool { return r.count("y-4\n") == 1 })
 }
 
+// A full scan whose listing failed closed the descriptors it could not give
+// back to their file: one a light scan held for a closed file rewritten in
+// place, deleted before the listing came back, lost the new content. They
+// wait for a listing that succeeds. From a review.
+func TestARewrittenHeldFileSurvivesAFullScanWhoseListingFails(t *testing.T) {
+	root := t.TempDir()
+	dir, aside := filepath.Join(root, "logs"), filepath.Join(root, "aside")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, big := filepath.Join(dir, "b.log"), filepath.Join(dir, "big.log")
+	mustWrite(t, b, "b-1\nb-2\n")
+	r := startStalled(t, dir, func(tl *Tailer) {})
+	r.takeRecords(t, 2)
+	waitFor(t, "b.log closed for inactivity", func() bool { return !r.tl.isOpen(b) })
+	key := fileKeyOf(t, b)
+	mustWrite(t, big, lines("x", 0, 40000)) // the consumer stalls: a send blocks
+	waitFor(t, "a light scan (the send waits)", func() bool { return r.tl.lightScans.Load() >= 1 })
+	mustWrite(t, b, "n-1\nn-2\nn-3\n") // O_TRUNC: the same inode
+	waitFor(t, "b.log's descriptor held", func() bool { return handed(r.tl, key) })
+	if err := os.Rename(dir, aside); err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, dir, "not a directory\n")
+	if err := os.Remove(filepath.Join(aside, "b.log")); err != nil {
+		t.Fatal(err)
+	}
+	full := func() int64 { return r.tl.scans.Load() - r.tl.lightScans.Load() }
+	var f0 int64
+	r.drainUntil(t, "big.log read and two full scans that cannot list", func() bool {
+		if r.count(lines("x", 39999, 40000)) != 1 {
+			return false
+		}
+		if f0 == 0 {
+			f0 = full()
+		}
+		return full() >= f0+2
+	})
+	if err := os.Remove(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(aside, dir); err != nil {
+		t.Fatal(err)
+	}
+	r.drain(t, "n-3\n")
+	r.wantOnce(t, "b-1\n", "b-2\n", "n-1\n", "n-2\n", "n-3\n")
+}
+
 // Writes to a closed file whose descriptor a light scan holds while a send
 // waits need the full scan after it, not another light one: each of them
 // listed and stat'ed the directory again. From a review.

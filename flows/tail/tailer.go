@@ -746,20 +746,21 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 		t.warnOnce(slog.LevelError, t.cfg.Dir, "Cannot list directory", "err", err)
 		t.fail(err)
 		t.scanErr = err
-		// A file deleted while a send waits is read only through the
-		// descriptor a light scan took for it: a light scan hands them on
-		// to the full scan; a full scan gives a closed file its own back
-		// (read, then closed when idle, as a reopen by name would be). The
-		// rest is closed: held across a listing that keeps failing, they
-		// would never be read, nor their space freed.
+		// A file deleted meanwhile is read only through the descriptor
+		// taken for it (opened on its creation, found at a listed name,
+		// held by a light scan while a send waits): they wait for the
+		// next scan. A full scan gives a closed file its own back first
+		// (read, then closed when idle, as a reopen by name would be): it
+		// needs no listing, and is read while the listing keeps failing.
+		// The others wait for a listing that succeeds: only it can tell
+		// whether they are in the pattern (started without, one still
+		// there could be read twice).
 		for k, p := range pre {
 			delete(pre, k)
-			if light {
-				t.handToNextScan(p)
-			} else if h := t.files[k]; h != nil && h.f == nil && t.holdsSame(h, p.f) {
+			if h := t.files[k]; !light && h != nil && h.f == nil && t.holdsSame(h, p.f) {
 				t.takeBack(h, p, now)
 			} else {
-				p.f.Close()
+				t.handToNextScan(p)
 			}
 		}
 		return
