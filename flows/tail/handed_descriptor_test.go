@@ -537,45 +537,59 @@ func TestAClosedFileRewrittenAndDeletedWhileASendWaitsIsRead(t *testing.T) {
 func TestAHeldDescriptorSurvivesScansWhoseListingFails(t *testing.T) {
 	for _, relisted := range []bool{true, false} {
 		t.Run(fmt.Sprintf("listed again=%v", relisted), func(t *testing.T) {
-			root := t.TempDir()
-			dir, aside := filepath.Join(root, "logs"), filepath.Join(root, "aside")
-			if err := os.Mkdir(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			b, big := filepath.Join(dir, "b.log"), filepath.Join(dir, "big.log")
-			mustWrite(t, b, "b-1\nb-2\n")
-			r := startStalled(t, dir, func(tl *Tailer) {})
-			light := r.tl.lightScans.Load
-			r.takeRecords(t, 2)
-			waitFor(t, "b.log closed for inactivity", func() bool { return !r.tl.isOpen(b) })
-			key := fileKeyOf(t, b)
-			mustWrite(t, big, lines("x", 0, 40000)) // the consumer stalls: a send blocks
-			waitFor(t, "a light scan (the send waits)", func() bool { return light() >= 1 })
-			mustAppend(t, b, "b-3\n")
-			waitFor(t, "b.log's descriptor held", func() bool { return handed(r.tl, key) })
-			if err := os.Rename(dir, aside); err != nil {
-				t.Fatal(err)
-			}
-			mustWrite(t, dir, "not a directory\n")
-			n := light()
-			waitFor(t, "two light scans that cannot list", func() bool { return light() >= n+2 })
-			if err := os.Remove(filepath.Join(aside, "b.log")); err != nil {
-				t.Fatal(err)
-			}
+			r, relist := unlistableWithAHeldFile(t, func(b string) { mustAppend(t, b, "b-3\n") }, 2)
 			if !relisted {
 				r.drainUntil(t, "b-3", func() bool { return r.count("b-3\n") >= 1 })
 				r.wantOnce(t, "b-1\n", "b-2\n", "b-3\n")
 				return
 			}
-			if err := os.Remove(dir); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Rename(aside, dir); err != nil {
-				t.Fatal(err)
-			}
+			relist()
 			r.drain(t, lines("x", 39999, 40000))
 			r.wantOnce(t, "b-1\n", "b-2\n", "b-3\n")
 		})
+	}
+}
+
+// unlistableWithAHeldFile starts a stalled run on a directory whose b.log
+// ("b-1\nb-2\n", read and closed for inactivity) change changes while a
+// send waits (big.log, 40,000 lines, not taken), waits for a light scan
+// to hold b.log's descriptor, makes the directory's path a regular file
+// (listings fail), and deletes b.log after more light scans. relist puts
+// the directory back.
+func unlistableWithAHeldFile(t *testing.T, change func(b string), lightScansBeforeDelete int64) (r *stalledRun, relist func()) {
+	t.Helper()
+	root := t.TempDir()
+	dir, aside := filepath.Join(root, "logs"), filepath.Join(root, "aside")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, big := filepath.Join(dir, "b.log"), filepath.Join(dir, "big.log")
+	mustWrite(t, b, "b-1\nb-2\n")
+	r = startStalled(t, dir, func(tl *Tailer) {})
+	light := r.tl.lightScans.Load
+	r.takeRecords(t, 2)
+	waitFor(t, "b.log closed for inactivity", func() bool { return !r.tl.isOpen(b) })
+	key := fileKeyOf(t, b)
+	mustWrite(t, big, lines("x", 0, 40000)) // the consumer stalls: a send blocks
+	waitFor(t, "a light scan (the send waits)", func() bool { return light() >= 1 })
+	change(b)
+	waitFor(t, "b.log's descriptor held", func() bool { return handed(r.tl, key) })
+	if err := os.Rename(dir, aside); err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, dir, "not a directory\n")
+	n := light()
+	waitFor(t, "light scans that cannot list", func() bool { return light() >= n+lightScansBeforeDelete })
+	if err := os.Remove(filepath.Join(aside, "b.log")); err != nil {
+		t.Fatal(err)
+	}
+	return r, func() {
+		if err := os.Remove(dir); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(aside, dir); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -618,28 +632,7 @@ func TestWritesToAnOpenFileWhileASendWaitsDoNotRescanTheDirectory(t *testing.T) 
 // place, deleted before the listing came back, lost the new content. They
 // wait for a listing that succeeds. From a review.
 func TestARewrittenHeldFileSurvivesAFullScanWhoseListingFails(t *testing.T) {
-	root := t.TempDir()
-	dir, aside := filepath.Join(root, "logs"), filepath.Join(root, "aside")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	b, big := filepath.Join(dir, "b.log"), filepath.Join(dir, "big.log")
-	mustWrite(t, b, "b-1\nb-2\n")
-	r := startStalled(t, dir, func(tl *Tailer) {})
-	r.takeRecords(t, 2)
-	waitFor(t, "b.log closed for inactivity", func() bool { return !r.tl.isOpen(b) })
-	key := fileKeyOf(t, b)
-	mustWrite(t, big, lines("x", 0, 40000)) // the consumer stalls: a send blocks
-	waitFor(t, "a light scan (the send waits)", func() bool { return r.tl.lightScans.Load() >= 1 })
-	mustWrite(t, b, "n-1\nn-2\nn-3\n") // O_TRUNC: the same inode
-	waitFor(t, "b.log's descriptor held", func() bool { return handed(r.tl, key) })
-	if err := os.Rename(dir, aside); err != nil {
-		t.Fatal(err)
-	}
-	mustWrite(t, dir, "not a directory\n")
-	if err := os.Remove(filepath.Join(aside, "b.log")); err != nil {
-		t.Fatal(err)
-	}
+	r, relist := unlistableWithAHeldFile(t, func(b string) { mustWrite(t, b, "n-1\nn-2\nn-3\n") }, 0) // O_TRUNC: the same inode
 	full := func() int64 { return r.tl.scans.Load() - r.tl.lightScans.Load() }
 	var f0 int64
 	r.drainUntil(t, "big.log read and two full scans that cannot list", func() bool {
@@ -651,12 +644,7 @@ func TestARewrittenHeldFileSurvivesAFullScanWhoseListingFails(t *testing.T) {
 		}
 		return full() >= f0+2
 	})
-	if err := os.Remove(dir); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(aside, dir); err != nil {
-		t.Fatal(err)
-	}
+	relist()
 	r.drain(t, "n-3\n")
 	r.wantOnce(t, "b-1\n", "b-2\n", "n-1\n", "n-2\n", "n-3\n")
 }

@@ -19,12 +19,7 @@ import (
 
 func fileIDOf(t *testing.T, p string) string {
 	t.Helper()
-	fi, err := os.Stat(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, _ := statOf(fi)
-	return st.key.fileID()
+	return fileKeyOf(t, p).fileID()
 }
 
 func headOf(t *testing.T, p string) []byte {
