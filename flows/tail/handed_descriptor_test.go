@@ -679,3 +679,44 @@ func TestWritesToAHeldClosedFileWhileASendWaitsDoNotRescanTheDirectory(t *testin
 	r.drainUntil(t, "y-9", func() bool { return r.count("y-9\n") == 1 })
 	r.wantOnce(t, "b-1\n", "b-2\n", "b-3\n", "y-0\n", "y-9\n")
 }
+
+// A closed file written while a send waits, then copytruncated (logrotate
+// copytruncate with dateext: the copy's name, b-20261122.log, sorts before
+// b.log): at the full scan the copy was decided before the original's
+// truncation was seen, and taken for a new file, not the original's copy,
+// because it was longer than the original's whole known content: read
+// again from 0. A closed file's known content may have grown since; the
+// copy waits for the scan that sees the truncation. From a review.
+func TestACopyOfAClosedFileWrittenWhileASendWaitsContinuesWhereItWasRead(t *testing.T) {
+	for _, copyName := range []string{"b.log.1.log", "b-20261122.log"} {
+		t.Run(copyName, func(t *testing.T) {
+			dir := t.TempDir()
+			b, big, cp := filepath.Join(dir, "b.log"), filepath.Join(dir, "big.log"), filepath.Join(dir, copyName)
+			mustWrite(t, b, "b-1\nb-2\n")
+			r := startStalled(t, dir, func(tl *Tailer) { tl.copyWait = 500 * time.Millisecond })
+			light := r.tl.lightScans.Load
+			r.takeRecords(t, 2)
+			waitFor(t, "b.log closed for inactivity", func() bool { return !r.tl.isOpen(b) })
+			key := fileKeyOf(t, b)
+			mustWrite(t, big, lines("x", 0, 40000)) // the consumer stalls: a send blocks
+			waitFor(t, "a light scan (the send waits)", func() bool { return light() >= 1 })
+			mustAppend(t, b, "b-3\n")
+			waitFor(t, "b.log's descriptor held", func() bool { return handed(r.tl, key) })
+			data, err := os.ReadFile(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustWrite(t, cp, string(data)) // copytruncate
+			if err := os.Truncate(b, 0); err != nil {
+				t.Fatal(err)
+			}
+			mustAppend(t, b, "n-1\n")
+			n := light()
+			waitFor(t, "two more light scans", func() bool { return light() >= n+2 })
+			r.drain(t, lines("x", 39999, 40000))
+			m := r.tl.scans.Load()
+			r.drainUntil(t, "five more scans", func() bool { return r.tl.scans.Load() >= m+5 })
+			r.wantOnce(t, "b-1\n", "b-2\n", "b-3\n", "n-1\n")
+		})
+	}
+}

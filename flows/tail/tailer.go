@@ -2048,9 +2048,12 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (
 		if len(h.head) == 0 || !samePrefix(head, h.head) {
 			continue
 		}
-		if len(head) > len(h.head) && len(h.head) < fpMax {
+		if len(head) > len(h.head) && len(h.head) < fpMax && h.f != nil {
 			continue // longer than the live file's whole content: differs after it
 		}
+		// (A closed file may have grown since it was read, been copied and
+		// truncated: the scan sees that when it reaches it, maybe after
+		// this copy, whose name sorts first. Wait for it.)
 
 		if t.keepWaiting(st, now) {
 			return 0, nil, false, true
