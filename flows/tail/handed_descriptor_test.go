@@ -720,3 +720,21 @@ func TestACopyOfAClosedFileWrittenWhileASendWaitsContinuesWhereItWasRead(t *test
 		})
 	}
 }
+
+// The other side of the copy's wait: a new file that begins with all of a
+// closed file's content, the closed file unchanged since (a header-only
+// CSV beside each new CSV with the same header), is no copy of it and is
+// read at once, not held as one. From a review.
+func TestANewFileBeginningWithAnUnchangedClosedFilesContentIsNotHeldAsItsCopy(t *testing.T) {
+	dir := t.TempDir()
+	h := filepath.Join(dir, "h.log")
+	mustWrite(t, h, "id,name\n")
+	c := startTailer(t, testConfig(dir, "*.log"), func(tl *Tailer) {
+		tl.inactive = 200 * time.Millisecond
+		tl.copyWait = time.Hour // held as a copy, it would not be read in the test's time
+	})
+	eq(t, c.waitRecords(1), "id,name\n")
+	waitFor(t, "h.log closed for inactivity", func() bool { return !c.tl.isOpen(h) })
+	mustWrite(t, filepath.Join(dir, "a.log"), "id,name\n1,a\n")
+	eq(t, c.waitRecords(3), "id,name\n", "id,name\n", "1,a\n")
+}

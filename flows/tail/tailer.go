@@ -2048,12 +2048,12 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (
 		if len(h.head) == 0 || !samePrefix(head, h.head) {
 			continue
 		}
-		if len(head) > len(h.head) && len(h.head) < fpMax && h.f != nil {
-			continue // longer than the live file's whole content: differs after it
+		if len(head) > len(h.head) && len(h.head) < fpMax && (h.f != nil || t.unchangedSinceClose(h)) {
+			continue // longer than the file's whole content: differs after it
 		}
-		// (A closed file may have grown since it was read, been copied and
-		// truncated: the scan sees that when it reaches it, maybe after
-		// this copy, whose name sorts first. Wait for it.)
+		// (A closed file that changed since it was read may have grown,
+		// been copied and truncated: the scan sees that when it reaches
+		// it, maybe after this copy, whose name sorts first. Wait for it.)
 
 		if t.keepWaiting(st, now) {
 			return 0, nil, false, true
@@ -2061,6 +2061,18 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (
 		break
 	}
 	return 0, nil, false, false
+}
+
+// unchangedSinceClose reports whether the closed file h is still at its
+// path with the size and mtime it had when it was closed: its whole
+// content is what was read of it.
+func (t *Tailer) unchangedSinceClose(h *harvester) bool {
+	fi, err := os.Stat(h.path)
+	if err != nil {
+		return false
+	}
+	st, ok := statOf(fi)
+	return ok && st.key == h.key && st.size == h.offset && st.modTime.Equal(h.modTime)
 }
 
 // keepWaiting reports whether a new file whose role is unclear should
