@@ -550,12 +550,29 @@ func TestAHeldDescriptorSurvivesScansWhoseListingFails(t *testing.T) {
 	}
 }
 
-// unlistableWithAHeldFile starts a stalled run on a directory whose b.log
+// heldWhileASendWaits starts a stalled run on dir whose b.log
 // ("b-1\nb-2\n", read and closed for inactivity) change changes while a
-// send waits (big.log, 40,000 lines, not taken), waits for a light scan
-// to hold b.log's descriptor, makes the directory's path a regular file
-// (listings fail), and deletes b.log after more light scans. relist puts
-// the directory back.
+// send waits (big.log, 40,000 lines, not taken), and waits for a light
+// scan to hold b.log's descriptor.
+func heldWhileASendWaits(t *testing.T, dir string, tune func(*Tailer), change func(b string)) *stalledRun {
+	t.Helper()
+	b, big := filepath.Join(dir, "b.log"), filepath.Join(dir, "big.log")
+	mustWrite(t, b, "b-1\nb-2\n")
+	r := startStalled(t, dir, tune)
+	r.takeRecords(t, 2)
+	waitFor(t, "b.log closed for inactivity", func() bool { return !r.tl.isOpen(b) })
+	key := fileKeyOf(t, b)
+	mustWrite(t, big, lines("x", 0, 40000)) // the consumer stalls: a send blocks
+	waitFor(t, "a light scan (the send waits)", func() bool { return r.tl.lightScans.Load() >= 1 })
+	change(b)
+	waitFor(t, "b.log's descriptor held", func() bool { return handed(r.tl, key) })
+	return r
+}
+
+// unlistableWithAHeldFile is heldWhileASendWaits on a new directory whose
+// path it then makes a regular file (listings fail); it deletes b.log
+// after lightScansBeforeDelete more light scans. relist puts the
+// directory back.
 func unlistableWithAHeldFile(t *testing.T, change func(b string), lightScansBeforeDelete int64) (r *stalledRun, relist func()) {
 	t.Helper()
 	root := t.TempDir()
@@ -563,17 +580,8 @@ func unlistableWithAHeldFile(t *testing.T, change func(b string), lightScansBefo
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	b, big := filepath.Join(dir, "b.log"), filepath.Join(dir, "big.log")
-	mustWrite(t, b, "b-1\nb-2\n")
-	r = startStalled(t, dir, func(tl *Tailer) {})
+	r = heldWhileASendWaits(t, dir, func(tl *Tailer) {}, change)
 	light := r.tl.lightScans.Load
-	r.takeRecords(t, 2)
-	waitFor(t, "b.log closed for inactivity", func() bool { return !r.tl.isOpen(b) })
-	key := fileKeyOf(t, b)
-	mustWrite(t, big, lines("x", 0, 40000)) // the consumer stalls: a send blocks
-	waitFor(t, "a light scan (the send waits)", func() bool { return light() >= 1 })
-	change(b)
-	waitFor(t, "b.log's descriptor held", func() bool { return handed(r.tl, key) })
 	if err := os.Rename(dir, aside); err != nil {
 		t.Fatal(err)
 	}
@@ -691,17 +699,10 @@ func TestACopyOfAClosedFileWrittenWhileASendWaitsContinuesWhereItWasRead(t *test
 	for _, copyName := range []string{"b.log.1.log", "b-20261122.log"} {
 		t.Run(copyName, func(t *testing.T) {
 			dir := t.TempDir()
-			b, big, cp := filepath.Join(dir, "b.log"), filepath.Join(dir, "big.log"), filepath.Join(dir, copyName)
-			mustWrite(t, b, "b-1\nb-2\n")
-			r := startStalled(t, dir, func(tl *Tailer) { tl.copyWait = 500 * time.Millisecond })
+			b, cp := filepath.Join(dir, "b.log"), filepath.Join(dir, copyName)
+			r := heldWhileASendWaits(t, dir, func(tl *Tailer) { tl.copyWait = 500 * time.Millisecond },
+				func(b string) { mustAppend(t, b, "b-3\n") })
 			light := r.tl.lightScans.Load
-			r.takeRecords(t, 2)
-			waitFor(t, "b.log closed for inactivity", func() bool { return !r.tl.isOpen(b) })
-			key := fileKeyOf(t, b)
-			mustWrite(t, big, lines("x", 0, 40000)) // the consumer stalls: a send blocks
-			waitFor(t, "a light scan (the send waits)", func() bool { return light() >= 1 })
-			mustAppend(t, b, "b-3\n")
-			waitFor(t, "b.log's descriptor held", func() bool { return handed(r.tl, key) })
 			data, err := os.ReadFile(b)
 			if err != nil {
 				t.Fatal(err)
