@@ -813,7 +813,7 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 				if light {
 					h.matched, h.ownName = true, false // (back in the pattern: its name is the pattern's again)
 					t.setPath(h, p)
-					if h.f == nil && !h.undecided && pre[st.key] == nil && (st.size != h.offset || !st.modTime.Equal(h.modTime)) {
+					if h.f == nil && !h.undecided && pre[st.key] == nil && !h.unchangedAt(st) {
 						t.holdChanged(h, p)
 					}
 					continue
@@ -1194,7 +1194,7 @@ func (t *Tailer) relocate(lost map[fileKey]*harvester, now time.Time) (alive map
 		if len(h.head) < fpMax || st.size < h.done() {
 			continue
 		}
-		if st.size == h.offset && st.modTime.Equal(h.modTime) {
+		if h.unchangedAt(st) {
 			continue // unchanged: nothing left to read
 		}
 		p := filepath.Join(t.cfg.Dir, e.Name())
@@ -1305,7 +1305,7 @@ func (t *Tailer) refresh(h *harvester, p string, st fileStat) bool {
 		}
 		return true
 	}
-	if st.size == h.offset && st.modTime.Equal(h.modTime) {
+	if h.unchangedAt(st) {
 		t.setPath(h, p) // closed and unchanged
 		return true
 	}
@@ -1368,10 +1368,8 @@ func (t *Tailer) openSame(h *harvester, p string, listed bool) (f *os.File, open
 		f.Close()
 		return nil, false
 	} else if st, ok := statOf(fi); !ok || st.key != h.key {
-		if o := t.files[st.key]; listed && ok && fi.Mode().IsRegular() && (o == nil || o.f == nil) {
-			// (A closed file's: it takes it back at that scan, see scan.)
-			t.handToNextScan(&preopened{f: f, path: p, st: st})
-			t.poke(true)
+		if listed && ok && fi.Mode().IsRegular() {
+			t.handOtherOn(f, p, st)
 		} else {
 			f.Close()
 		}
@@ -1408,14 +1406,7 @@ func (t *Tailer) holdChanged(h *harvester, p string) {
 		return
 	}
 	if st.key != h.key {
-		// Renamed over since the listing: the other file goes to the next
-		// scan with it, as in openSame, unless it is open already.
-		if o := t.files[st.key]; o == nil || o.f == nil {
-			t.handToNextScan(&preopened{f: f, path: p, st: st})
-			t.poke(true)
-		} else {
-			f.Close()
-		}
+		t.handOtherOn(f, p, st) // renamed over since the listing
 		return
 	}
 	if t.handToNextScan(&preopened{f: f, path: p, st: st}) && h.wd != 0 {
@@ -1434,6 +1425,19 @@ func (t *Tailer) isHeld(wd int32) bool {
 	t.openMu.Lock()
 	defer t.openMu.Unlock()
 	return t.held[wd]
+}
+
+// handOtherOn hands f, another file found at a closed file's listed name p
+// (renamed over it), to the next scan, unless that file is open already:
+// deleted before the scan, it is still read (a closed file's, it takes it
+// back at that scan, see scan).
+func (t *Tailer) handOtherOn(f *os.File, p string, st fileStat) {
+	if o := t.files[st.key]; o == nil || o.f == nil {
+		t.handToNextScan(&preopened{f: f, path: p, st: st})
+		t.poke(true)
+		return
+	}
+	f.Close()
 }
 
 // takeBack gives the closed file h the descriptor p of its inode, handed
@@ -2063,6 +2067,12 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (
 	return 0, nil, false, false
 }
 
+// unchangedAt reports whether st (of h's inode) has the size and mtime h
+// had when it was last read: nothing left to read.
+func (h *harvester) unchangedAt(st fileStat) bool {
+	return st.size == h.offset && st.modTime.Equal(h.modTime)
+}
+
 // unchangedSinceClose reports whether the closed file h is still at its
 // path with the size and mtime it had when it was closed: its whole
 // content is what was read of it.
@@ -2072,7 +2082,7 @@ func (t *Tailer) unchangedSinceClose(h *harvester) bool {
 		return false
 	}
 	st, ok := statOf(fi)
-	return ok && st.key == h.key && st.size == h.offset && st.modTime.Equal(h.modTime)
+	return ok && st.key == h.key && h.unchangedAt(st)
 }
 
 // keepWaiting reports whether a new file whose role is unclear should
