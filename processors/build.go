@@ -49,6 +49,29 @@ func Validate(opts []Option) error {
 	return nil
 }
 
+// Warnings returns what is wrong with options Validate accepts, each
+// prefixed with the option's Key: settings the Java agent takes and then
+// loses every record with. A LOGTOJSON matchPattern whose capture groups
+// are not as many as customFieldNames matches no record into fields: each
+// is skipped (spec 6.5). The configuration loader reports these with its
+// other warnings, at a start and for --validate alike.
+func Warnings(opts []Option) []string {
+	var warns []string
+	for i := range opts {
+		o := &opts[i]
+		if o.Name != NameLogToJSON || !o.HasMatchPattern {
+			continue
+		}
+		lp, err := newLogParser(o)
+		if err != nil || lp.re == nil || lp.re.NumGroups() == len(lp.names) {
+			continue
+		}
+		warns = append(warns, keyErr(o, "matchPattern has %d capture groups and customFieldNames %d names: every record will be skipped, as in the Java agent (give each group a name, or make the groups that need no name non-capturing: (?:...))",
+			lp.re.NumGroups(), len(lp.names)).Error())
+	}
+	return warns
+}
+
 // Build validates the options and builds the chain. ADDEC2METADATA fetches
 // instance metadata here (as Java does at construction). A chain built from
 // no options passes raw bytes untouched.
@@ -119,10 +142,6 @@ func buildOne(o *Option, deps *Deps, validateOnly bool) (converter, error) {
 		var log = slog.New(slog.DiscardHandler)
 		if deps != nil {
 			log = deps.Logger.With("component", "LogToJSONDataConverter")
-			if lp.re != nil && lp.re.NumGroups() != len(lp.names) {
-				log.Warn("matchPattern has a different number of capture groups than customFieldNames; every record will be skipped (as in the Java agent)",
-					"key", o.Key, "groups", lp.re.NumGroups(), "customFieldNames", len(lp.names))
-			}
 		}
 		return newLogToJSON(lp, pretty, log), nil
 	case NameAddMetadata:

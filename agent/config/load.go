@@ -788,6 +788,9 @@ func buildOptions(fr *objReader) ([]processors.Option, []string, error) {
 			// processors' messages already name the option (flows[i].dataProcessingOptions[j]).
 			return nil, warns, &Error{File: r.file, Msg: err.Error(), Err: err}
 		}
+		for _, w := range processors.Warnings([]processors.Option{o}) {
+			warns = append(warns, fmt.Sprintf("%s: %s", fr.file, w))
+		}
 		opts = append(opts, o)
 	}
 	return opts, warns, nil

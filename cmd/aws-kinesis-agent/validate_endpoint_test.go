@@ -45,3 +45,37 @@ func TestAnExplicitConfigDirThatIsNoDirectoryIsWarned(t *testing.T) {
 		t.Errorf("an existing directory warned:\n%s", stderr)
 	}
 }
+
+// A LOGTOJSON matchPattern with more capture groups than customFieldNames
+// (awslabs/amazon-kinesis-agent#84: `((\d{3}))` is two groups) skips every
+// record, in Java and here. --validate says so, as a start does, naming
+// the file, the option and both counts. From a review of the Java agent's
+// issues.
+func TestValidateWarnsThatAMatchPatternWithMoreGroupsThanNamesSkipsEveryRecord(t *testing.T) {
+	tmp := t.TempDir()
+	p := filepath.Join(tmp, "agent.json")
+	cfg := `{
+  "firehose.endpoint": "firehose.us-east-1.amazonaws.com",
+  "flows": [{
+    "filePattern": "/var/log/httpd/access_log",
+    "deliveryStream": "ze-delivery-stream",
+    "dataProcessingOptions": [{
+      "optionName": "LOGTOJSON",
+      "logFormat": "COMMONAPACHELOG",
+      "matchPattern": "^([\\d:. ()-]+) (\\S+) (\\S+) \\[([\\w:/]+\\s[+\\-]\\d{4})\\] \"(.+?)\" ((\\d{3}))",
+      "customFieldNames": ["host", "ident", "authuser", "datetime", "request", "response"]
+    }]
+  }]
+}`
+	if err := os.WriteFile(p, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runAgent(t, "--validate", "-c", p, "-d", filepath.Join(tmp, "none"))
+	want := "WARN " + p + ": flows[0].dataProcessingOptions[0]: matchPattern has 7 capture groups and customFieldNames 6 names: every record will be skipped"
+	if code != 0 || !strings.Contains(stderr, want) {
+		t.Errorf("--validate: exit %d, want 0 and %q\nstdout:\n%s\nstderr:\n%s", code, want, stdout, stderr)
+	}
+	if strings.Count(stderr, "capture groups") != 1 {
+		t.Errorf("warned %d times, want once:\n%s", strings.Count(stderr, "capture groups"), stderr)
+	}
+}
