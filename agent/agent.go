@@ -156,7 +156,6 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 			Stats:    st,
 			Observer: observer,
 			Logger:   log.With("component", "AsyncPublisher["+fc.ID+"]"),
-			Region:   clients.Region(),
 			Redact:   clients.Redact,
 			// Our PutRecords and PutRecordBatch codecs: a third to a half of
 			// the SDK serializer's CPU and a twentieth of its allocations
@@ -167,10 +166,12 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		}
 		var sender send.Sender
 		if fc.Kind == config.Firehose {
-			sopts.Endpoint = clients.Endpoint(awsclient.FirehoseService)
+			// (The region its calls are signed for: the endpoint's host
+			// may name another than the agent's.)
+			sopts.Endpoint, sopts.Region = clients.Endpoint(awsclient.FirehoseService), clients.ServiceRegion(awsclient.FirehoseService)
 			sender = send.NewFirehose(clients.Firehose, fc.Destination, sopts)
 		} else {
-			sopts.Endpoint = clients.Endpoint(awsclient.KinesisService)
+			sopts.Endpoint, sopts.Region = clients.Endpoint(awsclient.KinesisService), clients.ServiceRegion(awsclient.KinesisService)
 			sender = send.NewKinesis(clients.Kinesis, fc.Destination, sopts)
 		}
 		f, err := flows.New(fc, flows.Deps{

@@ -321,3 +321,70 @@ func TestARoleThatMaySendButNotDescribeGetsAWarnAndShips(t *testing.T) {
 		t.Errorf("an ERROR was logged for a role that may send:\n%s", out)
 	}
 }
+
+// The sender's ERROR for a failing destination names the region its calls
+// are signed for, as the start-up check does: a Firehose endpoint may name
+// (or default to) another region than the agent's (here us-east-1 against
+// AWS_REGION eu-west-1), and "Cannot send ... in region eu-west-1" sends
+// the reader of a "not found" to the wrong region. From a review of the
+// Java agent's issues (awslabs/amazon-kinesis-agent#13, #194).
+func TestTheSendersErrorNamesTheRegionTheFirehoseCallsAreSignedFor(t *testing.T) {
+	for _, k := range []string{"AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	t.Setenv("AWS_REGION", "eu-west-1")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+
+	fh := fakeaws.NewFirehose("other")
+	scopeRe := regexp.MustCompile(`Credential=[^/]+/\d+/([^/]+)/`)
+	signed := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if m := scopeRe.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
+			select {
+			case signed <- m[1]:
+			default:
+			}
+		}
+		fh.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	cfgPath := writeRawConfig(t, dir, fmt.Sprintf(`{
+	  "cloudwatch.emitMetrics": false, "firehose.endpoint": %q,
+	  "awsAccessKeyId": "AKIDFH", "awsSecretAccessKey": "fh-secret", "checkpointFile": "%%DIR%%/cp",
+	  "flows": [{"filePattern": "%%DIR%%/logs/*.log", "deliveryStream": "missing",
+	             "initialPosition": "START_OF_FILE", "maxBufferAgeMillis": 1000, "retryInitialBackoffMillis": 10}]}`, srv.URL))
+	if err := os.WriteFile(filepath.Join(dir, "logs", "a.log"), []byte("one\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs syncbuf.Buffer
+	stop := runAgent(t, cfgPath, &logs)
+	errLine := ""
+	for deadline := time.Now().Add(20 * time.Second); errLine == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, l := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(l, "Cannot send to delivery stream missing") {
+				errLine = l
+				break
+			}
+		}
+	}
+	stop()
+	if errLine == "" {
+		t.Fatalf("no sender ERROR for the missing delivery stream:\n%s", logs.String())
+	}
+	var region string
+	select {
+	case region = <-signed:
+	default:
+		t.Fatalf("no signed call:\n%s", logs.String())
+	}
+	if region == "eu-west-1" {
+		t.Fatalf("the calls are signed for the agent's region %s: the test needs another", region)
+	}
+	if want := "in region " + region + " at endpoint"; !strings.Contains(errLine, want) {
+		t.Errorf("the sender's ERROR does not name the region its calls are signed for (%q): %s", want, errLine)
+	}
+}
