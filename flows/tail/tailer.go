@@ -303,6 +303,9 @@ type ghost struct {
 	src  *record.Source // the content lifetime that was read up to done
 	key  fileKey        // the file's identity
 	f    *os.File       // a let-go file's descriptor; nil for a truncated file
+	// size: a truncated file's size last seen before its truncation; the
+	// bytes from done to size were never read (sent only if a copy turns up).
+	size int64
 	// discarding: done is inside a line longer than the read buffer, whose
 	// rest was being discarded (its first bytes went out as a record).
 	discarding bool
@@ -632,6 +635,24 @@ func (t *Tailer) turnOrder(full bool, written map[int32]bool, now time.Time) []*
 	return t.order
 }
 
+// typeName names the type of a file that is not a regular one, for a log
+// line (FileMode's String, "d---------", reads as permissions 000).
+func typeName(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "directory"
+	case m&os.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&os.ModeSocket != 0:
+		return "socket"
+	case m&os.ModeCharDevice != 0:
+		return "character device"
+	case m&os.ModeDevice != 0:
+		return "block device"
+	}
+	return "irregular file"
+}
+
 func cmpString(a, b string) int {
 	switch {
 	case a < b:
@@ -793,7 +814,7 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 				continue
 			}
 			if !fi.Mode().IsRegular() {
-				t.warnOnce(slog.LevelWarn, p, "Skipping matching entry that is not a regular file", "mode", fi.Mode().Type().String())
+				t.warnOnce(slog.LevelWarn, p, "Skipping matching entry that is not a regular file", "type", typeName(fi.Mode()))
 				continue
 			}
 			st, ok := statOf(fi)
@@ -954,6 +975,12 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 		}
 		t.ghosts = slices.DeleteFunc(t.ghosts, func(g ghost) bool {
 			if now.Sub(g.at) > t.ghostTTL {
+				if !g.letGo() && g.size > g.done {
+					// (A copytruncate whose copy went where the pattern
+					// does not reach, olddir, while the agent was behind.)
+					t.log.Warn("A file was truncated or replaced before it was read to its end, and no copy of it appeared among the files matched: its unread bytes were not sent",
+						"path", g.path, "fileId", g.key.fileID(), "offset", g.done, "size", g.size, "unsent", g.size-g.done, "waited", t.ghostTTL)
+				}
 				g.forget()
 				return true
 			}
@@ -1319,11 +1346,11 @@ func (t *Tailer) refresh(h *harvester, p string, st fileStat) bool {
 		// of a quiet file) or the inode reused. As for an open file's
 		// truncation, remember what was read, so that a copy continues at
 		// the offset already read instead of being sent again.
-		t.rememberRead(h)
+		t.rememberRead(h, h.size)
 		return false
 	}
 	if st.size < h.done() {
-		t.truncated(h, st.size)
+		t.truncated(h, st.size, h.size)
 	}
 	return true
 }
@@ -1509,15 +1536,16 @@ func (t *Tailer) headOK(h *harvester) bool {
 // or its first bytes changed; it reports whether it did.
 func (t *Tailer) checkTruncated(h *harvester, size int64) bool {
 	if size < h.offset || !t.headOK(h) {
-		t.truncated(h, size)
+		t.truncated(h, size, h.size)
 		return true
 	}
 	return false
 }
 
 // truncated restarts a file that was truncated (or rewritten) at offset 0
-// and remembers what had been read, for its copy.
-func (t *Tailer) truncated(h *harvester, size int64) {
+// and remembers what had been read, for its copy. size is the new
+// content's; last the size last seen of the content read.
+func (t *Tailer) truncated(h *harvester, size, last int64) {
 	t.log.Info("File was truncated; reading it again from the start",
 		"path", h.path, "size", size, "offset", h.done())
 	if t.cfg.MultiLineStart != nil && len(h.pend) > 0 {
@@ -1528,7 +1556,7 @@ func (t *Tailer) truncated(h *harvester, size int64) {
 		// if there is one, does not send it again.
 		t.consume(nil, h, nil, append([]byte(nil), h.pend...), splitIdle)
 	}
-	t.rememberRead(h)
+	t.rememberRead(h, last)
 	h.offset = 0
 	h.pend, h.spill = h.pend[:0], 0
 	h.readBackErr = time.Time{} // (the new content's last line gets its own linger)
@@ -1553,11 +1581,11 @@ func (t *Tailer) truncated(h *harvester, size int64) {
 }
 
 // rememberRead keeps what was read of h's content (its head, the offset
-// done, its Source) as a ghost, for a copy of it made before it was
-// truncated or replaced.
-func (t *Tailer) rememberRead(h *harvester) {
+// done, its Source, the size it was last seen with) as a ghost, for a copy
+// of it made before it was truncated or replaced.
+func (t *Tailer) rememberRead(h *harvester, last int64) {
 	if h.done() > 0 && len(h.head) > 0 {
-		t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: time.Now(), path: h.path, src: h.src, key: h.key,
+		t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: time.Now(), path: h.path, src: h.src, key: h.key, size: last,
 			discarding: h.sp.skipping && h.sp.countSkip})
 	}
 }
@@ -2171,12 +2199,13 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 		return 0, true
 	}
 	h.pumped = t.pass // read in this pass: housekeep may judge it
+	last := h.size    // (seen before: a truncation's ghost keeps it)
 	h.size, h.modTime = size, mtime
 	if t.afterSize != nil {
 		t.afterSize(h)
 	}
 	if h.size < h.offset {
-		t.truncated(h, h.size)
+		t.truncated(h, h.size, last)
 	}
 	if h.size == h.offset {
 		if h.src == nil && h.pred != nil && h.unaccounted() == 0 {
@@ -2218,7 +2247,9 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 			// The bytes read may be the new content's: the ghost keeps the
 			// head verified before the read (a mixed one matched no copy).
 			h.head = h.head[:known]
-			t.truncated(h, t.sizeAgain(h))
+			size := t.sizeAgain(h)
+			t.truncated(h, size, last)
+			last = size
 			continue
 		}
 		if len(h.head) > known && h.src != nil {
@@ -2243,7 +2274,9 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 				// accounted for (readBack took it): the copy's ghost ends
 				// before it.
 				h.spill = spill
-				t.truncated(h, t.sizeAgain(h))
+				size := t.sizeAgain(h)
+				t.truncated(h, size, last)
+				last = size
 				continue
 			}
 			data = whole
@@ -2611,7 +2644,7 @@ func (t *Tailer) housekeep(ctx context.Context, out chan<- *record.Chunk, turn [
 				// (pump reads nothing, and checks nothing, at that size):
 				// read again from its start. (With bytes unaccounted for,
 				// their read-back is checked below.)
-				t.truncated(h, fi.Size())
+				t.truncated(h, fi.Size(), h.size)
 				continue
 			}
 			if h.unaccounted() > 0 {
@@ -2639,7 +2672,7 @@ func (t *Tailer) housekeep(ctx context.Context, out chan<- *record.Chunk, turn [
 					// took it): the ghost ends before it.
 					h.spill = spill
 					size, _, _ := sizeOf(h.f)
-					t.truncated(h, size)
+					t.truncated(h, size, h.size)
 					continue
 				} else {
 					t.consume(ctx, h, out, data, splitFinal)

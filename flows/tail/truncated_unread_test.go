@@ -1,0 +1,99 @@
+package tail
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/syncbuf"
+)
+
+// A copytruncate whose copy goes where the pattern does not reach (olddir,
+// awslabs/amazon-kinesis-agent#118), while the agent is behind the file,
+// takes the bytes not read yet with it: they are gone from the file, and
+// no copy is seen. Nothing can send them, but the log says so, at WARN,
+// with how many bytes, once no copy has appeared in time; a copy in the
+// directory continues where the original was read, and nothing is warned.
+// From a review of the Java agent's issues.
+func TestATruncatedFileWhoseUnreadBytesNoCopyHoldsIsWarnedWithTheirCount(t *testing.T) {
+	for _, tc := range []struct {
+		name, copyTo string
+		warned       bool
+		between      bool // truncated between two turns of reads (else between a read and its check)
+	}{
+		{"copy in olddir", "rotated/abc.log-1700000000", true, false},
+		{"copy in olddir, between two turns", "rotated/abc.log-1700000000", true, true},
+		{"copy in the directory", "abc.log-1700000000", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.Mkdir(filepath.Join(dir, "rotated"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(dir, "abc.log")
+			a, b := lines("a", 0, 40000), lines("b", 0, 20) // 360,000 bytes: three reads
+			if tc.between {
+				a = lines("a", 0, 300000) // 2.7 MB: more than one turn of reads
+			}
+			mustWrite(t, p, a)
+			var logs syncbuf.Buffer
+			cfg := testConfig(dir, "abc.log*")
+			cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+			var armed atomic.Bool
+			armed.Store(true)
+			ttl := 300 * time.Millisecond
+			col := startTailer(t, cfg, func(tl *Tailer) {
+				tl.ghostTTL = ttl
+				rotate := func(h *harvester, at int64) {
+					// Behind the writer: copied, then truncated, and the
+					// writer's next lines.
+					if h.offset == at && filepath.Base(h.path) == "abc.log" && armed.CompareAndSwap(true, false) {
+						mustWrite(t, filepath.Join(dir, tc.copyTo), a)
+						mustWrite(t, p, b)
+					}
+				}
+				if tc.between {
+					tl.beforeSize = func(h *harvester) { rotate(h, maxReadsPerTurn*chunkCap) }
+				} else {
+					tl.afterRead = func(h *harvester) { rotate(h, chunkCap) } // the second read
+				}
+			})
+			waitFor(t, "the copytruncate", func() bool { return !armed.Load() })
+			warn := regexp.MustCompile(`level=WARN msg="A file was truncated or replaced before it was read to its end.*unsent=(\d+)`)
+			start, scans := time.Now(), col.tl.scans.Load()
+			if tc.warned {
+				waitFor(t, "the WARN", func() bool { return warn.MatchString(logs.String()) })
+			} else {
+				// Past the wait for a copy, and two scans more.
+				waitFor(t, "the wait for a copy", func() bool { return time.Since(start) > 2*ttl && col.tl.scans.Load() > scans+2 })
+			}
+			col.settle()
+			seen := countRecords(col.records())
+			wantLines(t, seen, b, 1, " (after the truncation)")
+			unsent := 0
+			for _, l := range strings.SplitAfter(a, "\n") {
+				if seen[l] > 1 {
+					t.Fatalf("%q received %d times", l, seen[l])
+				}
+				if seen[l] == 0 {
+					unsent += len(l)
+				}
+			}
+			m := warn.FindStringSubmatch(logs.String())
+			switch {
+			case !tc.warned && (m != nil || unsent > 0):
+				t.Fatalf("%d bytes unsent; WARN %q; log:\n%s", unsent, m, logs.String())
+			case tc.warned && unsent == 0:
+				t.Fatal("nothing was lost: the test did not truncate the file behind the read")
+			case tc.warned && m[1] != strconv.Itoa(unsent):
+				t.Fatalf("the WARN says %s bytes were not sent, but %d were not; log:\n%s", m[1], unsent, logs.String())
+			}
+		})
+	}
+}
