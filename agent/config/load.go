@@ -21,8 +21,6 @@ import (
 const (
 	DefaultConfigPath = "/etc/aws-kinesis/agent.json"
 	DefaultConfigDir  = "/etc/aws-kinesis/agent.d"
-	// DefaultCheckpointFile is the Java agent's checkpoint database path.
-	DefaultCheckpointFile = "/var/run/aws-kinesis-agent/checkpoints"
 )
 
 const unbounded = math.MaxInt64

@@ -308,6 +308,12 @@ func TestDirectoryAndFIFOMatchingAreSkipped(t *testing.T) {
 			t.Errorf("%s mentioned %d times in the log, want once:\n%s", n, k, out)
 		}
 	}
+	// Named by their type (a mode, "d---------", reads as permissions 000).
+	for _, w := range []string{"sub.log type=directory", `pipe.log type="named pipe"`} {
+		if !strings.Contains(out, w) {
+			t.Errorf("no %q in the log:\n%s", w, out)
+		}
+	}
 	m, err := MatchingFiles(dir, "*.log")
 	if err != nil {
 		t.Fatal(err)
