@@ -154,8 +154,16 @@ func suggest(unknown string, known []string) string {
 	return best
 }
 
-// unknownKeyWarning words the warning for an unknown key.
-func unknownKeyWarning(where, key string, known []string) string {
+// The three levels of agent.json.
+const (
+	topLevel = iota
+	flowLevel
+	optionLevel
+)
+
+// unknownKeyWarning words the warning for an unknown key at level, where
+// known are the keys it may have.
+func unknownKeyWarning(where, key string, known []string, level int) string {
 	msg := fmt.Sprintf("unknown key %q is ignored", key)
 	if where != "" {
 		msg = where + ": " + msg
@@ -166,7 +174,40 @@ func unknownKeyWarning(where, key string, known []string) string {
 		}
 		return msg + fmt.Sprintf("; did you mean %q?", s)
 	}
-	return msg
+	return msg + placeHint(level, key)
+}
+
+// The keys of each level (by topLevel, flowLevel, optionLevel), for a key
+// written at another one than its own (a converter's keys in the flow, a
+// flow key in an option: awslabs/amazon-kinesis-agent#182, #132).
+var keyLevels = [...]struct {
+	keys  func() []string
+	where string
+}{
+	{func() []string { return topLevelKeys }, "a top-level key of agent.json, not of a flow or an option"},
+	{func() []string { return flowKeys }, `a flow key: write it in an object of the "flows" list`},
+	{func() []string { return append([]string{"optionName"}, allOptionKeys...) }, `a data processing option's key: write it in an object of the flow's "dataProcessingOptions" list`},
+}
+
+// placeHint says where key belongs when it is a key (or close to one) of
+// another level than here.
+func placeHint(here int, key string) string {
+	if _, ok := noEffectTop[key]; ok && here != topLevel {
+		return fmt.Sprintf("; %q is a top-level key, and has no effect there either: %s", key, noEffectTop[key])
+	}
+	for i, l := range keyLevels {
+		if i != here && contains(l.keys(), key) {
+			return fmt.Sprintf("; %q is %s", key, l.where)
+		}
+	}
+	for i, l := range keyLevels {
+		if i != here {
+			if s := suggest(key, l.keys()); s != "" {
+				return fmt.Sprintf("; did you mean %q? (%s)", s, l.where)
+			}
+		}
+	}
+	return ""
 }
 
 // nestedHint: an unknown top-level key holding an object whose members

@@ -96,7 +96,7 @@ func loadInto(cfg *Config, mainPath string, data []byte, confDir string) error {
 			continue
 		}
 		if !contains(topLevelKeys, m.key) {
-			w := mainPath + ": " + unknownKeyWarning("", m.key, topLevelKeys)
+			w := mainPath + ": " + unknownKeyWarning("", m.key, topLevelKeys, topLevel)
 			if h := nestedHint(m.key, m.val); h != "" {
 				w = fmt.Sprintf("%s: unknown key %q is ignored%s", mainPath, m.key, h)
 			}
@@ -549,7 +549,7 @@ func buildFlow(src flowSource) (*Flow, []string, error) {
 		case m.key == "aggregatedRecordSizeBytes" && f.Kind == Kinesis:
 			warn("key \"aggregatedRecordSizeBytes\" has no effect on a Kinesis flow")
 		case !contains(flowKeys, m.key):
-			warns = append(warns, fmt.Sprintf("%s: ", src.file)+unknownKeyWarning(src.key, m.key, flowKeys))
+			warns = append(warns, fmt.Sprintf("%s: ", src.file)+unknownKeyWarning(src.key, m.key, flowKeys, flowLevel))
 		}
 	}
 
@@ -774,7 +774,7 @@ func buildOptions(fr *objReader) ([]processors.Option, []string, error) {
 			case contains(allOptionKeys, m.key):
 				warns = append(warns, fmt.Sprintf("%s: %s: key %q has no effect on %s", fr.file, key, m.key, o.Name))
 			default:
-				warns = append(warns, fmt.Sprintf("%s: ", fr.file)+unknownKeyWarning(key, m.key, append([]string{"optionName"}, applicable...)))
+				warns = append(warns, fmt.Sprintf("%s: ", fr.file)+unknownKeyWarning(key, m.key, append([]string{"optionName"}, applicable...), optionLevel))
 			}
 		}
 		if err := readOption(r, &o); err != nil {

@@ -484,6 +484,32 @@ func TestLoadWarnsAboutUnknownAndIneffectiveKeys(t *testing.T) {
 			config: `{"userDefinedCredentialsProvider.classname": "x.Y", "flows":[` + kflow + `}]}`,
 			want:   `key "userDefinedCredentialsProvider.classname" has no effect here`,
 		},
+		// awslabs/amazon-kinesis-agent#182, #132: keys written at
+		// another level than their own say where they belong.
+		"a converter's keys in the flow": {
+			config: `{"flows":[` + kflow + `, "optionName": "CSVTOJSON", "customFieldNames": ["a"]}]}`,
+			want:   `flows[0]: unknown key "customFieldNames" is ignored; "customFieldNames" is a data processing option's key: write it in an object of the flow's "dataProcessingOptions" list`,
+		},
+		"a flow key in an option": {
+			config: `{"flows":[` + kflow + `, "dataProcessingOptions": [{"optionName": "ADDBRACKETS", "maxBufferAgeMillis": 1000}]}]}`,
+			want:   `flows[0].dataProcessingOptions[0]: unknown key "maxBufferAgeMillis" is ignored; "maxBufferAgeMillis" is a flow key: write it in an object of the "flows" list`,
+		},
+		"a misspelt flow key in an option": {
+			config: `{"flows":[` + kflow + `, "dataProcessingOptions": [{"optionName": "ADDBRACKETS", "initialPostion": "START_OF_FILE"}]}]}`,
+			want:   `unknown key "initialPostion" is ignored; did you mean "initialPosition"? (a flow key: write it in an object of the "flows" list)`,
+		},
+		"a flow key at the top level": {
+			config: `{"kinesisStream": "s", "flows":[` + kflow + `}]}`,
+			want:   `unknown key "kinesisStream" is ignored; "kinesisStream" is a flow key: write it in an object of the "flows" list`,
+		},
+		"a top-level key in a flow": {
+			config: `{"flows":[` + kflow + `, "kinesis.endpoint": "https://kinesis.us-east-1.amazonaws.com"}]}`,
+			want:   `flows[0]: unknown key "kinesis.endpoint" is ignored; "kinesis.endpoint" is a top-level key of agent.json, not of a flow or an option`,
+		},
+		"log.level in a flow": {
+			config: `{"flows":[` + kflow + `, "log.level": "DEBUG"}]}`,
+			want:   `flows[0]: unknown key "log.level" is ignored; "log.level" is a top-level key, and has no effect there either: the Java agent never reads it either; use the -L/--log-level flag`,
+		},
 		"log.level": {
 			config: `{"log.level": "DEBUG", "flows":[` + kflow + `}]}`,
 			want:   `key "log.level" has no effect here: the Java agent never reads it either; use the -L/--log-level flag`,
