@@ -98,6 +98,10 @@ const (
 	// file (maxReadsPerTurn) is followed at once: a backlog is read without
 	// pauses.
 	coalesce = 50 * time.Millisecond
+
+	// errRepeat: iterations failing with the same error log it once in
+	// this long.
+	errRepeat = time.Minute
 )
 
 // Tailer follows every file of one flow.
@@ -166,6 +170,10 @@ type Tailer struct {
 	unwatched int
 	errs      int
 	lastErr   error
+	// errLogged, errLoggedAt: the error of failing iterations last logged,
+	// and when. The same error is logged again after errRepeat only.
+	errLogged   string
+	errLoggedAt time.Time
 	// stuck is what the last full scan could not do (list the directory,
 	// open a matched file): it keeps ConsecutiveErrors rising between
 	// scans, logged once when it began; scanErr collects it during a scan.
@@ -528,8 +536,13 @@ func (t *Tailer) endIteration() {
 	switch {
 	case t.errs > 0:
 		n := t.cfg.Stats.ConsecutiveErrors.Add(1)
-		t.log.Error("Error when processing current input file or when tracking its status",
-			"consecutive_errors", n, "err", t.lastErr)
+		// (Java logs it at every iteration, ten a second: a directory it
+		// cannot list buried its log. The count goes on in the metrics.)
+		if msg, now := t.lastErr.Error(), time.Now(); msg != t.errLogged || now.Sub(t.errLoggedAt) >= errRepeat {
+			t.errLogged, t.errLoggedAt = msg, now
+			t.log.Error("Error when processing current input file or when tracking its status",
+				"consecutive_errors", n, "err", t.lastErr)
+		}
 	case t.stuck != nil:
 		// Still failing (a directory that cannot be listed, a file that
 		// cannot be opened): the next scan retries; an iteration between
@@ -537,6 +550,7 @@ func (t *Tailer) endIteration() {
 		t.cfg.Stats.ConsecutiveErrors.Add(1)
 	default:
 		t.cfg.Stats.ConsecutiveErrors.Store(0)
+		t.errLogged = "" // (a new run of errors is logged at once)
 	}
 	t.errs = 0
 	t.lastErr = nil
@@ -722,12 +736,30 @@ func (t *Tailer) poke(scan bool) {
 
 // warnOnce logs a problem with path once (again if the problem changes).
 func (t *Tailer) warnOnce(level slog.Level, path, problem string, args ...any) {
-	if t.warned[path] == problem {
+	t.warnOnceAs(level, path, path, problem, args...)
+}
+
+// warnOnceAs is warnOnce for a problem with path (none if "") remembered
+// under key: two problems of one path logged in turn (the directory that
+// can be neither watched nor listed, at every rescan) would each be a
+// change of the other's.
+func (t *Tailer) warnOnceAs(level slog.Level, key, path, problem string, args ...any) {
+	if t.warned[key] == problem {
 		return
 	}
-	t.warned[path] = problem
-	t.log.Log(context.Background(), level, problem, append([]any{"path", path}, args...)...)
+	t.warned[key] = problem
+	if path != "" {
+		args = append([]any{"path", path}, args...)
+	}
+	t.log.Log(context.Background(), level, problem, args...)
 }
+
+// Keys of warnings that are not one file's (see warnOnceAs).
+const (
+	watchDirKey   = "\x00watchdir" // the directory cannot be watched
+	watchFilesKey = "\x00watch"    // a file cannot be watched for writes
+	fdsKey        = "\x00fds"      // out of descriptors
+)
 
 // ---------------------------------------------------------------- scanning
 
@@ -1639,7 +1671,7 @@ func (t *Tailer) shed() int {
 			n++
 		}
 	}
-	t.warnOnce(slog.LevelWarn, "\x00fds", "Out of file descriptors; closed quiet fully-read files", "closed", n)
+	t.warnOnceAs(slog.LevelWarn, fdsKey, "", "Out of file descriptors; closed quiet fully-read files", "closed", n)
 	return n
 }
 

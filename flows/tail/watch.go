@@ -303,6 +303,7 @@ func (w *watcher) ensure(t *Tailer) {
 	}
 	switch {
 	case err == nil:
+		delete(t.warned, watchDirKey) // (logged again if it fails again)
 		if parent != "" {
 			s.remove(pWD)
 			parent = ""
@@ -320,7 +321,7 @@ func (w *watcher) ensure(t *Tailer) {
 		t.fallbackToPolling(err)
 		return
 	default:
-		t.warnOnce(0, t.cfg.Dir, "Cannot watch directory; relying on periodic rescans", "err", err)
+		t.warnOnceAs(0, watchDirKey, t.cfg.Dir, "Cannot watch directory; relying on periodic rescans", "err", err)
 	}
 	w.mu.Lock()
 	w.dir, w.parent, w.dirKey, w.sWD, w.pWD = dir, parent, dirKey, sWD, pWD
@@ -349,8 +350,8 @@ func (t *Tailer) watchWrites(h *harvester) {
 	}
 	wd, err := add(h.path, h.f, notifyWrites)
 	if err != nil {
-		t.warnOnce(slog.LevelWarn, "\x00watch", "Cannot watch a file for writes; reading it every poll and rescanning the directory every second",
-			"path", h.path, "err", err, "hint", "raise fs.inotify.max_user_watches")
+		t.warnOnceAs(slog.LevelWarn, watchFilesKey, h.path, "Cannot watch a file for writes; reading it every poll and rescanning the directory every second",
+			"err", err, "hint", "raise fs.inotify.max_user_watches")
 		if h.wd != 0 {
 			m.remove(h.wd) // of the inode h had before, if it was another
 			h.wd = 0

@@ -2,14 +2,18 @@ package tail
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/syncbuf"
 )
 
 // A logger that writes line by line makes one inotify event per line. The
@@ -241,6 +245,8 @@ func TestFilesThatCannotBeWatchedAreStillFollowed(t *testing.T) {
 	mustWrite(t, app, "one\n")
 	cfg := testConfig(dir, "*.log")
 	cfg.MaxRefresh = time.Minute
+	var logs syncbuf.Buffer
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	c := startTailer(t, cfg, func(tl *Tailer) {
 		tl.inactive = 50 * time.Millisecond
 		tl.addFileWatch = func(path string, _ *os.File, _ uint32) (int32, error) {
@@ -266,6 +272,10 @@ func TestFilesThatCannotBeWatchedAreStillFollowed(t *testing.T) {
 	mustAppend(t, app, "three\n")
 	waitFor(t, "the line written to the closed, unwatched app.log", func() bool { return len(c.recordsOf("app.log")) == 3 })
 	eq(t, c.recordsOf("app.log"), "one\n", "two\n", "three\n")
+	// Warned once, naming the file (once: it had a key's name too).
+	if w := regexp.MustCompile(`level=WARN msg="Cannot watch a file for writes[^"]*" component=\S+ path=(\S+) err=`).FindAllStringSubmatch(logs.String(), -1); len(w) != 1 || w[0][1] != app {
+		t.Errorf("want one WARN naming %s:\n%s", app, logs.String())
+	}
 }
 
 // While another file keeps the tailer busy (it reads something at every
