@@ -40,6 +40,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/config"
@@ -239,15 +240,17 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 	credSource := "default credential chain"
 	var secrets []string
 	id, secret := strings.TrimSpace(cfg.AWSAccessKeyID), strings.TrimSpace(cfg.AWSSecretAccessKey)
+	if secret != "" {
+		secrets = append(secrets, secret)
+	}
+	load = append(load, awsconfig.WithLogger(sdkLogger{log: o.logger.With("component", "AWSSDK"), secrets: &secrets}))
 	switch {
 	case id != "" && secret != "":
 		load = append(load, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(id, secret, "")))
 		credSource = "awsAccessKeyId/awsSecretAccessKey from agent.json"
-		secrets = append(secrets, secret)
 	case id != "":
 		log.Warn("awsAccessKeyId is set but awsSecretAccessKey is not; both are needed: using the default credential chain")
 	case secret != "":
-		secrets = append(secrets, secret)
 		log.Warn("awsSecretAccessKey is set but awsAccessKeyId is not; both are needed: using the default credential chain")
 	}
 
@@ -575,6 +578,24 @@ func defaultEndpoint(ctx context.Context, svc Service, region string) string {
 		return ""
 	}
 	return u.String()
+}
+
+// sdkLogger takes the SDK's own messages (the instance metadata client's
+// fallback to IMDSv1, a response checksum it could not check) into the
+// agent's log: the SDK's default prints them on stderr in a format of its
+// own ("SDK 2026/11/23 00:44:26 WARN ..."), beside the -l log file.
+type sdkLogger struct {
+	log     *slog.Logger
+	secrets *[]string // (New's, which an external id joins later)
+}
+
+func (l sdkLogger) Logf(c logging.Classification, format string, v ...any) {
+	msg := redact.Secrets(fmt.Sprintf(format, v...), *l.secrets...)
+	if c == logging.Warn {
+		l.log.Warn(msg)
+	} else {
+		l.log.Debug(msg)
+	}
 }
 
 // InstanceID returns the EC2 instance id from instance metadata (IMDSv2),

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/awsclient"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/syncbuf"
 )
 
 func describe(t *testing.T, c *awsclient.Clients) error {
@@ -351,5 +355,34 @@ func TestThrottlingIsRetriedAFewTimesThenReturned(t *testing.T) {
 	}
 	if n := len(srv.requests()); n != awsclient.DefaultMaxAttempts {
 		t.Errorf("%d attempts, want %d", n, awsclient.DefaultMaxAttempts)
+	}
+}
+
+// The SDK's own messages go to the agent's log, not to stderr in the SDK's
+// format ("SDK 2026/11/23 00:44:26 WARN falling back to IMDSv1 ..."), where
+// a service's -l log file does not have them: here, the instance metadata
+// client's fallback when the token request is refused.
+func TestTheSDKsOwnWarningsGoToTheAgentsLog(t *testing.T) {
+	isolateEnv(t)
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "")
+	md := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/latest/api/token" {
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
+		w.WriteHeader(http.StatusNotFound)
+	}))
+	defer md.Close()
+	srv := newFakeAWS(t, nil)
+	cfg := baseConfig()
+	cfg.KinesisEndpoint = srv.URL
+	var logs syncbuf.Buffer
+	c := mustNew(t, cfg, awsclient.WithIMDSEndpoint(md.URL),
+		awsclient.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	if err := describe(t, c); err == nil {
+		t.Fatal("signed without credentials")
+	}
+	if !regexp.MustCompile(`level=WARN msg="falling back to IMDSv1[^"]*" component=AWSSDK`).MatchString(logs.String()) {
+		t.Errorf("the SDK's warning is not in the agent's log:\n%s", logs.String())
 	}
 }
