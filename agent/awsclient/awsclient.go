@@ -237,7 +237,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 	}
 	dropper := &credentialsDropper{every: dropEvery}
 	load = append(load, awsconfig.WithAPIOptions([]func(*middleware.Stack) error{dropper.apiOption}))
-	credSource := "default credential chain"
+	credSource := defaultChain
 	var secrets []string
 	id, secret := strings.TrimSpace(cfg.AWSAccessKeyID), strings.TrimSpace(cfg.AWSSecretAccessKey)
 	if secret != "" {
@@ -579,6 +579,9 @@ func defaultEndpoint(ctx context.Context, svc Service, region string) string {
 	}
 	return u.String()
 }
+
+// defaultChain describes the SDK's default credential chain as the source.
+const defaultChain = "default credential chain"
 
 // sdkLogger takes the SDK's own messages (the instance metadata client's
 // fallback to IMDSv1, a response checksum it could not check) into the

@@ -114,6 +114,14 @@ func (c *Clients) preflightError(ctx context.Context, f *config.Flow, svc Servic
 		}
 	} else {
 		pe.Message = err.Error()
+		if strings.Contains(c.credentials, defaultChain) && strings.Contains(pe.Message, "get credentials") {
+			// The SDK names only the chain's last source (the instance
+			// profile); Java listed them all.
+			pe.Message += " (no credentials found: the default chain tried the environment (AWS_ACCESS_KEY_ID), " +
+				"the shared files (~/.aws/credentials, ~/.aws/config; AWS_PROFILE), web identity (AWS_WEB_IDENTITY_TOKEN_FILE), " +
+				"the container endpoint and the EC2 instance profile: set awsAccessKeyId and awsSecretAccessKey in agent.json, " +
+				"or give the instance, task or pod a role)"
+		}
 	}
 	secrets := c.currentSecrets(ctx)
 	pe.Message = redact.Secrets(pe.Message, secrets...)

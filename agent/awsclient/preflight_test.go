@@ -117,6 +117,30 @@ func TestPreflightReportsUnreachableEndpoint(t *testing.T) {
 	}
 }
 
+// With no credentials anywhere, the SDK's error names only the chain's
+// last source ("no EC2 IMDS role found"); the start-up check lists where
+// the chain looked and what to set, as Java listed its providers
+// (awslabs/amazon-kinesis-agent#94).
+func TestPreflightWithNoCredentialsSaysWhereTheChainLookedAndWhatToSet(t *testing.T) {
+	isolateEnv(t)
+	srv := newFakeAWS(t, nil)
+	cfg := baseConfig()
+	cfg.KinesisRegion, cfg.KinesisEndpoint = "us-east-1", srv.URL
+	c := mustNew(t, cfg, awsclient.WithMaxAttempts(1))
+	errs := c.Preflight(context.Background(), []config.Flow{{Kind: config.Kinesis, Destination: "s"}})
+	if len(errs) != 1 {
+		t.Fatalf("errors %v", errs)
+	}
+	for _, w := range []string{"get credentials", "no credentials found", "AWS_ACCESS_KEY_ID", "~/.aws/credentials", "AWS_WEB_IDENTITY_TOKEN_FILE", "EC2 instance profile", "awsAccessKeyId"} {
+		if !strings.Contains(errs[0].Error(), w) {
+			t.Errorf("no %q in %v", w, errs[0])
+		}
+	}
+	if len(srv.requests()) != 0 {
+		t.Errorf("%d unsigned requests sent", len(srv.requests()))
+	}
+}
+
 // A role allowed to send but not to describe (least privilege) failed the
 // start-up check with a bare AccessDeniedException, read as "cannot send".
 // The error now says which permission the check needs and that sending is
