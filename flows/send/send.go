@@ -360,6 +360,11 @@ func (s *sender) callFailed(b *batch.Batch, attempted int, err error, latency ti
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		code, msg = ae.ErrorCode(), ae.ErrorMessage()
+		if strings.Contains(err.Error(), "get identity: ") {
+			// The credential provider's (STS AssumeRole denied): not the
+			// destination's answer.
+			msg = strings.TrimRight(msg, ". ") + " (while getting credentials)"
+		}
 	}
 	var re *smithyhttp.ResponseError
 	if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusRequestEntityTooLarge {
