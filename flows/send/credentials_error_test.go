@@ -3,7 +3,6 @@ package send
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,39 +12,48 @@ import (
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/batch"
 )
 
-// deniedRole fails every call as the SDK does when the credential provider
-// (STS AssumeRole for assumeRoleARN) is refused, before any request to the
-// destination.
-type deniedRole struct{}
+// failingCalls fails every call with err.
+type failingCalls struct{ err error }
 
-func (deniedRole) PutRecords(context.Context, *kinesis.PutRecordsInput, ...func(*kinesis.Options)) (*kinesis.PutRecordsOutput, error) {
-	return nil, fmt.Errorf("operation error Kinesis: PutRecords, get identity: get credentials: failed to refresh cached credentials, operation error STS: AssumeRole, %w",
-		&smithy.GenericAPIError{Code: "AccessDenied", Message: "User: arn:aws:iam::1:user/u is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::2:role/r"})
+func (f failingCalls) PutRecords(context.Context, *kinesis.PutRecordsInput, ...func(*kinesis.Options)) (*kinesis.PutRecordsOutput, error) {
+	return nil, f.err
 }
 
-// An AccessDenied from the credential provider says so: without it the
-// ERROR reads as the stream refusing the agent (the start-up check says
-// "(while getting credentials)" too). From a review of the Java agent's
-// issues (awslabs/amazon-kinesis-agent#176).
-func TestADeniedAssumeRoleIsNamedAsTheCredentialsNotTheStream(t *testing.T) {
+// logOfOneFailedCall sends one record through a sender whose calls fail
+// with err, and returns the log of that first call (its backoff ends Send).
+func logOfOneFailedCall(err error) *logBuf {
 	var logs logBuf
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	// The first failure's backoff ends Send.
 	stop := func(context.Context, time.Duration, <-chan struct{}) error { cancel(); return context.Canceled }
 	bo := NewBackoff(100*time.Millisecond, time.Second).WithClock(func() float64 { return 0.5 }, stop)
-	s := NewKinesis(deniedRole{}, "s", Options{Backoff: bo, Logger: newLogger(&logs), Region: "us-east-1"})
+	s := NewKinesis(failingCalls{err}, "s", Options{Backoff: bo, Logger: newLogger(&logs), Region: "us-east-1"})
 	bld := batch.NewBuilder(batch.Options{Limits: batch.KinesisLimits(0, 0, 0), Keys: batch.KeyRandom})
-	c := tracked(1)
-	bld.Add([]byte("a\n"), c)
+	bld.Add([]byte("a\n"), tracked(1))
 	_ = s.Send(ctx, bld.Flush(time.Now()))
-	line := ""
-	for _, l := range strings.Split(logs.String(), "\n") {
-		if strings.Contains(l, "Cannot send to stream s") {
-			line = l
-		}
+	return &logs
+}
+
+// An AccessDenied from the credential provider (STS AssumeRole for
+// assumeRoleARN, refused before any request to the stream) says so:
+// without it the ERROR reads as the stream refusing the agent (the
+// start-up check says "(while getting credentials)" too). From a review of
+// the Java agent's issues (awslabs/amazon-kinesis-agent#176).
+func TestADeniedAssumeRoleIsNamedAsTheCredentialsNotTheStream(t *testing.T) {
+	logs := logOfOneFailedCall(fmt.Errorf("operation error Kinesis: PutRecords, get identity: get credentials: failed to refresh cached credentials, operation error STS: AssumeRole, %w",
+		&smithy.GenericAPIError{Code: "AccessDenied", Message: "User: arn:aws:iam::1:user/u is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::2:role/r"}))
+	if logs.count("ERROR", "Cannot send to stream s in region us-east-1 at endpoint https://kinesis.us-east-1.amazonaws.com (SDK default): AccessDenied: User: arn:aws:iam::1:user/u is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::2:role/r (while getting credentials). Will keep retrying") != 1 {
+		t.Fatalf("log:\n%s", logs.String())
 	}
-	if !strings.Contains(line, "AccessDenied: User: arn:aws:iam::1:user/u is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::2:role/r (while getting credentials). Will keep retrying") {
-		t.Fatalf("ERROR %q; log:\n%s", line, logs.String())
+}
+
+// A call refused because this host's clock is off (Kinesis: "Signature
+// expired") says so; the SDK corrects its offset from the answer, so one
+// call is refused. From a review of aws-sdk-go-v2's issues (#2321).
+func TestASignatureExpiredErrorPointsAtTheHostsClock(t *testing.T) {
+	logs := logOfOneFailedCall(fmt.Errorf("operation error Kinesis: PutRecords, https response error StatusCode: 400, %w",
+		&smithy.GenericAPIError{Code: "InvalidSignatureException", Message: "Signature expired: 20261123T010000Z is now earlier than 20261123T011000Z (20261123T011500Z - 5 min.)"}))
+	if logs.count("ERROR", "InvalidSignatureException: Signature expired") != 1 || logs.count("ERROR", "this host's clock is off") != 1 {
+		t.Fatalf("log:\n%s", logs.String())
 	}
 }

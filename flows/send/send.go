@@ -365,6 +365,11 @@ func (s *sender) callFailed(b *batch.Batch, attempted int, err error, latency ti
 			// destination's answer.
 			msg = strings.TrimRight(msg, ". ") + " (while getting credentials)"
 		}
+		if code == "RequestTimeTooSkewed" || strings.Contains(msg, "Signature expired") {
+			// (The SDK corrects its clock offset from the answer: the next
+			// call is signed right.)
+			msg = strings.TrimRight(msg, ". ") + " (this host's clock is off: check its time synchronisation, chronyd or ntpd)"
+		}
 	}
 	var re *smithyhttp.ResponseError
 	if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusRequestEntityTooLarge {
