@@ -2284,6 +2284,10 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 			last = size
 			continue
 		}
+		// The bytes read are the content's, and so was this pass's fstat
+		// (before them): a truncation found later in this turn leaves at
+		// least that much behind.
+		last = max(last, h.size, h.offset+int64(n))
 		if len(h.head) > known && h.src != nil {
 			h.src.SetFingerprint(fingerprint(h.head))
 		}

@@ -97,3 +97,50 @@ func TestATruncatedFileWhoseUnreadBytesNoCopyHoldsIsWarnedWithTheirCount(t *test
 		})
 	}
 }
+
+// The same, where the file grew fast since the previous pass and the
+// truncation is found by a read later in a turn that has read past the
+// size that pass saw: the WARN counts from the size this turn's reads
+// proved (228,924 bytes not sent were not warned of). From a review.
+func TestATruncationFoundLateInATurnOfReadsCountsWhatThatTurnSaw(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "rotated"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "abc.log")
+	first, rest, b := lines("a", 0, 1), lines("a", 1, 40000), lines("b", 0, 20)
+	mustWrite(t, p, first)
+	var logs syncbuf.Buffer
+	cfg := testConfig(dir, "abc.log*")
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	var armed, fired atomic.Bool
+	col := startTailer(t, cfg, func(tl *Tailer) {
+		tl.ghostTTL = 300 * time.Millisecond
+		tl.afterRead = func(h *harvester) {
+			// The second read of the turn that finds the growth.
+			if h.offset >= int64(len(first))+chunkCap && filepath.Base(h.path) == "abc.log" && armed.CompareAndSwap(true, false) {
+				mustWrite(t, filepath.Join(dir, "rotated", "abc.log-1"), first+rest)
+				mustWrite(t, p, b)
+				fired.Store(true)
+			}
+		}
+	})
+	col.waitRecords(1)
+	armed.Store(true)
+	mustAppend(t, p, rest)
+	waitFor(t, "the copytruncate", fired.Load)
+	warn := regexp.MustCompile(`level=WARN msg="A file was truncated or replaced before it was read to its end.*unsent=(\d+)`)
+	waitFor(t, "the WARN", func() bool { return warn.MatchString(logs.String()) })
+	col.settle()
+	seen := countRecords(col.records())
+	wantLines(t, seen, first+b, 1, "")
+	unsent := 0
+	for _, l := range strings.SplitAfter(rest, "\n") {
+		if l != "" && seen[l] == 0 {
+			unsent += len(l)
+		}
+	}
+	if m := warn.FindStringSubmatch(logs.String()); unsent == 0 || m[1] != strconv.Itoa(unsent) {
+		t.Fatalf("the WARN says %s bytes were not sent, but %d were not; log:\n%s", m[1], unsent, logs.String())
+	}
+}
