@@ -181,30 +181,59 @@ func unknownKeyWarning(where, key string, known []string, level int) string {
 // written at another one than its own (a converter's keys in the flow, a
 // flow key in an option: awslabs/amazon-kinesis-agent#182, #132).
 var keyLevels = [...]struct {
-	keys  func() []string
-	where string
+	keys     func() []string
+	what     string
+	where    string
+	noEffect map[string]string // keys read at this level that do nothing there
 }{
-	{func() []string { return topLevelKeys }, "a top-level key of agent.json, not of a flow or an option"},
-	{func() []string { return flowKeys }, `a flow key: write it in an object of the "flows" list`},
-	{func() []string { return append([]string{"optionName"}, allOptionKeys...) }, `a data processing option's key: write it in an object of the flow's "dataProcessingOptions" list`},
+	{func() []string { return topLevelKeys }, "a top-level key", "at the top level of agent.json", noEffectTop},
+	{func() []string { return flowKeys }, "a flow key", `in an object of the "flows" list`, noEffectInFlow},
+	{func() []string { return append([]string{"optionName"}, allOptionKeys...) }, "a data processing option's key", `in an object of a flow's "dataProcessingOptions" list`, nil},
 }
 
-// placeHint says where key belongs when it is a key (or close to one) of
-// another level than here.
-func placeHint(here int, key string) string {
-	if _, ok := noEffectTop[key]; ok && here != topLevel {
-		return fmt.Sprintf("; %q is a top-level key, and has no effect there either: %s", key, noEffectTop[key])
+// noEffectInFlow: flow keys that do nothing (noEffectFlow, and one the
+// loader reads and then warns about).
+var noEffectInFlow = func() map[string]string {
+	m := map[string]string{"publishQueueCapacity": publishQueueNoEffect}
+	for k, v := range noEffectFlow {
+		m[k] = v
 	}
+	return m
+}()
+
+// publishQueueNoEffect says why publishQueueCapacity does nothing.
+const publishQueueNoEffect = "a flow holds at most one sealed batch per sender plus one waiting (up to 9, against Java's queue of 100); reading stops while they wait"
+
+// placeHint says where key belongs when it is a key (or close to one) of
+// other levels than here: all of them (log.emitInternalMetrics is a
+// top-level key and a flow key), or that it does nothing there either.
+func placeHint(here int, key string) string {
+	var at []string
 	for i, l := range keyLevels {
-		if i != here && contains(l.keys(), key) {
-			return fmt.Sprintf("; %q is %s", key, l.where)
+		if i == here {
+			continue
+		}
+		if reason, ok := l.noEffect[key]; ok {
+			return fmt.Sprintf("; %q is %s, and has no effect there either: %s", key, l.what, reason)
+		}
+		if contains(l.keys(), key) {
+			at = append(at, fmt.Sprintf("%s (write it %s)", l.what, l.where))
 		}
 	}
+	if len(at) > 0 {
+		return fmt.Sprintf("; %q is %s", key, strings.Join(at, " or "))
+	}
 	for i, l := range keyLevels {
-		if i != here {
-			if s := suggest(key, l.keys()); s != "" {
-				return fmt.Sprintf("; did you mean %q? (%s)", s, l.where)
+		if i == here {
+			continue
+		}
+		if s := suggest(key, l.keys()); s != "" {
+			for j, m := range keyLevels {
+				if j != here && contains(m.keys(), s) {
+					at = append(at, fmt.Sprintf("%s, written %s", m.what, m.where))
+				}
 			}
+			return fmt.Sprintf("; did you mean %q? (%s)", s, strings.Join(at, "; or "))
 		}
 	}
 	return ""

@@ -642,7 +642,7 @@ func buildFlow(src flowSource) (*Flow, []string, error) {
 		return nil, warns, err
 	}
 	if r.has("publishQueueCapacity") { // any value, as Java (which does not check it)
-		warn("key \"publishQueueCapacity\" has no effect here: a flow holds at most one sealed batch per sender plus one waiting (up to 9, against Java's queue of 100); reading stops while they wait")
+		warn("key \"publishQueueCapacity\" has no effect here: " + publishQueueNoEffect)
 	}
 	if f.SkipHeaderLines, err = r.int32Key("skipHeaderLines", 0); err != nil {
 		return nil, warns, err

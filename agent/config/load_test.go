@@ -488,23 +488,41 @@ func TestLoadWarnsAboutUnknownAndIneffectiveKeys(t *testing.T) {
 		// another level than their own say where they belong.
 		"a converter's keys in the flow": {
 			config: `{"flows":[` + kflow + `, "optionName": "CSVTOJSON", "customFieldNames": ["a"]}]}`,
-			want:   `flows[0]: unknown key "customFieldNames" is ignored; "customFieldNames" is a data processing option's key: write it in an object of the flow's "dataProcessingOptions" list`,
+			want:   `flows[0]: unknown key "customFieldNames" is ignored; "customFieldNames" is a data processing option's key (write it in an object of a flow's "dataProcessingOptions" list)`,
 		},
 		"a flow key in an option": {
 			config: `{"flows":[` + kflow + `, "dataProcessingOptions": [{"optionName": "ADDBRACKETS", "maxBufferAgeMillis": 1000}]}]}`,
-			want:   `flows[0].dataProcessingOptions[0]: unknown key "maxBufferAgeMillis" is ignored; "maxBufferAgeMillis" is a flow key: write it in an object of the "flows" list`,
+			want:   `flows[0].dataProcessingOptions[0]: unknown key "maxBufferAgeMillis" is ignored; "maxBufferAgeMillis" is a flow key (write it in an object of the "flows" list)`,
 		},
 		"a misspelt flow key in an option": {
 			config: `{"flows":[` + kflow + `, "dataProcessingOptions": [{"optionName": "ADDBRACKETS", "initialPostion": "START_OF_FILE"}]}]}`,
-			want:   `unknown key "initialPostion" is ignored; did you mean "initialPosition"? (a flow key: write it in an object of the "flows" list)`,
+			want:   `unknown key "initialPostion" is ignored; did you mean "initialPosition"? (a flow key, written in an object of the "flows" list)`,
 		},
 		"a flow key at the top level": {
 			config: `{"kinesisStream": "s", "flows":[` + kflow + `}]}`,
-			want:   `unknown key "kinesisStream" is ignored; "kinesisStream" is a flow key: write it in an object of the "flows" list`,
+			want:   `unknown key "kinesisStream" is ignored; "kinesisStream" is a flow key (write it in an object of the "flows" list)`,
 		},
 		"a top-level key in a flow": {
 			config: `{"flows":[` + kflow + `, "kinesis.endpoint": "https://kinesis.us-east-1.amazonaws.com"}]}`,
-			want:   `flows[0]: unknown key "kinesis.endpoint" is ignored; "kinesis.endpoint" is a top-level key of agent.json, not of a flow or an option`,
+			want:   `flows[0]: unknown key "kinesis.endpoint" is ignored; "kinesis.endpoint" is a top-level key (write it at the top level of agent.json)`,
+		},
+		// From a review: a key of two levels names both; a key that does
+		// nothing at its own level says so, not where to move it.
+		"a key of two levels in an option": {
+			config: `{"flows":[` + kflow + `, "dataProcessingOptions": [{"optionName": "ADDBRACKETS", "log.emitInternalMetrics": true}]}]}`,
+			want:   `unknown key "log.emitInternalMetrics" is ignored; "log.emitInternalMetrics" is a top-level key (write it at the top level of agent.json) or a flow key (write it in an object of the "flows" list)`,
+		},
+		"a misspelt key of two levels in an option": {
+			config: `{"flows":[` + kflow + `, "dataProcessingOptions": [{"optionName": "ADDBRACKETS", "log.emitInternalMetric": true}]}]}`,
+			want:   `did you mean "log.emitInternalMetrics"? (a top-level key, written at the top level of agent.json; or a flow key, written in an object of the "flows" list)`,
+		},
+		"a flow key without effect in an option": {
+			config: `{"flows":[` + kflow + `, "dataProcessingOptions": [{"optionName": "ADDBRACKETS", "publishQueueCapacity": 10}]}]}`,
+			want:   `unknown key "publishQueueCapacity" is ignored; "publishQueueCapacity" is a flow key, and has no effect there either: a flow holds at most one sealed batch`,
+		},
+		"another flow key without effect in an option": {
+			config: `{"flows":[` + kflow + `, "dataProcessingOptions": [{"optionName": "ADDBRACKETS", "waitOnFullRetryQueueMillis": 1000}]}]}`,
+			want:   `unknown key "waitOnFullRetryQueueMillis" is ignored; "waitOnFullRetryQueueMillis" is a flow key, and has no effect there either: the Java agent defines the name but never reads it either`,
 		},
 		"log.level in a flow": {
 			config: `{"flows":[` + kflow + `, "log.level": "DEBUG"}]}`,
