@@ -5,6 +5,9 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -138,6 +141,66 @@ func TestPreflightWithNoCredentialsSaysWhereTheChainLookedAndWhatToSet(t *testin
 	}
 	if len(srv.requests()) != 0 {
 		t.Errorf("%d unsigned requests sent", len(srv.requests()))
+	}
+}
+
+// Credentials the chain found and then could not get (an assumed role's
+// STS unreachable, the instance profile's credentials failing, web
+// identity's STS unreachable) are not "no credentials found": their own
+// error is the news. From a review.
+func TestPreflightWithCredentialsFoundButFailingDoesNotSayNoneWereFound(t *testing.T) {
+	closed := func() string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.Close()
+		return "http://" + l.Addr().String()
+	}
+	for name, setup := range map[string]func(t *testing.T, cfg *config.Config) []awsclient.Option{
+		"assumed role, STS unreachable": func(t *testing.T, cfg *config.Config) []awsclient.Option {
+			t.Setenv("AWS_ACCESS_KEY_ID", "AKIDENV")
+			t.Setenv("AWS_SECRET_ACCESS_KEY", "envsecret")
+			cfg.AssumeRoleARN, cfg.STSEndpoint = "arn:aws:iam::123456789012:role/r", closed()
+			return nil
+		},
+		"instance profile, credentials failing": func(t *testing.T, cfg *config.Config) []awsclient.Option {
+			t.Setenv("AWS_EC2_METADATA_DISABLED", "")
+			md := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch {
+				case r.URL.Path == "/latest/api/token":
+					_, _ = w.Write([]byte("token"))
+				case strings.HasSuffix(r.URL.Path, "/security-credentials/"):
+					_, _ = w.Write([]byte("myrole"))
+				default:
+					w.WriteHeader(http.StatusInternalServerError)
+				}
+			}))
+			t.Cleanup(md.Close)
+			return []awsclient.Option{awsclient.WithIMDSEndpoint(md.URL)}
+		},
+		"web identity, STS unreachable": func(t *testing.T, cfg *config.Config) []awsclient.Option {
+			tok := filepath.Join(t.TempDir(), "token")
+			if err := os.WriteFile(tok, []byte("jwt"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv("AWS_WEB_IDENTITY_TOKEN_FILE", tok)
+			t.Setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/r")
+			t.Setenv("AWS_ENDPOINT_URL_STS", closed())
+			return nil
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			isolateEnv(t)
+			srv := newFakeAWS(t, nil)
+			cfg := baseConfig()
+			cfg.KinesisRegion, cfg.KinesisEndpoint = "us-east-1", srv.URL
+			c := mustNew(t, cfg, append(setup(t, cfg), awsclient.WithMaxAttempts(1))...)
+			errs := c.Preflight(context.Background(), []config.Flow{{Kind: config.Kinesis, Destination: "s"}})
+			if len(errs) != 1 || !strings.Contains(errs[0].Error(), "get credentials") || strings.Contains(errs[0].Error(), "no credentials found") {
+				t.Fatalf("errors %v", errs)
+			}
+		})
 	}
 }
 
