@@ -66,7 +66,7 @@ func Warnings(opts []Option) []string {
 		if err != nil || lp.re == nil || lp.re.NumGroups() == len(lp.names) {
 			continue
 		}
-		warns = append(warns, keyErr(o, "matchPattern has %d capture groups and customFieldNames %d names: every record will be skipped, as in the Java agent (give each group a name, or make the groups that need no name non-capturing: (?:...))",
+		warns = append(warns, keyErr(o, "matchPattern's capture groups (%d) are not as many as customFieldNames (%d): every record will be skipped, as in the Java agent (give each group a name, or make the groups that need no name non-capturing: (?:...))",
 			lp.re.NumGroups(), len(lp.names)).Error())
 	}
 	return warns

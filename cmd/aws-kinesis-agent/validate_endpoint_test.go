@@ -71,7 +71,7 @@ func TestValidateWarnsThatAMatchPatternWithMoreGroupsThanNamesSkipsEveryRecord(t
 		t.Fatal(err)
 	}
 	stdout, stderr, code := runAgent(t, "--validate", "-c", p, "-d", filepath.Join(tmp, "none"))
-	want := "WARN " + p + ": flows[0].dataProcessingOptions[0]: matchPattern has 7 capture groups and customFieldNames 6 names: every record will be skipped"
+	want := "WARN " + p + ": flows[0].dataProcessingOptions[0]: matchPattern's capture groups (7) are not as many as customFieldNames (6): every record will be skipped"
 	if code != 0 || !strings.Contains(stderr, want) {
 		t.Errorf("--validate: exit %d, want 0 and %q\nstdout:\n%s\nstderr:\n%s", code, want, stdout, stderr)
 	}
