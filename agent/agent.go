@@ -40,6 +40,9 @@ type Options struct {
 	// CheckpointLockCheck overrides how often the agent checks that its
 	// checkpoint lock file is still there (default 10 s).
 	CheckpointLockCheck time.Duration
+	// CheckpointExpireEvery overrides how often expired checkpoint rows
+	// are deleted while the agent runs (default an hour).
+	CheckpointExpireEvery time.Duration
 }
 
 // Run runs the agent until ctx is cancelled (graceful shutdown, bounded by
@@ -222,6 +225,13 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		every = opts.CheckpointLockCheck
 	}
 	goBG(func(c context.Context) { keepLock(c, lock, every, alog, stopRun) })
+	if cfg.CheckpointTTLDays > 0 {
+		expireEvery := time.Hour
+		if opts.CheckpointExpireEvery > 0 {
+			expireEvery = opts.CheckpointExpireEvery
+		}
+		goBG(func(c context.Context) { expireCheckpoints(c, store, cfg.CheckpointTTLDays, expireEvery, alog) })
+	}
 	// The preflight never delays tailing.
 	goBG(func(c context.Context) {
 		errs := clients.Preflight(c, cfg.Flows)
@@ -396,6 +406,32 @@ func statusPeriod(d time.Duration) time.Duration {
 		return -1
 	}
 	return d
+}
+
+// expireCheckpoints deletes the expired checkpoint rows every period until
+// ctx ends. Java deletes them at start only: the rows of files gone (a new
+// file per run, as api_caller writes one per call) piled up in an agent
+// never restarted, one per file for as long as it ran. A row is updated
+// whenever its file's position moves, so only rows of files quiet for the
+// whole TTL go, as at a start. (Not with a TTL of 0 days, which deletes
+// every row: at a start only, as Java.)
+func expireCheckpoints(ctx context.Context, store *checkpoint.Store, ttlDays int, period time.Duration, log *slog.Logger) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := store.DeleteExpired(ttlDays); err != nil {
+			if ctx.Err() == nil {
+				log.Warn("could not delete old checkpoints", "err", err)
+			}
+		} else if n > 0 {
+			log.Info(fmt.Sprintf("Deleted %d old checkpoints.", n))
+		}
+	}
 }
 
 // checkpointTTL is checkpointTimeToLiveDays as a duration (0 and below: 0;
