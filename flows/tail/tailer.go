@@ -1866,7 +1866,7 @@ func (t *Tailer) decide(h *harvester, now time.Time, mayWait bool) {
 		t.fail(readErr(h.path, err))
 		return
 	}
-	off, pred, discarding, wait := t.copyOffset(h.path, st, head, now)
+	off, pred, discarding, wait := t.copyOffset(h.path, st, head, h.born, now)
 	if wait && mayWait {
 		return
 	}
@@ -2067,11 +2067,19 @@ func (t *Tailer) linesBefore(f *os.File, off int64, limit int) int {
 // pred is the original's Source when the file continues a copy (its
 // chunks up to off may still be in flight); discarding, that off is inside
 // a line longer than the read buffer whose rest the original was dropping.
-func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (off int64, pred *record.Source, discarding, wait bool) {
+// born is the file's birth time (birthTime; 0: not known).
+func (t *Tailer) copyOffset(p string, st fileStat, head []byte, born int64, now time.Time) (off int64, pred *record.Source, discarding, wait bool) {
 	for i := len(t.ghosts) - 1; i >= 0; i-- {
 		g := t.ghosts[i]
 		if !samePrefix(head, g.head) || !g.letGo() && g.key == st.key {
 			continue // (a truncated file rewritten in place: new content, read from 0)
+		}
+		if !g.letGo() && born != 0 && born > g.at.UnixNano() {
+			// Created after the truncation was seen: a copy is made before
+			// the truncation, so this is another file that begins with the
+			// same bytes (a CSV header, a banner), read from 0. (A clock
+			// stepped back in between costs duplicates, not a loss.)
+			continue
 		}
 		if g.letGo() && (g.key != st.key || len(head) < len(g.head) || st.size < g.done) {
 			// A let-go file comes back whole, as the same inode: a shorter
@@ -2106,7 +2114,7 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, now time.Time) (
 		}
 		if h.f != nil {
 			if fi, err := h.f.Stat(); err == nil && t.checkTruncated(h, fi.Size()) {
-				return t.copyOffset(p, st, head, now)
+				return t.copyOffset(p, st, head, born, now)
 			}
 		}
 		if len(h.head) == 0 || !samePrefix(head, h.head) {

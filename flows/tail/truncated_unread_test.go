@@ -144,3 +144,27 @@ func TestATruncationFoundLateInATurnOfReadsCountsWhatThatTurnSaw(t *testing.T) {
 		t.Fatalf("the WARN says %s bytes were not sent, but %d were not; log:\n%s", m[1], unsent, logs.String())
 	}
 }
+
+// A file created after a truncation was seen is not its copy, however its
+// first KiB matches (a CSV header, a banner: awslabs-style jobs that run
+// `: > a.csv` and write b.csv): a copytruncate copy is made before the
+// truncation. b.csv lost its header and first lines, taken for a copy of
+// what was read of a.csv. From a review of Vector's and Filebeat's issues
+// (vectordotdev/vector#5833, elastic/beats#39731).
+func TestANewFileWithTheFirstKiBOfATruncatedOneIsReadWhole(t *testing.T) {
+	dir := t.TempDir()
+	banner := "# " + strings.Repeat("col,", 300) + "end\n" // 1.2 KiB, in every file
+	a, b := filepath.Join(dir, "a.csv"), filepath.Join(dir, "b.csv")
+	mustWrite(t, a, banner+lines("a", 0, 3))
+	cfg := testConfig(dir, "*.csv")
+	col := startTailer(t, cfg)
+	col.waitRecords(4)
+	mustTruncate(t, a, 0)
+	waitFor(t, "the truncation seen", func() bool {
+		fs := cfg.Stats.Files()
+		return len(fs) == 1 && fs[0].Size == 0 && fs[0].ReadOffset == 0
+	})
+	mustWrite(t, b, banner+lines("b", 0, 5))
+	col.waitRecords(4 + 6)
+	eq(t, col.recordsOf("b.csv"), banner, "b-000000\n", "b-000001\n", "b-000002\n", "b-000003\n", "b-000004\n")
+}
