@@ -157,3 +157,44 @@ func TestCheckpointDirectoryRemovedWhileRunningIsRecreated(t *testing.T) {
 		t.Fatalf("after a restart: %+v, want a.log@100 and b.log@200 (a deleted file alone is recreated with them)", ps)
 	}
 }
+
+// The expiry that now runs every hour while the agent runs keeps the
+// write-back of the rows it does not delete: a checkpoint file deleted
+// while running is recreated with every known position, not only those
+// saved since the last expiry (a quiet file's row was lost, and a restart
+// read it again or started it at its end). The expired rows' write-back
+// goes with them. From a review.
+func TestAnExpiryKeepsTheWriteBackOfTheRowsItDoesNotDelete(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "checkpoints")
+	s := mustOpen(t, path)
+	if err := s.Save([]record.Position{pos("/var/log/a.log", "(dev=803,ino=1)", 100), pos("/var/log/b.log", "(dev=803,ino=2)", 200),
+		pos("/var/log/old.log", "(dev=803,ino=3)", 300)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Exec(`update FILE_CHECKPOINTS set lastUpdated = strftime('%Y-%m-%d %H:%M:%f', 'now', '-8 days') where path = '/var/log/old.log'`); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.DeleteExpired(7); err != nil || n != 1 {
+		t.Fatalf("DeleteExpired = %d, %v; want 1", n, err)
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Save([]record.Position{pos("/var/log/a.log", "(dev=803,ino=1)", 150)}); !errors.Is(err, ErrRecreated) {
+		t.Fatalf("Save after the file was deleted: %v, want ErrRecreated", err)
+	}
+	s.Close()
+	ps, err := mustOpen(t, path).Load(testFlow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, p := range ps {
+		got[p.Path] = p.Offset
+	}
+	if len(got) != 2 || got["/var/log/a.log"] != 150 || got["/var/log/b.log"] != 200 {
+		t.Fatalf("positions after the recreate: %v, want a.log 150 and b.log 200 (old.log expired)", got)
+	}
+}

@@ -583,8 +583,24 @@ func (s *Store) DeleteExpired(ttlDays int) (n int, err error) {
 			tx.Rollback()
 		}
 	}()
-	res, err := tx.Exec(fmt.Sprintf(
-		`delete from FILE_CHECKPOINTS where datetime(lastUpdated, '+%d days') < CURRENT_TIMESTAMP`, ttlDays))
+	expired := fmt.Sprintf(`datetime(lastUpdated, '+%d days') < CURRENT_TIMESTAMP`, ttlDays)
+	var gone []rowKey // (their write-back goes with them; the others' stays)
+	rows, err := tx.Query(`select flow, path from FILE_CHECKPOINTS where ` + expired)
+	if err != nil {
+		return 0, fmt.Errorf("checkpoint: delete expired in %s: %w", s.path, err)
+	}
+	for rows.Next() {
+		var k rowKey
+		if err = rows.Scan(&k.flow, &k.path); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("checkpoint: delete expired in %s: %w", s.path, err)
+		}
+		gone = append(gone, k)
+	}
+	if err = errors.Join(rows.Err(), rows.Close()); err != nil {
+		return 0, fmt.Errorf("checkpoint: delete expired in %s: %w", s.path, err)
+	}
+	res, err := tx.Exec(`delete from FILE_CHECKPOINTS where ` + expired)
 	if err != nil {
 		return 0, fmt.Errorf("checkpoint: delete expired in %s: %w", s.path, err)
 	}
@@ -598,7 +614,12 @@ func (s *Store) DeleteExpired(ttlDays int) (n int, err error) {
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("checkpoint: delete expired in %s: commit: %w", s.path, err)
 	}
-	clear(s.last) // rows are gone: the next save of each takes the full path
+	// Those rows are gone: the next save of each takes the full path, and a
+	// file recreated while the agent runs does not get them back. (It runs
+	// every hour: the others' write-back stays.)
+	for _, k := range gone {
+		delete(s.last, k)
+	}
 	return int(deleted), nil
 }
 
