@@ -114,11 +114,12 @@ func (c *Clients) preflightError(ctx context.Context, f *config.Flow, svc Servic
 		}
 	} else {
 		pe.Message = err.Error()
-		if c.credentials == defaultChain && strings.Contains(pe.Message, "no EC2 IMDS role found") {
-			// The chain found nothing: the SDK names only its last source
-			// (the instance profile); Java listed them all. (A source the
-			// chain found that then failed, an assumed role's or web
-			// identity's STS call, has its own error.)
+		if strings.Contains(c.credentials, defaultChain) && strings.Contains(pe.Message, "no EC2 IMDS role found") {
+			// The chain found nothing (for the agent, or for the role it
+			// assumes): the SDK names only its last source (the instance
+			// profile); Java listed them all. (A source the chain found
+			// that then failed, an assumed role's or web identity's STS
+			// call, has its own error.)
 			pe.Message += " (no credentials found: the default chain tried the environment (AWS_ACCESS_KEY_ID), " +
 				"the shared files (~/.aws/credentials, ~/.aws/config; AWS_PROFILE), web identity (AWS_WEB_IDENTITY_TOKEN_FILE), " +
 				"the container endpoint and the EC2 instance profile: set awsAccessKeyId and awsSecretAccessKey in agent.json, " +

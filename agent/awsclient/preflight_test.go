@@ -2,6 +2,7 @@ package awsclient_test
 
 import (
 	"context"
+	"fmt"
 	"errors"
 	"net"
 	"net/http"
@@ -125,22 +126,29 @@ func TestPreflightReportsUnreachableEndpoint(t *testing.T) {
 // the chain looked and what to set, as Java listed its providers
 // (awslabs/amazon-kinesis-agent#94).
 func TestPreflightWithNoCredentialsSaysWhereTheChainLookedAndWhatToSet(t *testing.T) {
-	isolateEnv(t)
-	srv := newFakeAWS(t, nil)
-	cfg := baseConfig()
-	cfg.KinesisRegion, cfg.KinesisEndpoint = "us-east-1", srv.URL
-	c := mustNew(t, cfg, awsclient.WithMaxAttempts(1))
-	errs := c.Preflight(context.Background(), []config.Flow{{Kind: config.Kinesis, Destination: "s"}})
-	if len(errs) != 1 {
-		t.Fatalf("errors %v", errs)
-	}
-	for _, w := range []string{"get credentials", "no credentials found", "AWS_ACCESS_KEY_ID", "~/.aws/credentials", "AWS_WEB_IDENTITY_TOKEN_FILE", "EC2 instance profile", "awsAccessKeyId"} {
-		if !strings.Contains(errs[0].Error(), w) {
-			t.Errorf("no %q in %v", w, errs[0])
-		}
-	}
-	if len(srv.requests()) != 0 {
-		t.Errorf("%d unsigned requests sent", len(srv.requests()))
+	for _, assume := range []bool{false, true} { // (the role's long-lived credentials: a review)
+		t.Run(fmt.Sprintf("assumeRoleARN=%v", assume), func(t *testing.T) {
+			isolateEnv(t)
+			srv := newFakeAWS(t, nil)
+			cfg := baseConfig()
+			cfg.KinesisRegion, cfg.KinesisEndpoint = "us-east-1", srv.URL
+			if assume {
+				cfg.AssumeRoleARN, cfg.STSEndpoint = "arn:aws:iam::123456789012:role/r", srv.URL
+			}
+			c := mustNew(t, cfg, awsclient.WithMaxAttempts(1))
+			errs := c.Preflight(context.Background(), []config.Flow{{Kind: config.Kinesis, Destination: "s"}})
+			if len(errs) != 1 {
+				t.Fatalf("errors %v", errs)
+			}
+			for _, w := range []string{"get credentials", "no credentials found", "AWS_ACCESS_KEY_ID", "~/.aws/credentials", "AWS_WEB_IDENTITY_TOKEN_FILE", "EC2 instance profile", "awsAccessKeyId"} {
+				if !strings.Contains(errs[0].Error(), w) {
+					t.Errorf("no %q in %v", w, errs[0])
+				}
+			}
+			if len(srv.requests()) != 0 {
+				t.Errorf("%d unsigned requests sent", len(srv.requests()))
+			}
+		})
 	}
 }
 
