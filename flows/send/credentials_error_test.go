@@ -57,3 +57,24 @@ func TestASignatureExpiredErrorPointsAtTheHostsClock(t *testing.T) {
 		t.Fatalf("log:\n%s", logs.String())
 	}
 }
+
+// A host clock ahead of AWS by more than 5 minutes gets SigV4's other
+// message, "Signature not yet current": the same hint. From a review.
+func TestASignatureNotYetCurrentErrorPointsAtTheHostsClock(t *testing.T) {
+	logs := logOfOneFailedCall(fmt.Errorf("operation error Kinesis: PutRecords, https response error StatusCode: 400, %w",
+		&smithy.GenericAPIError{Code: "InvalidSignatureException", Message: "Signature not yet current: 20261123T012100Z is still later than 20261123T011500Z (20261123T011000Z + 5 min.)"}))
+	if logs.count("ERROR", "InvalidSignatureException: Signature not yet current") != 1 || logs.count("ERROR", "this host's clock is off") != 1 {
+		t.Fatalf("log:\n%s", logs.String())
+	}
+}
+
+// STS throttling the assumed role's renewal is not the stream's throttling:
+// it was counted and reported as "records throttled" of the stream. It is
+// logged as what it is. From a review.
+func TestAThrottledAssumeRoleIsNotReportedAsTheStreamsThrottling(t *testing.T) {
+	logs := logOfOneFailedCall(fmt.Errorf("operation error Kinesis: PutRecords, get identity: get credentials: failed to refresh cached credentials, operation error STS: AssumeRole, https response error StatusCode: 400, %w",
+		&smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"}))
+	if logs.count("", "throttled") != 0 || logs.count("ERROR", "Retriable send error (Throttling: Rate exceeded (while getting credentials))") != 1 {
+		t.Fatalf("log:\n%s", logs.String())
+	}
+}

@@ -357,15 +357,16 @@ func (s *sender) callFailed(b *batch.Batch, attempted int, err error, latency ti
 			ServiceError: true, Latency: latency})
 	}
 	code, msg := "", err.Error()
+	// The credential provider's (STS AssumeRole denied or throttled): not
+	// the destination's answer.
+	fromCredentials := strings.Contains(msg, "get identity: ")
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		code, msg = ae.ErrorCode(), ae.ErrorMessage()
-		if strings.Contains(err.Error(), "get identity: ") {
-			// The credential provider's (STS AssumeRole denied): not the
-			// destination's answer.
+		if fromCredentials {
 			msg = strings.TrimRight(msg, ". ") + " (while getting credentials)"
 		}
-		if code == "RequestTimeTooSkewed" || strings.Contains(msg, "Signature expired") {
+		if code == "RequestTimeTooSkewed" || strings.Contains(msg, "Signature expired") || strings.Contains(msg, "Signature not yet current") {
 			// (The SDK corrects its clock offset from the answer: the next
 			// call is signed right.)
 			msg = strings.TrimRight(msg, ". ") + " (this host's clock is off: check its time synchronisation, chronyd or ntpd)"
@@ -378,6 +379,10 @@ func (s *sender) callFailed(b *batch.Batch, attempted int, err error, latency ti
 		code = "RequestEntityTooLarge"
 	}
 	switch {
+	case fromCredentials && !unusableCodes[code]:
+		// (Not the stream's throttling, and nothing in the request is
+		// invalid: logged as it is.)
+		s.logRetriable(b, attempted, code, msg, now)
 	case throttleCodes[code]:
 		s.noteThrottled(attempted, now)
 	case unusableCodes[code]:
@@ -394,15 +399,21 @@ func (s *sender) callFailed(b *batch.Batch, attempted int, err error, latency ti
 		}
 		return true
 	default:
-		if code == "" {
-			code = "error"
-		}
-		if ok, suppressed := s.errLim.allow(code, now); ok {
-			s.log.Error(fmt.Sprintf("%s Retriable send error (%s: %s). Will retry%s.",
-				s.bufferName(b, attempted), code, s.redact(msg), suppressedText(suppressed)))
-		}
+		s.logRetriable(b, attempted, code, msg, now)
 	}
 	return false
+}
+
+// logRetriable logs a failed call that is retried as it is (rate-limited
+// per code).
+func (s *sender) logRetriable(b *batch.Batch, attempted int, code, msg string, now time.Time) {
+	if code == "" {
+		code = "error"
+	}
+	if ok, suppressed := s.errLim.allow(code, now); ok {
+		s.log.Error(fmt.Sprintf("%s Retriable send error (%s: %s). Will retry%s.",
+			s.bufferName(b, attempted), code, s.redact(msg), suppressedText(suppressed)))
+	}
 }
 
 // redact masks secrets in service text about to be logged.
