@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -227,14 +229,22 @@ func placeHint(here int, key string) string {
 		if i == here {
 			continue
 		}
-		if s := suggest(key, l.keys()); s != "" {
-			for j, m := range keyLevels {
-				if j != here && contains(m.keys(), s) {
-					at = append(at, fmt.Sprintf("%s, written %s", m.what, m.where))
-				}
-			}
-			return fmt.Sprintf("; did you mean %q? (%s)", s, strings.Join(at, "; or "))
+		s := suggest(key, append(l.keys(), slices.Collect(maps.Keys(l.noEffect))...))
+		if s == "" {
+			continue
 		}
+		for j, m := range keyLevels {
+			if j == here {
+				continue
+			}
+			if reason, ok := m.noEffect[s]; ok {
+				return fmt.Sprintf("; did you mean %q? (%s, and it has no effect there either: %s)", s, m.what, reason)
+			}
+			if contains(m.keys(), s) {
+				at = append(at, fmt.Sprintf("%s, written %s", m.what, m.where))
+			}
+		}
+		return fmt.Sprintf("; did you mean %q? (%s)", s, strings.Join(at, "; or "))
 	}
 	return ""
 }

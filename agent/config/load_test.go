@@ -524,6 +524,14 @@ func TestLoadWarnsAboutUnknownAndIneffectiveKeys(t *testing.T) {
 			config: `{"flows":[` + kflow + `, "dataProcessingOptions": [{"optionName": "ADDBRACKETS", "waitOnFullRetryQueueMillis": 1000}]}]}`,
 			want:   `unknown key "waitOnFullRetryQueueMillis" is ignored; "waitOnFullRetryQueueMillis" is a flow key, and has no effect there either: the Java agent defines the name but never reads it either`,
 		},
+		"a misspelt flow key without effect in an option": {
+			config: `{"flows":[` + kflow + `, "dataProcessingOptions": [{"optionName": "ADDBRACKETS", "publishQueueCapcity": 10}]}]}`,
+			want:   `unknown key "publishQueueCapcity" is ignored; did you mean "publishQueueCapacity"? (a flow key, and it has no effect there either: a flow holds`,
+		},
+		"a misspelt top-level key without effect in a flow": {
+			config: `{"flows":[` + kflow + `, "sendingThreadsMaxQueueSise": 10}]}`,
+			want:   `unknown key "sendingThreadsMaxQueueSise" is ignored; did you mean "sendingThreadsMaxQueueSize"? (a top-level key, and it has no effect there either: there is no sending task queue`,
+		},
 		"log.level in a flow": {
 			config: `{"flows":[` + kflow + `, "log.level": "DEBUG"}]}`,
 			want:   `flows[0]: unknown key "log.level" is ignored; "log.level" is a top-level key, and has no effect there either: the Java agent never reads it either; use the -L/--log-level flag`,
