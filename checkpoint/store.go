@@ -583,30 +583,39 @@ func (s *Store) DeleteExpired(ttlDays int) (n int, err error) {
 			tx.Rollback()
 		}
 	}()
-	expired := fmt.Sprintf(`datetime(lastUpdated, '+%d days') < CURRENT_TIMESTAMP`, ttlDays)
-	var gone []rowKey // (their write-back goes with them; the others' stays)
-	rows, err := tx.Query(`select flow, path from FILE_CHECKPOINTS where ` + expired)
-	if err != nil {
-		return 0, fmt.Errorf("checkpoint: delete expired in %s: %w", s.path, err)
-	}
-	for rows.Next() {
-		var k rowKey
-		if err = rows.Scan(&k.flow, &k.path); err != nil {
-			rows.Close()
+	del := fmt.Sprintf(`delete from FILE_CHECKPOINTS where datetime(lastUpdated, '+%d days') < CURRENT_TIMESTAMP`, ttlDays)
+	var deleted int64
+	var gone []rowKey // cached rows deleted: their write-back goes with them
+	if len(s.last) == 0 {
+		// (At a start: nothing cached to forget, however many rows go.)
+		res, err := tx.Exec(del)
+		if err != nil {
 			return 0, fmt.Errorf("checkpoint: delete expired in %s: %w", s.path, err)
 		}
-		gone = append(gone, k)
-	}
-	if err = errors.Join(rows.Err(), rows.Close()); err != nil {
-		return 0, fmt.Errorf("checkpoint: delete expired in %s: %w", s.path, err)
-	}
-	res, err := tx.Exec(`delete from FILE_CHECKPOINTS where ` + expired)
-	if err != nil {
-		return 0, fmt.Errorf("checkpoint: delete expired in %s: %w", s.path, err)
-	}
-	deleted, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("checkpoint: delete expired in %s: %w", s.path, err)
+		if deleted, err = res.RowsAffected(); err != nil {
+			return 0, fmt.Errorf("checkpoint: delete expired in %s: %w", s.path, err)
+		}
+	} else {
+		// The deleted rows themselves (one statement: a row expiring
+		// between a select and the delete would be deleted and still
+		// written back).
+		rows, err := tx.Query(del + ` returning flow, path`)
+		if err != nil {
+			return 0, fmt.Errorf("checkpoint: delete expired in %s: %w", s.path, err)
+		}
+		for rows.Next() {
+			deleted++
+			var k rowKey
+			if err = rows.Scan(&k.flow, &k.path); err != nil {
+				break
+			}
+			if _, ok := s.last[k]; ok {
+				gone = append(gone, k)
+			}
+		}
+		if err = errors.Join(err, rows.Err(), rows.Close()); err != nil {
+			return 0, fmt.Errorf("checkpoint: delete expired in %s: %w", s.path, err)
+		}
 	}
 	if _, err := tx.Exec(sqlDeleteOrphansGo); err != nil {
 		return 0, fmt.Errorf("checkpoint: delete expired in %s: %w", s.path, err)
