@@ -104,6 +104,9 @@ var (
 		"SignatureDoesNotMatch": true, "KMSAccessDeniedException": true, "KMSNotFoundException": true,
 		"KMSDisabledException": true, "KMSInvalidStateException": true, "KMSOptInRequired": true,
 		"ResourceInUseException": true,
+		// Firehose: its KMS key unusable; a delivery stream whose source is
+		// a Kinesis stream (it takes no PutRecordBatch).
+		"InvalidKMSResourceException": true, "InvalidSourceException": true,
 	}
 	// Codes a request cannot recover from by being sent again unchanged. We
 	// still retry (never drop); the ERROR says so.
@@ -220,9 +223,11 @@ func (s *sender) Send(ctx context.Context, b *batch.Batch) error {
 		pending[i] = i
 	}
 	retry := false
-	// limit caps the entries per call. It only shrinks when the service
-	// rejects a whole call as invalid: halving isolates the entry it cannot
-	// accept, so that the others are delivered while that one is retried.
+	// limit caps the entries per call. It shrinks when the service rejects
+	// a whole call as invalid: halving isolates the entry it cannot accept,
+	// so that the others are delivered while that one is retried; and it
+	// doubles back after each call accepted whole (one invalid record among
+	// 500 left the rest of the batch to go one record a call: 509 calls).
 	limit := n
 	for len(pending) > 0 {
 		if err := s.backoff.Wait(ctx); err != nil {
@@ -270,6 +275,7 @@ func (s *sender) Send(ctx context.Context, b *batch.Batch) error {
 			// may still be waiting: they are not failures).
 			s.backoff.Success()
 			s.noteThrottled(0, end) // flush a pending summary once throttling stops
+			limit = min(n, 2*limit)
 		} else {
 			// Java scores the request just made (remaining records of the
 			// buffer it sent / that buffer's records): a retry whose every
