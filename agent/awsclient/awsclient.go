@@ -307,8 +307,15 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 					" (set kinesis.region or cloudwatch.endpoint to choose)", "region", r)
 			}
 		default:
+			hint := ""
+			if errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "deadline exceeded") {
+				// On EC2 the metadata service answers at once, unless its
+				// answers cannot reach a container (a hop limit of 1).
+				hint = "; it did not answer in time: off EC2 there is none, and in a container on EC2 the instance's " +
+					"metadata hop limit must be 2 (aws ec2 modify-instance-metadata-options --http-put-response-hop-limit 2)"
+			}
 			return nil, fmt.Errorf("%w: set kinesis.region in agent.json, AWS_REGION, or a profile region, "+
-				"or run on EC2 (instance metadata: %s)", ErrNoRegion, redact.Secrets(err.Error(), secrets...))
+				"or run on EC2 (instance metadata: %s%s)", ErrNoRegion, redact.Secrets(err.Error(), secrets...), hint)
 		}
 		// Loaded again with it: the default chain's own STS clients (web
 		// identity, a profile's role_arn) are built by LoadDefaultConfig

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -168,6 +169,21 @@ func TestNoRegionIsAnError(t *testing.T) {
 			s.Close()
 			return []awsclient.Option{awsclient.WithIMDSEndpoint(s.URL)}
 		},
+		// In a container on EC2 with a metadata hop limit of 1, the token
+		// request's answer never arrives, and IMDSv1 is refused: the error
+		// says what to change (a review of amazon-cloudwatch-agent#323).
+		"metadata silent": func(t *testing.T) []awsclient.Option {
+			t.Setenv("AWS_EC2_METADATA_DISABLED", "")
+			s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodPut {
+					<-r.Context().Done()
+					return
+				}
+				w.WriteHeader(http.StatusUnauthorized)
+			}))
+			t.Cleanup(s.Close)
+			return []awsclient.Option{awsclient.WithIMDSEndpoint(s.URL)}
+		},
 	}
 	for name, setup := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -180,6 +196,9 @@ func TestNoRegionIsAnError(t *testing.T) {
 			_, err := awsclient.New(ctx, cfg, opts...)
 			if !errors.Is(err, awsclient.ErrNoRegion) {
 				t.Fatalf("err = %v, want ErrNoRegion", err)
+			}
+			if hop := strings.Contains(err.Error(), "--http-put-response-hop-limit 2"); hop != (name == "metadata silent") {
+				t.Fatalf("err = %v: hop-limit hint %v", err, hop)
 			}
 		})
 	}
