@@ -411,7 +411,10 @@ printf 'SQLite format 3\0java checkpoints\n' >"$R/run/$SVC/checkpoints"
 echo '{ "flows": [ { "filePattern": "/var/log/app/*.log", "kinesisStream": "mine" } ] }' >"$R/etc/aws-kinesis/agent.json"
 : >"$R/stub-active"
 reset_calls "$R"
-check "rpm -U Java 2.0.13 -> $VERSION (scripts run)" rpm -U --root "$R" --nodeps "$RPM_AMD"
+mkdir -p "$R/var/run" && echo 12345 >"$R/var/run/$SVC.pid"
+check "rpm -U Java 2.0.13 -> $VERSION (scripts run), with no warning (the cron file the Java RPM owns is not removed under it)" \
+    sh -c "rpm -U --root '$R' --nodeps '$RPM_AMD' >'$T/rpmu.log' 2>&1; rc=\$?; cat '$T/rpmu.log' >&2; test \$rc = 0 && ! grep -q 'remove failed' '$T/rpmu.log'"
+check "the Java agent's pid file removed (its cron babysitter restarts nothing during the upgrade)" absent "$R/var/run/$SVC.pid"
 check "rpm -q: only $VERSION installed" same "$(rpm -q --root "$R" $SVC)" "$SVC-$VERSION-1.x86_64"
 check "group and user created: groupadd -r, useradd -r -g $USR -s /sbin/nologin -c \"Streaming Data Agent\", then usermod -L" \
     sh -c "grep -q '^$USR:' '$R/etc/passwd' && grep -q '^$USR:' '$R/etc/group' && grep -qxF 'groupadd -r $USR' '$R/stub.log' && grep -qxF 'useradd -r -g $USR -s /sbin/nologin -c Streaming Data Agent $USR' '$R/stub.log' && grep -qxF 'usermod -L $USR' '$R/stub.log'"

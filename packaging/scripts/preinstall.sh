@@ -76,6 +76,11 @@ else
 fi
 
 # The Java agent's cron babysitter would restart the Java agent during the upgrade; its other
-# leftovers are removed once the new files are in place (postinstall / posttrans).
-rm -f /etc/cron.d/$SVC
+# leftovers are removed once the new files are in place (postinstall / posttrans). It does nothing
+# without the agent's pid file. RPM: the Java RPM owns the cron file, and removing it here made rpm
+# warn "file aws-kinesis-agent: remove failed" as it erased the old package; posttrans removes it.
+case "$1" in
+    [0-9]*) rm -f /var/run/$SVC.pid ;;
+    *) rm -f /etc/cron.d/$SVC /var/run/$SVC.pid ;;
+esac
 exit 0
