@@ -312,7 +312,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 				// On EC2 the metadata service answers at once, unless its
 				// answers cannot reach a container (a hop limit of 1).
 				hint = "; it did not answer in time: off EC2 there is none, and in a container on EC2 the instance's " +
-					"metadata hop limit must be 2 (aws ec2 modify-instance-metadata-options --http-put-response-hop-limit 2)"
+					"metadata hop limit must be 2 (aws ec2 modify-instance-metadata-options --instance-id <id> --http-put-response-hop-limit 2)"
 			}
 			return nil, fmt.Errorf("%w: set kinesis.region in agent.json, AWS_REGION, or a profile region, "+
 				"or run on EC2 (instance metadata: %s%s)", ErrNoRegion, redact.Secrets(err.Error(), secrets...), hint)

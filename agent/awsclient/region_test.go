@@ -197,7 +197,7 @@ func TestNoRegionIsAnError(t *testing.T) {
 			if !errors.Is(err, awsclient.ErrNoRegion) {
 				t.Fatalf("err = %v, want ErrNoRegion", err)
 			}
-			if hop := strings.Contains(err.Error(), "--http-put-response-hop-limit 2"); hop != (name == "metadata silent") {
+			if hop := strings.Contains(err.Error(), "modify-instance-metadata-options --instance-id <id> --http-put-response-hop-limit 2"); hop != (name == "metadata silent") {
 				t.Fatalf("err = %v: hop-limit hint %v", err, hop)
 			}
 		})

@@ -1,16 +1,13 @@
 package send
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	smithy "github.com/aws/smithy-go"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/batch"
@@ -83,65 +80,6 @@ func TestAThrottledAssumeRoleIsNotReportedAsTheStreamsThrottling(t *testing.T) {
 	}
 }
 
-// invalidWhenBad rejects a whole call as invalid when it holds a record
-// beginning with "BAD", as Kinesis does a call with one record it cannot
-// take, and accepts every other call; it counts the calls.
-type invalidWhenBad struct{ calls, accepted atomic.Int64 }
-
-func (f *invalidWhenBad) PutRecords(_ context.Context, in *kinesis.PutRecordsInput, _ ...func(*kinesis.Options)) (*kinesis.PutRecordsOutput, error) {
-	f.calls.Add(1)
-	for _, e := range in.Records {
-		if bytes.HasPrefix(e.Data, []byte("BAD")) {
-			return nil, &smithy.GenericAPIError{Code: "ValidationException", Message: "1 validation error detected"}
-		}
-	}
-	f.accepted.Add(int64(len(in.Records)))
-	out := &kinesis.PutRecordsOutput{Records: make([]types.PutRecordsResultEntry, len(in.Records))}
-	for i := range out.Records {
-		out.Records[i].SequenceNumber = aws.String("1")
-	}
-	return out, nil
-}
-
-// One record the service rejects as invalid among 500: halving isolates it,
-// and the call size doubles back after each call accepted whole, so the 499
-// others go in a few dozen calls (509 before, one record a call once it
-// was isolated). From a review of other Kinesis shippers' issues.
-func TestCallsGrowBackAfterAnInvalidRecordIsIsolated(t *testing.T) {
-	api := &invalidWhenBad{}
-	s := NewKinesis(api, "s", Options{Backoff: NewBackoff(time.Millisecond, 2*time.Millisecond)})
-	bld := batch.NewBuilder(batch.Options{Limits: batch.KinesisLimits(0, 0, 0), Keys: batch.KeyRandom})
-	c := tracked(500)
-	var b *batch.Batch
-	for i, r := range lines(500, "ok") {
-		if i == 0 {
-			r = []byte("BAD-0\n")
-		}
-		if full := bld.Add(r, c); full != nil {
-			b = full
-		}
-	}
-	if b == nil || len(b.Entries) != 500 {
-		t.Fatalf("batch %v", b)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- s.Send(ctx, b) }()
-	for deadline := time.Now().Add(30 * time.Second); c.Outstanding() > 1; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			cancel()
-			<-done
-			t.Fatalf("%d records outstanding after %d calls", c.Outstanding(), api.calls.Load())
-		}
-	}
-	calls := api.calls.Load()
-	cancel()
-	<-done
-	if api.accepted.Load() != 499 || calls > 40 {
-		t.Fatalf("the 499 valid records took %d calls (%d accepted), want at most 40", calls, api.accepted.Load())
-	}
-}
-
 // Firehose's answers for a delivery stream that cannot take records until
 // its configuration changes (its KMS key unusable; a Kinesis stream as its
 // source) name the destination once a minute, as the stream's do, instead
@@ -153,5 +91,33 @@ func TestFirehoseConfigurationErrorsNameTheDestination(t *testing.T) {
 		if logs.count("ERROR", "Cannot send to stream s in region us-east-1 at endpoint https://kinesis.us-east-1.amazonaws.com (SDK default): "+code) != 1 {
 			t.Errorf("%s: log:\n%s", code, logs.String())
 		}
+	}
+}
+
+// failingBatches fails every PutRecordBatch with err.
+type failingBatches struct{ err error }
+
+func (f failingBatches) PutRecordBatch(context.Context, *firehose.PutRecordBatchInput, ...func(*firehose.Options)) (*firehose.PutRecordBatchOutput, error) {
+	return nil, f.err
+}
+
+// A delivery stream fed by a Kinesis stream takes no PutRecordBatch:
+// Firehose answers InvalidArgumentException, which is no record's fault.
+// It names the destination, as a missing one does, instead of halving the
+// call to isolate "the records that cannot be accepted". From a review.
+func TestAKinesisSourcedDeliveryStreamIsNamedAsTheDestination(t *testing.T) {
+	var logs logBuf
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	stop := func(context.Context, time.Duration, <-chan struct{}) error { cancel(); return context.Canceled }
+	bo := NewBackoff(100*time.Millisecond, time.Second).WithClock(func() float64 { return 0.5 }, stop)
+	err := fmt.Errorf("operation error Firehose: PutRecordBatch, https response error StatusCode: 400, %w",
+		&smithy.GenericAPIError{Code: "InvalidArgumentException", Message: "This operation is not permitted on KinesisStreamAsSource delivery stream type."})
+	s := NewFirehose(failingBatches{err}, "d", Options{Backoff: bo, Logger: newLogger(&logs), Region: "us-east-1"})
+	bld := batch.NewBuilder(batch.Options{Limits: batch.FirehoseLimits(0, 0, 0)})
+	bld.Add([]byte("a\n"), tracked(1))
+	_ = s.Send(ctx, bld.Flush(time.Now()))
+	if logs.count("ERROR", "Cannot send to delivery stream d in region us-east-1") != 1 || logs.count("ERROR", "as invalid") != 0 {
+		t.Fatalf("log:\n%s", logs.String())
 	}
 }

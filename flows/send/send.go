@@ -104,8 +104,8 @@ var (
 		"SignatureDoesNotMatch": true, "KMSAccessDeniedException": true, "KMSNotFoundException": true,
 		"KMSDisabledException": true, "KMSInvalidStateException": true, "KMSOptInRequired": true,
 		"ResourceInUseException": true,
-		// Firehose: its KMS key unusable; a delivery stream whose source is
-		// a Kinesis stream (it takes no PutRecordBatch).
+		// Firehose: its KMS key unusable; CloudWatch Logs decompression on
+		// (only CloudWatch Logs may send to it).
 		"InvalidKMSResourceException": true, "InvalidSourceException": true,
 	}
 	// Codes a request cannot recover from by being sent again unchanged. We
@@ -223,11 +223,14 @@ func (s *sender) Send(ctx context.Context, b *batch.Batch) error {
 		pending[i] = i
 	}
 	retry := false
-	// limit caps the entries per call. It shrinks when the service rejects
-	// a whole call as invalid: halving isolates the entry it cannot accept,
-	// so that the others are delivered while that one is retried; and it
-	// doubles back after each call accepted whole (one invalid record among
-	// 500 left the rest of the batch to go one record a call: 509 calls).
+	// limit caps the entries per call. It only shrinks when the service
+	// rejects a whole call as invalid: halving isolates the entry it cannot
+	// accept, so that the others are delivered while that one is retried.
+	// (Growing it back after calls accepted whole was tried: one invalid
+	// record among 500 took 16-34 calls instead of 509, in as much backoff
+	// time; but a front end's size limit, HTTP 413, was then refused every
+	// other call, and invalid records spread through a batch took twice
+	// the backoff.)
 	limit := n
 	for len(pending) > 0 {
 		if err := s.backoff.Wait(ctx); err != nil {
@@ -275,7 +278,6 @@ func (s *sender) Send(ctx context.Context, b *batch.Batch) error {
 			// may still be waiting: they are not failures).
 			s.backoff.Success()
 			s.noteThrottled(0, end) // flush a pending summary once throttling stops
-			limit = min(n, 2*limit)
 		} else {
 			// Java scores the request just made (remaining records of the
 			// buffer it sent / that buffer's records): a retry whose every
@@ -384,14 +386,18 @@ func (s *sender) callFailed(b *batch.Batch, attempted int, err error, latency ti
 		// the body's size: isolate by halving, as an invalid request.
 		code = "RequestEntityTooLarge"
 	}
+	// Firehose: a delivery stream fed by a Kinesis stream takes no
+	// PutRecordBatch ("This operation is not permitted on
+	// KinesisStreamAsSource delivery stream type."): no record is at fault.
+	unusable := unusableCodes[code] || code == "InvalidArgumentException" && strings.Contains(msg, "KinesisStreamAsSource")
 	switch {
-	case fromCredentials && !unusableCodes[code]:
+	case fromCredentials && !unusable:
 		// (Not the stream's throttling, and nothing in the request is
 		// invalid: logged as it is.)
 		s.logRetriable(b, attempted, code, msg, now)
 	case throttleCodes[code]:
 		s.noteThrottled(attempted, now)
-	case unusableCodes[code]:
+	case unusable:
 		if ok, suppressed := s.unusableLim.allow(code, now); ok {
 			s.log.Error(fmt.Sprintf("Cannot send to %s %s in region %s at endpoint %s: %s: %s. Will keep retrying%s.",
 				s.kind, s.name, s.region, s.endpoint, code, strings.TrimRight(s.redact(msg), ". "), suppressedText(suppressed)))

@@ -2078,7 +2078,10 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, born int64, now 
 			// Created after the truncation was seen: a copy is made before
 			// the truncation, so this is another file that begins with the
 			// same bytes (a CSV header, a banner), read from 0. (A clock
-			// stepped back in between costs duplicates, not a loss.)
+			// stepped back in between costs duplicates, not a loss. File
+			// times come from a coarse clock, a tick behind: a file made
+			// within that tick after the truncation was seen may still be
+			// taken for its copy.)
 			continue
 		}
 		if g.letGo() && (g.key != st.key || len(head) < len(g.head) || st.size < g.done) {

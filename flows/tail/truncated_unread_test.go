@@ -164,6 +164,24 @@ func TestANewFileWithTheFirstKiBOfATruncatedOneIsReadWhole(t *testing.T) {
 		fs := cfg.Stats.Files()
 		return len(fs) == 1 && fs[0].Size == 0 && fs[0].ReadOffset == 0
 	})
+	// File times come from a coarse clock, up to a tick behind: b.csv is
+	// made once a file made now is born after the truncation was seen
+	// (one made within that tick could be taken for a copy made before).
+	seen := time.Now().UnixNano()
+	probe := filepath.Join(dir, "probe.tmp")
+	waitFor(t, "the file clock past the truncation", func() bool {
+		os.Remove(probe) // (a new inode each time: a new birth time)
+		f, err := os.Create(probe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		born, ok := birthTime(f)
+		if !ok {
+			t.Skip("no birth times on this file system")
+		}
+		return born > seen
+	})
 	mustWrite(t, b, banner+lines("b", 0, 5))
 	col.waitRecords(4 + 6)
 	eq(t, col.recordsOf("b.csv"), banner, "b-000000\n", "b-000001\n", "b-000002\n", "b-000003\n", "b-000004\n")
