@@ -210,43 +210,42 @@ const publishQueueNoEffect = "a flow holds at most one sealed batch per sender p
 // other levels than here: all of them (log.emitInternalMetrics is a
 // top-level key and a flow key), or that it does nothing there either.
 func placeHint(here int, key string) string {
-	var at []string
-	for i, l := range keyLevels {
-		if i == here {
-			continue
-		}
-		if reason, ok := l.noEffect[key]; ok {
-			return fmt.Sprintf("; %q is %s, and has no effect there either: %s", key, l.what, reason)
-		}
-		if contains(l.keys(), key) {
-			at = append(at, fmt.Sprintf("%s (write it %s)", l.what, l.where))
-		}
-	}
-	if len(at) > 0 {
+	if at, noEffect := levelsOf(here, key, " (write it %s)"); noEffect != "" {
+		return fmt.Sprintf("; %q is %s", key, noEffect)
+	} else if len(at) > 0 {
 		return fmt.Sprintf("; %q is %s", key, strings.Join(at, " or "))
 	}
 	for i, l := range keyLevels {
 		if i == here {
 			continue
 		}
-		s := suggest(key, append(l.keys(), slices.Collect(maps.Keys(l.noEffect))...))
-		if s == "" {
-			continue
+		if s := suggest(key, append(l.keys(), slices.Collect(maps.Keys(l.noEffect))...)); s != "" {
+			at, noEffect := levelsOf(here, s, ", written %s")
+			if noEffect != "" {
+				return fmt.Sprintf("; did you mean %q? (%s)", s, noEffect)
+			}
+			return fmt.Sprintf("; did you mean %q? (%s)", s, strings.Join(at, "; or "))
 		}
-		for j, m := range keyLevels {
-			if j == here {
-				continue
-			}
-			if reason, ok := m.noEffect[s]; ok {
-				return fmt.Sprintf("; did you mean %q? (%s, and it has no effect there either: %s)", s, m.what, reason)
-			}
-			if contains(m.keys(), s) {
-				at = append(at, fmt.Sprintf("%s, written %s", m.what, m.where))
-			}
-		}
-		return fmt.Sprintf("; did you mean %q? (%s)", s, strings.Join(at, "; or "))
 	}
 	return ""
+}
+
+// levelsOf describes the levels other than here that have key: each as
+// its name and where (formatted by where), or, if key does nothing at one
+// of them, that level and why.
+func levelsOf(here int, key, where string) (at []string, noEffect string) {
+	for i, l := range keyLevels {
+		if i == here {
+			continue
+		}
+		if reason, ok := l.noEffect[key]; ok {
+			return nil, fmt.Sprintf("%s, and has no effect there either: %s", l.what, reason)
+		}
+		if contains(l.keys(), key) {
+			at = append(at, l.what+fmt.Sprintf(where, l.where))
+		}
+	}
+	return at, ""
 }
 
 // nestedHint: an unknown top-level key holding an object whose members

@@ -526,11 +526,11 @@ func TestLoadWarnsAboutUnknownAndIneffectiveKeys(t *testing.T) {
 		},
 		"a misspelt flow key without effect in an option": {
 			config: `{"flows":[` + kflow + `, "dataProcessingOptions": [{"optionName": "ADDBRACKETS", "publishQueueCapcity": 10}]}]}`,
-			want:   `unknown key "publishQueueCapcity" is ignored; did you mean "publishQueueCapacity"? (a flow key, and it has no effect there either: a flow holds`,
+			want:   `unknown key "publishQueueCapcity" is ignored; did you mean "publishQueueCapacity"? (a flow key, and has no effect there either: a flow holds`,
 		},
 		"a misspelt top-level key without effect in a flow": {
 			config: `{"flows":[` + kflow + `, "sendingThreadsMaxQueueSise": 10}]}`,
-			want:   `unknown key "sendingThreadsMaxQueueSise" is ignored; did you mean "sendingThreadsMaxQueueSize"? (a top-level key, and it has no effect there either: there is no sending task queue`,
+			want:   `unknown key "sendingThreadsMaxQueueSise" is ignored; did you mean "sendingThreadsMaxQueueSize"? (a top-level key, and has no effect there either: there is no sending task queue`,
 		},
 		"log.level in a flow": {
 			config: `{"flows":[` + kflow + `, "log.level": "DEBUG"}]}`,
