@@ -3,6 +3,7 @@ package send
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -116,5 +117,49 @@ func TestAKinesisSourcedDeliveryStreamIsNamedAsTheDestination(t *testing.T) {
 	_ = s.Send(ctx, bld.Flush(time.Now()))
 	if logs.count("ERROR", "Cannot send to delivery stream d in region us-east-1") != 1 || logs.count("ERROR", "as invalid") != 0 {
 		t.Fatalf("log:\n%s", logs.String())
+	}
+}
+
+// sequencedBatches fails the i-th PutRecordBatch with errs[i] (the last one
+// from then on).
+type sequencedBatches struct {
+	errs []error
+	n    atomic.Int64
+}
+
+func (f *sequencedBatches) PutRecordBatch(context.Context, *firehose.PutRecordBatchInput, ...func(*firehose.Options)) (*firehose.PutRecordBatchOutput, error) {
+	i := int(f.n.Add(1)) - 1
+	return nil, f.errs[min(i, len(f.errs)-1)]
+}
+
+// The two kinds of Firehose InvalidArgumentException (a call with an
+// invalid record; a delivery stream fed by a Kinesis stream) have their own
+// once-a-minute ERRORs: one did not hide the other for a minute. From a
+// review.
+func TestAKinesisSourcedDeliveryStreamAfterAnInvalidCallIsNamed(t *testing.T) {
+	var logs logBuf
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var sleeps atomic.Int64
+	sleep := func(context.Context, time.Duration, <-chan struct{}) error {
+		if sleeps.Add(1) >= 2 {
+			cancel()
+			return context.Canceled
+		}
+		return nil
+	}
+	bo := NewBackoff(100*time.Millisecond, time.Second).WithClock(func() float64 { return 0.5 }, sleep)
+	invalid := func(msg string) error {
+		return fmt.Errorf("operation error Firehose: PutRecordBatch, https response error StatusCode: 400, %w",
+			&smithy.GenericAPIError{Code: "InvalidArgumentException", Message: msg})
+	}
+	api := &sequencedBatches{errs: []error{invalid("Records size exceeds 4 MB limit"),
+		invalid("This operation is not permitted on KinesisStreamAsSource delivery stream type.")}}
+	s := NewFirehose(api, "d", Options{Backoff: bo, Logger: newLogger(&logs), Region: "us-east-1"})
+	bld := batch.NewBuilder(batch.Options{Limits: batch.FirehoseLimits(0, 0, 0)})
+	bld.Add([]byte("a\n"), tracked(1))
+	_ = s.Send(ctx, bld.Flush(time.Now()))
+	if api.n.Load() != 2 || logs.count("ERROR", "as invalid") != 1 || logs.count("ERROR", "Cannot send to delivery stream d in region us-east-1") != 1 {
+		t.Fatalf("%d calls; log:\n%s", api.n.Load(), logs.String())
 	}
 }

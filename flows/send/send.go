@@ -389,7 +389,13 @@ func (s *sender) callFailed(b *batch.Batch, attempted int, err error, latency ti
 	// Firehose: a delivery stream fed by a Kinesis stream takes no
 	// PutRecordBatch ("This operation is not permitted on
 	// KinesisStreamAsSource delivery stream type."): no record is at fault.
-	unusable := unusableCodes[code] || code == "InvalidArgumentException" && strings.Contains(msg, "KinesisStreamAsSource")
+	kinesisSource := s.kind == "delivery stream" && code == "InvalidArgumentException" &&
+		strings.Contains(msg, "on KinesisStreamAsSource delivery stream type")
+	unusable := unusableCodes[code] || kinesisSource
+	limKey := code
+	if kinesisSource {
+		limKey = "KinesisStreamAsSource" // (not the invalid calls' limit)
+	}
 	switch {
 	case fromCredentials && !unusable:
 		// (Not the stream's throttling, and nothing in the request is
@@ -398,7 +404,7 @@ func (s *sender) callFailed(b *batch.Batch, attempted int, err error, latency ti
 	case throttleCodes[code]:
 		s.noteThrottled(attempted, now)
 	case unusable:
-		if ok, suppressed := s.unusableLim.allow(code, now); ok {
+		if ok, suppressed := s.unusableLim.allow(limKey, now); ok {
 			s.log.Error(fmt.Sprintf("Cannot send to %s %s in region %s at endpoint %s: %s: %s. Will keep retrying%s.",
 				s.kind, s.name, s.region, s.endpoint, code, strings.TrimRight(s.redact(msg), ". "), suppressedText(suppressed)))
 		}
