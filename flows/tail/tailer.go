@@ -2210,6 +2210,15 @@ func (t *Tailer) drop(h *harvester, why string) {
 
 // ----------------------------------------------------------------- reading
 
+// truncatedByRead restarts h on a truncation a read of pump found: last is
+// the size pump saw of the content read (its ghost keeps it), and becomes
+// the new content's.
+func (t *Tailer) truncatedByRead(h *harvester, last *int64) {
+	size := t.sizeAgain(h)
+	t.truncated(h, size, *last)
+	*last = size
+}
+
 // sizeAgain takes h's size anew, for a truncation found by a read: the
 // size pump's fstat saw was the old content's, and the stats, told it,
 // kept it while the new content was read to its end (the next pass,
@@ -2290,9 +2299,7 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 			// The bytes read may be the new content's: the ghost keeps the
 			// head verified before the read (a mixed one matched no copy).
 			h.head = h.head[:known]
-			size := t.sizeAgain(h)
-			t.truncated(h, size, last)
-			last = size
+			t.truncatedByRead(h, &last)
 			continue
 		}
 		// The bytes read are the content's, and so was this pass's fstat
@@ -2321,9 +2328,7 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 				// accounted for (readBack took it): the copy's ghost ends
 				// before it.
 				h.spill = spill
-				size := t.sizeAgain(h)
-				t.truncated(h, size, last)
-				last = size
+				t.truncatedByRead(h, &last)
 				continue
 			}
 			data = whole
