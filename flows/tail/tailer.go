@@ -694,9 +694,23 @@ func (t *Tailer) stopAll() {
 		}
 	}
 	for _, g := range t.ghosts {
+		// Its copy has not appeared yet, and the wait ends here: nothing
+		// after a restart knows the bytes were taken.
+		t.warnUnsent(g, "The agent stopped before a copy of a file truncated or replaced before it was read to its end appeared among the files matched: its unread bytes were not sent", time.Since(g.at).Round(time.Millisecond))
 		g.forget()
 	}
 	t.ghosts = nil
+}
+
+// warnUnsent logs, at WARN, the bytes a truncated file's ghost g knows were
+// never read (its last size seen past what was read), when no copy of the
+// file turned up to read them from: a copytruncate whose copy went where
+// the pattern does not reach (olddir), while the agent was behind.
+func (t *Tailer) warnUnsent(g ghost, msg string, waited time.Duration) {
+	if g.letGo() || g.size <= g.done {
+		return
+	}
+	t.log.Warn(msg, "path", g.path, "fileId", g.key.fileID(), "offset", g.done, "size", g.size, "unsent", g.size-g.done, "waited", waited)
 }
 
 // setOpen counts h in (or out of) the open descriptors of its path. Two
@@ -1007,12 +1021,7 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 		}
 		t.ghosts = slices.DeleteFunc(t.ghosts, func(g ghost) bool {
 			if now.Sub(g.at) > t.ghostTTL {
-				if !g.letGo() && g.size > g.done {
-					// (A copytruncate whose copy went where the pattern
-					// does not reach, olddir, while the agent was behind.)
-					t.log.Warn("A file was truncated or replaced before it was read to its end, and no copy of it appeared among the files matched: its unread bytes were not sent",
-						"path", g.path, "fileId", g.key.fileID(), "offset", g.done, "size", g.size, "unsent", g.size-g.done, "waited", t.ghostTTL)
-				}
+				t.warnUnsent(g, "A file was truncated or replaced before it was read to its end, and no copy of it appeared among the files matched: its unread bytes were not sent", t.ghostTTL)
 				g.forget()
 				return true
 			}

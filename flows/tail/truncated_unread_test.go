@@ -186,3 +186,53 @@ func TestANewFileWithTheFirstKiBOfATruncatedOneIsReadWhole(t *testing.T) {
 	col.waitRecords(4 + 6)
 	eq(t, col.recordsOf("b.csv"), banner, "b-000000\n", "b-000001\n", "b-000002\n", "b-000003\n", "b-000004\n")
 }
+
+// The agent stopped while the copy of such a file was still awaited: the
+// wait ends with the run, and a restart knows nothing of the bytes taken
+// (the file is read again from its new start). The stop says so, at WARN,
+// with how many bytes. From a review of the leads of a session's read-through.
+func TestATruncatedFileWhoseCopyIsAwaitedAtStopIsWarnedWithItsUnsentCount(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "rotated"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "abc.log")
+	a, b := lines("a", 0, 40000), lines("b", 0, 20)
+	mustWrite(t, p, a)
+	var logs syncbuf.Buffer
+	cfg := testConfig(dir, "abc.log*")
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	var armed atomic.Bool
+	armed.Store(true)
+	col := startTailer(t, cfg, func(tl *Tailer) {
+		tl.ghostTTL = time.Hour
+		tl.afterRead = func(h *harvester) {
+			if h.offset == chunkCap && filepath.Base(h.path) == "abc.log" && armed.CompareAndSwap(true, false) {
+				mustWrite(t, filepath.Join(dir, "rotated", "abc.log-1700000000"), a)
+				mustWrite(t, p, b)
+			}
+		}
+	})
+	waitFor(t, "the copytruncate", func() bool { return !armed.Load() })
+	waitFor(t, "the lines after the truncation", func() bool { return countRecords(col.records())[strings.SplitAfter(b, "\n")[19]] > 0 })
+	col.settle()
+	warn := regexp.MustCompile(`level=WARN msg="The agent stopped before a copy of a file truncated or replaced before it was read to its end appeared.*unsent=(\d+)`)
+	if warn.MatchString(logs.String()) {
+		t.Fatalf("warned before the stop; log:\n%s", logs.String())
+	}
+	col.stop()
+	seen := countRecords(col.records())
+	unsent := 0
+	for _, l := range strings.SplitAfter(a, "\n") {
+		if seen[l] == 0 {
+			unsent += len(l)
+		}
+	}
+	m := warn.FindStringSubmatch(logs.String())
+	switch {
+	case unsent == 0:
+		t.Fatal("nothing was lost: the test did not truncate the file behind the read")
+	case m == nil || m[1] != strconv.Itoa(unsent):
+		t.Fatalf("%d bytes were not sent; the stop WARN: %q; log:\n%s", unsent, m, logs.String())
+	}
+}
