@@ -326,10 +326,11 @@ func (f *Flow) inflightWeight(b *batch.Batch) int64 {
 
 // process is the single goroutine that owns the processing chain and the
 // batch builder. It returns when ctx is cancelled, with the shutdown
-// deadline (cancellation + ShutdownTimeout); before that it hands the
-// sealed and the partly filled batch to the senders, waiting for a free
-// one until the deadline, so that their records are delivered now rather
-// than read again after the restart.
+// deadline (cancellation + ShutdownTimeout); before that it finishes the
+// chunk it was processing and hands its sealed and partly filled batches
+// to the senders, waiting for a free one until the deadline, so that their
+// records are delivered now, and the chunk's position saved, rather than
+// read (and sent) again after the restart.
 func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches chan<- *batch.Batch, inflight *semaphore.Weighted) (deadline time.Time) {
 	b := batch.NewBuilder(batch.Options{
 		Limits:     f.limits,
@@ -369,37 +370,48 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 		}
 	}
 
-	// finish hands the remaining batches to the senders until the deadline;
-	// a batch no sender took is released unacknowledged (read again after
-	// the restart).
-	finish := func(pending *batch.Batch) time.Time {
-		deadline := time.Now().Add(f.deps.ShutdownTimeout)
-		// Done stays readable once the deadline passed: every batch left
-		// after it is released, not only the first.
-		dctx, cancel := context.WithDeadline(context.Background(), deadline)
-		defer cancel()
-		for _, bt := range []*batch.Batch{pending, b.Flush(time.Now())} {
-			if bt == nil {
-				continue
-			}
-			w := f.inflightWeight(bt)
-			if inflight.Acquire(dctx, w) != nil {
-				bt.Release()
-				continue
-			}
-			select {
-			case batches <- bt:
-			case <-dctx.Done():
-				bt.Release()
-				inflight.Release(w)
-			}
-		}
-		return deadline
-	}
+	// stopping is set once ctx is cancelled: it ends at the shutdown
+	// deadline (stopped: cancellation + ShutdownTimeout). Until then the
+	// chunk being processed is finished and its batches handed on: a
+	// chunk's position moves only at its end, and its records delivered
+	// before the stop would be sent again after the restart (hundreds of
+	// lines per stop of an agent behind its files).
+	var stopping context.Context
 	var stopped time.Time
+	var cancelStop context.CancelFunc
+	defer func() {
+		if cancelStop != nil {
+			cancelStop()
+		}
+	}()
+	// (The deadline counts from the cancellation, not from when the loop
+	// sees it: a slow record may be in the converter then.)
+	var cancelledAt atomic.Int64
+	defer context.AfterFunc(ctx, func() { cancelledAt.Store(time.Now().UnixNano()) })()
+	beginStop := func() context.Context {
+		if stopping == nil {
+			at := time.Now()
+			if ns := cancelledAt.Load(); ns != 0 {
+				at = time.Unix(0, ns)
+			}
+			stopped = at.Add(f.deps.ShutdownTimeout)
+			// Done stays readable once the deadline passed: every batch
+			// left after it is released, not only the first.
+			stopping, cancelStop = context.WithDeadline(context.Background(), stopped)
+		}
+		return stopping
+	}
 	var emit func(full *batch.Batch) bool
+	// finish hands the open batch to the senders until the deadline; a
+	// batch no sender took is released unacknowledged (read again after
+	// the restart).
+	finish := func() time.Time {
+		beginStop()
+		emit(b.Flush(time.Now()))
+		return stopped
+	}
 	// add puts one record into the open batch and sends the batches it
-	// fills; false once the flow stopped.
+	// fills; false once the shutdown deadline passed.
 	add := func(out []byte, c *record.Chunk) bool {
 		if full := b.Add(out, c); full != nil {
 			// The record may have sealed the previous batch and filled the
@@ -411,51 +423,71 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 		}
 		return true
 	}
+	// emit hands a sealed batch to a sender; once ctx is cancelled, only
+	// until the deadline, and false (the batch released) after it.
 	emit = func(full *batch.Batch) bool {
 		if full == nil {
 			return true
 		}
 		w := f.inflightWeight(full)
-		if inflight.Acquire(ctx, w) != nil {
-			stopped = finish(full)
+		if stopping == nil {
+			if inflight.Acquire(ctx, w) == nil {
+				select {
+				case batches <- full:
+					return true
+				case <-ctx.Done():
+					inflight.Release(w)
+				}
+			}
+			beginStop()
+		}
+		if inflight.Acquire(stopping, w) != nil {
+			full.Release()
 			return false
 		}
 		select {
 		case batches <- full:
 			return true
-		case <-ctx.Done():
+		case <-stopping.Done():
 			inflight.Release(w)
-			stopped = finish(full)
+			full.Release()
 			return false
 		}
 	}
 	for {
+		if stopping != nil {
+			return finish()
+		}
 		select {
 		case <-ctx.Done():
-			return finish(nil)
+			return finish()
 		case now := <-ageC:
 			ageC = nil
 			if b.Due(now) {
 				if !emit(b.Flush(now)) {
-					return stopped
+					return finish()
 				}
 			}
 			armAge()
 		case c, ok := <-chunks:
-			if !ok {
-				return finish(nil)
+			if !ok || ctx.Err() != nil {
+				// (No chunk is begun after a stop.)
+				if ok {
+					c.ReleaseData()
+				}
+				return finish()
 			}
 			if f.tracker.Pending() >= int64(f.deps.MaxPendingChunks) {
 				// The chunks waited for may be the open batch's own:
 				// send it before waiting, or nothing ever acknowledges them.
 				if !emit(b.Flush(time.Now())) {
 					c.ReleaseData()
-					return stopped
+					return finish()
 				}
 			}
 			if !f.waitForAcks(ctx) {
 				c.ReleaseData()
-				return finish(nil)
+				return finish()
 			}
 			n := c.Len()
 			f.tracker.Add(c)
@@ -464,12 +496,15 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 				if chain != nil {
 					select {
 					case <-stop:
-						// A stop does not wait for the rest of the chunk (a
-						// slow converter could take long): its records not
-						// added are not acknowledged and are read again
-						// after the restart. (Raw records cost nothing to add.)
-						c.ReleaseData()
-						return finish(nil)
+						// A stop finishes the chunk, but not past the
+						// deadline (a slow converter could take long): its
+						// records not added are not acknowledged and are
+						// read again after the restart. (Raw records cost
+						// nothing to add.)
+						if beginStop().Err() != nil {
+							c.ReleaseData()
+							return finish()
+						}
 					default:
 					}
 				}
@@ -494,7 +529,7 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 							// Not acknowledged: the parts not handed on were
 							// never counted, so the chunk must not complete.
 							c.ReleaseData()
-							return stopped
+							return finish()
 						}
 						c.Ack(1) // the record itself; each part counted one more
 						continue
@@ -513,7 +548,7 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 				}
 				if !add(out, c) {
 					c.ReleaseData()
-					return stopped
+					return finish()
 				}
 			}
 			c.ReleaseData()
