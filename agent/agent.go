@@ -64,6 +64,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	// parse it.
 	log.Info(fmt.Sprintf("null: Agent will use up to %d threads for sending data.", senders))
 
+	if mi, err := os.ReadFile("/proc/self/mountinfo"); err == nil {
+		warnPrivateTmp(cfg, privateTmpMounts(mi), alog)
+	}
 	store, lock, err := openCheckpoints(cfg, alog)
 	if err != nil {
 		return err
