@@ -6,10 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/awsclient"
@@ -324,7 +327,7 @@ func openCheckpoints(cfg *config.Config, log *slog.Logger) (_ *checkpoint.Store,
 	case errors.Is(err, checkpoint.ErrLockUnsupported):
 		log.Warn("running without the checkpoint file's lock: a second agent given the same checkpointFile would not be stopped", "err", err)
 	case err != nil:
-		return nil, nil, err
+		return nil, nil, notWritable(cfg, path, err)
 	}
 	defer func() {
 		if err != nil {
@@ -356,9 +359,30 @@ func openCheckpoints(cfg *config.Config, log *slog.Logger) (_ *checkpoint.Store,
 	}
 	store, err := checkpoint.Open(path, checkpoint.WithQueryTimeout(cfg.CheckpointQueryTimeout))
 	if err != nil {
-		return nil, nil, fmt.Errorf("checkpoint file %s: %w", path, err)
+		return nil, nil, notWritable(cfg, path, fmt.Errorf("checkpoint file %s: %w", path, err))
 	}
 	return store, lock, nil
+}
+
+// notWritable names, in an error that the checkpoint file's directory
+// cannot be written (a read-only file system: the unit's sandbox,
+// ProtectSystem=strict; or permissions), the key and the ways out: the
+// service restarts every 5 s on it, and the bare mkdir error named neither.
+func notWritable(cfg *config.Config, path string, err error) error {
+	if !errors.Is(err, syscall.EROFS) && !errors.Is(err, fs.ErrPermission) {
+		return err
+	}
+	dir := filepath.Dir(path)
+	key := "checkpointFile " + path
+	if cfg.CheckpointFile == "" {
+		key = "the checkpoint file " + path + " (the default)"
+	}
+	why := "is on a read-only file system"
+	if !errors.Is(err, syscall.EROFS) {
+		why = "is not writable by this agent's user"
+	}
+	return fmt.Errorf("%s: its directory %s %s: the agent keeps file positions there. As a service it may write only under %s, /var/log/aws-kinesis-agent and /run/aws-kinesis-agent (systemd ProtectSystem=strict): remove checkpointFile from agent.json to use the default, or create the directory, owned by the service's user (aws-kinesis-agent-user), and allow it with ReadWritePaths=%s in a drop-in (systemctl edit aws-kinesis-agent): %w",
+		key, dir, why, filepath.Dir(checkpoint.DefaultPath), dir, err)
 }
 
 // keepLockEvery is how often the agent checks that its checkpoint lock file

@@ -1,9 +1,13 @@
 package agent
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"log/slog"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/config"
@@ -61,5 +65,36 @@ func TestAPrivateTmpHidingAFlowsFilesOrTheCheckpointFileIsWarnedAtStart(t *testi
 	warnPrivateTmp(cfg, privateTmpMounts([]byte(hostMountinfo)), slog.New(slog.NewTextHandler(&hostLogs, nil)))
 	if hostLogs.String() != "" {
 		t.Errorf("warned on a host's own /tmp:\n%s", hostLogs.String())
+	}
+}
+
+// A checkpointFile the service may not write (outside the unit's writable
+// directories: ProtectSystem=strict makes the rest read-only) stopped the
+// start, every 5 s, with "checkpoint: lock …: create directory: mkdir …:
+// read-only file system": neither the key nor a way out. The error names
+// both. From a replay of Java agent users' questions (awslabs#129's advice
+// to move checkpointFile to /var/aws-kinesis-agent).
+func TestACheckpointFileTheServiceMayNotWriteNamesTheKeyAndTheWayOut(t *testing.T) {
+	for _, tc := range []struct {
+		errno syscall.Errno
+		why   string
+	}{{syscall.EROFS, "is on a read-only file system"}, {syscall.EACCES, "is not writable by this agent's user"}} {
+		cause := fmt.Errorf("checkpoint: lock /var/aws-kinesis-agent/checkpoints.lock: create directory: %w",
+			&fs.PathError{Op: "mkdir", Path: "/var/aws-kinesis-agent", Err: tc.errno})
+		cfg := &config.Config{CheckpointFile: "/var/aws-kinesis-agent/checkpoints"}
+		err := notWritable(cfg, cfg.CheckpointFile, cause)
+		for _, want := range []string{"checkpointFile /var/aws-kinesis-agent/checkpoints: its directory /var/aws-kinesis-agent " + tc.why,
+			"ReadWritePaths=/var/aws-kinesis-agent", "remove checkpointFile", cause.Error()} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("no %q in: %v", want, err)
+			}
+		}
+		if !errors.Is(err, tc.errno) {
+			t.Errorf("the cause is not kept: %v", err)
+		}
+	}
+	other := errors.New("checkpoint: database disk image is malformed")
+	if err := notWritable(&config.Config{}, "/var/lib/aws-kinesis-agent/checkpoints", other); err != other {
+		t.Errorf("another error was rewritten: %v", err)
 	}
 }
