@@ -59,15 +59,31 @@ func Warnings(opts []Option) []string {
 	var warns []string
 	for i := range opts {
 		o := &opts[i]
-		if o.Name != NameLogToJSON || !o.HasMatchPattern {
-			continue
+		switch {
+		case o.Name == NameLogToJSON && o.HasMatchPattern:
+			lp, err := newLogParser(o)
+			if err != nil || lp.re == nil || lp.re.NumGroups() == len(lp.names) {
+				continue
+			}
+			warns = append(warns, keyErr(o, "matchPattern's capture groups (%d) are not as many as customFieldNames (%d): every record will be skipped, as in the Java agent (give each group a name, or make the groups that need no name non-capturing: (?:...))",
+				lp.re.NumGroups(), len(lp.names)).Error())
+		case o.Name == NameCSVToJSON && o.HasDelimiter:
+			// Java splits with String.split(delimiter): a regular
+			// expression. "|" and "." (pipe- and dot-separated files)
+			// match between every character, or every character.
+			re, err := javaregex.Compile(o.Delimiter, 0)
+			if err != nil || !(re.Matches("") || re.Matches("a") || re.Matches("0")) {
+				continue
+			}
+			hint := ""
+			if len(o.Delimiter) == 1 {
+				hint = fmt.Sprintf(`; for a literal %s write "delimiter": "\\%s" in agent.json`, o.Delimiter, o.Delimiter)
+			}
+			warns = append(warns, keyErr(o, "delimiter %q is a regular expression, as in the Java agent, and it matches an empty string or a letter or digit: lines are split between or at every character, and the fields are not the columns%s",
+				o.Delimiter, hint).Error())
+		case o.Name == NameAddMetadata && o.HasTimestamp && !strings.EqualFold(o.Timestamp, "true") && !strings.EqualFold(o.Timestamp, "false"):
+			warns = append(warns, keyErr(o, "timestamp %q is neither \"true\" nor \"false\": no timestamp is added, as in the Java agent", o.Timestamp).Error())
 		}
-		lp, err := newLogParser(o)
-		if err != nil || lp.re == nil || lp.re.NumGroups() == len(lp.names) {
-			continue
-		}
-		warns = append(warns, keyErr(o, "matchPattern's capture groups (%d) are not as many as customFieldNames (%d): every record will be skipped, as in the Java agent (give each group a name, or make the groups that need no name non-capturing: (?:...))",
-			lp.re.NumGroups(), len(lp.names)).Error())
 	}
 	return warns
 }

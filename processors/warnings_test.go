@@ -1,0 +1,57 @@
+package processors
+
+import (
+	"strings"
+	"testing"
+)
+
+// CSVTOJSON's delimiter is a Java regular expression (String.split): "|" and
+// "." (pipe- and dot-separated files) split between or at every character,
+// and every record is garbage, silently, in Java and here. An ADDMETADATA
+// timestamp other than "true" or "false" (the Java README's "true/false"
+// placeholder copied) adds no timestamp, silently. Both are warned at start
+// and by --validate; ordinary delimiters are not. From a replay of Java
+// agent users' questions.
+func TestWarningsNameARegexDelimiterThatSplitsEveryCharacterAndAnUnknownTimestamp(t *testing.T) {
+	csv := func(d string) Option {
+		return Option{Key: "flows[0].dataProcessingOptions[0]", Name: NameCSVToJSON, CustomFieldNames: []string{"f1", "f2", "f3"},
+			HasCustomFieldNames: true, Delimiter: d, HasDelimiter: true}
+	}
+	for _, tc := range []struct {
+		opt  Option
+		want string // "" = no warning
+	}{
+		{csv("|"), `flows[0].dataProcessingOptions[0]: delimiter "|" is a regular expression, as in the Java agent, and it matches an empty string or a letter or digit: lines are split between or at every character, and the fields are not the columns; for a literal | write "delimiter": "\\|" in agent.json`},
+		{csv("."), `delimiter "." is a regular expression`},
+		{csv("^"), `delimiter "^" is a regular expression`},
+		{csv(".*"), `delimiter ".*" is a regular expression`},
+		{csv(","), ""},
+		{csv("\t"), ""},
+		{csv(`\|`), ""},
+		{csv(`\s+`), ""},
+		{csv("[,;]"), ""},
+		{csv("::"), ""},
+		{Option{Key: "k", Name: NameAddMetadata, Timestamp: "true/false", HasTimestamp: true}, `k: timestamp "true/false" is neither "true" nor "false": no timestamp is added`},
+		{Option{Key: "k", Name: NameAddMetadata, Timestamp: "yes", HasTimestamp: true}, `timestamp "yes" is neither`},
+		{Option{Key: "k", Name: NameAddMetadata, Timestamp: "TRUE", HasTimestamp: true}, ""},
+		{Option{Key: "k", Name: NameAddMetadata, Timestamp: "false", HasTimestamp: true}, ""},
+		{Option{Key: "k", Name: NameAddMetadata}, ""},
+	} {
+		ws := Warnings([]Option{tc.opt})
+		switch {
+		case tc.want == "" && len(ws) > 0:
+			t.Errorf("%s %q %q: warned %q", tc.opt.Name, tc.opt.Delimiter, tc.opt.Timestamp, ws)
+		case tc.want != "" && (len(ws) != 1 || !strings.Contains(ws[0], tc.want)):
+			t.Errorf("%s %q %q: warnings %q, want one with %q", tc.opt.Name, tc.opt.Delimiter, tc.opt.Timestamp, ws, tc.want)
+		}
+	}
+	// The warning is true: "|" gives no columns.
+	c, err := Build([]Option{csv("|")}, Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := c.Process(nil, []byte("a|b|c\n"))
+	if strings.Contains(string(out), `"f2":"b"`) {
+		t.Fatalf("delimiter | split into columns after all: %s", out)
+	}
+}
