@@ -7,7 +7,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -226,6 +228,11 @@ func readTopLevel(cfg *Config, r *objReader) error {
 	var n int64
 	if cfg.CheckpointFile, err = r.strDefault("checkpointFile", ""); err != nil {
 		return err
+	}
+	if v := envVarIn(cfg.CheckpointFile); v != "" {
+		cfg.warn(fmt.Sprintf("%s: checkpointFile %q holds %s, which looks like an environment variable: agent.json is not expanded (nor by the Java agent), so the checkpoints go to a directory named so; write the path, or expand the file before the agent starts (envsubst)", r.file, cfg.CheckpointFile, v))
+	} else if cfg.CheckpointFile != "" && !filepath.IsAbs(cfg.CheckpointFile) {
+		cfg.warn(fmt.Sprintf("%s: checkpointFile %q is a relative path: it is taken from the agent's working directory (\"/\" for the service), as in the Java agent; give an absolute path", r.file, cfg.CheckpointFile))
 	}
 	if cfg.CheckpointTTLDays, err = r.int32Key("checkpointTimeToLiveDays", 7); err != nil {
 		return err
@@ -564,11 +571,17 @@ func buildFlow(src flowSource) (*Flow, []string, error) {
 	if msg := checkGlob(f.Glob); msg != "" {
 		return nil, warns, r.errf("filePattern %q: invalid file name glob %q: %s", f.FilePattern, f.Glob, msg)
 	}
-	if strings.ContainsAny(f.Dir, "*?[{") {
+	envVar := envVarIn(f.FilePattern)
+	if strings.ContainsAny(f.Dir, "*?[{") && envVar == "" {
 		// As in Java: only the last part is a pattern. /var/log/*/app.log
 		// names the directory "/var/log/*", which most often does not
 		// exist: the flow starts and tails nothing.
 		warn("filePattern %q: the directory part %q is taken literally (only the file name, %q, is a pattern): to tail files of several directories, give each its own flow", f.FilePattern, f.Dir, f.Glob)
+	}
+	if envVar != "" {
+		warn("filePattern %q holds %s, which looks like an environment variable: agent.json is not expanded (nor by the Java agent), so the files of a directory named so are tailed; write the path, or expand the file before the agent starts (envsubst)", f.FilePattern, envVar)
+	} else if !filepath.IsAbs(f.FilePattern) {
+		warn("filePattern %q is a relative path: it is taken from the agent's working directory (\"/\" for the service), as in the Java agent; give an absolute path", f.FilePattern)
 	}
 
 	var n int64
@@ -736,9 +749,31 @@ func buildFlow(src flowSource) (*Flow, []string, error) {
 		if err = r.checkRange("aggregatedRecordSizeBytes", int64(f.AggregatedRecordSizeBytes), 0, 1024000); err != nil {
 			return nil, warns, err
 		}
+		if f.AggregatedRecordSizeBytes > 0 {
+			if f.MultiLineStartPattern != "" {
+				warn("key \"aggregatedRecordSizeBytes\" has no effect with \"multiLineStartPattern\": each multi-line record is sent as one record, not aggregated (as in the Java agent)")
+			} else if i := slices.IndexFunc(opts, func(o processors.Option) bool {
+				return o.Name == processors.NameLogToJSON || o.Name == processors.NameCSVToJSON
+			}); i >= 0 {
+				warn("\"aggregatedRecordSizeBytes\" joins lines into records of up to %d bytes before they are processed, so %s (dataProcessingOptions[%d]) converts several lines as one (as in the Java agent): LOGTOJSON skips the record (its pattern must match all of it), CSVTOJSON runs the columns of its lines together. Remove aggregatedRecordSizeBytes to convert each line",
+					f.AggregatedRecordSizeBytes, opts[i].Name, i)
+			}
+		}
+	}
+	if v := envVarIn(f.Destination); v != "" {
+		warn("%s %q holds %s, which looks like an environment variable: agent.json is not expanded (nor by the Java agent); write the name, or expand the file before the agent starts (envsubst)", destKey, f.Destination, v)
 	}
 	return f, warns, nil
 }
+
+// envVarIn returns the first ${NAME} or $NAME (at the start of a path
+// element) in s: a variable of a templated agent.json left unexpanded
+// (containers that render the file with envsubst); "" if none.
+func envVarIn(s string) string {
+	return strings.TrimPrefix(envVarRE.FindString(s), "/")
+}
+
+var envVarRE = regexp.MustCompile(`\$\{[A-Za-z_][A-Za-z0-9_]*\}|(?:^|/)\$[A-Za-z_][A-Za-z0-9_]*`)
 
 // buildOptions reads dataProcessingOptions into processors.Options with
 // Java's coercion; the converters' own checks are processors' business.
