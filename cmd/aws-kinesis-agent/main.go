@@ -215,8 +215,27 @@ func validate(o *options, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "  files now:   none (directory %s)\n", f.Dir)
 		default:
 			fmt.Fprintf(stdout, "  files now:   %d\n", len(files))
+			unreadable := 0
 			for _, p := range files {
+				// (Regular files only: an open does not block.) The service
+				// reads as its own user: run --validate as that user to see
+				// what it can read.
+				fh, err := os.Open(p)
+				if err != nil {
+					unreadable++
+					reason := err
+					if pe, ok := err.(*os.PathError); ok {
+						reason = pe.Err
+					}
+					fmt.Fprintf(stdout, "    %s  (cannot be read by this user: %v)\n", p, reason)
+					continue
+				}
+				fh.Close()
 				fmt.Fprintf(stdout, "    %s\n", p)
+			}
+			if unreadable > 0 {
+				fmt.Fprintf(stderr, "WARN flow %s: %d of its %d files cannot be read by this user (uid %d): they are not sent; grant read access (group adm, or setfacl -m u:aws-kinesis-agent-user:r FILE: docs/INSTALL.md)\n",
+					f.ID, unreadable, len(files), os.Getuid())
 			}
 		}
 	}
