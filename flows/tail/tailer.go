@@ -263,6 +263,14 @@ type harvester struct {
 	sp        *splitter
 	size      int64
 	modTime   time.Time
+	// waitSize: the largest size a blocked send's fstat (showSizes) saw of
+	// the content read since the last pump, its first bytes checked; 0:
+	// none. Passes do not run while a send waits: a copytruncate then
+	// finds size stale, and the bytes written meanwhile, in the copy only,
+	// went uncounted. waitStop: it saw the file shrink or its first bytes
+	// change (another content): waitSize stays.
+	waitSize int64
+	waitStop bool
 	// ownName: begun out of the pattern at start by its checkpoint
 	// (resumeRotatedAway): its position is saved under its own name, which
 	// no file of the pattern has.
@@ -290,6 +298,10 @@ type harvester struct {
 }
 
 func (h *harvester) done() int64 { return h.offset - h.unaccounted() }
+
+// seenSize is the largest size seen of the content read: by the last pump,
+// or since by a blocked send's fstat.
+func (h *harvester) seenSize() int64 { return max(h.size, h.waitSize) }
 
 // unaccounted is how many bytes before h.offset were read but not yet
 // accounted for (pend or spill).
@@ -1577,7 +1589,7 @@ func (t *Tailer) headOK(h *harvester) bool {
 // or its first bytes changed; it reports whether it did.
 func (t *Tailer) checkTruncated(h *harvester, size int64) bool {
 	if size < h.offset || !t.headOK(h) {
-		t.truncated(h, size, h.size)
+		t.truncated(h, size, h.seenSize())
 		return true
 	}
 	return false
@@ -1598,6 +1610,7 @@ func (t *Tailer) truncated(h *harvester, size, last int64) {
 		t.consume(nil, h, nil, append([]byte(nil), h.pend...), splitIdle)
 	}
 	t.rememberRead(h, last)
+	h.waitSize, h.waitStop = 0, false
 	h.offset = 0
 	h.pend, h.spill = h.pend[:0], 0
 	h.readBackErr = time.Time{} // (the new content's last line gets its own linger)
@@ -2259,9 +2272,10 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 		t.fail(fmt.Errorf("stat %s: %w", h.path, err))
 		return 0, true
 	}
-	h.pumped = t.pass // read in this pass: housekeep may judge it
-	last := h.size    // (seen before: a truncation's ghost keeps it)
+	h.pumped = t.pass    // read in this pass: housekeep may judge it
+	last := h.seenSize() // (seen before: a truncation's ghost keeps it)
 	h.size, h.modTime = size, mtime
+	h.waitSize, h.waitStop = 0, false
 	if t.afterSize != nil {
 		t.afterSize(h)
 	}
@@ -2670,8 +2684,25 @@ func (t *Tailer) showSizes() {
 		if h.f == nil {
 			continue
 		}
-		if size, _, err := sizeOf(h.f); err == nil && size != h.size {
+		size, _, err := sizeOf(h.f)
+		if err != nil {
+			continue
+		}
+		if size != h.size {
 			t.cfg.Stats.UpdateFile(h.fileID, func(s *flowstats.FileState) { s.Size = size })
+		}
+		switch seen := h.seenSize(); {
+		case h.waitStop || size == seen:
+		case size < seen:
+			h.waitStop = true // truncated: what it had is in seen
+		default:
+			// Grown, if still the content read: a copytruncate behind the
+			// wait then counts these bytes among those not sent.
+			if head, err := readHead(h.f, t.head); err == nil && len(head) >= len(h.head) && bytes.Equal(head[:len(h.head)], h.head) {
+				h.waitSize = size
+			} else {
+				h.waitStop = true
+			}
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package tail
 
 import (
+	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/syncbuf"
 )
 
@@ -234,5 +236,88 @@ func TestATruncatedFileWhoseCopyIsAwaitedAtStopIsWarnedWithItsUnsentCount(t *tes
 		t.Fatal("nothing was lost: the test did not truncate the file behind the read")
 	case m == nil || m[1] != strconv.Itoa(unsent):
 		t.Fatalf("%d bytes were not sent; the stop WARN: %q; log:\n%s", unsent, m, logs.String())
+	}
+}
+
+// A copytruncate behind a send that waits (a slow or failing destination):
+// passes do not run while a send waits, so the size last seen of the file
+// was the one before the writes of the wait, and the bytes written then,
+// in the copy only (olddir), were lost with no WARN (50,000 lines in an
+// end-to-end replay). The waiting send's fstat of the open files (every
+// second, for the stats) now counts them, once their first bytes show the
+// content is still the one read. From a replay of OpenTelemetry filelog
+// receiver reports (open-telemetry/opentelemetry-collector-contrib#33237).
+func TestACopytruncateBehindAWaitingSendWarnsOfTheBytesWrittenDuringTheWait(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "rotated"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "abc.log")
+	first, during, after := lines("a", 0, 10), lines("w", 0, 50000), lines("b", 0, 20)
+	mustWrite(t, p, first)
+	var logs syncbuf.Buffer
+	cfg := testConfig(dir, "abc.log")
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	tl, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl.ghostTTL = 300 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	out := make(chan *record.Chunk) // read by the test only when it chooses: a send waits
+	done := make(chan struct{})
+	go func() { defer close(done); tl.Run(ctx, out) }()
+	defer func() { cancel(); <-done }()
+	seen := map[string]int{}
+	take := func(c *record.Chunk) {
+		for i := 0; i < c.Len(); i++ {
+			seen[string(c.Record(i))]++
+		}
+		c.ReleaseData()
+	}
+	for deadline := time.Now().Add(10 * time.Second); seen[strings.SplitAfter(first, "\n")[9]] == 0; {
+		select {
+		case c := <-out:
+			take(c)
+		case <-time.After(time.Until(deadline)):
+			t.Fatal("the first lines were not read")
+		}
+	}
+	// A line the tailer reads and cannot hand on: its send waits. Then
+	// the writes of the wait, which the waiting send's fstat sees.
+	mustAppend(t, p, "blocked\n")
+	waits := tl.sendWaits.Load()
+	waitFor(t, "the send of the line to wait", func() bool { return tl.sendWaits.Load() > waits })
+	mustAppend(t, p, during)
+	whole := int64(len(first) + len("blocked\n") + len(during))
+	waitFor(t, "the waiting send's fstat of the file", func() bool {
+		for _, f := range cfg.Stats.Files() {
+			if f.Size == whole {
+				return true
+			}
+		}
+		return false
+	})
+	mustWrite(t, filepath.Join(dir, "rotated", "abc.log-1"), first+"blocked\n"+during)
+	mustWrite(t, p, after)
+	warn := regexp.MustCompile(`level=WARN msg="A file was truncated or replaced before it was read to its end.*unsent=(\d+)`)
+	for deadline := time.Now().Add(20 * time.Second); !warn.MatchString(logs.String()) || seen[strings.SplitAfter(after, "\n")[19]] == 0; {
+		select {
+		case c := <-out:
+			take(c)
+		case <-time.After(50 * time.Millisecond):
+			if time.Now().After(deadline) {
+				t.Fatalf("no WARN, or not every line after the truncation; log:\n%s", logs.String())
+			}
+		}
+	}
+	unsent := 0
+	for _, l := range strings.SplitAfter(during, "\n") {
+		if l != "" && seen[l] == 0 {
+			unsent += len(l)
+		}
+	}
+	if m := warn.FindStringSubmatch(logs.String()); unsent == 0 || m[1] != strconv.Itoa(unsent) {
+		t.Fatalf("the WARN says %s bytes were not sent, but %d were not; log:\n%s", m[1], unsent, logs.String())
 	}
 }
