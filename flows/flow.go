@@ -371,17 +371,22 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 	}
 
 	// stopping is set once ctx is cancelled: it ends at the shutdown
-	// deadline (stopped: cancellation + ShutdownTimeout). Until then the
-	// chunk being processed is finished and its batches handed on: a
-	// chunk's position moves only at its end, and its records delivered
-	// before the stop would be sent again after the restart (hundreds of
-	// lines per stop of an agent behind its files).
-	var stopping context.Context
+	// deadline (stopped: cancellation + ShutdownTimeout), feeding half way
+	// there. Until feeding ends the chunk being processed is finished and
+	// its batches handed on: a chunk's position moves only at its end, and
+	// its records delivered before the stop would be sent again after the
+	// restart (hundreds of lines per stop of an agent behind its files).
+	// A destination too slow to take the rest by then (the chunk cannot
+	// complete) keeps the other half for the sends under way, rather than
+	// being cut in one handed on at the last moment; the open batch (with
+	// records of earlier chunks) still goes until the deadline.
+	var stopping, feeding context.Context
 	var stopped time.Time
-	var cancelStop context.CancelFunc
+	var cancelStop, cancelFeed context.CancelFunc
 	defer func() {
 		if cancelStop != nil {
 			cancelStop()
+			cancelFeed()
 		}
 	}()
 	// (The deadline counts from the cancellation, not from when the loop
@@ -398,20 +403,25 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 			// Done stays readable once the deadline passed: every batch
 			// left after it is released, not only the first.
 			stopping, cancelStop = context.WithDeadline(context.Background(), stopped)
+			feeding, cancelFeed = context.WithDeadline(stopping, at.Add(f.deps.ShutdownTimeout/2))
 		}
-		return stopping
+		return feeding
 	}
-	var emit func(full *batch.Batch) bool
+	// emitUntil hands a sealed batch to a sender; once ctx is cancelled,
+	// only until *until (feeding or stopping) ends, and false (the batch
+	// released) after it. emit: while feeding lasts.
+	var emitUntil func(full *batch.Batch, until *context.Context) bool
+	emit := func(full *batch.Batch) bool { return emitUntil(full, &feeding) }
 	// finish hands the open batch to the senders until the deadline; a
 	// batch no sender took is released unacknowledged (read again after
 	// the restart).
 	finish := func() time.Time {
 		beginStop()
-		emit(b.Flush(time.Now()))
+		emitUntil(b.Flush(time.Now()), &stopping)
 		return stopped
 	}
 	// add puts one record into the open batch and sends the batches it
-	// fills; false once the shutdown deadline passed.
+	// fills; false once feeding ended (see stopping).
 	add := func(out []byte, c *record.Chunk) bool {
 		if full := b.Add(out, c); full != nil {
 			// The record may have sealed the previous batch and filled the
@@ -423,9 +433,7 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 		}
 		return true
 	}
-	// emit hands a sealed batch to a sender; once ctx is cancelled, only
-	// until the deadline, and false (the batch released) after it.
-	emit = func(full *batch.Batch) bool {
+	emitUntil = func(full *batch.Batch, until *context.Context) bool {
 		if full == nil {
 			return true
 		}
@@ -441,14 +449,14 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 			}
 			beginStop()
 		}
-		if inflight.Acquire(stopping, w) != nil {
+		if inflight.Acquire(*until, w) != nil {
 			full.Release()
 			return false
 		}
 		select {
 		case batches <- full:
 			return true
-		case <-stopping.Done():
+		case <-(*until).Done():
 			inflight.Release(w)
 			full.Release()
 			return false
@@ -485,7 +493,9 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 					return finish()
 				}
 			}
-			if !f.waitForAcks(ctx) {
+			if !f.waitForAcks(ctx) || ctx.Err() != nil {
+				// (Also when the wait ended with the stop: no chunk is
+				// begun after it.)
 				c.ReleaseData()
 				return finish()
 			}
