@@ -705,13 +705,51 @@ func (t *Tailer) stopAll() {
 			h.f = nil
 		}
 	}
+	var listed []string
 	for _, g := range t.ghosts {
-		// Its copy has not appeared yet, and the wait ends here: nothing
-		// after a restart knows the bytes were taken.
-		t.warnUnsent(g, "The agent stopped before a copy of a file truncated or replaced before it was read to its end appeared among the files matched: its unread bytes were not sent", time.Since(g.at).Round(time.Millisecond))
+		// Its copy has not been seen yet, and the wait ends here: nothing
+		// after a restart knows the bytes were taken. Unless the copy is
+		// among the files matched already (the stop came before the scan
+		// that would take it): a restart reads it whole.
+		if !g.letGo() && g.size > g.done {
+			if listed == nil {
+				listed, _ = MatchingFiles(t.cfg.Dir, t.cfg.Glob)
+			}
+			if p := copyAmong(g, listed); p != "" {
+				t.log.Info("Stopped before the copy of a file truncated before it was read to its end was read: it is read whole after a restart (its lines sent before are sent again)",
+					"path", g.path, "copy", p, "offset", g.done)
+			} else {
+				t.warnUnsent(g, "The agent stopped before a copy of a file truncated or replaced before it was read to its end appeared among the files matched: its unread bytes were not sent", time.Since(g.at).Round(time.Millisecond))
+			}
+		}
 		g.forget()
 	}
 	t.ghosts = nil
+}
+
+// copyAmong returns the first of paths that is another file than g's and
+// begins with the bytes g read first (its copy); "" if none.
+func copyAmong(g ghost, paths []string) string {
+	buf := make([]byte, fpMax)
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			continue
+		}
+		fi, err := f.Stat()
+		head, herr := readHead(f, buf)
+		f.Close()
+		if err != nil || herr != nil {
+			continue
+		}
+		if st, ok := statOf(fi); ok && st.key == g.key {
+			continue
+		}
+		if len(head) >= len(g.head) && bytes.Equal(head[:len(g.head)], g.head) {
+			return p
+		}
+	}
+	return ""
 }
 
 // warnUnsent logs, at WARN, the bytes a truncated file's ghost g knows were

@@ -321,3 +321,40 @@ func TestACopytruncateBehindAWaitingSendWarnsOfTheBytesWrittenDuringTheWait(t *t
 		t.Fatalf("the WARN says %s bytes were not sent, but %d were not; log:\n%s", m[1], unsent, logs.String())
 	}
 }
+
+// The same stop, but the copy is among the files matched already (the stop
+// came before the scan that would take it): a restart reads it whole, so
+// nothing is lost, and the stop says so at INFO, not as a loss. From a
+// review of the stop's WARN.
+func TestAStopBeforeAListedCopyIsReadIsNotWarnedAsALoss(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "abc.log")
+	a, b := lines("a", 0, 40000), lines("b", 0, 20)
+	mustWrite(t, p, a)
+	var logs syncbuf.Buffer
+	cfg := testConfig(dir, "abc.log*")
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	var armed, ready atomic.Bool
+	armed.Store(true)
+	var col *collector
+	col = startTailer(t, cfg, func(tl *Tailer) {
+		tl.ghostTTL = time.Hour
+		tl.afterRead = func(h *harvester) {
+			// Copied, truncated, and stopped at once: no scan sees the copy.
+			if h.offset == chunkCap && filepath.Base(h.path) == "abc.log" && ready.Load() && armed.CompareAndSwap(true, false) {
+				mustWrite(t, filepath.Join(dir, "abc.log-1700000000"), a)
+				mustWrite(t, p, b)
+				col.cancel()
+			}
+		}
+	})
+	ready.Store(true)
+	<-col.done
+	if armed.Load() {
+		t.Fatal("the copytruncate did not happen")
+	}
+	out := logs.String()
+	if strings.Contains(out, "The agent stopped before a copy") || !strings.Contains(out, `msg="Stopped before the copy of a file truncated before it was read to its end was read`) {
+		t.Fatalf("the stop warned of a loss, or did not name the copy it leaves to the restart:\n%s", out)
+	}
+}
