@@ -146,6 +146,10 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 				" are sent in CBOR (application/x-amz-cbor-1.1), as the Java agent sends them; stock kinesalite cannot give back the data of a CBOR put: with it, set AWS_CBOR_DISABLE=true (JSON).")
 		}
 	}
+	unconfigured, err := unconfiguredFlows(store, cfg)
+	if err != nil {
+		return fmt.Errorf("checkpoints: %w", err)
+	}
 	runners := make([]*flows.Flow, 0, len(cfg.Flows))
 	flowInternal := map[string]bool{}
 	perFlowSenders := max(1, min(8, senders/len(cfg.Flows)))
@@ -156,7 +160,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", fc.Source, err)
 		}
-		resume, err := store.Load(fc.ID)
+		resume, err := resumeFor(store, fc, unconfigured, alog)
 		if err != nil {
 			return fmt.Errorf("checkpoints for flow %s: %w", fc.ID, err)
 		}

@@ -650,3 +650,31 @@ func (s *Store) Close() error {
 	}
 	return nil
 }
+
+// Flows returns the flow ids that have rows, in no order.
+func (s *Store) Flows() ([]string, error) {
+	if s.isClosed() {
+		return nil, ErrClosed
+	}
+	s.dbMu.Lock()
+	defer s.dbMu.Unlock()
+	rows, err := s.db.Query(`select distinct flow from FILE_CHECKPOINTS`)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: list flows in %s: %w", s.path, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var f sql.NullString
+		if err := rows.Scan(&f); err != nil {
+			return nil, fmt.Errorf("checkpoint: list flows in %s: %w", s.path, err)
+		}
+		if f.Valid {
+			out = append(out, f.String)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("checkpoint: list flows in %s: %w", s.path, err)
+	}
+	return out, nil
+}

@@ -179,6 +179,14 @@ func (g *globMatcher) match(name string) bool {
 	return g.re.MatchString(name)
 }
 
+// MatchesGlob reports whether a file named name (no directory) is one that
+// the Java glob picks and the agent reads (see MatchingFiles); false for an
+// invalid glob.
+func MatchesGlob(glob, name string) bool {
+	g, err := compileGlob(glob)
+	return err == nil && g.match(name) && !excludedName(name)
+}
+
 // excludedName reports names the agent never reads (compressed archives).
 func excludedName(name string) bool {
 	n := strings.ToLower(name)
