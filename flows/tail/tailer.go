@@ -271,6 +271,10 @@ type harvester struct {
 	// change (another content): waitSize stays.
 	waitSize int64
 	waitStop bool
+	// holeCheck: truncated, and its new content not read yet: a writer
+	// without O_APPEND (`cmd > file`) goes on at its old offset, and the
+	// file then begins with a hole of zero bytes, which is skipped.
+	holeCheck bool
 	// ownName: begun out of the pattern at start by its checkpoint
 	// (resumeRotatedAway): its position is saved under its own name, which
 	// no file of the pattern has.
@@ -1664,6 +1668,7 @@ func (t *Tailer) truncated(h *harvester, size, last int64) {
 	}
 	h.src, h.copyOf = nil, nil // a new content lifetime: new Source, offsets start again
 	h.startRow, h.beginOff = 0, 0
+	h.holeCheck = true
 	h.sp.reset(t.cfg.SkipHeaderLines)
 	h.hdrFrom = -1
 	h.lastData = time.Now()
@@ -2290,6 +2295,54 @@ func (t *Tailer) sizeAgain(h *harvester) int64 {
 	return h.size
 }
 
+// skipHole starts h's new content, after a truncation, past the zero bytes
+// it begins with: its writer did not open it with O_APPEND (`cmd > file`,
+// a logger's "w" mode) and writes on at its old offset, so the file begins
+// with a hole as long as the old content. Read, it went out as records of
+// zero bytes, cut at the record limit (the writer's next line cut off with
+// them, lost). The writer's bytes are read from where they begin.
+func (t *Tailer) skipHole(h *harvester) {
+	end := holeEnd(h.f, h.size)
+	if end == 0 {
+		return
+	}
+	h.offset, h.beginOff = end, end
+	t.cfg.Stats.BytesDiscarded.Add(end)
+	t.log.Warn("File was truncated but its writer goes on at its old offset (it does not append: `cmd > file` instead of `cmd >> file`): the zero bytes the file now begins with were skipped",
+		"path", h.path, "skipped", end, "size", h.size)
+}
+
+// holeEnd returns where f's data begins after the zero bytes at its start,
+// size if it has nothing else, 0 if it begins with data.
+func holeEnd(f *os.File, size int64) int64 {
+	// SEEK_DATA jumps over the unallocated part (ext4, xfs, btrfs, tmpfs);
+	// a file system without it reports data at 0, and the zeros are read.
+	off, err := f.Seek(0, seekData)
+	switch {
+	case errors.Is(err, syscall.ENXIO):
+		return size // a hole to its end
+	case err != nil || off > size:
+		off = 0
+	}
+	buf := make([]byte, 64<<10)
+	for off < size {
+		n, err := f.ReadAt(buf[:min(int64(len(buf)), size-off)], off)
+		for i := 0; i < n; i++ {
+			if buf[i] != 0 {
+				return off + int64(i)
+			}
+		}
+		off += int64(n)
+		if n == 0 || err != nil {
+			break
+		}
+	}
+	return off
+}
+
+// seekData is lseek's SEEK_DATA (Linux).
+const seekData = 3
+
 // pump reads what one file has and sends it as chunks; it returns the
 // number of bytes read, and false when its turn (maxReadsPerTurn reads)
 // ended before the end of the file.
@@ -2326,6 +2379,15 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 		}
 		t.spillRun(h)  // (a turn that ended exactly at the end of the file)
 		return 0, true // nothing new; a read at the end would return nothing
+	}
+	if h.holeCheck {
+		h.holeCheck = false
+		if h.offset == 0 && h.src == nil && h.unaccounted() == 0 {
+			t.skipHole(h)
+			if h.size == h.offset {
+				return 0, true
+			}
+		}
 	}
 	var total int64
 	// h.f may be closed under the loop: a send blocked in consume runs
