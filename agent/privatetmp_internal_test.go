@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -72,29 +73,67 @@ func TestAPrivateTmpHidingAFlowsFilesOrTheCheckpointFileIsWarnedAtStart(t *testi
 // directories: ProtectSystem=strict makes the rest read-only) stopped the
 // start, every 5 s, with "checkpoint: lock …: create directory: mkdir …:
 // read-only file system": neither the key nor a way out. The error names
-// both. From a replay of Java agent users' questions (awslabs#129's advice
-// to move checkpointFile to /var/aws-kinesis-agent).
+// both; under /run it points away from it (emptied at boot); for the
+// default path it names the unit's directory; and a lock file another user
+// left in a writable directory keeps the lock's own error (it names the
+// chown). From a replay of Java agent users' questions (awslabs#129's
+// advice to move checkpointFile to /var/aws-kinesis-agent) and a review.
 func TestACheckpointFileTheServiceMayNotWriteNamesTheKeyAndTheWayOut(t *testing.T) {
+	cause := func(dir string, errno syscall.Errno) error {
+		return fmt.Errorf("checkpoint: lock %s/checkpoints.lock: create directory: %w", dir, &fs.PathError{Op: "mkdir", Path: dir, Err: errno})
+	}
+	deny := func(errno syscall.Errno) func(string) error { return func(string) error { return errno } }
 	for _, tc := range []struct {
-		errno syscall.Errno
-		why   string
-	}{{syscall.EROFS, "is on a read-only file system"}, {syscall.EACCES, "is not writable by this agent's user"}} {
-		cause := fmt.Errorf("checkpoint: lock /var/aws-kinesis-agent/checkpoints.lock: create directory: %w",
-			&fs.PathError{Op: "mkdir", Path: "/var/aws-kinesis-agent", Err: tc.errno})
-		cfg := &config.Config{CheckpointFile: "/var/aws-kinesis-agent/checkpoints"}
-		err := notWritable(cfg, cfg.CheckpointFile, cause)
-		for _, want := range []string{"checkpointFile /var/aws-kinesis-agent/checkpoints: its directory /var/aws-kinesis-agent " + tc.why,
-			"ReadWritePaths=/var/aws-kinesis-agent", "remove checkpointFile", cause.Error()} {
+		name, file string
+		errno      syscall.Errno
+		want       []string
+	}{
+		{"read-only", "/var/aws-kinesis-agent/checkpoints", syscall.EROFS, []string{
+			"checkpointFile /var/aws-kinesis-agent/checkpoints: its directory /var/aws-kinesis-agent is on a read-only file system",
+			"ReadWritePaths=/var/aws-kinesis-agent", "remove checkpointFile"}},
+		{"not writable", "/var/aws-kinesis-agent/checkpoints", syscall.EACCES, []string{
+			"its directory /var/aws-kinesis-agent is not writable by this agent's user (uid ", "ReadWritePaths=/var/aws-kinesis-agent"}},
+		{"under /run", "/run/myapp/checkpoints", syscall.EROFS, []string{
+			"checkpointFile /run/myapp/checkpoints: its directory /run/myapp is on a read-only file system, and /run is emptied at every boot",
+			"set it under /var/lib/aws-kinesis-agent"}},
+		{"the default", "", syscall.EACCES, []string{
+			"the checkpoint file /var/lib/aws-kinesis-agent/checkpoints (the default): its directory /var/lib/aws-kinesis-agent is not writable",
+			"StateDirectory="}},
+	} {
+		cfg := &config.Config{CheckpointFile: tc.file}
+		path := tc.file
+		if path == "" {
+			path = "/var/lib/aws-kinesis-agent/checkpoints"
+		}
+		c := cause(filepath.Dir(path), tc.errno)
+		err := notWritable(cfg, path, c, deny(tc.errno))
+		for _, want := range append(tc.want, c.Error()) {
 			if !strings.Contains(err.Error(), want) {
-				t.Errorf("no %q in: %v", want, err)
+				t.Errorf("%s: no %q in: %v", tc.name, want, err)
 			}
 		}
+		if tc.name != "read-only" && tc.name != "not writable" && strings.Contains(err.Error(), "ReadWritePaths=") {
+			t.Errorf("%s: advises ReadWritePaths: %v", tc.name, err)
+		}
 		if !errors.Is(err, tc.errno) {
-			t.Errorf("the cause is not kept: %v", err)
+			t.Errorf("%s: the cause is not kept: %v", tc.name, err)
 		}
 	}
+	// The directory is writable: the lock file is another user's.
+	lockErr := fmt.Errorf("checkpoint: lock /var/lib/x/checkpoints.lock: %w (it belongs to uid 0: sudo chown …)", &fs.PathError{Op: "open", Path: "/var/lib/x/checkpoints.lock", Err: syscall.EACCES})
+	if err := notWritable(&config.Config{CheckpointFile: "/var/lib/x/checkpoints"}, "/var/lib/x/checkpoints", lockErr, func(string) error { return nil }); err != lockErr {
+		t.Errorf("the lock file's error was rewritten: %v", err)
+	}
 	other := errors.New("checkpoint: database disk image is malformed")
-	if err := notWritable(&config.Config{}, "/var/lib/aws-kinesis-agent/checkpoints", other); err != other {
+	if err := notWritable(&config.Config{}, "/var/lib/aws-kinesis-agent/checkpoints", other, deny(syscall.EROFS)); err != other {
 		t.Errorf("another error was rewritten: %v", err)
+	}
+}
+
+// writableDir looks at the nearest directory that exists.
+func TestWritableDirChecksTheNearestExistingParent(t *testing.T) {
+	d := t.TempDir()
+	if err := writableDir(filepath.Join(d, "a", "b")); err != nil {
+		t.Fatalf("a missing directory under a writable one: %v", err)
 	}
 }
