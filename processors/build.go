@@ -69,23 +69,38 @@ func Warnings(opts []Option) []string {
 				lp.re.NumGroups(), len(lp.names)).Error())
 		case o.Name == NameCSVToJSON && o.HasDelimiter:
 			// Java splits with String.split(delimiter): a regular
-			// expression. "|" and "." (pipe- and dot-separated files)
-			// match between every character, or every character.
+			// expression. "|" (pipe-separated files) matches an empty
+			// string, "." any character: the fields are not the columns.
 			re, err := javaregex.Compile(o.Delimiter, 0)
-			if err != nil || !(re.Matches("") || re.Matches("a") || re.Matches("0")) {
+			if err != nil || !splitsAnywhere(re, o.Delimiter) {
 				continue
 			}
 			hint := ""
-			if len(o.Delimiter) == 1 {
+			if len(o.Delimiter) == 1 && strings.Contains(".|^$", o.Delimiter) {
 				hint = fmt.Sprintf(`; for a literal %s write "delimiter": "\\%s" in agent.json`, o.Delimiter, o.Delimiter)
 			}
-			warns = append(warns, keyErr(o, "delimiter %q is a regular expression, as in the Java agent, and it matches an empty string or a letter or digit: lines are split between or at every character, and the fields are not the columns%s",
+			warns = append(warns, keyErr(o, "delimiter %q is a regular expression, as in the Java agent, and it matches an empty string or any character: the fields are not the columns%s",
 				o.Delimiter, hint).Error())
 		case o.Name == NameAddMetadata && o.HasTimestamp && !strings.EqualFold(o.Timestamp, "true") && !strings.EqualFold(o.Timestamp, "false"):
 			warns = append(warns, keyErr(o, "timestamp %q is neither \"true\" nor \"false\": no timestamp is added, as in the Java agent", o.Timestamp).Error())
 		}
 	}
 	return warns
+}
+
+// splitsAnywhere reports whether the delimiter regex re (source src)
+// matches an empty string, or an ordinary character src does not hold: it
+// then splits lines where no delimiter is.
+func splitsAnywhere(re *javaregex.Regexp, src string) bool {
+	if re.Matches("") {
+		return true
+	}
+	for _, c := range []string{"x", "Q", "7"} {
+		if !strings.Contains(src, c) && re.Matches(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // Build validates the options and builds the chain. ADDEC2METADATA fetches
