@@ -230,7 +230,7 @@ func readTopLevel(cfg *Config, r *objReader) error {
 		return err
 	}
 	if v := envVarIn(cfg.CheckpointFile); v != "" {
-		cfg.warn(fmt.Sprintf("%s: checkpointFile %q holds %s, which looks like an environment variable: agent.json is not expanded (nor by the Java agent), so the checkpoints go to a directory named so; write the path, or expand the file before the agent starts (envsubst)", r.file, cfg.CheckpointFile, v))
+		cfg.warn(fmt.Sprintf("%s: checkpointFile %q holds %s, which looks like an environment variable: agent.json is not expanded (nor by the Java agent), so it is taken as written; write the path, or expand the file before the agent starts (envsubst)", r.file, cfg.CheckpointFile, v))
 	} else if cfg.CheckpointFile != "" && !filepath.IsAbs(cfg.CheckpointFile) {
 		cfg.warn(fmt.Sprintf("%s: checkpointFile %q is a relative path: it is taken from the agent's working directory (\"/\" for the service), as in the Java agent; give an absolute path", r.file, cfg.CheckpointFile))
 	}
@@ -572,15 +572,18 @@ func buildFlow(src flowSource) (*Flow, []string, error) {
 		return nil, warns, r.errf("filePattern %q: invalid file name glob %q: %s", f.FilePattern, f.Glob, msg)
 	}
 	envVar := envVarIn(f.FilePattern)
-	if strings.ContainsAny(f.Dir, "*?[{") && envVar == "" {
+	if strings.ContainsAny(envVarRE.ReplaceAllString(f.Dir, ""), "*?[{") {
 		// As in Java: only the last part is a pattern. /var/log/*/app.log
 		// names the directory "/var/log/*", which most often does not
 		// exist: the flow starts and tails nothing.
 		warn("filePattern %q: the directory part %q is taken literally (only the file name, %q, is a pattern): to tail files of several directories, give each its own flow", f.FilePattern, f.Dir, f.Glob)
 	}
-	if envVar != "" {
-		warn("filePattern %q holds %s, which looks like an environment variable: agent.json is not expanded (nor by the Java agent), so the files of a directory named so are tailed; write the path, or expand the file before the agent starts (envsubst)", f.FilePattern, envVar)
-	} else if !filepath.IsAbs(f.FilePattern) {
+	switch {
+	case envVar != "":
+		warn("filePattern %q holds %s, which looks like an environment variable: agent.json is not expanded (nor by the Java agent), so it is taken as written; write the path, or expand the file before the agent starts (envsubst)", f.FilePattern, envVar)
+	case strings.HasPrefix(f.FilePattern, "~"):
+		warn("filePattern %q begins with ~, which is not expanded (nor by the Java agent): it is a relative path, taken from the agent's working directory (\"/\" for the service); write the home directory's path", f.FilePattern)
+	case !filepath.IsAbs(f.FilePattern):
 		warn("filePattern %q is a relative path: it is taken from the agent's working directory (\"/\" for the service), as in the Java agent; give an absolute path", f.FilePattern)
 	}
 

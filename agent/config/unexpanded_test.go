@@ -24,7 +24,9 @@ func TestUnexpandedVariablesRelativePathsAndAggregationThatCannotWorkAreWarned(t
     {"filePattern": "/var/log/$HOSTNAME/a.log", "kinesisStream": "s3"},
     {"filePattern": "/var/log/app/*.log", "deliveryStream": "s4", "aggregatedRecordSizeBytes": 1000,
      "dataProcessingOptions": [{"optionName": "SINGLELINE"}]},
-    {"filePattern": "/var/log/pay$/*.log", "kinesisStream": "s5"}
+    {"filePattern": "/var/log/pay$/*.log", "kinesisStream": "s5"},
+    {"filePattern": "/var/log/$X/*/a.log", "kinesisStream": "s6"},
+    {"filePattern": "~/logs/*.log", "kinesisStream": "s7"}
   ]
 }`)
 	if err != nil {
@@ -39,17 +41,20 @@ func TestUnexpandedVariablesRelativePathsAndAggregationThatCannotWorkAreWarned(t
 		`flows[1]: filePattern "logs/app.log" is a relative path`,
 		`flows[1]: key "aggregatedRecordSizeBytes" has no effect with "multiLineStartPattern"`,
 		`flows[2]: filePattern "/var/log/$HOSTNAME/a.log" holds $HOSTNAME`,
+		`flows[5]: filePattern "/var/log/$X/*/a.log" holds $X`,
+		`flows[5]: filePattern "/var/log/$X/*/a.log": the directory part "/var/log/$X/*" is taken literally`,
+		`flows[6]: filePattern "~/logs/*.log" begins with ~, which is not expanded`,
 	} {
 		if !strings.Contains(all, want) {
 			t.Errorf("no warning %q in:\n%s", want, all)
 		}
 	}
-	for _, not := range []string{"taken literally", "flows[3]", "flows[4]"} {
+	for _, not := range []string{`"${LOG_DIR}" is taken literally`, "flows[3]", "flows[4]"} {
 		if strings.Contains(all, not) {
 			t.Errorf("warned %q:\n%s", not, all)
 		}
 	}
-	if len(c.Warnings) != 7 {
-		t.Errorf("%d warnings, want 7:\n%s", len(c.Warnings), all)
+	if len(c.Warnings) != 10 {
+		t.Errorf("%d warnings, want 10:\n%s", len(c.Warnings), all)
 	}
 }

@@ -234,7 +234,7 @@ func validate(o *options, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stdout, "    %s\n", p)
 			}
 			if unreadable > 0 {
-				fmt.Fprintf(stderr, "WARN flow %s: %d of its %d files cannot be read by this user (uid %d): they are not sent; grant read access (group adm, or setfacl -m u:aws-kinesis-agent-user:r FILE: docs/INSTALL.md)\n",
+				fmt.Fprintf(stderr, "WARN flow %s: %d of its %d files cannot be read by this user (uid %d): an agent running as this user does not send them. The service runs as aws-kinesis-agent-user with group adm: run --validate as that user (docs/INSTALL.md) to check what it reads, and grant read access (group adm, or setfacl -m u:aws-kinesis-agent-user:r FILE)\n",
 					f.ID, unreadable, len(files), os.Getuid())
 			}
 		}
