@@ -187,11 +187,21 @@ func MatchesGlob(glob, name string) bool {
 	return err == nil && g.match(name) && !excludedName(name)
 }
 
-// excludedName reports names the agent never reads (compressed archives).
+// excludedName reports names the agent never reads (compressed archives):
+// Java's .gz, .bz2 and .zip, and the other compressors' suffixes, whose
+// files Java reads and sends as records of binary cut at random newline
+// bytes (logrotate's compresscmd xz or zstd, under a pattern app.log*).
 func excludedName(name string) bool {
 	n := strings.ToLower(name)
-	return strings.HasSuffix(n, ".gz") || strings.HasSuffix(n, ".bz2") || strings.HasSuffix(n, ".zip")
+	for _, suf := range compressedSuffixes {
+		if strings.HasSuffix(n, suf) {
+			return true
+		}
+	}
+	return false
 }
+
+var compressedSuffixes = []string{".gz", ".bz2", ".zip", ".xz", ".zst", ".lz4", ".lzma", ".lz", ".z", ".br", ".7z", ".tgz", ".tbz2", ".txz"}
 
 // listNames returns the entry names in dir that match g and are not
 // excluded, sorted, and whether any of them is a symbolic link. A missing
@@ -222,8 +232,8 @@ func listNames(dir string, g *globMatcher) (names []string, links bool, err erro
 }
 
 // MatchingFiles lists the regular files (symlinks followed) directly in dir
-// whose names match the Java glob, excluding names ending in .gz, .bz2 or
-// .zip (any case), sorted by name. A missing dir is not an error.
+// whose names match the Java glob, excluding compressed files (excludedName:
+// .gz, .bz2, .zip, .xz, .zst... in any case), sorted by name. A missing dir is not an error.
 // Directories, FIFOs, dangling symlinks and other non-regular entries are
 // left out. The glob is validated as Java validates it.
 func MatchingFiles(dir, glob string) ([]string, error) {

@@ -63,9 +63,14 @@ func TestJavaGlobRejectsWhatJavaRejects(t *testing.T) {
 	}
 }
 
+// Compressed rotations are never read: Java's .gz, .bz2 and .zip, and the
+// other compressors' (logrotate's compresscmd xz or zstd), whose bytes Java
+// sends as records cut at random newline bytes. From a replay of
+// OpenTelemetry filelog receiver reports (#40523).
 func TestMatchingFilesExcludesArchivesAndNonRegular(t *testing.T) {
 	dir := t.TempDir()
-	for _, n := range []string{"app.log", "app.log.1", "app.log.2.gz", "app.log.3.Zip", "app.log.4.bz2", "other.txt"} {
+	for _, n := range []string{"app.log", "app.log.1", "app.log.2.gz", "app.log.3.Zip", "app.log.4.bz2", "other.txt",
+		"app.log.5.xz", "app.log.6.zst", "app.log.7.lz4", "app.log.8.Z", "app.log.9.br", "app.log.10.7z", "app.log.11.lzma"} {
 		mustWrite(t, filepath.Join(dir, n), "x\n")
 	}
 	if err := os.Mkdir(filepath.Join(dir, "app.log.d"), 0o755); err != nil {
