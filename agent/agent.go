@@ -68,8 +68,13 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	// parse it.
 	log.Info(fmt.Sprintf("null: Agent will use up to %d threads for sending data.", senders))
 
+	var private []string
 	if mi, err := os.ReadFile("/proc/self/mountinfo"); err == nil {
-		warnPrivateTmp(cfg, privateTmpMounts(mi), alog)
+		private = privateTmpMounts(mi)
+		warnPrivateTmp(cfg, private, alog)
+	}
+	if cfg.CheckpointFile != "" {
+		warnCheckpointInMemory(cfg.CheckpointFile, private, statfsType, alog)
 	}
 	store, lock, err := openCheckpoints(cfg, alog)
 	if err != nil {

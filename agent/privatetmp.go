@@ -2,10 +2,12 @@ package agent
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/config"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/checkpoint"
@@ -56,5 +58,52 @@ func warnPrivateTmp(cfg *config.Config, mounts []string, log *slog.Logger) {
 			log.Warn(fmt.Sprintf("checkpointFile %s is under %s, which this service has its own of (systemd PrivateTmp=yes) and systemd deletes at every stop: file positions are lost at each restart (START_OF_FILE flows send their files again, END_OF_FILE flows skip what was written while stopped). Remove checkpointFile (the default is %s) or set it under /var/lib/aws-kinesis-agent",
 				cfg.CheckpointFile, mp, checkpoint.DefaultPath))
 		}
+	}
+}
+
+// File system types (statfs f_type) that live in memory.
+const (
+	tmpfsMagic = 0x01021994
+	ramfsMagic = 0x858458f6
+)
+
+// inMemory reports whether path, or the nearest of its parents that
+// exists, is on a tmpfs or ramfs; fsType is the type statfs reports.
+func inMemory(path string, fsType func(string) (int64, error)) bool {
+	for dir := path; ; {
+		t, err := fsType(dir)
+		if err == nil {
+			return t == tmpfsMagic || t == ramfsMagic
+		}
+		parent := filepath.Dir(dir)
+		if !errors.Is(err, syscall.ENOENT) || parent == dir {
+			return false
+		}
+		dir = parent
+	}
+}
+
+func statfsType(path string) (int64, error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(path, &st); err != nil {
+		return 0, err
+	}
+	return int64(st.Type), nil
+}
+
+// warnCheckpointInMemory warns of a checkpoint file on a tmpfs (a Java
+// config naming Java's default, /var/run/aws-kinesis-agent/checkpoints, or
+// /dev/shm): its positions are gone at every reboot, and the files start
+// again by initialPosition, silently. (One under a private /tmp is warned
+// of already: warnPrivateTmp.)
+func warnCheckpointInMemory(path string, private []string, fsType func(string) (int64, error), log *slog.Logger) {
+	for _, mp := range private {
+		if under(path, mp) {
+			return
+		}
+	}
+	if inMemory(path, fsType) {
+		log.Warn(fmt.Sprintf("The checkpoint file %s is on a file system in memory (tmpfs): file positions are lost at every reboot (START_OF_FILE flows send their files again, END_OF_FILE flows skip what was written around the reboot). Set checkpointFile under /var/lib/aws-kinesis-agent, or remove it (the default is %s)",
+			path, checkpoint.DefaultPath))
 	}
 }

@@ -137,3 +137,40 @@ func TestWritableDirChecksTheNearestExistingParent(t *testing.T) {
 		t.Fatalf("a missing directory under a writable one: %v", err)
 	}
 }
+
+// A checkpointFile on a tmpfs (Java's default /var/run/aws-kinesis-agent
+// named explicitly in a Java config, /dev/shm) loses every position at a
+// reboot, silently: the start warns, naming the file and the fix; one on
+// a disk, or under a private /tmp (warned of already), is not warned. From
+// a replay of OpenTelemetry filelog receiver reports (#2947: storage lost,
+// files read again).
+func TestACheckpointFileOnATmpfsIsWarnedAtStart(t *testing.T) {
+	fsTypes := map[string]int64{"/run": tmpfsMagic, "/dev/shm": tmpfsMagic, "/": 0xef53, "/tmp": tmpfsMagic}
+	fsType := func(p string) (int64, error) {
+		if t, ok := fsTypes[p]; ok {
+			return t, nil
+		}
+		return 0, syscall.ENOENT
+	}
+	for _, tc := range []struct {
+		path    string
+		private []string
+		warned  bool
+	}{
+		{"/run/aws-kinesis-agent/checkpoints", nil, true},
+		{"/dev/shm/x/checkpoints", nil, true},
+		{"/var/lib/aws-kinesis-agent/checkpoints", nil, false},
+		{"/tmp/ck/checkpoints", []string{"/tmp"}, false},
+	} {
+		var logs strings.Builder
+		warnCheckpointInMemory(tc.path, tc.private, fsType, slog.New(slog.NewTextHandler(&logs, nil)))
+		got := strings.Contains(logs.String(), "The checkpoint file "+tc.path+" is on a file system in memory (tmpfs)")
+		if got != tc.warned {
+			t.Errorf("%s: warned %v, want %v:\n%s", tc.path, got, tc.warned, logs.String())
+		}
+	}
+	// The real statfs: a directory made here is on whatever /tmp is.
+	if _, err := statfsType(t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+}
