@@ -2533,6 +2533,13 @@ func (t *Tailer) ensureSource(h *harvester) {
 			h.head = append(h.head[:0], head...)
 		}
 	}
+	if len(h.head) >= 2 && (h.head[0] == 0xFF && h.head[1] == 0xFE || h.head[0] == 0xFE && h.head[1] == 0xFF) {
+		// Lines are cut at newline bytes, as in Java: UTF-16 text (a
+		// Windows tool's log, PowerShell's > redirect) goes out as records
+		// of halves of characters, each but the first led by a zero byte.
+		t.log.Warn("File begins with a UTF-16 byte order mark: its lines are cut at newline bytes, as the Java agent does, and its records are not valid text; write it in UTF-8 (iconv -f UTF-16 -t UTF-8)",
+			"path", h.path)
+	}
 	h.src = record.NewSource(t.cfg.FlowID, h.path, h.fileID, h.key.dev, h.key.ino, fingerprint(h.head))
 	h.src.Predecessor, h.copyOf, h.pred = h.pred, h.pred, nil
 	h.src.Start = h.beginOff
