@@ -19,6 +19,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -414,10 +415,18 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 	emit := func(full *batch.Batch) bool { return emitUntil(full, &feeding) }
 	// finish hands the open batch to the senders until the deadline; a
 	// batch no sender took is released unacknowledged (read again after
-	// the restart).
-	finish := func() time.Time {
+	// the restart). Called amid chunk c, left unfinished (nil: between
+	// chunks), a batch of c's records alone is released at once: c cannot
+	// complete, so they are read and sent again after the restart whatever
+	// happens, and handed on late, its send was cut at the deadline.
+	finish := func(c *record.Chunk) time.Time {
 		beginStop()
-		emitUntil(b.Flush(time.Now()), &stopping)
+		bt := b.Flush(time.Now())
+		if bt != nil && c != nil && !slices.ContainsFunc(bt.Entries, func(e batch.Entry) bool { return e.Chunk != c }) {
+			bt.Release()
+			return stopped
+		}
+		emitUntil(bt, &stopping)
 		return stopped
 	}
 	// add puts one record into the open batch and sends the batches it
@@ -464,16 +473,17 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 	}
 	for {
 		if stopping != nil {
-			return finish()
+			return finish(nil)
 		}
 		select {
 		case <-ctx.Done():
-			return finish()
+			return finish(nil)
 		case now := <-ageC:
 			ageC = nil
 			if b.Due(now) {
-				if !emit(b.Flush(now)) {
-					return finish()
+				// (Records of finished chunks: until the deadline.)
+				if !emitUntil(b.Flush(now), &stopping) {
+					return finish(nil)
 				}
 			}
 			armAge()
@@ -483,21 +493,22 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 				if ok {
 					c.ReleaseData()
 				}
-				return finish()
+				return finish(nil)
 			}
 			if f.tracker.Pending() >= int64(f.deps.MaxPendingChunks) {
 				// The chunks waited for may be the open batch's own:
 				// send it before waiting, or nothing ever acknowledges them.
-				if !emit(b.Flush(time.Now())) {
+				// (Records of finished chunks: until the deadline.)
+				if !emitUntil(b.Flush(time.Now()), &stopping) {
 					c.ReleaseData()
-					return finish()
+					return finish(nil)
 				}
 			}
 			if !f.waitForAcks(ctx) || ctx.Err() != nil {
 				// (Also when the wait ended with the stop: no chunk is
 				// begun after it.)
 				c.ReleaseData()
-				return finish()
+				return finish(nil)
 			}
 			n := c.Len()
 			f.tracker.Add(c)
@@ -513,7 +524,7 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 						// nothing to add.)
 						if beginStop().Err() != nil {
 							c.ReleaseData()
-							return finish()
+							return finish(c)
 						}
 					default:
 					}
@@ -539,7 +550,7 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 							// Not acknowledged: the parts not handed on were
 							// never counted, so the chunk must not complete.
 							c.ReleaseData()
-							return finish()
+							return finish(c)
 						}
 						c.Ack(1) // the record itself; each part counted one more
 						continue
@@ -558,7 +569,7 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 				}
 				if !add(out, c) {
 					c.ReleaseData()
-					return finish()
+					return finish(c)
 				}
 			}
 			c.ReleaseData()

@@ -48,13 +48,21 @@ func (s *slowSender) Send(ctx context.Context, b *batch.Batch) error {
 // complete anyway. Feeding ends half way, leaving the sends under way the
 // rest. From a review of the fix.
 func TestAStopInAChunkTooSlowToFinishLeavesItsSendsUncut(t *testing.T) {
+	// (450 ms: the open batch of the unfinished chunk's records, handed on
+	// after feeding ended, was cut in turn; a second review.)
+	for _, d := range []time.Duration{300 * time.Millisecond, 450 * time.Millisecond} {
+		t.Run(d.String(), func(t *testing.T) { stopInASlowChunk(t, d) })
+	}
+}
+
+func stopInASlowChunk(t *testing.T, d time.Duration) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "a.log"), strings.Repeat(strings.Repeat("x", 999)+"\n", 40))
 	cfg := flowConfig(dir)
 	cfg.MaxBufferAge = time.Minute
 	cfg.MaxBufferSizeBytes = 2500
 	stats := flowstats.New(cfg.ID, "s", false)
-	s := &slowSender{d: 300 * time.Millisecond}
+	s := &slowSender{d: d}
 	saver := &memSaver{saved: map[string]record.Position{}}
 	f, err := New(cfg, Deps{Sender: s, Saver: saver, Stats: stats, Senders: 1, ShutdownTimeout: time.Second})
 	if err != nil {
