@@ -58,3 +58,35 @@ func TestATruncatedFileWhoseWriterDoesNotAppendSkipsTheHoleAndKeepsEveryLine(t *
 		t.Fatalf("no WARN of the %d zero bytes skipped:\n%s", len(before), logs.String())
 	}
 }
+
+// copytruncate under a writer that did not open its log with O_APPEND
+// (`app > app.log`): after the truncation the writer's next write lands at
+// its old offset, leaving a hole of NUL bytes before it: the first bytes
+// changed, the file restarted at 0, and the hole went out with the line.
+// From a replay of logrotate reports (logrotate/logrotate#363, #591).
+func TestACopytruncateUnderAWriterWithoutAppendSendsTheNewLineWithoutTheHole(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "app.log")
+	old := lines("old", 0, 100)
+	mustWrite(t, p, old)
+	c := startTailer(t, testConfig(dir, "app.log*"))
+	c.waitRecords(100)
+	// logrotate copytruncate
+	data, _ := os.ReadFile(p)
+	mustWrite(t, p+".1", string(data))
+	mustTruncate(t, p, 0)
+	// the writer (no O_APPEND) writes its next line at its own offset
+	f, err := os.OpenFile(p, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("new-000000\n"), int64(len(old))); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	got := c.waitRecords(101)
+	last := got[len(got)-1]
+	if strings.ContainsRune(last, 0) || last != "new-000000\n" {
+		t.Fatalf("last record is %d bytes (%d NULs), want %q", len(last), strings.Count(last, "\x00"), "new-000000\n")
+	}
+}

@@ -719,7 +719,12 @@ func (t *Tailer) stopAll() {
 			if listed == nil {
 				listed, _ = MatchingFiles(t.cfg.Dir, t.cfg.Glob)
 			}
-			if p := copyAmong(g, listed); p != "" {
+			if p, st := copyAmong(g, listed); p != "" && t.cfg.OnBegin != nil && !t.first {
+				// Its starting row, at 0, makes the restart read it whole:
+				// rowless, a file older than the rows the stop saves
+				// (its drain takes up to shutdownTimeoutMillis) starts at
+				// its end.
+				t.onBegin(record.Position{Flow: t.cfg.FlowID, Path: p, FileID: st.key.fileID(), ModTime: st.modTime, Size: st.size, Offset: 0})
 				t.log.Info("Stopped before the copy of a file truncated before it was read to its end was read: it is read whole after a restart (its lines sent before are sent again)",
 					"path", g.path, "copy", p, "offset", g.done)
 			} else {
@@ -732,8 +737,8 @@ func (t *Tailer) stopAll() {
 }
 
 // copyAmong returns the first of paths that is another file than g's and
-// begins with the bytes g read first (its copy); "" if none.
-func copyAmong(g ghost, paths []string) string {
+// begins with the bytes g read first (its copy), with its stat; "" if none.
+func copyAmong(g ghost, paths []string) (string, fileStat) {
 	buf := make([]byte, fpMax)
 	for _, p := range paths {
 		f, err := os.Open(p)
@@ -746,14 +751,15 @@ func copyAmong(g ghost, paths []string) string {
 		if err != nil || herr != nil {
 			continue
 		}
-		if st, ok := statOf(fi); ok && st.key == g.key {
+		st, ok := statOf(fi)
+		if !ok || st.key == g.key {
 			continue
 		}
 		if len(head) >= len(g.head) && bytes.Equal(head[:len(g.head)], g.head) {
-			return p
+			return p, st
 		}
 	}
-	return ""
+	return "", fileStat{}
 }
 
 // warnUnsent logs, at WARN, the bytes a truncated file's ghost g knows were
@@ -906,7 +912,9 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 			p := filepath.Join(t.cfg.Dir, n)
 			fi, err := os.Stat(p)
 			if err != nil {
-				if _, lerr := os.Lstat(p); lerr == nil && os.IsNotExist(err) {
+				// (A link: not a file renamed away between the two calls
+				// and another renamed onto its name, a logrotate shift.)
+				if li, lerr := os.Lstat(p); lerr == nil && os.IsNotExist(err) && li.Mode()&os.ModeSymlink != 0 {
 					t.warnOnce(slog.LevelWarn, p, "Skipping dangling symbolic link")
 				} else if !os.IsNotExist(err) {
 					t.warnOnce(slog.LevelError, p, "Cannot stat file", "err", err)
@@ -1445,7 +1453,7 @@ func (t *Tailer) refresh(h *harvester, p string, st fileStat) bool {
 		return false
 	}
 	if st.size < h.done() {
-		t.truncated(h, st.size, h.size)
+		t.truncated(h, st.size, h.seenSize())
 	}
 	return true
 }
@@ -2280,7 +2288,7 @@ func (t *Tailer) drop(h *harvester, why string) {
 // the new content's.
 func (t *Tailer) truncatedByRead(h *harvester, last *int64) {
 	size := t.sizeAgain(h)
-	t.truncated(h, size, *last)
+	t.truncated(h, size, max(*last, h.waitSize))
 	*last = size
 }
 
@@ -2301,15 +2309,32 @@ func (t *Tailer) sizeAgain(h *harvester) int64 {
 // with a hole as long as the old content. Read, it went out as records of
 // zero bytes, cut at the record limit (the writer's next line cut off with
 // them, lost). The writer's bytes are read from where they begin.
-func (t *Tailer) skipHole(h *harvester) {
-	end := holeEnd(h.f, h.size)
+//
+// It runs once per truncation, once the new content has bytes, at its
+// first read, and reports whether it moved h past a hole.
+func (t *Tailer) skipHole(h *harvester) bool {
+	if !h.holeCheck {
+		return false
+	}
+	if h.offset != 0 || h.src != nil || h.unaccounted() != 0 {
+		h.holeCheck = false
+		return false
+	}
+	size, _, err := sizeOf(h.f)
+	if err != nil || size == 0 {
+		return false // (nothing written yet: checked at the next read)
+	}
+	h.holeCheck = false
+	h.size = max(h.size, size)
+	end := holeEnd(h.f, size)
 	if end == 0 {
-		return
+		return false
 	}
 	h.offset, h.beginOff = end, end
 	t.cfg.Stats.BytesDiscarded.Add(end)
 	t.log.Warn("File was truncated but its writer goes on at its old offset (it does not append: `cmd > file` instead of `cmd >> file`): the zero bytes the file now begins with were skipped",
 		"path", h.path, "skipped", end, "size", h.size)
+	return true
 }
 
 // holeEnd returns where f's data begins after the zero bytes at its start,
@@ -2380,14 +2405,8 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 		t.spillRun(h)  // (a turn that ended exactly at the end of the file)
 		return 0, true // nothing new; a read at the end would return nothing
 	}
-	if h.holeCheck {
-		h.holeCheck = false
-		if h.offset == 0 && h.src == nil && h.unaccounted() == 0 {
-			t.skipHole(h)
-			if h.size == h.offset {
-				return 0, true
-			}
-		}
+	if t.skipHole(h) && h.size == h.offset {
+		return 0, true
 	}
 	var total int64
 	// h.f may be closed under the loop: a send blocked in consume runs
@@ -2402,6 +2421,9 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 		// grown buffer then made 256 KiB of garbage per open file per poll
 		// (2.5 MB/s and a GC cycle every few seconds in an idle agent).
 		t.scratch = data[:0]
+		if h.holeCheck && t.skipHole(h) && h.size == h.offset {
+			return total, true // (truncated by a read of this turn)
+		}
 		n, err := h.f.ReadAt(data[len(data):len(data)+want], h.offset)
 		if err != nil && !errors.Is(err, io.EOF) {
 			t.fail(readErr(h.path, err))
@@ -2843,7 +2865,7 @@ func (t *Tailer) housekeep(ctx context.Context, out chan<- *record.Chunk, turn [
 				// (pump reads nothing, and checks nothing, at that size):
 				// read again from its start. (With bytes unaccounted for,
 				// their read-back is checked below.)
-				t.truncated(h, fi.Size(), h.size)
+				t.truncated(h, fi.Size(), h.seenSize())
 				continue
 			}
 			if h.unaccounted() > 0 {
@@ -2871,7 +2893,7 @@ func (t *Tailer) housekeep(ctx context.Context, out chan<- *record.Chunk, turn [
 					// took it): the ghost ends before it.
 					h.spill = spill
 					size, _, _ := sizeOf(h.f)
-					t.truncated(h, size, h.size)
+					t.truncated(h, size, h.seenSize())
 					continue
 				} else {
 					t.consume(ctx, h, out, data, splitFinal)
