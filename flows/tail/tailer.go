@@ -147,6 +147,9 @@ type Tailer struct {
 	ghosts  []ghost
 	listed  map[string]bool // paths of the last scan's listing (reused: scans are frequent)
 	waiting map[fileKey]*waitState
+	// fdShort: a light scan (a send waits) ran out of descriptors; light
+	// scans open no more files until the next full scan (see freeHeld).
+	fdShort bool
 	warned  map[string]string // path -> the problem already logged
 	scratch []byte
 	head    []byte
@@ -833,6 +836,7 @@ const (
 	watchDirKey   = "\x00watchdir" // the directory cannot be watched
 	watchFilesKey = "\x00watch"    // a file cannot be watched for writes
 	fdsKey        = "\x00fds"      // out of descriptors
+	fdsHeldKey    = "\x00fdsHeld"  // out of descriptors while a send waits
 )
 
 // ---------------------------------------------------------------- scanning
@@ -847,6 +851,7 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 	if light {
 		t.lightScans.Add(1)
 	} else {
+		t.fdShort = false
 		t.openMu.Lock()
 		clear(t.held)
 		t.openMu.Unlock()
@@ -942,7 +947,7 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 				if light {
 					h.matched, h.ownName = true, false // (back in the pattern: its name is the pattern's again)
 					t.setPath(h, p)
-					if h.f == nil && !h.undecided && pre[st.key] == nil && !h.unchangedAt(st) {
+					if h.f == nil && !h.undecided && pre[st.key] == nil && !h.unchangedAt(st) && !t.fdShort {
 						t.holdChanged(h, p)
 					}
 					continue
@@ -1748,14 +1753,47 @@ func (t *Tailer) shed() int {
 	return n
 }
 
+// fdReserve is how many descriptors freeHeld gives back.
+const fdReserve = 32
+
+// freeHeld closes up to fdReserve of the files light scans began while a
+// send waits (held, not read yet), when a light scan runs out of
+// descriptors. Held, the files new during an outage took every descriptor
+// there was, and the send waited on could never open a connection again:
+// the agent stalled until restarted (a connection refused or timing out
+// during the outage needs new ones). Their starting rows stay; the next
+// full scan, after the send, starts them again (deleted meanwhile, their
+// lines are lost: out of descriptors, something is).
+func (t *Tailer) freeHeld() {
+	n := 0
+	for k, h := range t.files {
+		if n == fdReserve {
+			break
+		}
+		if h.undecided && h.f != nil && h.src == nil && h.offset == 0 {
+			delete(t.waiting, k)
+			t.drop(h, "")
+			n++
+		}
+	}
+	t.warnOnceAs(slog.LevelWarn, fdsHeldKey, "", "Out of file descriptors while a send waits: closed files found meanwhile, so that sends can open connections; they are read after the send", "closed", n)
+}
+
 // start begins tracking a file not tracked before.
 // A light start (while a send is blocked) only holds the descriptor; the
 // decision waits for the next full scan, as it may restart other files.
 func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light, matched bool) {
 	if f == nil {
+		if light && t.fdShort {
+			return // (the next full scan starts it)
+		}
 		var err error
 		if f, err = t.openFile(p); err != nil {
 			t.log.Debug("Cannot open listed file", "path", p, "fileId", st.key.fileID(), "err", err)
+			if light && (errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)) {
+				t.fdShort = true
+				t.freeHeld()
+			}
 			if t.first && t.ownRow(st.key.fileID()) {
 				// Opened later (made readable, renamed between listing and
 				// open, out of descriptors): it resumes at its checkpoint
