@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/syncbuf"
 )
 
 // While a send waits (a destination unreachable: connections refused or
@@ -108,4 +111,34 @@ func TestRunningOutOfDescriptorsWhileASendWaitsGivesDescriptorsBack(t *testing.T
 		return len(seen) == 10+60*5
 	})
 	wantLines(t, seen, want, 1, "")
+}
+
+// Out of descriptors, every file that could not be opened logged an ERROR
+// of its own (1,495 in one second for a burst of files under ulimit -n
+// 1024): the log says it once, until the next full scan. From a replay of
+// Datadog Agent reports (DataDog/datadog-agent#4664).
+func TestFilesThatCannotBeOpenedForWantOfDescriptorsAreLoggedOnce(t *testing.T) {
+	dir := t.TempDir()
+	var logs syncbuf.Buffer
+	cfg := testConfig(dir, "*.log")
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	mustWrite(t, filepath.Join(dir, "a.log"), "a\n")
+	col := startTailer(t, cfg, func(tl *Tailer) {
+		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			if strings.HasPrefix(filepath.Base(name), "x") {
+				return nil, &os.PathError{Op: "open", Path: name, Err: syscall.EMFILE}
+			}
+			return os.OpenFile(name, flag, perm)
+		}
+	})
+	col.waitRecords(1)
+	for i := 0; i < 50; i++ {
+		mustWrite(t, filepath.Join(dir, fmt.Sprintf("x%02d.log", i)), "x\n")
+	}
+	scans := col.tl.scans.Load()
+	waitFor(t, "scans of the new files", func() bool { return col.tl.scans.Load() >= scans+3 })
+	out := logs.String()
+	if n := strings.Count(out, "Cannot open files: out of file descriptors"); n != 1 || strings.Contains(out, `msg="Cannot open file"`) {
+		t.Fatalf("%d ERRORs for want of descriptors (want one), or one per file:\n%s", n, out)
+	}
 }

@@ -148,13 +148,21 @@ type Tailer struct {
 	listed  map[string]bool // paths of the last scan's listing (reused: scans are frequent)
 	waiting map[fileKey]*waitState
 	// fdShort: a light scan (a send waits) ran out of descriptors; light
-	// scans open no more files until the next full scan (see freeHeld).
-	fdShort bool
-	warned  map[string]string // path -> the problem already logged
-	scratch []byte
-	head    []byte
-	first   bool
-	resume  map[string][]record.Position // by FileID
+	// scans, and the watcher's opens of files on their creation, open no
+	// more files until the next full scan (see freeHeld).
+	fdShort atomic.Bool
+	// fdFree: the watcher's open of a created file ran out of descriptors:
+	// the next light scan gives some back (freeHeld runs on the Run
+	// goroutine only).
+	fdFree atomic.Bool
+	// fdOpenLogged: when an open failing for want of descriptors was last
+	// logged.
+	fdOpenLogged time.Time
+	warned       map[string]string // path -> the problem already logged
+	scratch      []byte
+	head         []byte
+	first        bool
+	resume       map[string][]record.Position // by FileID
 	// unreadable are the files given a starting row while they could not
 	// be opened (reportUnreadable), once each.
 	unreadable map[fileKey]bool
@@ -850,8 +858,12 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 	now := time.Now()
 	if light {
 		t.lightScans.Add(1)
+		if t.fdFree.Swap(false) {
+			t.freeHeld()
+		}
 	} else {
-		t.fdShort = false
+		t.fdFree.Store(false)
+		t.fdShort.Store(false)
 		t.openMu.Lock()
 		clear(t.held)
 		t.openMu.Unlock()
@@ -947,7 +959,7 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 				if light {
 					h.matched, h.ownName = true, false // (back in the pattern: its name is the pattern's again)
 					t.setPath(h, p)
-					if h.f == nil && !h.undecided && pre[st.key] == nil && !h.unchangedAt(st) && !t.fdShort {
+					if h.f == nil && !h.undecided && pre[st.key] == nil && !h.unchangedAt(st) && !t.fdShort.Load() {
 						t.holdChanged(h, p)
 					}
 					continue
@@ -1706,9 +1718,18 @@ func (t *Tailer) openFile(p string) (*os.File, error) {
 		f, err = t.openFn(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	}
 	if err != nil {
-		if os.IsPermission(err) {
+		switch {
+		case os.IsPermission(err):
 			t.warnOnce(slog.LevelError, p, "Cannot read file: permission denied", "err", err)
-		} else if !os.IsNotExist(err) {
+		case errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE):
+			// At most once a minute, not once per file: a burst of files
+			// out of descriptors logged an ERROR for each (1,495 in a
+			// second).
+			if now := time.Now(); now.Sub(t.fdOpenLogged) >= time.Minute {
+				t.fdOpenLogged = now
+				t.log.Error("Cannot open files: out of file descriptors; they are opened when descriptors are free (raise LimitNOFILE)", "path", p, "err", err, "note", "logged at most every minute")
+			}
+		case !os.IsNotExist(err):
 			t.warnOnce(slog.LevelError, p, "Cannot open file", "err", err)
 		}
 		return nil, err
@@ -1776,6 +1797,18 @@ func (t *Tailer) freeHeld() {
 			n++
 		}
 	}
+	// And those the watcher opened on their creation, not taken by a scan
+	// yet: the next full scan's listing finds the files again.
+	t.preMu.Lock()
+	for k, p := range t.pre {
+		if n == fdReserve {
+			break
+		}
+		p.f.Close()
+		delete(t.pre, k)
+		n++
+	}
+	t.preMu.Unlock()
 	t.warnOnceAs(slog.LevelWarn, fdsHeldKey, "", "Out of file descriptors while a send waits: closed files found meanwhile, so that sends can open connections; they are read after the send", "closed", n)
 }
 
@@ -1784,14 +1817,14 @@ func (t *Tailer) freeHeld() {
 // decision waits for the next full scan, as it may restart other files.
 func (t *Tailer) start(p string, st fileStat, f *os.File, now time.Time, light, matched bool) {
 	if f == nil {
-		if light && t.fdShort {
+		if light && t.fdShort.Load() {
 			return // (the next full scan starts it)
 		}
 		var err error
 		if f, err = t.openFile(p); err != nil {
 			t.log.Debug("Cannot open listed file", "path", p, "fileId", st.key.fileID(), "err", err)
 			if light && (errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)) {
-				t.fdShort = true
+				t.fdShort.Store(true)
 				t.freeHeld()
 			}
 			if t.first && t.ownRow(st.key.fileID()) {
@@ -2223,16 +2256,18 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, born int64, now 
 	// A prefix of a live file: maybe a copy being written, or a copy whose
 	// original is about to be truncated. Wait a little while it grows.
 	for _, h := range t.files {
-		if h.undecided || !h.matched {
+		if h.undecided || !h.matched || len(h.head) == 0 || !samePrefix(head, h.head) {
 			continue
 		}
-		if h.f != nil {
+		// Its original, if h is, may be truncated by now: its ghost then
+		// takes the copy. (Only a file whose first bytes this one begins
+		// with: checked for every live file, a burst of new files cost
+		// new × live fstats and reads in one scan, minutes for thousands,
+		// and no file of the flow was read meanwhile.)
+		if h.f != nil && len(head) > 0 {
 			if fi, err := h.f.Stat(); err == nil && t.checkTruncated(h, fi.Size()) {
 				return t.copyOffset(p, st, head, born, now)
 			}
-		}
-		if len(h.head) == 0 || !samePrefix(head, h.head) {
-			continue
 		}
 		if len(head) > len(h.head) && len(h.head) < fpMax && (h.f != nil || t.unchangedSinceClose(h)) {
 			continue // longer than the file's whole content: differs after it

@@ -441,11 +441,17 @@ func (t *Tailer) preopen(path string) {
 		return
 	}
 	name := filepath.Base(path)
-	if !t.glob.match(name) || excludedName(name) {
-		return
+	if !t.glob.match(name) || excludedName(name) || t.fdShort.Load() {
+		return // (out of descriptors: the next full scan opens it)
 	}
 	f, err := t.openFn(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
+		if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+			// Held files may have taken every descriptor while a send
+			// waits: the next light scan gives some back.
+			t.fdShort.Store(true)
+			t.fdFree.Store(true)
+		}
 		return // the scan reports it
 	}
 	fi, err := f.Stat()
