@@ -433,7 +433,15 @@ type logToJSON struct {
 	pretty bool
 	log    *slog.Logger
 	idx    []int
+	// prefixTries counts the skipped records checked for a matchPattern
+	// that matches their beginning only (see prefixHint), up to
+	// prefixTriesMax; prefixTold: that was logged.
+	prefixTries int
+	prefixTold  bool
 }
+
+// prefixTriesMax bounds the skipped records prefixHint checks.
+const prefixTriesMax = 100
 
 func newLogToJSON(lp *logParser, pretty bool, log *slog.Logger) *logToJSON {
 	c := &logToJSON{lp: lp, pretty: pretty, log: log}
@@ -469,6 +477,9 @@ func (c *logToJSON) convert(dst, in []byte) ([]byte, outcome, error) {
 	s := trimNL(in)
 	idx, matched, ngroups := c.match(s)
 	if !matched || ngroups != len(c.lp.names) {
+		if !matched {
+			c.prefixHint(s)
+		}
 		if c.log.Enabled(context.Background(), slog.LevelDebug) {
 			reason := "Invalid log entry given the entry pattern"
 			if matched {
@@ -491,6 +502,23 @@ func (c *logToJSON) convert(dst, in []byte) ([]byte, outcome, error) {
 		dst = appendString(dst, s[a:b])
 	}
 	return appendClose(dst, len(c.keys), c.pretty), outOK, nil
+}
+
+// prefixHint tells, once, that a custom matchPattern matches the beginning
+// of records it skips: LOGTOJSON (as Java) needs it to match a whole record,
+// and a pattern that stops short (the AWS documentation's example, which
+// ends before the size field) skips every record with only "N record
+// parsed but skipped" to say so, the reason at DEBUG.
+func (c *logToJSON) prefixHint(s []byte) {
+	if c.prefixTold || c.prefixTries >= prefixTriesMax || c.lp.re == nil || c.lp.builtin != nil {
+		return
+	}
+	c.prefixTries++
+	if c.lp.re.LookingAt(s) {
+		c.prefixTold = true
+		c.log.Warn("LOGTOJSON's matchPattern matches the beginning of records it skips but not the whole of them: it must match a whole record, as in the Java agent (let it match up to the end of the line, e.g. end it with .*)",
+			"matchPattern", c.lp.re.String(), "recordBytes", len(s))
+	}
 }
 
 // headForLog returns at most n bytes of b, cut on a character boundary.

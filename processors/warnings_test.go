@@ -1,6 +1,7 @@
 package processors
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
 )
@@ -60,5 +61,39 @@ func TestWarningsNameARegexDelimiterThatSplitsEveryCharacterAndAnUnknownTimestam
 	out, _ := c.Process(nil, []byte("a|b|c\n"))
 	if strings.Contains(string(out), `"f2":"b"`) {
 		t.Fatalf("delimiter | split into columns after all: %s", out)
+	}
+}
+
+// A LOGTOJSON matchPattern that matches only the beginning of the records
+// (the AWS Firehose documentation's example stops before the size field;
+// awslabs/amazon-kinesis-agent#192's `^\[([^\]]+)\]`) skips every record,
+// in Java and here, with only "N record parsed but skipped" at WARN and the
+// reason at DEBUG. The first such record is told at WARN, once, with what
+// to do; a pattern that matches whole records, or none at all, is not.
+// From a replay of Java agent users' questions.
+func TestALogToJSONPatternMatchingOnlyTheBeginningOfRecordsIsToldOnce(t *testing.T) {
+	line := []byte(`64.242.88.10 - - [07/Mar/2004:16:05:49 -0800] "GET /twiki/bin/edit/Main/Double_bounce_sender?topicparent=Main.ConfigurationVariables HTTP/1.1" 401 12846` + "\n")
+	for _, tc := range []struct {
+		pattern string
+		told    bool
+	}{
+		{`^([\d.]+) (\S+) (\S+) \[([\w:/]+\s[+\-]\d{4})\] "(.+?)" (\d{3})`, true},
+		{`^([\d.]+) (\S+) (\S+) \[([\w:/]+\s[+\-]\d{4})\] "(.+?)" (\d{3}) \d+`, false},
+		{`^(x+) (y) (z) (a) (b) (c)`, false},
+	} {
+		var logs strings.Builder
+		c, err := Build([]Option{{Key: "k", Name: NameLogToJSON, LogFormat: "COMMONAPACHELOG", MatchPattern: tc.pattern, HasMatchPattern: true,
+			CustomFieldNames: []string{"host", "ident", "authuser", "datetime", "request", "response"}, HasCustomFieldNames: true}},
+			Deps{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 3; i++ {
+			c.Process(nil, line)
+		}
+		n := strings.Count(logs.String(), "matchPattern matches the beginning of records it skips")
+		if want := map[bool]int{true: 1, false: 0}[tc.told]; n != want {
+			t.Errorf("%s: told %d times, want %d:\n%s", tc.pattern, n, want, logs.String())
+		}
 	}
 }
