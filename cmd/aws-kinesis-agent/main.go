@@ -322,6 +322,9 @@ func serve(o *options, level slog.Level, stderr io.Writer) int {
 	if msg := configDirProblem(o); msg != "" {
 		logger.Warn(msg, "component", "Agent")
 	}
+	if msg := javaProxyUnread(os.LookupEnv); msg != "" {
+		logger.Warn(msg, "component", "Agent")
+	}
 
 	if os.Getenv("GOGC") == "" {
 		// A shipper's heap is mostly short-lived batch buffers: collecting
@@ -351,6 +354,24 @@ func logNotes(logger *slog.Logger, notes []config.Note) {
 			logger.Info(n.Text)
 		}
 	}
+}
+
+// javaProxyUnread says, when JVM_ARGS (the Java agent's sysconfig) sets a
+// Java proxy and no proxy variable this agent reads is set, that the proxy
+// is not used: the Java way of configuring one (awslabs/amazon-kinesis-agent
+// #61, #122) is silently ignored, and sends fail where only the proxy
+// reaches AWS.
+func javaProxyUnread(lookup func(string) (string, bool)) string {
+	jvm, _ := lookup("JVM_ARGS")
+	if !strings.Contains(jvm, "proxyHost") {
+		return ""
+	}
+	for _, k := range []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"} {
+		if v, ok := lookup(k); ok && v != "" {
+			return ""
+		}
+	}
+	return "JVM_ARGS sets a Java proxy (-Dhttps.proxyHost...), which this agent does not read: set HTTPS_PROXY=http://host:port (and NO_PROXY) in /etc/sysconfig/aws-kinesis-agent or /etc/default/aws-kinesis-agent instead"
 }
 
 // cborDisabled reads AWS_CBOR_DISABLE as the AWS SDK for Java does: set to
