@@ -1,7 +1,6 @@
 package tail
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,7 +11,6 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/syncbuf"
 )
 
@@ -30,39 +28,8 @@ func TestRunningOutOfDescriptorsWhileASendWaitsGivesDescriptorsBack(t *testing.T
 	mustWrite(t, filepath.Join(dir, "a.log"), lines("a", 0, 10))
 	var mu sync.Mutex
 	var opened []*os.File
-	limit := 1 << 30 // opens allowed; lowered once the send waits
-	cfg := testConfig(dir, "*.log")
-	tl, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		live := 0
-		for _, f := range opened {
-			if _, err := f.Stat(); !errors.Is(err, os.ErrClosed) {
-				live++
-			}
-		}
-		if live >= limit {
-			return nil, &os.PathError{Op: "open", Path: name, Err: syscall.EMFILE}
-		}
-		f, err := os.OpenFile(name, flag, perm)
-		if err == nil {
-			opened = append(opened, f)
-		}
-		return f, err
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	out := make(chan *record.Chunk) // read only once the test lets the send go
-	done := make(chan struct{})
-	go func() { defer close(done); tl.Run(ctx, out) }()
-	defer func() { cancel(); <-done }()
-	waitFor(t, "the first send to wait", func() bool { return tl.sendWaits.Load() > 0 })
-	live := func() (n int) {
-		mu.Lock()
-		defer mu.Unlock()
+	limit := 1 << 30               // opens allowed; lowered once the send waits
+	liveLocked := func() (n int) { // (mu held)
 		for _, f := range opened {
 			if _, err := f.Stat(); !errors.Is(err, os.ErrClosed) {
 				n++
@@ -70,14 +37,25 @@ func TestRunningOutOfDescriptorsWhileASendWaitsGivesDescriptorsBack(t *testing.T
 		}
 		return n
 	}
+	live := func() int { mu.Lock(); defer mu.Unlock(); return liveLocked() }
+	tl, out := startWaiting(t, testConfig(dir, "*.log"), func(tl *Tailer) {
+		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if liveLocked() >= limit {
+				return nil, &os.PathError{Op: "open", Path: name, Err: syscall.EMFILE}
+			}
+			f, err := os.OpenFile(name, flag, perm)
+			if err == nil {
+				opened = append(opened, f)
+			}
+			return f, err
+		}
+	})
+	waitFor(t, "the first send to wait", func() bool { return tl.sendWaits.Load() > 0 })
 	// 40 descriptors more, no more.
 	mu.Lock()
-	n := 0
-	for _, f := range opened {
-		if _, err := f.Stat(); !errors.Is(err, os.ErrClosed) {
-			n++
-		}
-	}
+	n := liveLocked()
 	limit = n + 40
 	mu.Unlock()
 	want := lines("a", 0, 10)

@@ -1,7 +1,6 @@
 package tail
 
 import (
-	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -259,16 +258,7 @@ func TestACopytruncateBehindAWaitingSendWarnsOfTheBytesWrittenDuringTheWait(t *t
 	var logs syncbuf.Buffer
 	cfg := testConfig(dir, "abc.log")
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
-	tl, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tl.ghostTTL = 300 * time.Millisecond
-	ctx, cancel := context.WithCancel(context.Background())
-	out := make(chan *record.Chunk) // read by the test only when it chooses: a send waits
-	done := make(chan struct{})
-	go func() { defer close(done); tl.Run(ctx, out) }()
-	defer func() { cancel(); <-done }()
+	tl, out := startWaiting(t, cfg, func(tl *Tailer) { tl.ghostTTL = 300 * time.Millisecond })
 	seen := map[string]int{}
 	take := func(c *record.Chunk) {
 		for i := 0; i < c.Len(); i++ {
@@ -410,16 +400,7 @@ func TestACopytruncateFoundLaterInTheTurnOfAWaitingSendCountsTheWait(t *testing.
 	var logs syncbuf.Buffer
 	cfg := testConfig(dir, "abc.log")
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
-	tl, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tl.ghostTTL = 300 * time.Millisecond
-	ctx, cancel := context.WithCancel(context.Background())
-	out := make(chan *record.Chunk)
-	done := make(chan struct{})
-	go func() { defer close(done); tl.Run(ctx, out) }()
-	defer func() { cancel(); <-done }()
+	tl, out := startWaiting(t, cfg, func(tl *Tailer) { tl.ghostTTL = 300 * time.Millisecond })
 	waitFor(t, "the first chunk's send to wait", func() bool { return tl.sendWaits.Load() > 0 })
 	mustAppend(t, p, during)
 	whole := int64(len(first) + len(during))
