@@ -14,6 +14,14 @@ import (
 	"github.com/kinesis-agent-go/aws-kinesis-agent/processors"
 )
 
+// goRun runs f until cancel is called; done receives Run's result.
+func goRun(f *Flow) (cancel context.CancelFunc, done <-chan error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	d := make(chan error, 1)
+	go func() { d <- f.Run(ctx) }()
+	return cancel, d
+}
+
 // runUntilStopped starts f, waits for cond, cancels, and fails unless Run
 // returns within limit of the cancellation (spec §5.9: the stop waits up to
 // the shutdown timeout for in-flight sends).
@@ -158,9 +166,7 @@ func TestACleanStopSavesThePositionOfEveryAcknowledgedRecord(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- f.Run(ctx) }()
+			cancel, done := goRun(f)
 			// The second batch is with the sender: the process loop waits
 			// to hand over the third, in the middle of the chunk.
 			eventually(t, "the second batch in the sender", func() bool { return g.calls.Load() >= 2 })

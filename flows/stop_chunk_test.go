@@ -68,9 +68,7 @@ func stopInASlowChunk(t *testing.T, d time.Duration) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- f.Run(ctx) }()
+	cancel, done := goRun(f)
 	eventually(t, "first send", func() bool { return s.calls.Load() >= 1 })
 	cancel()
 	start := time.Now()
@@ -150,9 +148,7 @@ func TestStopsAtRandomMomentsNeverCheckpointAnUnacknowledgedLineNorDeliverOneTwi
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- f.Run(ctx) }()
+		cancel, done := goRun(f)
 		// The stop comes after a random number of lines was read.
 		at := int64(mrand.IntN(3000))
 		eventually(t, "lines read", func() bool { return stats.RecordsParsed.Load() >= at })
