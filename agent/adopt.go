@@ -69,7 +69,7 @@ func resumeFor(store *checkpoint.Store, fc config.Flow, unconfigured []string, l
 			if filepath.Dir(p.Path) != fc.Dir || !tail.MatchesGlob(fc.Glob, filepath.Base(p.Path)) {
 				continue
 			}
-			p.Flow = fc.ID
+			p.Flow, p.Adopted = fc.ID, true
 			if i, seen := at[key(p)]; seen {
 				if !p.Updated.After(out[i].Updated) {
 					continue
@@ -82,7 +82,7 @@ func resumeFor(store *checkpoint.Store, fc config.Flow, unconfigured []string, l
 			taken++
 		}
 		if taken > 0 {
-			log.Info(fmt.Sprintf("Flow %s resumes %d files from the checkpoints of flow %s, which is no longer configured (its filePattern was edited)", fc.ID, taken, id))
+			log.Info(fmt.Sprintf("Flow %s takes over %d checkpoint rows of flow %s, which is no longer configured (same directory and destination: its filePattern was edited, or it was replaced)", fc.ID, taken, id))
 		}
 	}
 	slices.SortStableFunc(out, func(a, b record.Position) int { return b.Updated.Compare(a.Updated) })

@@ -431,7 +431,7 @@ func New(cfg Config) (*Tailer, error) {
 	newest := -1
 	for i, p := range cfg.Resume {
 		t.resume[p.FileID] = append(t.resume[p.FileID], p)
-		if newest < 0 || p.Updated.After(cfg.Resume[newest].Updated) {
+		if !p.Adopted && (newest < 0 || p.Updated.After(cfg.Resume[newest].Updated)) {
 			newest = i
 		}
 	}
