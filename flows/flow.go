@@ -435,8 +435,15 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 		if full := b.Add(out, c); full != nil {
 			// The record may have sealed the previous batch and filled the
 			// next (one at least maxBufferSizeBytes): that one is not left
-			// to wait for its age.
-			if !emit(full) || (b.Full() && !emit(b.Flush(time.Now()))) {
+			// to wait for its age. A sealed batch with records of earlier,
+			// finished chunks gets until the deadline (their positions
+			// move when it is acknowledged); one of c's alone, only while
+			// feeding lasts.
+			until := &feeding
+			if slices.ContainsFunc(full.Entries, func(e batch.Entry) bool { return e.Chunk != c }) {
+				until = &stopping
+			}
+			if !emitUntil(full, until) || (b.Full() && !emit(b.Flush(time.Now()))) {
 				return false
 			}
 		}
