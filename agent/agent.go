@@ -395,6 +395,9 @@ func notWritable(cfg *config.Config, path string, err error, writable func(dir s
 	}
 	stateDir := filepath.Dir(checkpoint.DefaultPath)
 	switch {
+	case cfg.CheckpointFile == "" && errors.Is(werr, syscall.EROFS):
+		return fmt.Errorf("the checkpoint file %s (the default): its directory %s %s: mount a writable volume there (a container with a read-only root file system), or set checkpointFile to a directory on a writable one: %w",
+			path, dir, why, err)
 	case cfg.CheckpointFile == "":
 		return fmt.Errorf("the checkpoint file %s (the default): its directory %s %s: the package's unit makes it, owned by aws-kinesis-agent-user (StateDirectory=); run the agent as that user, or set checkpointFile to a directory this user may write: %w",
 			path, dir, why, err)

@@ -99,6 +99,8 @@ func TestACheckpointFileTheServiceMayNotWriteNamesTheKeyAndTheWayOut(t *testing.
 		{"the default", "", syscall.EACCES, []string{
 			"the checkpoint file /var/lib/aws-kinesis-agent/checkpoints (the default): its directory /var/lib/aws-kinesis-agent is not writable",
 			"StateDirectory="}},
+		{"the default, read-only", "", syscall.EROFS, []string{
+			"the checkpoint file /var/lib/aws-kinesis-agent/checkpoints (the default): its directory /var/lib/aws-kinesis-agent is on a read-only file system: mount a writable volume there"}},
 	} {
 		cfg := &config.Config{CheckpointFile: tc.file}
 		path := tc.file
