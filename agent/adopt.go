@@ -42,7 +42,8 @@ func resumeFor(store *checkpoint.Store, fc config.Flow, unconfigured []string, l
 		return nil, err
 	}
 	kind, dest, _, _, ok := splitFlowID(fc.ID)
-	if !ok {
+	matches := tail.GlobMatcher(fc.Glob)
+	if !ok || matches == nil {
 		return out, nil
 	}
 	key := func(p record.Position) string {
@@ -66,7 +67,7 @@ func resumeFor(store *checkpoint.Store, fc config.Flow, unconfigured []string, l
 		}
 		taken := 0
 		for _, p := range rows {
-			if filepath.Dir(p.Path) != fc.Dir || !tail.MatchesGlob(fc.Glob, filepath.Base(p.Path)) {
+			if filepath.Dir(p.Path) != fc.Dir || !matches(filepath.Base(p.Path)) {
 				continue
 			}
 			p.Flow, p.Adopted = fc.ID, true

@@ -179,12 +179,15 @@ func (g *globMatcher) match(name string) bool {
 	return g.re.MatchString(name)
 }
 
-// MatchesGlob reports whether a file named name (no directory) is one that
-// the Java glob picks and the agent reads (see MatchingFiles); false for an
-// invalid glob.
-func MatchesGlob(glob, name string) bool {
+// GlobMatcher returns a function that reports whether a file named name
+// (no directory) is one the Java glob picks and the agent reads (see
+// MatchingFiles); nil for an invalid glob.
+func GlobMatcher(glob string) func(name string) bool {
 	g, err := compileGlob(glob)
-	return err == nil && g.match(name) && !excludedName(name)
+	if err != nil {
+		return nil
+	}
+	return func(name string) bool { return g.match(name) && !excludedName(name) }
 }
 
 // excludedName reports names the agent never reads (compressed archives):
