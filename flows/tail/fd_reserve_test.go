@@ -120,3 +120,76 @@ func TestFilesThatCannotBeOpenedForWantOfDescriptorsAreLoggedOnce(t *testing.T) 
 		t.Fatalf("%d ERRORs for want of descriptors (want one), or one per file:\n%s", n, out)
 	}
 }
+
+// Out of descriptors while a send waits, a held file that was renamed out
+// of the pattern meanwhile (a rotation during the outage) is not given
+// back: the next full scan would never list it again, and its lines were
+// lost with no word. From a review.
+func TestAHeldFileRenamedOutOfThePatternKeepsItsDescriptorWhenDescriptorsRunOut(t *testing.T) {
+	dir := t.TempDir()
+	mustWrite(t, filepath.Join(dir, "a.log"), lines("a", 0, 10))
+	var mu sync.Mutex
+	var opened []*os.File
+	fOpened := false
+	limit := 1 << 30
+	liveLocked := func() (n int) {
+		for _, f := range opened {
+			if _, err := f.Stat(); !errors.Is(err, os.ErrClosed) {
+				n++
+			}
+		}
+		return n
+	}
+	tl, out := startWaiting(t, testConfig(dir, "*.log"), func(tl *Tailer) {
+		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if liveLocked() >= limit {
+				return nil, &os.PathError{Op: "open", Path: name, Err: syscall.EMFILE}
+			}
+			f, err := os.OpenFile(name, flag, perm)
+			if err == nil {
+				opened = append(opened, f)
+				fOpened = fOpened || strings.HasSuffix(name, "f00.log")
+			}
+			return f, err
+		}
+	})
+	waitFor(t, "the first send to wait", func() bool { return tl.sendWaits.Load() > 0 })
+	f := lines("f00", 0, 5)
+	mustWrite(t, filepath.Join(dir, "f00.log"), f)
+	waitFor(t, "f00.log held", func() bool { mu.Lock(); defer mu.Unlock(); return fOpened })
+	mustRename(t, filepath.Join(dir, "f00.log"), filepath.Join(dir, "f00.log.1")) // out of the pattern
+	scans := tl.lightScans.Load()
+	waitFor(t, "light scans", func() bool { return tl.lightScans.Load() >= scans+2 })
+	mu.Lock()
+	limit = liveLocked() // out of descriptors
+	mu.Unlock()
+	mustWrite(t, filepath.Join(dir, "g.log"), "g\n")
+	scans = tl.lightScans.Load()
+	waitFor(t, "light scans out of descriptors", func() bool { return tl.lightScans.Load() >= scans+3 })
+	mu.Lock()
+	limit = 1 << 30
+	mu.Unlock()
+	seen := map[string]int{}
+	waitFor(t, "f00's lines", func() bool {
+		for {
+			select {
+			case c := <-out:
+				for i := 0; i < c.Len(); i++ {
+					seen[string(c.Record(i))]++
+				}
+				c.ReleaseData()
+				continue
+			default:
+			}
+			break
+		}
+		for _, l := range strings.SplitAfter(f, "\n") {
+			if l != "" && seen[l] == 0 {
+				return false
+			}
+		}
+		return true
+	})
+}

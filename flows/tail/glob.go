@@ -201,10 +201,12 @@ func excludedName(name string) bool {
 			return true
 		}
 	}
-	return false
+	return strings.HasSuffix(name, ".Z") // (compress; .z in lower case is no suffix of it)
 }
 
-var compressedSuffixes = []string{".gz", ".bz2", ".zip", ".xz", ".zst", ".lz4", ".lzma", ".lz", ".z", ".br", ".7z", ".tgz", ".tbz2", ".txz"}
+// compressedSuffixes, in lower case. Not .br: brotli is no log rotation's,
+// and .br names hosts' logs (loja.com.br).
+var compressedSuffixes = []string{".gz", ".bz2", ".zip", ".xz", ".zst", ".lz4", ".lzma", ".lz", ".7z", ".tgz", ".tbz2", ".txz"}
 
 // listNames returns the entry names in dir that match g and are not
 // excluded, sorted, and whether any of them is a symbolic link. A missing

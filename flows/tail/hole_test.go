@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/syncbuf"
 )
@@ -88,5 +89,49 @@ func TestACopytruncateUnderAWriterWithoutAppendSendsTheNewLineWithoutTheHole(t *
 	last := got[len(got)-1]
 	if strings.ContainsRune(last, 0) || last != "new-000000\n" {
 		t.Fatalf("last record is %d bytes (%d NULs), want %q", len(last), strings.Count(last, "\x00"), "new-000000\n")
+	}
+}
+
+// As TestATruncatedFileWhoseWriterDoesNotAppendSkipsTheHoleAndKeepsEveryLine,
+// but the file was quiet and closed for inactivity when truncated: its new
+// content begins at 0 as another file's would, not through a truncation
+// seen, and the hole went out (1,350,000 zero bytes in one record). Every
+// file begun at 0 is checked. From a review.
+func TestAFileTruncatedWhileClosedForInactivitySkipsTheHole(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "app.log")
+	w, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	before, after := lines("a", 0, 150000), lines("b", 0, 10)
+	w.WriteString(before)
+	var logs syncbuf.Buffer
+	cfg := testConfig(dir, "app.log*")
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	col := startTailer(t, cfg, func(tl *Tailer) { tl.inactive = 300 * time.Millisecond })
+	col.waitRecords(150000)
+	waitFor(t, "closed for inactivity", func() bool { return !col.tl.isOpen(p) })
+	os.Truncate(p, 0)
+	w.WriteString(after)
+	last := strings.SplitAfter(after, "\n")[9]
+	waitFor(t, "the writer's lines", func() bool {
+		for _, r := range col.records() {
+			if strings.HasSuffix(r, last) {
+				return true
+			}
+		}
+		return false
+	})
+	col.settle()
+	nul := 0
+	for _, r := range col.records() {
+		if strings.ContainsRune(r, 0) {
+			nul++
+		}
+	}
+	if nul > 0 {
+		t.Fatalf("%d records with zero bytes were sent", nul)
 	}
 }

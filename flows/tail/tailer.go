@@ -730,12 +730,12 @@ func (t *Tailer) stopAll() {
 			if listed == nil {
 				listed, _ = MatchingFiles(t.cfg.Dir, t.cfg.Glob)
 			}
-			if p, st := copyAmong(g, listed); p != "" && t.cfg.OnBegin != nil && !t.first {
+			if p, st, head := t.copyAmong(g, listed); p != "" && t.cfg.OnBegin != nil && !t.first {
 				// Its starting row, at 0, makes the restart read it whole:
 				// rowless, a file older than the rows the stop saves
 				// (its drain takes up to shutdownTimeoutMillis) starts at
 				// its end.
-				t.onBegin(record.Position{Flow: t.cfg.FlowID, Path: p, FileID: st.key.fileID(), ModTime: st.modTime, Size: st.size, Offset: 0})
+				t.onBegin(record.Position{Flow: t.cfg.FlowID, Path: p, FileID: st.key.fileID(), Fingerprint: fingerprint(head), ModTime: st.modTime, Size: st.size, Offset: 0})
 				t.log.Info("Stopped before the copy of a file truncated before it was read to its end was read: it is read whole after a restart (its lines sent before are sent again)",
 					"path", g.path, "copy", p, "offset", g.done)
 			} else {
@@ -747,9 +747,11 @@ func (t *Tailer) stopAll() {
 	t.ghosts = nil
 }
 
-// copyAmong returns the first of paths that is another file than g's and
-// begins with the bytes g read first (its copy), with its stat; "" if none.
-func copyAmong(g ghost, paths []string) (string, fileStat) {
+// copyAmong returns the first of paths that is another file than g's, not
+// begun by this tailer (or only held, undecided), that begins with the
+// bytes g read first and holds bytes past what was read (its copy), with
+// its stat and first bytes; "" if none.
+func (t *Tailer) copyAmong(g ghost, paths []string) (string, fileStat, []byte) {
 	buf := make([]byte, fpMax)
 	for _, p := range paths {
 		f, err := os.Open(p)
@@ -763,14 +765,17 @@ func copyAmong(g ghost, paths []string) (string, fileStat) {
 			continue
 		}
 		st, ok := statOf(fi)
-		if !ok || st.key == g.key {
-			continue
+		if !ok || st.key == g.key || st.size <= g.done {
+			continue // (shorter: an older copy, not one with the unread bytes)
+		}
+		if h := t.files[st.key]; h != nil && !h.undecided {
+			continue // read already, its own row saved
 		}
 		if len(head) >= len(g.head) && bytes.Equal(head[:len(g.head)], g.head) {
-			return p, st
+			return p, st, head
 		}
 	}
-	return "", fileStat{}
+	return "", fileStat{}, nil
 }
 
 // warnUnsent logs, at WARN, the bytes a truncated file's ghost g knows were
@@ -1791,11 +1796,22 @@ func (t *Tailer) freeHeld() {
 		if n == fdReserve {
 			break
 		}
-		if h.undecided && h.f != nil && h.src == nil && h.offset == 0 {
-			delete(t.waiting, k)
-			t.drop(h, "")
-			n++
+		// Only a file the next full scan lists again: still at its name
+		// in the pattern (not one renamed out or deleted since: it would
+		// never be read), and not a possible copy held while it grows
+		// (waiting: a compress step may delete it).
+		if !h.undecided || h.f == nil || h.src != nil || h.offset != 0 || t.waiting[k] != nil ||
+			!t.glob.match(filepath.Base(h.path)) || excludedName(filepath.Base(h.path)) {
+			continue
 		}
+		if fi, err := os.Stat(h.path); err != nil {
+			continue
+		} else if st, ok := statOf(fi); !ok || st.key != k {
+			continue
+		}
+		t.log.Debug("Out of file descriptors while a send waits: closed a file found meanwhile; read after the send", "path", h.path, "fileId", h.fileID)
+		t.drop(h, "")
+		n++
 	}
 	// And those the watcher opened on their creation, not taken by a scan
 	// yet: the next full scan's listing finds the files again.
@@ -2031,6 +2047,10 @@ func (t *Tailer) begin(h *harvester, st fileStat, head []byte, off int64) {
 	h.head = append(h.head[:0], head...)
 	h.offset, h.beginOff = off, off
 	h.size, h.modTime = st.size, st.modTime
+	// Begun at 0: maybe a file rewritten while closed or while the agent
+	// was down by a writer without O_APPEND, beginning with a hole (see
+	// skipHole). (Not a copy: its start is its original's.)
+	h.holeCheck = off == 0 && h.pred == nil
 	hdr := 0
 	if off == 0 {
 		hdr = t.cfg.SkipHeaderLines
@@ -2413,6 +2433,10 @@ func (t *Tailer) skipHole(h *harvester) bool {
 // holeEnd returns where f's data begins after the zero bytes at its start,
 // size if it has nothing else, 0 if it begins with data.
 func holeEnd(f *os.File, size int64) int64 {
+	var first [1]byte
+	if n, _ := f.ReadAt(first[:], 0); n == 1 && first[0] != 0 {
+		return 0 // (most files: one byte read)
+	}
 	// SEEK_DATA jumps over the unallocated part (ext4, xfs, btrfs, tmpfs);
 	// a file system without it reports data at 0, and the zeros are read.
 	off, err := f.Seek(0, seekData)

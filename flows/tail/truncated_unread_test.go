@@ -1,6 +1,7 @@
 package tail
 
 import (
+	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/ack"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/syncbuf"
 )
@@ -434,4 +436,54 @@ func TestACopytruncateFoundLaterInTheTurnOfAWaitingSendCountsTheWait(t *testing.
 	if want := whole - off; m[2] != strconv.FormatInt(want, 10) {
 		t.Fatalf("the WARN says %s bytes were not sent, but %d were not (offset %s, first chunk end %d): the %d bytes written during the wait are missing; log:\n%s", m[2], want, m[1], sent, len(during), logs.String())
 	}
+}
+
+// `cp abc.log abc.log.bak` (read whole, acked, saved), later `: > abc.log`
+// while the agent is behind on abc.log, then a stop within ghostTTL: the
+// stop's copyAmong takes the already-read abc.log.bak for the copy and
+// hands it a fingerprint-less starting row at 0, which overwrites its
+// saved row: the restart sends abc.log.bak again. A file read already, or
+// one shorter than what was read of the truncated file, is not its copy.
+// From a review.
+func TestAStopDoesNotTakeAFileReadAlreadyForATruncatedFilesCopy(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "abc.log")
+	bak := filepath.Join(dir, "abc.log.bak")
+	a, part := lines("a", 0, 40000), lines("a", 0, 2000)
+	mustWrite(t, p, a)
+	mustWrite(t, bak, part)
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(bak, old, old) // read first
+	saver := &spillSaver{saved: map[string]record.Position{}}
+	trk := ack.New("test", saver, ack.WithSaveDelay(10*time.Millisecond), ack.WithFlushInterval(50*time.Millisecond))
+	cfg := testConfig(dir, "abc.log*")
+	cfg.OnBegin = trk.Seen
+	tl, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl.ghostTTL = time.Hour
+	ctx, cancel := context.WithCancel(context.Background())
+	var armed atomic.Bool
+	armed.Store(true)
+	tl.afterRead = func(h *harvester) {
+		if filepath.Base(h.path) == "abc.log" && h.offset >= chunkCap && armed.CompareAndSwap(true, false) {
+			waitFor(t, "abc.log.bak's row saved", func() bool {
+				for _, r := range saver.rows() {
+					if r.Path == bak && r.Offset == int64(len(part)) {
+						return true
+					}
+				}
+				return false
+			})
+			mustWrite(t, p, lines("b", 0, 20))
+			cancel()
+		}
+	}
+	r := runAcked(ctx, tl, trk, nil)
+	r.stopped(t, "stop")
+	if armed.Load() {
+		t.Fatal("no truncation")
+	}
+	wantRow(t, saver, bak, int64(len(part)))
 }
