@@ -57,7 +57,7 @@ func resumeFor(store *checkpoint.Store, fc config.Flow, unconfigured []string, l
 		at[key(p)] = i
 	}
 	for _, id := range unconfigured {
-		k, d, dir, _, ok := splitFlowID(id)
+		k, d, dir, glob, ok := splitFlowID(id)
 		if !ok || k != kind || d != dest || dir != fc.Dir {
 			continue
 		}
@@ -70,7 +70,7 @@ func resumeFor(store *checkpoint.Store, fc config.Flow, unconfigured []string, l
 			if filepath.Dir(p.Path) != fc.Dir || !matches(filepath.Base(p.Path)) {
 				continue
 			}
-			p.Flow, p.Adopted = fc.ID, true
+			p.Flow, p.AdoptedGlob = fc.ID, glob
 			if i, seen := at[key(p)]; seen {
 				if !p.Updated.After(out[i].Updated) {
 					continue

@@ -188,12 +188,11 @@ type Position struct {
 	// no Fingerprint, and the Java agent resumes only the newest such row
 	// of a flow.
 	JavaOnly bool
-	// Adopted marks a row of another flow, one no longer configured whose
-	// files this one takes over (its filePattern was edited): it resumes
-	// its file, but says nothing of the files this flow has started (a
-	// file without a row is not new to this flow for being written after
-	// it).
-	Adopted bool
+	// AdoptedGlob is, for a row of another flow, one no longer configured
+	// whose files this one takes over (its filePattern was edited), that
+	// flow's glob: the row tells of the files it matches only ("" for the
+	// flow's own rows).
+	AdoptedGlob string
 }
 
 // BufPool recycles chunk buffers of one capacity class: the record bytes

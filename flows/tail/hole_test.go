@@ -135,3 +135,16 @@ func TestAFileTruncatedWhileClosedForInactivitySkipsTheHole(t *testing.T) {
 		t.Fatalf("%d records with zero bytes were sent", nul)
 	}
 }
+
+// A file begun at 0 whose first bytes are a few zero bytes of text (UTF-16BE
+// without a byte order mark) keeps them: only a run of a sector's zero
+// bytes at least is taken for a hole there. From a review.
+func TestAFileBegunAtZeroKeepsAFewLeadingZeroBytes(t *testing.T) {
+	dir := t.TempDir()
+	mustWrite(t, filepath.Join(dir, "a.log"), "\x00H\x00i\x00\n\x00X\x00\n")
+	c := startTailer(t, testConfig(dir, "*.log"))
+	got := c.waitRecords(2)
+	if strings.Join(got, "") != "\x00H\x00i\x00\n\x00X\x00\n" {
+		t.Fatalf("records %q: leading bytes dropped", got)
+	}
+}

@@ -166,8 +166,14 @@ type Tailer struct {
 	// unreadable are the files given a starting row while they could not
 	// be opened (reportUnreadable), once each.
 	unreadable map[fileKey]bool
-	hadRows    bool      // the flow had checkpoint rows at start
-	newest     time.Time // newest checkpoint Updated
+	hadRows    bool // the flow had checkpoint rows at start
+	// ownRows: some of them are its own; adoptedGlobs: the globs of the
+	// flows no longer configured the others were taken over from (see
+	// record.Position.AdoptedGlob).
+	ownRows         bool
+	adoptedGlobs    []string
+	adoptedMatchers []func(name string) bool
+	newest          time.Time // newest checkpoint Updated
 	// rotatedAway: the file resumeRotatedAway is starting (harvester.ownName)
 	rotatedAway map[fileKey]bool
 	clockBack   bool              // newest is later than the clock at start
@@ -282,10 +288,14 @@ type harvester struct {
 	// change (another content): waitSize stays.
 	waitSize int64
 	waitStop bool
-	// holeCheck: truncated, and its new content not read yet: a writer
-	// without O_APPEND (`cmd > file`) goes on at its old offset, and the
-	// file then begins with a hole of zero bytes, which is skipped.
+	// holeCheck: truncated, or begun at 0, and its content not read yet:
+	// a writer without O_APPEND (`cmd > file`) goes on at its old offset,
+	// and the file then begins with a hole of zero bytes, which is
+	// skipped (see skipHole). holeMin: the shortest run of zero bytes
+	// taken for a hole (a truncation seen: any; a file begun at 0: a
+	// sector's, not a UTF-16BE text's first zero byte).
 	holeCheck bool
+	holeMin   int64
 	// ownName: begun out of the pattern at start by its checkpoint
 	// (resumeRotatedAway): its position is saved under its own name, which
 	// no file of the pattern has.
@@ -431,8 +441,16 @@ func New(cfg Config) (*Tailer, error) {
 	newest := -1
 	for i, p := range cfg.Resume {
 		t.resume[p.FileID] = append(t.resume[p.FileID], p)
-		if !p.Adopted && (newest < 0 || p.Updated.After(cfg.Resume[newest].Updated)) {
+		if newest < 0 || p.Updated.After(cfg.Resume[newest].Updated) {
 			newest = i
+		}
+		if p.AdoptedGlob == "" {
+			t.ownRows = true
+		} else if !slices.Contains(t.adoptedGlobs, p.AdoptedGlob) {
+			t.adoptedGlobs = append(t.adoptedGlobs, p.AdoptedGlob)
+			if m := GlobMatcher(p.AdoptedGlob); m != nil {
+				t.adoptedMatchers = append(t.adoptedMatchers, m)
+			}
 		}
 	}
 	if newest >= 0 {
@@ -1698,7 +1716,7 @@ func (t *Tailer) truncated(h *harvester, size, last int64) {
 	}
 	h.src, h.copyOf = nil, nil // a new content lifetime: new Source, offsets start again
 	h.startRow, h.beginOff = 0, 0
-	h.holeCheck = true
+	h.holeCheck, h.holeMin = true, 1
 	h.sp.reset(t.cfg.SkipHeaderLines)
 	h.hdrFrom = -1
 	h.lastData = time.Now()
@@ -2050,7 +2068,7 @@ func (t *Tailer) begin(h *harvester, st fileStat, head []byte, off int64) {
 	// Begun at 0: maybe a file rewritten while closed or while the agent
 	// was down by a writer without O_APPEND, beginning with a hole (see
 	// skipHole). (Not a copy: its start is its original's.)
-	h.holeCheck = off == 0 && h.pred == nil
+	h.holeCheck, h.holeMin = off == 0 && h.pred == nil, 512
 	hdr := 0
 	if off == 0 {
 		hdr = t.cfg.SkipHeaderLines
@@ -2128,7 +2146,7 @@ func (t *Tailer) initialOffset(p string, st fileStat, f *os.File, head []byte) i
 			return best.Offset
 		}
 	}
-	if t.fromStart(st) {
+	if t.fromStart(p, st) {
 		return 0
 	}
 	return t.endOffset(f, st.size)
@@ -2136,9 +2154,11 @@ func (t *Tailer) initialOffset(p string, st fileStat, f *os.File, head []byte) i
 
 // fromStart reports whether a file without a usable checkpoint, found at
 // the first scan, is read from its start (else from its end).
-func (t *Tailer) fromStart(st fileStat) bool {
+func (t *Tailer) fromStart(p string, st fileStat) bool {
 	switch {
-	case !t.hadRows:
+	case !t.hadRows, !t.ownRows && !t.adoptedMatch(filepath.Base(p)):
+		// (Rows taken over from an edited flow tell only of the files its
+		// glob matched: another is new to this flow, as at a first start.)
 		return !t.cfg.StartAtEnd
 	case t.java != nil:
 		// Upgraded from the Java agent: placed as Java would. Java read one
@@ -2166,6 +2186,17 @@ func (t *Tailer) fromStart(st fileStat) bool {
 	}
 	since := t.newest.Add(-t.newGrace)
 	return st.modTime.After(since) || st.changeTime.After(since) && recent
+}
+
+// adoptedMatch reports whether the glob of a flow whose rows were taken
+// over matches name.
+func (t *Tailer) adoptedMatch(name string) bool {
+	for _, m := range t.adoptedMatchers {
+		if m(name) {
+			return true
+		}
+	}
+	return false
 }
 
 // shorterThanPrint reports a fingerprint over more bytes than the file has now.
@@ -2420,12 +2451,12 @@ func (t *Tailer) skipHole(h *harvester) bool {
 	h.holeCheck = false
 	h.size = max(h.size, size)
 	end := holeEnd(h.f, size)
-	if end == 0 {
+	if end == 0 || end < h.holeMin {
 		return false
 	}
 	h.offset, h.beginOff = end, end
 	t.cfg.Stats.BytesDiscarded.Add(end)
-	t.log.Warn("File was truncated but its writer goes on at its old offset (it does not append: `cmd > file` instead of `cmd >> file`): the zero bytes the file now begins with were skipped",
+	t.log.Warn("File begins with zero bytes, a hole its writer left: truncated or rewritten, it goes on at its old offset (it does not append: `cmd > file` instead of `cmd >> file`); they were skipped",
 		"path", h.path, "skipped", end, "size", h.size)
 	return true
 }
