@@ -66,8 +66,14 @@ func resumeFor(store *checkpoint.Store, fc config.Flow, unconfigured []string, l
 			return nil, err
 		}
 		taken := 0
-		for _, p := range rows {
+		for i, p := range rows {
 			if filepath.Dir(p.Path) != fc.Dir || !matches(filepath.Base(p.Path)) {
+				continue
+			}
+			if p.JavaOnly && i > 0 {
+				// Java resumes only a flow's newest row (Load's first): its
+				// others are stale, and, without a fingerprint, taken by
+				// inode anywhere in the pattern.
 				continue
 			}
 			p.Flow, p.AdoptedGlob = fc.ID, glob

@@ -53,3 +53,34 @@ func TestRowsTakenOverFromAnEditedFlowFollowARotationWhileDown(t *testing.T) {
 		})
 	}
 }
+
+// A pattern edited back (*.log to app.log and back): the flow's own old
+// rows and the newer ones taken over from app.log both tell of files. A
+// file app.log did not match, written while it was configured (so after
+// the flow's own last save, before app.log's), is new to the flow: read
+// from 0. Placed against app.log's newer rows, it started at its end, its
+// lines lost. From a review.
+func TestAFileTheEditedFlowDidNotMatchIsPlacedAgainstTheFlowsOwnRows(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	a, app, c := filepath.Join(dir, "a.log"), filepath.Join(dir, "app.log"), filepath.Join(dir, "c.log")
+	mustWrite(t, a, "a1\n")
+	mustWrite(t, app, "p1\n")
+	mustWrite(t, c, "c1\n")
+	setMtime(t, a, now.Add(-3*time.Hour))
+	setMtime(t, c, now.Add(-30*time.Minute)) // written while app.log was the pattern
+	// app.log's rows saved after c.log's last change (its inode change
+	// time too), by more than the grace: then that change tells nothing.
+	saved := afterClock(t, dir).Add(3 * time.Second)
+	waitFor(t, "the clock past app.log's last save", func() bool { return time.Now().After(saved) })
+	cfg := testConfig(dir, "*.log")
+	cfg.StartAtEnd = true
+	cfg.Resume = []record.Position{
+		{Flow: "test", Path: a, FileID: fileIDOf(t, a), Fingerprint: fingerprint(headOf(t, a)), Offset: 3, Updated: now.Add(-2 * time.Hour)},
+		{Flow: "test", Path: app, FileID: fileIDOf(t, app), Fingerprint: fingerprint(headOf(t, app)), Offset: 3, Updated: saved, AdoptedGlob: "app.log"},
+	}
+	col := startTailer(t, cfg, rowsPredateFiles)
+	waitFor(t, "c.log's line", func() bool { return len(col.recordsOf("c.log")) >= 1 })
+	col.settle()
+	eq(t, col.recordsOf("c.log"), "c1\n")
+}

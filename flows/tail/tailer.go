@@ -167,13 +167,16 @@ type Tailer struct {
 	// be opened (reportUnreadable), once each.
 	unreadable map[fileKey]bool
 	hadRows    bool // the flow had checkpoint rows at start
-	// ownRows: some of them are its own; adoptedGlobs: the globs of the
-	// flows no longer configured the others were taken over from (see
-	// record.Position.AdoptedGlob).
-	ownRows         bool
-	adoptedGlobs    []string
-	adoptedMatchers []func(name string) bool
-	newest          time.Time // newest checkpoint Updated
+	// ownNewest: the newest of its own rows' Updated (zero: none);
+	// adopted: the rows taken over from flows no longer configured, by
+	// their glob (see record.Position.AdoptedGlob). A file without a row
+	// is placed against the newest row that tells of it (newestFor).
+	ownNewest time.Time
+	adopted   []adoptedRows
+	// rewritten: files whose inode was found holding another content
+	// while closed: begun at 0 again, their hole is any run of zeros.
+	rewritten map[fileKey]bool
+	newest    time.Time // newest checkpoint Updated
 	// rotatedAway: the file resumeRotatedAway is starting (harvester.ownName)
 	rotatedAway map[fileKey]bool
 	clockBack   bool              // newest is later than the clock at start
@@ -445,12 +448,22 @@ func New(cfg Config) (*Tailer, error) {
 			newest = i
 		}
 		if p.AdoptedGlob == "" {
-			t.ownRows = true
-		} else if !slices.Contains(t.adoptedGlobs, p.AdoptedGlob) {
-			t.adoptedGlobs = append(t.adoptedGlobs, p.AdoptedGlob)
-			if m := GlobMatcher(p.AdoptedGlob); m != nil {
-				t.adoptedMatchers = append(t.adoptedMatchers, m)
+			if p.Updated.After(t.ownNewest) {
+				t.ownNewest = p.Updated
 			}
+			continue
+		}
+		i := slices.IndexFunc(t.adopted, func(a adoptedRows) bool { return a.glob == p.AdoptedGlob })
+		if i < 0 {
+			m := GlobMatcher(p.AdoptedGlob)
+			if m == nil {
+				continue
+			}
+			t.adopted = append(t.adopted, adoptedRows{glob: p.AdoptedGlob, match: m})
+			i = len(t.adopted) - 1
+		}
+		if p.Updated.After(t.adopted[i].newest) {
+			t.adopted[i].newest = p.Updated
 		}
 	}
 	if newest >= 0 {
@@ -1490,6 +1503,10 @@ func (t *Tailer) refresh(h *harvester, p string, st fileStat) bool {
 		// truncation, remember what was read, so that a copy continues at
 		// the offset already read instead of being sent again.
 		t.rememberRead(h, h.size)
+		if t.rewritten == nil {
+			t.rewritten = map[fileKey]bool{}
+		}
+		t.rewritten[h.key] = true
 		return false
 	}
 	if st.size < h.done() {
@@ -2069,6 +2086,10 @@ func (t *Tailer) begin(h *harvester, st fileStat, head []byte, off int64) {
 	// was down by a writer without O_APPEND, beginning with a hole (see
 	// skipHole). (Not a copy: its start is its original's.)
 	h.holeCheck, h.holeMin = off == 0 && h.pred == nil, 512
+	if t.rewritten[h.key] {
+		delete(t.rewritten, h.key)
+		h.holeMin = 1 // (as for a truncation seen)
+	}
 	hdr := 0
 	if off == 0 {
 		hdr = t.cfg.SkipHeaderLines
@@ -2155,10 +2176,12 @@ func (t *Tailer) initialOffset(p string, st fileStat, f *os.File, head []byte) i
 // fromStart reports whether a file without a usable checkpoint, found at
 // the first scan, is read from its start (else from its end).
 func (t *Tailer) fromStart(p string, st fileStat) bool {
+	// (Rows taken over from an edited flow tell only of the files its glob
+	// matched: against another, only the flow's own rows count, and with
+	// none it is new to this flow, as at a first start.)
+	newest := t.newestFor(filepath.Base(p))
 	switch {
-	case !t.hadRows, !t.ownRows && !t.adoptedMatch(filepath.Base(p)):
-		// (Rows taken over from an edited flow tell only of the files its
-		// glob matched: another is new to this flow, as at a first start.)
+	case !t.hadRows, newest.IsZero():
 		return !t.cfg.StartAtEnd
 	case t.java != nil:
 		// Upgraded from the Java agent: placed as Java would. Java read one
@@ -2166,7 +2189,7 @@ func (t *Tailer) fromStart(p string, st fileStat) bool {
 		// waiting their turn (§3.3): from 0. So is a file written since its
 		// last checkpoint. The older ones it had finished or passed over:
 		// at their end.
-		return st.modTime.After(t.newest) || t.java.pending(st.modTime)
+		return st.modTime.After(newest) || t.java.pending(st.modTime)
 	}
 	// This agent saves a row for every file it starts, so a file without
 	// one that changed, or arrived, after the last checkpoint is new to it:
@@ -2184,19 +2207,30 @@ func (t *Tailer) fromStart(p string, st fileStat) bool {
 		// would look old. Duplicates rather than a loss.
 		return recent
 	}
-	since := t.newest.Add(-t.newGrace)
+	since := newest.Add(-t.newGrace)
 	return st.modTime.After(since) || st.changeTime.After(since) && recent
 }
 
-// adoptedMatch reports whether the glob of a flow whose rows were taken
-// over matches name.
-func (t *Tailer) adoptedMatch(name string) bool {
-	for _, m := range t.adoptedMatchers {
-		if m(name) {
-			return true
+// adoptedRows is what the rows taken over from one flow no longer
+// configured tell: of the files its glob matches, the newest save.
+type adoptedRows struct {
+	glob   string
+	match  func(name string) bool
+	newest time.Time
+}
+
+// newestFor is the newest checkpoint save that tells of the file named
+// name: this flow's own rows (it saves one for every file it starts), and
+// those taken over from a flow whose glob matches it. Zero: none (the file
+// is new to the flow as at a first start).
+func (t *Tailer) newestFor(name string) time.Time {
+	n := t.ownNewest
+	for _, a := range t.adopted {
+		if a.newest.After(n) && a.match(name) {
+			n = a.newest
 		}
 	}
-	return false
+	return n
 }
 
 // shorterThanPrint reports a fingerprint over more bytes than the file has now.
