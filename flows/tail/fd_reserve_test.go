@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -26,38 +27,12 @@ import (
 func TestRunningOutOfDescriptorsWhileASendWaitsGivesDescriptorsBack(t *testing.T) {
 	dir := t.TempDir()
 	mustWrite(t, filepath.Join(dir, "a.log"), lines("a", 0, 10))
-	var mu sync.Mutex
-	var opened []*os.File
-	limit := 1 << 30               // opens allowed; lowered once the send waits
-	liveLocked := func() (n int) { // (mu held)
-		for _, f := range opened {
-			if _, err := f.Stat(); !errors.Is(err, os.ErrClosed) {
-				n++
-			}
-		}
-		return n
-	}
-	live := func() int { mu.Lock(); defer mu.Unlock(); return liveLocked() }
-	tl, out := startWaiting(t, testConfig(dir, "*.log"), func(tl *Tailer) {
-		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			if liveLocked() >= limit {
-				return nil, &os.PathError{Op: "open", Path: name, Err: syscall.EMFILE}
-			}
-			f, err := os.OpenFile(name, flag, perm)
-			if err == nil {
-				opened = append(opened, f)
-			}
-			return f, err
-		}
-	})
+	fds := &fdLimit{limit: 1 << 30}
+	tl, out := startWaiting(t, testConfig(dir, "*.log"), func(tl *Tailer) { tl.openFn = fds.open })
 	waitFor(t, "the first send to wait", func() bool { return tl.sendWaits.Load() > 0 })
-	// 40 descriptors more, no more.
-	mu.Lock()
-	n := liveLocked()
-	limit = n + 40
-	mu.Unlock()
+	n := fds.live()
+	fds.setLimit(n + 40) // 40 descriptors more, no more
+	live := fds.live
 	want := lines("a", 0, 10)
 	for i := 0; i < 60; i++ {
 		text := lines(fmt.Sprintf("f%02d", i), 0, 5)
@@ -128,49 +103,20 @@ func TestFilesThatCannotBeOpenedForWantOfDescriptorsAreLoggedOnce(t *testing.T) 
 func TestAHeldFileRenamedOutOfThePatternKeepsItsDescriptorWhenDescriptorsRunOut(t *testing.T) {
 	dir := t.TempDir()
 	mustWrite(t, filepath.Join(dir, "a.log"), lines("a", 0, 10))
-	var mu sync.Mutex
-	var opened []*os.File
-	fOpened := false
-	limit := 1 << 30
-	liveLocked := func() (n int) {
-		for _, f := range opened {
-			if _, err := f.Stat(); !errors.Is(err, os.ErrClosed) {
-				n++
-			}
-		}
-		return n
-	}
-	tl, out := startWaiting(t, testConfig(dir, "*.log"), func(tl *Tailer) {
-		tl.openFn = func(name string, flag int, perm os.FileMode) (*os.File, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			if liveLocked() >= limit {
-				return nil, &os.PathError{Op: "open", Path: name, Err: syscall.EMFILE}
-			}
-			f, err := os.OpenFile(name, flag, perm)
-			if err == nil {
-				opened = append(opened, f)
-				fOpened = fOpened || strings.HasSuffix(name, "f00.log")
-			}
-			return f, err
-		}
-	})
+	fds := &fdLimit{limit: 1 << 30}
+	tl, out := startWaiting(t, testConfig(dir, "*.log"), func(tl *Tailer) { tl.openFn = fds.open })
 	waitFor(t, "the first send to wait", func() bool { return tl.sendWaits.Load() > 0 })
 	f := lines("f00", 0, 5)
 	mustWrite(t, filepath.Join(dir, "f00.log"), f)
-	waitFor(t, "f00.log held", func() bool { mu.Lock(); defer mu.Unlock(); return fOpened })
+	waitFor(t, "f00.log held", func() bool { return fds.opened("f00.log") })
 	mustRename(t, filepath.Join(dir, "f00.log"), filepath.Join(dir, "f00.log.1")) // out of the pattern
 	scans := tl.lightScans.Load()
 	waitFor(t, "light scans", func() bool { return tl.lightScans.Load() >= scans+2 })
-	mu.Lock()
-	limit = liveLocked() // out of descriptors
-	mu.Unlock()
+	fds.setLimit(fds.live()) // out of descriptors
 	mustWrite(t, filepath.Join(dir, "g.log"), "g\n")
 	scans = tl.lightScans.Load()
 	waitFor(t, "light scans out of descriptors", func() bool { return tl.lightScans.Load() >= scans+3 })
-	mu.Lock()
-	limit = 1 << 30
-	mu.Unlock()
+	fds.setLimit(1 << 30)
 	seen := map[string]int{}
 	waitFor(t, "f00's lines", func() bool {
 		for {
@@ -192,4 +138,46 @@ func TestAHeldFileRenamedOutOfThePatternKeepsItsDescriptorWhenDescriptorsRunOut(
 		}
 		return true
 	})
+}
+
+// fdLimit is an openFn that fails with EMFILE once limit of the files it
+// opened are still open.
+type fdLimit struct {
+	mu    sync.Mutex
+	limit int
+	files []*os.File
+	names []string
+}
+
+func (l *fdLimit) liveLocked() (n int) {
+	for _, f := range l.files {
+		if _, err := f.Stat(); !errors.Is(err, os.ErrClosed) {
+			n++
+		}
+	}
+	return n
+}
+
+func (l *fdLimit) live() int { l.mu.Lock(); defer l.mu.Unlock(); return l.liveLocked() }
+
+func (l *fdLimit) setLimit(n int) { l.mu.Lock(); l.limit = n; l.mu.Unlock() }
+
+// opened reports whether a file named base was opened.
+func (l *fdLimit) opened(base string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Contains(l.names, base)
+}
+
+func (l *fdLimit) open(name string, flag int, perm os.FileMode) (*os.File, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.liveLocked() >= l.limit {
+		return nil, &os.PathError{Op: "open", Path: name, Err: syscall.EMFILE}
+	}
+	f, err := os.OpenFile(name, flag, perm)
+	if err == nil {
+		l.files, l.names = append(l.files, f), append(l.names, filepath.Base(name))
+	}
+	return f, err
 }

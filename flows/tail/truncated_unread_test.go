@@ -138,15 +138,8 @@ func TestATruncationFoundLateInATurnOfReadsCountsWhatThatTurnSaw(t *testing.T) {
 	col.settle()
 	seen := countRecords(col.records())
 	wantLines(t, seen, first+b, 1, "")
-	unsent := 0
-	for _, l := range strings.SplitAfter(rest, "\n") {
-		if l != "" && seen[l] == 0 {
-			unsent += len(l)
-		}
-	}
-	if m := warn.FindStringSubmatch(logs.String()); unsent == 0 || m[1] != strconv.Itoa(unsent) {
-		t.Fatalf("the WARN says %s bytes were not sent, but %d were not; log:\n%s", m[1], unsent, logs.String())
-	}
+	unsent := unsentBytes(seen, rest)
+	wantUnsentWarned(t, warn, logs.String(), unsent)
 }
 
 // A file created after a truncation was seen is not its copy, however its
@@ -226,19 +219,7 @@ func TestATruncatedFileWhoseCopyIsAwaitedAtStopIsWarnedWithItsUnsentCount(t *tes
 	}
 	col.stop()
 	seen := countRecords(col.records())
-	unsent := 0
-	for _, l := range strings.SplitAfter(a, "\n") {
-		if seen[l] == 0 {
-			unsent += len(l)
-		}
-	}
-	m := warn.FindStringSubmatch(logs.String())
-	switch {
-	case unsent == 0:
-		t.Fatal("nothing was lost: the test did not truncate the file behind the read")
-	case m == nil || m[1] != strconv.Itoa(unsent):
-		t.Fatalf("%d bytes were not sent; the stop WARN: %q; log:\n%s", unsent, m, logs.String())
-	}
+	wantUnsentWarned(t, warn, logs.String(), unsentBytes(seen, a))
 }
 
 // A copytruncate behind a send that waits (a slow or failing destination):
@@ -304,15 +285,8 @@ func TestACopytruncateBehindAWaitingSendWarnsOfTheBytesWrittenDuringTheWait(t *t
 			}
 		}
 	}
-	unsent := 0
-	for _, l := range strings.SplitAfter(during, "\n") {
-		if l != "" && seen[l] == 0 {
-			unsent += len(l)
-		}
-	}
-	if m := warn.FindStringSubmatch(logs.String()); unsent == 0 || m[1] != strconv.Itoa(unsent) {
-		t.Fatalf("the WARN says %s bytes were not sent, but %d were not; log:\n%s", m[1], unsent, logs.String())
-	}
+	unsent := unsentBytes(seen, during)
+	wantUnsentWarned(t, warn, logs.String(), unsent)
 }
 
 // The same stop, but the copy is among the files matched already (the stop
@@ -486,4 +460,23 @@ func TestAStopDoesNotTakeAFileReadAlreadyForATruncatedFilesCopy(t *testing.T) {
 		t.Fatal("no truncation")
 	}
 	wantRow(t, saver, bak, int64(len(part)))
+}
+
+// unsentBytes is how many bytes of the lines of text no record carried.
+func unsentBytes(seen map[string]int, text string) (n int) {
+	for _, l := range strings.SplitAfter(text, "\n") {
+		if l != "" && seen[l] == 0 {
+			n += len(l)
+		}
+	}
+	return n
+}
+
+// wantUnsentWarned fails unless bytes were lost and warn's first group in
+// log counts them.
+func wantUnsentWarned(t *testing.T, warn *regexp.Regexp, log string, unsent int) {
+	t.Helper()
+	if m := warn.FindStringSubmatch(log); unsent == 0 || m == nil || m[1] != strconv.Itoa(unsent) {
+		t.Fatalf("the WARN (%q) does not say the %d bytes not sent; log:\n%s", m, unsent, log)
+	}
 }
