@@ -49,18 +49,7 @@ func TestRunningOutOfDescriptorsWhileASendWaitsGivesDescriptorsBack(t *testing.T
 	// The send goes (the destination is back): everything arrives.
 	seen := map[string]int{}
 	waitFor(t, "every line", func() bool {
-		for {
-			select {
-			case c := <-out:
-				for i := 0; i < c.Len(); i++ {
-					seen[string(c.Record(i))]++
-				}
-				c.ReleaseData()
-				continue
-			default:
-			}
-			break
-		}
+		drainInto(out, seen)
 		return len(seen) == 10+60*5
 	})
 	wantLines(t, seen, want, 1, "")
@@ -119,18 +108,7 @@ func TestAHeldFileRenamedOutOfThePatternKeepsItsDescriptorWhenDescriptorsRunOut(
 	fds.setLimit(1 << 30)
 	seen := map[string]int{}
 	waitFor(t, "f00's lines", func() bool {
-		for {
-			select {
-			case c := <-out:
-				for i := 0; i < c.Len(); i++ {
-					seen[string(c.Record(i))]++
-				}
-				c.ReleaseData()
-				continue
-			default:
-			}
-			break
-		}
+		drainInto(out, seen)
 		for _, l := range strings.SplitAfter(f, "\n") {
 			if l != "" && seen[l] == 0 {
 				return false

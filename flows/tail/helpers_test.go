@@ -304,3 +304,18 @@ func startWaiting(t *testing.T, cfg Config, tune ...func(*Tailer)) (*Tailer, <-c
 	t.Cleanup(func() { cancel(); <-done })
 	return tl, out
 }
+
+// drainInto counts, in seen, the records of the chunks waiting on out now.
+func drainInto(out <-chan *record.Chunk, seen map[string]int) {
+	for {
+		select {
+		case c := <-out:
+			for i := 0; i < c.Len(); i++ {
+				seen[string(c.Record(i))]++
+			}
+			c.ReleaseData()
+		default:
+			return
+		}
+	}
+}
