@@ -68,12 +68,17 @@ func resumeFor(store *checkpoint.Store, fc config.Flow, unconfigured []string, l
 		taken := 0
 		for i, p := range rows {
 			if filepath.Dir(p.Path) != fc.Dir || !matches(filepath.Base(p.Path)) {
-				continue
-			}
-			if p.JavaOnly && i > 0 {
-				// Java resumes only a flow's newest row (Load's first): its
-				// others are stale, and, without a fingerprint, taken by
-				// inode anywhere in the pattern.
+				if i == 0 && p.JavaOnly {
+					// The old flow's newest row, Java's: it tells the tailer
+					// which of the Java rows taken is Java's position (the
+					// others count at their own path only); its file, out of
+					// the new pattern, is not read.
+					if _, seen := at[key(p)]; !seen {
+						p.Flow, p.AdoptedGlob = fc.ID, glob
+						at[key(p)] = len(out)
+						out = append(out, p)
+					}
+				}
 				continue
 			}
 			p.Flow, p.AdoptedGlob = fc.ID, glob

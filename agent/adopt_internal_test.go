@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	_ "modernc.org/sqlite"
@@ -12,12 +13,13 @@ import (
 	"github.com/kinesis-agent-go/aws-kinesis-agent/checkpoint"
 )
 
-// Of a flow no longer configured, a Java-written row other than its newest
-// is not taken over: Java resumes only a flow's newest row, and such a row,
-// without a fingerprint, would be taken by inode anywhere in the pattern
-// (an older app.log row skipped the first lines of a new file on its
-// reused inode). From a review of the take-over.
-func TestOnlyTheNewestJavaRowOfAnEditedFlowIsTakenOver(t *testing.T) {
+// Of a flow no longer configured whose rows are Java's, the newest row is
+// handed on even when its file is out of the new pattern: the tailer takes
+// it for Java's position, and the Java rows taken are then used at their
+// own path only (an older app.log row had become the newest, and was
+// followed by inode into a new file that took it: its first lines were
+// skipped). From two reviews of the take-over.
+func TestTheNewestJavaRowOfAnEditedFlowIsHandedOnWithTheRowsTaken(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "checkpoints")
 	store, err := checkpoint.Open(path)
 	if err != nil {
@@ -43,12 +45,14 @@ func TestOnlyTheNewestJavaRowOfAnEditedFlowIsTakenOver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 0 {
-		t.Fatalf("took over %+v: a Java row that was not the old flow's newest", rows)
+	var paths []string
+	for _, r := range rows {
+		if !r.JavaOnly || r.AdoptedGlob != "*.log" || r.Flow != fc.ID {
+			t.Errorf("row %+v: want a Java row adopted from *.log", r)
+		}
+		paths = append(paths, r.Path)
 	}
-	// The newest one is taken over.
-	fc = config.Flow{ID: "kinesis:s:/var/log/app/b*.log", Dir: "/var/log/app", Glob: "b*.log"}
-	if rows, err = resumeFor(store, fc, []string{old}, slog.New(slog.DiscardHandler)); err != nil || len(rows) != 1 || !rows[0].JavaOnly || rows[0].AdoptedGlob != "*.log" {
-		t.Fatalf("rows %+v, %v: want b.log's Java row, adopted", rows, err)
+	if !slices.Equal(paths, []string{"/var/log/app/b.log", "/var/log/app/app.log"}) {
+		t.Fatalf("rows of %q, want b.log (the newest, out of the pattern) and app.log", paths)
 	}
 }

@@ -84,3 +84,45 @@ func TestAFileTheEditedFlowDidNotMatchIsPlacedAgainstTheFlowsOwnRows(t *testing.
 	col.settle()
 	eq(t, col.recordsOf("c.log"), "c1\n")
 }
+
+// Java's rows taken over from an edited flow (*.log to app*.log): its
+// newest row (b.log, out of the new pattern) is handed on with them, so an
+// older Java row (app.log at 6) counts at its own path only. A new file on
+// app.log's freed inode (app-new.log) is read whole; taken for Java's
+// position, the old row was followed there and its first lines skipped.
+// From a review of the take-over.
+func TestAnOlderJavaRowTakenOverIsNotFollowedIntoANewFileOnItsInode(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	nw := filepath.Join(dir, "app-new.log")
+	mustWrite(t, nw, "n1\nn2\nn3\n")
+	fid := fileIDOf(t, nw) // (the inode app.log had when its row was saved)
+	cfg := testConfig(dir, "app*.log")
+	cfg.Resume = []record.Position{
+		{Flow: "test", Path: filepath.Join(dir, "b.log"), FileID: "(dev=1,ino=1)", Offset: 9, Updated: now.Add(-time.Hour), JavaOnly: true, AdoptedGlob: "*.log"},
+		{Flow: "test", Path: filepath.Join(dir, "app.log"), FileID: fid, Offset: 6, Updated: now.Add(-2 * time.Hour), JavaOnly: true, AdoptedGlob: "*.log"},
+	}
+	col := startTailer(t, cfg, rowsPredateFiles)
+	mustAppend(t, nw, "n4\n")
+	waitFor(t, "app-new.log's lines", func() bool { return len(col.recordsOf("app-new.log")) >= 2 })
+	col.settle()
+	eq(t, col.recordsOf("app-new.log"), "n1\n", "n2\n", "n3\n", "n4\n")
+}
+
+// A flow's own rows saved with no time (a lastUpdated Java left empty or
+// unreadable) still tell that the flow started its files: a file without
+// a row changed since is read from 0. Placed by initialPosition (END_OF_FILE)
+// for want of a time, it was skipped. From a review.
+func TestOwnRowsWithoutATimeStillTellOfTheFlowsFiles(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	mustWrite(t, a, "a1\n")
+	mustWrite(t, b, "b1\n")
+	cfg := testConfig(dir, "*.log")
+	cfg.StartAtEnd = true
+	cfg.Resume = []record.Position{{Flow: "test", Path: a, FileID: fileIDOf(t, a), Fingerprint: fingerprint(headOf(t, a)), Offset: 3}}
+	col := startTailer(t, cfg, rowsPredateFiles)
+	waitFor(t, "b.log's line", func() bool { return len(col.recordsOf("b.log")) >= 1 })
+	col.settle()
+	eq(t, col.recordsOf("b.log"), "b1\n")
+}

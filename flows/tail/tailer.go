@@ -167,10 +167,12 @@ type Tailer struct {
 	// be opened (reportUnreadable), once each.
 	unreadable map[fileKey]bool
 	hadRows    bool // the flow had checkpoint rows at start
-	// ownNewest: the newest of its own rows' Updated (zero: none);
+	// ownRows: it has rows of its own; ownNewest: the newest of their
+	// Updated;
 	// adopted: the rows taken over from flows no longer configured, by
 	// their glob (see record.Position.AdoptedGlob). A file without a row
 	// is placed against the newest row that tells of it (newestFor).
+	ownRows   bool
 	ownNewest time.Time
 	adopted   []adoptedRows
 	// rewritten: files whose inode was found holding another content
@@ -448,6 +450,7 @@ func New(cfg Config) (*Tailer, error) {
 			newest = i
 		}
 		if p.AdoptedGlob == "" {
+			t.ownRows = true
 			if p.Updated.After(t.ownNewest) {
 				t.ownNewest = p.Updated
 			}
@@ -2179,9 +2182,9 @@ func (t *Tailer) fromStart(p string, st fileStat) bool {
 	// (Rows taken over from an edited flow tell only of the files its glob
 	// matched: against another, only the flow's own rows count, and with
 	// none it is new to this flow, as at a first start.)
-	newest := t.newestFor(filepath.Base(p))
+	newest, known := t.newestFor(filepath.Base(p))
 	switch {
-	case !t.hadRows, newest.IsZero():
+	case !t.hadRows, !known:
 		return !t.cfg.StartAtEnd
 	case t.java != nil:
 		// Upgraded from the Java agent: placed as Java would. Java read one
@@ -2221,16 +2224,19 @@ type adoptedRows struct {
 
 // newestFor is the newest checkpoint save that tells of the file named
 // name: this flow's own rows (it saves one for every file it starts), and
-// those taken over from a flow whose glob matches it. Zero: none (the file
-// is new to the flow as at a first start).
-func (t *Tailer) newestFor(name string) time.Time {
-	n := t.ownNewest
+// those taken over from a flow whose glob matches it; known is false when
+// no row tells of it (the file is new to the flow as at a first start).
+func (t *Tailer) newestFor(name string) (n time.Time, known bool) {
+	n, known = t.ownNewest, t.ownRows
 	for _, a := range t.adopted {
-		if a.newest.After(n) && a.match(name) {
-			n = a.newest
+		if a.match(name) {
+			known = true
+			if a.newest.After(n) {
+				n = a.newest
+			}
 		}
 	}
-	return n
+	return n, known
 }
 
 // shorterThanPrint reports a fingerprint over more bytes than the file has now.
