@@ -126,3 +126,21 @@ func TestOwnRowsWithoutATimeStillTellOfTheFlowsFiles(t *testing.T) {
 	col.settle()
 	eq(t, col.recordsOf("b.log"), "b1\n")
 }
+
+// That newest row, out of the new pattern, resumes no file: a new file of
+// the pattern on its file's freed inode (b.log deleted while the agent was
+// down) is read whole. Matched by inode, it started at the row's offset.
+// From a review.
+func TestTheNewestJavaRowOutOfTheNewPatternResumesNoFile(t *testing.T) {
+	dir := t.TempDir()
+	nw := filepath.Join(dir, "app-new.log")
+	mustWrite(t, nw, "n1\nn2\nn3\n")
+	cfg := testConfig(dir, "app*.log")
+	cfg.Resume = []record.Position{{Flow: "test", Path: filepath.Join(dir, "b.log"), FileID: fileIDOf(t, nw), Offset: 6,
+		Updated: time.Now().Add(-time.Hour), JavaOnly: true, AdoptedGlob: "*.log"}}
+	col := startTailer(t, cfg, rowsPredateFiles)
+	mustAppend(t, nw, "n4\n")
+	waitFor(t, "app-new.log's lines", func() bool { return len(col.recordsOf("app-new.log")) >= 2 })
+	col.settle()
+	eq(t, col.recordsOf("app-new.log"), "n1\n", "n2\n", "n3\n", "n4\n")
+}

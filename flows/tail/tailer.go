@@ -445,7 +445,11 @@ func New(cfg Config) (*Tailer, error) {
 	}
 	newest := -1
 	for i, p := range cfg.Resume {
-		t.resume[p.FileID] = append(t.resume[p.FileID], p)
+		if p.AdoptedGlob == "" || g.match(filepath.Base(p.Path)) {
+			t.resume[p.FileID] = append(t.resume[p.FileID], p)
+		} // else the edited flow's newest row, out of this pattern: it tells
+		// the time and Java's position only, and resumes no file (on its
+		// inode by now may be another file of this pattern).
 		if newest < 0 || p.Updated.After(cfg.Resume[newest].Updated) {
 			newest = i
 		}
