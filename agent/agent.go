@@ -6,14 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/awsclient"
@@ -372,58 +368,6 @@ func openCheckpoints(cfg *config.Config, log *slog.Logger) (_ *checkpoint.Store,
 		return nil, nil, notWritable(cfg, path, fmt.Errorf("checkpoint file %s: %w", path, err), writableDir)
 	}
 	return store, lock, nil
-}
-
-// notWritable names, in an error that the checkpoint file's directory
-// cannot be written (a read-only file system: the unit's sandbox,
-// ProtectSystem=strict; or permissions), the key and the ways out: the
-// service restarts every 5 s on it, and the bare mkdir error named neither.
-// Other errors (a lock file another user left, which the lock's own error
-// explains) come back as they are.
-func notWritable(cfg *config.Config, path string, err error, writable func(dir string) error) error {
-	if !errors.Is(err, syscall.EROFS) && !errors.Is(err, fs.ErrPermission) {
-		return err
-	}
-	dir := filepath.Dir(path)
-	werr := writable(dir)
-	if werr == nil {
-		return err
-	}
-	why := "is on a read-only file system"
-	if !errors.Is(werr, syscall.EROFS) {
-		why = "is not writable by this agent's user (uid " + strconv.Itoa(os.Getuid()) + ")"
-	}
-	stateDir := filepath.Dir(checkpoint.DefaultPath)
-	switch {
-	case cfg.CheckpointFile == "" && errors.Is(werr, syscall.EROFS):
-		return fmt.Errorf("the checkpoint file %s (the default): its directory %s %s: mount a writable volume there (a container with a read-only root file system), or set checkpointFile to a directory on a writable one: %w",
-			path, dir, why, err)
-	case cfg.CheckpointFile == "":
-		return fmt.Errorf("the checkpoint file %s (the default): its directory %s %s: the package's unit makes it, owned by aws-kinesis-agent-user (StateDirectory=); run the agent as that user, or set checkpointFile to a directory this user may write: %w",
-			path, dir, why, err)
-	case under(dir, "/run") || under(dir, "/var/run"):
-		return fmt.Errorf("checkpointFile %s: its directory %s %s, and /run is emptied at every boot (positions lost, and a drop-in that allows the directory fails the unit's start once it is gone): remove checkpointFile from agent.json to use the default, %s, or set it under %s: %w",
-			path, dir, why, checkpoint.DefaultPath, stateDir, err)
-	}
-	return fmt.Errorf("checkpointFile %s: its directory %s %s: the agent keeps file positions there. As a service it may write only under %s, /var/log/aws-kinesis-agent and /run/aws-kinesis-agent (systemd ProtectSystem=strict): remove checkpointFile from agent.json to use the default, or create the directory, owned by the service's user (aws-kinesis-agent-user), and allow it with ReadWritePaths=%s in a drop-in (systemctl edit aws-kinesis-agent): %w",
-		path, dir, why, stateDir, dir, err)
-}
-
-// writableDir reports why dir, or the nearest of its parents that exists
-// (the agent creates the rest), cannot be written by this process; nil if
-// it can.
-func writableDir(dir string) error {
-	for {
-		err := syscall.Access(dir, 2 /* W_OK */)
-		if !errors.Is(err, syscall.ENOENT) {
-			return err
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return err
-		}
-		dir = parent
-	}
 }
 
 // keepLockEvery is how often the agent checks that its checkpoint lock file

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/processors/javaregex"
@@ -2514,7 +2516,7 @@ func holeEnd(f *os.File, size int64) int64 {
 	}
 	// SEEK_DATA jumps over the unallocated part (ext4, xfs, btrfs, tmpfs);
 	// a file system without it reports data at 0, and the zeros are read.
-	off, err := f.Seek(0, seekData)
+	off, err := f.Seek(0, unix.SEEK_DATA)
 	switch {
 	case errors.Is(err, syscall.ENXIO):
 		return size // a hole to its end
@@ -2536,9 +2538,6 @@ func holeEnd(f *os.File, size int64) int64 {
 	}
 	return off
 }
-
-// seekData is lseek's SEEK_DATA (Linux).
-const seekData = 3
 
 // pump reads what one file has and sends it as chunks; it returns the
 // number of bytes read, and false when its turn (maxReadsPerTurn reads)

@@ -4,14 +4,24 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/config"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/checkpoint"
 )
+
+// This file holds the checks of where the agent's files are, as the service
+// sees them: a flow or checkpoint file under the unit's private /tmp, a
+// checkpoint file on a tmpfs, a checkpoint directory the service may not
+// write. Each turns a silent loss of files or positions into a message.
 
 // privateTmpMounts returns the mount points among /tmp and /var/tmp that are
 // this process's own, as systemd's PrivateTmp=yes makes them (the package's
@@ -61,7 +71,7 @@ func warnPrivateTmp(cfg *config.Config, mounts []string, log *slog.Logger) {
 	}
 }
 
-// File system types (statfs f_type) that live in memory.
+// File system types (Linux's statfs f_type) that live in memory.
 const (
 	tmpfsMagic = 0x01021994
 	ramfsMagic = 0x858458f6
@@ -70,17 +80,9 @@ const (
 // inMemory reports whether path, or the nearest of its parents that
 // exists, is on a tmpfs or ramfs; fsType is the type statfs reports.
 func inMemory(path string, fsType func(string) (int64, error)) bool {
-	for dir := path; ; {
-		t, err := fsType(dir)
-		if err == nil {
-			return t == tmpfsMagic || t == ramfsMagic
-		}
-		parent := filepath.Dir(dir)
-		if !errors.Is(err, syscall.ENOENT) || parent == dir {
-			return false
-		}
-		dir = parent
-	}
+	var t int64
+	err := atNearest(path, func(d string) (err error) { t, err = fsType(d); return err })
+	return err == nil && (t == tmpfsMagic || t == ramfsMagic)
 }
 
 func statfsType(path string) (int64, error) {
@@ -105,5 +107,60 @@ func warnCheckpointInMemory(path string, private []string, fsType func(string) (
 	if inMemory(path, fsType) {
 		log.Warn(fmt.Sprintf("The checkpoint file %s is on a file system in memory (tmpfs): file positions are lost at every reboot (START_OF_FILE flows send their files again, END_OF_FILE flows skip what was written around the reboot). Set checkpointFile under /var/lib/aws-kinesis-agent, or remove it (the default is %s)",
 			path, checkpoint.DefaultPath))
+	}
+}
+
+// notWritable names, in an error that the checkpoint file's directory
+// cannot be written (a read-only file system: the unit's sandbox,
+// ProtectSystem=strict; or permissions), the key and the ways out: the
+// service restarts every 5 s on it, and the bare mkdir error named neither.
+// Other errors (a lock file another user left, which the lock's own error
+// explains) come back as they are.
+func notWritable(cfg *config.Config, path string, err error, writable func(dir string) error) error {
+	if !errors.Is(err, syscall.EROFS) && !errors.Is(err, fs.ErrPermission) {
+		return err
+	}
+	dir := filepath.Dir(path)
+	werr := writable(dir)
+	if werr == nil {
+		return err
+	}
+	why := "is on a read-only file system"
+	if !errors.Is(werr, syscall.EROFS) {
+		why = "is not writable by this agent's user (uid " + strconv.Itoa(os.Getuid()) + ")"
+	}
+	stateDir := filepath.Dir(checkpoint.DefaultPath)
+	switch {
+	case cfg.CheckpointFile == "" && errors.Is(werr, syscall.EROFS):
+		return fmt.Errorf("the checkpoint file %s (the default): its directory %s %s: mount a writable volume there (a container with a read-only root file system), or set checkpointFile to a directory on a writable one: %w",
+			path, dir, why, err)
+	case cfg.CheckpointFile == "":
+		return fmt.Errorf("the checkpoint file %s (the default): its directory %s %s: the package's unit makes it, owned by aws-kinesis-agent-user (StateDirectory=); run the agent as that user, or set checkpointFile to a directory this user may write: %w",
+			path, dir, why, err)
+	case under(dir, "/run") || under(dir, "/var/run"):
+		return fmt.Errorf("checkpointFile %s: its directory %s %s, and /run is emptied at every boot (positions lost, and a drop-in that allows the directory fails the unit's start once it is gone): remove checkpointFile from agent.json to use the default, %s, or set it under %s: %w",
+			path, dir, why, checkpoint.DefaultPath, stateDir, err)
+	}
+	return fmt.Errorf("checkpointFile %s: its directory %s %s: the agent keeps file positions there. As a service it may write only under %s, /var/log/aws-kinesis-agent and /run/aws-kinesis-agent (systemd ProtectSystem=strict): remove checkpointFile from agent.json to use the default, or create the directory, owned by the service's user (aws-kinesis-agent-user), and allow it with ReadWritePaths=%s in a drop-in (systemctl edit aws-kinesis-agent): %w",
+		path, dir, why, stateDir, dir, err)
+}
+
+// writableDir reports why dir, or the nearest of its parents that exists
+// (the agent creates the rest), cannot be written by this process; nil if
+// it can.
+func writableDir(dir string) error {
+	return atNearest(dir, func(d string) error { return unix.Access(d, unix.W_OK) })
+}
+
+// atNearest runs check on path, or on the nearest of its parents that
+// exists (check failing with ENOENT), and returns its result.
+func atNearest(path string, check func(string) error) error {
+	for {
+		err := check(path)
+		parent := filepath.Dir(path)
+		if !errors.Is(err, syscall.ENOENT) || parent == path {
+			return err
+		}
+		path = parent
 	}
 }
