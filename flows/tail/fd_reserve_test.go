@@ -28,7 +28,7 @@ func TestRunningOutOfDescriptorsWhileASendWaitsGivesDescriptorsBack(t *testing.T
 	dir := t.TempDir()
 	mustWrite(t, filepath.Join(dir, "a.log"), lines("a", 0, 10))
 	fds := &fdLimit{limit: 1 << 30}
-	tl, out := startWaiting(t, testConfig(dir, "*.log"), func(tl *Tailer) { tl.openFn = fds.open })
+	tl, out, _ := runUnreceived(t, testConfig(dir, "*.log"), func(tl *Tailer) { tl.openFn = fds.open })
 	waitFor(t, "the first send to wait", func() bool { return tl.sendWaits.Load() > 0 })
 	n := fds.live()
 	fds.setLimit(n + 40) // 40 descriptors more, no more
@@ -93,7 +93,7 @@ func TestAHeldFileRenamedOutOfThePatternKeepsItsDescriptorWhenDescriptorsRunOut(
 	dir := t.TempDir()
 	mustWrite(t, filepath.Join(dir, "a.log"), lines("a", 0, 10))
 	fds := &fdLimit{limit: 1 << 30}
-	tl, out := startWaiting(t, testConfig(dir, "*.log"), func(tl *Tailer) { tl.openFn = fds.open })
+	tl, out, _ := runUnreceived(t, testConfig(dir, "*.log"), func(tl *Tailer) { tl.openFn = fds.open })
 	waitFor(t, "the first send to wait", func() bool { return tl.sendWaits.Load() > 0 })
 	f := lines("f00", 0, 5)
 	mustWrite(t, filepath.Join(dir, "f00.log"), f)

@@ -285,26 +285,6 @@ func gapFails(t testing.TB) ack.Option {
 	})
 }
 
-// startWaiting starts a tailer whose chunks the test reads itself from the
-// channel returned (unbuffered: a send waits until the test reads, as
-// behind a slow or failing destination), and stops it when the test ends.
-func startWaiting(t *testing.T, cfg Config, tune ...func(*Tailer)) (*Tailer, <-chan *record.Chunk) {
-	t.Helper()
-	tl, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range tune {
-		f(tl)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	out := make(chan *record.Chunk)
-	done := make(chan struct{})
-	go func() { defer close(done); tl.Run(ctx, out) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return tl, out
-}
-
 // drainInto counts, in seen, the records of the chunks waiting on out now.
 func drainInto(out <-chan *record.Chunk, seen map[string]int) {
 	for {

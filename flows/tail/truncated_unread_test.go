@@ -241,7 +241,7 @@ func TestACopytruncateBehindAWaitingSendWarnsOfTheBytesWrittenDuringTheWait(t *t
 	var logs syncbuf.Buffer
 	cfg := testConfig(dir, "abc.log")
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
-	tl, out := startWaiting(t, cfg, func(tl *Tailer) { tl.ghostTTL = 300 * time.Millisecond })
+	tl, out, _ := runUnreceived(t, cfg, func(tl *Tailer) { tl.ghostTTL = 300 * time.Millisecond })
 	seen := map[string]int{}
 	take := func(c *record.Chunk) {
 		for i := 0; i < c.Len(); i++ {
@@ -376,7 +376,7 @@ func TestACopytruncateFoundLaterInTheTurnOfAWaitingSendCountsTheWait(t *testing.
 	var logs syncbuf.Buffer
 	cfg := testConfig(dir, "abc.log")
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
-	tl, out := startWaiting(t, cfg, func(tl *Tailer) { tl.ghostTTL = 300 * time.Millisecond })
+	tl, out, _ := runUnreceived(t, cfg, func(tl *Tailer) { tl.ghostTTL = 300 * time.Millisecond })
 	waitFor(t, "the first chunk's send to wait", func() bool { return tl.sendWaits.Load() > 0 })
 	mustAppend(t, p, during)
 	whole := int64(len(first) + len(during))
