@@ -1143,6 +1143,11 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 				t.rescanSoon(now)
 			}
 		}
+		for k := range t.rewritten {
+			if !seen[k] && !kept[k] {
+				delete(t.rewritten, k) // (gone before it was begun)
+			}
+		}
 		t.ghosts = slices.DeleteFunc(t.ghosts, func(g ghost) bool {
 			if now.Sub(g.at) > t.ghostTTL {
 				t.warnUnsent(g, "A file was truncated or replaced before it was read to its end, and no copy of it appeared among the files matched: its unread bytes were not sent", t.ghostTTL)
