@@ -593,7 +593,7 @@ func (t *Tailer) idle(ctx context.Context, d time.Duration) {
 
 // scanEvery is the period of the full directory rescan.
 func (t *Tailer) scanEvery() time.Duration {
-	if t.watcher.active() && t.unwatched == 0 {
+	if t.watcher.active() && t.unwatched == 0 && !t.watcher.rescanTargets() {
 		return t.cfg.MaxRefresh
 	}
 	return min(t.cfg.MaxRefresh, time.Second)
@@ -886,10 +886,11 @@ func (t *Tailer) warnOnceAs(level slog.Level, key, path, problem string, args ..
 
 // Keys of warnings that are not one file's (see warnOnceAs).
 const (
-	watchDirKey   = "\x00watchdir" // the directory cannot be watched
-	watchFilesKey = "\x00watch"    // a file cannot be watched for writes
-	fdsKey        = "\x00fds"      // out of descriptors
-	fdsHeldKey    = "\x00fdsHeld"  // out of descriptors while a send waits
+	watchDirKey     = "\x00watchdir"     // the directory cannot be watched
+	watchFilesKey   = "\x00watch"        // a file cannot be watched for writes
+	watchTargetsKey = "\x00watchTargets" // a link target's directory cannot be watched
+	fdsKey          = "\x00fds"          // out of descriptors
+	fdsHeldKey      = "\x00fdsHeld"      // out of descriptors while a send waits
 )
 
 // ---------------------------------------------------------------- scanning
@@ -931,6 +932,9 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 		names, links, err = listNames(t.cfg.Dir, t.glob)
 	}
 	t.links.Store(links)
+	if err == nil {
+		t.watcher.syncTargets(t, names, links)
+	}
 	if err != nil {
 		t.warnOnce(slog.LevelError, t.cfg.Dir, "Cannot list directory", "err", err)
 		t.fail(err)
@@ -977,7 +981,17 @@ func (t *Tailer) scan(ctx context.Context, light bool) {
 				// (A link: not a file renamed away between the two calls
 				// and another renamed onto its name, a logrotate shift.)
 				if li, lerr := os.Lstat(p); lerr == nil && os.IsNotExist(err) && li.Mode()&os.ModeSymlink != 0 {
-					t.warnOnce(slog.LevelWarn, p, "Skipping dangling symbolic link")
+					// (One followed until now: its target renamed away, a
+					// rotation whose new file is not made yet. Normal on a
+					// Kubernetes node, once per rotation: not a warning.)
+					level := slog.LevelWarn
+					for _, h := range t.files {
+						if h.viaLink && h.path == p {
+							level = slog.LevelDebug
+							break
+						}
+					}
+					t.warnOnce(level, p, "Skipping dangling symbolic link")
 				} else if !os.IsNotExist(err) {
 					t.warnOnce(slog.LevelError, p, "Cannot stat file", "err", err)
 				}

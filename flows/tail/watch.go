@@ -39,6 +39,21 @@ type watcher struct {
 	polling bool
 	quit    chan struct{} // closed by close: the readers stop
 	wg      sync.WaitGroup
+	// targets: the directories that matched symbolic links point into
+	// (/var/log/containers/*.log -> /var/log/pods/<pod>/<container>/0.log),
+	// watched by s too, by directory and by watch; see syncTargets.
+	targets  map[string]*linkDir
+	targetWD map[int32]*linkDir
+	// targetsShort: a target directory could not be watched; the flow's
+	// directory is rescanned every second instead (scanEvery).
+	targetsShort bool
+}
+
+// linkDir is a directory that matched symbolic links point into: its
+// watch, and the names of the link targets in it.
+type linkDir struct {
+	wd    int32
+	names map[string]bool
 }
 
 func (w *watcher) active() bool {
@@ -252,6 +267,9 @@ func (t *Tailer) concerns(ev notifyEvent) bool {
 	if ev.mask&notifyOverflow != 0 || !ev.named || ev.path == t.cfg.Dir {
 		return true
 	}
+	if is, named := t.watcher.targetEvent(ev); is {
+		return named
+	}
 	dir, name := filepath.Split(ev.path)
 	if filepath.Clean(dir) != t.cfg.Dir {
 		return false
@@ -412,11 +430,145 @@ func dirIdentity(path string) (fileKey, bool) {
 	return st.key, ok
 }
 
+// targetEvent reports whether ev is of a directory that matched links
+// point into (is), and then whether it names one of their targets there
+// (a rotation renaming it away, its new file created: the link now leads
+// to another file, or nowhere).
+func (w *watcher) targetEvent(ev notifyEvent) (is, named bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	d := w.targetWD[ev.wd]
+	if d == nil {
+		return false, false
+	}
+	return true, d.names[filepath.Base(ev.path)]
+}
+
+// isTarget reports whether path is a matched link's target (by name: a
+// file just created there, which the link leads to now).
+func (w *watcher) isTarget(path string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	d := w.targets[filepath.Dir(path)]
+	return d != nil && d.names[filepath.Base(path)]
+}
+
+// maxLinkHops bounds the links followed from one matched entry.
+const maxLinkHops = 8
+
+// linkHops appends the directory and name of each link target from p on
+// (one per link followed: /var/log/containers/x.log ->
+// /var/log/pods/.../0.log -> /var/lib/docker/containers/<id>/<id>-json.log),
+// a dangling one's too: its directory is where its next file appears.
+func linkHops(p string, add func(dir, name string)) {
+	for range maxLinkHops {
+		li, err := os.Lstat(p)
+		if err != nil || li.Mode()&os.ModeSymlink == 0 {
+			return
+		}
+		dst, err := os.Readlink(p)
+		if err != nil {
+			return
+		}
+		if !filepath.IsAbs(dst) {
+			dst = filepath.Join(filepath.Dir(p), dst)
+		}
+		dir := filepath.Dir(dst)
+		if r, err := filepath.EvalSymlinks(dir); err == nil {
+			dir = r
+		}
+		name := filepath.Base(dst)
+		add(dir, name)
+		p = filepath.Join(dir, name)
+	}
+}
+
+// syncTargets watches the directories that the matched symbolic links
+// among names point into, and stops watching those no link points into
+// any more (Run goroutine, at each scan). Without it a link's target
+// rotated by rename (kubelet: 0.log -> 0.log.<time>, a new 0.log; Docker's
+// json-file: x-json.log -> x-json.log.1) was seen only at the next
+// periodic rescan, 10 s by default: lines waited that long, and a file
+// created and rotated away between two rescans was never read. A
+// directory that cannot be watched (out of watches, or missing: a
+// dangling link) makes the flow's directory rescanned every second
+// instead, as when polling.
+func (w *watcher) syncTargets(t *Tailer, names []string, links bool) {
+	w.mu.Lock()
+	s, dir := w.s, w.dir
+	have := len(w.targets) > 0
+	w.mu.Unlock()
+	if s == nil || dir == "" || !links && !have {
+		return
+	}
+	want := map[string]map[string]bool{}
+	if links {
+		for _, n := range names {
+			linkHops(filepath.Join(t.cfg.Dir, n), func(d, name string) {
+				if d == t.cfg.Dir {
+					return // (watched already)
+				}
+				if want[d] == nil {
+					want[d] = map[string]bool{}
+				}
+				want[d][name] = true
+			})
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.s != s {
+		return // closed meanwhile
+	}
+	for d, ld := range w.targets {
+		if want[d] == nil || !s.has(ld.wd) {
+			// (Not pointed into any more, or deleted: the kernel dropped
+			// its watch; one made again is watched anew below.)
+			s.remove(ld.wd)
+			delete(w.targets, d)
+			delete(w.targetWD, ld.wd)
+		}
+	}
+	short := false
+	for d, ns := range want {
+		if ld := w.targets[d]; ld != nil {
+			ld.names = ns
+			continue
+		}
+		wd, err := s.add(d, notifyStructural)
+		if err != nil {
+			// (Missing: a dangling link into a directory removed; its
+			// making again is an event of no watched directory.)
+			short = true
+			if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EMFILE) {
+				t.warnOnceAs(slog.LevelWarn, watchTargetsKey, d, "Cannot watch the directory a matched symbolic link points into; rescanning the flow's directory every second instead",
+					"err", err, "hint", "raise fs.inotify.max_user_watches")
+			}
+			continue
+		}
+		if w.targets == nil {
+			w.targets, w.targetWD = map[string]*linkDir{}, map[int32]*linkDir{}
+		}
+		ld := &linkDir{wd: wd, names: ns}
+		w.targets[d], w.targetWD[wd] = ld, ld
+	}
+	w.targetsShort = short
+}
+
+// rescanTargets reports whether the directories links point into are not
+// all watched (a rescan every second makes up for it).
+func (w *watcher) rescanTargets() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.targetsShort
+}
+
 func (w *watcher) close() {
 	w.mu.Lock()
 	s, m, quit := w.s, w.m, w.quit
 	w.s, w.m, w.quit = nil, nil, nil
 	w.dir, w.parent = "", ""
+	w.targets, w.targetWD, w.targetsShort = nil, nil, false
 	w.mu.Unlock()
 	if s != nil {
 		close(quit)
@@ -437,11 +589,15 @@ type preopened struct {
 
 // preopen opens a newly created matching file (watcher goroutine).
 func (t *Tailer) preopen(path string) {
-	if filepath.Dir(path) != filepath.Clean(t.cfg.Dir) {
-		return
-	}
 	name := filepath.Base(path)
-	if !t.glob.match(name) || excludedName(name) || t.fdShort.Load() {
+	if filepath.Dir(path) != filepath.Clean(t.cfg.Dir) {
+		// A link's target made anew (after its rotation): opened too, so
+		// that it is read even if rotated away before the scan; the scan
+		// takes it by identity through the link.
+		if !t.watcher.isTarget(path) || t.fdShort.Load() {
+			return
+		}
+	} else if !t.glob.match(name) || excludedName(name) || t.fdShort.Load() {
 		return // (out of descriptors: the next full scan opens it)
 	}
 	f, err := t.openFn(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
