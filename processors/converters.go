@@ -504,16 +504,30 @@ func (c *logToJSON) convert(dst, in []byte) ([]byte, outcome, error) {
 	return appendClose(dst, len(c.keys), c.pretty), outOK, nil
 }
 
-// prefixHint tells, once, that a custom matchPattern matches the beginning
-// of records it skips: LOGTOJSON (as Java) needs it to match a whole record,
+// prefixHint tells, once, why LOGTOJSON skips records a user expects it
+// to match: they end with a carriage return (CRLF line endings, a
+// Windows-style writer: neither `.` nor `$` takes the \r, in Java as here,
+// and a built-in format skips them too), or a custom matchPattern matches
+// their beginning only. LOGTOJSON (as Java) needs a whole record matched,
 // and a pattern that stops short (the AWS documentation's example, which
 // ends before the size field) skips every record with only "N record
 // parsed but skipped" to say so, the reason at DEBUG.
 func (c *logToJSON) prefixHint(s []byte) {
-	if c.prefixTold || c.prefixTries >= prefixTriesMax || c.lp.re == nil || c.lp.builtin != nil {
+	if c.prefixTold || c.prefixTries >= prefixTriesMax {
 		return
 	}
 	c.prefixTries++
+	if n := len(s); n > 0 && s[n-1] == '\r' {
+		if _, matched, ngroups := c.match(s[:n-1]); matched && ngroups == len(c.lp.names) {
+			c.prefixTold = true
+			c.log.Warn("LOGTOJSON skips records that end with a carriage return (CRLF line endings): its pattern matches them without it, and the Java agent skips them too; put {\"optionName\": \"SINGLELINE\"} before LOGTOJSON to trim it, or end a custom matchPattern with \\r?",
+				"recordBytes", n)
+			return
+		}
+	}
+	if c.lp.re == nil || c.lp.builtin != nil {
+		return
+	}
 	if c.lp.re.LookingAt(s) {
 		c.prefixTold = true
 		c.log.Warn("LOGTOJSON's matchPattern matches the beginning of records it skips but not the whole of them: it must match a whole record, as in the Java agent (let it match up to the end of the line, e.g. end it with .*)",

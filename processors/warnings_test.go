@@ -97,3 +97,44 @@ func TestALogToJSONPatternMatchingOnlyTheBeginningOfRecordsIsToldOnce(t *testing
 		}
 	}
 }
+
+// Records that end with a carriage return (CRLF line endings, a
+// Windows-style writer) are skipped by LOGTOJSON, in Java as here, with a
+// built-in format or a custom matchPattern: neither `.` nor `$` takes the
+// \r. The first is told at WARN, once, with the way out (SINGLELINE first,
+// or \r? in the pattern), not as a pattern that "matches the beginning"
+// (whose advice, end it with .*, the pattern already follows).
+func TestLogToJSONTellsOnceThatItSkipsRecordsEndingWithACarriageReturn(t *testing.T) {
+	apache := `64.242.88.10 - - [07/Mar/2004:16:05:49 -0800] "GET /twiki/bin/edit/Main/Double_bounce_sender HTTP/1.1" 401 12846`
+	for _, tc := range []struct {
+		name string
+		opt  Option
+		line string
+	}{
+		{"built-in format", Option{Key: "k", Name: NameLogToJSON, LogFormat: "COMMONAPACHELOG"}, apache},
+		{"custom matchPattern", Option{Key: "k", Name: NameLogToJSON, LogFormat: "COMMONAPACHELOG", MatchPattern: `^(\S+) (.*)$`, HasMatchPattern: true,
+			CustomFieldNames: []string{"key", "value"}, HasCustomFieldNames: true}, "k1 v1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs strings.Builder
+			c, err := Build([]Option{tc.opt}, Deps{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out, _ := c.Process(nil, []byte(tc.line+"\n")); len(out) == 0 {
+				t.Fatalf("the line without \\r is skipped: the test's pattern is wrong")
+			}
+			for i := 0; i < 3; i++ {
+				if out, _ := c.Process(nil, []byte(tc.line+"\r\n")); len(out) != 0 {
+					t.Fatalf("a CRLF line converted (Java skips it): %s", out)
+				}
+			}
+			if n := strings.Count(logs.String(), "skips records that end with a carriage return"); n != 1 {
+				t.Errorf("told %d times, want 1:\n%s", n, logs.String())
+			}
+			if strings.Contains(logs.String(), "matches the beginning of records") {
+				t.Errorf("told the pattern matches only the beginning:\n%s", logs.String())
+			}
+		})
+	}
+}
