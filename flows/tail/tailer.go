@@ -273,10 +273,15 @@ type harvester struct {
 	// after a truncation): its Source's Start.
 	beginOff int64
 	head     []byte // the file's first bytes (up to fpMax) as last verified
-	born     int64  // its birth time (birthTime); 0: not known
-	offset   int64  // next byte to read
-	pend     []byte // bytes [offset-len(pend), offset) read but not yet accounted for
-	spill    int64  // or [offset-spill, offset), not held (spillAt): no '\n' in them, pend empty
+	// seek: the last bytes read of the current content (up to seekLen),
+	// ending at seekEnd: a truncation's ghost keeps them, and a file taken
+	// for its copy must hold them there too (see copyOffset).
+	seek    []byte
+	seekEnd int64
+	born    int64  // its birth time (birthTime); 0: not known
+	offset  int64  // next byte to read
+	pend    []byte // bytes [offset-len(pend), offset) read but not yet accounted for
+	spill   int64  // or [offset-spill, offset), not held (spillAt): no '\n' in them, pend empty
 	// orphans: the chunks of a truncated content's last multi-line record,
 	// taken from pend by truncated (which cannot send): sent at the next
 	// pump, and before any newer chunk of this file or of its copy (send).
@@ -331,6 +336,27 @@ type harvester struct {
 
 func (h *harvester) done() int64 { return h.offset - h.unaccounted() }
 
+// seekLen is how many of the last bytes read of a file a truncation's
+// ghost keeps, to tell its copy from a look-alike (Splunk's seekCRC).
+const seekLen = 256
+
+// noteRead keeps the last seekLen bytes read, b being the bytes read
+// just before end.
+func (h *harvester) noteRead(b []byte, end int64) {
+	switch {
+	case len(b) >= seekLen:
+		h.seek = append(h.seek[:0], b[len(b)-seekLen:]...)
+	case h.seekEnd == end-int64(len(b)):
+		h.seek = append(h.seek, b...)
+		if over := len(h.seek) - seekLen; over > 0 {
+			h.seek = h.seek[:copy(h.seek, h.seek[over:])]
+		}
+	default: // (not following the bytes kept: a hole skipped, a new start)
+		h.seek = append(h.seek[:0], b...)
+	}
+	h.seekEnd = end
+}
+
 // seenSize is the largest size seen of the content read: by the last pump,
 // or since by a blocked send's fstat.
 func (h *harvester) seenSize() int64 { return max(h.size, h.waitSize) }
@@ -358,6 +384,10 @@ type ghost struct {
 	// size: a truncated file's size last seen before its truncation; the
 	// bytes from done to size were never read (sent only if a copy turns up).
 	size int64
+	// seek: a truncated file's last bytes read, ending at seekEnd (its
+	// harvester's); a copy holds them there.
+	seek    []byte
+	seekEnd int64
 	// discarding: done is inside a line longer than the read buffer, whose
 	// rest was being discarded (its first bytes went out as a record).
 	discarding bool
@@ -1750,6 +1780,7 @@ func (t *Tailer) truncated(h *harvester, size, last int64) {
 	h.pend, h.spill = h.pend[:0], 0
 	h.readBackErr = time.Time{} // (the new content's last line gets its own linger)
 	h.head = h.head[:0]
+	h.seek, h.seekEnd = h.seek[:0], 0
 	if h.src != nil {
 		// The content before the truncation: its late acknowledgements are
 		// not saved. Under the name it had then, which a rotation may since
@@ -1776,7 +1807,7 @@ func (t *Tailer) truncated(h *harvester, size, last int64) {
 func (t *Tailer) rememberRead(h *harvester, last int64) {
 	if h.done() > 0 && len(h.head) > 0 {
 		t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: time.Now(), path: h.path, src: h.src, key: h.key, size: last,
-			discarding: h.sp.skipping && h.sp.countSkip})
+			discarding: h.sp.skipping && h.sp.countSkip, seek: slices.Clone(h.seek), seekEnd: h.seekEnd})
 	}
 }
 
@@ -2089,7 +2120,7 @@ func (t *Tailer) decide(h *harvester, now time.Time, mayWait bool) {
 		t.fail(readErr(h.path, err))
 		return
 	}
-	off, pred, discarding, wait := t.copyOffset(h.path, st, head, h.born, now)
+	off, pred, discarding, wait := t.copyOffset(h.path, h.f, st, head, h.born, now)
 	if wait && mayWait {
 		return
 	}
@@ -2109,6 +2140,7 @@ func (t *Tailer) begin(h *harvester, st fileStat, head []byte, off int64) {
 	h.undecided = false
 	h.head = append(h.head[:0], head...)
 	h.offset, h.beginOff = off, off
+	h.seek, h.seekEnd = h.seek[:0], off
 	h.size, h.modTime = st.size, st.modTime
 	// Begun at 0: maybe a file rewritten while closed or while the agent
 	// was down by a writer without O_APPEND, beginning with a hole (see
@@ -2328,7 +2360,7 @@ func (t *Tailer) linesBefore(f *os.File, off int64, limit int) int {
 // chunks up to off may still be in flight); discarding, that off is inside
 // a line longer than the read buffer whose rest the original was dropping.
 // born is the file's birth time (birthTime; 0: not known).
-func (t *Tailer) copyOffset(p string, st fileStat, head []byte, born int64, now time.Time) (off int64, pred *record.Source, discarding, wait bool) {
+func (t *Tailer) copyOffset(p string, f io.ReaderAt, st fileStat, head []byte, born int64, now time.Time) (off int64, pred *record.Source, discarding, wait bool) {
 	for i := len(t.ghosts) - 1; i >= 0; i-- {
 		g := t.ghosts[i]
 		if !samePrefix(head, g.head) || !g.letGo() && g.key == st.key {
@@ -2354,6 +2386,14 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, born int64, now 
 			return 0, nil, false, true
 		}
 		if len(head) == 0 {
+			continue
+		}
+		if !g.letGo() && !holdsSeek(f, st.size, g) {
+			// Its first bytes only are the original's: another file that
+			// begins alike (a CSV header, a banner; `cp report.csv
+			// latest.csv` truncating latest.csv just after the report was
+			// made) was taken for the copy, and its lines up to the
+			// offset read of the original were never sent.
 			continue
 		}
 		// Its bytes are (a prefix of) what was already shipped.
@@ -2382,7 +2422,7 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, born int64, now 
 		// and no file of the flow was read meanwhile.)
 		if h.f != nil && len(head) > 0 {
 			if fi, err := h.f.Stat(); err == nil && t.checkTruncated(h, fi.Size()) {
-				return t.copyOffset(p, st, head, born, now)
+				return t.copyOffset(p, f, st, head, born, now)
 			}
 		}
 		if len(head) > len(h.head) && len(h.head) < fpMax && (h.f != nil || t.unchangedSinceClose(h)) {
@@ -2398,6 +2438,25 @@ func (t *Tailer) copyOffset(p string, st fileStat, head []byte, born int64, now 
 		break
 	}
 	return 0, nil, false, false
+}
+
+// holdsSeek reports whether the file read through f, of size size, holds
+// the truncated file g's last bytes read where g read them, as far as it
+// reaches: a copy made before the truncation does. A file too short to
+// reach them cannot tell (a copy made just before bytes the original got
+// and had read before its truncation): taken for the copy, as before.
+func holdsSeek(f io.ReaderAt, size int64, g ghost) bool {
+	from := g.seekEnd - int64(len(g.seek))
+	to := min(g.seekEnd, size)
+	if f == nil || len(g.seek) == 0 || from < 0 || to <= from {
+		return true
+	}
+	var buf [seekLen]byte
+	n, err := f.ReadAt(buf[:to-from], from)
+	if err != nil && !(errors.Is(err, io.EOF) && int64(n) == to-from) {
+		return false // (shrunk meanwhile: not the copy it was)
+	}
+	return bytes.Equal(buf[:n], g.seek[:to-from])
 }
 
 // unchangedAt reports whether st (of h's inode) has the size and mtime h
@@ -2641,6 +2700,7 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 		// (before them): a truncation found later in this turn leaves at
 		// least that much behind.
 		last = max(last, h.size, h.offset+int64(n))
+		h.noteRead(data[len(data):len(data)+n], h.offset+int64(n))
 		if len(h.head) > known && h.src != nil {
 			h.src.SetFingerprint(fingerprint(h.head))
 		}

@@ -1,0 +1,68 @@
+package tail
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A new file whose first KiB equals a live file's (a wide CSV's header)
+// waits a moment as a possible copy of it. When the live file was
+// rewritten meanwhile (`cp report-20261123.csv latest.csv` right after the
+// report was made), the report was taken for latest.csv's copytruncate
+// copy: reading began at the offset read of latest.csv, and the report's
+// lines before it were never sent (INFO "File is a copy of a truncated
+// file"). A copy must also hold the last bytes read of the original where
+// they were read (Splunk's seekCRC); the report does not.
+func TestANewFileWithTheSameFirstKiBIsNotTakenForTheCopyOfAFileRewrittenWhileItWaits(t *testing.T) {
+	dir := t.TempDir()
+	header := strings.Repeat("column_name_x,", 80) + "end\n" // 1.1 KiB
+	latest, report := filepath.Join(dir, "latest.csv"), filepath.Join(dir, "report-20261123.csv")
+	mustWrite(t, latest, header+lines("old", 0, 50))
+	c := startTailer(t, testConfig(dir, "*.csv"))
+	c.waitRecords(51)
+	today := header + lines("new", 0, 30)
+	mustWrite(t, report, today)
+	mustWrite(t, latest, today)
+	waitFor(t, "latest.csv's new content", func() bool { return len(c.recordsOf("latest.csv")) >= 51+31 })
+	waitFor(t, "the report's lines", func() bool { return len(c.recordsOf("report-20261123.csv")) >= 31 })
+	c.settle()
+	if n := len(c.recordsOf("report-20261123.csv")); n != 31 {
+		t.Fatalf("report-20261123.csv: %d records, want 31", n)
+	}
+	if n := len(c.recordsOf("latest.csv")); n != 82 {
+		t.Fatalf("latest.csv: %d records, want 82", n)
+	}
+}
+
+// The same with a real copytruncate: a look-alike new file (the same
+// first 4 KiB) is waiting when a.csv is copied and truncated. The copy
+// continues where a.csv was read; the look-alike is read whole. The
+// look-alike used to take a.csv's identity when the scan reached it first:
+// its lines were lost, its start was mid-line, and the real copy was sent
+// again from 0.
+func TestACopytruncateWithALookAlikeWaitingSendsEachLineOnce(t *testing.T) {
+	dir := t.TempDir()
+	prefix := strings.Repeat("shared-prefix-line-0123456789abcdefghijklmnopqrstuvwxyz\n", 75) // 4.2 KiB
+	a, b := filepath.Join(dir, "a.csv"), filepath.Join(dir, "b.csv")
+	mustWrite(t, a, prefix+lines("a", 0, 20))
+	c := startTailer(t, testConfig(dir, "*.csv*"))
+	c.waitRecords(95)
+	mustWrite(t, b, prefix+lines("b", 0, 30)) // longer than what was read of a.csv
+	data, err := os.ReadFile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, a+"-20261123", string(data)) // copytruncate
+	mustTruncate(t, a, 0)
+	mustAppend(t, a, lines("a", 20, 30))
+	waitFor(t, "every line", func() bool { return len(c.records()) >= 95+75+30+10 })
+	c.settle()
+	seen := countRecords(c.records())
+	wantLines(t, seen, lines("a", 0, 30), 1, "a.csv's lines")
+	wantLines(t, seen, lines("b", 0, 30), 1, "b.csv's own lines")
+	if n := len(c.records()); n != 95+75+30+10 {
+		t.Fatalf("%d records, want %d", n, 95+75+30+10)
+	}
+}
