@@ -239,6 +239,9 @@ type Tailer struct {
 	writeWakes atomic.Int64
 	// writeReads counts reads of write notifications (tests).
 	writeReads atomic.Int64
+	// dirChecked: when the watched directory's identity was last checked
+	// (watcher.stale).
+	dirChecked time.Time
 	// scans counts directory scans, full and light (tests).
 	scans atomic.Int64
 	// lightScans counts the light ones (tests).
@@ -535,6 +538,12 @@ func (t *Tailer) Run(ctx context.Context, out chan<- *record.Chunk) error {
 	for ctx.Err() == nil {
 		t.takeWriteEvents()
 		now := time.Now()
+		if now.Sub(t.dirChecked) >= time.Second {
+			t.dirChecked = now
+			if t.watcher.stale() {
+				t.scanReq.Store(true) // (its ensure watches the new one)
+			}
+		}
 		if t.scanReq.Swap(false) || now.Sub(t.lastScan) >= t.scanEvery() ||
 			(!t.rescanAt.IsZero() && !now.Before(t.rescanAt)) {
 			t.scan(ctx, false)

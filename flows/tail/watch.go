@@ -346,6 +346,24 @@ func (w *watcher) ensure(t *Tailer) {
 	w.mu.Unlock()
 }
 
+// stale reports whether the flow's directory is no longer the one
+// watched: removed (and maybe made again) while a file of it is held open
+// (deleted, read to its end). The open file keeps the old directory
+// alive, so the kernel reports its removal only when the file is closed,
+// and no event tells of the new one: until the next scan's ensure, new
+// files were not opened on their creation, and one moved away meanwhile
+// was never read. Run checks it every second (one stat).
+func (w *watcher) stale() bool {
+	w.mu.Lock()
+	s, dir, dirKey, sWD := w.s, w.dir, w.dirKey, w.sWD
+	w.mu.Unlock()
+	if s == nil || dir == "" {
+		return false // (not watching, or watching its parent for it)
+	}
+	key, ok := dirIdentity(dir)
+	return !ok || key != dirKey || !s.has(sWD)
+}
+
 // watchWrites puts h's file under the write notifier's watch, through its
 // descriptor, so that the watch is on the inode h reads whatever its name
 // is now or becomes. The watch lasts as long as h (a file closed for
