@@ -339,11 +339,26 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 		}
 	}
 
+	// FIPS and dual-stack settings of the environment or a profile: not
+	// for the endpoints agent.json sets (variants.go).
+	variants := variantsOf(ctx, awsCfg.ConfigSources)
+	var setKeys []string
+	for _, svc := range []Service{KinesisService, FirehoseService, CloudWatchService, STSService} {
+		if eps[svc] != "" && (svc != STSService || strings.TrimSpace(cfg.AssumeRoleARN) != "") {
+			setKeys = append(setKeys, endpointKey(svc))
+		}
+	}
+	if msg := variants.ignoredWarning(setKeys); msg != "" {
+		log.Warn(msg, "endpoints", strings.Join(setKeys, ","))
+	}
+
 	if arn := strings.TrimSpace(cfg.AssumeRoleARN); arn != "" {
 		stsClient := sts.NewFromConfig(awsCfg, func(so *sts.Options) {
 			if ep := eps[STSService]; ep != "" {
 				so.BaseEndpoint = aws.String(ep)
 				so.Region = stsSigningRegion(ep, awsCfg.Region)
+				so.EndpointOptions.UseFIPSEndpoint = aws.FIPSEndpointStateDisabled
+				so.EndpointOptions.UseDualStackEndpoint = aws.DualStackEndpointStateDisabled
 			}
 		})
 		ext := strings.TrimSpace(cfg.AssumeRoleExternalID)
@@ -404,23 +419,30 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 		ko.Region = c.regions[KinesisService]
 		if ep := eps[KinesisService]; ep != "" {
 			ko.BaseEndpoint = aws.String(ep)
+			ko.EndpointOptions.UseFIPSEndpoint = aws.FIPSEndpointStateDisabled
+			ko.EndpointOptions.UseDualStackEndpoint = aws.DualStackEndpointStateDisabled
 		}
 	})
 	c.Firehose = firehose.NewFromConfig(awsCfg, func(fo *firehose.Options) {
 		fo.Region = c.regions[FirehoseService]
 		if ep := eps[FirehoseService]; ep != "" {
 			fo.BaseEndpoint = aws.String(ep)
+			fo.EndpointOptions.UseFIPSEndpoint = aws.FIPSEndpointStateDisabled
+			fo.EndpointOptions.UseDualStackEndpoint = aws.DualStackEndpointStateDisabled
 		}
 	})
 	c.CloudWatch = cloudwatch.NewFromConfig(awsCfg, func(co *cloudwatch.Options) {
 		co.Region = c.regions[CloudWatchService]
 		if ep := eps[CloudWatchService]; ep != "" {
 			co.BaseEndpoint = aws.String(ep)
+			co.EndpointOptions.UseFIPSEndpoint = aws.FIPSEndpointStateDisabled
+			co.EndpointOptions.UseDualStackEndpoint = aws.DualStackEndpointStateDisabled
 		}
 	})
 	for _, svc := range []Service{KinesisService, FirehoseService, CloudWatchService, STSService} {
 		if c.endpoints[svc] == "" {
-			c.endpoints[svc] = defaultEndpoint(ctx, svc, c.regions[svc])
+			// (No endpoint of its own: the client keeps the settings.)
+			c.endpoints[svc] = defaultEndpoint(ctx, svc, c.regions[svc], variants.fips, variants.dualStack)
 		}
 	}
 	log.Info("AWS clients configured",
@@ -560,24 +582,28 @@ func endpointKey(svc Service) string {
 	return string(svc) + ".endpoint"
 }
 
-func defaultEndpoint(ctx context.Context, svc Service, region string) string {
-	p := aws.String(region)
+// defaultEndpoint is the endpoint the SDK resolves for svc in region
+// when agent.json sets none, with the FIPS and dual-stack settings the
+// client has (the environment's or a profile's), so that the start-up
+// line and errors name the host really used.
+func defaultEndpoint(ctx context.Context, svc Service, region string, fips, dualStack bool) string {
+	p, f, d := aws.String(region), aws.Bool(fips), aws.Bool(dualStack)
 	var u *url.URL
 	switch svc {
 	case KinesisService:
-		if e, err := kinesis.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, kinesis.EndpointParameters{Region: p}); err == nil {
+		if e, err := kinesis.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, kinesis.EndpointParameters{Region: p, UseFIPS: f, UseDualStack: d}); err == nil {
 			u = &e.URI
 		}
 	case FirehoseService:
-		if e, err := firehose.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, firehose.EndpointParameters{Region: p}); err == nil {
+		if e, err := firehose.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, firehose.EndpointParameters{Region: p, UseFIPS: f, UseDualStack: d}); err == nil {
 			u = &e.URI
 		}
 	case CloudWatchService:
-		if e, err := cloudwatch.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, cloudwatch.EndpointParameters{Region: p}); err == nil {
+		if e, err := cloudwatch.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, cloudwatch.EndpointParameters{Region: p, UseFIPS: f, UseDualStack: d}); err == nil {
 			u = &e.URI
 		}
 	case STSService:
-		if e, err := sts.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, sts.EndpointParameters{Region: p}); err == nil {
+		if e, err := sts.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, sts.EndpointParameters{Region: p, UseFIPS: f, UseDualStack: d}); err == nil {
 			u = &e.URI
 		}
 	}

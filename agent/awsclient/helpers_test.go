@@ -20,7 +20,8 @@ import (
 
 // isolateEnv removes every AWS setting of the machine and the developer
 // from the SDK's view: no region, no credentials, no profile files, no CA
-// bundle, instance metadata disabled.
+// bundle, no FIPS or dual-stack endpoints, no proxy, instance metadata
+// disabled.
 func isolateEnv(t *testing.T) {
 	t.Helper()
 	for _, k := range []string{
@@ -32,7 +33,12 @@ func isolateEnv(t *testing.T) {
 		"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KINESIS", "AWS_ENDPOINT_URL_FIREHOSE", "AWS_ENDPOINT_URL_CLOUDWATCH",
 		"AWS_ENDPOINT_URL_STS", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_SDK_UA_APP_ID",
 		"AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE", "AWS_STS_REGIONAL_ENDPOINTS", "AWS_DEFAULTS_MODE",
-		"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy",
+		"AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT", "AWS_ACCOUNT_ID", "AWS_ACCOUNT_ID_ENDPOINT_MODE",
+		"AWS_AUTH_SCHEME_PREFERENCE", "AWS_ENABLE_ENDPOINT_DISCOVERY", "AWS_EC2_METADATA_V1_DISABLED",
+		"AWS_DISABLE_REQUEST_COMPRESSION", "AWS_REQUEST_MIN_COMPRESSION_SIZE_BYTES",
+		"AWS_REQUEST_CHECKSUM_CALCULATION", "AWS_RESPONSE_CHECKSUM_VALIDATION", "AWS_DISABLE_CLOCK_SKEW_CORRECTION",
+		"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_EXECUTION_ENV",
+		"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy",
 	} {
 		t.Setenv(k, "")
 		os.Unsetenv(k)

@@ -1,0 +1,100 @@
+package awsclient
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+)
+
+// endpointVariants is what AWS_USE_FIPS_ENDPOINT, AWS_USE_DUALSTACK_ENDPOINT
+// or a profile's use_fips_endpoint / use_dualstack_endpoint ask of the
+// service clients (the SDK hands them to every client built from the
+// loaded configuration), and where each came from. The Java agent's SDK
+// reads none of them.
+//
+// A client whose endpoint agent.json sets uses that endpoint as it is: the
+// SDK's endpoint rules refuse a custom endpoint with either variant ("FIPS
+// and custom endpoint are not supported"), which made every call fail. The
+// others keep the variant (a legitimate way to reach the FIPS hosts), and
+// the start-up line and errors name the host it resolves to.
+type endpointVariants struct {
+	fips, dualStack         bool
+	fipsFrom, dualStackFrom string // "AWS_USE_FIPS_ENDPOINT (environment variable)", …
+}
+
+// variantsOf resolves the variants from the loaded configuration's sources
+// as the service clients do: the first source that sets one decides
+// (the environment before the profile).
+func variantsOf(ctx context.Context, sources []any) endpointVariants {
+	var v endpointVariants
+	for _, src := range sources {
+		p, ok := src.(interface {
+			GetUseFIPSEndpoint(context.Context) (aws.FIPSEndpointState, bool, error)
+		})
+		if !ok {
+			continue
+		}
+		state, found, err := p.GetUseFIPSEndpoint(ctx)
+		if err != nil {
+			break
+		}
+		if found {
+			v.fips = state == aws.FIPSEndpointStateEnabled
+			v.fipsFrom = settingSource(src, "AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint")
+			break
+		}
+	}
+	for _, src := range sources {
+		p, ok := src.(interface {
+			GetUseDualStackEndpoint(context.Context) (aws.DualStackEndpointState, bool, error)
+		})
+		if !ok {
+			continue
+		}
+		state, found, err := p.GetUseDualStackEndpoint(ctx)
+		if err != nil {
+			break
+		}
+		if found {
+			v.dualStack = state == aws.DualStackEndpointStateEnabled
+			v.dualStackFrom = settingSource(src, "AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint")
+			break
+		}
+	}
+	return v
+}
+
+// settingSource names a setting by where the SDK read it.
+func settingSource(src any, env, key string) string {
+	switch s := src.(type) {
+	case awsconfig.EnvConfig:
+		return env + " (environment variable)"
+	case awsconfig.SharedConfig:
+		return key + " (profile " + strconv.Quote(s.Profile) + ")"
+	}
+	return key
+}
+
+// ignoredWarning is the start-up WARN's text when a variant is on and
+// agent.json sets some endpoints (keys), or "".
+func (v endpointVariants) ignoredWarning(keys []string) string {
+	if len(keys) == 0 || (!v.fips && !v.dualStack) {
+		return ""
+	}
+	var settings []string
+	if v.fips {
+		settings = append(settings, v.fipsFrom)
+	}
+	if v.dualStack {
+		settings = append(settings, v.dualStackFrom)
+	}
+	verb := "is"
+	if len(settings) > 1 {
+		verb = "are"
+	}
+	return strings.Join(settings, " and ") + " " + verb + " ignored for the endpoints set in agent.json (" +
+		strings.Join(keys, ", ") + "), which are used as they are (the Java agent reads no such setting)"
+}
