@@ -431,8 +431,8 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 	}
 	// add puts one record into the open batch and sends the batches it
 	// fills; false once feeding ended (see stopping).
-	add := func(out []byte, c *record.Chunk) bool {
-		if full := b.Add(out, c); full != nil {
+	add := func(out []byte, c *record.Chunk, rec, within int) bool {
+		if full := b.AddRecord(out, c, rec, within); full != nil {
 			// The record may have sealed the previous batch and filled the
 			// next (one at least maxBufferSizeBytes): that one is not left
 			// to wait for its age. A sealed batch with records of earlier,
@@ -546,7 +546,7 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 						// made longer by a converter): pieces cut at line
 						// ends, not one record cut short.
 						var ps pieceCounts
-						ok := addPieces(chain, rec, fit, &scratch, &ps, c, add)
+						ok := addPieces(chain, rec, fit, &scratch, &ps, c, i, 0, add)
 						transformed, fallback = transformed+ps.transformed, fallback+ps.fallback
 						if ps.raw > 0 && time.Since(lastRawLog) >= 10*time.Second {
 							lastRawLog = time.Now()
@@ -574,7 +574,7 @@ func (f *Flow) process(ctx context.Context, chunks <-chan *record.Chunk, batches
 					}
 					out = scratch
 				}
-				if !add(out, c) {
+				if !add(out, c, i, 0) {
 					c.ReleaseData()
 					return finish(c)
 				}
@@ -613,9 +613,14 @@ type pieceCounts struct{ transformed, fallback, raw int64 }
 // Java does). Each piece added counts one more record of c to acknowledge,
 // before it is handed on. buf is the processing scratch buffer. It returns
 // false once the flow stopped.
-func addPieces(chain *processors.Chain, rec []byte, fit int, buf *[]byte, n *pieceCounts, c *record.Chunk, add func([]byte, *record.Chunk) bool) bool {
+func addPieces(chain *processors.Chain, rec []byte, fit int, buf *[]byte, n *pieceCounts, c *record.Chunk, ri, within int,
+	add func(out []byte, c *record.Chunk, rec, within int) bool) bool {
 	cut := lineEndNear(rec)
-	for _, piece := range [2][]byte{rec[:cut], rec[cut:]} {
+	for k, piece := range [2][]byte{rec[:cut], rec[cut:]} {
+		at := within // piece's first byte in record ri
+		if k == 1 {
+			at += cut
+		}
 		out, res := chain.Process((*buf)[:0], piece)
 		skipped := res == processors.Skipped
 		if skipped {
@@ -624,7 +629,7 @@ func addPieces(chain *processors.Chain, rec []byte, fit int, buf *[]byte, n *pie
 		}
 		*buf = out
 		if len(out) > fit && lineEndNear(piece) > 0 {
-			if !addPieces(chain, piece, fit, buf, n, c, add) {
+			if !addPieces(chain, piece, fit, buf, n, c, ri, at, add) {
 				return false
 			}
 			continue
@@ -638,7 +643,7 @@ func addPieces(chain *processors.Chain, rec []byte, fit int, buf *[]byte, n *pie
 			n.transformed++
 		}
 		c.Grow(1)
-		if !add(out, c) {
+		if !add(out, c, ri, at) {
 			return false
 		}
 	}

@@ -109,14 +109,17 @@ func TestPiecesOfASplitRecordDoNotCompleteTheirChunkEarly(t *testing.T) {
 	done := 0
 	c.Track(1, func(*record.Chunk) { done++ })
 	var pieces []string
-	add := func(out []byte, c *record.Chunk) bool {
+	add := func(out []byte, c *record.Chunk, ri, within int) bool {
+		if ri != 0 || within < 0 || within >= len(rec) || (within > 0 && rec[within-1] != '\n') {
+			t.Errorf("piece at record %d byte %d: not a line start of record 0", ri, within)
+		}
 		pieces = append(pieces, string(out))
 		c.Ack(1) // delivered at once
 		return true
 	}
 	var buf []byte
 	var n pieceCounts
-	if !addPieces(chain, rec, 200, &buf, &n, c, add) {
+	if !addPieces(chain, rec, 200, &buf, &n, c, 0, 0, add) {
 		t.Fatal("addPieces stopped")
 	}
 	if done != 0 {
@@ -192,10 +195,13 @@ func TestPiecesProcessingSkipsOnTheirOwnAreSentRaw(t *testing.T) {
 	c := &record.Chunk{Data: rec, Ends: []int{len(rec)}}
 	c.Track(1, func(*record.Chunk) {})
 	frames := 0
-	add := func(out []byte, c *record.Chunk) bool { frames += strings.Count(string(out), "at frame"); return true }
+	add := func(out []byte, c *record.Chunk, _, _ int) bool {
+		frames += strings.Count(string(out), "at frame")
+		return true
+	}
 	var buf []byte
 	var n pieceCounts
-	if !addPieces(chain, rec, 200, &buf, &n, c, add) {
+	if !addPieces(chain, rec, 200, &buf, &n, c, 0, 0, add) {
 		t.Fatal("addPieces stopped")
 	}
 	if frames != 100 || n.raw == 0 {

@@ -241,6 +241,14 @@ func (b *Builder) Limits() Limits { return b.lim }
 // previous batch and fills the next one returns the previous one; Full and
 // Due then report the full one.
 func (b *Builder) Add(data []byte, c *record.Chunk) (full *Batch) {
+	return b.AddRecord(data, c, -1, 0)
+}
+
+// AddRecord is Add for (the processed form of) record rec of c, or of its
+// part from byte within of the record on (a record added in pieces): a
+// truncation WARN then names the offset in the file where it starts.
+// rec < 0: not known.
+func (b *Builder) AddRecord(data []byte, c *record.Chunk, rec, within int) (full *Batch) {
 	// Partition key first: its length counts toward the record size.
 	var key []byte
 	keyLen := 0
@@ -291,7 +299,7 @@ func (b *Builder) Add(data []byte, c *record.Chunk) (full *Batch) {
 			t = t[len(t)-n:]
 		}
 		copy(d[n-len(t):], t)
-		b.truncated(c)
+		b.truncated(c, rec, within)
 	}
 	var k []byte
 	switch b.keys {
@@ -318,7 +326,11 @@ func (b *Builder) Add(data []byte, c *record.Chunk) (full *Batch) {
 	return full
 }
 
-func (b *Builder) truncated(c *record.Chunk) {
+// truncated logs Java's line (its text kept as it is), with where in the
+// file the record starts (offset: for tail -c +<offset+1> or dd skip=),
+// which Java does not say: in a file of hundreds of megabytes the file
+// name alone does not find it.
+func (b *Builder) truncated(c *record.Chunk, rec, within int) {
 	if b.stats != nil {
 		b.stats.RecordsTruncated.Add(1)
 	}
@@ -326,8 +338,18 @@ func (b *Builder) truncated(c *record.Chunk) {
 	if c != nil && c.Source != nil {
 		file = c.Source.PathNow()
 	}
-	b.log.Warn("Truncated a record in " + file + ", because it exceeded the the configured max record size: " +
-		strconv.Itoa(b.lim.MaxRecordBytes))
+	msg := "Truncated a record in " + file + ", because it exceeded the the configured max record size: " +
+		strconv.Itoa(b.lim.MaxRecordBytes)
+	if c == nil || rec < 0 {
+		b.log.Warn(msg)
+		return
+	}
+	off := c.RecordOffset(rec)
+	if off < 0 {
+		b.log.Warn(msg)
+		return
+	}
+	b.log.Warn(msg, "offset", off+int64(within))
 }
 
 // Due reports whether the current batch should be sealed now: it is full,

@@ -432,3 +432,29 @@ func BenchmarkBuilderAdd(b *testing.B) {
 		})
 	}
 }
+
+// Java's truncation WARN names the file only; in a file of hundreds of
+// megabytes the user cannot find the record. Java's text stays as it is
+// (a compatibility contract), with the offset in the file where the
+// record (or the piece of a record added in parts) starts as an
+// attribute, also when bytes that are no record (a header line) come
+// before it in its chunk.
+func TestTruncationWarningNamesTheOffsetInTheFileWhereTheRecordStarts(t *testing.T) {
+	line := append(bytes.Repeat([]byte{'x'}, 2_000_000), '\n')
+	c := chunkFor("/var/log/app.log")
+	c.Start = 1000
+	c.Append([]byte("ok\n"), 1010) // after 10 bytes of header
+	c.Append(line, 1013)
+	for _, tc := range []struct {
+		within int
+		want   string
+	}{{0, "offset=1013"}, {500, "offset=1513"}} {
+		var logs logSink
+		b := NewBuilder(Options{Limits: KinesisLimits(0, 0, 0), Keys: KeyRandom, Logger: newLogger(&logs)})
+		b.AddRecord(line[tc.within:], c, 1, tc.within)
+		java := "Truncated a record in /var/log/app.log, because it exceeded the the configured max record size: 1048576"
+		if got := logs.String(); !strings.Contains(got, java) || !strings.Contains(got, tc.want) {
+			t.Errorf("record 1 from byte %d: log %q lacks %q (Java's text) or %s", tc.within, got, java, tc.want)
+		}
+	}
+}

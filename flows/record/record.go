@@ -109,10 +109,63 @@ type Chunk struct {
 	Size    int64
 	// ReadAt is when the chunk's bytes were read (for delay metrics).
 	ReadAt time.Time
+	// Jumps are where the records stop following each other in the file
+	// (header lines, a runaway line's discarded rest or a footer between
+	// them, or before the first): record Jumps[k].Rec starts at source
+	// offset Jumps[k].At. Empty when the records are contiguous from Start
+	// (the usual case). See RecordOffset.
+	Jumps []Jump
 
 	remaining atomic.Int64
 	onDone    func(*Chunk)
 	release   func([]byte, []int)
+}
+
+// Jump says that record Rec of a chunk starts at source offset At.
+type Jump struct {
+	Rec int
+	At  int64
+}
+
+// Append adds a record read from source offset at (the tailer's).
+func (c *Chunk) Append(rec []byte, at int64) {
+	if at != c.nextOffset() {
+		c.Jumps = append(c.Jumps, Jump{Rec: len(c.Ends), At: at})
+	}
+	c.Data = append(c.Data, rec...)
+	c.Ends = append(c.Ends, len(c.Data))
+}
+
+// nextOffset is where a record appended next would start if it followed
+// the last one in the file.
+func (c *Chunk) nextOffset() int64 {
+	if n := len(c.Jumps); n > 0 {
+		j := c.Jumps[n-1]
+		return j.At + int64(len(c.Data)-c.recordStart(j.Rec))
+	}
+	return c.Start + int64(len(c.Data))
+}
+
+func (c *Chunk) recordStart(i int) int {
+	if i > 0 {
+		return c.Ends[i-1]
+	}
+	return 0
+}
+
+// RecordOffset is the source offset (in the file) of the first byte of
+// record i, for messages that must say where in the file a record is;
+// -1 once the chunk's data are released.
+func (c *Chunk) RecordOffset(i int) int64 {
+	if i < 0 || i >= len(c.Ends) {
+		return -1
+	}
+	for k := len(c.Jumps) - 1; k >= 0; k-- {
+		if j := c.Jumps[k]; j.Rec <= i {
+			return j.At + int64(c.recordStart(i)-c.recordStart(j.Rec))
+		}
+	}
+	return c.Start + int64(c.recordStart(i))
 }
 
 // Len is the number of records in the chunk.

@@ -78,6 +78,7 @@ type got struct {
 	src     *record.Source
 	path    string
 	records []string
+	offsets []int64 // of the records in the file (Chunk.RecordOffset)
 	start   int64
 	end     int64
 }
@@ -138,6 +139,7 @@ func startTailer(t testing.TB, cfg Config, tune ...func(*Tailer)) *collector {
 				}
 				for i := 0; i < ch.Len(); i++ {
 					g.records = append(g.records, string(ch.Record(i)))
+					g.offsets = append(g.offsets, ch.RecordOffset(i))
 				}
 				ch.ReleaseData()
 				c.mu.Lock()

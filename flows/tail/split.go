@@ -43,6 +43,18 @@ type splitter struct {
 	// Counters since the owner last took them.
 	runaways  int64
 	discarded int64
+	// firstRunaway is where in the data of the split that counted the
+	// first of those runaways its record starts (valid while runaways > 0:
+	// the owner takes them after each split).
+	firstRunaway int
+}
+
+// countRunaway counts a runaway record starting at data[pos].
+func (sp *splitter) countRunaway(pos int) {
+	if sp.runaways == 0 {
+		sp.firstRunaway = pos
+	}
+	sp.runaways++
 }
 
 func newSplitter(multi, footer *javaregex.Regexp, agg, max, headerLines int) *splitter {
@@ -122,7 +134,7 @@ func (sp *splitter) skip(data []byte, pos int, mode splitMode) (int, bool) {
 // rest of that line to be dropped. It returns the position after the emitted bytes.
 func (sp *splitter) runaway(data []byte, pos int, emit func(s, e int)) int {
 	emit(pos, pos+sp.max)
-	sp.runaways++
+	sp.countRunaway(pos)
 	// Then the bytes up to and including the next '\n' are discarded
 	// (§3.8), also when the cut fell just after one (multi-line: the next
 	// line of the runaway record; a single line that long is never cut at
@@ -184,7 +196,7 @@ func (sp *splitter) splitLines(data []byte, mode splitMode, emit func(s, e int))
 		case e-pos > sp.max:
 			flush()
 			emit(pos, pos+sp.max)
-			sp.runaways++
+			sp.countRunaway(pos)
 			sp.discarded += int64(e - pos - sp.max)
 		case sp.isFooter(data[pos:e]):
 			flush()

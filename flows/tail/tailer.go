@@ -2863,8 +2863,7 @@ func (t *Tailer) consume(ctx context.Context, h *harvester, out chan<- *record.C
 				c.Data, c.Ends = make([]byte, 0, len(rec)), make([]int, 0, 1)
 			}
 		}
-		c.Data = append(c.Data, rec...)
-		c.Ends = append(c.Ends, len(c.Data))
+		c.Append(rec, base+int64(s))
 	})
 	c.End = base + int64(consumed)
 	// Bytes without records (header lines, discarded bytes) still move the
@@ -2901,8 +2900,10 @@ func (t *Tailer) consume(ctx context.Context, h *harvester, out chan<- *record.C
 	if h.sp.runaways > 0 {
 		t.cfg.Stats.RecordsLargerThanBuffer.Add(h.sp.runaways)
 		t.cfg.Stats.BytesDiscarded.Add(h.sp.discarded)
+		// offset: where in the file the (first) record starts, for tail -c
+		// or dd.
 		t.log.Warn("Detected record larger than buffer size; emitted its first bytes and discarded the rest of the line",
-			"path", h.path, "records", h.sp.runaways, "bufferSize", t.cfg.ReadBufferBytes, "bytesDiscarded", h.sp.discarded)
+			"path", h.path, "offset", base+int64(h.sp.firstRunaway), "records", h.sp.runaways, "bufferSize", t.cfg.ReadBufferBytes, "bytesDiscarded", h.sp.discarded)
 		h.sp.runaways, h.sp.discarded = 0, 0
 	} else if h.sp.discarded > 0 {
 		t.cfg.Stats.BytesDiscarded.Add(h.sp.discarded)
