@@ -256,7 +256,7 @@ func (s *sender) Send(ctx context.Context, b *batch.Batch) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if invalid := s.callFailed(b, len(part), err, latency, end); invalid {
+			if invalid := s.callFailed(b, part, err, latency, end); invalid {
 				if len(part) > 1 {
 					limit = (len(part) + 1) / 2
 				} else if len(pending) > 1 {
@@ -295,6 +295,7 @@ func (s *sender) Send(ctx context.Context, b *batch.Batch) error {
 // (compacted in place in pending).
 func (s *sender) results(b *batch.Batch, pending []int, codes, msgs []string, latency time.Duration, now time.Time) []int {
 	failed, sentBytes := 0, 0
+	size := 0 // of the call's entries, as Batch.Bytes counts them (for bufferName)
 	throttled := 0
 	var firstCode, firstMsg string
 	var run *record.Chunk
@@ -303,6 +304,7 @@ func (s *sender) results(b *batch.Batch, pending []int, codes, msgs []string, la
 	for i, idx := range pending {
 		if codes[i] != "" {
 			failed++
+			size += entrySize(&b.Entries[idx])
 			if throttleCodes[codes[i]] {
 				throttled++
 			} else if firstCode == "" {
@@ -314,6 +316,7 @@ func (s *sender) results(b *batch.Batch, pending []int, codes, msgs []string, la
 		}
 		e := &b.Entries[idx]
 		sentBytes += len(e.Data)
+		size += entrySize(e)
 		if e.Chunk != run {
 			if run != nil {
 				run.Ack(runN)
@@ -326,6 +329,7 @@ func (s *sender) results(b *batch.Batch, pending []int, codes, msgs []string, la
 		run.Ack(runN)
 	}
 	sent := len(pending) - failed
+	attempted := len(pending) // (pending is compacted to the failed entries below)
 	if s.stats != nil {
 		s.stats.RecordsSent.Add(int64(sent))
 		s.stats.BytesSent.Add(int64(sentBytes))
@@ -341,21 +345,22 @@ func (s *sender) results(b *batch.Batch, pending []int, codes, msgs []string, la
 			BytesSent: int64(sentBytes), Latency: latency})
 	}
 	if failed > 0 {
-		s.log.Debug(s.bufferName(b, len(pending)) + " partial success: " + strconv.Itoa(sent) + " sent, " +
+		s.log.Debug(bufferName(b, attempted, size) + " partial success: " + strconv.Itoa(sent) + " sent, " +
 			strconv.Itoa(failed) + " failed; retrying the failed records")
 	}
 	if throttled > 0 {
 		s.noteThrottled(throttled, now)
 	}
 	if firstCode != "" {
-		s.entryError(b, firstCode, firstMsg, failed-throttled, now)
+		s.entryError(bufferName(b, attempted, size), firstCode, firstMsg, failed-throttled, now)
 	}
 	return pending[:w]
 }
 
 // callFailed accounts and logs a call that failed as a whole; it reports
 // whether the service rejected the request as invalid.
-func (s *sender) callFailed(b *batch.Batch, attempted int, err error, latency time.Duration, now time.Time) bool {
+func (s *sender) callFailed(b *batch.Batch, part []int, err error, latency time.Duration, now time.Time) bool {
+	attempted := len(part)
 	s.backoff.Failure()
 	if s.stats != nil {
 		s.stats.ServiceErrors.Add(1)
@@ -400,7 +405,7 @@ func (s *sender) callFailed(b *batch.Batch, attempted int, err error, latency ti
 	case fromCredentials && !unusable:
 		// (Not the stream's throttling, and nothing in the request is
 		// invalid: logged as it is.)
-		s.logRetriable(b, attempted, code, msg, now)
+		s.logRetriable(b, part, code, msg, now)
 	case throttleCodes[code]:
 		s.noteThrottled(attempted, now)
 	case unusable:
@@ -413,24 +418,24 @@ func (s *sender) callFailed(b *batch.Batch, attempted int, err error, latency ti
 			s.log.Error(fmt.Sprintf("%s rejected by %s as invalid (%s: %s). Retrying in smaller calls to isolate "+
 				"the records that cannot be accepted as sent; those are retried and never dropped, so the checkpoint "+
 				"of their file cannot advance past them%s.",
-				s.bufferName(b, attempted), s.dest, code, s.redact(msg), suppressedText(suppressed)))
+				partName(b, part), s.dest, code, s.redact(msg), suppressedText(suppressed)))
 		}
 		return true
 	default:
-		s.logRetriable(b, attempted, code, msg, now)
+		s.logRetriable(b, part, code, msg, now)
 	}
 	return false
 }
 
 // logRetriable logs a failed call that is retried as it is (rate-limited
 // per code).
-func (s *sender) logRetriable(b *batch.Batch, attempted int, code, msg string, now time.Time) {
+func (s *sender) logRetriable(b *batch.Batch, part []int, code, msg string, now time.Time) {
 	if code == "" {
 		code = "error"
 	}
 	if ok, suppressed := s.errLim.allow(code, now); ok {
 		s.log.Error(fmt.Sprintf("%s Retriable send error (%s: %s). Will retry%s.",
-			s.bufferName(b, attempted), code, s.redact(msg), suppressedText(suppressed)))
+			partName(b, part), code, s.redact(msg), suppressedText(suppressed)))
 	}
 }
 
@@ -442,14 +447,16 @@ func (s *sender) redact(msg string) string {
 	return s.redactFn(msg)
 }
 
-func (s *sender) entryError(b *batch.Batch, code, msg string, n int, now time.Time) {
+// entryError logs the first non-throttling error of n entries that failed
+// in the call named name (bufferName).
+func (s *sender) entryError(name, code, msg string, n int, now time.Time) {
 	lim := &s.errLim
 	if unusableCodes[code] || invalidCodes[code] {
 		lim = &s.unusableLim
 	}
 	if ok, suppressed := lim.allow("entry:"+code, now); ok {
 		s.log.Error(fmt.Sprintf("%s: %d record(s) failed in %s (%s: %s). Will retry%s.",
-			s.bufferName(b, n), n, s.dest, code, s.redact(msg), suppressedText(suppressed)))
+			name, n, s.dest, code, s.redact(msg), suppressedText(suppressed)))
 	}
 }
 
@@ -459,10 +466,30 @@ func (s *sender) noteThrottled(records int, now time.Time) {
 	}
 }
 
-func (s *sender) bufferName(b *batch.Batch, records int) string {
+// bufferName is Java's RecordBuffer(id=<n>,records=<n>,bytes=<n>) for the
+// entries of b one call sent: records and bytes both of that set (Java's
+// buffer holds the records still to send, its bytes theirs). It named the
+// failed entries' count beside the whole batch's bytes.
+func bufferName(b *batch.Batch, records, bytes int) string {
 	return "RecordBuffer(id=" + strconv.FormatInt(b.ID, 10) + ",records=" + strconv.Itoa(records) +
-		",bytes=" + strconv.Itoa(b.Bytes) + ")"
+		",bytes=" + strconv.Itoa(bytes) + ")"
 }
+
+// partName is bufferName for the entries part of b.
+func partName(b *batch.Batch, part []int) string {
+	size := b.Bytes
+	if len(part) != len(b.Entries) {
+		size = 0
+		for _, i := range part {
+			size += entrySize(&b.Entries[i])
+		}
+	}
+	return bufferName(b, len(part), size)
+}
+
+// entrySize is what an entry counts in Batch.Bytes: its data, and its
+// partition key (Kinesis; Firehose entries have none).
+func entrySize(e *batch.Entry) int { return len(e.Data) + len(e.Key) }
 
 func suppressedText(n int) string {
 	if n == 0 {
