@@ -174,3 +174,101 @@ func TestASymlinkIntoADirectoryMadeAgainIsFollowedWithinASecond(t *testing.T) {
 		t.Fatalf("the target made again in a directory made again not read within 5 s: %d of 5", countPrefix(c.records(), "b-"))
 	}
 }
+
+// The flow's directory under a path with a link in it (/var/log ->
+// /mnt/log), and a "current" link in it to a file beside it (Tomcat,
+// cronolog), re-pointed with `ln -sfn`: the link's directory, resolved, is
+// the flow's own, whose watch inotify gave back for it; taken for a
+// target's, its events were filtered by the target's name, and the new
+// file behind the link, or any new file, waited for the periodic rescan.
+// From a review.
+func TestALinkIntoTheFlowsOwnDirectoryUnderALinkedPathKeepsItsEvents(t *testing.T) {
+	for _, flowDirIsLink := range []bool{false, true} {
+		t.Run(map[bool]string{false: "ancestor link", true: "directory link"}[flowDirIsLink], func(t *testing.T) {
+			base := t.TempDir()
+			realDir := filepath.Join(base, "mnt-log", "app")
+			if err := os.MkdirAll(realDir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			dir := filepath.Join(base, "varlog", "app")
+			if flowDirIsLink {
+				if err := os.Mkdir(filepath.Join(base, "varlog"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Symlink(realDir, dir); err != nil {
+					t.Fatal(err)
+				}
+			} else if err := os.Symlink(filepath.Join(base, "mnt-log"), filepath.Join(base, "varlog")); err != nil {
+				t.Fatal(err)
+			}
+			mustWrite(t, filepath.Join(dir, "access_log.1"), lines("a", 0, 5))
+			if err := os.Symlink("access_log.1", filepath.Join(dir, "current")); err != nil {
+				t.Fatal(err)
+			}
+			cfg := testConfig(dir, "*")
+			cfg.MaxRefresh = time.Minute
+			c := startTailer(t, cfg)
+			c.waitRecords(5)
+			// A new file beside it, matched by the pattern.
+			mustWrite(t, filepath.Join(dir, "job.log"), lines("j", 0, 5))
+			if !waitWithin(5*time.Second, func() bool { return countPrefix(c.records(), "j-") == 5 }) {
+				t.Fatalf("a new file in the flow's directory not read within 5 s: %d of 5", countPrefix(c.records(), "j-"))
+			}
+			// The link re-pointed at the next file.
+			mustWrite(t, filepath.Join(dir, "access_log.2"), lines("b", 0, 5))
+			if err := os.Symlink("access_log.2", filepath.Join(dir, ".current.tmp")); err != nil {
+				t.Fatal(err)
+			}
+			mustRename(t, filepath.Join(dir, ".current.tmp"), filepath.Join(dir, "current"))
+			if !waitWithin(5*time.Second, func() bool { return countPrefix(c.records(), "b-") == 5 }) {
+				t.Fatalf("the re-pointed link's file not read within 5 s: %d of 5", countPrefix(c.records(), "b-"))
+			}
+		})
+	}
+}
+
+// A relative link target (../pods/c/0.log) under a flow directory that is
+// itself a link (/var/log/containers -> /data/k8s/containers) is resolved
+// from the physical directory, as the kernel does: the target's real
+// directory is watched (not a missing one under the link's path, which
+// kept the flow on one-second rescans and lost targets rotated away
+// within that second). From a review.
+func TestARelativeLinkTargetUnderALinkedFlowDirectoryIsWatchedWhereItIs(t *testing.T) {
+	base := t.TempDir()
+	realFlow := filepath.Join(base, "data", "k8s", "containers")
+	pdir := filepath.Join(base, "data", "k8s", "pods", "c")
+	for _, d := range []string{realFlow, pdir, filepath.Join(base, "var", "log")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alias := filepath.Join(base, "var", "log", "containers")
+	if err := os.Symlink(realFlow, alias); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(pdir, "0.log")
+	mustWrite(t, target, lines("a", 0, 5))
+	if err := os.Symlink("../pods/c/0.log", filepath.Join(realFlow, "c.log")); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(alias, "*.log")
+	cfg.MaxRefresh = time.Minute
+	c := startTailer(t, cfg)
+	c.waitRecords(5)
+	resolved, err := filepath.EvalSymlinks(pdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	watched := func() (ok, short bool) {
+		w := &c.tl.watcher
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return w.targets[resolved] != nil, w.targetsShort
+	}
+	waitFor(t, "the target's directory watched", func() bool { ok, short := watched(); return ok && !short })
+	mustRename(t, target, target+".1")
+	mustWrite(t, target, lines("b", 0, 5))
+	if !waitWithin(5*time.Second, func() bool { return countPrefix(c.records(), "b-") == 5 }) {
+		t.Fatalf("the new target not read within 5 s: %d of 5", countPrefix(c.records(), "b-"))
+	}
+}

@@ -54,6 +54,7 @@ type watcher struct {
 type linkDir struct {
 	wd    int32
 	names map[string]bool
+	paths int // the paths of targets it is watched for (one but for bind mounts)
 }
 
 func (w *watcher) active() bool {
@@ -477,7 +478,9 @@ const maxLinkHops = 8
 // linkHops appends the directory and name of each link target from p on
 // (one per link followed: /var/log/containers/x.log ->
 // /var/log/pods/.../0.log -> /var/lib/docker/containers/<id>/<id>-json.log),
-// a dangling one's too: its directory is where its next file appears.
+// a dangling one's too: its directory is where its next file appears. p's
+// directory must be resolved (no link in it): a relative target is
+// resolved from the physical directory, as the kernel does.
 func linkHops(p string, add func(dir, name string)) {
 	for range maxLinkHops {
 		li, err := os.Lstat(p)
@@ -511,9 +514,15 @@ func linkHops(p string, add func(dir, name string)) {
 // directory that cannot be watched (out of watches, or missing: a
 // dangling link) makes the flow's directory rescanned every second
 // instead, as when polling.
+//
+// The flow's own directory, reached through a link (a "current" link to
+// a file beside it, under a path with a link in it: /var/log ->
+// /mnt/log), is left out by its identity: inotify gives the same watch for
+// the same directory, which was then taken for a target's and its events
+// filtered by the targets' names (new files went unseen).
 func (w *watcher) syncTargets(t *Tailer, names []string, links bool) {
 	w.mu.Lock()
-	s, dir := w.s, w.dir
+	s, dir, dirKey := w.s, w.dir, w.dirKey
 	have := len(w.targets) > 0
 	w.mu.Unlock()
 	if s == nil || dir == "" || !links && !have {
@@ -521,12 +530,21 @@ func (w *watcher) syncTargets(t *Tailer, names []string, links bool) {
 	}
 	want := map[string]map[string]bool{}
 	if links {
+		root := t.cfg.Dir
+		if r, err := filepath.EvalSymlinks(root); err == nil {
+			root = r
+		}
+		own := map[string]bool{root: true}
 		for _, n := range names {
-			linkHops(filepath.Join(t.cfg.Dir, n), func(d, name string) {
-				if d == t.cfg.Dir {
+			linkHops(filepath.Join(root, n), func(d, name string) {
+				if own[d] {
 					return // (watched already)
 				}
 				if want[d] == nil {
+					if key, ok := dirIdentity(d); ok && key == dirKey {
+						own[d] = true // (another path of it: a bind mount)
+						return
+					}
 					want[d] = map[string]bool{}
 				}
 				want[d][name] = true
@@ -542,33 +560,55 @@ func (w *watcher) syncTargets(t *Tailer, names []string, links bool) {
 		if want[d] == nil || !s.has(ld.wd) {
 			// (Not pointed into any more, or deleted: the kernel dropped
 			// its watch; one made again is watched anew below.)
-			s.remove(ld.wd)
 			delete(w.targets, d)
-			delete(w.targetWD, ld.wd)
+			if ld.paths--; ld.paths == 0 {
+				s.remove(ld.wd)
+				delete(w.targetWD, ld.wd)
+			}
 		}
+	}
+	for _, ld := range w.targetWD {
+		clear(ld.names) // (refilled below from every path of it)
 	}
 	short := false
 	for d, ns := range want {
-		if ld := w.targets[d]; ld != nil {
-			ld.names = ns
-			continue
-		}
-		wd, err := s.add(d, notifyStructural)
-		if err != nil {
-			// (Missing: a dangling link into a directory removed; its
-			// making again is an event of no watched directory.)
-			short = true
-			if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EMFILE) {
-				t.warnOnceAs(slog.LevelWarn, watchTargetsKey, d, "Cannot watch the directory a matched symbolic link points into; rescanning the flow's directory every second instead",
-					"err", err, "hint", "raise fs.inotify.max_user_watches")
+		ld := w.targets[d]
+		if ld == nil {
+			wd, err := s.add(d, notifyStructural)
+			if err != nil {
+				// (Missing: a dangling link into a directory removed; its
+				// making again is an event of no watched directory.)
+				short = true
+				if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EMFILE) {
+					t.warnOnceAs(slog.LevelWarn, watchTargetsKey, d, "Cannot watch the directory a matched symbolic link points into; rescanning the flow's directory every second instead",
+						"err", err, "hint", "raise fs.inotify.max_user_watches")
+				}
+				continue
 			}
-			continue
+			if wd == w.sWD || wd == w.pWD {
+				// The flow's directory or its parent after all (replaced
+				// between the check and the add): its events keep their
+				// path.
+				if wd == w.sWD {
+					s.rename(wd, w.dir)
+				} else {
+					s.rename(wd, w.parent)
+				}
+				continue
+			}
+			if w.targets == nil {
+				w.targets, w.targetWD = map[string]*linkDir{}, map[int32]*linkDir{}
+			}
+			if ld = w.targetWD[wd]; ld == nil { // (else the same directory at another path)
+				ld = &linkDir{wd: wd, names: map[string]bool{}}
+				w.targetWD[wd] = ld
+			}
+			ld.paths++
+			w.targets[d] = ld
 		}
-		if w.targets == nil {
-			w.targets, w.targetWD = map[string]*linkDir{}, map[int32]*linkDir{}
+		for n := range ns {
+			ld.names[n] = true
 		}
-		ld := &linkDir{wd: wd, names: ns}
-		w.targets[d], w.targetWD[wd] = ld, ld
 	}
 	w.targetsShort = short
 }
