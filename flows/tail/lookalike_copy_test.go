@@ -66,3 +66,58 @@ func TestACopytruncateWithALookAlikeWaitingSendsEachLineOnce(t *testing.T) {
 		t.Fatalf("%d records, want %d", n, 95+75+30+10)
 	}
 }
+
+// A look-alike shorter than what was read of the truncated file (today's
+// report, fewer rows than yesterday's latest.csv) reached none of its last
+// bytes read, could not be checked, and was taken for the copy, started
+// at its own end: all its lines lost. It is another file. From a review.
+func TestAShorterLookAlikeIsNotTakenForTheCopyOfAFileRewrittenWhileItWaits(t *testing.T) {
+	dir := t.TempDir()
+	header := strings.Repeat("column_name_x,", 80) + "end\n" // 1.1 KiB
+	latest, report := filepath.Join(dir, "latest.csv"), filepath.Join(dir, "report-20261123.csv")
+	mustWrite(t, latest, header+lines("old", 0, 200))
+	c := startTailer(t, testConfig(dir, "*.csv"))
+	c.waitRecords(201)
+	today := header + lines("new", 0, 100)
+	mustWrite(t, report, today)
+	mustWrite(t, latest, today)
+	waitFor(t, "latest.csv's new content", func() bool { return len(c.recordsOf("latest.csv")) >= 201+101 })
+	waitFor(t, "the report's lines", func() bool { return len(c.recordsOf("report-20261123.csv")) >= 101 })
+	c.settle()
+	if n := len(c.recordsOf("report-20261123.csv")); n != 101 {
+		t.Fatalf("report-20261123.csv: %d records, want 101", n)
+	}
+}
+
+// A copytruncate under a busy writer: the copy ends before the last lines
+// read of the original (written and read between the copy and the
+// truncation), and a shorter look-alike waits meanwhile. The look-alike,
+// unchecked, took the original's place (its lines lost) and the real copy
+// was read again from 0. The copy reaches an earlier read's bytes. From a
+// review.
+func TestABusyCopytruncateWithAShorterLookAlikeWaitingSendsEachLineOnce(t *testing.T) {
+	dir := t.TempDir()
+	prefix := strings.Repeat("shared-prefix-line-0123456789abcdefghijklmnopqrstuvwxyz\n", 75) // 4.2 KiB
+	a, b := filepath.Join(dir, "a.csv"), filepath.Join(dir, "0.csv")
+	mustWrite(t, a, prefix+lines("a", 0, 60))
+	c := startTailer(t, testConfig(dir, "*.csv*"))
+	c.waitRecords(135)
+	mustWrite(t, b, prefix+lines("b", 0, 10))
+	data, err := os.ReadFile(a) // logrotate's copy begins
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, a, lines("a", 60, 70)) // the writer goes on; read
+	c.waitRecords(145)
+	mustWrite(t, a+"-20261123", string(data))
+	mustTruncate(t, a, 0)
+	mustAppend(t, a, lines("a", 70, 75))
+	waitFor(t, "every line", func() bool { return len(c.records()) >= 135+10+75+10+5 })
+	c.settle()
+	seen := countRecords(c.records())
+	wantLines(t, seen, lines("b", 0, 10), 1, "0.csv's own lines")
+	wantLines(t, seen, lines("a", 0, 75), 1, "a.csv's lines")
+	if n := len(c.records()); n != 135+10+75+10+5 {
+		t.Fatalf("%d records, want %d", n, 135+10+75+10+5)
+	}
+}

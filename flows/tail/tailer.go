@@ -276,15 +276,16 @@ type harvester struct {
 	// after a truncation): its Source's Start.
 	beginOff int64
 	head     []byte // the file's first bytes (up to fpMax) as last verified
-	// seek: the last bytes read of the current content (up to seekLen),
-	// ending at seekEnd: a truncation's ghost keeps them, and a file taken
-	// for its copy must hold them there too (see copyOffset).
-	seek    []byte
-	seekEnd int64
-	born    int64  // its birth time (birthTime); 0: not known
-	offset  int64  // next byte to read
-	pend    []byte // bytes [offset-len(pend), offset) read but not yet accounted for
-	spill   int64  // or [offset-spill, offset), not held (spillAt): no '\n' in them, pend empty
+	// seeks: the last bytes of each of the current content's last reads
+	// (seekSamples), newest at seekNext-1: a truncation's ghost keeps
+	// them, and a file taken for its copy must hold them there too (see
+	// copyOffset).
+	seeks    [seekSamples]seekSample
+	seekNext int
+	born     int64  // its birth time (birthTime); 0: not known
+	offset   int64  // next byte to read
+	pend     []byte // bytes [offset-len(pend), offset) read but not yet accounted for
+	spill    int64  // or [offset-spill, offset), not held (spillAt): no '\n' in them, pend empty
 	// orphans: the chunks of a truncated content's last multi-line record,
 	// taken from pend by truncated (which cannot send): sent at the next
 	// pump, and before any newer chunk of this file or of its copy (send).
@@ -339,25 +340,57 @@ type harvester struct {
 
 func (h *harvester) done() int64 { return h.offset - h.unaccounted() }
 
-// seekLen is how many of the last bytes read of a file a truncation's
-// ghost keeps, to tell its copy from a look-alike (Splunk's seekCRC).
-const seekLen = 256
+// seekLen is how many of the last bytes of a read a sample keeps, and
+// seekSamples how many reads' samples a file keeps, to tell a truncated
+// file's copy from a look-alike (Splunk's seekCRC). A copytruncate copy
+// holds every byte read before the copy reached the end of the file; only
+// the reads between that moment and the truncation (rare: logrotate
+// truncates right after copying) may end past the copy's end. So a copy
+// reaches one of the last few reads' samples, where a look-alike (another
+// file with the same first KiB) differs.
+const (
+	seekLen     = 128
+	seekSamples = 4
+)
 
-// noteRead keeps the last seekLen bytes read, b being the bytes read
-// just before end.
+// seekSample is the last bytes of one read (n of them), ending at end.
+type seekSample struct {
+	end int64
+	n   int
+	b   [seekLen]byte
+}
+
+// noteRead keeps a sample of a read: b, the bytes read just before end
+// (with the previous read's last bytes when b is short and follows them).
 func (h *harvester) noteRead(b []byte, end int64) {
-	switch {
-	case len(b) >= seekLen:
-		h.seek = append(h.seek[:0], b[len(b)-seekLen:]...)
-	case h.seekEnd == end-int64(len(b)):
-		h.seek = append(h.seek, b...)
-		if over := len(h.seek) - seekLen; over > 0 {
-			h.seek = h.seek[:copy(h.seek, h.seek[over:])]
+	var s seekSample
+	s.end = end
+	if len(b) < seekLen {
+		if prev := &h.seeks[(h.seekNext+seekSamples-1)%seekSamples]; prev.n > 0 && prev.end == end-int64(len(b)) {
+			k := min(prev.n, seekLen-len(b))
+			s.n = copy(s.b[:], prev.b[prev.n-k:prev.n])
 		}
-	default: // (not following the bytes kept: a hole skipped, a new start)
-		h.seek = append(h.seek[:0], b...)
 	}
-	h.seekEnd = end
+	s.n += copy(s.b[s.n:], b[max(0, len(b)-seekLen):])
+	h.seeks[h.seekNext] = s
+	h.seekNext = (h.seekNext + 1) % seekSamples
+}
+
+// forgetReads drops the samples (a new content).
+func (h *harvester) forgetReads() {
+	h.seeks = [seekSamples]seekSample{}
+	h.seekNext = 0
+}
+
+// samples returns the samples kept, newest first.
+func (h *harvester) samples() []seekSample {
+	var out []seekSample
+	for i := 1; i <= seekSamples; i++ {
+		if s := h.seeks[(h.seekNext+seekSamples-i)%seekSamples]; s.n > 0 {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // seenSize is the largest size seen of the content read: by the last pump,
@@ -387,10 +420,9 @@ type ghost struct {
 	// size: a truncated file's size last seen before its truncation; the
 	// bytes from done to size were never read (sent only if a copy turns up).
 	size int64
-	// seek: a truncated file's last bytes read, ending at seekEnd (its
-	// harvester's); a copy holds them there.
-	seek    []byte
-	seekEnd int64
+	// seeks: a truncated file's samples of its last reads, newest first
+	// (its harvester's); a copy holds them there.
+	seeks []seekSample
 	// discarding: done is inside a line longer than the read buffer, whose
 	// rest was being discarded (its first bytes went out as a record).
 	discarding bool
@@ -1789,7 +1821,7 @@ func (t *Tailer) truncated(h *harvester, size, last int64) {
 	h.pend, h.spill = h.pend[:0], 0
 	h.readBackErr = time.Time{} // (the new content's last line gets its own linger)
 	h.head = h.head[:0]
-	h.seek, h.seekEnd = h.seek[:0], 0
+	h.forgetReads()
 	if h.src != nil {
 		// The content before the truncation: its late acknowledgements are
 		// not saved. Under the name it had then, which a rotation may since
@@ -1816,7 +1848,7 @@ func (t *Tailer) truncated(h *harvester, size, last int64) {
 func (t *Tailer) rememberRead(h *harvester, last int64) {
 	if h.done() > 0 && len(h.head) > 0 {
 		t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: time.Now(), path: h.path, src: h.src, key: h.key, size: last,
-			discarding: h.sp.skipping && h.sp.countSkip, seek: slices.Clone(h.seek), seekEnd: h.seekEnd})
+			discarding: h.sp.skipping && h.sp.countSkip, seeks: h.samples()})
 	}
 }
 
@@ -2149,7 +2181,7 @@ func (t *Tailer) begin(h *harvester, st fileStat, head []byte, off int64) {
 	h.undecided = false
 	h.head = append(h.head[:0], head...)
 	h.offset, h.beginOff = off, off
-	h.seek, h.seekEnd = h.seek[:0], off
+	h.forgetReads()
 	h.size, h.modTime = st.size, st.modTime
 	// Begun at 0: maybe a file rewritten while closed or while the agent
 	// was down by a writer without O_APPEND, beginning with a hole (see
@@ -2450,22 +2482,30 @@ func (t *Tailer) copyOffset(p string, f io.ReaderAt, st fileStat, head []byte, b
 }
 
 // holdsSeek reports whether the file read through f, of size size, holds
-// the truncated file g's last bytes read where g read them, as far as it
-// reaches: a copy made before the truncation does. A file too short to
-// reach them cannot tell (a copy made just before bytes the original got
-// and had read before its truncation): taken for the copy, as before.
+// what the truncated file g read where g read it: the newest of g's
+// samples it reaches, as far as it reaches. A copy made before the
+// truncation reaches one; a shorter file reaches none and is another file
+// that begins alike (it was taken for the copy and started at its own
+// end: its lines lost). A ghost without samples (truncated before any
+// read of its content) cannot tell: its copy is known by the first KiB.
 func holdsSeek(f io.ReaderAt, size int64, g ghost) bool {
-	from := g.seekEnd - int64(len(g.seek))
-	to := min(g.seekEnd, size)
-	if f == nil || len(g.seek) == 0 || from < 0 || to <= from {
+	if f == nil || len(g.seeks) == 0 {
 		return true
 	}
-	var buf [seekLen]byte
-	n, err := f.ReadAt(buf[:to-from], from)
-	if err != nil && !(errors.Is(err, io.EOF) && int64(n) == to-from) {
-		return false // (shrunk meanwhile: not the copy it was)
+	for _, s := range g.seeks {
+		from := s.end - int64(s.n)
+		to := min(s.end, size)
+		if from < 0 || to <= from {
+			continue // (past its end: an older read's may be within)
+		}
+		var buf [seekLen]byte
+		n, err := f.ReadAt(buf[:to-from], from)
+		if err != nil && !(errors.Is(err, io.EOF) && int64(n) == to-from) {
+			return false // (shrunk meanwhile: not the copy it was)
+		}
+		return bytes.Equal(buf[:n], s.b[:to-from])
 	}
-	return bytes.Equal(buf[:n], g.seek[:to-from])
+	return false
 }
 
 // unchangedAt reports whether st (of h's inode) has the size and mtime h
