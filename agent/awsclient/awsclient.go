@@ -339,6 +339,16 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 		}
 	}
 
+	// A FIPS pseudo-region (kinesis.region or AWS_REGION fips-us-east-1,
+	// us-east-1-fips): the SDK turned FIPS on again at every call from its
+	// name, whatever the client said, so an endpoint set in agent.json
+	// failed every call, and the start-up line named a host (of the region
+	// "fips-us-east-1") that was never called. Its region, and FIPS as a
+	// setting of its own (variants.go).
+	if r, ok := fipsPseudoRegion(awsCfg.Region); ok {
+		awsCfg.ConfigSources = append([]any{fipsRegionName(awsCfg.Region)}, awsCfg.ConfigSources...)
+		awsCfg.Region = r
+	}
 	// FIPS and dual-stack settings of the environment or a profile: not
 	// for the endpoints agent.json sets (variants.go).
 	variants := variantsOf(ctx, awsCfg.ConfigSources)

@@ -233,3 +233,37 @@ func TestFIPSAndDualStackSettingsWithoutAnEndpointInAgentJSONAreLoggedWithTheHos
 		})
 	}
 }
+
+// A FIPS pseudo-region (kinesis.region or AWS_REGION fips-us-east-1,
+// us-east-1-fips) stands for its region with FIPS on, as the SDK reads it:
+// an endpoint set in agent.json is used as it is (the SDK turned FIPS on
+// again at every call from the name, and every call failed), and without
+// one the host logged is the FIPS host called (the start-up line named
+// kinesis.fips-us-east-1.amazonaws.com, which does not exist). From a
+// review.
+func TestAFIPSPseudoRegionLeavesAnEndpointAsItIsAndIsLoggedWithTheHostCalled(t *testing.T) {
+	for _, r := range []string{"fips-us-east-1", "us-east-1-fips"} {
+		t.Run(r+"/endpoint", func(t *testing.T) {
+			isolateEnv(t)
+			srv := newFakeAWS(t, nil)
+			cfg := baseConfig()
+			cfg.KinesisRegion, cfg.KinesisEndpoint = r, srv.URL
+			cfg.AWSAccessKeyID, cfg.AWSSecretAccessKey = "AKIDEXAMPLE", "secret"
+			if err := describe(t, mustNew(t, cfg, awsclient.WithMaxAttempts(1))); err != nil {
+				t.Fatalf("kinesis.endpoint with kinesis.region %s: %v", r, err)
+			}
+		})
+		t.Run(r+"/default", func(t *testing.T) {
+			isolateEnv(t)
+			cfg := baseConfig()
+			cfg.KinesisRegion = r
+			cfg.AWSAccessKeyID, cfg.AWSSecretAccessKey = "AKIDEXAMPLE", "secret"
+			rec := &urlRecorder{}
+			c := mustNew(t, cfg, awsclient.WithHTTPClient(rec), awsclient.WithMaxAttempts(1))
+			_ = describe(t, c)
+			if got, logged := rec.last(t), c.Endpoint(awsclient.KinesisService); got != logged || got != "https://kinesis-fips.us-east-1.amazonaws.com" {
+				t.Fatalf("called %q, logged %q; want both https://kinesis-fips.us-east-1.amazonaws.com", got, logged)
+			}
+		})
+	}
+}

@@ -67,9 +67,34 @@ func variantsOf(ctx context.Context, sources []any) endpointVariants {
 	return v
 }
 
+// fipsPseudoRegion returns the region a FIPS pseudo-region names
+// (fips-us-east-1, us-east-1-fips, fips-us-gov-west-1), as the SDK reads
+// such a name at every call.
+func fipsPseudoRegion(region string) (string, bool) {
+	if !strings.HasPrefix(region, "fips-") && !strings.HasSuffix(region, "-fips") && !strings.Contains(region, "-fips-") {
+		return region, false
+	}
+	r := strings.ReplaceAll(region, "-fips-", "-")
+	r = strings.TrimPrefix(r, "fips-")
+	r = strings.TrimSuffix(r, "-fips")
+	return r, true
+}
+
+// fipsRegionName is a FIPS pseudo-region taken as the FIPS setting it
+// stands for: first among the configuration's sources, it turns FIPS on
+// for the clients without an endpoint of their own (as the name did), and
+// is named by the start-up WARN for those with one.
+type fipsRegionName string
+
+func (fipsRegionName) GetUseFIPSEndpoint(context.Context) (aws.FIPSEndpointState, bool, error) {
+	return aws.FIPSEndpointStateEnabled, true, nil
+}
+
 // settingSource names a setting by where the SDK read it.
 func settingSource(src any, env, key string) string {
 	switch s := src.(type) {
+	case fipsRegionName:
+		return "the FIPS region name " + strconv.Quote(string(s))
 	case awsconfig.EnvConfig:
 		return env + " (environment variable)"
 	case awsconfig.SharedConfig:
