@@ -292,19 +292,22 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 			// Stopped while asking the instance metadata: a stop, not a
 			// missing region (the agent exits 0, as for any stop).
 			return nil, ctx.Err()
-		case !needsRegion(cfg, eps, false):
-			// Every destination in use has an endpoint of its own (a
-			// Firehose-only configuration with firehose.endpoint): the
-			// region one of them names, else, as Java's SDK, us-east-1
-			// (Java sends metrics there too).
+		case !regionRequired(cfg, eps):
+			// No Kinesis flow without kinesis.endpoint (nor a role to
+			// assume without sts.endpoint): a Firehose-only configuration,
+			// with firehose.endpoint or without. The region an endpoint
+			// names, else, as Java's Firehose and CloudWatch clients,
+			// us-east-1 (Java started so, off EC2 or in a container that
+			// cannot reach the instance metadata; refused, the service
+			// failed to start after an upgrade).
 			if r = RegionFromEndpoint(eps[FirehoseService]); r == "" {
 				if r = RegionFromEndpoint(eps[CloudWatchService]); r == "" {
 					r = javaDefaultRegion
 				}
 			}
 			if needsRegion(cfg, eps, true) {
-				log.Warn("No AWS region found (kinesis.region, AWS_REGION, a profile, instance metadata); CloudWatch metrics go to "+r+
-					" (set kinesis.region or cloudwatch.endpoint to choose)", "region", r)
+				log.Warn("No AWS region found (kinesis.region, AWS_REGION, a profile, instance metadata); Firehose and CloudWatch metrics go to "+r+
+					", as with the Java agent (set kinesis.region, or firehose.endpoint and cloudwatch.endpoint, to choose)", "region", r)
 			}
 		default:
 			hint := ""
@@ -497,6 +500,19 @@ func (c *Clients) GoString() string { return c.String() }
 // destination without its endpoint key, CloudWatch metrics without
 // cloudwatch.endpoint (counted only when metrics is true), assumeRoleARN
 // without sts.endpoint.
+// regionRequired reports whether a destination in use has no region
+// without one found: a Kinesis flow without kinesis.endpoint (Java's
+// Kinesis client failed to start so too), or a role to assume without
+// sts.endpoint. Firehose and CloudWatch fall back to us-east-1, as Java's.
+func regionRequired(cfg *config.Config, eps map[Service]string) bool {
+	for _, f := range cfg.Flows {
+		if f.Kind == config.Kinesis && eps[KinesisService] == "" {
+			return true
+		}
+	}
+	return strings.TrimSpace(cfg.AssumeRoleARN) != "" && eps[STSService] == ""
+}
+
 func needsRegion(cfg *config.Config, eps map[Service]string, metrics bool) bool {
 	for _, f := range cfg.Flows {
 		if (f.Kind == config.Firehose && eps[FirehoseService] == "") || (f.Kind == config.Kinesis && eps[KinesisService] == "") {

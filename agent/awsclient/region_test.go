@@ -3,6 +3,7 @@ package awsclient_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -290,6 +291,37 @@ func TestALocalFirehoseOnlyConfigurationNeedsNoRegion(t *testing.T) {
 	}
 	if got := c.ServiceRegion(awsclient.FirehoseService); got != "us-east-1" {
 		t.Errorf("firehose signs for %q, want us-east-1", got)
+	}
+}
+
+// A Firehose-only configuration without firehose.endpoint (the AWS
+// documentation's minimal example, Docker images run off EC2), where no
+// region is found: Java's Firehose client always went to us-east-1 and
+// the agent started; this one refused to start (exit 1, a crash loop
+// after an upgrade) while --validate said "Configuration OK". It goes to
+// us-east-1 with a WARN now. From a replay of users' agent.json files.
+func TestAFirehoseOnlyConfigurationWithoutARegionStartsForUSEast1AsJava(t *testing.T) {
+	isolateEnv(t)
+	cfg := baseConfig()
+	cfg.Flows = []config.Flow{{Kind: config.Firehose}}
+	cfg.CloudWatch.EmitMetrics = true
+	var logs strings.Builder
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := awsclient.New(ctx, cfg, awsclient.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	if err != nil {
+		t.Fatalf("New: %v (Java starts and sends to us-east-1)", err)
+	}
+	for _, svc := range []awsclient.Service{awsclient.FirehoseService, awsclient.CloudWatchService} {
+		if got := c.ServiceRegion(svc); got != "us-east-1" {
+			t.Errorf("%v signs for %q, want us-east-1", svc, got)
+		}
+	}
+	if got := c.Endpoint(awsclient.FirehoseService); got != "https://firehose.us-east-1.amazonaws.com" {
+		t.Errorf("firehose endpoint %q", got)
+	}
+	if !strings.Contains(logs.String(), "No AWS region found") {
+		t.Errorf("no WARN:\n%s", logs.String())
 	}
 }
 
