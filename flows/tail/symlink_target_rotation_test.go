@@ -272,3 +272,45 @@ func TestARelativeLinkTargetUnderALinkedFlowDirectoryIsWatchedWhereItIs(t *testi
 		t.Fatalf("the new target not read within 5 s: %d of 5", countPrefix(c.records(), "b-"))
 	}
 }
+
+// The directory a link points into replaced while the agent runs: removed
+// while its file is held open (deleted, read to its end: the kernel holds
+// its removal's event back until the file is closed), or renamed away
+// (its watch follows it), then made again. Its watch was kept as the
+// directory's, and nothing told of the new one: a new target waited for
+// the periodic rescan, and one made and rotated away meanwhile was lost.
+// A target directory is known by its identity now. From a review.
+func TestALinkTargetDirectoryReplacedWhileTheAgentRunsIsWatchedAgain(t *testing.T) {
+	for _, how := range []string{"removed while held", "renamed away"} {
+		t.Run(how, func(t *testing.T) {
+			dir, pods := t.TempDir(), t.TempDir()
+			cdir := filepath.Join(pods, "app")
+			if err := os.Mkdir(cdir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			target := filepath.Join(cdir, "0.log")
+			mustWrite(t, target, lines("a", 0, 5))
+			if err := os.Symlink(target, filepath.Join(dir, "app.log")); err != nil {
+				t.Fatal(err)
+			}
+			cfg := testConfig(dir, "*.log")
+			cfg.MaxRefresh = time.Minute
+			c := startTailer(t, cfg, func(tl *Tailer) { tl.linger = time.Minute })
+			c.waitRecords(5)
+			n := c.tl.scans.Load()
+			if how == "renamed away" {
+				mustRename(t, cdir, cdir+".old")
+			} else if err := os.RemoveAll(cdir); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "the scan after it", func() bool { return c.tl.scans.Load() > n })
+			if err := os.Mkdir(cdir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			mustWrite(t, target, lines("b", 0, 5))
+			if !waitWithin(5*time.Second, func() bool { return countPrefix(c.records(), "b-") == 5 }) {
+				t.Fatalf("the target in the directory made again not read within 5 s: %d of 5", countPrefix(c.records(), "b-"))
+			}
+		})
+	}
+}

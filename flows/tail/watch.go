@@ -53,8 +53,9 @@ type watcher struct {
 // watch, and the names of the link targets in it.
 type linkDir struct {
 	wd    int32
+	key   fileKey // its identity when its watch was added
 	names map[string]bool
-	paths int // the paths of targets it is watched for (one but for bind mounts)
+	paths map[string]bool // the paths it is watched for (one but for bind mounts)
 }
 
 func (w *watcher) active() bool {
@@ -481,11 +482,11 @@ const maxLinkHops = 8
 // a dangling one's too: its directory is where its next file appears. p's
 // directory must be resolved (no link in it): a relative target is
 // resolved from the physical directory, as the kernel does.
-func linkHops(p string, add func(dir, name string)) {
+func linkHops(p string, add func(dir, name string)) (dangling bool) {
 	for range maxLinkHops {
 		li, err := os.Lstat(p)
 		if err != nil || li.Mode()&os.ModeSymlink == 0 {
-			return
+			return err != nil
 		}
 		dst, err := os.Readlink(p)
 		if err != nil {
@@ -502,6 +503,7 @@ func linkHops(p string, add func(dir, name string)) {
 		add(dir, name)
 		p = filepath.Join(dir, name)
 	}
+	return false
 }
 
 // syncTargets watches the directories that the matched symbolic links
@@ -529,6 +531,7 @@ func (w *watcher) syncTargets(t *Tailer, names []string, links bool) {
 		return
 	}
 	want := map[string]map[string]bool{}
+	dangling := false
 	if links {
 		root := t.cfg.Dir
 		if r, err := filepath.EvalSymlinks(root); err == nil {
@@ -536,7 +539,7 @@ func (w *watcher) syncTargets(t *Tailer, names []string, links bool) {
 		}
 		own := map[string]bool{root: true}
 		for _, n := range names {
-			linkHops(filepath.Join(root, n), func(d, name string) {
+			dangling = linkHops(filepath.Join(root, n), func(d, name string) {
 				if own[d] {
 					return // (watched already)
 				}
@@ -548,7 +551,7 @@ func (w *watcher) syncTargets(t *Tailer, names []string, links bool) {
 					want[d] = map[string]bool{}
 				}
 				want[d][name] = true
-			})
+			}) || dangling
 		}
 	}
 	w.mu.Lock()
@@ -557,13 +560,22 @@ func (w *watcher) syncTargets(t *Tailer, names []string, links bool) {
 		return // closed meanwhile
 	}
 	for d, ld := range w.targets {
-		if want[d] == nil || !s.has(ld.wd) {
-			// (Not pointed into any more, or deleted: the kernel dropped
-			// its watch; one made again is watched anew below.)
+		// Not pointed into any more; or no longer the directory watched:
+		// deleted (the kernel dropped its watch, or holds that back while
+		// a file of it is open), renamed away (its watch follows it), made
+		// again. One still wanted is watched anew below, or, missing,
+		// rescanned every second.
+		if key, ok := dirIdentity(d); want[d] == nil || !ok || key != ld.key || !s.has(ld.wd) {
 			delete(w.targets, d)
-			if ld.paths--; ld.paths == 0 {
+			delete(ld.paths, d)
+			if len(ld.paths) == 0 {
 				s.remove(ld.wd)
 				delete(w.targetWD, ld.wd)
+			} else {
+				for p := range ld.paths {
+					s.rename(ld.wd, p) // (its events named by a path it has)
+					break
+				}
 			}
 		}
 	}
@@ -574,7 +586,12 @@ func (w *watcher) syncTargets(t *Tailer, names []string, links bool) {
 	for d, ns := range want {
 		ld := w.targets[d]
 		if ld == nil {
+			key, keyOK := dirIdentity(d) // (taken before the watch is added)
 			wd, err := s.add(d, notifyStructural)
+			if err == nil && !keyOK {
+				s.remove(wd)
+				err = &os.PathError{Op: "stat", Path: d, Err: os.ErrNotExist}
+			}
 			if err != nil {
 				// (Missing: a dangling link into a directory removed; its
 				// making again is an event of no watched directory.)
@@ -600,17 +617,20 @@ func (w *watcher) syncTargets(t *Tailer, names []string, links bool) {
 				w.targets, w.targetWD = map[string]*linkDir{}, map[int32]*linkDir{}
 			}
 			if ld = w.targetWD[wd]; ld == nil { // (else the same directory at another path)
-				ld = &linkDir{wd: wd, names: map[string]bool{}}
+				ld = &linkDir{wd: wd, key: key, names: map[string]bool{}, paths: map[string]bool{}}
 				w.targetWD[wd] = ld
 			}
-			ld.paths++
+			ld.paths[d] = true
 			w.targets[d] = ld
 		}
 		for n := range ns {
 			ld.names[n] = true
 		}
 	}
-	w.targetsShort = short
+	// While a link dangles (mid-rotation, or its directory removed while
+	// a file of it is held open, which holds the kernel's removal event
+	// back: its making again would be told by no event), every second.
+	w.targetsShort = short || dangling
 }
 
 // rescanTargets reports whether the directories links point into are not
