@@ -121,3 +121,115 @@ func TestABusyCopytruncateWithAShorterLookAlikeWaitingSendsEachLineOnce(t *testi
 		t.Fatalf("%d records, want %d", n, 135+10+75+10+5)
 	}
 }
+
+// The file's header was read alone, its rows in the next read: a shorter
+// look-alike (the same header, other rows) reached only the header read's
+// sample, which it shares, and was taken for the copy (its lines lost).
+// Every sample it reaches must match, and its rows enter the rows read.
+// From a review.
+func TestALookAlikeReachingOnlyTheSharedHeadersReadIsNotTakenForTheCopy(t *testing.T) {
+	dir := t.TempDir()
+	header := strings.Repeat("column_name_x,", 80) + "end\n" // 1.1 KiB
+	latest, report := filepath.Join(dir, "latest.csv"), filepath.Join(dir, "report-20261123.csv")
+	mustWrite(t, latest, header)
+	c := startTailer(t, testConfig(dir, "*.csv"))
+	c.waitRecords(1)
+	mustAppend(t, latest, lines("old", 0, 200)) // one read: 2 KiB
+	c.waitRecords(201)
+	today := header + lines("new", 0, 100) // short of the rows read's end
+	mustWrite(t, report, today)
+	mustWrite(t, latest, today)
+	waitFor(t, "latest.csv's new content", func() bool { return len(c.recordsOf("latest.csv")) >= 201+101 })
+	waitFor(t, "the report's lines", func() bool { return len(c.recordsOf("report-20261123.csv")) >= 101 })
+	c.settle()
+	if n := len(c.recordsOf("report-20261123.csv")); n != 101 {
+		t.Fatalf("report-20261123.csv: %d records, want 101", n)
+	}
+}
+
+// The same with a real copytruncate under a busy writer, the shared
+// prefix read alone first: the look-alike is read whole, the copy goes on
+// where the original was read. From a review.
+func TestABusyCopytruncateWithALookAlikeSharingTheFirstReadSendsEachLineOnce(t *testing.T) {
+	dir := t.TempDir()
+	prefix := strings.Repeat("shared-prefix-line-0123456789abcdefghijklmnopqrstuvwxyz\n", 75) // 4.2 KiB
+	a, b := filepath.Join(dir, "a.csv"), filepath.Join(dir, "0.csv")                          // sorts before the copy
+	mustWrite(t, a, prefix)
+	c := startTailer(t, testConfig(dir, "*.csv*"))
+	c.waitRecords(75)
+	mustAppend(t, a, lines("a", 0, 60))
+	c.waitRecords(135)
+	mustWrite(t, b, prefix+lines("b", 0, 10)) // shorter than what was read of a.csv
+	data, err := os.ReadFile(a)               // logrotate's copy begins
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, a, lines("a", 60, 70)) // the writer goes on; read
+	c.waitRecords(145)
+	mustWrite(t, a+"-20261123", string(data)) // copytruncate
+	mustTruncate(t, a, 0)
+	mustAppend(t, a, lines("a", 70, 75))
+	waitFor(t, "every line", func() bool { return len(c.records()) >= 150+85 })
+	c.settle()
+	seen := countRecords(c.records())
+	wantLines(t, seen, lines("b", 0, 10), 1, "0.csv's own lines")
+	wantLines(t, seen, lines("a", 0, 75), 1, "a.csv's lines")
+	if n := len(c.records()); n != 150+85 {
+		t.Fatalf("%d records, want %d", n, 150+85)
+	}
+}
+
+// Two files with the same header, each read header first then rows,
+// copytruncated one after the other under busy writers (both copies wait):
+// a.csv's copy, checked against b.csv's newer ghost first, reached only
+// the shared header's sample and was taken for b.csv's copy; b.csv's copy
+// was then read from 0 (duplicates; loss had a.csv unread bytes). From a
+// review.
+func TestTwoFilesWithTheSameHeaderCopytruncatedTogetherEachContinueInTheirOwnCopy(t *testing.T) {
+	dir := t.TempDir()
+	header := strings.Repeat("column_name_x,", 80) + "end\n"
+	a, b := filepath.Join(dir, "a.csv"), filepath.Join(dir, "b.csv")
+	mustWrite(t, a, header)
+	mustWrite(t, b, header)
+	c := startTailer(t, testConfig(dir, "*.csv*"))
+	c.waitRecords(2)
+	mustAppend(t, a, lines("a", 0, 50))
+	mustAppend(t, b, lines("b", 0, 200))
+	c.waitRecords(252)
+	da, err := os.ReadFile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, a, lines("a", 50, 60)) // written and read after the copy
+	c.waitRecords(262)
+	mustWrite(t, a+".1", string(da))
+	mustTruncate(t, a, 0)
+	db, err := os.ReadFile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, b, lines("b", 200, 210))
+	c.waitRecords(272)
+	mustWrite(t, b+".1", string(db))
+	mustTruncate(t, b, 0)
+	// Both copies decided (each waits a copyWait while shorter than what
+	// was read of its original): each gives a chunk, an empty one when it
+	// continues where its original was read.
+	waitFor(t, "both copies begun", func() bool {
+		var ca, cb bool
+		for _, g := range c.snapshot() {
+			if g.src != nil {
+				ca = ca || filepath.Base(g.src.PathNow()) == "a.csv.1"
+				cb = cb || filepath.Base(g.src.PathNow()) == "b.csv.1"
+			}
+		}
+		return ca && cb
+	})
+	c.settle()
+	seen := countRecords(c.records())
+	wantLines(t, seen, lines("a", 0, 60), 1, "a.csv's lines")
+	wantLines(t, seen, lines("b", 0, 210), 1, "b.csv's lines")
+	if n := len(c.records()); n != 272 {
+		t.Fatalf("%d records, want 272", n)
+	}
+}

@@ -282,10 +282,15 @@ type harvester struct {
 	// copyOffset).
 	seeks    [seekSamples]seekSample
 	seekNext int
-	born     int64  // its birth time (birthTime); 0: not known
-	offset   int64  // next byte to read
-	pend     []byte // bytes [offset-len(pend), offset) read but not yet accounted for
-	spill    int64  // or [offset-spill, offset), not held (spillAt): no '\n' in them, pend empty
+	// win: the last bytes read of the current content (up to winLen,
+	// read one after the other), ending at winEnd: a truncation's ghost
+	// keeps them too (see holdsSeek).
+	win    []byte
+	winEnd int64
+	born   int64  // its birth time (birthTime); 0: not known
+	offset int64  // next byte to read
+	pend   []byte // bytes [offset-len(pend), offset) read but not yet accounted for
+	spill  int64  // or [offset-spill, offset), not held (spillAt): no '\n' in them, pend empty
 	// orphans: the chunks of a truncated content's last multi-line record,
 	// taken from pend by truncated (which cannot send): sent at the next
 	// pump, and before any newer chunk of this file or of its copy (send).
@@ -340,53 +345,64 @@ type harvester struct {
 
 func (h *harvester) done() int64 { return h.offset - h.unaccounted() }
 
-// seekLen is how many of the last bytes of a read a sample keeps, and
-// seekSamples how many reads' samples a file keeps, to tell a truncated
-// file's copy from a look-alike (Splunk's seekCRC). A copytruncate copy
-// holds every byte read before the copy reached the end of the file; only
-// the reads between that moment and the truncation (rare: logrotate
-// truncates right after copying) may end past the copy's end. So a copy
-// reaches one of the last few reads' samples, where a look-alike (another
-// file with the same first KiB) differs.
+// What a file keeps of its last reads, to tell a truncated file's copy
+// from a look-alike (another file with the same first KiB: a shared CSV
+// header), as Splunk's seekCRC does: its last winLen bytes read, and the
+// first and last seekLen bytes of each of its last seekSamples reads. A
+// copytruncate copy holds every byte of the original up to its own end;
+// only the reads between the moment the copy reached the end of the file
+// and the truncation (rare: logrotate truncates right after copying) may
+// end past the copy's end. See holdsSeek.
 const (
-	seekLen     = 128
+	seekLen     = 64
 	seekSamples = 4
+	// winLen is how many of the last bytes read a file keeps in a row.
+	winLen = 1024
 )
 
-// seekSample is the last bytes of one read (n of them), ending at end.
+// seekSample keeps the bytes of one read, [start, end): its first hn
+// bytes and its last tn.
 type seekSample struct {
-	end int64
-	n   int
-	b   [seekLen]byte
+	start, end int64
+	hn, tn     int
+	h, t       [seekLen]byte
 }
 
-// noteRead keeps a sample of a read: b, the bytes read just before end
-// (with the previous read's last bytes when b is short and follows them).
+// noteRead keeps what a read gave: b, the bytes read just before end.
 func (h *harvester) noteRead(b []byte, end int64) {
-	var s seekSample
-	s.end = end
-	if len(b) < seekLen {
-		if prev := &h.seeks[(h.seekNext+seekSamples-1)%seekSamples]; prev.n > 0 && prev.end == end-int64(len(b)) {
-			k := min(prev.n, seekLen-len(b))
-			s.n = copy(s.b[:], prev.b[prev.n-k:prev.n])
-		}
-	}
-	s.n += copy(s.b[s.n:], b[max(0, len(b)-seekLen):])
-	h.seeks[h.seekNext] = s
+	s := &h.seeks[h.seekNext]
+	s.start, s.end = end-int64(len(b)), end
+	s.hn = copy(s.h[:], b)
+	s.tn = copy(s.t[:], b[max(0, len(b)-seekLen):])
 	h.seekNext = (h.seekNext + 1) % seekSamples
+	if h.winEnd != end-int64(len(b)) {
+		h.win = h.win[:0] // (not following them: a hole skipped)
+	}
+	h.winEnd = end
+	if len(b) > winLen {
+		b = b[len(b)-winLen:]
+	}
+	if h.win == nil {
+		h.win = make([]byte, 0, winLen)
+	}
+	if drop := len(h.win) + len(b) - winLen; drop > 0 {
+		h.win = h.win[:copy(h.win, h.win[drop:])]
+	}
+	h.win = append(h.win, b...)
 }
 
-// forgetReads drops the samples (a new content).
-func (h *harvester) forgetReads() {
+// forgetReads drops the bytes kept (a new content, read from off).
+func (h *harvester) forgetReads(off int64) {
 	h.seeks = [seekSamples]seekSample{}
 	h.seekNext = 0
+	h.win, h.winEnd = h.win[:0], off
 }
 
 // samples returns the samples kept, newest first.
 func (h *harvester) samples() []seekSample {
 	var out []seekSample
 	for i := 1; i <= seekSamples; i++ {
-		if s := h.seeks[(h.seekNext+seekSamples-i)%seekSamples]; s.n > 0 {
+		if s := h.seeks[(h.seekNext+seekSamples-i)%seekSamples]; s.end > s.start {
 			out = append(out, s)
 		}
 	}
@@ -420,9 +436,12 @@ type ghost struct {
 	// size: a truncated file's size last seen before its truncation; the
 	// bytes from done to size were never read (sent only if a copy turns up).
 	size int64
-	// seeks: a truncated file's samples of its last reads, newest first
-	// (its harvester's); a copy holds them there.
-	seeks []seekSample
+	// seeks: a truncated file's samples of its last reads, newest first,
+	// and win its last bytes read, ending at winEnd (its harvester's); a
+	// copy holds them there.
+	seeks  []seekSample
+	win    []byte
+	winEnd int64
 	// discarding: done is inside a line longer than the read buffer, whose
 	// rest was being discarded (its first bytes went out as a record).
 	discarding bool
@@ -1821,7 +1840,7 @@ func (t *Tailer) truncated(h *harvester, size, last int64) {
 	h.pend, h.spill = h.pend[:0], 0
 	h.readBackErr = time.Time{} // (the new content's last line gets its own linger)
 	h.head = h.head[:0]
-	h.forgetReads()
+	h.forgetReads(0)
 	if h.src != nil {
 		// The content before the truncation: its late acknowledgements are
 		// not saved. Under the name it had then, which a rotation may since
@@ -1848,7 +1867,7 @@ func (t *Tailer) truncated(h *harvester, size, last int64) {
 func (t *Tailer) rememberRead(h *harvester, last int64) {
 	if h.done() > 0 && len(h.head) > 0 {
 		t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: time.Now(), path: h.path, src: h.src, key: h.key, size: last,
-			discarding: h.sp.skipping && h.sp.countSkip, seeks: h.samples()})
+			discarding: h.sp.skipping && h.sp.countSkip, seeks: h.samples(), win: slices.Clone(h.win), winEnd: h.winEnd})
 	}
 }
 
@@ -2181,7 +2200,7 @@ func (t *Tailer) begin(h *harvester, st fileStat, head []byte, off int64) {
 	h.undecided = false
 	h.head = append(h.head[:0], head...)
 	h.offset, h.beginOff = off, off
-	h.forgetReads()
+	h.forgetReads(off)
 	h.size, h.modTime = st.size, st.modTime
 	// Begun at 0: maybe a file rewritten while closed or while the agent
 	// was down by a writer without O_APPEND, beginning with a hole (see
@@ -2482,30 +2501,55 @@ func (t *Tailer) copyOffset(p string, f io.ReaderAt, st fileStat, head []byte, b
 }
 
 // holdsSeek reports whether the file read through f, of size size, holds
-// what the truncated file g read where g read it: the newest of g's
-// samples it reaches, as far as it reaches. A copy made before the
-// truncation reaches one; a shorter file reaches none and is another file
-// that begins alike (it was taken for the copy and started at its own
-// end: its lines lost). A ghost without samples (truncated before any
-// read of its content) cannot tell: its copy is known by the first KiB.
+// what the truncated file g read where g read it. A copy made before the
+// truncation holds every byte of the original up to its own end. A
+// look-alike (another file with the same first KiB: a shared CSV header)
+// differs where its rows are, or is shorter: taken for the copy, it was
+// started at the offset read, its lines lost.
+//
+// A file that reaches g's last KiB read is judged by it, as far as it
+// reaches it. One that does not (a copy shorter than that: more than a
+// KiB written and read between the copy and the truncation, which
+// logrotate makes right after copying) is judged by the first and last
+// bytes of g's last reads: every one of them it reaches must match (a
+// copy enters the read under way when it was made, where a look-alike's
+// own rows differ), and it must reach the end of one (one read of a
+// header and rows, whose first bytes a look-alike shares). One that does
+// not is another file. A ghost without them (truncated before any read of its content)
+// cannot tell: its copy is known by the first KiB.
 func holdsSeek(f io.ReaderAt, size int64, g ghost) bool {
 	if f == nil || len(g.seeks) == 0 {
 		return true
 	}
-	for _, s := range g.seeks {
-		from := s.end - int64(s.n)
-		to := min(s.end, size)
+	reached := false
+	var buf [winLen]byte
+	same := func(from int64, want []byte) bool {
+		to := min(from+int64(len(want)), size)
 		if from < 0 || to <= from {
-			continue // (past its end: an older read's may be within)
+			return true // (not reached)
 		}
-		var buf [seekLen]byte
+		reached = true
 		n, err := f.ReadAt(buf[:to-from], from)
 		if err != nil && !(errors.Is(err, io.EOF) && int64(n) == to-from) {
 			return false // (shrunk meanwhile: not the copy it was)
 		}
-		return bytes.Equal(buf[:n], s.b[:to-from])
+		return bytes.Equal(buf[:n], want[:to-from])
 	}
-	return false
+	if from := g.winEnd - int64(len(g.win)); len(g.win) > 0 && size > from {
+		return same(from, g.win)
+	}
+	tail := false
+	for _, s := range g.seeks {
+		if !same(s.start, s.h[:s.hn]) {
+			return false
+		}
+		reached = false
+		if !same(s.end-int64(s.tn), s.t[:s.tn]) {
+			return false
+		}
+		tail = tail || reached
+	}
+	return tail
 }
 
 // unchangedAt reports whether st (of h's inode) has the size and mtime h
@@ -3223,6 +3267,7 @@ func (t *Tailer) housekeep(ctx context.Context, out chan<- *record.Chunk, turn [
 			}
 			h.f.Close()
 			h.f = nil
+			h.win = nil // (a KiB a quiet file does without: the samples of its reads stay)
 			t.setOpen(h, false)
 			t.log.Debug("Closed inactive file; it is reopened when it changes", "path", h.path)
 		}
