@@ -68,114 +68,85 @@ func TestACopytruncateWithALookAlikeWaitingSendsEachLineOnce(t *testing.T) {
 }
 
 // A look-alike shorter than what was read of the truncated file (today's
-// report, fewer rows than yesterday's latest.csv) reached none of its last
-// bytes read, could not be checked, and was taken for the copy, started
-// at its own end: all its lines lost. It is another file. From a review.
+// report, fewer rows than yesterday's latest.csv) could not be checked
+// against the original's last bytes read, and was taken for the copy,
+// started at its own end: all its lines lost. Also when latest.csv's
+// header was read alone (written first, the rows later): the samples of
+// the reads the report reached lay in the header both share. It is
+// another file. From two reviews.
 func TestAShorterLookAlikeIsNotTakenForTheCopyOfAFileRewrittenWhileItWaits(t *testing.T) {
-	dir := t.TempDir()
-	header := strings.Repeat("column_name_x,", 80) + "end\n" // 1.1 KiB
-	latest, report := filepath.Join(dir, "latest.csv"), filepath.Join(dir, "report-20261123.csv")
-	mustWrite(t, latest, header+lines("old", 0, 200))
-	c := startTailer(t, testConfig(dir, "*.csv"))
-	c.waitRecords(201)
-	today := header + lines("new", 0, 100)
-	mustWrite(t, report, today)
-	mustWrite(t, latest, today)
-	waitFor(t, "latest.csv's new content", func() bool { return len(c.recordsOf("latest.csv")) >= 201+101 })
-	waitFor(t, "the report's lines", func() bool { return len(c.recordsOf("report-20261123.csv")) >= 101 })
-	c.settle()
-	if n := len(c.recordsOf("report-20261123.csv")); n != 101 {
-		t.Fatalf("report-20261123.csv: %d records, want 101", n)
+	for _, headerAlone := range []bool{false, true} {
+		t.Run(map[bool]string{false: "one read", true: "header read alone"}[headerAlone], func(t *testing.T) {
+			dir := t.TempDir()
+			header := strings.Repeat("column_name_x,", 80) + "end\n" // 1.1 KiB
+			latest, report := filepath.Join(dir, "latest.csv"), filepath.Join(dir, "report-20261123.csv")
+			if headerAlone {
+				mustWrite(t, latest, header)
+			} else {
+				mustWrite(t, latest, header+lines("old", 0, 200))
+			}
+			c := startTailer(t, testConfig(dir, "*.csv"))
+			if headerAlone {
+				c.waitRecords(1)
+				mustAppend(t, latest, lines("old", 0, 200)) // one read: 2 KiB
+			}
+			c.waitRecords(201)
+			today := header + lines("new", 0, 100) // short of what was read
+			mustWrite(t, report, today)
+			mustWrite(t, latest, today)
+			waitFor(t, "latest.csv's new content", func() bool { return len(c.recordsOf("latest.csv")) >= 201+101 })
+			waitFor(t, "the report's lines", func() bool { return len(c.recordsOf("report-20261123.csv")) >= 101 })
+			c.settle()
+			if n := len(c.recordsOf("report-20261123.csv")); n != 101 {
+				t.Fatalf("report-20261123.csv: %d records, want 101", n)
+			}
+		})
 	}
 }
 
 // A copytruncate under a busy writer: the copy ends before the last lines
 // read of the original (written and read between the copy and the
-// truncation), and a shorter look-alike waits meanwhile. The look-alike,
-// unchecked, took the original's place (its lines lost) and the real copy
-// was read again from 0. The copy reaches an earlier read's bytes. From a
-// review.
+// truncation), and a shorter look-alike (the same first 4 KiB) waits
+// meanwhile. The look-alike, unchecked, took the original's place (its
+// lines lost) and the real copy was read again from 0; also when the
+// shared prefix was read alone, whose sample the look-alike reaches. The
+// copy reaches the original's earlier reads. From two reviews.
 func TestABusyCopytruncateWithAShorterLookAlikeWaitingSendsEachLineOnce(t *testing.T) {
-	dir := t.TempDir()
-	prefix := strings.Repeat("shared-prefix-line-0123456789abcdefghijklmnopqrstuvwxyz\n", 75) // 4.2 KiB
-	a, b := filepath.Join(dir, "a.csv"), filepath.Join(dir, "0.csv")
-	mustWrite(t, a, prefix+lines("a", 0, 60))
-	c := startTailer(t, testConfig(dir, "*.csv*"))
-	c.waitRecords(135)
-	mustWrite(t, b, prefix+lines("b", 0, 10))
-	data, err := os.ReadFile(a) // logrotate's copy begins
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustAppend(t, a, lines("a", 60, 70)) // the writer goes on; read
-	c.waitRecords(145)
-	mustWrite(t, a+"-20261123", string(data))
-	mustTruncate(t, a, 0)
-	mustAppend(t, a, lines("a", 70, 75))
-	waitFor(t, "every line", func() bool { return len(c.records()) >= 135+10+75+10+5 })
-	c.settle()
-	seen := countRecords(c.records())
-	wantLines(t, seen, lines("b", 0, 10), 1, "0.csv's own lines")
-	wantLines(t, seen, lines("a", 0, 75), 1, "a.csv's lines")
-	if n := len(c.records()); n != 135+10+75+10+5 {
-		t.Fatalf("%d records, want %d", n, 135+10+75+10+5)
-	}
-}
-
-// The file's header was read alone, its rows in the next read: a shorter
-// look-alike (the same header, other rows) reached only the header read's
-// sample, which it shares, and was taken for the copy (its lines lost).
-// Every sample it reaches must match, and its rows enter the rows read.
-// From a review.
-func TestALookAlikeReachingOnlyTheSharedHeadersReadIsNotTakenForTheCopy(t *testing.T) {
-	dir := t.TempDir()
-	header := strings.Repeat("column_name_x,", 80) + "end\n" // 1.1 KiB
-	latest, report := filepath.Join(dir, "latest.csv"), filepath.Join(dir, "report-20261123.csv")
-	mustWrite(t, latest, header)
-	c := startTailer(t, testConfig(dir, "*.csv"))
-	c.waitRecords(1)
-	mustAppend(t, latest, lines("old", 0, 200)) // one read: 2 KiB
-	c.waitRecords(201)
-	today := header + lines("new", 0, 100) // short of the rows read's end
-	mustWrite(t, report, today)
-	mustWrite(t, latest, today)
-	waitFor(t, "latest.csv's new content", func() bool { return len(c.recordsOf("latest.csv")) >= 201+101 })
-	waitFor(t, "the report's lines", func() bool { return len(c.recordsOf("report-20261123.csv")) >= 101 })
-	c.settle()
-	if n := len(c.recordsOf("report-20261123.csv")); n != 101 {
-		t.Fatalf("report-20261123.csv: %d records, want 101", n)
-	}
-}
-
-// The same with a real copytruncate under a busy writer, the shared
-// prefix read alone first: the look-alike is read whole, the copy goes on
-// where the original was read. From a review.
-func TestABusyCopytruncateWithALookAlikeSharingTheFirstReadSendsEachLineOnce(t *testing.T) {
-	dir := t.TempDir()
-	prefix := strings.Repeat("shared-prefix-line-0123456789abcdefghijklmnopqrstuvwxyz\n", 75) // 4.2 KiB
-	a, b := filepath.Join(dir, "a.csv"), filepath.Join(dir, "0.csv")                          // sorts before the copy
-	mustWrite(t, a, prefix)
-	c := startTailer(t, testConfig(dir, "*.csv*"))
-	c.waitRecords(75)
-	mustAppend(t, a, lines("a", 0, 60))
-	c.waitRecords(135)
-	mustWrite(t, b, prefix+lines("b", 0, 10)) // shorter than what was read of a.csv
-	data, err := os.ReadFile(a)               // logrotate's copy begins
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustAppend(t, a, lines("a", 60, 70)) // the writer goes on; read
-	c.waitRecords(145)
-	mustWrite(t, a+"-20261123", string(data)) // copytruncate
-	mustTruncate(t, a, 0)
-	mustAppend(t, a, lines("a", 70, 75))
-	waitFor(t, "every line", func() bool { return len(c.records()) >= 150+85 })
-	c.settle()
-	seen := countRecords(c.records())
-	wantLines(t, seen, lines("b", 0, 10), 1, "0.csv's own lines")
-	wantLines(t, seen, lines("a", 0, 75), 1, "a.csv's lines")
-	if n := len(c.records()); n != 150+85 {
-		t.Fatalf("%d records, want %d", n, 150+85)
+	for _, prefixAlone := range []bool{false, true} {
+		t.Run(map[bool]string{false: "one read", true: "prefix read alone"}[prefixAlone], func(t *testing.T) {
+			dir := t.TempDir()
+			prefix := strings.Repeat("shared-prefix-line-0123456789abcdefghijklmnopqrstuvwxyz\n", 75) // 4.2 KiB
+			a, b := filepath.Join(dir, "a.csv"), filepath.Join(dir, "0.csv")                          // sorts before the copy
+			if prefixAlone {
+				mustWrite(t, a, prefix)
+			} else {
+				mustWrite(t, a, prefix+lines("a", 0, 60))
+			}
+			c := startTailer(t, testConfig(dir, "*.csv*"))
+			if prefixAlone {
+				c.waitRecords(75)
+				mustAppend(t, a, lines("a", 0, 60))
+			}
+			c.waitRecords(135)
+			mustWrite(t, b, prefix+lines("b", 0, 10)) // shorter than what was read of a.csv
+			data, err := os.ReadFile(a)               // logrotate's copy begins
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustAppend(t, a, lines("a", 60, 70)) // the writer goes on; read
+			c.waitRecords(145)
+			mustWrite(t, a+"-20261123", string(data)) // copytruncate
+			mustTruncate(t, a, 0)
+			mustAppend(t, a, lines("a", 70, 75))
+			waitFor(t, "every line", func() bool { return len(c.records()) >= 150+85 })
+			c.settle()
+			seen := countRecords(c.records())
+			wantLines(t, seen, lines("b", 0, 10), 1, "0.csv's own lines")
+			wantLines(t, seen, lines("a", 0, 75), 1, "a.csv's lines")
+			if n := len(c.records()); n != 150+85 {
+				t.Fatalf("%d records, want %d", n, 150+85)
+			}
+		})
 	}
 }
 

@@ -11,6 +11,29 @@ import (
 	"time"
 )
 
+// startPodLink makes a pod's container directory with its 0.log (lines
+// a-0 to a-4) and, in the flow's directory, a link app.log to it, and
+// starts a tailer on *.log there with no periodic rescan within a test;
+// it returns once the 5 lines are read.
+func startPodLink(t *testing.T, tune ...func(*Tailer)) (cdir, target string, c *collector) {
+	t.Helper()
+	dir, pods := t.TempDir(), t.TempDir()
+	cdir = filepath.Join(pods, "app")
+	if err := os.Mkdir(cdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	target = filepath.Join(cdir, "0.log")
+	mustWrite(t, target, lines("a", 0, 5))
+	if err := os.Symlink(target, filepath.Join(dir, "app.log")); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(dir, "*.log")
+	cfg.MaxRefresh = time.Minute
+	c = startTailer(t, cfg, tune...)
+	c.waitRecords(5)
+	return cdir, target, c
+}
+
 // waitWithin polls cond until it holds or d has passed.
 func waitWithin(d time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(d)
@@ -145,20 +168,7 @@ func (h *levelCounter) count() (warn, lower int) {
 // second (the flow's directory is rescanned every second while a link's
 // directory cannot be watched), not at the periodic rescan.
 func TestASymlinkIntoADirectoryMadeAgainIsFollowedWithinASecond(t *testing.T) {
-	dir, pods := t.TempDir(), t.TempDir()
-	cdir := filepath.Join(pods, "app")
-	if err := os.Mkdir(cdir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	target := filepath.Join(cdir, "0.log")
-	mustWrite(t, target, lines("a", 0, 5))
-	if err := os.Symlink(target, filepath.Join(dir, "app.log")); err != nil {
-		t.Fatal(err)
-	}
-	cfg := testConfig(dir, "*.log")
-	cfg.MaxRefresh = time.Minute
-	c := startTailer(t, cfg)
-	c.waitRecords(5)
+	cdir, target, c := startPodLink(t)
 	n := c.tl.scans.Load()
 	if err := os.RemoveAll(cdir); err != nil {
 		t.Fatal(err)
@@ -283,20 +293,7 @@ func TestARelativeLinkTargetUnderALinkedFlowDirectoryIsWatchedWhereItIs(t *testi
 func TestALinkTargetDirectoryReplacedWhileTheAgentRunsIsWatchedAgain(t *testing.T) {
 	for _, how := range []string{"removed while held", "renamed away"} {
 		t.Run(how, func(t *testing.T) {
-			dir, pods := t.TempDir(), t.TempDir()
-			cdir := filepath.Join(pods, "app")
-			if err := os.Mkdir(cdir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			target := filepath.Join(cdir, "0.log")
-			mustWrite(t, target, lines("a", 0, 5))
-			if err := os.Symlink(target, filepath.Join(dir, "app.log")); err != nil {
-				t.Fatal(err)
-			}
-			cfg := testConfig(dir, "*.log")
-			cfg.MaxRefresh = time.Minute
-			c := startTailer(t, cfg, func(tl *Tailer) { tl.linger = time.Minute })
-			c.waitRecords(5)
+			cdir, target, c := startPodLink(t, func(tl *Tailer) { tl.linger = time.Minute })
 			n := c.tl.scans.Load()
 			if how == "renamed away" {
 				mustRename(t, cdir, cdir+".old")
