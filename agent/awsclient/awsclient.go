@@ -292,26 +292,44 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 			// Stopped while asking the instance metadata: a stop, not a
 			// missing region (the agent exits 0, as for any stop).
 			return nil, ctx.Err()
-		case !regionRequired(cfg, eps):
+		case !regionRequired(cfg, eps) && !(firehoseDefault(cfg, eps) && metadataSilent(err)):
 			// No Kinesis flow without kinesis.endpoint (nor a role to
 			// assume without sts.endpoint): a Firehose-only configuration,
-			// with firehose.endpoint or without. The region an endpoint
-			// names, else, as Java's Firehose and CloudWatch clients,
-			// us-east-1 (Java started so, off EC2 or in a container that
-			// cannot reach the instance metadata; refused, the service
-			// failed to start after an upgrade).
-			if r = RegionFromEndpoint(eps[FirehoseService]); r == "" {
-				if r = RegionFromEndpoint(eps[CloudWatchService]); r == "" {
-					r = javaDefaultRegion
+			// with firehose.endpoint or without. Java's Firehose and
+			// CloudWatch clients went to us-east-1 without their
+			// endpoints, and started so off EC2 (refused, the service
+			// failed to start after an upgrade). Firehose without its
+			// endpoint goes there; else the region an endpoint names. Not
+			// when the instance metadata did not answer in time (a
+			// container on EC2 with a hop limit of 1, a slow boot): on EC2
+			// Firehose goes to the instance's region, not to one that
+			// depends on a timeout at start.
+			r = javaDefaultRegion
+			if !firehoseDefault(cfg, eps) {
+				if r = RegionFromEndpoint(eps[FirehoseService]); r == "" {
+					if r = RegionFromEndpoint(eps[CloudWatchService]); r == "" {
+						r = javaDefaultRegion
+					}
 				}
 			}
-			if needsRegion(cfg, eps, true) {
-				log.Warn("No AWS region found (kinesis.region, AWS_REGION, a profile, instance metadata); Firehose and CloudWatch metrics go to "+r+
-					", as with the Java agent (set kinesis.region, or firehose.endpoint and cloudwatch.endpoint, to choose)", "region", r)
+			var goes []string
+			if firehoseDefault(cfg, eps) {
+				goes = append(goes, "Firehose goes to "+r+" (as with the Java agent; set kinesis.region or firehose.endpoint to choose)")
+			}
+			if cfg.CloudWatch.EmitMetrics && eps[CloudWatchService] == "" {
+				java := ""
+				if r == javaDefaultRegion {
+					java = "as with the Java agent; "
+				}
+				goes = append(goes, "CloudWatch metrics go to "+r+" ("+java+"set kinesis.region or cloudwatch.endpoint to choose)")
+			}
+			if len(goes) > 0 {
+				log.Warn("No AWS region found (kinesis.region, AWS_REGION, a profile, instance metadata): "+strings.Join(goes, "; "),
+					"region", r, "metadata", redact.Secrets(err.Error(), secrets...))
 			}
 		default:
 			hint := ""
-			if errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "deadline exceeded") {
+			if metadataSilent(err) {
 				// On EC2 the metadata service answers at once, unless its
 				// answers cannot reach a container (a hop limit of 1).
 				hint = "; it did not answer in time: off EC2 there is none, and in a container on EC2 the instance's " +
@@ -495,11 +513,6 @@ func (c *Clients) String() string {
 // GoString is String, for %#v.
 func (c *Clients) GoString() string { return c.String() }
 
-// needsRegion reports whether a client the configuration uses would
-// reach its default endpoint, which depends on the region: a flow's
-// destination without its endpoint key, CloudWatch metrics without
-// cloudwatch.endpoint (counted only when metrics is true), assumeRoleARN
-// without sts.endpoint.
 // regionRequired reports whether a destination in use has no region
 // without one found: a Kinesis flow without kinesis.endpoint (Java's
 // Kinesis client failed to start so too), or a role to assume without
@@ -513,14 +526,20 @@ func regionRequired(cfg *config.Config, eps map[Service]string) bool {
 	return strings.TrimSpace(cfg.AssumeRoleARN) != "" && eps[STSService] == ""
 }
 
-func needsRegion(cfg *config.Config, eps map[Service]string, metrics bool) bool {
+// firehoseDefault reports whether a Firehose flow has no firehose.endpoint.
+func firehoseDefault(cfg *config.Config, eps map[Service]string) bool {
 	for _, f := range cfg.Flows {
-		if (f.Kind == config.Firehose && eps[FirehoseService] == "") || (f.Kind == config.Kinesis && eps[KinesisService] == "") {
+		if f.Kind == config.Firehose && eps[FirehoseService] == "" {
 			return true
 		}
 	}
-	return (metrics && cfg.CloudWatch.EmitMetrics && eps[CloudWatchService] == "") ||
-		(strings.TrimSpace(cfg.AssumeRoleARN) != "" && eps[STSService] == "")
+	return false
+}
+
+// metadataSilent reports whether the instance metadata did not answer in
+// time (err, from the region lookup).
+func metadataSilent(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "deadline exceeded")
 }
 
 // RegionFromEndpoint returns the region named by an AWS endpoint host

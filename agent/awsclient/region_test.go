@@ -299,29 +299,71 @@ func TestALocalFirehoseOnlyConfigurationNeedsNoRegion(t *testing.T) {
 // region is found: Java's Firehose client always went to us-east-1 and
 // the agent started; this one refused to start (exit 1, a crash loop
 // after an upgrade) while --validate said "Configuration OK". It goes to
-// us-east-1 with a WARN now. From a replay of users' agent.json files.
+// us-east-1 with a WARN naming what goes there now, whatever region
+// cloudwatch.endpoint names. From a replay of users' agent.json files,
+// and a review.
 func TestAFirehoseOnlyConfigurationWithoutARegionStartsForUSEast1AsJava(t *testing.T) {
+	for name, tc := range map[string]struct {
+		cwEndpoint, fhEndpoint string
+		metrics                bool
+		warn, notWarn          string
+	}{
+		"metrics":                       {metrics: true, warn: "Firehose goes to us-east-1 (as with the Java agent; set kinesis.region or firehose.endpoint to choose); CloudWatch metrics go to us-east-1 (as with the Java agent;"},
+		"no metrics":                    {warn: "Firehose goes to us-east-1", notWarn: "CloudWatch"},
+		"cloudwatch.endpoint elsewhere": {cwEndpoint: "https://monitoring.eu-west-1.amazonaws.com", metrics: true, warn: "Firehose goes to us-east-1", notWarn: "CloudWatch"},
+		"firehose.endpoint local":       {fhEndpoint: "http://127.0.0.1:4566", metrics: true, warn: "CloudWatch metrics go to us-east-1", notWarn: "Firehose goes"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			isolateEnv(t)
+			cfg := baseConfig()
+			cfg.Flows = []config.Flow{{Kind: config.Firehose}}
+			cfg.CloudWatch.EmitMetrics = tc.metrics
+			cfg.CloudWatch.Endpoint = tc.cwEndpoint
+			cfg.FirehoseEndpoint = tc.fhEndpoint
+			var logs strings.Builder
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			c, err := awsclient.New(ctx, cfg, awsclient.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+			if err != nil {
+				t.Fatalf("New: %v (Java starts and sends to us-east-1)", err)
+			}
+			if got := c.ServiceRegion(awsclient.FirehoseService); got != "us-east-1" {
+				t.Errorf("firehose signs for %q, want us-east-1", got)
+			}
+			if want := "https://firehose.us-east-1.amazonaws.com"; tc.fhEndpoint == "" && c.Endpoint(awsclient.FirehoseService) != want {
+				t.Errorf("firehose endpoint %q, want %s", c.Endpoint(awsclient.FirehoseService), want)
+			}
+			if !strings.Contains(logs.String(), "No AWS region found") || !strings.Contains(logs.String(), tc.warn) ||
+				tc.notWarn != "" && strings.Contains(logs.String(), tc.notWarn) {
+				t.Errorf("the WARN should say %q and not %q:\n%s", tc.warn, tc.notWarn, logs.String())
+			}
+		})
+	}
+}
+
+// The same configuration on EC2 where the instance metadata does not
+// answer in time (a container with a hop limit of 1): it is refused, with
+// the hop-limit hint, as before; started for us-east-1, Firehose went
+// elsewhere than the instance's region for the life of the process, and
+// the log never said the metadata failed. From a review.
+func TestAFirehoseOnlyConfigurationIsRefusedWhenTheInstanceMetadataIsSilent(t *testing.T) {
 	isolateEnv(t)
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "")
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut {
+			<-r.Context().Done()
+			return
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	t.Cleanup(s.Close)
 	cfg := baseConfig()
 	cfg.Flows = []config.Flow{{Kind: config.Firehose}}
-	cfg.CloudWatch.EmitMetrics = true
-	var logs strings.Builder
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := awsclient.New(ctx, cfg, awsclient.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
-	if err != nil {
-		t.Fatalf("New: %v (Java starts and sends to us-east-1)", err)
-	}
-	for _, svc := range []awsclient.Service{awsclient.FirehoseService, awsclient.CloudWatchService} {
-		if got := c.ServiceRegion(svc); got != "us-east-1" {
-			t.Errorf("%v signs for %q, want us-east-1", svc, got)
-		}
-	}
-	if got := c.Endpoint(awsclient.FirehoseService); got != "https://firehose.us-east-1.amazonaws.com" {
-		t.Errorf("firehose endpoint %q", got)
-	}
-	if !strings.Contains(logs.String(), "No AWS region found") {
-		t.Errorf("no WARN:\n%s", logs.String())
+	_, err := awsclient.New(ctx, cfg, awsclient.WithIMDSEndpoint(s.URL))
+	if !errors.Is(err, awsclient.ErrNoRegion) || !strings.Contains(err.Error(), "--http-put-response-hop-limit 2") {
+		t.Fatalf("err = %v, want ErrNoRegion with the hop-limit hint", err)
 	}
 }
 
