@@ -311,3 +311,18 @@ func TestALinkTargetDirectoryReplacedWhileTheAgentRunsIsWatchedAgain(t *testing.
 		})
 	}
 }
+
+// A pod whose link dangled (its directory removed first) and then went
+// (the link removed: an app scaled to zero) leaves no link to dangle: the
+// one-second rescan it caused ends. It went on for good. From a review.
+func TestTheOneSecondRescanForADanglingLinkEndsWhenTheLinkGoes(t *testing.T) {
+	cdir, _, c := startPodLink(t)
+	if err := os.RemoveAll(cdir); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the one-second rescan for the dangling link", c.tl.watcher.rescanTargets)
+	if err := os.Remove(filepath.Join(c.tl.cfg.Dir, "app.log")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the rescan back to its period", func() bool { return !c.tl.watcher.rescanTargets() })
+}

@@ -482,7 +482,7 @@ const maxLinkHops = 8
 // a dangling one's too: its directory is where its next file appears. p's
 // directory must be resolved (no link in it): a relative target is
 // resolved from the physical directory, as the kernel does.
-func linkHops(p string, add func(dir, name string)) (dangling bool) {
+func linkHops(p string, resolved map[string]string, add func(dir, name string)) (dangling bool) {
 	for range maxLinkHops {
 		li, err := os.Lstat(p)
 		if err != nil || li.Mode()&os.ModeSymlink == 0 {
@@ -496,8 +496,10 @@ func linkHops(p string, add func(dir, name string)) (dangling bool) {
 			dst = filepath.Join(filepath.Dir(p), dst)
 		}
 		dir := filepath.Dir(dst)
-		if r, err := filepath.EvalSymlinks(dir); err == nil {
-			dir = r
+		if r, ok := resolved[dir]; ok {
+			dir = r // (one resolution per directory and scan: a pod's links share theirs)
+		} else if r, err := filepath.EvalSymlinks(dir); err == nil {
+			resolved[dir], dir = r, r
 		}
 		name := filepath.Base(dst)
 		add(dir, name)
@@ -528,6 +530,11 @@ func (w *watcher) syncTargets(t *Tailer, names []string, links bool) {
 	have := len(w.targets) > 0
 	w.mu.Unlock()
 	if s == nil || dir == "" || !links && !have {
+		if !links {
+			w.mu.Lock()
+			w.targetsShort = false // (no link left to dangle)
+			w.mu.Unlock()
+		}
 		return
 	}
 	want := map[string]map[string]bool{}
@@ -538,8 +545,9 @@ func (w *watcher) syncTargets(t *Tailer, names []string, links bool) {
 			root = r
 		}
 		own := map[string]bool{root: true}
+		resolved := map[string]string{}
 		for _, n := range names {
-			dangling = linkHops(filepath.Join(root, n), func(d, name string) {
+			dangling = linkHops(filepath.Join(root, n), resolved, func(d, name string) {
 				if own[d] {
 					return // (watched already)
 				}
