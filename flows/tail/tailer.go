@@ -358,6 +358,9 @@ const (
 	seekSamples = 4
 	// winLen is how many of the last bytes read a file keeps in a row.
 	winLen = 1024
+	// seekEvidence is how many bytes past its first KiB a copy must
+	// match (see holdsSeek).
+	seekEvidence = 16
 )
 
 // seekSample keeps the bytes of one read, [start, end): its first hn
@@ -2507,49 +2510,53 @@ func (t *Tailer) copyOffset(p string, f io.ReaderAt, st fileStat, head []byte, b
 // differs where its rows are, or is shorter: taken for the copy, it was
 // started at the offset read, its lines lost.
 //
-// A file that reaches g's last KiB read is judged by it, as far as it
-// reaches it. One that does not (a copy shorter than that: more than a
-// KiB written and read between the copy and the truncation, which
-// logrotate makes right after copying) is judged by the first and last
-// bytes of g's last reads: every one of them it reaches must match (a
-// copy enters the read under way when it was made, where a look-alike's
-// own rows differ), and it must reach the end of one (one read of a
-// header and rows, whose first bytes a look-alike shares). One that does
-// not is another file. A ghost without them (truncated before any read of its content)
-// cannot tell: its copy is known by the first KiB.
+// Only bytes past g's first bytes count (the first KiB is compared
+// already: a look-alike shares it), and it must match on at least
+// seekEvidence of them, or on all it has past them within what was read
+// (a file read no further than its first KiB is known by it alone): a
+// single byte reached, or samples that lay in a shared header, took
+// look-alikes for copies. The last KiB read decides first; a file that
+// reaches too little of it (a copy shorter than that: more than a KiB
+// written and read between the copy and the truncation, which logrotate
+// makes right after copying) is judged by the first and last bytes of
+// g's last reads too. Whatever it reaches must match. A file not known
+// so is another file, read from 0 (a copy then: duplicates, never loss).
+// A ghost without them (truncated before any read of its content) cannot
+// tell: its copy is known by the first KiB.
 func holdsSeek(f io.ReaderAt, size int64, g ghost) bool {
 	if f == nil || len(g.seeks) == 0 {
 		return true
 	}
-	reached := false
+	skip := int64(len(g.head))
+	need := min(seekEvidence, max(0, min(g.winEnd, size)-skip))
 	var buf [winLen]byte
+	compared := int64(0)
 	same := func(from int64, want []byte) bool {
-		to := min(from+int64(len(want)), size)
-		if from < 0 || to <= from {
-			return true // (not reached)
+		lo, to := max(from, skip), min(from+int64(len(want)), size)
+		if lo >= to {
+			return true // (not reached, or within the first bytes)
 		}
-		reached = true
-		n, err := f.ReadAt(buf[:to-from], from)
-		if err != nil && !(errors.Is(err, io.EOF) && int64(n) == to-from) {
+		n, err := f.ReadAt(buf[:to-lo], lo)
+		if err != nil && !(errors.Is(err, io.EOF) && int64(n) == to-lo) {
 			return false // (shrunk meanwhile: not the copy it was)
 		}
-		return bytes.Equal(buf[:n], want[:to-from])
+		compared += int64(n)
+		return bytes.Equal(buf[:n], want[lo-from:to-from])
 	}
-	if from := g.winEnd - int64(len(g.win)); len(g.win) > 0 && size > from {
-		return same(from, g.win)
+	if len(g.win) > 0 {
+		if !same(g.winEnd-int64(len(g.win)), g.win) {
+			return false
+		}
+		if compared >= need {
+			return true
+		}
 	}
-	tail := false
 	for _, s := range g.seeks {
-		if !same(s.start, s.h[:s.hn]) {
+		if !same(s.start, s.h[:s.hn]) || !same(s.end-int64(s.tn), s.t[:s.tn]) {
 			return false
 		}
-		reached = false
-		if !same(s.end-int64(s.tn), s.t[:s.tn]) {
-			return false
-		}
-		tail = tail || reached
 	}
-	return tail
+	return compared >= need
 }
 
 // unchangedAt reports whether st (of h's inode) has the size and mtime h
