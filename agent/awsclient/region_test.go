@@ -157,6 +157,22 @@ func TestIMDSRegionUsesSessionToken(t *testing.T) {
 	}
 }
 
+// silentIMDS is instance metadata in a container on EC2 with a metadata
+// hop limit of 1: the token request's answer never arrives, and IMDSv1 is
+// refused (a review of amazon-cloudwatch-agent#323).
+func silentIMDS(t *testing.T) []awsclient.Option {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "")
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut {
+			<-r.Context().Done()
+			return
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	t.Cleanup(s.Close)
+	return []awsclient.Option{awsclient.WithIMDSEndpoint(s.URL)}
+}
+
 func TestNoRegionIsAnError(t *testing.T) {
 	tests := map[string]func(t *testing.T) []awsclient.Option{
 		"metadata disabled": func(t *testing.T) []awsclient.Option { return nil },
@@ -170,21 +186,8 @@ func TestNoRegionIsAnError(t *testing.T) {
 			s.Close()
 			return []awsclient.Option{awsclient.WithIMDSEndpoint(s.URL)}
 		},
-		// In a container on EC2 with a metadata hop limit of 1, the token
-		// request's answer never arrives, and IMDSv1 is refused: the error
-		// says what to change (a review of amazon-cloudwatch-agent#323).
-		"metadata silent": func(t *testing.T) []awsclient.Option {
-			t.Setenv("AWS_EC2_METADATA_DISABLED", "")
-			s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.Method == http.MethodPut {
-					<-r.Context().Done()
-					return
-				}
-				w.WriteHeader(http.StatusUnauthorized)
-			}))
-			t.Cleanup(s.Close)
-			return []awsclient.Option{awsclient.WithIMDSEndpoint(s.URL)}
-		},
+		// The error says what to change.
+		"metadata silent": func(t *testing.T) []awsclient.Option { return silentIMDS(t) },
 	}
 	for name, setup := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -348,20 +351,11 @@ func TestAFirehoseOnlyConfigurationWithoutARegionStartsForUSEast1AsJava(t *testi
 // the log never said the metadata failed. From a review.
 func TestAFirehoseOnlyConfigurationIsRefusedWhenTheInstanceMetadataIsSilent(t *testing.T) {
 	isolateEnv(t)
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "")
-	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPut {
-			<-r.Context().Done()
-			return
-		}
-		w.WriteHeader(http.StatusUnauthorized)
-	}))
-	t.Cleanup(s.Close)
 	cfg := baseConfig()
 	cfg.Flows = []config.Flow{{Kind: config.Firehose}}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	_, err := awsclient.New(ctx, cfg, awsclient.WithIMDSEndpoint(s.URL))
+	_, err := awsclient.New(ctx, cfg, silentIMDS(t)...)
 	if !errors.Is(err, awsclient.ErrNoRegion) || !strings.Contains(err.Error(), "--http-put-response-hop-limit 2") {
 		t.Fatalf("err = %v, want ErrNoRegion with the hop-limit hint", err)
 	}
