@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
 )
 
 // Look-alikes that share the whole first KiB (a short CSV header and the
@@ -140,6 +142,77 @@ func TestAQuietFileCopytruncatedWhileClosedIsContinuedInItsCopy(t *testing.T) {
 			c.settle()
 			if n := len(c.records()); n != want {
 				t.Fatalf("%d records, want %d", n, want)
+			}
+		})
+	}
+}
+
+// begunOf reports whether the collector has a chunk (an empty one too)
+// from a file of that base name.
+func begunOf(c *collector, base string) bool {
+	for _, g := range c.snapshot() {
+		if g.src != nil && filepath.Base(g.src.PathNow()) == base {
+			return true
+		}
+	}
+	return false
+}
+
+// A log begun at its end (END_OF_FILE) or resumed from its checkpoint
+// reads one short line, then is copytruncated: its ghost holds only those
+// few bytes past the first KiB. Asked for 16 bytes of evidence (and
+// counting overlapping samples of one read twice or thrice), the real
+// copy was taken for another file and sent again whole (2,000 lines, and
+// lines END_OF_FILE had skipped). From a review.
+func TestACopyOfALogThatReadOneShortLineSinceItBeganIsContinued(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		line          string
+		quiet, resume bool
+	}{
+		{name: "begun at its end", line: "ok\n"},
+		{name: "begun at its end, 5 bytes", line: "done\n"},
+		{name: "closed for inactivity", line: "status\n", quiet: true},
+		{name: "resumed from its checkpoint", line: "ok\n", resume: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := filepath.Join(dir, "app.log")
+			mustWrite(t, p, lines("old", 0, 2000)) // ~22 KB, before the agent
+			cfg := testConfig(dir, "app.log*")
+			if tc.resume {
+				c0 := startTailer(t, cfg)
+				c0.waitRecords(2000)
+				src, end := c0.snapshot()[0].src, c0.endOf("app.log")
+				c0.stop()
+				cfg.Resume = []record.Position{{Flow: "test", Path: p, FileID: fileIDOf(t, p),
+					Fingerprint: src.Fingerprint(), Offset: end, Updated: time.Now()}}
+			} else {
+				cfg.StartAtEnd = true
+			}
+			tune := func(*Tailer) {}
+			if tc.quiet {
+				tune = func(tl *Tailer) { tl.inactive = 300 * time.Millisecond }
+			}
+			c := startTailer(t, cfg, tune)
+			c.settle()
+			mustAppend(t, p, tc.line)
+			c.waitRecords(1)
+			if tc.quiet {
+				waitFor(t, "closed for inactivity", func() bool { return !c.tl.isOpen(p) })
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustWrite(t, p+".1", string(data)) // logrotate copytruncate
+			mustTruncate(t, p, 0)
+			mustAppend(t, p, lines("new", 0, 3))
+			waitFor(t, "the copy begun", func() bool { return begunOf(c, "app.log.1") })
+			waitFor(t, "the new lines", func() bool { return len(c.records()) >= 4 })
+			c.settle()
+			if n := len(c.records()); n != 4 {
+				t.Fatalf("%d records, want 4 (the copy app.log.1 sent %d)", n, len(c.recordsOf("app.log.1")))
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package tail
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -2511,52 +2512,74 @@ func (t *Tailer) copyOffset(p string, f io.ReaderAt, st fileStat, head []byte, b
 // started at the offset read, its lines lost.
 //
 // Only bytes past g's first bytes count (the first KiB is compared
-// already: a look-alike shares it), and it must match on at least
-// seekEvidence of them, or on all it has past them within what was read
-// (a file read no further than its first KiB is known by it alone): a
-// single byte reached, or samples that lay in a shared header, took
-// look-alikes for copies. The last KiB read decides first; a file that
-// reaches too little of it (a copy shorter than that: more than a KiB
-// written and read between the copy and the truncation, which logrotate
-// makes right after copying) is judged by the first and last bytes of
-// g's last reads too. Whatever it reaches must match. A file not known
-// so is another file, read from 0 (a copy then: duplicates, never loss).
-// A ghost without them (truncated before any read of its content) cannot
-// tell: its copy is known by the first KiB.
+// already: a look-alike shares them), each once, and it must match on at
+// least seekEvidence of those g kept, or on all of them when g kept fewer
+// (a file begun at its end or at a checkpoint that read one short line
+// since: its copy was sent again whole); a single byte reached, or
+// samples that lay in a shared header, took look-alikes for copies. Every
+// kept byte it reaches must match. A file not known so is another file,
+// read from 0 (a copy then: duplicates, never loss; so is a copy that
+// ends before all the bytes kept past the first KiB: a burst read in one
+// read between the copy and the truncation). A ghost without them
+// (truncated before any read of its content) cannot tell: its copy is
+// known by the first KiB.
 func holdsSeek(f io.ReaderAt, size int64, g ghost) bool {
 	if f == nil || len(g.seeks) == 0 {
 		return true
 	}
 	skip := int64(len(g.head))
-	need := min(seekEvidence, max(0, min(g.winEnd, size)-skip))
+	type kept struct {
+		from int64
+		b    []byte
+	}
+	ks := make([]kept, 0, 1+2*len(g.seeks))
+	if len(g.win) > 0 {
+		ks = append(ks, kept{g.winEnd - int64(len(g.win)), g.win})
+	}
+	for i := range g.seeks {
+		s := &g.seeks[i]
+		ks = append(ks, kept{s.start, s.h[:s.hn]}, kept{s.end - int64(s.tn), s.t[:s.tn]})
+	}
+	var held, compared spans
 	var buf [winLen]byte
-	compared := int64(0)
-	same := func(from int64, want []byte) bool {
-		lo, to := max(from, skip), min(from+int64(len(want)), size)
-		if lo >= to {
-			return true // (not reached, or within the first bytes)
+	for _, k := range ks {
+		lo, hi := max(k.from, skip), k.from+int64(len(k.b))
+		if lo >= hi {
+			continue // (within the first bytes)
 		}
-		n, err := f.ReadAt(buf[:to-lo], lo)
-		if err != nil && !(errors.Is(err, io.EOF) && int64(n) == to-lo) {
+		held.add(lo, hi)
+		if hi = min(hi, size); lo >= hi {
+			continue // (not reached)
+		}
+		n, err := f.ReadAt(buf[:hi-lo], lo)
+		if err != nil && !(errors.Is(err, io.EOF) && int64(n) == hi-lo) {
 			return false // (shrunk meanwhile: not the copy it was)
 		}
-		compared += int64(n)
-		return bytes.Equal(buf[:n], want[lo-from:to-from])
-	}
-	if len(g.win) > 0 {
-		if !same(g.winEnd-int64(len(g.win)), g.win) {
+		if !bytes.Equal(buf[:n], k.b[lo-k.from:hi-k.from]) {
 			return false
 		}
-		if compared >= need {
-			return true
-		}
+		compared.add(lo, hi)
 	}
-	for _, s := range g.seeks {
-		if !same(s.start, s.h[:s.hn]) || !same(s.end-int64(s.tn), s.t[:s.tn]) {
-			return false
+	return compared.len() >= min(seekEvidence, held.len())
+}
+
+// spans is a set of byte ranges [from, to), for counting bytes once.
+type spans [][2]int64
+
+func (s *spans) add(from, to int64) { *s = append(*s, [2]int64{from, to}) }
+
+// len is how many bytes the ranges cover.
+func (s spans) len() int64 {
+	slices.SortFunc(s, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
+	var n, end int64
+	for _, r := range s {
+		if r[1] <= end {
+			continue
 		}
+		n += r[1] - max(r[0], end)
+		end = r[1]
 	}
-	return compared >= need
+	return n
 }
 
 // unchangedAt reports whether st (of h's inode) has the size and mtime h
