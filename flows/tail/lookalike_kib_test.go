@@ -167,13 +167,14 @@ func begunOf(c *collector, base string) bool {
 func TestACopyOfALogThatReadOneShortLineSinceItBeganIsContinued(t *testing.T) {
 	for _, tc := range []struct {
 		name          string
-		line          string
+		line, late    string // late: written and read between the copy and the truncation
 		quiet, resume bool
 	}{
 		{name: "begun at its end", line: "ok\n"},
 		{name: "begun at its end, 5 bytes", line: "done\n"},
 		{name: "closed for inactivity", line: "status\n", quiet: true},
 		{name: "resumed from its checkpoint", line: "ok\n", resume: true},
+		{name: "a line between the copy and the truncation", line: "ok\n", late: "a line written after the copy\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -206,13 +207,19 @@ func TestACopyOfALogThatReadOneShortLineSinceItBeganIsContinued(t *testing.T) {
 				t.Fatal(err)
 			}
 			mustWrite(t, p+".1", string(data)) // logrotate copytruncate
+			want := 4
+			if tc.late != "" {
+				mustAppend(t, p, tc.late)
+				c.waitRecords(2)
+				want++
+			}
 			mustTruncate(t, p, 0)
 			mustAppend(t, p, lines("new", 0, 3))
 			waitFor(t, "the copy begun", func() bool { return begunOf(c, "app.log.1") })
-			waitFor(t, "the new lines", func() bool { return len(c.records()) >= 4 })
+			waitFor(t, "the new lines", func() bool { return len(c.records()) >= want })
 			c.settle()
-			if n := len(c.records()); n != 4 {
-				t.Fatalf("%d records, want 4 (the copy app.log.1 sent %d)", n, len(c.recordsOf("app.log.1")))
+			if n := len(c.records()); n != want {
+				t.Fatalf("%d records, want %d (the copy app.log.1 sent %d)", n, want, len(c.recordsOf("app.log.1")))
 			}
 		})
 	}

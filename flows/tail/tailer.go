@@ -2515,7 +2515,9 @@ func (t *Tailer) copyOffset(p string, f io.ReaderAt, st fileStat, head []byte, b
 // already: a look-alike shares them), each once, and it must match on at
 // least seekEvidence of those g kept, or on all of them when g kept fewer
 // (a file begun at its end or at a checkpoint that read one short line
-// since: its copy was sent again whole); a single byte reached, or
+// since: its copy was sent again whole; of those below its end when it
+// ends where a read of g ended, the bytes past it read after the copy); a
+// single byte reached, or
 // samples that lay in a shared header, took look-alikes for copies. Every
 // kept byte it reaches must match. A file not known so is another file,
 // read from 0 (a copy then: duplicates, never loss; so is a copy that
@@ -2540,7 +2542,7 @@ func holdsSeek(f io.ReaderAt, size int64, g ghost) bool {
 		s := &g.seeks[i]
 		ks = append(ks, kept{s.start, s.h[:s.hn]}, kept{s.end - int64(s.tn), s.t[:s.tn]})
 	}
-	var held, compared spans
+	var held, below, compared spans
 	var buf [winLen]byte
 	for _, k := range ks {
 		lo, hi := max(k.from, skip), k.from+int64(len(k.b))
@@ -2551,6 +2553,7 @@ func holdsSeek(f io.ReaderAt, size int64, g ghost) bool {
 		if hi = min(hi, size); lo >= hi {
 			continue // (not reached)
 		}
+		below.add(lo, hi)
 		n, err := f.ReadAt(buf[:hi-lo], lo)
 		if err != nil && !(errors.Is(err, io.EOF) && int64(n) == hi-lo) {
 			return false // (shrunk meanwhile: not the copy it was)
@@ -2560,7 +2563,17 @@ func holdsSeek(f io.ReaderAt, size int64, g ghost) bool {
 		}
 		compared.add(lo, hi)
 	}
-	return compared.len() >= min(seekEvidence, held.len())
+	need := held.len()
+	for i := range g.seeks {
+		if g.seeks[i].end == size {
+			// It ends where a read of g ended (a copy made between two
+			// reads, the file quiet): the bytes kept past it were read
+			// after the copy (a line between the copy and the truncation).
+			need = below.len()
+			break
+		}
+	}
+	return compared.len() >= min(seekEvidence, need)
 }
 
 // spans is a set of byte ranges [from, to), for counting bytes once.
