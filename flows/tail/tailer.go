@@ -277,10 +277,10 @@ type harvester struct {
 	// after a truncation): its Source's Start.
 	beginOff int64
 	head     []byte // the file's first bytes (up to fpMax) as last verified
-	// seeks: the last bytes of each of the current content's last reads
-	// (seekSamples), newest at seekNext-1: a truncation's ghost keeps
-	// them, and a file taken for its copy must hold them there too (see
-	// copyOffset).
+	// seeks: the first and last bytes of each of the current content's
+	// last reads (seekSamples), newest at seekNext-1: a truncation's
+	// ghost keeps them, and a file taken for its copy must hold them
+	// there too (see holdsSeek).
 	seeks    [seekSamples]seekSample
 	seekNext int
 	// win: the last bytes read of the current content (up to winLen,

@@ -44,8 +44,9 @@ type watcher struct {
 	// watched by s too, by directory and by watch; see syncTargets.
 	targets  map[string]*linkDir
 	targetWD map[int32]*linkDir
-	// targetsShort: a target directory could not be watched; the flow's
-	// directory is rescanned every second instead (scanEvery).
+	// targetsShort: a target directory could not be watched (missing, out
+	// of watches) or a matched link dangles; the flow's directory is
+	// rescanned every second instead (scanEvery).
 	targetsShort bool
 }
 
