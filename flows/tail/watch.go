@@ -539,6 +539,13 @@ func (w *watcher) syncTargets(t *Tailer, names []string, links bool) {
 		return
 	}
 	want := map[string]map[string]bool{}
+	// Directory identities are taken here, not under w.mu: a stat that
+	// hangs (a network mount) must not stall the event reader too.
+	type identity struct {
+		key fileKey
+		ok  bool
+	}
+	ids := map[string]identity{}
 	dangling := false
 	if links {
 		root := t.cfg.Dir
@@ -553,7 +560,9 @@ func (w *watcher) syncTargets(t *Tailer, names []string, links bool) {
 					return // (watched already)
 				}
 				if want[d] == nil {
-					if key, ok := dirIdentity(d); ok && key == dirKey {
+					key, ok := dirIdentity(d)
+					ids[d] = identity{key, ok}
+					if ok && key == dirKey {
 						own[d] = true // (another path of it: a bind mount)
 						return
 					}
@@ -562,6 +571,14 @@ func (w *watcher) syncTargets(t *Tailer, names []string, links bool) {
 				want[d][name] = true
 			}) || dangling
 		}
+	}
+	// (Every directory wanted has its identity in ids; one no longer
+	// wanted needs none.)
+	idOf := func(d string) (fileKey, bool) {
+		if id, ok := ids[d]; ok {
+			return id.key, id.ok
+		}
+		return dirIdentity(d) // (not expected)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -574,7 +591,12 @@ func (w *watcher) syncTargets(t *Tailer, names []string, links bool) {
 		// a file of it is open), renamed away (its watch follows it), made
 		// again. One still wanted is watched anew below, or, missing,
 		// rescanned every second.
-		if key, ok := dirIdentity(d); want[d] == nil || !ok || key != ld.key || !s.has(ld.wd) {
+		gone := want[d] == nil
+		if !gone {
+			key, ok := idOf(d)
+			gone = !ok || key != ld.key || !s.has(ld.wd)
+		}
+		if gone {
 			delete(w.targets, d)
 			delete(ld.paths, d)
 			if len(ld.paths) == 0 {
@@ -595,7 +617,7 @@ func (w *watcher) syncTargets(t *Tailer, names []string, links bool) {
 	for d, ns := range want {
 		ld := w.targets[d]
 		if ld == nil {
-			key, keyOK := dirIdentity(d) // (taken before the watch is added)
+			key, keyOK := idOf(d) // (taken before the watch is added)
 			wd, err := s.add(d, notifyStructural)
 			if err == nil && !keyOK {
 				s.remove(wd)
