@@ -30,41 +30,48 @@ type endpointVariants struct {
 // (the environment before the profile).
 func variantsOf(ctx context.Context, sources []any) endpointVariants {
 	var v endpointVariants
-	for _, src := range sources {
+	if src, on, ok := firstSetting(sources, func(src any) (bool, bool, bool, error) {
 		p, ok := src.(interface {
 			GetUseFIPSEndpoint(context.Context) (aws.FIPSEndpointState, bool, error)
 		})
 		if !ok {
-			continue
+			return false, false, false, nil
 		}
 		state, found, err := p.GetUseFIPSEndpoint(ctx)
-		if err != nil {
-			break
-		}
-		if found {
-			v.fips = state == aws.FIPSEndpointStateEnabled
-			v.fipsFrom = settingSource(src, "AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint")
-			break
-		}
+		return true, found, state == aws.FIPSEndpointStateEnabled, err
+	}); ok {
+		v.fips, v.fipsFrom = on, settingSource(src, "AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint")
 	}
-	for _, src := range sources {
+	if src, on, ok := firstSetting(sources, func(src any) (bool, bool, bool, error) {
 		p, ok := src.(interface {
 			GetUseDualStackEndpoint(context.Context) (aws.DualStackEndpointState, bool, error)
 		})
 		if !ok {
-			continue
+			return false, false, false, nil
 		}
 		state, found, err := p.GetUseDualStackEndpoint(ctx)
-		if err != nil {
-			break
-		}
-		if found {
-			v.dualStack = state == aws.DualStackEndpointStateEnabled
-			v.dualStackFrom = settingSource(src, "AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint")
-			break
-		}
+		return true, found, state == aws.DualStackEndpointStateEnabled, err
+	}); ok {
+		v.dualStack, v.dualStackFrom = on, settingSource(src, "AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint")
 	}
 	return v
+}
+
+// firstSetting returns the first source that sets a setting, and whether
+// it turns it on; get reports whether a source can hold the setting at
+// all, whether it sets it, and its value. An error reading a source ends
+// the search with nothing found, as the SDK's own resolution does.
+func firstSetting(sources []any, get func(src any) (holds, found, on bool, err error)) (src any, on, found bool) {
+	for _, src := range sources {
+		holds, found, on, err := get(src)
+		if err != nil {
+			return nil, false, false
+		}
+		if holds && found {
+			return src, on, true
+		}
+	}
+	return nil, false, false
 }
 
 // fipsPseudoRegion returns the region a FIPS pseudo-region names
