@@ -40,9 +40,18 @@ type splitter struct {
 	// a runaway or truncated by the batch builder.
 	flushAt int
 
+	// zeros: dropping a run of zero bytes that started a line (a hole,
+	// see holeRunMin) that may go on in the next data.
+	zeros bool
+
 	// Counters since the owner last took them.
 	runaways  int64
 	discarded int64
+	// holeBytes: zero bytes dropped at line starts (not in discarded);
+	// firstHole: where in the data of the split that counted the first of
+	// them their run starts (valid while holeBytes > 0).
+	holeBytes int64
+	firstHole int
 	// firstRunaway is where in the data of the split that counted the
 	// first of those runaways its record starts (valid while runaways > 0:
 	// the owner takes them after each split).
@@ -73,6 +82,32 @@ func (sp *splitter) reset(headerLines int) {
 	sp.skipping = false
 	sp.countSkip = false
 	sp.scanned = 0
+	sp.zeros = false
+}
+
+// holeRunMin is the shortest run of zero bytes at the start of a line
+// taken for a hole rather than data: a crash that extended the file
+// before its data reached the disk (the next line is written after the
+// zeros), or a writer without O_APPEND going on at its old offset after a
+// truncation the tailer read past. Java sends the zeros as (the start of)
+// a record, the next line glued to them or, past the buffer, cut off.
+// Shorter runs are data (a UTF-16BE line's first byte, a NUL in a
+// binary-ish line): byte for byte, as ever.
+const holeRunMin = 512
+
+// holeMin is the shortest run of zero bytes at a line start taken for a
+// hole: holeRunMin, or the buffer size when smaller (a run that long would
+// be a runaway record of zero bytes anyway).
+func (sp *splitter) holeMin() int { return min(holeRunMin, sp.max) }
+
+// zeroRun returns how many zero bytes data begins with.
+func zeroRun(data []byte) int {
+	for i, b := range data {
+		if b != 0 {
+			return i
+		}
+	}
+	return len(data)
 }
 
 // split consumes data, whose first byte is the first byte not yet
@@ -105,6 +140,21 @@ func (sp *splitter) skip(data []byte, pos int, mode splitMode) (int, bool) {
 			pos += i + 1
 			sp.skipping = false
 			continue
+		}
+		if sp.zeros || data[pos] == 0 {
+			n := zeroRun(data[pos:])
+			if sp.zeros || n >= sp.holeMin() {
+				if sp.holeBytes == 0 {
+					sp.firstHole = pos
+				}
+				sp.holeBytes += int64(n)
+				pos += n
+				sp.zeros = pos == len(data) // (it may go on)
+				continue
+			}
+			if pos+n == len(data) && mode != splitFinal {
+				return pos, false // (too short to tell yet)
+			}
 		}
 		if sp.headerLeft > 0 {
 			i := bytes.IndexByte(data[pos:], '\n')
@@ -171,8 +221,11 @@ func (sp *splitter) splitLines(data []byte, mode splitMode, emit func(s, e int))
 		gs, ge = 0, 0
 	}
 	for pos < len(data) {
-		var ok bool
-		if pos, ok = sp.skip(data, pos, mode); !ok {
+		np, ok := sp.skip(data, pos, mode)
+		if np != pos {
+			flush() // (a group is contiguous: not across dropped bytes)
+		}
+		if pos = np; !ok {
 			break
 		}
 		i := bytes.IndexByte(data[pos:], '\n')
@@ -257,6 +310,14 @@ func (sp *splitter) splitMulti(data []byte, mode splitMode, emit func(s, e int))
 		for ls < len(data) {
 			if ls-rs > sp.max {
 				break
+			}
+			if data[ls] == 0 {
+				if n := zeroRun(data[ls:]); n >= sp.holeMin() {
+					next = ls // (a hole ends the record; skip drops it)
+					break
+				} else if ls+n == len(data) {
+					break // (too short to tell yet)
+				}
 			}
 			j := bytes.IndexByte(data[ls:], '\n')
 			if j < 0 {

@@ -123,6 +123,36 @@ func TestSplitter(t *testing.T) {
 	}
 }
 
+// A run of zero bytes that starts a line (a hole: a crash, a writer at an
+// old offset) is dropped and counted, in every mode, also across reads;
+// a shorter one is data; one inside a line is data.
+func TestSplitterDropsAHoleAtTheStartOfALine(t *testing.T) {
+	hole := strings.Repeat("\x00", holeRunMin)
+	dig, _ := javaregex.Compile(`\d{4}-`, 0)
+	for name, tc := range map[string]struct {
+		sp    *splitter
+		in    []string
+		want  []string
+		holes int64
+	}{
+		"single lines":              {newSplitter(nil, nil, 0, 1<<20, 0), []string{"a\n" + hole + "b\n"}, []string{"a\n", "b\n"}, holeRunMin},
+		"across reads":              {newSplitter(nil, nil, 0, 1<<20, 0), []string{"a\n" + hole[:100], hole[100:] + "\x00\x00", "b\n"}, []string{"a\n", "b\n"}, holeRunMin + 2},
+		"shorter: data":             {newSplitter(nil, nil, 0, 1<<20, 0), []string{"a\n" + hole[1:] + "b\n"}, []string{"a\n", hole[1:] + "b\n"}, 0},
+		"inside a line: data":       {newSplitter(nil, nil, 0, 1<<20, 0), []string{"a" + hole + "b\n"}, []string{"a" + hole + "b\n"}, 0},
+		"aggregated: not grouped":   {newSplitter(nil, nil, 4096, 1<<20, 0), []string{"a\nb\n" + hole + "c\nd\n"}, []string{"a\nb\n", "c\nd\n"}, holeRunMin},
+		"multi-line: ends a record": {newSplitter(dig, nil, 0, 1<<20, 0), []string{"2024-a\n x\n" + hole + " y\n2024-b\n"}, []string{"2024-a\n x\n", " y\n", "2024-b\n"}, holeRunMin},
+		"at the end, final":         {newSplitter(nil, nil, 0, 1<<20, 0), []string{"a\n" + hole}, []string{"a\n"}, holeRunMin},
+	} {
+		t.Run(name, func(t *testing.T) {
+			recs, n := feed(tc.sp, splitFinal, tc.in...)
+			total := len(strings.Join(tc.in, ""))
+			if fmt.Sprintf("%q", recs) != fmt.Sprintf("%q", tc.want) || n != total || tc.sp.holeBytes != tc.holes {
+				t.Fatalf("records %q (accounted %d of %d, hole bytes %d), want %q (hole bytes %d)", recs, n, total, tc.sp.holeBytes, tc.want, tc.holes)
+			}
+		})
+	}
+}
+
 func TestSplitterRunawayCounters(t *testing.T) {
 	sp := newSplitter(nil, nil, 0, 4, 0)
 	feed(sp, splitNormal, "abcdefgh\nok\n")
@@ -137,6 +167,10 @@ func FuzzSplitterReadBoundaries(f *testing.F) {
 	f.Add([]byte("2024-a\n x\n2024-b\n y\n"), uint8(5), uint8(1), uint16(0), true)
 	f.Add([]byte("AAAA\nBBBB\nCCCC\n"), uint8(7), uint8(0), uint16(10), false)
 	f.Add([]byte(strings.Repeat("z", 40)+"\nq\n"), uint8(9), uint8(2), uint16(0), false)
+	hole := strings.Repeat("\x00", holeRunMin+88)
+	f.Add([]byte("a\n"+hole+"b\n"+hole), uint8(16), uint8(0), uint16(0), false)
+	f.Add([]byte("2024-a\n x\n"+hole+" y\n2024-b\n\x00\x00\n"), uint8(4), uint8(0), uint16(0), true)
+	f.Add([]byte("AAAA\nBB\n"+hole+"CC\n"+hole[:holeRunMin-1]+"D\n"), uint8(6), uint8(1), uint16(10), false)
 	re, _ := javaregex.Compile(`\d{4}-`, 0)
 	f.Fuzz(func(t *testing.T, data []byte, cut uint8, hdr uint8, agg uint16, multi bool) {
 		const max = 16
@@ -176,10 +210,11 @@ func FuzzSplitterReadBoundaries(f *testing.F) {
 				t.Fatalf("whole %q\nparts %q", whole, parts)
 			}
 		}
-		// Without headers or runaways, the records are exactly the file's bytes.
+		// Without headers, runaways or holes, the records are exactly the
+		// file's bytes.
 		sp := mk()
 		recs, _ := feed(sp, splitFinal, pieces...)
-		if hdr%3 == 0 && sp.runaways == 0 && strings.Join(recs, "") != string(data) {
+		if hdr%3 == 0 && sp.runaways == 0 && sp.holeBytes == 0 && strings.Join(recs, "") != string(data) {
 			t.Fatalf("records %q do not rebuild %q", recs, data)
 		}
 	})

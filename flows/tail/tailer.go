@@ -318,6 +318,10 @@ type harvester struct {
 	// sector's, not a UTF-16BE text's first zero byte).
 	holeCheck bool
 	holeMin   int64
+	// holeSkipped: zero bytes of a run at the start of a line dropped so
+	// far (see holeRunMin), from file offset holeFrom: told once the run
+	// ends.
+	holeSkipped, holeFrom int64
 	// ownName: begun out of the pattern at start by its checkpoint
 	// (resumeRotatedAway): its position is saved under its own name, which
 	// no file of the pattern has.
@@ -1859,6 +1863,7 @@ func (t *Tailer) truncated(h *harvester, size, last int64) {
 	h.holeCheck, h.holeMin = true, 1
 	h.sp.reset(t.cfg.SkipHeaderLines)
 	h.hdrFrom = -1
+	h.holeSkipped = 0
 	h.lastData = time.Now()
 	h.idleFlushd = false
 	h.active = true
@@ -2225,6 +2230,7 @@ func (t *Tailer) begin(h *harvester, st fileStat, head []byte, off int64) {
 	}
 	h.sp.reset(hdr)
 	h.hdrFrom = -1
+	h.holeSkipped = 0
 	t.setOpen(h, true)
 	t.cfg.Stats.SetFile(flowstats.FileState{Path: h.path, FileID: h.fileID, Size: st.size, ReadOffset: off, AckedOffset: off})
 	t.log.Info("Started tailing file", "path", h.path, "fileId", h.fileID, "offset", off, "size", st.size)
@@ -3035,6 +3041,20 @@ func (t *Tailer) consume(ctx context.Context, h *harvester, out chan<- *record.C
 	} else if h.sp.discarded > 0 {
 		t.cfg.Stats.BytesDiscarded.Add(h.sp.discarded)
 		h.sp.discarded = 0
+	}
+	if h.sp.holeBytes > 0 {
+		t.cfg.Stats.BytesDiscarded.Add(h.sp.holeBytes)
+		if h.holeSkipped == 0 {
+			h.holeFrom = base + int64(h.sp.firstHole)
+		}
+		h.holeSkipped += h.sp.holeBytes
+		h.sp.holeBytes = 0
+	}
+	if h.holeSkipped > 0 && !h.sp.zeros {
+		// (Told once the run ends: one that spans many reads, once.)
+		t.log.Warn("Skipped zero bytes at the start of a line, a hole in the file: a crash extended it before its data reached the disk, or its writer, which does not append (`cmd > file` instead of `cmd >> file`), goes on at an old offset; the line after them is read",
+			"path", h.path, "offset", h.holeFrom, "skipped", h.holeSkipped)
+		h.holeSkipped = 0
 	}
 	done, size, path := h.done(), h.size, h.path
 	t.cfg.Stats.UpdateFile(h.fileID, func(s *flowstats.FileState) {
