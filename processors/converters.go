@@ -438,6 +438,7 @@ type logToJSON struct {
 	// prefixTriesMax; prefixTold: that was logged.
 	prefixTries int
 	prefixTold  bool
+	bomTold     bool // a record matched without its byte order mark: told
 }
 
 // prefixTriesMax bounds the skipped records prefixHint checks.
@@ -476,6 +477,20 @@ func (c *logToJSON) match(s []byte) (idx []int, matched bool, ngroups int) {
 func (c *logToJSON) convert(dst, in []byte) ([]byte, outcome, error) {
 	s := trimNL(in)
 	idx, matched, ngroups := c.match(s)
+	if !matched && len(s) >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF {
+		// A UTF-8 byte order mark (.NET, Notepad, Excel write one first
+		// in each file): the Java agent's pattern does not match it, and
+		// it skips the first record of every such file. Matched without
+		// it (a deliberate deviation: records Java drops are sent).
+		if i, m, n := c.match(s[3:]); m {
+			s, idx, matched, ngroups = s[3:], i, m, n
+			if !c.bomTold {
+				c.bomTold = true
+				c.log.Info("LOGTOJSON matched a record after leaving out the UTF-8 byte order mark it begins with (the Java agent skips such records: the first of each file written with one)",
+					"recordBytes", len(s)+3)
+			}
+		}
+	}
 	if !matched || ngroups != len(c.lp.names) {
 		if !matched {
 			c.prefixHint(s)
