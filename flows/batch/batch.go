@@ -25,6 +25,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
@@ -272,6 +273,9 @@ func (b *Builder) AddRecord(data []byte, c *record.Chunk, rec, within int) (full
 	if n+counted > b.lim.MaxRecordBytes {
 		n = b.lim.MaxRecordBytes - counted
 		truncated = true
+		if tl := len(b.term); tl < n {
+			n = runeCut(data, n-tl) + tl
+		}
 	}
 	size := n + counted
 
@@ -324,6 +328,26 @@ func (b *Builder) AddRecord(data []byte, c *record.Chunk, rec, within int) (full
 		b.cur = nil
 	}
 	return full
+}
+
+// runeCut returns where to cut data so as to keep at most k bytes without
+// splitting a UTF-8 character: k, or the start of the character that
+// straddles it (at most 3 bytes back). Java cuts anywhere, leaving a record
+// that is not valid UTF-8 (Firehose format conversion, Athena and JSON
+// parsers downstream refuse it). Bytes that are not UTF-8 are cut at k.
+func runeCut(data []byte, k int) int {
+	if k <= 0 || k >= len(data) || utf8.RuneStart(data[k]) {
+		return k
+	}
+	for j := k - 1; j >= 0 && j > k-utf8.UTFMax; j-- {
+		if utf8.RuneStart(data[j]) {
+			if r, size := utf8.DecodeRune(data[j:]); r != utf8.RuneError && j+size > k {
+				return j // (a valid character that k cuts)
+			}
+			break
+		}
+	}
+	return k
 }
 
 // truncated logs Java's line (its text kept as it is), with where in the
