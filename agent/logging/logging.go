@@ -11,14 +11,17 @@ package logging
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode/utf8"
 )
@@ -30,17 +33,52 @@ const TimeLayout = "2006-01-02 15:04:05.000-0700"
 const ComponentKey = "component"
 
 // Output is the log destination: a file that can be reopened, or stderr.
+//
+// A log file that cannot be written (a full disk, a file logrotate created
+// with the wrong owner) is told on the report writer (stderr: the journal
+// under systemd), since the log itself cannot say it: one line at the first
+// failed write, one a minute while writes keep failing (with the number of
+// log lines lost), and one when a write works again, which also writes a
+// line into the file counting the lines lost before it. A failed Reopen is
+// told there too. Every reopenCheck a write also checks that the path
+// still names the open file, and reopens it when it does not (deleted, or
+// replaced without a SIGHUP).
 type Output struct {
-	mu   sync.Mutex
-	path string // "" for a plain writer (stderr)
-	w    io.Writer
-	f    *os.File
+	mu     sync.Mutex
+	path   string // "" for a plain writer (stderr)
+	w      io.Writer
+	f      *os.File
+	report io.Writer        // where failures of the log file are told
+	now    func() time.Time // time.Now; tests set a fake clock
+
+	lost        int       // log lines not written since writes began to fail
+	failedSince time.Time // first failed write of the current run of failures
+	lastErr     error     // the last write error
+	reportedAt  time.Time // last failure line on report (zero: none in this run)
+
+	checkAt        time.Time // next check that path still names f
+	toldDirMissing bool      // the missing directory of a deleted file was told
 }
 
+// failureReportEvery is the least time between two lines on the report
+// writer while writes to the log file keep failing.
+const failureReportEvery = time.Minute
+
+// reopenCheck is how often a write checks that the log file's path still
+// names the open file.
+const reopenCheck = 10 * time.Second
+
 // New returns a logger writing to path ("-" means stderr) at the given
-// minimum level, and the Output to Reopen (on SIGHUP) and Close.
+// minimum level, and the Output to Reopen (on SIGHUP) and Close. Failures
+// of the log file are told on os.Stderr.
 func New(path string, level slog.Level) (*slog.Logger, *Output, error) {
-	out, err := Open(path)
+	return NewReporting(path, level, os.Stderr)
+}
+
+// NewReporting is New with failures of the log file told on report
+// instead of os.Stderr.
+func NewReporting(path string, level slog.Level, report io.Writer) (*slog.Logger, *Output, error) {
+	out, err := OpenReporting(path, report)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -48,8 +86,12 @@ func New(path string, level slog.Level) (*slog.Logger, *Output, error) {
 }
 
 // Open opens the log output; "-" is stderr. The file is opened for
-// appending and created (with its directory) if needed.
-func Open(path string) (*Output, error) {
+// appending and created (with its directory) if needed. Failures of the
+// file are told on os.Stderr.
+func Open(path string) (*Output, error) { return OpenReporting(path, os.Stderr) }
+
+// OpenReporting is Open with failures of the log file told on report.
+func OpenReporting(path string, report io.Writer) (*Output, error) {
 	if path == "-" || path == "" {
 		return &Output{w: os.Stderr}, nil
 	}
@@ -57,7 +99,7 @@ func Open(path string) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Output{path: path, w: f, f: f}, nil
+	return &Output{path: path, w: f, f: f, report: report, now: time.Now, checkAt: time.Now().Add(reopenCheck)}, nil
 }
 
 // NewWriterOutput wraps any writer (tests, stdout); Reopen is a no-op.
@@ -69,6 +111,12 @@ func openFile(path string) (*os.File, error) {
 			return nil, fmt.Errorf("logging: create log directory: %w", err)
 		}
 	}
+	return openExisting(path)
+}
+
+// openExisting opens path for appending, creating the file but not its
+// directory.
+func openExisting(path string) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("logging: open log file: %w", err)
@@ -77,23 +125,39 @@ func openFile(path string) (*os.File, error) {
 }
 
 // Reopen reopens the log file by name (after logrotate moved it away).
-// On failure the old file stays in use and the error is returned.
+// On failure the old file stays in use, the failure is told on the report
+// writer (the log may be what cannot be written) and the error is
+// returned.
 func (o *Output) Reopen() error {
 	if o.path == "" {
 		return nil
 	}
 	f, err := openFile(o.path)
 	if err != nil {
+		o.mu.Lock()
+		o.tell("ERROR", "Cannot reopen the log file %s (still writing to the file open before): %v", o.path, err)
+		o.mu.Unlock()
 		return err
 	}
 	o.mu.Lock()
-	old := o.f
-	o.f, o.w = f, f
+	old := o.swap(f)
 	o.mu.Unlock()
 	if old != nil {
 		return old.Close()
 	}
 	return nil
+}
+
+// swap makes f the open file and returns the one it replaces (nil after
+// Close). o.mu is held.
+func (o *Output) swap(f *os.File) *os.File {
+	old := o.f
+	o.f, o.w = f, f
+	o.toldDirMissing = false
+	if o.now != nil {
+		o.checkAt = o.now().Add(reopenCheck)
+	}
+	return old
 }
 
 // Close closes the log file (not stderr). Later writes are dropped.
@@ -109,11 +173,125 @@ func (o *Output) Close() error {
 	return err
 }
 
-// Write writes one complete line.
+// Write writes one complete line. A failure is told on the report writer
+// (see Output); the path is checked every reopenCheck. Allocation-free
+// while writes succeed.
 func (o *Output) Write(p []byte) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.w.Write(p)
+	if o.f == nil { // stderr, a plain writer, or closed
+		return o.w.Write(p)
+	}
+	now := o.now()
+	if !now.Before(o.checkAt) {
+		o.checkAt = now.Add(reopenCheck)
+		o.checkPath()
+	}
+	if o.lost > 0 {
+		return o.writeAfterFailure(p, now)
+	}
+	n, err := o.w.Write(p)
+	if err != nil {
+		o.failed(err, now)
+	}
+	return n, err
+}
+
+// failed counts one lost line and tells the failure: at once at the first
+// failure, then at most once per failureReportEvery. o.mu is held.
+func (o *Output) failed(err error, now time.Time) {
+	if o.lost == 0 {
+		o.failedSince = now
+	}
+	o.lost++
+	o.lastErr = err
+	switch {
+	case o.reportedAt.IsZero():
+		o.tell("ERROR", "Cannot write the log file %s: %v; its lines are lost until it can be written again (told here at most once a minute)", o.path, err)
+	case now.Sub(o.reportedAt) >= failureReportEvery:
+		o.tell("ERROR", "Still cannot write the log file %s: %v; %d log lines lost since %s", o.path, err, o.lost, o.failedSince.Format(TimeLayout))
+	default:
+		return
+	}
+	o.reportedAt = now
+}
+
+// writeAfterFailure writes, before p, a line counting the lines lost, and
+// tells on the report writer that the file works again. o.mu is held.
+func (o *Output) writeAfterFailure(p []byte, now time.Time) (int, error) {
+	note := now.AppendFormat(nil, TimeLayout)
+	note = fmt.Appendf(note, " WARN Agent: %d log lines before this one were lost: the log file could not be written from %s (%v)\n",
+		o.lost, o.failedSince.Format(TimeLayout), o.lastErr)
+	if _, err := o.w.Write(note); err != nil {
+		o.failed(err, now)
+		return 0, err
+	}
+	o.tell("INFO", "Writing the log file %s works again; %d log lines were lost since %s (%v)", o.path, o.lost, o.failedSince.Format(TimeLayout), o.lastErr)
+	o.lost, o.lastErr, o.failedSince, o.reportedAt = 0, nil, time.Time{}, time.Time{}
+	n, err := o.w.Write(p)
+	if err != nil {
+		o.failed(err, now)
+	}
+	return n, err
+}
+
+// checkPath reopens the log file when its path names another file than
+// the open one (replaced without a SIGHUP), or none while the open one is
+// deleted (rm). A directory deleted with it is not made again: that is
+// told once, and the deleted file stays in use until the directory is
+// back. A file renamed away (logrotate before its create and SIGHUP) is
+// left alone. o.mu is held.
+func (o *Output) checkPath() {
+	fi, err := os.Stat(o.path)
+	if err == nil {
+		if cur, err := o.f.Stat(); err != nil || os.SameFile(fi, cur) {
+			return
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) || !deleted(o.f) {
+		return
+	}
+	f, err := openExisting(o.path)
+	if err != nil {
+		if !o.toldDirMissing {
+			o.toldDirMissing = true
+			o.tell("ERROR", "The log file %s was deleted and cannot be made again: %v; its lines go to the deleted file until it can be (make its directory again, then systemctl reload aws-kinesis-agent)", o.path, err)
+		}
+		return
+	}
+	if old := o.swap(f); old != nil {
+		_ = old.Close()
+	}
+	o.tell("WARN", "The log file %s was deleted or replaced; reopened it", o.path)
+}
+
+// deleted reports whether f has no name left.
+func deleted(f *os.File) bool {
+	fi, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && st.Nlink == 0
+}
+
+// tell writes one line to the report writer. o.mu is held.
+func (o *Output) tell(level, format string, args ...any) {
+	if o.report == nil {
+		return
+	}
+	var now time.Time
+	if o.now != nil {
+		now = o.now()
+	} else {
+		now = time.Now()
+	}
+	line := now.AppendFormat(nil, TimeLayout)
+	line = append(line, ' ')
+	line = append(line, level...)
+	line = append(line, " Agent: "...)
+	line = fmt.Appendf(line, format, args...)
+	line = append(line, '\n')
+	_, _ = o.report.Write(line)
 }
 
 // ParseLevel parses DEBUG, INFO, WARN (or WARNING) and ERROR, in any case,

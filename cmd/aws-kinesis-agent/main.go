@@ -262,7 +262,7 @@ func validate(o *options, stdout, stderr io.Writer) int {
 
 // serve runs the agent until SIGTERM/SIGINT.
 func serve(o *options, level slog.Level, stderr io.Writer) int {
-	logger, out, err := logging.New(o.logFile, level)
+	logger, out, err := logging.NewReporting(o.logFile, level, stderr)
 	if err != nil {
 		// Like log4j, keep running when the log file cannot be opened, but say so.
 		fmt.Fprintf(stderr, "%v; logging to stderr\n", err)
@@ -299,6 +299,8 @@ func serve(o *options, level slog.Level, stderr io.Writer) int {
 				_ = pprof.Lookup("goroutine").WriteTo(stderr, 2)
 				logger.Info("Wrote the stacks of all goroutines to stderr (SIGQUIT)", "component", "Agent")
 			case <-hup:
+				// A failed reopen is also told on stderr by Reopen: the log
+				// may be what cannot be written.
 				if err := out.Reopen(); err != nil {
 					logger.Error("Cannot reopen the log file", "component", "Agent", "err", err)
 				} else {
