@@ -9,7 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
 
@@ -277,6 +280,9 @@ func hint(err error) string {
 	if errors.Is(err, errDamaged) {
 		return " (move it away or point checkpointFile elsewhere; the agent then starts without positions, as on a first start)"
 	}
+	if errors.Is(err, errNotWritable) {
+		return "" // whyNotWritable said it
+	}
 	var se *sqlite.Error
 	if !errors.As(err, &se) {
 		return ""
@@ -314,6 +320,14 @@ func (s *Store) init() error {
 	} else if problems != "" {
 		return fmt.Errorf("%w: %s", errDamaged, problems)
 	}
+	// SQLite opens a file it may not write read-only, silently, and every
+	// statement below is a no-op on an existing database: the agent would
+	// start, fail every save and send everything again at each restart.
+	// A write rolled back (probeWrite) is refused on such a file, or on a
+	// -wal it may not write.
+	if err := s.probeWrite(ctx); err != nil {
+		return err
+	}
 	if _, err := s.db.ExecContext(ctx, javaDDL); err != nil {
 		return fmt.Errorf("create FILE_CHECKPOINTS: %w", err)
 	}
@@ -350,6 +364,71 @@ func (s *Store) init() error {
 		return fmt.Errorf("prepare statements: %w", err)
 	}
 	return nil
+}
+
+// errNotWritable is wrapped by the error of Open when the database file, or
+// its -wal or -shm file, opened read-only.
+var errNotWritable = errors.New("the agent cannot write it")
+
+// probeWrite creates a table in a transaction it rolls back (nothing
+// reaches the file): SQLITE_READONLY there means the file opened
+// read-only. (BEGIN IMMEDIATE alone is no test: SQLite turns it into a
+// read transaction on a read-only database.)
+func (s *Store) probeWrite(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err == nil {
+		_, err = tx.ExecContext(ctx, `create table GO_WRITE_PROBE(x)`)
+		if rerr := tx.Rollback(); err == nil {
+			return rerr
+		}
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_READONLY {
+		return fmt.Errorf("%w: %w%s", err, errNotWritable, whyNotWritable(s.path))
+	}
+	return err
+}
+
+// whyNotWritable says which of the database file and its -wal and -shm
+// files this process may not write, with owner and mode, and how to give
+// them back (the generic advice when it cannot tell: root passes every
+// mode check).
+func whyNotWritable(path string) string {
+	euid := os.Geteuid()
+	var names, which []string
+	mine := true
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		aerr := unix.Access(p, unix.W_OK)
+		if aerr == nil {
+			continue
+		}
+		if errors.Is(aerr, syscall.EROFS) {
+			return fmt.Sprintf(": %s is on a read-only file system", p)
+		}
+		uid := -1
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			uid = int(st.Uid)
+		}
+		mine = mine && uid == euid
+		names = append(names, p)
+		w := fmt.Sprintf("owner uid %d, mode %v", uid, fi.Mode().Perm())
+		if p != path {
+			w = p + ": " + w
+		}
+		which = append(which, w)
+	}
+	switch {
+	case len(names) == 0:
+		return " (the agent needs write access to the file and its directory)"
+	case mine:
+		return fmt.Sprintf(": %s: make it writable (chmod u+w %s)", strings.Join(which, "; "), strings.Join(names, " "))
+	}
+	return fmt.Sprintf(": %s, and the agent runs as uid %d (as a run as root leaves it): chown it to the service's user (sudo chown %d %s)",
+		strings.Join(which, "; "), euid, euid, strings.Join(names, " "))
 }
 
 func (s *Store) closeStatements() {
