@@ -190,7 +190,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 	s := &Store{path: abs, opts: o, dsn: dsn, db: db, last: map[rowKey]record.Position{}}
 	if err := s.init(); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("checkpoint: open %s: %w%s", abs, err, hint(err))
+		return nil, fmt.Errorf("checkpoint: open %s: %w%s", abs, err, hint(err, abs))
 	}
 	if s.fi, err = os.Stat(abs); err != nil {
 		s.Close()
@@ -275,8 +275,9 @@ func (s *Store) quickCheck(ctx context.Context) (string, error) {
 // errDamaged is the integrity check's failure at open.
 var errDamaged = errors.New("the database is damaged (PRAGMA quick_check)")
 
-// hint adds a human explanation for the SQLite errors an operator meets.
-func hint(err error) string {
+// hint adds a human explanation for the SQLite errors an operator meets
+// with the checkpoint file at path.
+func hint(err error, path string) string {
 	if errors.Is(err, errDamaged) {
 		return " (move it away or point checkpointFile elsewhere; the agent then starts without positions, as on a first start)"
 	}
@@ -286,6 +287,13 @@ func hint(err error) string {
 	var se *sqlite.Error
 	if !errors.As(err, &se) {
 		return ""
+	}
+	// A full file system: SQLITE_FULL, or SQLITE_IOERR_SHMSIZE from the
+	// 32 KiB -shm file WAL mode writes at every open; out of inodes, the
+	// -wal or -shm cannot be created at all (SQLITE_CANTOPEN).
+	if c := se.Code(); c&0xff == sqlite3.SQLITE_FULL || c == sqlite3.SQLITE_IOERR_SHMSIZE ||
+		(c&0xff == sqlite3.SQLITE_CANTOPEN || c&0xff == sqlite3.SQLITE_IOERR) && fsFull(filepath.Dir(path)) {
+		return fmt.Sprintf(" (the file system holding %s is full (or out of inodes): free space; the checkpoint file needs about 32 KiB beside it to open)", filepath.Dir(path))
 	}
 	switch se.Code() & 0xff { // primary result code
 	case sqlite3.SQLITE_NOTADB:
@@ -298,6 +306,16 @@ func hint(err error) string {
 		return " (another process holds the file: another agent, or a Java agent still running, using the same checkpointFile; stop it, or give each agent its own checkpointFile)"
 	}
 	return ""
+}
+
+// fsFull reports whether the file system holding dir has less room than
+// the -shm file needs (32 KiB) or no free inode left.
+func fsFull(dir string) bool {
+	var st unix.Statfs_t
+	if unix.Statfs(dir, &st) != nil {
+		return false
+	}
+	return uint64(st.Bavail)*uint64(st.Bsize) < 32<<10 || st.Files > 0 && st.Ffree == 0
 }
 
 // fileURI turns an absolute path into a SQLite file: URI, escaping the
@@ -526,7 +544,7 @@ func (s *Store) Save(ps []record.Position) (err error) {
 		return nil
 	}
 	defer func() {
-		if h := hint(err); h != "" && !strings.HasSuffix(err.Error(), h) {
+		if h := hint(err, s.path); h != "" && !strings.HasSuffix(err.Error(), h) {
 			err = fmt.Errorf("%w%s", err, h) // what to do about it, in the ERROR line
 		}
 	}()

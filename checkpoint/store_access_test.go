@@ -3,6 +3,7 @@
 package checkpoint
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -128,4 +129,48 @@ func runAsNobody(t *testing.T, tmp string, env ...string) string {
 	}
 	line, _, _ := strings.Cut(string(out[i:]), "\n")
 	return line
+}
+
+// TestOpenOnAFullFileSystemSaysItIsFull: on a full file system the agent
+// could not start and said only "disk I/O error (4874)" (WAL mode writes a
+// 32 KiB -shm file at every open). The error names the cause now.
+func TestOpenOnAFullFileSystemSaysItIsFull(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "mnt")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs here (%v: %s); needs root and mount permission", err, strings.TrimSpace(string(out)))
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
+	path := filepath.Join(dir, "checkpoints")
+	s := mustOpen(t, path)
+	if err := s.Save([]record.Position{pos("/var/log/app/a.log", "1:2", 10)}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	// Fill it.
+	f, err := os.Create(filepath.Join(dir, "filler"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 4096)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	f.Close()
+	s2, err := Open(path)
+	if err == nil {
+		s2.Close()
+		t.Fatal("Open on a full file system succeeded")
+	}
+	want := "the file system holding " + dir + " is full (or out of inodes): free space; the checkpoint file needs about 32 KiB beside it to open"
+	if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) {
+		t.Errorf("Open = %v\nwant it to name %s and say %q", err, path, want)
+	}
 }
