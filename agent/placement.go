@@ -115,12 +115,17 @@ func warnCheckpointInMemory(path string, private []string, fsType func(string) (
 // ProtectSystem=strict; or permissions), the key and the ways out: the
 // service restarts every 5 s on it, and the bare mkdir error named neither.
 // Other errors (a lock file another user left, which the lock's own error
-// explains) come back as they are.
+// explains) come back as they are. The directory is named absolute: a
+// relative checkpointFile is taken from the working directory (/ for the
+// service).
 func notWritable(cfg *config.Config, path string, err error, writable func(dir string) error) error {
 	if !errors.Is(err, syscall.EROFS) && !errors.Is(err, fs.ErrPermission) {
 		return err
 	}
 	dir := filepath.Dir(path)
+	if abs, aerr := filepath.Abs(dir); aerr == nil {
+		dir = abs // a relative checkpointFile: systemd takes no ReadWritePaths=.
+	}
 	werr := writable(dir)
 	if werr == nil {
 		return err

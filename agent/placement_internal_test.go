@@ -132,6 +132,24 @@ func TestACheckpointFileTheServiceMayNotWriteNamesTheKeyAndTheWayOut(t *testing.
 	}
 }
 
+// A relative checkpointFile ("agent-checkpoints", the service's working
+// directory being /) got the advice "ReadWritePaths=.", which systemd
+// rejects: the advice names the directory absolute.
+func TestARelativeCheckpointFileIsAdvisedWithItsAbsoluteDirectory(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	cause := fmt.Errorf("checkpoint: lock agent-checkpoints.lock: %w", &fs.PathError{Op: "open", Path: "agent-checkpoints.lock", Err: syscall.EROFS})
+	err := notWritable(&config.Config{CheckpointFile: "agent-checkpoints"}, "agent-checkpoints", cause, func(string) error { return syscall.EROFS })
+	for _, want := range []string{"checkpointFile agent-checkpoints: its directory " + dir + " is on a read-only file system", "ReadWritePaths=" + dir + " in a drop-in"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("no %q in: %v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "ReadWritePaths=.") {
+		t.Errorf("advises a relative ReadWritePaths: %v", err)
+	}
+}
+
 // writableDir looks at the nearest directory that exists.
 func TestWritableDirChecksTheNearestExistingParent(t *testing.T) {
 	d := t.TempDir()
