@@ -341,8 +341,8 @@ func runeCut(data []byte, k int) int {
 	}
 	for j := k - 1; j >= 0 && j > k-utf8.UTFMax; j-- {
 		if utf8.RuneStart(data[j]) {
-			if r, size := utf8.DecodeRune(data[j:]); r != utf8.RuneError && j+size > k {
-				return j // (a valid character that k cuts)
+			if r, size := utf8.DecodeRune(data[j:]); (r != utf8.RuneError || size > 1) && j+size > k {
+				return j // (a valid character that k cuts; U+FFFD too)
 			}
 			break
 		}

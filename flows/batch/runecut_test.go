@@ -16,8 +16,12 @@ import (
 func TestATruncatedRecordIsNotCutInsideAUTF8Character(t *testing.T) {
 	for name, lim := range map[string]Limits{"kinesis": KinesisLimits(0, 0, 0), "firehose": FirehoseLimits(0, 0, 0)} {
 		for _, term := range []string{"\n", "EOR\n"} {
-			for shift := 0; shift < 4; shift++ {
-				line := []byte(strings.Repeat("x", shift) + strings.Repeat("😀", 700_000) + "\n")
+			for shift := 0; shift < 6; shift++ {
+				char := "😀"
+				if shift%2 == 1 {
+					char = "\uFFFD" // (decoded as utf8.RuneError, yet valid)
+				}
+				line := []byte(strings.Repeat("x", shift) + strings.Repeat(char, 700_000) + "\n")
 				st := flowstats.New("f", "s", false)
 				opts := Options{Limits: lim, Keys: KeyRandom, Stats: st, Logger: newLogger(&logSink{})}
 				if term != "\n" {
