@@ -2231,6 +2231,16 @@ func (t *Tailer) begin(h *harvester, st fileStat, head []byte, off int64) {
 	h.sp.reset(hdr)
 	h.hdrFrom = -1
 	h.holeSkipped = 0
+	if off > 0 {
+		// Begun inside a hole (a checkpoint or a copy's offset saved
+		// between two reads of one; a record never ends with a zero byte
+		// but for a cut or a last line): the rest of it is dropped too,
+		// however short, not sent glued to the next line.
+		var b [1]byte
+		if n, _ := h.f.ReadAt(b[:], off-1); n == 1 && b[0] == 0 {
+			h.sp.zeros = true
+		}
+	}
 	t.setOpen(h, true)
 	t.cfg.Stats.SetFile(flowstats.FileState{Path: h.path, FileID: h.fileID, Size: st.size, ReadOffset: off, AckedOffset: off})
 	t.log.Info("Started tailing file", "path", h.path, "fileId", h.fileID, "offset", off, "size", st.size)
