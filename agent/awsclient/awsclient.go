@@ -23,6 +23,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -210,6 +211,15 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 	}
 	hc := o.httpClient
 	if hc == nil {
+		// The proxy variables net/http reads: one it cannot parse was
+		// dropped without a word, and the agent went direct.
+		ps, err := ProxyFromEnvironment(os.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		if d := ps.Describe(); d != "" {
+			log.Info("Proxy from the environment: " + d)
+		}
 		hc = buildHTTPClient(cfg)
 	}
 	load = append(load,

@@ -199,6 +199,13 @@ func validate(o *options, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "Configuration OK: %s\n", strings.Join(cfg.Sources, ", "))
 	status := 0
+	// The proxy variables, checked as a start checks them.
+	if ps, err := awsclient.ProxyFromEnvironment(os.Getenv); err != nil {
+		fmt.Fprintln(stderr, "ERROR", err)
+		status = 1
+	} else if d := ps.Describe(); d != "" {
+		fmt.Fprintf(stdout, "Proxy: %s\n", d)
+	}
 	for _, f := range cfg.Flows {
 		kind := "Kinesis stream"
 		if f.Kind == config.Firehose {

@@ -1,0 +1,80 @@
+package awsclient_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/awsclient"
+)
+
+// A proxy URL net/http cannot parse (a bad percent escape), or reads as
+// another host (an unescaped / or # in the password: host "http"), was
+// dropped without a word and the agent went direct. New refuses it,
+// naming the variable, with the password masked, and says how to write it.
+func TestAMalformedProxyURLStopsTheStartNamingTheVariableWithoutThePassword(t *testing.T) {
+	for _, tc := range []struct {
+		name, variable, value, shown, password string
+	}{
+		{"bad percent escape", "HTTPS_PROXY", "http://corp:50%off@127.0.0.1:3128", "http://corp:***@127.0.0.1:3128", "50%off"},
+		{"unescaped slash and hash", "https_proxy", "http://corp:Pa/ss#w0rd@proxy.example:3128", "http://corp:***@proxy.example:3128", "Pa/ss#w0rd"},
+		{"unescaped hash only", "HTTP_PROXY", "http://corp:Pa#w0rd@proxy.example:3128", "http://corp:***@proxy.example:3128", "Pa#w0rd"},
+		{"slash in the user", "http_proxy", "http://corp/x:secretpw@proxy.example:3128", "http://corp/x:***@proxy.example:3128", "secretpw"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			isolateEnv(t)
+			t.Setenv(tc.variable, tc.value)
+			cfg := baseConfig()
+			cfg.KinesisRegion = "eu-west-1"
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_, err := awsclient.New(ctx, cfg)
+			if err == nil {
+				t.Fatalf("New accepted %s=%s", tc.variable, tc.value)
+			}
+			msg := err.Error()
+			for _, want := range []string{tc.variable + "=" + tc.shown, "%2F", "%23", "%25", "%40"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error lacks %q:\n%s", want, msg)
+				}
+			}
+			if strings.Contains(msg, tc.password) {
+				t.Errorf("error shows the password %q:\n%s", tc.password, msg)
+			}
+		})
+	}
+}
+
+// Valid proxy settings start, with one INFO line naming the proxy (the
+// password masked) and what bypasses it.
+func TestTheProxyInUseIsLoggedAtStartWithItsPasswordMasked(t *testing.T) {
+	isolateEnv(t)
+	t.Setenv("HTTPS_PROXY", "http://corp:Pa%2Fss%23w0rd@127.0.0.1:3128")
+	t.Setenv("no_proxy", ".internal.example,10.0.0.0/8")
+	var logs logBuffer
+	cfg := baseConfig()
+	cfg.KinesisRegion = "eu-west-1"
+	mustNew(t, cfg, awsclient.WithLogger(logs.logger()))
+	out := logs.String()
+	for _, want := range []string{"level=INFO", "http://corp:***@127.0.0.1:3128 (HTTPS_PROXY)", ".internal.example,10.0.0.0/8 (no_proxy)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "Pa%2Fss") {
+		t.Errorf("log shows the password:\n%s", out)
+	}
+}
+
+// Values net/http accepts stay accepted (no scheme, a trailing slash,
+// socks5, an escaped password).
+func TestProxyURLsThatNetHTTPReadsRightAreAccepted(t *testing.T) {
+	for _, v := range []string{"proxy.example:3128", "127.0.0.1:3128", "http://proxy.example:3128/", "socks5://127.0.0.1:1080",
+		"http://corp:50%25off@127.0.0.1:3128", "https://u%40corp:p%23w@proxy.example"} {
+		env := map[string]string{"HTTPS_PROXY": v}
+		if _, err := awsclient.ProxyFromEnvironment(func(k string) string { return env[k] }); err != nil {
+			t.Errorf("%s: %v", v, err)
+		}
+	}
+}
