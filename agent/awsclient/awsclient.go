@@ -152,6 +152,7 @@ type Clients struct {
 	credentials  string // description of the credential source
 	imdsEndpoint string
 	secrets      []string
+	ctoken       *containerToken
 	logger       *slog.Logger
 
 	conns *connSet // of the agent's own HTTP client (nil with WithHTTPClient)
@@ -253,6 +254,10 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 	if secret != "" {
 		secrets = append(secrets, secret)
 	}
+	// The container credential endpoint's token, which its error answer
+	// may quote (the file's later contents: Clients.Redact).
+	ctok := newContainerToken(os.Getenv)
+	secrets = append(secrets, ctok.secrets()...)
 	load = append(load, awsconfig.WithLogger(sdkLogger{log: o.logger.With("component", "AWSSDK"), secrets: &secrets}))
 	switch {
 	case id != "" && secret != "":
@@ -433,6 +438,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 		overridden:   map[Service]bool{},
 		credentials:  credSource,
 		secrets:      secrets,
+		ctoken:       ctok,
 		logger:       log,
 		conns:        conns,
 	}
@@ -849,7 +855,7 @@ func (c *Clients) Redact(s string) string {
 	c.seenMu.Lock()
 	secrets := append(append([]string(nil), c.secrets...), c.seen...)
 	c.seenMu.Unlock()
-	return redact.Secrets(s, secrets...)
+	return redact.Secrets(s, append(secrets, c.ctoken.secrets()...)...)
 }
 
 // remember keeps the last rememberedSecrets secret strings Redact saw.

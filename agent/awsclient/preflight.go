@@ -135,7 +135,7 @@ func (c *Clients) preflightError(ctx context.Context, f *config.Flow, svc Servic
 // currentSecrets are the secret strings that must never be shown: the
 // agent.json secret key and the cached credentials' secret and token.
 func (c *Clients) currentSecrets(ctx context.Context) []string {
-	s := append([]string(nil), c.secrets...)
+	s := append(append([]string(nil), c.secrets...), c.ctoken.secrets()...)
 	if c.AWS.Credentials != nil {
 		// Normally cached by the call that just failed.
 		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
