@@ -172,6 +172,8 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 			Observer: observer,
 			Logger:   log.With("component", "AsyncPublisher["+fc.ID+"]"),
 			Redact:   clients.Redact,
+			// (Named in errors getting credentials.)
+			CredentialSource: clients.CredentialSource(),
 			// Our PutRecords and PutRecordBatch codecs: a third to a half of
 			// the SDK serializer's CPU and a twentieth of its allocations
 			// (docs/PERFORMANCE.md); tested against kinesalite, kinesis-local,

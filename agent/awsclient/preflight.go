@@ -12,6 +12,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/agent/config"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/awserr"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/redact"
 )
 
@@ -106,9 +107,10 @@ func (c *Clients) preflightError(ctx context.Context, f *config.Flow, svc Servic
 			pe.Message = "(no message)"
 		}
 		// The SDK says "get identity: get credentials: ..." when the
-		// error came from the credential provider (e.g. STS AssumeRole).
-		if strings.Contains(err.Error(), "get identity") {
-			pe.Message += " (while getting credentials)"
+		// error came from the credential provider (e.g. STS AssumeRole):
+		// named with its call, HTTP status and the credential source.
+		if awserr.FromCredentials(err) {
+			pe.Code, pe.Message = awserr.Credentials(err, c.credentials)
 		} else {
 			pe.DescribeDenied = pe.Code == "AccessDeniedException"
 		}

@@ -80,7 +80,7 @@ func TestSecretsNeverInErrorsOrLogs(t *testing.T) {
 		t.Errorf("external id shown:\n%s", out)
 	}
 	// The errors still carry what an operator needs.
-	for _, want := range []string{"stream-a", "delivery-b", "eu-west-1", kin.URL, fh.URL, "AccessDeniedException", "stream-c", "AccessDenied", "(while getting credentials)"} {
+	for _, want := range []string{"stream-a", "delivery-b", "eu-west-1", kin.URL, fh.URL, "AccessDeniedException", "stream-c", "AccessDenied", "STS: AssumeRole: HTTP 403 Forbidden", "(while getting credentials: assume role"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("%q missing from errors/logs:\n%s", want, out)
 		}

@@ -3,6 +3,8 @@ package send
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	smithy "github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/batch"
 )
@@ -161,5 +164,45 @@ func TestAKinesisSourcedDeliveryStreamAfterAnInvalidCallIsNamed(t *testing.T) {
 	_ = s.Send(ctx, bld.Flush(time.Now()))
 	if api.n.Load() != 2 || logs.count("ERROR", "as invalid") != 1 || logs.count("ERROR", "Cannot send to delivery stream d in region us-east-1") != 1 {
 		t.Fatalf("%d calls; log:\n%s", api.n.Load(), logs.String())
+	}
+}
+
+// An error getting credentials keeps where it came from: the SDK's code
+// and message alone made an STS AssumeRole 403 with an empty body
+// "UnknownError: UnknownError (while getting credentials)". It names the
+// call, the HTTP status and the credential source, and the secrets are
+// still masked. From a replay of proxy and credential reports.
+func TestAnErrorGettingCredentialsNamesTheCallTheHTTPStatusAndTheSource(t *testing.T) {
+	const secret = "SecretQuotedByTheAnswer0123456789"
+	for _, tc := range []struct {
+		name string
+		api  *smithy.GenericAPIError
+		want string
+	}{
+		{"empty body", &smithy.GenericAPIError{Code: "UnknownError", Message: "UnknownError"},
+			"Retriable send error (error: STS: AssumeRole: HTTP 403 Forbidden: no error code or message in the answer (while getting credentials: assume role arn:aws:iam::2:role/r (long-lived: default credential chain))). Will retry"},
+		{"with a message", &smithy.GenericAPIError{Code: "SignatureDoesNotMatch", Message: "bad signature for " + secret},
+			"Cannot send to stream s in region us-east-1 at endpoint https://kinesis.us-east-1.amazonaws.com (SDK default): SignatureDoesNotMatch: STS: AssumeRole: HTTP 403 Forbidden: bad signature for *** (while getting credentials: assume role arn:aws:iam::2:role/r (long-lived: default credential chain)). Will keep retrying"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := &smithy.OperationError{ServiceID: "Kinesis", OperationName: "PutRecords",
+				Err: fmt.Errorf("get identity: get credentials: failed to refresh cached credentials, %w",
+					&smithy.OperationError{ServiceID: "STS", OperationName: "AssumeRole", Err: &smithyhttp.ResponseError{
+						Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 403}}, Err: tc.api}})}
+			var logs logBuf
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			stop := func(context.Context, time.Duration, <-chan struct{}) error { cancel(); return context.Canceled }
+			bo := NewBackoff(100*time.Millisecond, time.Second).WithClock(func() float64 { return 0.5 }, stop)
+			s := NewKinesis(failingCalls{err}, "s", Options{Backoff: bo, Logger: newLogger(&logs), Region: "us-east-1",
+				CredentialSource: "assume role arn:aws:iam::2:role/r (long-lived: default credential chain)",
+				Redact:           func(m string) string { return strings.ReplaceAll(m, secret, "***") }})
+			bld := batch.NewBuilder(batch.Options{Limits: batch.KinesisLimits(0, 0, 0), Keys: batch.KeyRandom})
+			bld.Add([]byte("a\n"), tracked(1))
+			_ = s.Send(ctx, bld.Flush(time.Now()))
+			if logs.count("ERROR", tc.want) != 1 || strings.Contains(logs.String(), secret) || strings.Contains(logs.String(), "UnknownError") {
+				t.Fatalf("want %q in log:\n%s", tc.want, logs.String())
+			}
+		})
 	}
 }

@@ -35,6 +35,7 @@ import (
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/batch"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/flowstats"
 	"github.com/kinesis-agent-go/aws-kinesis-agent/flows/record"
+	"github.com/kinesis-agent-go/aws-kinesis-agent/internal/awserr"
 )
 
 // Sender delivers batches.
@@ -63,6 +64,9 @@ type Options struct {
 	// service sent back before it is logged; AWS signature errors quote
 	// the signed request. Default: none.
 	Redact func(string) string
+	// CredentialSource names where credentials come from
+	// (awsclient.Clients.CredentialSource), for errors getting them.
+	CredentialSource string
 	// Region and Endpoint name the destination in error lines; taken from
 	// the SDK client when it is one of the SDK's and these are empty.
 	Region, Endpoint string
@@ -125,19 +129,20 @@ type caller interface {
 
 // sender is the destination-independent send loop.
 type sender struct {
-	api      caller
-	dest     string // "KinesisStream:<name>" / "DeliveryStream:<name>"
-	kind     string // "stream" / "delivery stream"
-	name     string
-	region   string
-	endpoint string
-	backoff  *Backoff
-	stats    *flowstats.Flow
-	observer flowstats.CallObserver
-	log      *slog.Logger
-	now      func() time.Time
-	redactFn func(string) string
-	scratch  sync.Pool
+	api        caller
+	dest       string // "KinesisStream:<name>" / "DeliveryStream:<name>"
+	kind       string // "stream" / "delivery stream"
+	name       string
+	region     string
+	endpoint   string
+	backoff    *Backoff
+	stats      *flowstats.Flow
+	observer   flowstats.CallObserver
+	log        *slog.Logger
+	now        func() time.Time
+	redactFn   func(string) string
+	credSource string
+	scratch    sync.Pool
 
 	throttle    throttleSummary
 	unusableLim rateLimiter
@@ -152,7 +157,8 @@ type scratch struct {
 
 func newSender(api caller, dest, kind, name string, o Options) *sender {
 	s := &sender{api: api, dest: dest, kind: kind, name: name, region: o.Region, endpoint: o.Endpoint,
-		backoff: o.Backoff, stats: o.Stats, observer: o.Observer, log: o.Logger, now: o.Now, redactFn: o.Redact}
+		backoff: o.Backoff, stats: o.Stats, observer: o.Observer, log: o.Logger, now: o.Now, redactFn: o.Redact,
+		credSource: o.CredentialSource}
 	if s.backoff == nil {
 		s.backoff = NewBackoff(DefaultInitialBackoff, DefaultMaxBackoff)
 	}
@@ -372,12 +378,14 @@ func (s *sender) callFailed(b *batch.Batch, part []int, err error, latency time.
 	code, msg := "", err.Error()
 	// The credential provider's (STS AssumeRole denied or throttled): not
 	// the destination's answer.
-	fromCredentials := strings.Contains(msg, "get identity: ")
+	fromCredentials := awserr.FromCredentials(err)
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		code, msg = ae.ErrorCode(), ae.ErrorMessage()
 		if fromCredentials {
-			msg = strings.TrimRight(msg, ". ") + " (while getting credentials)"
+			// With the call that failed (STS: AssumeRole…), its HTTP
+			// status and the credential source.
+			code, msg = awserr.Credentials(err, s.credSource)
 		}
 		if code == "RequestTimeTooSkewed" || strings.Contains(msg, "Signature expired") || strings.Contains(msg, "Signature not yet current") {
 			// (The SDK corrects its clock offset from the answer: the next
