@@ -16,9 +16,11 @@ package awsclient
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -267,6 +269,10 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 		log.Warn("awsAccessKeyId is set but awsSecretAccessKey is not; both are needed: using the default credential chain")
 	case secret != "":
 		log.Warn("awsSecretAccessKey is set but awsAccessKeyId is not; both are needed: using the default credential chain")
+	}
+
+	if err := checkCABundle(os.Getenv("AWS_CA_BUNDLE")); err != nil {
+		return nil, err
 	}
 
 	conns := &connSet{}
@@ -819,6 +825,29 @@ func proxyExceptInstanceMetadata(req *http.Request) (*url.URL, error) {
 		return nil, nil
 	}
 	return http.ProxyFromEnvironment(req)
+}
+
+// checkCABundle checks the file AWS_CA_BUNDLE names ("" when unset) as
+// the SDK reads it, so that the error names the variable and the path:
+// the SDK's said "load AWS configuration: failed to load custom CA bundle
+// PEM file" and nothing more.
+func checkCABundle(path string) error {
+	if path == "" {
+		return nil
+	}
+	const fix = ": fix or unset it (the Java agent ignores this variable)"
+	b, err := os.ReadFile(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // (the path is named already)
+		}
+		return fmt.Errorf("AWS_CA_BUNDLE=%s: cannot be read: %v%s", path, err, fix)
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM(b) {
+		return fmt.Errorf("AWS_CA_BUNDLE=%s: no PEM certificate found%s", path, fix)
+	}
+	return nil
 }
 
 // isEC2IPv6Metadata reports whether ip is in fd00:ec2::/32, the IPv6
