@@ -789,6 +789,7 @@ func buildHTTPClient(cfg *config.Config) *awshttp.BuildableClient {
 		}).
 		WithTransportOptions(func(tr *http.Transport) {
 			tr.Proxy = proxyExceptInstanceMetadata
+			tr.OnProxyConnectResponse = proxyConnectRefused
 			tr.MaxIdleConnsPerHost = maxConns
 			tr.MaxIdleConns = 4 * maxConns // Kinesis, Firehose, CloudWatch, STS hosts
 			tr.IdleConnTimeout = defaultIdleConnTimeout
@@ -825,6 +826,23 @@ func proxyExceptInstanceMetadata(req *http.Request) (*url.URL, error) {
 		return nil, nil
 	}
 	return http.ProxyFromEnvironment(req)
+}
+
+// proxyConnectRefused names the proxy and the host when the proxy refuses
+// a CONNECT: net/http's error was the status text alone ("Forbidden"),
+// read as an IAM denial.
+func proxyConnectRefused(_ context.Context, proxyURL *url.URL, req *http.Request, res *http.Response) error {
+	if res.StatusCode == http.StatusOK {
+		return nil
+	}
+	hint := ""
+	switch res.StatusCode {
+	case http.StatusForbidden:
+		hint = " (check the proxy's allow-list for *.amazonaws.com)"
+	case http.StatusProxyAuthRequired:
+		hint = " (check the user and password in HTTPS_PROXY, percent-encoded)"
+	}
+	return fmt.Errorf("the proxy %s refused CONNECT to %s: %s%s", proxyURL.Host, req.Host, res.Status, hint)
 }
 
 // checkCABundle checks the file AWS_CA_BUNDLE names ("" when unset) as
