@@ -494,16 +494,17 @@ func (s *Store) Load(flow string) ([]record.Position, error) {
 		if !path.Valid {
 			continue
 		}
-		if fileID.String != "" {
-			if seen[fileID.String] {
+		id := signedFileID(fileID.String) // (a row of ours from before 2026-11-24 may spell a high inode unsigned)
+		if id != "" {
+			if seen[id] {
 				continue
 			}
-			seen[fileID.String] = true
+			seen[id] = true
 		}
 		p := record.Position{
 			Flow:        flow,
 			Path:        path.String,
-			FileID:      fileID.String,
+			FileID:      id,
 			Fingerprint: fingerprint.String,
 			Size:        size.Int64,
 			Offset:      offset.Int64,
@@ -614,6 +615,14 @@ func (s *Store) Save(ps []record.Position) (err error) {
 			}
 			if _, err := delRenamedGo.Exec(p.Flow, p.FileID, p.Path); err != nil {
 				return fmt.Errorf("checkpoint: save %s@%d to %s: %w", p.Path, p.Offset, s.path, err)
+			}
+			if legacy := legacyFileID(p.FileID); legacy != "" { // its rows from before 2026-11-24
+				if _, err := delRenamed.Exec(p.Flow, legacy, p.Path); err != nil {
+					return fmt.Errorf("checkpoint: save %s@%d to %s: %w", p.Path, p.Offset, s.path, err)
+				}
+				if _, err := delRenamedGo.Exec(p.Flow, legacy, p.Path); err != nil {
+					return fmt.Errorf("checkpoint: save %s@%d to %s: %w", p.Path, p.Offset, s.path, err)
+				}
 			}
 		}
 		if _, err := upsertGo.Exec(p.Flow, p.Path, p.FileID, p.Fingerprint); err != nil {

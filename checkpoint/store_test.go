@@ -684,3 +684,48 @@ func TestATTLOfZeroDeletesEveryRowAndANegativeOneNone(t *testing.T) {
 		t.Errorf("ttl -1: deleted %d (%v), want none, even 4000 days old", n, err)
 	}
 }
+
+// Before 2026-11-24 this agent wrote a high inode (2^63 or more: Amazon
+// EFS) unsigned, where Java and the tailer now write it signed: such a row
+// loads in the signed spelling, with its fingerprint, so that its file
+// resumes after the upgrade, and a save of the file under a new name
+// deletes the old-spelled row of its old name.
+func TestRowOfOursWithAHighInodeSpelledUnsignedLoadsInJavasSignedSpelling(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "checkpoints")
+	const legacy, signed = "(dev=2e,ino=13828537608286807988)", "(dev=2e,ino=-4618206465422743628)"
+	s := mustOpen(t, path)
+	if err := s.Save([]record.Position{pos("/d/app.log", legacy, 100)}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s = mustOpen(t, path)
+	ps, err := s.Load(testFlow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 1 || ps[0].FileID != signed || ps[0].Offset != 100 || ps[0].Fingerprint != "fp-"+legacy || ps[0].JavaOnly {
+		t.Fatalf("Load = %+v, want /d/app.log@100 as %s with its fingerprint", ps, signed)
+	}
+	// Renamed while the agent was down; saved under the new name now.
+	if err := s.Save([]record.Position{pos("/d/app.log.1", signed, 150)}); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := s.db.QueryRow("select count(*) from FILE_CHECKPOINTS where fileId=?", legacy).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d rows left in the old spelling (%v), want 0", n, err)
+	}
+	ps, _ = s.Load(testFlow)
+	if len(ps) != 1 || ps[0].Path != "/d/app.log.1" || ps[0].FileID != signed || ps[0].Offset != 150 {
+		t.Errorf("after the save under the new name: %+v", ps)
+	}
+	// Other ids are left as they are.
+	for _, id := range []string{"(dev=803,ino=12)", "(dev=803,ino=9223372036854775807)", signed, "", "garbage", "(dev=1,ino=x)"} {
+		if got := signedFileID(id); got != id {
+			t.Errorf("signedFileID(%q) = %q", id, got)
+		}
+	}
+	if got := legacyFileID(signed); got != legacy {
+		t.Errorf("legacyFileID(%s) = %s, want %s", signed, got, legacy)
+	}
+}

@@ -19,8 +19,12 @@ const fpMax = 1024
 // fileKey is a file's device and inode.
 type fileKey struct{ dev, ino uint64 }
 
-// fileID is Java's file key text "(dev=<hex>,ino=<decimal>)".
-func (k fileKey) fileID() string { return fmt.Sprintf("(dev=%x,ino=%d)", k.dev, k.ino) }
+// fileID is Java's file key text "(dev=<hex>,ino=<decimal>)". Java's
+// UnixFileKey holds st_ino in a signed long, so an inode number of 2^63 or
+// more (Amazon EFS hands those out) is written negative; the same here, or
+// Java's rows of such files would never match. Rows this agent wrote before
+// in the unsigned form are read in the signed one (checkpoint.Load).
+func (k fileKey) fileID() string { return fmt.Sprintf("(dev=%x,ino=%d)", k.dev, int64(k.ino)) }
 
 // fileStat is what a listing knows of a file.
 type fileStat struct {
