@@ -2786,7 +2786,7 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 	}
 	size, mtime, err := sizeOf(h.f)
 	if err != nil {
-		t.fail(fmt.Errorf("stat %s: %w", h.path, err))
+		t.failOrLetGo(ctx, out, h, fmt.Errorf("stat %s: %w", h.path, err))
 		return 0, true
 	}
 	h.pumped = t.pass    // read in this pass: housekeep may judge it
@@ -2827,7 +2827,7 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 		}
 		n, err := h.f.ReadAt(data[len(data):len(data)+want], h.offset)
 		if err != nil && !errors.Is(err, io.EOF) {
-			t.fail(readErr(h.path, err))
+			t.failOrLetGo(ctx, out, h, readErr(h.path, err))
 			return total, true
 		}
 		if n == 0 {
@@ -2915,6 +2915,52 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 	// The turn ended before the end of the file (unless the file was
 	// closed under the loop or the tailer is stopping).
 	return total, h.f == nil || ctx.Err() != nil
+}
+
+// failOrLetGo counts err, an fstat or a read of h that failed, as an
+// error of the pass, unless the descriptor is dead for good (goneErr: a
+// file deleted on an NFS server or by another client gives ESTALE) and h's
+// path no longer names the file: then h is let go as a deleted file is,
+// its unterminated last line held in memory shipped. Before, pump
+// returned before housekeep could judge the file, which stayed tracked
+// (in /status) with an ERROR a minute and ConsecutiveProcessingErrors
+// climbing for ever.
+func (t *Tailer) failOrLetGo(ctx context.Context, out chan<- *record.Chunk, h *harvester, err error) {
+	if !goneErr(err) {
+		t.fail(err)
+		return
+	}
+	if h.matched {
+		// Not missing from a listing yet: still at its path, the error
+		// may pass (counted, as before); deleted or replaced, it is gone.
+		fi, serr := os.Stat(h.path)
+		if serr == nil {
+			if st, ok := statOf(fi); !ok || st.key == h.key {
+				t.fail(err)
+				return
+			}
+		} else if !errors.Is(serr, os.ErrNotExist) {
+			t.fail(err)
+			return
+		}
+		t.unmatch(h)
+	}
+	lost := h.unaccounted()
+	if lost > 0 && h.spill == 0 {
+		// (A spilled run is on the file only: it cannot be read back.)
+		t.consume(ctx, h, out, append(t.scratch[:0], h.pend...), splitFinal)
+		lost = h.unaccounted()
+	}
+	t.log.Warn("File can no longer be read and its name no longer names it (deleted on the file server, or by another client of it); letting it go",
+		"path", h.path, "fileId", h.fileID, "offset", h.done(), "size", h.size, "unsent_bytes", lost, "err", err)
+	t.drop(h, "")
+}
+
+// goneErr reports an error of an open file's descriptor that does not
+// pass: the file's handle is stale (NFS, SMB, FUSE: deleted on the server
+// or by another client), or the descriptor is gone.
+func goneErr(err error) bool {
+	return errors.Is(err, syscall.ESTALE) || errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.EBADF) || errors.Is(err, os.ErrClosed)
 }
 
 // spillRun lets go of h's pending bytes when they are a long run with no
