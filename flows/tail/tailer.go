@@ -142,6 +142,12 @@ type Tailer struct {
 	afterSize     func(*harvester) // tests: run between pump's fstat and its first read
 	afterRead     func(*harvester) // tests: run between a read and its head check
 	beforeBack    func(*harvester) // tests: run before a spilled run's read-back (after pump's head check; at let-go)
+	// fsType returns the statfs f_type of a directory (fsTypeOf; tests: a
+	// network file system).
+	fsType func(dir string) (int64, error)
+	// remoteFS names the network or FUSE file system the flow's directory
+	// is on (checkRemoteFS), "" for a local one. Owned by the Run goroutine.
+	remoteFS string
 	// addFileWatch replaces notifier.addFile (tests: a file that cannot be watched).
 	addFileWatch func(path string, f *os.File, mask uint32) (int32, error)
 
@@ -523,6 +529,7 @@ func New(cfg Config) (*Tailer, error) {
 		firstStopGrace: 3 * time.Second,
 		openFn:         os.OpenFile,
 		birthTime:      birthTime,
+		fsType:         fsTypeOf,
 		files:          map[fileKey]*harvester{},
 		waiting:        map[fileKey]*waitState{},
 		warned:         map[string]string{},
@@ -601,6 +608,7 @@ func (t *Tailer) Run(ctx context.Context, out chan<- *record.Chunk) error {
 			t.dirChecked = now
 			if t.watcher.stale() {
 				t.scanReq.Store(true) // (its ensure watches the new one)
+				t.checkRemoteFS()     // (re-pointed, or mounted over)
 			}
 		}
 		if t.scanReq.Swap(false) || now.Sub(t.lastScan) >= t.scanEvery() ||
@@ -691,7 +699,7 @@ func (t *Tailer) idle(ctx context.Context, d time.Duration) {
 
 // scanEvery is the period of the full directory rescan.
 func (t *Tailer) scanEvery() time.Duration {
-	if t.watcher.active() && t.unwatched == 0 && !t.watcher.rescanTargets() {
+	if t.watcher.active() && t.unwatched == 0 && !t.watcher.rescanTargets() && t.remoteFS == "" {
 		return t.cfg.MaxRefresh
 	}
 	return min(t.cfg.MaxRefresh, time.Second)

@@ -3,6 +3,7 @@ package tail
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -83,6 +84,7 @@ func (w *watcher) isPolling() bool {
 const eventBufSize = 32 << 10
 
 func (t *Tailer) startWatcher(ctx context.Context) {
+	t.checkRemoteFS()
 	s, err := newNotifier()
 	var m *notifier
 	if err == nil {
@@ -783,3 +785,37 @@ const busyWriteRead = 100 * time.Millisecond
 // backlog must still be opened in time
 // (TestFileCreatedAmongInterleavedLineWritersIsOpenedBeforeItIsDeleted).
 const writeWakeGap = 10 * time.Millisecond
+
+// remoteFSTypes names the file systems (statfs f_type) on which a file
+// created by another client, or on the server, gives no inotify event:
+// inotify sees only this host's own calls.
+var remoteFSTypes = map[int64]string{
+	0x6969:     "nfs",
+	0x517B:     "smb",
+	0xFE534D42: "smb2",
+	0xFF534D42: "cifs",
+	0x65735546: "fuse",
+	0x00C36400: "ceph",
+	0x01021997: "9p",
+	0x5346414F: "afs",
+	0x6B414653: "afs",
+	0x0BD00BD0: "lustre",
+	0x47504653: "gpfs",
+}
+
+// checkRemoteFS notes whether the flow's directory is on a file system of
+// remoteFSTypes: the flow then rescans it every second (scanEvery), as
+// without inotify, since new files made by other clients are found only by
+// a listing. One INFO line names the directory and the file system.
+func (t *Tailer) checkRemoteFS() {
+	typ, err := t.fsType(t.cfg.Dir)
+	if err != nil {
+		return // (a directory not there yet: checked again when it is watched anew)
+	}
+	name := remoteFSTypes[typ]
+	if name != "" && name != t.remoteFS {
+		t.log.Info("The flow's directory is on a network or FUSE file system, where files made by other clients give no change notification; rescanning it every second",
+			"dir", t.cfg.Dir, "fs", name, "f_type", fmt.Sprintf("%#x", typ))
+	}
+	t.remoteFS = name
+}

@@ -1,0 +1,14 @@
+//go:build linux
+
+package tail
+
+import "syscall"
+
+// fsTypeOf returns the statfs f_type of the file system holding dir.
+func fsTypeOf(dir string) (int64, error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return 0, err
+	}
+	return int64(st.Type), nil //nolint:unconvert // int32 on some platforms
+}
