@@ -215,10 +215,13 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 	hc := o.httpClient
 	if hc == nil {
 		// The proxy variables net/http reads: one it cannot parse was
-		// dropped without a word, and the agent went direct.
+		// dropped without a word, and the agent went direct. Told at
+		// ERROR, not refused: the Java agent ignores these variables, and
+		// a host where going direct works must not stop starting after an
+		// upgrade over a variable set for other programs.
 		ps, err := ProxyFromEnvironment(os.Getenv)
 		if err != nil {
-			return nil, err
+			log.Error("Proxy setting unusable: " + err.Error())
 		}
 		if d := ps.Describe(); d != "" {
 			log.Info("Proxy from the environment: " + d)

@@ -43,7 +43,7 @@ func ProxyFromEnvironment(getenv func(string) string) (ProxySettings, error) {
 			continue
 		}
 		if why := proxyURLProblem(s[1]); why != "" {
-			errs = append(errs, fmt.Errorf("%s=%s: %s, so the agent would not use it: "+
+			errs = append(errs, fmt.Errorf("%s=%s: %s, so the agent cannot use it as meant (net/http drops it and goes direct, or reads another host): "+
 				"write it as http://user:password@host:port, with the special characters of the user and password "+
 				"percent-encoded (/ as %%2F, # as %%23, %% as %%25, @ as %%40, : in the user as %%3A, ? as %%3F)",
 				s[0], MaskProxyURL(s[1]), why))

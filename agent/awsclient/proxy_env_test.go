@@ -11,9 +11,11 @@ import (
 
 // A proxy URL net/http cannot parse (a bad percent escape), or reads as
 // another host (an unescaped / or # in the password: host "http"), was
-// dropped without a word and the agent went direct. New refuses it,
-// naming the variable, with the password masked, and says how to write it.
-func TestAMalformedProxyURLStopsTheStartNamingTheVariableWithoutThePassword(t *testing.T) {
+// dropped without a word and the agent went direct. New tells it at
+// ERROR, naming the variable, with the password masked, and how to write
+// it, and goes on (the Java agent ignores these variables: an upgrade must
+// not stop starting over one set for other programs).
+func TestAMalformedProxyURLIsAnErrorLineNamingTheVariableWithoutThePassword(t *testing.T) {
 	for _, tc := range []struct {
 		name, variable, value, shown, password string
 	}{
@@ -29,11 +31,14 @@ func TestAMalformedProxyURLStopsTheStartNamingTheVariableWithoutThePassword(t *t
 			cfg.KinesisRegion = "eu-west-1"
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			_, err := awsclient.New(ctx, cfg)
-			if err == nil {
-				t.Fatalf("New accepted %s=%s", tc.variable, tc.value)
+			var logs logBuffer
+			if _, err := awsclient.New(ctx, cfg, awsclient.WithLogger(logs.logger())); err != nil {
+				t.Fatalf("New refused %s=%s (the Java agent ignores it): %v", tc.variable, tc.value, err)
 			}
-			msg := err.Error()
+			msg := logs.String()
+			if !strings.Contains(msg, "level=ERROR") {
+				t.Errorf("no ERROR line:\n%s", msg)
+			}
 			for _, want := range []string{tc.variable + "=" + tc.shown, "%2F", "%23", "%25", "%40"} {
 				if !strings.Contains(msg, want) {
 					t.Errorf("error lacks %q:\n%s", want, msg)
