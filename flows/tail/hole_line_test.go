@@ -153,3 +153,25 @@ func TestACopyBegunInsideAHoleSkipsTheRestOfIt(t *testing.T) {
 		t.Fatalf("records %q (%d), want %q then %q", show, len(recs), before, after)
 	}
 }
+
+// A copy begun inside the discarded rest of a line longer than the buffer,
+// just after a zero byte of it: the rest is discarded up to its '\\n', and
+// the next line keeps its leading zero bytes (not taken for a hole's rest).
+func TestACopyBegunInARunawayAfterAZeroByteKeepsTheNextLinesLeadingZeros(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "app.log")
+	cfg := testConfig(dir, "app.log*")
+	cfg.ReadBufferBytes = 100 << 10
+	mustWrite(t, p, "")
+	c := startTailer(t, cfg)
+	waitFor(t, "open", func() bool { return c.tl.isOpen(p) })
+	whole := run(120<<10-1) + "\x00"
+	mustAppend(t, p, whole)
+	waitFor(t, "the runaway's first bytes", func() bool { return len(c.records()) == 1 })
+	c.settle()
+	mustWrite(t, p+".1", whole+"rest\n\x00\x00next\n")
+	mustTruncate(t, p, 0)
+	waitFor(t, "next", func() bool { return len(c.records()) >= 2 })
+	c.settle()
+	eqLong(t, c.records(), whole[:100<<10], "\x00\x00next\n")
+}

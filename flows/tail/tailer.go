@@ -2208,6 +2208,7 @@ func (t *Tailer) decide(h *harvester, now time.Time, mayWait bool) {
 		// went out from the original: the rest is discarded, as it was
 		// being there (not sent as a record of its own).
 		h.sp.skipping, h.sp.countSkip = true, true
+		h.sp.zeros = false // (a zero byte before off is the line's, not a hole's)
 	}
 }
 
