@@ -155,7 +155,7 @@ func TestACopyBegunInsideAHoleSkipsTheRestOfIt(t *testing.T) {
 }
 
 // A copy begun inside the discarded rest of a line longer than the buffer,
-// just after a zero byte of it: the rest is discarded up to its '\\n', and
+// just after a zero byte of it: the rest is discarded up to its '\n', and
 // the next line keeps its leading zero bytes (not taken for a hole's rest).
 func TestACopyBegunInARunawayAfterAZeroByteKeepsTheNextLinesLeadingZeros(t *testing.T) {
 	dir := t.TempDir()
