@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -49,7 +50,7 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 	return w.buf.Write(p)
 }
 
-func TestS24DALogFileThatCannotBeWrittenIsReportedOnStderr(t *testing.T) {
+func TestALogFileThatCannotBeWrittenIsReportedOnStderr(t *testing.T) {
 	if _, err := os.Stat("/dev/full"); err != nil {
 		t.Skip("no /dev/full")
 	}
@@ -104,10 +105,15 @@ func TestLogLinesLostWhileTheFileFailsAreToldOnceAMinuteAndCountedWhenItWorksAga
 		t.Errorf("the log file does not count the lost lines before the first line written again: %q", file)
 	}
 
-	fw.fail = true // a new run of failures is told at once
+	fw.fail = true // a new run of failures: told a minute after the last line told (a flapping file)
 	l.Error("lost again")
-	if n := strings.Count(report.String(), "\n"); n != 4 {
-		t.Errorf("a new failure after recovery was not told at once: %q", report)
+	if n := strings.Count(report.String(), "\n"); n != 3 {
+		t.Errorf("a new failure right after the recovery was told at once: %q", report)
+	}
+	clock.advance(failureReportEvery)
+	l.Error("lost again")
+	if n := strings.Count(report.String(), "\n"); n != 4 || !strings.Contains(report.String(), "Cannot write the log file "+path+": write agent.log: no space left on device; its lines are lost") {
+		t.Errorf("a new failure a minute after the recovery was not told: %q", report)
 	}
 }
 
@@ -226,5 +232,85 @@ func TestWritingTheLogFileDoesNotAllocate(t *testing.T) {
 	line := []byte("2026-11-21 12:00:30.123+0000 INFO Agent: x\n")
 	if n := testing.AllocsPerRun(100, func() { _, _ = out.Write(line) }); n != 0 {
 		t.Errorf("%v allocations per write", n)
+	}
+}
+
+// A log file that flaps between full and not (space freed and taken again)
+// is told on stderr about once a minute, not at every flip.
+func TestAFlappingLogFileIsToldAboutOnceAMinute(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "agent.log")
+	l, out, report, clock := newWithClock(t, path)
+	fw := &failingWriter{}
+	out.mu.Lock()
+	out.w = fw
+	out.mu.Unlock()
+	for i := 0; i < 100; i++ {
+		fw.fail = true
+		l.Error("lost")
+		fw.fail = false
+		l.Info("written")
+		clock.advance(500 * time.Millisecond)
+	}
+	if n := strings.Count(report.String(), "\n"); n > 4 {
+		t.Fatalf("%d lines on stderr within 50 s of a flapping log file, want a few:\n%s", n, report.String())
+	}
+	if !strings.Contains(report.String(), "Cannot write the log file") || !strings.Contains(report.String(), "works again") {
+		t.Fatalf("the first failure and its recovery were not told:\n%s", report.String())
+	}
+}
+
+// shortWriter writes half of each line and fails while fail is set, as a
+// full disk takes what fits.
+type shortWriter struct {
+	fail bool
+	buf  []byte
+}
+
+func (w *shortWriter) Write(p []byte) (int, error) {
+	if w.fail {
+		n := len(p) / 2
+		w.buf = append(w.buf, p[:n]...)
+		return n, &os.PathError{Op: "write", Path: "agent.log", Err: syscall.ENOSPC}
+	}
+	w.buf = append(w.buf, p...)
+	return len(p), nil
+}
+
+// After a write that left part of a line, the line counting the lines lost
+// starts a line of its own.
+func TestTheLostLinesWarningStartsALineAfterAShortWrite(t *testing.T) {
+	l, out, _, _ := newWithClock(t, filepath.Join(t.TempDir(), "agent.log"))
+	sw := &shortWriter{fail: true}
+	out.mu.Lock()
+	out.w = sw
+	out.mu.Unlock()
+	l.Error("Failed to save checkpoints")
+	sw.fail = false
+	l.Info("back")
+	levels := regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}[+-]\d{4} [A-Z]`)
+	for _, line := range strings.Split(strings.TrimSuffix(string(sw.buf), "\n"), "\n") {
+		if len(levels.FindAllString(line, -1)) > 1 {
+			t.Fatalf("a line holding two log lines: %q", line)
+		}
+	}
+}
+
+// A log file replaced by something this user cannot open is not told as
+// a deleted directory.
+func TestAReplacedLogFileThatCannotBeOpenedIsToldAsSuch(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "agent.log")
+	l, _, report, clock := newWithClock(t, path)
+	l.Info("before")
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(path, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	clock.advance(reopenCheck)
+	l.Info("after")
+	s := report.String()
+	if strings.Contains(s, "make its directory again") || !strings.Contains(s, "cannot be opened") {
+		t.Fatalf("told %q", s)
 	}
 }

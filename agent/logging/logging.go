@@ -54,7 +54,9 @@ type Output struct {
 	lost        int       // log lines not written since writes began to fail
 	failedSince time.Time // first failed write of the current run of failures
 	lastErr     error     // the last write error
-	reportedAt  time.Time // last failure line on report (zero: none in this run)
+	reportedAt  time.Time // last line told on report (kept across recoveries: a flapping file is told once a minute)
+	toldRun     bool      // the current run of failures was told (its recovery is told then)
+	partial     bool      // a failed write left part of a line in the file
 
 	checkAt        time.Time // next check that path still names f
 	toldDirMissing bool      // the missing directory of a deleted file was told
@@ -192,45 +194,56 @@ func (o *Output) Write(p []byte) (int, error) {
 	}
 	n, err := o.w.Write(p)
 	if err != nil {
-		o.failed(err, now)
+		o.failed(n, err, now)
 	}
 	return n, err
 }
 
 // failed counts one lost line and tells the failure: at once at the first
 // failure, then at most once per failureReportEvery. o.mu is held.
-func (o *Output) failed(err error, now time.Time) {
+func (o *Output) failed(n int, err error, now time.Time) {
 	if o.lost == 0 {
-		o.failedSince = now
+		o.failedSince, o.toldRun = now, false
 	}
 	o.lost++
 	o.lastErr = err
-	switch {
-	case o.reportedAt.IsZero():
-		o.tell("ERROR", "Cannot write the log file %s: %v; its lines are lost until it can be written again (told here at most once a minute)", o.path, err)
-	case now.Sub(o.reportedAt) >= failureReportEvery:
-		o.tell("ERROR", "Still cannot write the log file %s: %v; %d log lines lost since %s", o.path, err, o.lost, o.failedSince.Format(TimeLayout))
-	default:
+	if n > 0 {
+		o.partial = true // (a full disk takes what fits)
+	}
+	if !o.reportedAt.IsZero() && now.Sub(o.reportedAt) < failureReportEvery {
 		return
 	}
-	o.reportedAt = now
+	if o.toldRun {
+		o.tell("ERROR", "Still cannot write the log file %s: %v; %d log lines lost since %s", o.path, err, o.lost, o.failedSince.Format(TimeLayout))
+	} else {
+		o.tell("ERROR", "Cannot write the log file %s: %v; its lines are lost until it can be written again (told here at most once a minute)", o.path, err)
+	}
+	o.toldRun, o.reportedAt = true, now
 }
 
 // writeAfterFailure writes, before p, a line counting the lines lost, and
 // tells on the report writer that the file works again. o.mu is held.
 func (o *Output) writeAfterFailure(p []byte, now time.Time) (int, error) {
-	note := now.AppendFormat(nil, TimeLayout)
+	var note []byte
+	if o.partial {
+		note = append(note, '\n') // (ends the part of a line left)
+	}
+	note = now.AppendFormat(note, TimeLayout)
 	note = fmt.Appendf(note, " WARN Agent: %d log lines before this one were lost: the log file could not be written from %s (%v)\n",
 		o.lost, o.failedSince.Format(TimeLayout), o.lastErr)
-	if _, err := o.w.Write(note); err != nil {
-		o.failed(err, now)
+	if m, err := o.w.Write(note); err != nil {
+		o.partial = m > 0
+		o.failed(m, err, now)
 		return 0, err
 	}
-	o.tell("INFO", "Writing the log file %s works again; %d log lines were lost since %s (%v)", o.path, o.lost, o.failedSince.Format(TimeLayout), o.lastErr)
-	o.lost, o.lastErr, o.failedSince, o.reportedAt = 0, nil, time.Time{}, time.Time{}
+	if o.toldRun {
+		o.tell("INFO", "Writing the log file %s works again; %d log lines were lost since %s (%v)", o.path, o.lost, o.failedSince.Format(TimeLayout), o.lastErr)
+		o.reportedAt = now
+	}
+	o.lost, o.lastErr, o.failedSince, o.toldRun, o.partial = 0, nil, time.Time{}, false, false
 	n, err := o.w.Write(p)
 	if err != nil {
-		o.failed(err, now)
+		o.failed(n, err, now)
 	}
 	return n, err
 }
@@ -254,7 +267,11 @@ func (o *Output) checkPath() {
 	if err != nil {
 		if !o.toldDirMissing {
 			o.toldDirMissing = true
-			o.tell("ERROR", "The log file %s was deleted and cannot be made again: %v; its lines go to the deleted file until it can be (make its directory again, then systemctl reload aws-kinesis-agent)", o.path, err)
+			if errors.Is(err, fs.ErrNotExist) {
+				o.tell("ERROR", "The log file %s was deleted and cannot be made again: %v; its lines go to the deleted file until it can be (make its directory again, then systemctl reload aws-kinesis-agent)", o.path, err)
+			} else {
+				o.tell("ERROR", "The log file %s was deleted or replaced, and what is at its name now cannot be opened: %v; its lines go to the file open before until it can be (fix the owner or mode of %s, then systemctl reload aws-kinesis-agent)", o.path, err, o.path)
+			}
 		}
 		return
 	}
