@@ -404,6 +404,11 @@ func (s *Store) probeWrite(ctx context.Context) error {
 	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_READONLY {
 		return fmt.Errorf("%w: %w%s", err, errNotWritable, whyNotWritable(s.path))
 	}
+	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY {
+		// Another connection writes (an operator's sqlite3 shell): the
+		// file is writable, only busy; saves wait and retry as ever.
+		return nil
+	}
 	return err
 }
 
