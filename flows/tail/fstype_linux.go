@@ -10,5 +10,5 @@ func fsTypeOf(dir string) (int64, error) {
 	if err := syscall.Statfs(dir, &st); err != nil {
 		return 0, err
 	}
-	return int64(st.Type), nil //nolint:unconvert // int32 on some platforms
+	return int64(uint32(st.Type)), nil // (f_type is 32 bits; an int32 on 32-bit platforms, where smb2's and cifs's are negative)
 }

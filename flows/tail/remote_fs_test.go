@@ -2,6 +2,7 @@ package tail
 
 import (
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,5 +37,33 @@ func TestAFlowDirectoryOnNFSIsRescannedEverySecond(t *testing.T) {
 	if got := logs.String(); strings.Count(got, "rescanning it every second") != 1 || !strings.Contains(got, "fs=nfs") ||
 		!strings.Contains(got, "dir="+filepath.Clean(dir)) {
 		t.Errorf("want one INFO naming the directory and nfs; log:\n%s", got)
+	}
+}
+
+// A flow directory that appears after the start on a network file system
+// (a share mounted late, a directory the application makes there) is
+// rescanned every second too.
+func TestAFlowDirectoryMadeAfterStartOnNFSIsRescannedEverySecond(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "logs")
+	cfg := testConfig(dir, "*.log")
+	cfg.MaxRefresh = time.Hour
+	c := startTailer(t, cfg, func(tl *Tailer) {
+		tl.fsType = func(d string) (int64, error) {
+			if _, err := os.Stat(d); err != nil {
+				return 0, err
+			}
+			return 0x6969, nil
+		}
+	})
+	c.settle()
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, filepath.Join(dir, "a.log"), "x\n")
+	c.waitRecords(1)
+	from := c.tl.scans.Load()
+	if !waitWithin(5*time.Second, func() bool { return c.tl.scans.Load()-from >= 2 }) {
+		t.Fatalf("%d full rescans in 5 s, want a rescan every second", c.tl.scans.Load()-from)
 	}
 }

@@ -29,12 +29,97 @@ func TestAFileWhoseDescriptorIsStaleAndWhoseNameIsGoneIsLetGo(t *testing.T) {
 	mustWrite(t, p, "a1\na2") // a2: an unterminated last line, held in memory
 	c.waitRecords(1)
 	stale.Store(true)
-	// Still at its path: an error of the pass, as before.
-	waitFor(t, "the stale descriptor counted as an error", func() bool { return cfg.Stats.ConsecutiveErrors.Load() > 0 })
 	if err := os.Remove(p); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the file let go", func() bool { return len(cfg.Stats.Files()) == 0 })
 	waitFor(t, "errors back to 0", func() bool { return cfg.Stats.ConsecutiveErrors.Load() == 0 })
 	eq(t, c.waitRecords(2), "a1\n", "a2")
+}
+
+// The descriptor dies (a stale NFS handle) while the file is still at its
+// name: it is opened again by its name at the next scan and goes on where
+// it was read (no error counted for ever, nothing sent twice).
+func TestAFileWhoseDescriptorIsStaleButStillAtItsNameIsOpenedAgainAndGoesOn(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "app.log")
+	cfg := testConfig(dir, "*.log")
+	var stale atomic.Bool
+	c := startTailer(t, cfg, func(tl *Tailer) {
+		tl.beforeSize = func(h *harvester) {
+			if h.path == p && h.f != nil && stale.CompareAndSwap(true, false) {
+				h.f.Close()
+			}
+		}
+	})
+	mustWrite(t, p, "a1\na2\n")
+	c.waitRecords(2)
+	stale.Store(true)
+	c.tl.poke(false)
+	waitFor(t, "the stale descriptor met", func() bool { return !stale.Load() })
+	mustAppend(t, p, "a3\n")
+	c.waitRecords(3)
+	c.settle()
+	eq(t, c.records(), "a1\n", "a2\n", "a3\n")
+	if n := cfg.Stats.ConsecutiveErrors.Load(); n != 0 {
+		t.Fatalf("%d consecutive errors", n)
+	}
+}
+
+// The descriptor dies and a new file takes the name and the inode number
+// (ext4 and xfs give a freed number straight back): the new file is read
+// from 0 (its first bytes differ), not left unread behind errors.
+func TestAStaleDescriptorWhoseInodeNumberANewFileTookReadsTheNewFile(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "app.log")
+	cfg := testConfig(dir, "*.log")
+	var stale atomic.Bool
+	c := startTailer(t, cfg, func(tl *Tailer) {
+		tl.beforeSize = func(h *harvester) {
+			if stale.Load() && h.path == p && h.f != nil {
+				h.f.Close()
+			}
+		}
+	})
+	mustWrite(t, p, "a1\na2\n")
+	c.waitRecords(2)
+	stale.Store(true)
+	c.tl.poke(false)
+	waitFor(t, "the file let go", func() bool { return len(cfg.Stats.Files()) == 0 })
+	stale.Store(false)
+	mustWrite(t, p, "new-1\nnew-2\nnew-3\n") // (the same inode, new content)
+	c.waitRecords(5)
+	c.settle()
+	eq(t, c.records(), "a1\n", "a2\n", "new-1\n", "new-2\n", "new-3\n")
+}
+
+// The descriptor dies just as the file is renamed within the pattern and a
+// new file takes its name: the renamed file, met again under its new
+// name, resumes where it was read (not sent again from 0).
+func TestAStaleDescriptorOfAFileRenamedWithinThePatternIsNotSentAgain(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "app.log")
+	cfg := testConfig(dir, "app.log*")
+	var trigger atomic.Bool
+	c := startTailer(t, cfg, func(tl *Tailer) {
+		tl.beforeSize = func(h *harvester) {
+			if h.path == p && h.f != nil && trigger.CompareAndSwap(true, false) {
+				if err := os.Rename(p, p+".1"); err != nil {
+					t.Error(err)
+				}
+				if err := os.WriteFile(p, []byte("b1\n"), 0o644); err != nil {
+					t.Error(err)
+				}
+				h.f.Close()
+			}
+		}
+	})
+	mustWrite(t, p, "a1\na2\n")
+	c.waitRecords(2)
+	trigger.Store(true)
+	c.tl.poke(false)
+	c.waitRecords(3)
+	waitFor(t, "both files followed", func() bool { return len(cfg.Stats.Files()) == 2 })
+	c.settle()
+	eq(t, c.records(), "a1\n", "a2\n", "b1\n")
 }

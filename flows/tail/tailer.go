@@ -148,6 +148,9 @@ type Tailer struct {
 	// remoteFS names the network or FUSE file system the flow's directory
 	// is on (checkRemoteFS), "" for a local one. Owned by the Run goroutine.
 	remoteFS string
+	// remoteChecked: the directory's file system type was read (it
+	// existed); until then it is tried every second.
+	remoteChecked bool
 	// addFileWatch replaces notifier.addFile (tests: a file that cannot be watched).
 	addFileWatch func(path string, f *os.File, mask uint32) (int32, error)
 
@@ -459,10 +462,15 @@ type ghost struct {
 	// discarding: done is inside a line longer than the read buffer, whose
 	// rest was being discarded (its first bytes went out as a record).
 	discarding bool
+	// stale: let go because its descriptor died (a stale NFS handle), so
+	// f is nil: a file met again with its inode number is this one only
+	// if it begins with the bytes read (head), as ever; else it is a new
+	// file that got the number, read from 0.
+	stale bool
 }
 
 // letGo reports whether g is a let-go file's (not a truncated file's).
-func (g ghost) letGo() bool { return g.f != nil }
+func (g ghost) letGo() bool { return g.f != nil || g.stale }
 
 // forget closes what g holds.
 func (g ghost) forget() {
@@ -609,6 +617,8 @@ func (t *Tailer) Run(ctx context.Context, out chan<- *record.Chunk) error {
 			if t.watcher.stale() {
 				t.scanReq.Store(true) // (its ensure watches the new one)
 				t.checkRemoteFS()     // (re-pointed, or mounted over)
+			} else if !t.remoteChecked {
+				t.checkRemoteFS() // (the directory missing so far: a share mounted late)
 			}
 		}
 		if t.scanReq.Swap(false) || now.Sub(t.lastScan) >= t.scanEvery() ||
@@ -2939,17 +2949,24 @@ func (t *Tailer) failOrLetGo(ctx context.Context, out chan<- *record.Chunk, h *h
 		t.fail(err)
 		return
 	}
+	// The descriptor is dead (ESTALE: a handle the file server no longer
+	// knows; it never recovers); the file may still be there. Let go of
+	// the descriptor in every case, with a ghost (below) so that the file
+	// met again at a name (its own, reopened by the next scan; another
+	// one, renamed within the pattern) resumes where it was read when its
+	// first bytes match, and a new file that got its inode number is read
+	// from 0.
+	deleted, here := false, false
 	if h.matched {
-		// Not missing from a listing yet: still at its path, the error
-		// may pass (counted, as before); deleted or replaced, it is gone.
 		fi, serr := os.Stat(h.path)
-		if serr == nil {
-			if st, ok := statOf(fi); !ok || st.key == h.key {
-				t.fail(err)
-				return
-			}
-		} else if !errors.Is(serr, os.ErrNotExist) {
-			t.fail(err)
+		switch {
+		case serr == nil:
+			st, ok := statOf(fi)
+			here = ok && st.key == h.key
+		case errors.Is(serr, os.ErrNotExist):
+			deleted = true // (gone from its name; not known elsewhere)
+		default:
+			t.fail(err) // (the path cannot be told about either: kept)
 			return
 		}
 		t.unmatch(h)
@@ -2960,9 +2977,20 @@ func (t *Tailer) failOrLetGo(ctx context.Context, out chan<- *record.Chunk, h *h
 		t.consume(ctx, h, out, append(t.scratch[:0], h.pend...), splitFinal)
 		lost = h.unaccounted()
 	}
-	t.log.Warn("File can no longer be read and its name no longer names it (deleted on the file server, or by another client of it); letting it go",
-		"path", h.path, "fileId", h.fileID, "offset", h.done(), "size", h.size, "unsent_bytes", lost, "err", err)
-	t.drop(h, "")
+	if here {
+		// (Once per path: a server that keeps failing it is met again at
+		// every scan.)
+		t.warnOnce(slog.LevelWarn, h.path, "File can no longer be read through its descriptor (a stale handle: the file server no longer knows it); opening it again by its name at the next scan",
+			"fileId", h.fileID, "offset", h.done(), "size", h.size, "err", err)
+	} else {
+		t.log.Warn("File can no longer be read and its name no longer names it (deleted on the file server, or by another client of it); letting it go",
+			"path", h.path, "fileId", h.fileID, "offset", h.done(), "size", h.size, "unsent_bytes", lost, "err", err)
+	}
+	if !deleted && h.done() > 0 && len(h.head) > 0 {
+		t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: time.Now(), path: h.path, src: h.src, key: h.key,
+			discarding: h.sp.skipping && h.sp.countSkip, stale: true})
+	}
+	t.drop(h, "") // (met again at the next scan: every second on a network file system)
 }
 
 // goneErr reports an error of an open file's descriptor that does not

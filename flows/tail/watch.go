@@ -801,6 +801,10 @@ var remoteFSTypes = map[int64]string{
 	0x6B414653: "afs",
 	0x0BD00BD0: "lustre",
 	0x47504653: "gpfs",
+	0x01161970: "gfs2",
+	0x7461636F: "ocfs2",
+	0x19830326: "beegfs",
+	0x786F4256: "vboxsf",
 }
 
 // checkRemoteFS notes whether the flow's directory is on a file system of
@@ -809,8 +813,8 @@ var remoteFSTypes = map[int64]string{
 // a listing. One INFO line names the directory and the file system.
 func (t *Tailer) checkRemoteFS() {
 	typ, err := t.fsType(t.cfg.Dir)
-	if err != nil {
-		return // (a directory not there yet: checked again when it is watched anew)
+	if t.remoteChecked = err == nil; err != nil {
+		return // (a directory not there yet: tried again every second)
 	}
 	name := remoteFSTypes[typ]
 	if name != "" && name != t.remoteFS {
