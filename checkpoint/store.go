@@ -499,7 +499,7 @@ func (s *Store) Load(flow string) ([]record.Position, error) {
 		if !path.Valid {
 			continue
 		}
-		id := signedFileID(fileID.String) // (a row of ours from before 2026-11-24 may spell a high inode unsigned)
+		id := signedFileID(fileID.String) // (a row of ours from before 2026-11-23 may spell a high inode unsigned)
 		if id != "" {
 			if seen[id] {
 				continue
@@ -621,7 +621,7 @@ func (s *Store) Save(ps []record.Position) (err error) {
 			if _, err := delRenamedGo.Exec(p.Flow, p.FileID, p.Path); err != nil {
 				return fmt.Errorf("checkpoint: save %s@%d to %s: %w", p.Path, p.Offset, s.path, err)
 			}
-			if legacy := legacyFileID(p.FileID); legacy != "" { // its rows from before 2026-11-24
+			if legacy := legacyFileID(p.FileID); legacy != "" { // its rows from before 2026-11-23
 				if _, err := delRenamed.Exec(p.Flow, legacy, p.Path); err != nil {
 					return fmt.Errorf("checkpoint: save %s@%d to %s: %w", p.Path, p.Offset, s.path, err)
 				}

@@ -685,7 +685,7 @@ func TestATTLOfZeroDeletesEveryRowAndANegativeOneNone(t *testing.T) {
 	}
 }
 
-// Before 2026-11-24 this agent wrote a high inode (2^63 or more: Amazon
+// Before 2026-11-23 this agent wrote a high inode (2^63 or more: Amazon
 // EFS) unsigned, where Java and the tailer now write it signed: such a row
 // loads in the signed spelling, with its fingerprint, so that its file
 // resumes after the upgrade, and a save of the file under a new name

@@ -112,8 +112,13 @@ func proxyURLProblem(raw string) string {
 		return "no host"
 	}
 	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+		if strings.Contains(raw, "@") {
+			// (The "host" may be the user and the start of the password,
+			// cut at an unescaped / ? or #: never quoted.)
+			return "it has a path, query or fragment, which a proxy address has not (an unescaped / ? or # in the user or password?)"
+		}
 		return "it has a path, query or fragment after the host " + quoteHost(u.Host) +
-			", which a proxy address has not (an unescaped / ? or # in the user or password?)"
+			", which a proxy address has not"
 	}
 	return ""
 }

@@ -83,3 +83,25 @@ func TestProxyURLsThatNetHTTPReadsRightAreAccepted(t *testing.T) {
 		}
 	}
 }
+
+// A password with digits before an unescaped / or # is cut there by the
+// URL parser, which takes "user:digits" for the host and port: the error
+// must not quote that "host" (the start of the password).
+func TestAProxyErrorNeverQuotesTheStartOfThePassword(t *testing.T) {
+	for _, raw := range []string{"http://corp:2024/Spring@proxy:3128", "http://corp:1234#x@proxy:3128", "corp:2024/Spring@proxy:3128", "http://corp:5678?y@proxy:3128"} {
+		_, err := awsclient.ProxyFromEnvironment(func(n string) string {
+			if n == "HTTPS_PROXY" {
+				return raw
+			}
+			return ""
+		})
+		if err == nil {
+			t.Fatalf("%s: no error", raw)
+		}
+		for _, secret := range []string{"2024", "1234", "5678", "Spring"} {
+			if strings.Contains(raw, secret) && strings.Contains(err.Error(), secret) {
+				t.Errorf("%s: the error shows %q of the password: %v", raw, secret, err)
+			}
+		}
+	}
+}
