@@ -7,6 +7,24 @@ import (
 	"testing"
 )
 
+// startStale follows dir/*.log, with app.log's descriptor closed at every
+// pass while stale is set (an fstat of it then fails for good, as one of a
+// stale NFS handle does).
+func startStale(t *testing.T) (c *collector, cfg Config, p string, stale *atomic.Bool) {
+	dir := t.TempDir()
+	p = filepath.Join(dir, "app.log")
+	cfg = testConfig(dir, "*.log")
+	stale = new(atomic.Bool)
+	c = startTailer(t, cfg, func(tl *Tailer) {
+		tl.beforeSize = func(h *harvester) {
+			if stale.Load() && h.path == p && h.f != nil {
+				h.f.Close() // (again at later passes: harmless)
+			}
+		}
+	})
+	return c, cfg, p, stale
+}
+
 // A file deleted on an NFS server (or by another client) fails every fstat
 // and read of its descriptor with ESTALE; here the descriptor is closed
 // under the tailer to stand for it (an fstat of it then fails for good),
@@ -15,17 +33,7 @@ import (
 // returned before housekeep could judge it, and it stayed tracked with an
 // ERROR a minute and ConsecutiveProcessingErrors climbing for ever.
 func TestAFileWhoseDescriptorIsStaleAndWhoseNameIsGoneIsLetGo(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "app.log")
-	cfg := testConfig(dir, "*.log")
-	var stale atomic.Bool
-	c := startTailer(t, cfg, func(tl *Tailer) {
-		tl.beforeSize = func(h *harvester) {
-			if stale.Load() && h.path == p && h.f != nil {
-				h.f.Close() // (again at later passes: harmless)
-			}
-		}
-	})
+	c, cfg, p, stale := startStale(t)
 	mustWrite(t, p, "a1\na2") // a2: an unterminated last line, held in memory
 	c.waitRecords(1)
 	stale.Store(true)
@@ -70,17 +78,7 @@ func TestAFileWhoseDescriptorIsStaleButStillAtItsNameIsOpenedAgainAndGoesOn(t *t
 // (ext4 and xfs give a freed number straight back): the new file is read
 // from 0 (its first bytes differ), not left unread behind errors.
 func TestAStaleDescriptorWhoseInodeNumberANewFileTookReadsTheNewFile(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "app.log")
-	cfg := testConfig(dir, "*.log")
-	var stale atomic.Bool
-	c := startTailer(t, cfg, func(tl *Tailer) {
-		tl.beforeSize = func(h *harvester) {
-			if stale.Load() && h.path == p && h.f != nil {
-				h.f.Close()
-			}
-		}
-	})
+	c, cfg, p, stale := startStale(t)
 	mustWrite(t, p, "a1\na2\n")
 	c.waitRecords(2)
 	stale.Store(true)
