@@ -121,3 +121,31 @@ func TestAStaleDescriptorOfAFileRenamedWithinThePatternIsNotSentAgain(t *testing
 	c.settle()
 	eq(t, c.records(), "a1\n", "a2\n", "b1\n")
 }
+
+// The descriptor dies while the writer is amid a line: the file, still at
+// its name, is read again from that line's start, which goes out whole
+// once ended (not cut in two records).
+func TestAStaleDescriptorAmidALineDoesNotCutTheLine(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "app.log")
+	cfg := testConfig(dir, "*.log")
+	var stale atomic.Bool
+	c := startTailer(t, cfg, func(tl *Tailer) {
+		tl.beforeSize = func(h *harvester) {
+			if h.path == p && h.f != nil && stale.CompareAndSwap(true, false) {
+				h.f.Close()
+			}
+		}
+	})
+	mustWrite(t, p, "a1\na2")
+	c.waitRecords(1)
+	c.settle()
+	stale.Store(true)
+	c.tl.poke(false)
+	waitFor(t, "the stale descriptor met", func() bool { return !stale.Load() })
+	c.settle()
+	mustAppend(t, p, "-rest\na3\n")
+	c.waitRecords(3)
+	c.settle()
+	eq(t, c.records(), "a1\n", "a2-rest\n", "a3\n")
+}

@@ -2972,8 +2972,10 @@ func (t *Tailer) failOrLetGo(ctx context.Context, out chan<- *record.Chunk, h *h
 		t.unmatch(h)
 	}
 	lost := h.unaccounted()
-	if lost > 0 && h.spill == 0 {
+	if lost > 0 && h.spill == 0 && !here {
 		// (A spilled run is on the file only: it cannot be read back.)
+		// Still at its name, it is read again from the start of that
+		// line instead (its writer may be amid it): not cut in two.
 		t.consume(ctx, h, out, append(t.scratch[:0], h.pend...), splitFinal)
 		lost = h.unaccounted()
 	}
@@ -2987,7 +2989,9 @@ func (t *Tailer) failOrLetGo(ctx context.Context, out chan<- *record.Chunk, h *h
 			"path", h.path, "fileId", h.fileID, "offset", h.done(), "size", h.size, "unsent_bytes", lost, "err", err)
 	}
 	if !deleted && h.done() > 0 && len(h.head) > 0 {
-		t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: time.Now(), path: h.path, src: h.src, key: h.key,
+		// (src: the content lifetime read, or, not begun yet, the one it
+		// resumed: the chain to in-flight chunks is kept.)
+		t.ghosts = append(t.ghosts, ghost{head: slices.Clone(h.head), done: h.done(), at: time.Now(), path: h.path, src: cmp.Or(h.src, h.pred), key: h.key,
 			discarding: h.sp.skipping && h.sp.countSkip, stale: true})
 	}
 	t.drop(h, "") // (met again at the next scan: every second on a network file system)
