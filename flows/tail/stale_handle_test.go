@@ -25,6 +25,23 @@ func startStale(t *testing.T) (c *collector, cfg Config, p string, stale *atomic
 	return c, cfg, p, stale
 }
 
+// startStaleOnce is startStale with the descriptor closed once, at the
+// first pass after stale is set (stale is cleared then).
+func startStaleOnce(t *testing.T) (c *collector, cfg Config, p string, stale *atomic.Bool) {
+	dir := t.TempDir()
+	p = filepath.Join(dir, "app.log")
+	cfg = testConfig(dir, "*.log")
+	stale = new(atomic.Bool)
+	c = startTailer(t, cfg, func(tl *Tailer) {
+		tl.beforeSize = func(h *harvester) {
+			if h.path == p && h.f != nil && stale.CompareAndSwap(true, false) {
+				h.f.Close()
+			}
+		}
+	})
+	return c, cfg, p, stale
+}
+
 // A file deleted on an NFS server (or by another client) fails every fstat
 // and read of its descriptor with ESTALE; here the descriptor is closed
 // under the tailer to stand for it (an fstat of it then fails for good),
@@ -49,17 +66,7 @@ func TestAFileWhoseDescriptorIsStaleAndWhoseNameIsGoneIsLetGo(t *testing.T) {
 // name: it is opened again by its name at the next scan and goes on where
 // it was read (no error counted for ever, nothing sent twice).
 func TestAFileWhoseDescriptorIsStaleButStillAtItsNameIsOpenedAgainAndGoesOn(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "app.log")
-	cfg := testConfig(dir, "*.log")
-	var stale atomic.Bool
-	c := startTailer(t, cfg, func(tl *Tailer) {
-		tl.beforeSize = func(h *harvester) {
-			if h.path == p && h.f != nil && stale.CompareAndSwap(true, false) {
-				h.f.Close()
-			}
-		}
-	})
+	c, cfg, p, stale := startStaleOnce(t)
 	mustWrite(t, p, "a1\na2\n")
 	c.waitRecords(2)
 	stale.Store(true)
@@ -126,17 +133,7 @@ func TestAStaleDescriptorOfAFileRenamedWithinThePatternIsNotSentAgain(t *testing
 // its name, is read again from that line's start, which goes out whole
 // once ended (not cut in two records).
 func TestAStaleDescriptorAmidALineDoesNotCutTheLine(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "app.log")
-	cfg := testConfig(dir, "*.log")
-	var stale atomic.Bool
-	c := startTailer(t, cfg, func(tl *Tailer) {
-		tl.beforeSize = func(h *harvester) {
-			if h.path == p && h.f != nil && stale.CompareAndSwap(true, false) {
-				h.f.Close()
-			}
-		}
-	})
+	c, _, p, stale := startStaleOnce(t)
 	mustWrite(t, p, "a1\na2")
 	c.waitRecords(1)
 	c.settle()
