@@ -254,6 +254,9 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Clients, err
 	dropper := &credentialsDropper{every: dropEvery}
 	load = append(load, awsconfig.WithAPIOptions([]func(*middleware.Stack) error{dropper.apiOption}))
 	credSource := defaultChain
+	if h := containerEndpointHost(os.Getenv); h != "" {
+		credSource += " (container credential endpoint " + h + ")"
+	}
 	var secrets []string
 	id, secret := strings.TrimSpace(cfg.AWSAccessKeyID), strings.TrimSpace(cfg.AWSSecretAccessKey)
 	if secret != "" {

@@ -1,6 +1,7 @@
 package awsclient
 
 import (
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -57,4 +58,20 @@ func (t *containerToken) secrets() []string {
 		}
 	}
 	return append(s, t.tokens...)
+}
+
+// containerEndpointHost is the host the SDK's container credentials come
+// from (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: ECS's 169.254.170.2;
+// AWS_CONTAINER_CREDENTIALS_FULL_URI's host), or "" when neither is set.
+func containerEndpointHost(getenv func(string) string) string {
+	if getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") != "" {
+		return "169.254.170.2"
+	}
+	if full := getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI"); full != "" {
+		if u, err := url.Parse(full); err == nil && u.Host != "" {
+			return u.Host
+		}
+		return "(AWS_CONTAINER_CREDENTIALS_FULL_URI)"
+	}
+	return ""
 }

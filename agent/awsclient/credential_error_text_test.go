@@ -62,7 +62,7 @@ func TestPreflightErrorsGettingCredentialsNameTheCallTheStatusAndTheSource(t *te
 			t.Fatalf("Preflight: %v", errs)
 		}
 		u, _ := url.Parse(ecs.URL)
-		want := "container credential endpoint " + u.Host + ": HTTP 403 Forbidden: task role not found (while getting credentials: default credential chain)"
+		want := "container credential endpoint: HTTP 403 Forbidden: task role not found (while getting credentials: default credential chain (container credential endpoint " + u.Host + "))"
 		if msg := errs[0].Error(); !strings.Contains(msg, want) {
 			t.Errorf("error:\n%s\nwant:\n%s", msg, want)
 		}

@@ -4,8 +4,6 @@ package awserr
 import (
 	"errors"
 	"net/http"
-	"net/url"
-	"os"
 	"strconv"
 	"strings"
 
@@ -22,7 +20,7 @@ func FromCredentials(err error) bool {
 // service call; FromCredentials(err)) that carries an AWS API error: code
 // is the error code ("" for the SDK's "UnknownError" of an answer without
 // one, such as an STS 403 with an empty body), msg names the call that
-// failed ("STS: AssumeRole", "container credential endpoint <host>"), its
+// failed ("STS: AssumeRole", "container credential endpoint"), its
 // HTTP status, the answer's message and source, the credential source
 // (Clients.CredentialSource): "STS: AssumeRole: HTTP 403 Forbidden: no
 // error message in the answer (while getting credentials: assume role
@@ -70,31 +68,19 @@ func credentialCall(err error) string {
 	}
 	if len(ops) < 2 {
 		// The container endpoint's client answers without an operation
-		// error of its own ("failed to load credentials, " + its answer).
-		containerSet := os.Getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") != "" || os.Getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI") != ""
-		if containerSet && strings.Contains(err.Error(), "get credentials: failed to refresh cached credentials, failed to load credentials, ") {
-			return "container credential endpoint " + containerEndpointHost()
+		// error of its own ("failed to load credentials, " + its answer;
+		// no other provider says so). Its host is in the source.
+		if strings.Contains(err.Error(), "get credentials: failed to refresh cached credentials, failed to load credentials, ") {
+			return "container credential endpoint"
 		}
 		return ""
 	}
 	op := ops[len(ops)-1]
 	switch op.Service() {
 	case "endpoint-credentials":
-		return "container credential endpoint " + containerEndpointHost()
+		return "container credential endpoint"
 	case "ec2imds":
 		return "EC2 instance metadata: " + op.Operation()
 	}
 	return op.Service() + ": " + op.Operation()
-}
-
-// containerEndpointHost is the host the SDK's container credentials come
-// from (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: ECS's 169.254.170.2).
-func containerEndpointHost() string {
-	if os.Getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") != "" {
-		return "169.254.170.2"
-	}
-	if u, err := url.Parse(os.Getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI")); err == nil && u.Host != "" {
-		return u.Host
-	}
-	return "(AWS_CONTAINER_CREDENTIALS_FULL_URI)"
 }
