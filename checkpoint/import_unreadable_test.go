@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -54,30 +52,7 @@ func TestAJavaCheckpointFileThisProcessMayNotReadIsReportedAsPermissionDenied(t 
 		if err := os.Chown(filepath.Dir(dst), 65534, 65534); err != nil {
 			t.Fatal(err)
 		}
-		exe, err := os.Executable()
-		if err != nil {
-			t.Fatal(err)
-		}
-		bin := filepath.Join(tmp, "checkpoint.test")
-		b, err := os.ReadFile(exe)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(bin, b, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(bin, "-test.run=^"+t.Name()+"$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "CKPT_IMPORT_SRC="+src, "CKPT_IMPORT_DST="+dst)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("as uid 65534: %v\n%s", err, out)
-		}
-		i := strings.Index(string(out), "RESULT ")
-		if i < 0 {
-			t.Fatalf("no result from the run as uid 65534:\n%s", out)
-		}
-		line, _, _ := strings.Cut(string(out[i+len("RESULT "):]), "\n")
+		line := strings.TrimPrefix(runAsNobody(t, tmp, "CKPT_IMPORT_SRC="+src, "CKPT_IMPORT_DST="+dst), "RESULT ")
 		permission, msg = strings.HasPrefix(line, "permission=true"), line
 	}
 	if !permission || !strings.Contains(msg, src) || !strings.Contains(msg, "mode") {

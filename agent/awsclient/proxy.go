@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -88,7 +89,7 @@ func proxyURLProblem(raw string) string {
 		case err2 == nil && strings.Contains(raw, "://"):
 			// A scheme of its own that did not parse: with http:// before
 			// it, the scheme becomes the host ("http").
-			return "not a valid URL: it would be read as a proxy on the host " + quoteHost(fixed.Hostname()) +
+			return "not a valid URL: it would be read as a proxy on the host " + strconv.Quote(fixed.Hostname()) +
 				" (an unescaped / # ? @ or : in the user or password?)"
 		case err2 == nil:
 			u, err = fixed, nil
@@ -106,7 +107,7 @@ func proxyURLProblem(raw string) string {
 	switch strings.ToLower(u.Scheme) {
 	case "http", "https", "socks5", "socks5h":
 	default:
-		return "unsupported proxy scheme " + quoteHost(u.Scheme) + " (http, https, socks5 or socks5h)"
+		return "unsupported proxy scheme " + strconv.Quote(u.Scheme) + " (http, https, socks5 or socks5h)"
 	}
 	if u.Hostname() == "" {
 		return "no host"
@@ -117,13 +118,11 @@ func proxyURLProblem(raw string) string {
 			// cut at an unescaped / ? or #: never quoted.)
 			return "it has a path, query or fragment, which a proxy address has not (an unescaped / ? or # in the user or password?)"
 		}
-		return "it has a path, query or fragment after the host " + quoteHost(u.Host) +
+		return "it has a path, query or fragment after the host " + strconv.Quote(u.Host) +
 			", which a proxy address has not"
 	}
 	return ""
 }
-
-func quoteHost(h string) string { return `"` + h + `"` }
 
 // MaskProxyURL is raw with the password of its user information replaced
 // by *** ("http://corp:***@host:3128"), also when raw is not a valid URL:
