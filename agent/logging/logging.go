@@ -10,6 +10,7 @@
 package logging
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -137,7 +138,7 @@ func (o *Output) Reopen() error {
 	f, err := openFile(o.path)
 	if err != nil {
 		o.mu.Lock()
-		o.tell("ERROR", "Cannot reopen the log file %s (still writing to the file open before): %v", o.path, err)
+		o.tell(slog.LevelError, "Cannot reopen the log file %s (still writing to the file open before): %v", o.path, err)
 		o.mu.Unlock()
 		return err
 	}
@@ -214,9 +215,9 @@ func (o *Output) failed(n int, err error, now time.Time) {
 		return
 	}
 	if o.toldRun {
-		o.tell("ERROR", "Still cannot write the log file %s: %v; %d log lines lost since %s", o.path, err, o.lost, o.failedSince.Format(TimeLayout))
+		o.tell(slog.LevelError, "Still cannot write the log file %s: %v; %d log lines lost since %s", o.path, err, o.lost, o.failedSince.Format(TimeLayout))
 	} else {
-		o.tell("ERROR", "Cannot write the log file %s: %v; its lines are lost until it can be written again (told here at most once a minute)", o.path, err)
+		o.tell(slog.LevelError, "Cannot write the log file %s: %v; its lines are lost until it can be written again (told here at most once a minute)", o.path, err)
 	}
 	o.toldRun, o.reportedAt = true, now
 }
@@ -228,16 +229,15 @@ func (o *Output) writeAfterFailure(p []byte, now time.Time) (int, error) {
 	if o.partial {
 		note = append(note, '\n') // (ends the part of a line left)
 	}
-	note = now.AppendFormat(note, TimeLayout)
-	note = fmt.Appendf(note, " WARN Agent: %d log lines before this one were lost: the log file could not be written from %s (%v)\n",
-		o.lost, o.failedSince.Format(TimeLayout), o.lastErr)
+	note = append(note, o.line(slog.LevelWarn, fmt.Sprintf("%d log lines before this one were lost: the log file could not be written from %s (%v)",
+		o.lost, o.failedSince.Format(TimeLayout), o.lastErr))...)
 	if m, err := o.w.Write(note); err != nil {
 		o.partial = m > 0
 		o.failed(m, err, now)
 		return 0, err
 	}
 	if o.toldRun {
-		o.tell("INFO", "Writing the log file %s works again; %d log lines were lost since %s (%v)", o.path, o.lost, o.failedSince.Format(TimeLayout), o.lastErr)
+		o.tell(slog.LevelInfo, "Writing the log file %s works again; %d log lines were lost since %s (%v)", o.path, o.lost, o.failedSince.Format(TimeLayout), o.lastErr)
 		o.reportedAt = now
 	}
 	o.lost, o.lastErr, o.failedSince, o.toldRun, o.partial = 0, nil, time.Time{}, false, false
@@ -268,9 +268,9 @@ func (o *Output) checkPath() {
 		if !o.toldDirMissing {
 			o.toldDirMissing = true
 			if errors.Is(err, fs.ErrNotExist) {
-				o.tell("ERROR", "The log file %s was deleted and cannot be made again: %v; its lines go to the deleted file until it can be (make its directory again, then systemctl reload aws-kinesis-agent)", o.path, err)
+				o.tell(slog.LevelError, "The log file %s was deleted and cannot be made again: %v; its lines go to the deleted file until it can be (make its directory again, then systemctl reload aws-kinesis-agent)", o.path, err)
 			} else {
-				o.tell("ERROR", "The log file %s was deleted or replaced, and what is at its name now cannot be opened: %v; its lines go to the file open before until it can be (fix the owner or mode of %s, then systemctl reload aws-kinesis-agent)", o.path, err, o.path)
+				o.tell(slog.LevelError, "The log file %s was deleted or replaced, and what is at its name now cannot be opened: %v; its lines go to the file open before until it can be (fix the owner or mode of %s, then systemctl reload aws-kinesis-agent)", o.path, err, o.path)
 			}
 		}
 		return
@@ -278,7 +278,7 @@ func (o *Output) checkPath() {
 	if old := o.swap(f); old != nil {
 		_ = old.Close()
 	}
-	o.tell("WARN", "The log file %s was deleted or replaced; reopened it", o.path)
+	o.tell(slog.LevelWarn, "The log file %s was deleted or replaced; reopened it", o.path)
 }
 
 // deleted reports whether f has no name left.
@@ -291,24 +291,26 @@ func deleted(f *os.File) bool {
 	return ok && st.Nlink == 0
 }
 
-// tell writes one line to the report writer. o.mu is held.
-func (o *Output) tell(level, format string, args ...any) {
-	if o.report == nil {
-		return
+// tell writes one line to the report writer, in the log's own format.
+// o.mu is held.
+func (o *Output) tell(level slog.Level, format string, args ...any) {
+	if o.report != nil {
+		_, _ = o.report.Write(o.line(level, fmt.Sprintf(format, args...)))
 	}
-	var now time.Time
+}
+
+// line formats one log line of the component Agent at o's clock's time,
+// through the Handler (the log's own format).
+func (o *Output) line(level slog.Level, msg string) []byte {
+	now := time.Now()
 	if o.now != nil {
 		now = o.now()
-	} else {
-		now = time.Now()
 	}
-	line := now.AppendFormat(nil, TimeLayout)
-	line = append(line, ' ')
-	line = append(line, level...)
-	line = append(line, " Agent: "...)
-	line = fmt.Appendf(line, format, args...)
-	line = append(line, '\n')
-	_, _ = o.report.Write(line)
+	r := slog.NewRecord(now, level, msg, 0)
+	r.AddAttrs(slog.String(ComponentKey, "Agent"))
+	var b bytes.Buffer
+	_ = NewHandler(NewWriterOutput(&b), slog.LevelDebug).Handle(context.Background(), r)
+	return b.Bytes()
 }
 
 // ParseLevel parses DEBUG, INFO, WARN (or WARNING) and ERROR, in any case,
