@@ -2938,12 +2938,13 @@ func (t *Tailer) pump(ctx context.Context, h *harvester, out chan<- *record.Chun
 
 // failOrLetGo counts err, an fstat or a read of h that failed, as an
 // error of the pass, unless the descriptor is dead for good (goneErr: a
-// file deleted on an NFS server or by another client gives ESTALE) and h's
-// path no longer names the file: then h is let go as a deleted file is,
-// its unterminated last line held in memory shipped. Before, pump
-// returned before housekeep could judge the file, which stayed tracked
-// (in /status) with an ERROR a minute and ConsecutiveProcessingErrors
-// climbing for ever.
+// file deleted or replaced on an NFS server, or by another client, gives
+// ESTALE): then h is let go. Gone from its name, it is let go as a deleted
+// file is, its unterminated last line held in memory shipped; still at
+// its name (or renamed), a ghost lets the next scan meet it again and
+// resume where it was read. Before, pump returned before housekeep could
+// judge the file, which stayed tracked (in /status) with an ERROR a
+// minute and ConsecutiveProcessingErrors climbing for ever.
 func (t *Tailer) failOrLetGo(ctx context.Context, out chan<- *record.Chunk, h *harvester, err error) {
 	if !goneErr(err) {
 		t.fail(err)
