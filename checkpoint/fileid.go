@@ -8,7 +8,7 @@ import (
 
 // Java's UnixFileKey.toString() writes st_ino as a signed long: an inode
 // number of 2^63 or more (Amazon EFS hands those out) is written negative,
-// "(dev=2e,ino=-4618206465422743628)". Before 2026-11-24 this agent wrote
+// "(dev=2e,ino=-4618206465422743628)". Before 2026-11-23 this agent wrote
 // the unsigned number. signedFileID gives a row's fileId in Java's spelling,
 // so that a row written in the old one still names its file after an
 // upgrade; legacyFileID gives the old spelling of a negative one ("" if it

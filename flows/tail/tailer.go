@@ -2233,7 +2233,7 @@ func (t *Tailer) begin(h *harvester, st fileStat, head []byte, off int64) {
 	// Begun at 0: maybe a file rewritten while closed or while the agent
 	// was down by a writer without O_APPEND, beginning with a hole (see
 	// skipHole). (Not a copy: its start is its original's.)
-	h.holeCheck, h.holeMin = off == 0 && h.pred == nil, 512
+	h.holeCheck, h.holeMin = off == 0 && h.pred == nil, holeRunMin
 	if t.rewritten[h.key] {
 		delete(t.rewritten, h.key)
 		h.holeMin = 1 // (as for a truncation seen)
